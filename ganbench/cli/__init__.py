@@ -1,0 +1,52 @@
+"""The `ganbench` command: a thin click layer over the library.
+
+Each sub-command lives in its own module and only parses options, calls the library, and prints.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import GanbenchError
+
+
+class _Group(click.Group):
+    """Turns GanbenchError into one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GanbenchError as e:
+            click.echo(f"ganbench: error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("ganbench: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ganbench")
+def cli():
+    """Evaluate generative image models: FID, IS, KID, precision/recall/density/coverage."""
+
+
+def _add_commands():
+    from importlib import import_module
+
+    for mod in ("eval", "stats", "fetch", "listing", "diagnose", "data"):
+        try:
+            m = import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as e:  # a sub-command not written yet
+            if e.name != f"{__name__}.{mod}":
+                raise
+            continue
+        cli.add_command(m.command)
+
+
+_add_commands()
+
+
+def main():
+    cli(prog_name="ganbench")

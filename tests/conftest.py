@@ -1,0 +1,29 @@
+"""Shared fixtures. Real images come from ../shared/data/cifar10-excerpt.npz (see SOURCES.md there)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GANBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own GANBENCH_HOME so no test reads another's cache or the user's."""
+    monkeypatch.setenv("GANBENCH_HOME", str(tmp_path_factory.mktemp("ganbench_home")))
+    monkeypatch.setenv("GANBENCH_QUIET", "1")
+
+
+@pytest.fixture(scope="session")
+def cifar_excerpt():
+    """The 2,034 real CIFAR-10 images: dict with train_images/test_images (N,32,32,3 uint8) and labels."""
+    path = SHARED_DATA / "cifar10-excerpt.npz"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests need ../shared/data beside the checkout")
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
