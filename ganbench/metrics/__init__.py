@@ -1,0 +1,15 @@
+"""statistics -> metrics. Each metric is one module that registers itself by name."""
+
+from . import density_coverage, fid, inception_score, kid, precision_recall  # noqa: F401 - registration
+from .base import METRICS, Features, Metric, MetricValue
+from .fid import frechet_distance
+
+ALL = ("fid", "is", "kid", "precision", "recall", "density", "coverage")
+
+
+def list_metrics():
+    """[(name, summary, reference)] for every registered metric."""
+    return [(m.name, m.summary, m.reference) for name, m in METRICS.items() if name == m.name]
+
+
+__all__ = ["METRICS", "Features", "Metric", "MetricValue", "frechet_distance", "list_metrics", "ALL"]

@@ -1,0 +1,30 @@
+"""`ganbench list [metrics|references|benchmarks]`: what can be asked for by name."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("list")
+@click.argument("what", type=click.Choice(["metrics", "references", "benchmarks", "all"]), default="all")
+def command(what):
+    """List registered metrics, references and toy benchmarks."""
+    if what in ("metrics", "all"):
+        from ..metrics import list_metrics
+
+        click.echo("metrics:")
+        for name, summary, ref in list_metrics():
+            click.echo(f"  {name:<10} {summary}  [matches: {ref}]")
+    if what in ("references", "all"):
+        from ..inputs import references
+
+        click.echo("references:")
+        for name, entry in references.REFERENCES.items():
+            if name == entry.name:
+                click.echo(f"  {name:<13} {getattr(entry, 'description', '')}")
+    if what in ("benchmarks", "all"):
+        from .. import toydata
+
+        click.echo("benchmarks:")
+        for name in toydata.list_benchmarks():
+            click.echo(f"  {name}")

@@ -1,0 +1,174 @@
+"""inputs -> features: batched extraction with parallel decoding, streaming statistics and a cache.
+
+The cache key hashes the source's content together with every option that changes the
+features (extractor, weights sha256, resize mode, dtype), so a changed option can never
+return stale features. Cache files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import cache
+from ..defaults import DEFAULTS
+from ..progress import bar
+from ..stats import GaussianStats, RunningMoments
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class FeatureSet:
+    pool: Optional[np.ndarray]  # (N, 2048) float32, None when only statistics were kept
+    logits: Optional[np.ndarray]  # (N, 1008) float32
+    stats: Optional[GaussianStats] = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.pool) if self.pool is not None else int(self.stats.n)
+
+
+def auto_workers(source) -> int:
+    from ..inputs.images import FolderSource
+
+    if not isinstance(source, FolderSource):
+        return 0  # arrays are sliced, not decoded
+    cpus = os.cpu_count() or 1
+    return 0 if cpus <= 2 else min(8, cpus // 2)
+
+
+class _BatchReader:
+    """Picklable: decodes one batch of indices (in a worker process when num_workers > 0)."""
+
+    def __init__(self, source, batches: Sequence[Sequence[int]]):
+        self.source, self.batches = source, batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, i):
+        idx = self.batches[i]
+        decoded = [self.source.decode(j) for j in idx]
+        return idx, [im for im, _ in decoded], [kinds for _, kinds in decoded]
+
+
+def _identity(x):
+    return x
+
+
+def iter_batches(source, batch_size: int, num_workers: int = 0,
+                 indices: Optional[Sequence[int]] = None) -> Iterator[Tuple[Sequence[int], object]]:
+    """Yield (indices, images) in order; images as `ImageSource.read` returns them."""
+    from ..inputs.images import _stack_or_list
+
+    order = list(range(len(source))) if indices is None else list(indices)
+    chunks = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    if num_workers <= 0:
+        for idx in chunks:
+            yield idx, source.read(idx)
+        return
+    import torch.utils.data as tud
+
+    loader = tud.DataLoader(_BatchReader(source, chunks), batch_size=None, shuffle=False,
+                            num_workers=num_workers, collate_fn=_identity, prefetch_factor=4)
+    for idx, images, kinds in loader:
+        for j, k in zip(idx, kinds):
+            source.record(j, k)  # keep conversion notes complete in the parent
+        yield idx, _stack_or_list(images)
+
+
+def extract(source, extractor, *, batch_size: int = DEFAULTS["batch_size"], num_workers: Optional[int] = None,
+            keep: str = "features", indices: Optional[Sequence[int]] = None, desc: str = "features") -> FeatureSet:
+    """Run `extractor` over `source` (or the given `indices` of it).
+
+    keep='features' returns all pool/logit features; keep='stats' streams pool features into
+    float64 running moments and keeps O(d^2) memory whatever N is.
+    """
+    if num_workers is None:
+        num_workers = auto_workers(source)
+    n = len(source) if indices is None else len(indices)
+    pools, logits = [], []
+    moments = RunningMoments(extractor.dims["pool"])
+    t0 = time.perf_counter()
+    with bar(total=n, desc=desc) as pbar:
+        for idx, images in iter_batches(source, batch_size, num_workers, indices):
+            p, lg = extractor(images)
+            if keep == "stats":
+                moments.update(p)
+            else:
+                pools.append(p)
+                logits.append(lg)
+            pbar.update(len(idx))
+    seconds = time.perf_counter() - t0
+    meta = {**extractor.describe(), "count": n, "seconds": round(seconds, 3)}
+    if keep == "stats":
+        return FeatureSet(None, None, stats=moments.finalize(), meta=meta)
+    d, c = extractor.dims["pool"], extractor.dims["logits"]
+    pool = np.concatenate(pools) if pools else np.zeros((0, d), np.float32)
+    lg = np.concatenate(logits) if logits else np.zeros((0, c), np.float32)
+    return FeatureSet(pool, lg, meta=meta)
+
+
+# --------------------------------------------------------------------------------- the cache
+def cache_path(source, extractor, keep: str) -> Path:
+    key = cache.options_key(content=source.content_hash(), count=len(source), keep=keep,
+                            format=CACHE_FORMAT, **extractor.describe())
+    return cache.home() / "features" / f"{key}.npz"
+
+
+def save_featureset(fs: FeatureSet, path: Path) -> None:
+    arrays = {"meta": np.array(json.dumps(fs.meta))}
+    if fs.pool is not None:
+        arrays.update(pool=fs.pool, logits=fs.logits)
+    if fs.stats is not None:
+        arrays.update(mu=fs.stats.mu, sigma=fs.stats.sigma, n=np.array(fs.stats.n))
+    with cache.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def load_featureset(path: Path) -> FeatureSet:
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+        pool = z["pool"] if "pool" in z.files else None
+        logits = z["logits"] if "logits" in z.files else None
+        stats = GaussianStats(z["mu"], z["sigma"], int(z["n"])) if "mu" in z.files else None
+    return FeatureSet(pool, logits, stats=stats, meta=meta)
+
+
+def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS["resize"],
+                 batch_size: int = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
+                 use_cache: bool = True, keep: str = "features", desc: str = "features") -> FeatureSet:
+    """Features of an image source (path, array or ImageSource), from the cache when possible."""
+    from ..inputs.images import open_source
+    from .extractor import InceptionExtractor
+
+    if not hasattr(source, "read"):
+        source = open_source(source)
+    if extractor is None:
+        extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
+    path = cache_path(source, extractor, keep) if use_cache else None
+    # a full features file also serves a statistics-only request
+    candidates = [path, cache_path(source, extractor, "features")] if keep == "stats" and path else [path]
+    for p in candidates:
+        if p is not None and p.exists():
+            fs = load_featureset(p)
+            if keep == "stats" and fs.stats is None:
+                fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
+            fs.meta = {**fs.meta, "cached": True, "cache_file": str(p)}
+            return fs
+    fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
+    fs.meta["source"] = source.describe()
+    fs.meta["content_sha256"] = source.content_hash()
+    if path is not None:
+        save_featureset(fs, path)
+    fs.meta = {**fs.meta, "cached": False}
+    return fs

@@ -1,0 +1,86 @@
+"""What a metric is: a name, the features it reads, its minimum sample count and a compute function.
+
+Each metric module registers itself in `METRICS`; `ganbench.metrics.list_metrics()` shows them.
+Result keys are constant: a metric named ``fid`` always reports ``fid`` (value, spread, CI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, Optional, Tuple
+
+import numpy as np
+
+from ..registry import Registry
+
+
+@dataclass
+class MetricValue:
+    value: float
+    std: Optional[float] = None  # the protocol's own spread (IS splits, KID subsets)
+    std_of: Optional[str] = None  # what `std` is the spread of
+    ci: Optional[Tuple[float, float]] = None  # bootstrap confidence interval
+    ci_method: Optional[str] = None
+    extra: Dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["ci"] is not None:
+            d["ci"] = [float(d["ci"][0]), float(d["ci"][1])]
+        return d
+
+
+@dataclass
+class Features:
+    """One side of a comparison: features and/or Gaussian statistics."""
+
+    pool: Optional[np.ndarray] = None  # (N, 2048) float32
+    logits: Optional[np.ndarray] = None  # (N, 1008) float32
+    stats: Optional[object] = None  # GaussianStats; computed from `pool` when absent
+    name: str = ""
+
+    @property
+    def n(self) -> int:
+        if self.pool is not None:
+            return len(self.pool)
+        if self.logits is not None:
+            return len(self.logits)
+        return int(self.stats.n) if self.stats is not None else 0
+
+    def gaussian(self):
+        if self.stats is None:
+            from ..stats import GaussianStats
+
+            self.stats = GaussianStats.from_features(self.pool)
+        return self.stats
+
+
+@dataclass
+class Metric:
+    name: str
+    summary: str
+    reference: str  # the implementation it matches, named
+    needs: Tuple[str, ...]  # which parts of Features it reads, e.g. ("pool",) or ("stats",)
+    uses_ref: bool
+    min_samples: Callable[[dict], int]
+    compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register(metric: Metric, *aliases: str) -> Metric:
+    METRICS.add(metric.name, metric, *aliases)
+    return metric
+
+
+def percentile_ci(samples, confidence: float, estimate: Optional[float] = None) -> Tuple[float, float]:
+    """Percentile bootstrap interval; with `estimate`, shifted by the bootstrap bias
+    (mean of resamples - estimate), for statistics like FID that resampling biases upwards."""
+    x = np.asarray(samples, dtype=np.float64)
+    a = (1 - confidence) / 2
+    lo, hi = np.quantile(x, [a, 1 - a])
+    if estimate is not None:
+        bias = x.mean() - estimate
+        lo, hi = max(lo - bias, 0.0), hi - bias
+    return float(lo), float(hi)

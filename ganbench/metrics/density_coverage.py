@@ -1,0 +1,28 @@
+"""Density and coverage (Naeem et al. 2020), k=5, on pool3 features.
+
+Matches the authors' `prdc` package. Density: mean number of reference k-NN balls containing
+each generated sample, divided by k (can exceed 1). Coverage: fraction of reference samples
+whose ball contains at least one generated sample.
+"""
+
+from __future__ import annotations
+
+from .base import Features, Metric, MetricValue, register
+from .manifold import cached_manifolds
+from .resampling import mean_with_ci
+
+
+def _make(name: str, summary: str) -> Metric:
+    def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
+        return mean_with_ci(getattr(cached_manifolds(gen, ref, opts), name), opts, rng)
+
+    return register(Metric(
+        name=name, summary=summary, reference="prdc compute_prdc (nearest_k=5)",
+        needs=("pool",), uses_ref=True,
+        min_samples=lambda opts: opts.get("dc_k", 5) + 1,
+        compute=compute,
+    ))
+
+
+DENSITY = _make("density", "how densely generated samples fill reference k-NN balls (k=5; 1 = as real data)")
+COVERAGE = _make("coverage", "fraction of reference k-NN balls (k=5) reached by a generated sample")

@@ -1,0 +1,97 @@
+"""metrics -> records: a result with every number's uncertainty and full provenance."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+from . import __version__, cache
+from .metrics.base import MetricValue
+
+RECORD_FORMAT = 1
+NOT_OFFICIAL = ("NOT the official FID Inception weights (sha256 {sha}...): these numbers are not "
+                "comparable with published results")
+
+
+@dataclass
+class Result:
+    metrics: Dict[str, MetricValue]
+    provenance: dict
+    warnings: List[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> float:
+        return self.metrics[name].value
+
+    def to_dict(self) -> dict:
+        return {
+            "ganbench_record": RECORD_FORMAT,
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "warnings": list(self.warnings),
+            "provenance": self.provenance,
+        }
+
+    def to_json(self, path=None, indent: int = 2) -> str:
+        text = json.dumps(self.to_dict(), indent=indent, default=str)
+        if path is not None:
+            with cache.atomic_path(Path(path)) as tmp:
+                tmp.write_text(text + "\n")
+        return text
+
+    def table(self) -> str:
+        rows = [("metric", "value", "spread", "CI")]
+        for name, v in self.metrics.items():
+            spread = f"± {v.std:.6g} ({v.std_of})" if v.std is not None else ""
+            ci = ""
+            if v.ci is not None:
+                ci = f"[{v.ci[0]:.6g}, {v.ci[1]:.6g}] {int(self.provenance['options']['confidence'] * 100)}%"
+            rows.append((name, f"{v.value:.6g}", spread, ci))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        p = self.provenance
+        lines.append("")
+        lines.append(f"samples: {p['samples']['count']} ({p['samples'].get('path') or p['samples'].get('kind')})"
+                     f"  reference: {p['reference']['name']} ({p['reference']['count']})")
+        lines.append(f"weights: {'official' if p['weights']['official'] else 'NOT OFFICIAL'} "
+                     f"sha256 {p['weights']['sha256'][:16]}...  resize: {p['resize']}  device: {p['device']}")
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+
+def git_commit() -> str | None:
+    """The commit of the ganbench source tree, when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment(device) -> dict:
+    import numpy
+    import torch
+
+    env = {
+        "ganbench": __version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("ganbench") else None,
+        "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if device is not None and str(device).startswith("cuda"):
+        env["device_name"] = torch.cuda.get_device_name(device)
+    return env

@@ -1,0 +1,80 @@
+"""Precomputed reference files: ganbench's own (`ganbench stats`) and pytorch-fid's (mu, sigma)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GanbenchError
+
+MARKER = "ganbench_stats"
+
+
+def npz_keys(path: Path) -> list:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def is_stats_file(path) -> bool:
+    path = Path(path)
+    if path.suffix != ".npz" or not path.is_file():
+        return False
+    keys = set(npz_keys(path))
+    return {"mu", "sigma"} <= keys or (("meta" in keys) and ("pool" in keys))
+
+
+def load_stats_file(path):
+    """A FeatureSet from a stats file; pytorch-fid files give statistics only (FID-only references)."""
+    from ..features.pipeline import FeatureSet, load_featureset
+    from .gaussian import GaussianStats
+
+    path = Path(path)
+    try:
+        if "meta" in npz_keys(path):
+            fs = load_featureset(path)
+            if not fs.meta.get(MARKER):
+                raise GanbenchError(f"{path} is not a ganbench statistics file; recreate it with `ganbench stats`")
+            return fs
+        with np.load(path, allow_pickle=False) as z:
+            mu, sigma = np.asarray(z["mu"], np.float64), np.asarray(z["sigma"], np.float64)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as e:
+        raise GanbenchError(f"cannot read statistics file {path}: {e}; recreate it") from None
+    if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
+        raise GanbenchError(f"{path}: mu {mu.shape} and sigma {sigma.shape} do not match; "
+                            "expected mu (d,) and sigma (d, d)")
+    return FeatureSet(None, None, stats=GaussianStats(mu, sigma, n=0),
+                      meta={"kind": "pytorch-fid statistics", "path": str(path)})
+
+
+def write_stats_file(fs, path) -> Path:
+    """Features, logits and Gaussian statistics together: one file serves every metric."""
+    from ..features.pipeline import save_featureset
+    from .gaussian import GaussianStats
+
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise GanbenchError(f"statistics file {path} must end in .npz (e.g. reals.ganbench.npz)")
+    if fs.stats is None and fs.pool is not None:
+        fs.stats = GaussianStats.from_features(fs.pool)
+    fs.meta = {**fs.meta, MARKER: 1}
+    save_featureset(fs, path)
+    return path
+
+
+def check_compatible(meta: dict, extractor_desc: dict, where: str) -> None:
+    """Refuse a precomputed reference made with other weights, resize mode or extractor."""
+    for key in ("extractor", "weights_sha256", "resize", "dtype"):
+        if key in meta and meta[key] != extractor_desc[key]:
+            raise GanbenchError(
+                f"{where} was computed with {key}={meta[key]!s:.20} but this evaluation uses "
+                f"{extractor_desc[key]!s:.20}; recompute it with `ganbench stats` using the same options")
+
+
+def describe_meta(meta: dict) -> str:
+    return json.dumps({k: meta.get(k) for k in ("extractor", "resize", "weights_sha256", "count")})
