@@ -1,0 +1,274 @@
+"""`diagnose`: every mode-collapse / memorisation diagnostic on one pair of sample sets, plus the report.
+
+`diagnose` takes images (paths, arrays, ImageSources), extracts Inception features and calls
+`diagnose_features`, which works on any feature arrays (so tests and other extractors can use it).
+Toy benchmarks (2-D points, stacked digits) go to `ganbench.toydata.score` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ..defaults import DEFAULTS
+from ..errors import GanbenchError
+from . import report
+from .bins import coverage_recall_by_bin
+from .classes import class_histogram
+from .distances import as_features, knn, reuse_row_ids
+from .duplicates import duplicates
+from .memorization import memorization
+from .ndb import assign, fit_bins, ndb_from_bins, split_reference
+
+K_COVERAGE = DEFAULTS["dc_k"]  # 5, Naeem et al. 2020
+K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
+
+
+def _check_out_dir(out_dir) -> Optional[Path]:
+    if out_dir is None:
+        return None
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise GanbenchError(f"{out} exists and is not a folder: give --out a folder for the report")
+    return out
+
+
+def _summary(res: dict) -> dict:
+    nd, bn, mem, dup, cl = res["ndb"], res["bins"], res["memorization"], res["duplicates"], res["classes"]
+    s = {
+        "ndb": nd["ndb"], "ndb_over_k": nd["ndb_over_k"], "ndb_expected_if_same": nd["expected_ndb_if_same"],
+        "js_divergence_bits": nd["js_divergence_bits"],
+        "coverage": bn["coverage"], "recall": bn["recall"], "unreached_bins": len(bn["unreached_bins"]),
+        "duplicate_rate": dup["duplicate_rate"], "reference_duplicate_rate": dup["reference_duplicate_rate"],
+        "exact_duplicate_rate": dup["exact_duplicate_rate"], "support_estimate": dup["support_estimate"],
+        "memorised_fraction": mem["fraction_flagged"], "exact_copies_of_reference": mem["exact_copies"],
+    }
+    if cl is not None:
+        s.update(classes_missing=len(cl["missing_significant"]), class_kl_gen_ref=cl["kl_gen_ref"],
+                 class_entropy_gen=cl["entropy_gen"], class_entropy_ref=cl["entropy_ref"])
+    return s
+
+
+def _warnings(res: dict, n_gen: int, n_ref: int) -> list:
+    w = []
+    nd = res["ndb"]
+    if nd["min_expected_count"] < 5:
+        w.append(f"some NDB bins expect fewer than 5 samples ({nd['min_expected_count']:.1f}); the z-test is "
+                 f"unreliable there: use a smaller --k or more samples")
+    if n_gen > n_ref:
+        w.append(f"more samples ({n_gen}) than reference images ({n_ref}): the reference duplicate rate is "
+                 f"measured on all {n_ref} and is not a same-size comparison")
+    meta = res.get("meta") or {}
+    if meta.get("weights_official") is False:
+        w.append("features come from unofficial Inception weights: numbers are not comparable with "
+                 "published ones")
+    return w
+
+
+def _split(n_ref: int, k_bins: int, fit_split: float, seed: int):
+    """The reference split for NDB, or a GanbenchError when too few images are left to fit K bins."""
+    fit_idx, count_idx = split_reference(n_ref, fit_split, seed)
+    if len(fit_idx) < k_bins:
+        raise GanbenchError(f"NDB fits {k_bins} bins on {len(fit_idx)} reference images (fit_split={fit_split}): "
+                            f"pass --k {max(2, len(fit_idx) // 10)} or fewer, or a larger reference")
+    return fit_idx, count_idx
+
+
+def _classes_inputs_ok(gen_labels, ref_labels, n_gen: int, n_ref: int) -> None:
+    if gen_labels is None and ref_labels is None:
+        return
+    if gen_labels is None or ref_labels is None:
+        raise GanbenchError("class labels were given for only one set: pass labels for both the samples "
+                            "and the reference")
+    for what, lab, n in (("sample", gen_labels, n_gen), ("reference", ref_labels, n_ref)):
+        if len(lab) != n:
+            raise GanbenchError(f"{len(lab)} {what} labels for {n} {what} images: pass one label per "
+                                "image, in the same order")
+
+
+def _classes(gen_labels, ref_labels, gen_logits, ref_logits, n_gen, n_ref, alpha, class_names):
+    """Class histograms from user labels if given, else from the Inception logits, else None."""
+    if gen_labels is None and ref_labels is None:
+        if gen_logits is None or ref_logits is None:
+            return None
+        out = class_histogram(gen_logits, ref_logits, alpha=alpha, class_names=class_names)
+        out["source"] = "Inception logits (argmax)"
+        return out
+    _classes_inputs_ok(gen_labels, ref_labels, n_gen, n_ref)
+    out = class_histogram(gen_labels, ref_labels, alpha=alpha, class_names=class_names)
+    out["source"] = "user labels"
+    return out
+
+
+def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=None, gen_labels=None,
+                      ref_labels=None, gen_images=None, ref_images=None, k_bins: int = 100, seed: int = 0,
+                      alpha: float = 0.05, quantile: float = 0.01, fit_split: float = 0.5,
+                      class_names: Optional[Sequence[str]] = None, n_examples: int = 16, device=None,
+                      meta: Optional[dict] = None, inputs: Optional[dict] = None) -> dict:
+    """All diagnostics on feature arrays (N, D) and (M, D); writes the report when `out_dir` is given.
+
+    Class histograms use `gen_labels`/`ref_labels` (a classifier's predictions) when given, else the
+    argmax of `gen_logits`/`ref_logits`; with neither, that section is left out.  `gen_images` and
+    `ref_images` (ImageSource or array, same order as the features) only supply report thumbnails.
+    Returns the JSON-ready dict written to diagnostics.json.
+    """
+    out = _check_out_dir(out_dir)
+    gen = as_features(gen, "generated features")
+    ref = as_features(ref, "reference features")
+    with reuse_row_ids():  # gen and ref are hashed once for all the distance passes, not once per pass
+        res = _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile,
+                       fit_split, class_names, n_examples, device, meta, inputs)
+    if out is not None:
+        html = report.feature_report(res, gen, ref, res.pop("_centroids"), gen_images, ref_images, n_examples)
+        report.write_html(html, out / "index.html")
+        report.write_json(res, out / "diagnostics.json")
+    return report.to_jsonable(res)
+
+
+def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile, fit_split,
+             class_names, n_examples, device, meta, inputs) -> dict:
+    if gen.shape[1] != ref.shape[1]:
+        raise GanbenchError(f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
+                            "extract both with the same network")
+    if len(gen) < K_RECALL + 1 or len(ref) < K_COVERAGE + 1:
+        raise GanbenchError(f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
+                            f"{len(gen)} and {len(ref)}: use more images")
+
+    _classes_inputs_ok(gen_labels, ref_labels, len(gen), len(ref))
+    fit_idx, count_idx = _split(len(ref), k_bins, fit_split, seed)
+    centroids = fit_bins(ref[fit_idx], k_bins, seed)
+    gen_bins = assign(gen, centroids, device=device)
+    ref_bins = assign(ref, centroids, device=device)
+    res = {"ganbench_version": __version__, "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
+           "inputs": inputs or {}, "meta": meta or {},
+           "options": {"k_bins": k_bins, "seed": seed, "alpha": alpha, "quantile": quantile,
+                       "fit_split": fit_split, "k_coverage": K_COVERAGE, "k_recall": K_RECALL}}
+    res["ndb"] = ndb_from_bins(gen_bins, ref_bins[count_idx], k_bins, alpha)
+    res["ndb"]["fit_split"] = fit_split
+
+    # one leave-one-out pass over the reference serves coverage radii, memorisation and duplicates
+    ref_knn = knn(ref, None, K_COVERAGE, device=device)[0]
+    res["bins"] = coverage_recall_by_bin(gen, ref, ref_bins, k_bins, k_coverage=K_COVERAGE, k_recall=K_RECALL,
+                                         ref_radii=ref_knn[:, -1], device=device)
+    res["memorization"] = memorization(gen, ref, quantile=quantile, n_worst=max(n_examples, 16),
+                                       ref_nn=ref_knn[:, 0], device=device)
+    res["duplicates"] = duplicates(gen, ref, quantile=quantile, seed=seed, ref_nn=ref_knn[:, 0], device=device)
+
+    res["classes"] = _classes(gen_labels, ref_labels, gen_logits, ref_logits, len(gen), len(ref), alpha,
+                              class_names)
+    res["summary"] = _summary(res)
+    res["warnings"] = _warnings(res, len(gen), len(ref))
+    res["_centroids"] = centroids
+    return res
+
+
+# ------------------------------------------------------------------------------------------- toys
+
+
+def _points(samples) -> Optional[np.ndarray]:
+    """`samples` as (N, 2) points if it is such an array or .npy/.npz file, else None."""
+    if isinstance(samples, np.ndarray):
+        arr = samples
+    elif isinstance(samples, (str, os.PathLike)) and Path(samples).suffix.lower() in (".npy", ".npz") \
+            and Path(samples).is_file():
+        from ..toydata import load_array
+
+        arr = load_array(samples)
+    else:
+        return None
+    return arr if arr.ndim == 2 and arr.shape[1] == 2 else None
+
+
+def toy_benchmark_for(samples, ref, benchmark: Optional[str]) -> Optional[str]:
+    """The toy benchmark to score `samples` with, or None for the image diagnostics."""
+    if benchmark is not None:
+        return benchmark
+    if _points(samples) is None:
+        return None
+    from ..toydata import list_benchmarks
+
+    if isinstance(ref, str) and ref in list_benchmarks():
+        return ref
+    raise GanbenchError("the samples are 2-D points: say which toy benchmark they come from with "
+                        "--benchmark ring or --benchmark grid")
+
+
+def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
+    """Score `samples` on toy benchmark `name` with ganbench.toydata; report a scatter for 2-D ones."""
+    from .. import toydata
+    from ..toydata.mixtures import MIXTURES
+
+    out = _check_out_dir(out_dir)
+    bench = toydata.BENCHMARKS.get(name)
+    data = toydata.load_array(samples)
+    score = toydata.score(name, data)
+    res = {"ganbench_version": __version__, "benchmark": name, "kind": bench.kind,
+           "inputs": {"samples": str(samples) if not isinstance(samples, np.ndarray) else "array"},
+           "options": {"seed": seed}, "score": score}
+    if out is not None:
+        centres = MIXTURES[name].centres if name in MIXTURES else None
+        ref_pts = toydata.make(name, min(len(data), bench.default_n), seed)[0] if bench.kind == "points" else None
+        report.write_html(report.toy_report(res, data, centres, ref_pts), out / "index.html")
+        report.write_json(res, out / "diagnostics.json")
+    return report.to_jsonable(res)
+
+
+# ------------------------------------------------------------------------------------------ images
+
+
+def _open(x, role: str):
+    """An ImageSource for `x`: a path, an array, a source, or (for the reference) a reference name."""
+    from ..inputs import get_reference, open_source, resolve_reference
+
+    if role == "ref" and isinstance(x, str) and not os.path.exists(x):
+        try:
+            get_reference(x)
+        except GanbenchError:
+            raise GanbenchError(f"--ref {x}: no such file or folder, and not a known reference name: "
+                                "check the path or run `ganbench list references`") from None
+        return resolve_reference(x)
+    return open_source(x)
+
+
+def _features(source, **opts):
+    from ..features import get_features
+
+    return get_features(source, **opts)
+
+
+def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 0, alpha: float = 0.05,
+             quantile: float = 0.01, fit_split: float = 0.5, benchmark: Optional[str] = None,
+             labels=None, ref_labels=None, weights=None, resize: str = DEFAULTS["resize"],
+             batch_size: int = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
+             n_examples: int = 16) -> dict:
+    """Diagnose generated `samples` against reference `ref`; write the report to `out_dir` if given.
+
+    `samples`/`ref`: folder, .npz/.npy file, uint8 array or ImageSource; `ref` may also be a reference
+    name such as ``cifar10``.  With `benchmark` (or 2-D points as samples) the toy benchmark is scored.
+    `labels`/`ref_labels`: a classifier's predicted labels, replacing the Inception argmax classes.
+    """
+    toy = toy_benchmark_for(samples, ref, benchmark)
+    if toy is not None:
+        return diagnose_toy(toy, samples, out_dir, seed=seed)
+    if ref is None:
+        raise GanbenchError("no reference given: pass --ref (a folder, .npz/.npy file or a reference name "
+                            "such as cifar10)")
+    _check_out_dir(out_dir)
+    gen_src, ref_src = _open(samples, "gen"), _open(ref, "ref")
+    # fail before minutes of feature extraction, not after
+    _split(len(ref_src), k_bins, fit_split, seed)
+    _classes_inputs_ok(labels, ref_labels, len(gen_src), len(ref_src))
+    opts = dict(weights=weights, resize=resize, batch_size=batch_size, device=device, use_cache=cache)
+    g, r = _features(gen_src, **opts), _features(ref_src, **opts)
+    meta = {"features_gen": g.meta, "features_ref": r.meta,
+            "weights_sha256": g.meta.get("weights_sha256"), "weights_official": g.meta.get("weights_official")}
+    inputs = {"samples": str(samples) if isinstance(samples, (str, os.PathLike)) else gen_src.describe(),
+              "reference": str(ref) if isinstance(ref, (str, os.PathLike)) else ref_src.describe()}
+    return diagnose_features(g.pool, r.pool, out_dir, gen_logits=g.logits, ref_logits=r.logits,
+                             gen_labels=labels, ref_labels=ref_labels, gen_images=gen_src, ref_images=ref_src,
+                             k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile, fit_split=fit_split,
+                             n_examples=n_examples, device=device, meta=meta, inputs=inputs)

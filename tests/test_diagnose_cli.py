@@ -1,0 +1,133 @@
+"""`ganbench diagnose` end to end, with a stand-in feature extractor (a fixed random projection of the
+pixels, so identical images get identical features) in place of Inception; and the toy benchmarks."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ganbench.cli import cli
+from ganbench.diagnose import run as diagnose_run
+
+
+def _fake_features(source, **opts):
+    images = np.asarray(source.read(list(range(len(source)))), dtype=np.float32).reshape(len(source), -1)
+    w = np.random.default_rng(0).normal(size=(images.shape[1], 48)).astype(np.float32) / 255
+    pool = images @ w
+    logits = pool[:, :10] * 3
+    return SimpleNamespace(pool=pool, logits=logits,
+                           meta={"weights_sha256": "0" * 64, "weights_official": False, "opts": str(opts)})
+
+
+@pytest.fixture
+def images(cifar_excerpt, tmp_path, monkeypatch):
+    monkeypatch.setattr(diagnose_run, "_features", _fake_features)
+    ref = cifar_excerpt["train_images"][:600]
+    gen = cifar_excerpt["test_images"][:300].copy()
+    gen[:30] = ref[:30]  # memorised
+    gen[250:280] = gen[100:130]  # duplicated
+    np.save(tmp_path / "gen.npy", gen)
+    np.save(tmp_path / "ref.npy", ref)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+
+def test_json_output_and_report(images):
+    out = images / "report"
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--out", out, "--k", 10, "--json")
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res == json.loads((out / "diagnostics.json").read_text())
+    assert res["summary"]["exact_copies_of_reference"] == 30
+    assert res["duplicates"]["exact_duplicate_rate"] == pytest.approx(30 / 300)
+    assert res["classes"]["source"] == "Inception logits (argmax)"
+    assert res["meta"]["weights_official"] is False
+    assert any("unofficial" in w for w in res["warnings"])
+    page = (out / "index.html").read_text()
+    assert page.count('class="thumb"') >= 32  # memorised pairs and duplicate pairs as images
+
+
+def test_text_output(images):
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10)
+    assert r.exit_code == 0, r.output
+    assert "300 samples vs 600 reference images" in r.stdout
+    assert "memorised_fraction" in r.stdout and "ndb_over_k" in r.stdout
+    assert not (images / "report").exists()
+
+
+def test_user_labels_replace_inception_classes(images):
+    np.save(images / "gl.npy", np.r_[np.zeros(150, int), np.ones(150, int)])
+    np.save(images / "rl.npy", np.arange(600) % 3)
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json",
+               "--labels", images / "gl.npy", "--ref-labels", images / "rl.npy")
+    assert r.exit_code == 0, r.output
+    cls = json.loads(r.stdout)["classes"]
+    assert cls["source"] == "user labels" and cls["missing_significant"] == [2]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--k", 5000), "--k"),
+    (("--labels", "{d}/gl.npy"), "labels were given for only one set"),
+    (("--ref", "no-such-reference"), "not a known reference"),
+])
+def test_errors_are_one_line(images, extra, message):
+    np.save(images / "gl.npy", np.zeros(300, int))
+    args = ["diagnose", images / "gen.npy", "--ref", images / "ref.npy",
+            *[str(a).format(d=images) for a in extra]]
+    r = invoke(*args)
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr
+    assert r.stderr.startswith("ganbench: error: ") and r.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------- toy benchmarks
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_toy_points_go_to_toydata_score(tmp_path, name):
+    from ganbench import toydata
+
+    pts, _ = toydata.make(name, 1000, 0)
+    np.save(tmp_path / "pts.npy", pts)
+    out = tmp_path / "rep"
+    r = invoke("diagnose", tmp_path / "pts.npy", "--benchmark", name, "--out", out, "--json")
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["benchmark"] == name
+    assert res["score"] == json.loads(json.dumps(toydata.score(name, pts)))
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 1  # the scatter plot with the centres
+
+
+def test_toy_points_without_benchmark_name(tmp_path):
+    from ganbench import toydata
+
+    np.save(tmp_path / "pts.npy", toydata.make("ring", 200, 0)[0])
+    r = invoke("diagnose", tmp_path / "pts.npy")
+    assert r.exit_code == 2 and "--benchmark ring" in r.stderr
+    r = invoke("diagnose", tmp_path / "pts.npy", "--ref", "ring", "--json")  # the benchmark as reference
+    assert r.exit_code == 0 and json.loads(r.stdout)["score"]["modes_total"] == 8
+
+
+def test_toy_stacked_digits(tmp_path):
+    from ganbench import toydata
+
+    imgs, _ = toydata.make("stacked-digits", 500, 0)
+    np.save(tmp_path / "sd.npy", imgs)
+    r = invoke("diagnose", tmp_path / "sd.npy", "--benchmark", "stacked-digits", "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    assert "modes_hit" in r.stdout and "toy benchmark stacked-digits" in r.stdout
+    assert (tmp_path / "rep" / "index.html").exists()
+
+
+def test_unknown_benchmark_is_one_line(tmp_path):
+    np.save(tmp_path / "pts.npy", np.zeros((10, 2)))
+    r = invoke("diagnose", tmp_path / "pts.npy", "--benchmark", "spiral")
+    assert r.exit_code == 2 and "unknown benchmark 'spiral'" in r.stderr
