@@ -153,8 +153,8 @@ def test_make_defaults_follow_the_protocols():
 
 
 def _oracle():
-    """A perfect classifier for the held-out pool: looks each channel up among the pool's images."""
-    pool, labels = classifier.heldout_digits()
+    """A perfect classifier for the sampling pool: looks each channel up among the pool's images."""
+    pool, labels = classifier.training_digits()
     table = {img.tobytes(): int(y) for img, y in zip(pool, labels)}
     return lambda channels: np.array([table[c.tobytes()] for c in np.asarray(channels, np.uint8)])
 
@@ -165,13 +165,13 @@ def test_classifier_is_accurate_on_held_out_digits():
     assert classifier.classifier_accuracy() == acc
 
 
-def test_sampler_draws_only_held_out_images_with_correct_labels():
+def test_sampler_draws_only_training_pool_images_with_correct_labels():
     images, labels = stacked_digits.sample_stacked_digits(3000, seed=4)
     assert images.dtype == np.uint8 and images.shape == (3000, 8, 8, 3)
     assert images.max() == 255 and images.min() == 0
-    train = {img.tobytes() for img in classifier._split()[0]}
+    held = {img.tobytes() for img in classifier.heldout_digits()[0]}
     channels = images.transpose(0, 3, 1, 2).reshape(-1, 8, 8)
-    assert not any(c.tobytes() in train for c in channels)
+    assert not any(c.tobytes() in held for c in channels)
     digits = _oracle()(channels).reshape(-1, 3)
     assert np.array_equal(labels, 100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2])  # R, G, B order
     again, _ = stacked_digits.sample_stacked_digits(3000, seed=4)
@@ -198,14 +198,17 @@ def test_digits_0_to_4_hit_at_most_125_modes():
     exact = stacked_digits.score_stacked_digits(images, classifier=_oracle())
     assert exact["modes_hit"] == 125
     assert exact["kl_to_uniform"] == pytest.approx(math.log(8), abs=0.01)  # uniform over 125 of 1000
-    # With the trained classifier each misread channel can add a spurious mode (documented): all 125
-    # modes are still hit, and the mass outside them is bounded by the per-channel error rate.
+    # the trained classifier reads every pool image correctly, so it gives the same answer
     s = toydata.score("stacked-digits", images)
+    assert s["modes_hit"] == 125
     counts = np.array(s["mode_counts"])
-    assert (counts[in_range] > 0).all()
-    outside = 1 - counts[in_range].sum() / 26000
-    assert outside <= 3 * (1 - s["classifier_accuracy"])
-    assert s["kl_to_uniform"] == pytest.approx(math.log(8), abs=0.1)
+    assert counts[in_range].sum() == 26000
+    assert s["kl_to_uniform"] == pytest.approx(exact["kl_to_uniform"], abs=1e-12)
+
+
+def test_classifier_makes_no_error_on_the_sampling_pool():
+    pool, labels = classifier.training_digits()
+    assert np.array_equal(classifier.predict_digits(pool), labels)
 
 
 def test_nchw_and_float_images_score_like_nhwc_uint8():

@@ -3,17 +3,17 @@
 Stacked MNIST (Metz et al. 2017; used by VEEGAN, Srivastava et al. 2017, and PacGAN, Lin et al. 2018)
 puts three random MNIST digits in the R, G and B channels, giving 1,000 modes labelled
 100 d_r + 10 d_g + d_b.  Here the digits are sklearn's `digits` (8x8, grey levels 0..16 scaled to
-0..255), drawn from the classifier's held-out half (classifier.py).  Each channel's digit is drawn
+0..255), drawn from the classifier's training half (classifier.py), as Stacked MNIST is built from
+the MNIST training set its classifier was trained on.  Each channel's digit is drawn
 uniformly from the allowed digits, then an image of that digit uniformly, so modes are equally likely.
 
 Scoring classifies each channel, counts the modes hit (modes with at least one sample, the
 literature's count, out of STACKED_MODES = 1000) and KL(p_gen || uniform over 1000 modes) (modes.py).
-The protocol of VEEGAN / PacGAN uses DEFAULT_N = 26,000 samples.  Classifier errors (1% of held-out
-channels) create spurious modes: with seed 0, a sampler of digits 0-4 only (125 true modes) scores
-modes_hit = 265, because two misread held-out 3s spread about 1.3% of the samples over 140 other
-labels.  The full sampler scores 1000 modes and KL 0.0195 (the plug-in bias alone is 999 / 52,000).
-Compare modes_hit with a perfect sampler's score and read it with kl_to_uniform (2.015 vs log 8 =
-2.079 for the 0-4 sampler), not against 1000 alone.
+The protocol of VEEGAN / PacGAN uses DEFAULT_N = 26,000 samples.  The classifier reads every image of
+the pool correctly, so a sampler of digits 0-4 only scores exactly 125 modes; on unseen digits it errs
+on 1% of channels (the held-out accuracy reported with every score), so a generator's off-manifold
+digits can add spurious modes: read modes_hit together with kl_to_uniform.  The full sampler scores
+1000 modes and KL ~0.02 (the plug-in bias alone is 999 / 52,000).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from ..errors import GanbenchError
-from .classifier import classifier_accuracy, heldout_digits, predict_digits
+from .classifier import classifier_accuracy, predict_digits, training_digits
 from .io import check_n_seed, load_array
 from .modes import kl_to_uniform
 
@@ -39,7 +39,7 @@ def sample_stacked_digits(n: int = DEFAULT_N, seed: int = 0, digits: Iterable[in
     allowed = np.unique(np.asarray(list(digits), dtype=np.int64))
     if allowed.size == 0 or allowed.min() < 0 or allowed.max() > 9:
         raise GanbenchError(f"digits must be a non-empty subset of 0..9, got {list(digits)!r}")
-    pool, pool_labels = heldout_digits()
+    pool, pool_labels = training_digits()
     order = np.argsort(pool_labels, kind="stable")
     counts = np.bincount(pool_labels, minlength=10)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
