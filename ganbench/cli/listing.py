@@ -21,7 +21,8 @@ def command(what):
         click.echo("references:")
         for name, entry in references.REFERENCES.items():
             if name == entry.name:
-                click.echo(f"  {name:<13} {getattr(entry, 'description', '')}")
+                alias = f" (alias: {', '.join(entry.aliases)})" if entry.aliases else ""
+                click.echo(f"  {name:<13} {entry.description}{alias}")
     if what in ("benchmarks", "all"):
         from .. import toydata
 
