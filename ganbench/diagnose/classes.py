@@ -51,7 +51,7 @@ def _as_labels(x, what: str) -> np.ndarray:
 
 def _entropy(p: np.ndarray) -> float:
     nz = p > 0
-    return float(-(p[nz] * np.log(p[nz])).sum())
+    return float(-(p[nz] * np.log(p[nz])).sum()) + 0.0  # + 0.0: a single class gives 0, not -0
 
 
 def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, alpha: float = 0.05,
