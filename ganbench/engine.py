@@ -91,13 +91,27 @@ def _check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict
         need = m.min_samples(opts)
         if gen.n < need:
             raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
-                                f"supply more samples" + (" or lower --kid-subset-size" if name == "kid" else ""))
+                                f"supply more samples" + {"kid": " or lower --kid-subset-size",
+                                                          "is": " or lower --is-splits"}.get(name, ""))
         if m.uses_ref and "pool" in m.needs and ref.pool is None:
             raise GanbenchError(f"{name} needs reference features but the reference holds only mean/covariance "
                                 f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`")
         if m.uses_ref and ref.pool is not None and len(ref.pool) < need:
             raise GanbenchError(f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
                                 + ("; lower --kid-subset-size" if name == "kid" else ""))
+
+
+def _rows(n: int) -> np.ndarray:
+    """A stand-in feature array with `n` rows and no columns, for checking counts before extracting."""
+    return np.empty((n, 0), np.float32)
+
+
+def _count_only(ref_obj) -> Features:
+    if ref_obj is None:
+        return Features()
+    if isinstance(ref_obj, FeatureSet):
+        return Features(ref_obj.pool, stats=ref_obj.stats)
+    return Features(_rows(len(ref_obj)))
 
 
 def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None,
@@ -124,6 +138,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         t = time.perf_counter()
         sample_src = open_source(samples)
         ref_label, ref_obj = resolve_reference(ref) if ref is not None else (None, None)
+        # the counts are known now: fail before minutes of feature extraction, not after
+        _check_counts(names, Features(_rows(len(sample_src))), _count_only(ref_obj), opts)
         if extractor is None:
             extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
         desc = extractor.describe()
@@ -177,7 +193,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "dtype": desc["dtype"],
         "batch_size": batch_size,
         "metrics": names,
-        "options": {k: v for k, v in opts.items()},
+        "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
         "samples": {**sample_src.describe(), "content_sha256": sample_src.content_hash()},
         "reference": ref_meta or {"name": None, "count": 0},

@@ -64,15 +64,24 @@ class Result:
         return "\n".join(lines)
 
 
-def git_commit() -> str | None:
-    """The commit of the ganbench source tree, when it is a git checkout."""
-    here = Path(__file__).resolve().parent
+def git_commit(package_dir=None) -> str | None:
+    """The commit of the ganbench source tree, when it is a git checkout.
+
+    None when it is not, including when ganbench is installed inside some other repository
+    (e.g. a virtual environment in a project's checkout): that repository's commit says
+    nothing about ganbench's code, so ganbench's own files must be tracked by it.
+    """
+    here = Path(package_dir or Path(__file__).resolve().parent)
     try:
+        tracked = subprocess.run(["git", "-C", str(here), "ls-files", "--error-unmatch", "--", "__init__.py"],
+                                 capture_output=True, text=True, timeout=5)
+        if tracked.returncode != 0:
+            return None
         out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
 
 
 def environment(device) -> dict:

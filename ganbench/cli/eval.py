@@ -35,6 +35,10 @@ def command(samples, ref, metrics, weights, resize, batch_size, device, num_work
                       kid_subset_size=kid_subset_size, is_splits=is_splits)
     for w in result.warnings:
         click.echo(f"ganbench: warning: {w}", err=True)
+    for side, described in (("samples", result.provenance["samples"]),
+                            ("reference", result.provenance["reference"].get("source") or {})):
+        for note in described.get("notes") or ():  # conversions are never silent
+            click.echo(f"ganbench: note: {side}: {note}", err=True)
     if json_path == "-":
         click.echo(result.to_json())
         return

@@ -48,6 +48,11 @@ def load_stats_file(path):
     if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
         raise GanbenchError(f"{path}: mu {mu.shape} and sigma {sigma.shape} do not match; "
                             "expected mu (d,) and sigma (d, d)")
+    from ..features.inception import POOL_DIM
+
+    if len(mu) != POOL_DIM:
+        raise GanbenchError(f"{path} holds {len(mu)}-d statistics but FID here uses the {POOL_DIM}-d pool3 "
+                            f"features: recreate it with pytorch-fid --dims {POOL_DIM} or `ganbench stats`")
     return FeatureSet(None, None, stats=GaussianStats(mu, sigma, n=0),
                       meta={"kind": "pytorch-fid statistics", "path": str(path)})
 
