@@ -65,6 +65,12 @@ def fidelity(sets, inception_weights):
         feature_extractor_weights_path=str(inception_weights), **KID_OPTS)
 
 
+def _report(what: str, ours: float, theirs: float) -> None:
+    """Printed with `pytest -s`: the measured deviation behind each closing-note figure."""
+    rel = abs(ours - theirs) / max(abs(theirs), 1e-300)
+    print(f"\nagreement {what}: ganbench={ours:.10g} reference={theirs:.10g} abs={abs(ours - theirs):.3g} rel={rel:.3g}")
+
+
 def _metric(name, gen, ref, **opts):
     return METRICS.get(name).compute(gen, ref, {**KID_OPTS, **opts}, np.random.default_rng(0))
 
@@ -78,6 +84,7 @@ def test_features_equal_torch_fidelity(sets, ours, inception_weights):
     with torch.no_grad():
         pool, logits = (t.numpy() for t in tf(x))
     # BN folding and the matmul resize change float32 rounding only: 1e-4 of the largest value.
+    _report("pool3 features (max abs diff / max abs)", np.abs(ours[1].pool[:48] - pool).max() / np.abs(pool).max(), 0)
     assert np.abs(ours[1].pool[:48] - pool).max() <= 1e-4 * np.abs(pool).max()
     assert np.abs(ours[1].logits[:48] - logits).max() <= 1e-4 * np.abs(logits).max()
     assert pool.std() > 0.1  # the random network is not degenerate
@@ -85,12 +92,14 @@ def test_features_equal_torch_fidelity(sets, ours, inception_weights):
 
 def test_fid_equals_torch_fidelity(ours, fidelity):
     got = _metric("fid", *ours).value
+    _report("fid vs torch-fidelity", got, fidelity["frechet_inception_distance"])
     assert got == pytest.approx(fidelity["frechet_inception_distance"], rel=1e-4)
     assert got > 1.0  # degraded vs real must be clearly apart
 
 
 def test_is_equals_torch_fidelity(ours, fidelity):
     got = _metric("is", *ours)
+    _report("is vs torch-fidelity", got.value, fidelity["inception_score_mean"])
     # logits agree to ~1e-6 relative, and IS is smooth in them
     assert got.value == pytest.approx(fidelity["inception_score_mean"], rel=1e-4)
     assert got.std == pytest.approx(fidelity["inception_score_std"], rel=1e-3, abs=1e-6)
@@ -98,6 +107,7 @@ def test_is_equals_torch_fidelity(ours, fidelity):
 
 def test_kid_equals_torch_fidelity(ours, fidelity):
     got = _metric("kid", *ours)
+    _report("kid vs torch-fidelity", got.value, fidelity["kernel_inception_distance_mean"])
     # same subsets (same RNG stream); torch-fidelity's kernels are float32, ours float64
     assert got.value == pytest.approx(fidelity["kernel_inception_distance_mean"], rel=1e-3, abs=1e-6)
     assert got.std == pytest.approx(fidelity["kernel_inception_distance_std"], rel=1e-3, abs=1e-6)
@@ -105,6 +115,8 @@ def test_kid_equals_torch_fidelity(ours, fidelity):
 
 
 def test_precision_recall_equal_torch_fidelity(ours, fidelity):
+    _report("precision vs torch-fidelity", _metric("precision", *ours).value, fidelity["precision"])
+    _report("recall vs torch-fidelity", _metric("recall", *ours).value, fidelity["recall"])
     # a sample exactly on a ball boundary could flip between float32 and float64 distances: 1/N
     assert _metric("precision", *ours).value == pytest.approx(fidelity["precision"], abs=1.0 / N)
     assert _metric("recall", *ours).value == pytest.approx(fidelity["recall"], abs=1.0 / N)
@@ -117,6 +129,7 @@ def test_fid_equals_pytorch_fid_on_same_statistics(ours):
 
     g, r = ours[0].gaussian(), ours[1].gaussian()
     expected = calculate_frechet_distance(g.mu, g.sigma, r.mu, r.sigma)
+    _report("fid vs pytorch-fid (same statistics)", frechet_distance(g.mu, g.sigma, r.mu, r.sigma), expected)
     # scipy sqrtm vs our eigh route, rank-deficient covariances (N=200 < d): measured ~3e-8
     assert frechet_distance(g.mu, g.sigma, r.mu, r.sigma) == pytest.approx(expected, rel=1e-6)
 
@@ -127,6 +140,7 @@ def test_density_coverage_equal_prdc(ours):
     gen, ref = ours
     expected = compute_prdc(real_features=ref.pool, fake_features=gen.pool, nearest_k=5)
     for name in ("density", "coverage"):
+        _report(f"{name} vs prdc", _metric(name, gen, ref).value, expected[name])
         assert _metric(name, gen, ref).value == pytest.approx(expected[name], abs=1.0 / N), name
     # prdc's precision/recall (strict <, k=3) agree with ours (<=) up to boundary ties
     expected3 = compute_prdc(real_features=ref.pool, fake_features=gen.pool, nearest_k=3)
@@ -158,6 +172,7 @@ def test_clean_resize_fid_equals_clean_fid(tmp_path, cifar_excerpt, inception_we
                                     num_workers=0, batch_size=30, verbose=False)
     got = ganbench.evaluate(tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights,
                             resize="clean", device="cpu")
+    _report("fid --resize clean vs clean-fid mode=clean", got["fid"], expected)
     # identical PIL resize and network; only the matrix square root differs
     assert got["fid"] == pytest.approx(expected, rel=1e-5)
     legacy = ganbench.evaluate(tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights,
