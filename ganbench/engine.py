@@ -13,6 +13,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from . import distributed
 from .defaults import DEFAULTS
 from .errors import GanbenchError
 from .features import InceptionExtractor, get_features
@@ -162,6 +163,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         gen_fs = get_features(sample_src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
                               use_cache=False, keep=keep, desc="sample features")
         timings["sample_features"] = time.perf_counter() - t
+        if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
+            return None
 
         gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples")
         ref_f = Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label)) if ref_fs else None
@@ -198,6 +201,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "samples": {**sample_src.describe(), "content_sha256": sample_src.content_hash()},
         "reference": ref_meta or {"name": None, "count": 0},
         "seconds": {k: round(v, 3) for k, v in timings.items()},
+        **({"world_size": distributed.world_size()} if distributed.is_enabled() else {}),
     }
     return Result(results, provenance, caught)
 

@@ -33,6 +33,8 @@ def command(samples, ref, metrics, weights, resize, batch_size, device, num_work
                       num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
                       bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
                       kid_subset_size=kid_subset_size, is_splits=is_splits)
+    if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record
+        return
     for w in result.warnings:
         click.echo(f"ganbench: warning: {w}", err=True)
     for side, described in (("samples", result.provenance["samples"]),

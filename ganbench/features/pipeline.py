@@ -85,33 +85,82 @@ def iter_batches(source, batch_size: int, num_workers: int = 0,
         yield idx, _stack_or_list(images)
 
 
-def extract(source, extractor, *, batch_size: int = DEFAULTS["batch_size"], num_workers: Optional[int] = None,
-            keep: str = "features", indices: Optional[Sequence[int]] = None, desc: str = "features") -> FeatureSet:
+def pick_batch_size(extractor, batch_size: Optional[int]) -> int:
+    """The decode batch: as asked, or (None / 0) the extractor's memory-derived device batch."""
+    if batch_size:
+        return int(batch_size)
+    return int(getattr(extractor, "preferred_batch", None) or 64)
+
+
+def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_size"],
+            num_workers: Optional[int] = None, keep: str = "features", indices: Optional[Sequence[int]] = None,
+            desc: str = "features") -> FeatureSet:
     """Run `extractor` over `source` (or the given `indices` of it).
 
     keep='features' returns all pool/logit features; keep='stats' streams pool features into
     float64 running moments and keeps O(d^2) memory whatever N is.
+
+    Decoding runs in `num_workers` processes, prefetching ahead of the network; with an
+    extractor that has `submit` (the Inception one), batch k+1 is handed to the device before
+    batch k's features are collected, so on CUDA the copy back and the statistics update
+    overlap the next forward pass. Under torchrun each rank extracts a contiguous slice and
+    rank 0 receives the whole result in the original order (other ranks get an empty set).
     """
+    from .. import distributed
+
     if num_workers is None:
         num_workers = auto_workers(source)
-    n = len(source) if indices is None else len(indices)
+    batch_size = pick_batch_size(extractor, batch_size)
+    order = list(range(len(source))) if indices is None else list(indices)
+    n = len(order)
+    dist_on = distributed.init()
+    local = distributed.shard(order) if dist_on else order
     pools, logits = [], []
     moments = RunningMoments(extractor.dims["pool"])
+
+    def consume(result):
+        p, lg = result
+        if keep == "stats":
+            moments.update(p)
+        else:
+            pools.append(p)
+            logits.append(lg)
+
+    submit = getattr(extractor, "submit", None)
     t0 = time.perf_counter()
-    with bar(total=n, desc=desc) as pbar:
-        for idx, images in iter_batches(source, batch_size, num_workers, indices):
-            p, lg = extractor(images)
-            if keep == "stats":
-                moments.update(p)
-            else:
-                pools.append(p)
-                logits.append(lg)
-            pbar.update(len(idx))
+    with bar(total=len(local), desc=desc, enabled=None if distributed.is_main() else False) as pbar:
+        pending = None
+        for idx, images in iter_batches(source, batch_size, num_workers, local):
+            if submit is None:
+                consume(extractor(images))
+                pbar.update(len(idx))
+                continue
+            nxt = submit(images)
+            if pending is not None:
+                consume(pending[1].result())
+                pbar.update(pending[0])
+            pending = (len(idx), nxt)
+        if pending is not None:
+            consume(pending[1].result())
+            pbar.update(pending[0])
     seconds = time.perf_counter() - t0
     meta = {**extractor.describe(), "count": n, "seconds": round(seconds, 3)}
+    d, c = extractor.dims["pool"], extractor.dims["logits"]
+    if dist_on:
+        meta["world_size"] = distributed.world_size()
+        if keep == "stats":
+            total = distributed.gather_moments(moments)
+            if total is None:
+                return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
+            return FeatureSet(None, None, stats=total.finalize(), meta=meta)
+        pool = np.concatenate(pools) if pools else np.zeros((0, d), np.float32)
+        lg = np.concatenate(logits) if logits else np.zeros((0, c), np.float32)
+        gathered = distributed.gather_rows([pool, lg], n)
+        if gathered is None:
+            return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
+        return FeatureSet(gathered[0], gathered[1], meta=meta)
     if keep == "stats":
         return FeatureSet(None, None, stats=moments.finalize(), meta=meta)
-    d, c = extractor.dims["pool"], extractor.dims["logits"]
     pool = np.concatenate(pools) if pools else np.zeros((0, d), np.float32)
     lg = np.concatenate(logits) if logits else np.zeros((0, c), np.float32)
     return FeatureSet(pool, lg, meta=meta)
@@ -145,9 +194,15 @@ def load_featureset(path: Path) -> FeatureSet:
 
 
 def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS["resize"],
-                 batch_size: int = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
+                 batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
                  use_cache: bool = True, keep: str = "features", desc: str = "features") -> FeatureSet:
-    """Features of an image source (path, array or ImageSource), from the cache when possible."""
+    """Features of an image source (path, array or ImageSource), from the cache when possible.
+
+    Under torchrun, rank 0 alone reads and writes the cache (its decision is broadcast, so
+    nodes need not share a file system) and alone receives the features; other ranks help
+    extract and get an empty FeatureSet.
+    """
+    from .. import distributed
     from ..inputs.images import open_source
     from .extractor import InceptionExtractor
 
@@ -155,17 +210,27 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
         source = open_source(source)
     if extractor is None:
         extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
+    dist_on = distributed.init()
     path = cache_path(source, extractor, keep) if use_cache else None
     # a full features file also serves a statistics-only request
     candidates = [path, cache_path(source, extractor, "features")] if keep == "stats" and path else [path]
-    for p in candidates:
-        if p is not None and p.exists():
-            fs = load_featureset(p)
-            if keep == "stats" and fs.stats is None:
-                fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
-            fs.meta = {**fs.meta, "cached": True, "cache_file": str(p)}
-            return fs
+    hit = None
+    if distributed.is_main():
+        hit = next((p for p in candidates if p is not None and p.exists()), None)
+    if dist_on:
+        hit = distributed.broadcast_object(None if hit is None else str(hit))
+        if hit is not None and not distributed.is_main():
+            return FeatureSet(None, None, meta={"cached": True, "rank": distributed.rank()})
+    if hit is not None:
+        p = Path(hit)
+        fs = load_featureset(p)
+        if keep == "stats" and fs.stats is None:
+            fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
+        fs.meta = {**fs.meta, "cached": True, "cache_file": str(p)}
+        return fs
     fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
+    if not distributed.is_main():
+        return fs
     fs.meta["source"] = source.describe()
     fs.meta["content_sha256"] = source.content_hash()
     if path is not None:
