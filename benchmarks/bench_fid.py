@@ -82,7 +82,7 @@ def _cases():
 def bench_fid(benchmark, impl, which, report, quick):
     n = _sizes(quick)[which]
     f1, f2 = _features(n)
-    rounds = 1 if (quick or n >= 50_000) and impl != "ganbench" else 2
+    rounds = 1 if quick else 2  # best of 2 for every implementation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = benchmark.pedantic(RUN[impl], args=(f1, f2), rounds=rounds, iterations=1, warmup_rounds=0)

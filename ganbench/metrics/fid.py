@@ -22,16 +22,13 @@ from .base import Features, Metric, MetricValue, percentile_ci, register
 
 
 def _eigh(m: np.ndarray):
-    import torch
-
-    w, v = torch.linalg.eigh(torch.from_numpy(np.ascontiguousarray(m)))
-    return w.numpy(), v.numpy()
+    return np.linalg.eigh(m)
 
 
 def _eigvalsh(m: np.ndarray) -> np.ndarray:
-    import torch
-
-    return torch.linalg.eigvalsh(torch.from_numpy(np.ascontiguousarray(m))).numpy()
+    # LAPACK dsyevd through numpy: 2.6x faster than torch.linalg.eigvalsh at d=2048 on the
+    # 2-core CI machine (0.5 s vs 1.3 s), same values to rounding
+    return np.linalg.eigvalsh(m)
 
 
 # Cholesky is used only when every pivot is far above its rounding noise (~ d * eps * max s_ii):

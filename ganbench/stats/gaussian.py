@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import GanbenchError
 
-BLOCK = 2048  # rows per dsyrk call: large enough for BLAS-3 speed, small next to a (d, d) float64
+BLOCK = 4096  # rows per dsyrk call: OpenBLAS dsyrk reaches ~60% of dgemm's rate from here on; 64 MiB at d=2048
 
 
 @dataclass
