@@ -4,7 +4,8 @@ DEFAULTS = {
     # inputs -> features
     "extractor": "inception-v3-compat",  # torch-fidelity's / pytorch-fid's TF-exact Inception-v3
     "resize": "tf-legacy",  # 'tf-legacy' (torch-fidelity, pytorch-fid) or 'clean' (clean-fid)
-    "batch_size": 64,
+    "batch_size": None,  # None: from the device and its free memory (CPU: 8 per core; CUDA: up to 256)
+    "fast": False,  # CUDA only: TF32 matmuls/convolutions; the reference protocol is plain fp32
     "device": None,  # None: CUDA when present, else CPU
     "num_workers": 0,  # image decoding processes; 0 decodes in the main process
     "weights": None,  # None: --weights, GANBENCH_INCEPTION_WEIGHTS, the cache, then the official URL

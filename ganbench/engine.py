@@ -17,6 +17,7 @@ from . import distributed
 from .defaults import DEFAULTS
 from .errors import GanbenchError
 from .features import InceptionExtractor, get_features
+from .features.pipeline import pick_batch_size
 from .features.pipeline import FeatureSet
 from .metrics import METRICS
 from .metrics.base import Features
@@ -116,8 +117,9 @@ def _count_only(ref_obj) -> Features:
 
 
 def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None,
-             resize: str = DEFAULTS["resize"], batch_size: int = DEFAULTS["batch_size"], device=None,
-             num_workers: Optional[int] = None, use_cache: bool = True, extractor=None, **options) -> Result:
+             resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
+             num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
+             fast: bool = DEFAULTS["fast"], **options) -> Result:
     """Score `samples` against `ref`.
 
     samples: folder, .npz/.npy, uint8 NHWC array or tensor. ref: a registered name
@@ -142,7 +144,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         # the counts are known now: fail before minutes of feature extraction, not after
         _check_counts(names, Features(_rows(len(sample_src))), _count_only(ref_obj), opts)
         if extractor is None:
-            extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
+            extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
         desc = extractor.describe()
         timings["setup"] = time.perf_counter() - t
 
@@ -194,7 +196,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "extractor": desc["extractor"],
         "resize": desc["resize"],
         "dtype": desc["dtype"],
-        "batch_size": batch_size,
+        "batch_size": pick_batch_size(extractor, batch_size),
         "metrics": names,
         "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
@@ -207,8 +209,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
 
 
 def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["resize"],
-                  batch_size: int = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                  use_cache: bool = True) -> FeatureSet:
+                  batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
+                  use_cache: bool = True, fast: bool = DEFAULTS["fast"]) -> FeatureSet:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`."""
     from .inputs.images import open_source
 
@@ -217,7 +219,7 @@ def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["
         src = _registered_reference(str(source))
     else:
         src = open_source(source)
-    extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
+    extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
     fs = get_features(src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
                       use_cache=use_cache, desc="features")
     fs.meta = {**fs.meta, "name": label}

@@ -211,6 +211,23 @@ def test_results_do_not_depend_on_batch_size(data, stats_file, by_stats_file, in
                                                               rel=1e-6), name
 
 
+def test_default_batch_size_is_chosen_from_the_device_and_fast_is_cuda_only(data, stats_file, by_stats_file,
+                                                                             inception_weights):
+    """No --batch-size: the extractor's memory-derived batch is used and recorded. --fast on a
+    CPU says that it changes nothing, and changes nothing (no TF32 here)."""
+    from ganbench.features.extractor import auto_batch_size
+
+    r = ok(run("eval", data["root"] / "fakes", "--ref", stats_file, "--metrics", "fid,is,kid", *TINY,
+               "--weights", inception_weights, "--fast", "--device", "cpu", "--json", "-"))
+    assert "ganbench: warning: fast mode (TF32) exists on CUDA only" in r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["provenance"]["batch_size"] == auto_batch_size(torch.device("cpu")) >= 1
+    assert rec["provenance"]["dtype"] == "float32"
+    for name in ("fid", "is", "kid"):
+        assert rec["metrics"][name]["value"] == pytest.approx(by_stats_file["metrics"][name]["value"],
+                                                              rel=1e-6), name
+
+
 def test_pytorch_fid_statistics_are_an_fid_only_reference(data, stats_file, by_stats_file, inception_weights):
     with np.load(stats_file) as z:  # a pytorch-fid style file, written from our own statistics
         mu, sigma = z["mu"], z["sigma"]

@@ -70,7 +70,8 @@ def _text_table(res: dict) -> str:
               help="Your classifier's labels for the reference (.npy of ints).")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None, help="Inception weights file.")
 @click.option("--resize", type=click.Choice(["tf-legacy", "clean"]), default=DEFAULTS["resize"], show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"], show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"],
+              help="Images per batch (default: from the device and its free memory).")
 @click.option("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the feature cache.")
 def command(samples, ref, out_dir, as_json, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels,

@@ -24,13 +24,13 @@ from .options import extractor_options
 @click.option("--is-splits", type=click.IntRange(1), default=DEFAULTS["is_splits"], show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Write the full record here ('-' for stdout instead of the table).")
-def command(samples, ref, metrics, weights, resize, batch_size, device, num_workers, no_cache, bootstrap,
+def command(samples, ref, metrics, weights, resize, batch_size, fast, device, num_workers, no_cache, bootstrap,
             bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, json_path):
     """Score SAMPLES (folder, .npz, .npy) against a reference."""
     from ..engine import evaluate
 
     result = evaluate(samples, ref, metrics, weights=weights, resize=resize, batch_size=batch_size, device=device,
-                      num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
+                      fast=fast, num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
                       bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
                       kid_subset_size=kid_subset_size, is_splits=is_splits)
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record

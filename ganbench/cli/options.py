@@ -12,7 +12,10 @@ def extractor_options(f):
                      help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, the cache, the official URL).")(f)
     f = click.option("--resize", type=click.Choice(["tf-legacy", "clean"]), default=DEFAULTS["resize"],
                      show_default=True, help="tf-legacy: torch-fidelity/pytorch-fid protocol; clean: clean-fid's.")(f)
-    f = click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"], show_default=True)(f)
+    f = click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"],
+                     help="Images per batch (default: from the device and its free memory).")(f)
+    f = click.option("--fast", is_flag=True, default=DEFAULTS["fast"],
+                     help="CUDA only: allow TF32 (faster; not the fp32 reference protocol, and marked so).")(f)
     f = click.option("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present).")(f)
     f = click.option("--workers", "num_workers", type=click.IntRange(0), default=None,
                      help="Image decoding processes (default: automatic).")(f)

@@ -12,12 +12,12 @@ from .options import extractor_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Where to write the statistics (.npz), e.g. reals.ganbench.npz.")
 @extractor_options
-def command(source, output, weights, resize, batch_size, device, num_workers, no_cache):
+def command(source, output, weights, resize, batch_size, fast, device, num_workers, no_cache):
     """Compute features and mean/covariance of SOURCE (folder, .npz, .npy or a registered name)."""
     from ..engine import compute_stats
 
     fs = compute_stats(source, output, weights=weights, resize=resize, batch_size=batch_size, device=device,
-                       num_workers=num_workers, use_cache=not no_cache)
+                       num_workers=num_workers, use_cache=not no_cache, fast=fast)
     if not fs.meta.get("weights_official", True):
         click.echo("ganbench: warning: computed with NOT the official FID Inception weights "
                    f"(sha256 {fs.meta['weights_sha256'][:16]}...)", err=True)

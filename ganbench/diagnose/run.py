@@ -243,7 +243,7 @@ def _features(source, **opts):
 def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 0, alpha: float = 0.05,
              quantile: float = 0.01, fit_split: float = 0.5, benchmark: Optional[str] = None,
              labels=None, ref_labels=None, weights=None, resize: str = DEFAULTS["resize"],
-             batch_size: int = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
+             batch_size: Optional[int] = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
              n_examples: int = 16) -> dict:
     """Diagnose generated `samples` against reference `ref`; write the report to `out_dir` if given.
 

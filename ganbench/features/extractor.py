@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -196,6 +197,8 @@ class InceptionExtractor:
         self.resize = resize
         self.device = pick_device(device)
         self.fast = fast
+        if fast and self.device.type != "cuda":
+            warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32")
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = fast
             torch.backends.cudnn.allow_tf32 = fast
