@@ -73,8 +73,12 @@ def bench_memory_targets(report, quick):
     report.add("memory", f"N={n // 10:,}, 2048-d", MODES["ganbench-stats"][0], peak_rss_mb=small["peak_rss_mb"],
                delta_rss_mb=small["delta_rss_mb"], note="the same path on a tenth of the images")
     growth = stats["delta_rss_mb"] - small["delta_rss_mb"]
-    met = (stats["delta_rss_mb"] <= bound_mb and growth < 0.1 * features_mb
-           and (quick or stats["delta_rss_mb"] < features_mb))
+    # below one dsyrk block (BLOCK rows) the block buffer is only partly touched, so allow for it;
+    # the quick run's sizes (5,000 and 500) are too small to tell O(d^2) from O(N d) at all
+    from ganbench.stats.gaussian import BLOCK
+
+    allowance = 0.1 * features_mb + BLOCK * D * 8 / 2**20
+    met = stats["delta_rss_mb"] <= bound_mb and (quick or (growth < allowance and stats["delta_rss_mb"] < features_mb))
     report.check("memory", met, f"N={n:,}: FID-only pipeline +{stats['delta_rss_mb']:.0f} MB, at N={n // 10:,} "
                  f"+{small['delta_rss_mb']:.0f} MB (10x the images: {growth:+.0f} MB; bound for O(d^2): "
                  f"{bound_mb:.0f} MB; the features alone would be {features_mb:.0f} MB); all features kept: "
