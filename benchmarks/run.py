@@ -3,7 +3,7 @@
 Wraps pytest-benchmark: pytest collects benchmarks/bench_*.py, each benchmark asserts that the
 implementations agree, and the session writes benchmarks/results/<device>.json, a markdown
 table beside it, and pytest-benchmark's own JSON (…-pytest-benchmark.json). Extra arguments go
-to pytest (e.g. `-k extract`). Takes ~20-30 minutes on a 2-core CPU; `--quick` is a smoke run.
+to pytest (e.g. `-k extract`). Takes ~15 minutes on a 2-core CPU; `--quick` is a smoke run.
 """
 
 from __future__ import annotations
