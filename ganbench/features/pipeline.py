@@ -42,6 +42,7 @@ def auto_workers(source) -> int:
     if not isinstance(source, FolderSource):
         return 0  # arrays are sliced, not decoded
     cpus = os.cpu_count() or 1
+    # on <= 2 CPUs both cores run the network; decoding in line costs ~1-3% of its time there
     return 0 if cpus <= 2 else min(8, cpus // 2)
 
 
