@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: weights, inputs, the reference implementations' entry points."""
+"""Helpers shared by the benchmarks: inputs, the reference implementations' entry points."""
 
 from __future__ import annotations
 
@@ -10,39 +10,6 @@ import numpy as np
 # Inception-v3 at 299x299: 5.71 G multiply-adds per image (convolutions + fc), i.e. 11.4 GFLOP;
 # computed by `inception_flops()` and checked in bench_extract.
 GMAC_PER_IMAGE = 5.713
-
-
-def write_random_inception(path: Path, seed: int = 0) -> Path:
-    """Same file as tests/conftest.py writes: a deterministic random-init FID Inception-v3."""
-    import torch
-
-    from ganbench.features.inception import InceptionV3
-
-    g = torch.Generator().manual_seed(seed)
-    state = {}
-    for key, value in InceptionV3().state_dict().items():
-        shape = value.shape
-        if key.endswith("conv.weight"):
-            fan_in = shape[1] * shape[2] * shape[3]
-            state[key] = torch.randn(shape, generator=g) * (2.0 / fan_in) ** 0.5
-        elif key.endswith("bn.weight"):
-            state[key] = 0.8 + 0.4 * torch.rand(shape, generator=g)
-        elif key.endswith("bn.bias"):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        elif key.endswith("running_mean"):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        elif key.endswith("running_var"):
-            state[key] = 0.5 + torch.rand(shape, generator=g)
-        elif key.endswith("num_batches_tracked"):
-            state[key] = torch.zeros((), dtype=torch.long)
-        elif key == "fc.weight":
-            state[key] = torch.randn(shape, generator=g) * (4.0 / shape[1]) ** 0.5
-        elif key == "fc.bias":
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        else:  # pragma: no cover
-            raise KeyError(key)
-    torch.save(state, path)
-    return path
 
 
 def inception_flops() -> float:

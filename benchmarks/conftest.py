@@ -99,7 +99,7 @@ def workdir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def weights(workdir) -> Path:
     """The random-init Inception weights file every implementation loads."""
-    from common import write_random_inception
+    from ganbench.features.random_weights import write_random_inception
 
     return write_random_inception(workdir / "random-inception.pth")
 

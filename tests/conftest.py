@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ganbench.features.random_weights import write_random_inception
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GANBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -29,42 +31,19 @@ def cifar_excerpt():
         return {k: z[k] for k in z.files}
 
 
-def write_random_inception(path: Path, seed: int = 0) -> Path:
-    """A deterministic random-init Inception-v3 of the exact FID architecture and key layout.
-
-    Scaled so activations stay O(1) through 94 layers (He-normal convs, varied BN statistics)
-    and the logits give a non-degenerate softmax: the metrics computed with it are then
-    sensitive to the inputs, as with the real weights. It is NOT the official network.
-    """
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch/BLAS thread for a whole module (`pytestmark = pytest.mark.usefixtures("one_thread")`):
+    on 2 cores shared with other work it avoids oversubscription stalls (a 2048-d
+    eigendecomposition took 34 s with 2 threads, 3 s with 1)."""
     import torch
+    from threadpoolctl import threadpool_limits
 
-    from ganbench.features.inception import InceptionV3
-
-    g = torch.Generator().manual_seed(seed)
-    state = {}
-    for key, value in InceptionV3().state_dict().items():
-        shape = value.shape
-        if key.endswith("conv.weight"):
-            fan_in = shape[1] * shape[2] * shape[3]
-            state[key] = torch.randn(shape, generator=g) * (2.0 / fan_in) ** 0.5
-        elif key.endswith("bn.weight"):
-            state[key] = 0.8 + 0.4 * torch.rand(shape, generator=g)
-        elif key.endswith("bn.bias"):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        elif key.endswith("running_mean"):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        elif key.endswith("running_var"):
-            state[key] = 0.5 + torch.rand(shape, generator=g)
-        elif key.endswith("num_batches_tracked"):
-            state[key] = torch.zeros((), dtype=torch.long)
-        elif key == "fc.weight":
-            state[key] = torch.randn(shape, generator=g) * (4.0 / shape[1]) ** 0.5
-        elif key == "fc.bias":
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        else:  # pragma: no cover - a new parameter would need a rule here
-            raise KeyError(key)
-    torch.save(state, path)
-    return path
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")

@@ -20,18 +20,7 @@ from ganbench.cli import cli
 from ganbench.features import InceptionExtractor
 
 N = 6
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """On 2 cores shared with other work, one thread avoids oversubscription stalls."""
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")

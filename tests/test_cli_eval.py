@@ -35,21 +35,10 @@ N = 12
 OPTS = dict(is_splits=2, kid_subset_size=6, kid_subsets=10)
 TINY = ["--is-splits", "2", "--kid-subset-size", "6", "--kid-subsets", "10"]
 NO_FID = [m for m in ALL if m != "fid"]
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 # ------------------------------------------------------------------------------------ fixtures
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """On 2 cores shared with other work, one thread avoids oversubscription stalls
-    (a 2048-d eigendecomposition took 34 s with 2 threads, 3 s with 1)."""
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
