@@ -255,14 +255,7 @@ class InceptionExtractor:
     def forward_prepared(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(N,3,299,299) float in [0,255] -> (pool3, logits_unbiased) float32 tensors."""
         x = x.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
-        pools, logits = [], []
-        for s in range(0, len(x), self.max_batch):
-            p, lg = self._run(x[s:s + self.max_batch], self._model_call)
-            pools.append(p)
-            logits.append(lg)
-        if len(pools) == 1:
-            return pools[0], logits[0]
-        return torch.cat(pools), torch.cat(logits)
+        return self._batched(x, self._model_call)
 
     def _model_call(self, x):
         with torch.inference_mode():
@@ -271,6 +264,14 @@ class InceptionExtractor:
     def _images_call(self, images):
         with torch.inference_mode():
             return self.model(self.prepare(images))
+
+    def _batched(self, items, fn):
+        """fn over device-sized pieces (at most max_batch images) of `items`, concatenated."""
+        n = _count(items)
+        if n <= self.max_batch:
+            return self._run(items, fn)
+        parts = [self._run(_slice(items, s, s + self.max_batch), fn) for s in range(0, n, self.max_batch)]
+        return torch.cat([p for p, _ in parts]), torch.cat([lg for _, lg in parts])
 
     def _run(self, batch, fn):
         """fn(batch) -> (pool, logits), split across the CPU workers when there are several."""
@@ -284,12 +285,7 @@ class InceptionExtractor:
     # -- asynchronous interface: on CUDA the next batch computes while this one copies back ----
     @torch.inference_mode()
     def submit(self, images: Images) -> _Pending:
-        n = _count(images)
-        if n > self.max_batch:  # resize in device-sized pieces too
-            parts = [self._forward_images(_slice(images, s, s + self.max_batch)) for s in range(0, n, self.max_batch)]
-            pool, logits = torch.cat([p for p, _ in parts]), torch.cat([lg for _, lg in parts])
-        else:
-            pool, logits = self._forward_images(images)
+        pool, logits = self._batched(images, self._images_call)  # resized in device-sized pieces too
         if self.device.type != "cuda":
             return _Pending(pool.float(), logits.float())
         host_p = torch.empty(pool.shape, dtype=torch.float32, pin_memory=True)
@@ -299,9 +295,6 @@ class InceptionExtractor:
         event = torch.cuda.Event()
         event.record()
         return _Pending(host_p, host_l, event)
-
-    def _forward_images(self, images: Images) -> Tuple[torch.Tensor, torch.Tensor]:
-        return self._run(images, self._images_call)
 
     def __call__(self, images: Images) -> Tuple[np.ndarray, np.ndarray]:
         return self.submit(images).result()

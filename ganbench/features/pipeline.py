@@ -213,12 +213,13 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
     if extractor is None:
         extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
     dist_on = distributed.init()
-    path = cache_path(source, extractor, keep) if use_cache else None
-    # a full features file also serves a statistics-only request
-    candidates = [path, cache_path(source, extractor, "features")] if keep == "stats" and path else [path]
-    hit = None
-    if distributed.is_main():
-        hit = next((p for p in candidates if p is not None and p.exists()), None)
+    # rank 0 alone hashes the content and looks in the cache; the other ranks are told its answer
+    path = hit = None
+    if use_cache and distributed.is_main():
+        path = cache_path(source, extractor, keep)
+        # a full features file also serves a statistics-only request
+        candidates = [path, cache_path(source, extractor, "features")] if keep == "stats" else [path]
+        hit = next((p for p in candidates if p.exists()), None)
     if dist_on:
         hit = distributed.broadcast_object(None if hit is None else str(hit))
         if hit is not None and not distributed.is_main():
