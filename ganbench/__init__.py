@@ -3,7 +3,7 @@
 Data flow: inputs -> features -> stats -> metrics -> records (-> leaderboards).
 """
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 
 def evaluate(*args, **kwargs):

@@ -13,16 +13,16 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import distributed
+from . import cache, distributed
 from .defaults import DEFAULTS
 from .errors import GanbenchError
-from .features import InceptionExtractor, get_features
-from .features.pipeline import pick_batch_size
-from .features.pipeline import FeatureSet
+from .features import InceptionExtractor, get_features  # noqa: F401 - diagnose resolves through here
+from .features.pipeline import FeatureSet, cache_mode, is_cached, pick_batch_size
 from .metrics import METRICS
 from .metrics.base import Features
 from .records import NOT_OFFICIAL, Result, environment
-from .stats.files import check_compatible, is_stats_file, load_stats_file, write_stats_file
+from .stats.files import (PFID_KIND, PFID_WARNING, check_compatible, check_stats_path, is_stats_file,
+                          load_stats_file, write_stats_file)
 
 OPTION_KEYS = ("is_splits", "is_shuffle_seed", "kid_subsets", "kid_subset_size", "kid_degree", "kid_coef0",
                "kid_gamma", "kid_seed", "prc_k", "dc_k", "bootstrap", "bootstrap_seed", "confidence")
@@ -57,7 +57,7 @@ def _is_registered(name: str) -> bool:
     return name in references.REFERENCES
 
 
-def resolve_reference(ref) -> tuple:
+def resolve_reference(ref, key: Optional[str] = None) -> tuple:
     """(label, ImageSource or FeatureSet). Registered names first, then paths."""
     from .inputs.images import open_source
 
@@ -69,12 +69,24 @@ def resolve_reference(ref) -> tuple:
         from .inputs import references
 
         known = ", ".join(references.REFERENCES.names())
-        raise GanbenchError(f"reference {ref!s} is neither a file or folder nor a registered reference "
+        raise GanbenchError(f"reference {ref!s}: no such file or folder, and not a known reference name "
                             f"(known: {known}); pass an existing path or one of those names")
     if isinstance(ref, (str, Path)) and is_stats_file(ref):
         return str(ref), load_stats_file(ref)
-    src = open_source(ref)
+    src = open_source(ref, key=key)
     return (str(ref) if isinstance(ref, (str, Path)) else "array"), src
+
+
+def resolve_samples(samples, key: Optional[str] = None) -> tuple:
+    """(label, ImageSource or FeatureSet) for the generated side: images, or a statistics file."""
+    from .inputs.images import open_source
+
+    if isinstance(samples, FeatureSet):
+        return "features", samples
+    if isinstance(samples, (str, Path)) and is_stats_file(samples):
+        return str(samples), load_stats_file(samples)
+    src = open_source(samples, key=key)
+    return (str(samples) if isinstance(samples, (str, Path)) else "array"), src
 
 
 def _options(overrides: dict) -> dict:
@@ -84,14 +96,29 @@ def _options(overrides: dict) -> dict:
             raise TypeError(f"unknown option {k!r}")
         if v is not None:
             opts[k] = v
+    opts["_memo"] = {}  # shared scratch space: the four k-NN metrics reuse one distance pass
     return opts
+
+
+def _check_options(names: Sequence[str], opts: dict) -> None:
+    for name in names:
+        validate = METRICS.get(name).validate
+        if validate is not None:
+            validate(opts)
+
+
+def _stats_only(f: Features) -> bool:
+    return f.pool is None and f.logits is None and f.stats is not None
 
 
 def _check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict) -> None:
     for name in names:
         m = METRICS.get(name)
         need = m.min_samples(opts)
-        if gen.n < need:
+        if _stats_only(gen) and set(m.needs) & {"pool", "logits"}:
+            raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
+                                f"only; use --metrics fid, or pass the images")
+        if not _stats_only(gen) and gen.n < need:
             raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
                                 f"supply more samples" + {"kid": " or lower --kid-subset-size",
                                                           "is": " or lower --is-splits"}.get(name, ""))
@@ -108,26 +135,60 @@ def _rows(n: int) -> np.ndarray:
     return np.empty((n, 0), np.float32)
 
 
-def _count_only(ref_obj) -> Features:
-    if ref_obj is None:
+def _count_only(obj) -> Features:
+    if obj is None:
         return Features()
-    if isinstance(ref_obj, FeatureSet):
-        return Features(ref_obj.pool, stats=ref_obj.stats)
-    return Features(_rows(len(ref_obj)))
+    if isinstance(obj, FeatureSet):
+        return Features(obj.pool, obj.logits, stats=obj.stats)
+    return Features(_rows(len(obj)))
+
+
+def _side_features(obj, label: str, desc: dict, extractor, keep: str, use_cache, desc_text: str, **kw) -> FeatureSet:
+    """Features of one side: a precomputed FeatureSet (checked against the extractor) or extracted."""
+    if isinstance(obj, FeatureSet):
+        if obj.meta.get("kind") == PFID_KIND:
+            warnings.warn(PFID_WARNING.format(path=label), stacklevel=3)
+        check_compatible(obj.meta, desc, label)
+        return obj
+    return get_features(obj, extractor=extractor, keep=keep, use_cache=use_cache, desc=desc_text, **kw)
+
+
+def _check_inputs(*sources, extractor=None, use_cache=True) -> None:
+    """Open and check every image of every side before any feature is extracted (a broken file must
+    not surface after minutes of extraction); a side whose features are cached needs no check."""
+    for src in sources:
+        if src is None or isinstance(src, FeatureSet):
+            continue
+        if use_cache and extractor is not None and is_cached(src, extractor):
+            continue
+        src.check()
+
+
+def _side_meta(fs: FeatureSet, label) -> dict:
+    if fs.meta.get("kind") == PFID_KIND:  # what is known of a bare (mu, sigma) file
+        return {"name": label, "count": None, "kind": PFID_KIND, "content_sha256": None,
+                "file_sha256": fs.meta.get("file_sha256"), "dims": fs.meta.get("dims")}
+    meta = {"name": label, "count": fs.n, "cached": fs.meta.get("cached"),
+            "content_sha256": fs.meta.get("content_sha256"), "source": fs.meta.get("source")}
+    for key in ("kind", "file_sha256"):
+        if fs.meta.get(key):
+            meta[key] = fs.meta[key]
+    return meta
 
 
 def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None,
              resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
              num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
-             fast: bool = DEFAULTS["fast"], **options) -> Result:
+             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
+             **options) -> Result:
     """Score `samples` against `ref`.
 
-    samples: folder, .npz/.npy, uint8 NHWC array or tensor. ref: a registered name
-    (`cifar10`, `cifar10-test`), a folder/.npz/.npy of images, a `ganbench stats` file, or a
-    pytorch-fid (mu, sigma) .npz for FID. Options: see `ganbench.defaults.DEFAULTS`.
+    samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
+    tensor, or a statistics file (`ganbench stats`: every metric; pytorch-fid (mu, sigma): FID).
+    ref: a registered name (`cifar10`, `cifar10-test`), a folder/.npz/.npy of images (`ref_key`),
+    a `ganbench stats` file, or a pytorch-fid (mu, sigma) .npz for FID. Options: see
+    `ganbench.defaults.DEFAULTS`.
     """
-    from .inputs.images import open_source
-
     names = parse_metrics(metrics)
     opts = _options(options)
     needs_ref = any(METRICS.get(n).uses_ref for n in names)
@@ -135,61 +196,50 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         raise GanbenchError(f"{', '.join(n for n in names if METRICS.get(n).uses_ref)} need a reference: "
                             "pass --ref NAME|PATH")
     timings = {}
-    caught: list = []
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always")
         t = time.perf_counter()
-        sample_src = open_source(samples)
-        ref_label, ref_obj = resolve_reference(ref) if ref is not None else (None, None)
+        _check_options(names, opts)
+        gen_label, gen_obj = resolve_samples(samples, key)
+        ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
         # the counts are known now: fail before minutes of feature extraction, not after
-        _check_counts(names, Features(_rows(len(sample_src))), _count_only(ref_obj), opts)
+        _check_counts(names, _count_only(gen_obj), _count_only(ref_obj), opts)
         if extractor is None:
             extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
         desc = extractor.describe()
+        use_cache = cache_mode(use_cache)
+        _check_inputs(gen_obj, ref_obj, extractor=extractor, use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
 
         only_fid = names == ["fid"] and not opts["bootstrap"]
         keep = "stats" if only_fid else "features"
+        kw = dict(batch_size=batch_size, num_workers=num_workers)
         ref_fs = None
         if ref_obj is not None:
             t = time.perf_counter()
-            if isinstance(ref_obj, FeatureSet):
-                check_compatible(ref_obj.meta, desc, f"reference {ref_label}")
-                ref_fs = ref_obj
-            else:
-                ref_fs = get_features(ref_obj, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
-                                      use_cache=use_cache, keep=keep, desc="reference features")
+            ref_fs = _side_features(ref_obj, f"reference {ref_label}", desc, extractor, keep, use_cache,
+                                    "reference features", **kw)
             timings["reference_features"] = time.perf_counter() - t
-
         t = time.perf_counter()
-        gen_fs = get_features(sample_src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
-                              use_cache=False, keep=keep, desc="sample features")
+        gen_fs = _side_features(gen_obj, f"samples {gen_label}", desc, extractor, keep, False, "sample features", **kw)
         timings["sample_features"] = time.perf_counter() - t
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None
 
         gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples")
-        ref_f = Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label)) if ref_fs else None
-        if ref_f is not None:
-            _check_counts(names, gen, ref_f, opts)
-        else:
-            _check_counts(names, gen, Features(), opts)
+        ref_f = Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label)) if ref_fs else Features()
+        _check_counts(names, gen, ref_f, opts)
         results = {}
         for name in names:
             t = time.perf_counter()
             rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(name.encode())])
-            results[name] = METRICS.get(name).compute(gen, ref_f, opts, rng)
+            results[name] = METRICS.get(name).compute(gen, ref_f if ref_fs else None, opts, rng)
             timings[f"metric_{name}"] = time.perf_counter() - t
-        caught = [str(w.message) for w in wlist]
-
+    caught = list(dict.fromkeys(str(w.message) for w in wlist))  # each warning once
     if not extractor.weights.official:
         caught.insert(0, NOT_OFFICIAL.format(sha=extractor.weights.sha256[:16]))
-    ref_meta = {}
-    if ref_fs is not None:
-        ref_meta = {"name": ref_label, "count": ref_fs.n, "cached": ref_fs.meta.get("cached"),
-                    "content_sha256": ref_fs.meta.get("content_sha256"), "source": ref_fs.meta.get("source")}
-        if ref_fs.meta.get("kind"):
-            ref_meta["kind"] = ref_fs.meta["kind"]
+    samples_meta = (gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
+                    if not isinstance(gen_obj, FeatureSet) else _side_meta(gen_fs, gen_label))
     provenance = {
         **environment(extractor.device),
         "weights": extractor.weights.describe(),
@@ -200,8 +250,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "metrics": names,
         "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
-        "samples": {**sample_src.describe(), "content_sha256": sample_src.content_hash()},
-        "reference": ref_meta or {"name": None, "count": 0},
+        "samples": samples_meta,
+        "reference": _side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         **({"world_size": distributed.world_size()} if distributed.is_enabled() else {}),
     }
@@ -210,16 +260,21 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
 
 def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["resize"],
                   batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                  use_cache: bool = True, fast: bool = DEFAULTS["fast"]) -> FeatureSet:
+                  use_cache: bool = True, fast: bool = DEFAULTS["fast"], key: Optional[str] = None) -> FeatureSet:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`."""
     from .inputs.images import open_source
 
+    if output is not None:  # before minutes of extraction, not after
+        check_stats_path(output)
+        cache.check_writable(output, "statistics file", "pass -o a writable path")
     label = str(source) if isinstance(source, (str, Path)) else "array"
     if isinstance(source, (str, Path)) and not Path(source).exists() and _is_registered(str(source)):
         src = _registered_reference(str(source))
     else:
-        src = open_source(source)
+        src = open_source(source, key=key)
     extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
+    use_cache = cache_mode(use_cache)
+    _check_inputs(src, extractor=extractor, use_cache=use_cache)
     fs = get_features(src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
                       use_cache=use_cache, desc="features")
     fs.meta = {**fs.meta, "name": label}

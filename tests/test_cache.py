@@ -159,6 +159,8 @@ def test_failure_while_writing_the_cache_leaves_no_part_file(paths, inception_we
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", broken_savez)
-    with pytest.raises(OSError, match="No space left"):
-        evaluate(samples, ref=reals, metrics=["precision"], weights=inception_weights)
+    # the features are computed: a cache that cannot be written costs a warning, not the result
+    r = evaluate(samples, ref=reals, metrics=["precision"], weights=inception_weights)
+    assert 0 <= r["precision"] <= 1
+    assert any("could not write the feature cache" in w and "No space left" in w for w in r.warnings), r.warnings
     assert leftovers() == []

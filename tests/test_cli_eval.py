@@ -32,8 +32,8 @@ from ganbench.metrics import ALL, METRICS
 from ganbench.metrics.base import Features
 
 N = 12
-OPTS = dict(is_splits=2, kid_subset_size=6, kid_subsets=10)
-TINY = ["--is-splits", "2", "--kid-subset-size", "6", "--kid-subsets", "10"]
+OPTS = dict(is_splits=2, kid_subset_size=10, kid_subsets=10)
+TINY = ["--is-splits", "2", "--kid-subset-size", "10", "--kid-subsets", "10"]
 NO_FID = [m for m in ALL if m != "fid"]
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 

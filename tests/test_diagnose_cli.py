@@ -14,18 +14,27 @@ from ganbench.cli import cli
 from ganbench.diagnose import run as diagnose_run
 
 
-def _fake_features(source, **opts):
-    images = np.asarray(source.read(list(range(len(source)))), dtype=np.float32).reshape(len(source), -1)
-    w = np.random.default_rng(0).normal(size=(images.shape[1], 48)).astype(np.float32) / 255
-    pool = images @ w
-    logits = pool[:, :10] * 3
-    return SimpleNamespace(pool=pool, logits=logits,
-                           meta={"weights_sha256": "0" * 64, "weights_official": False, "opts": str(opts)})
+class Projection:
+    """A stand-in extractor run by the real pipeline: a fixed random projection of the pixels."""
+
+    dims = {"pool": 48, "logits": 10}
+    preferred_batch = 64
+    device = "cpu"
+    weights = SimpleNamespace(official=False, sha256="0" * 64)
+
+    def describe(self):
+        return {"extractor": "test-projection", "weights_sha256": "0" * 64, "weights_official": False,
+                "resize": "none", "dtype": "float32"}
+
+    def __call__(self, images):
+        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+        pool = x @ (np.random.default_rng(0).normal(size=(x.shape[1], 48)).astype(np.float32) / 255)
+        return pool, pool[:, :10] * 3
 
 
 @pytest.fixture
 def images(cifar_excerpt, tmp_path, monkeypatch):
-    monkeypatch.setattr(diagnose_run, "_features", _fake_features)
+    monkeypatch.setattr(diagnose_run, "_make_extractor", lambda **kw: Projection())
     ref = cifar_excerpt["train_images"][:600]
     gen = cifar_excerpt["test_images"][:300].copy()
     gen[:30] = ref[:30]  # memorised
@@ -41,7 +50,7 @@ def invoke(*args):
 
 def test_json_output_and_report(images):
     out = images / "report"
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--out", out, "--k", 10, "--json")
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--out", out, "--k", 10, "--json", "-")
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res == json.loads((out / "diagnostics.json").read_text())
@@ -65,7 +74,7 @@ def test_text_output(images):
 def test_user_labels_replace_inception_classes(images):
     np.save(images / "gl.npy", np.r_[np.zeros(150, int), np.ones(150, int)])
     np.save(images / "rl.npy", np.arange(600) % 3)
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json",
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
                "--labels", images / "gl.npy", "--ref-labels", images / "rl.npy")
     assert r.exit_code == 0, r.output
     cls = json.loads(r.stdout)["classes"]
@@ -97,7 +106,7 @@ def test_toy_points_go_to_toydata_score(tmp_path, name):
     pts, _ = toydata.make(name, 1000, 0)
     np.save(tmp_path / "pts.npy", pts)
     out = tmp_path / "rep"
-    r = invoke("diagnose", tmp_path / "pts.npy", "--benchmark", name, "--out", out, "--json")
+    r = invoke("diagnose", tmp_path / "pts.npy", "--benchmark", name, "--out", out, "--json", "-")
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["benchmark"] == name
@@ -112,7 +121,7 @@ def test_toy_points_without_benchmark_name(tmp_path):
     np.save(tmp_path / "pts.npy", toydata.make("ring", 200, 0)[0])
     r = invoke("diagnose", tmp_path / "pts.npy")
     assert r.exit_code == 2 and "--benchmark ring" in r.stderr
-    r = invoke("diagnose", tmp_path / "pts.npy", "--ref", "ring", "--json")  # the benchmark as reference
+    r = invoke("diagnose", tmp_path / "pts.npy", "--ref", "ring", "--json", "-")  # the benchmark as reference
     assert r.exit_code == 0 and json.loads(r.stdout)["score"]["modes_total"] == 8
 
 

@@ -6,6 +6,7 @@ Each sub-command lives in its own module and only parses options, calls the libr
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
@@ -16,6 +17,7 @@ class _Group(click.Group):
     """Turns GanbenchError into one line on stderr and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
+        warnings.formatwarning = _one_line  # a warning is one line for a user, not a source location
         try:
             return super().invoke(ctx)
         except GanbenchError as e:
@@ -24,6 +26,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("ganbench: interrupted", err=True)
             sys.exit(130)
+
+
+def _one_line(message, category, filename, lineno, line=None) -> str:
+    return f"ganbench: warning: {message}\n"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,29 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..defaults import DEFAULTS
-from ..errors import GanbenchError
-
-
-def _load_labels(path):
-    """Integer labels from a .npy file (or .npz: arr_0 / its only array), one per image."""
-    import numpy as np
-
-    if path is None:
-        return None
-    p = Path(path)
-    try:
-        obj = np.load(p, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise GanbenchError(f"cannot read labels from {p}: {e}: save them with numpy.save as integers") from None
-    if not isinstance(obj, np.ndarray):  # an .npz archive
-        with obj:
-            if not obj.files:
-                raise GanbenchError(f"{p} holds no array: save the labels with numpy.save")
-            arr = obj["arr_0"] if "arr_0" in obj.files else obj[obj.files[0]]
-    else:
-        arr = obj
-    return arr
+from .options import check_output, extractor_options, json_option, write_output
 
 
 def _text_table(res: dict) -> str:
@@ -47,16 +25,16 @@ def _text_table(res: dict) -> str:
         return "-" if v is None else str(v)
 
     lines = [title] + [f"  {k:<{width}}  {fmt(v)}" for k, v in rows]
-    lines += [f"warning: {w}" for w in res.get("warnings", [])]
     return "\n".join(lines)
 
 
 @click.command("diagnose")
 @click.argument("samples", type=click.Path())
-@click.option("--ref", default=None, help="Reference images: folder, .npz/.npy, or a name such as cifar10.")
+@click.option("--ref", default=None,
+              help="Reference: folder, .npz/.npy, a `ganbench stats` file, or a name such as cifar10.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for index.html and diagnostics.json.")
-@click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as JSON on stdout.")
+@json_option
 @click.option("--benchmark", default=None, help="Toy benchmark the samples come from: ring, grid, stacked-digits.")
 @click.option("--k", "k_bins", type=click.IntRange(2), default=100, show_default=True, help="NDB bins (K-means).")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="K-means / subsampling seed.")
@@ -64,28 +42,25 @@ def _text_table(res: dict) -> str:
               show_default=True, help="Significance level of the per-bin and per-class tests.")
 @click.option("--quantile", type=click.FloatRange(0, 1, max_open=True), default=0.01, show_default=True,
               help="Duplicate / memorisation threshold: this quantile of real-to-real NN distances.")
-@click.option("--labels", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Your classifier's labels for the samples (.npy of ints), replacing Inception classes.")
-@click.option("--ref-labels", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Your classifier's labels for the reference (.npy of ints).")
-@click.option("--weights", type=click.Path(dir_okay=False), default=None, help="Inception weights file.")
-@click.option("--resize", type=click.Choice(["tf-legacy", "clean"]), default=DEFAULTS["resize"], show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"],
-              help="Images per batch (default: from the device and its free memory).")
-@click.option("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the feature cache.")
-def command(samples, ref, out_dir, as_json, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels,
-            weights, resize, batch_size, device, no_cache):
+@click.option("--labels", type=click.Path(dir_okay=False), default=None,
+              help="Your classifier's labels for the samples (.npy/.npz of ints, a JSON list, or one per line).")
+@click.option("--ref-labels", type=click.Path(dir_okay=False), default=None,
+              help="Your classifier's labels for the reference, in the same formats.")
+@click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read.")
+@click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
+@extractor_options
+def command(samples, ref, out_dir, json_path, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels, key,
+            ref_key, weights, resize, batch_size, fast, device, num_workers, no_cache):
     """Where does SAMPLES fall short of the reference? Bins (NDB), coverage per cluster, classes,
     duplicates, memorisation; writes a self-contained HTML report with --out."""
     from ..diagnose import diagnose
 
+    check_output(json_path, "diagnostics", "--json")
     res = diagnose(samples, ref, out_dir, k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile,
-                   benchmark=benchmark, labels=_load_labels(labels), ref_labels=_load_labels(ref_labels),
-                   weights=weights, resize=resize, batch_size=batch_size, device=device, cache=not no_cache)
-    if as_json:
-        click.echo(json.dumps(res, indent=2))
-        return
-    click.echo(_text_table(res))
-    if out_dir is not None:
-        click.echo(f"report: {Path(out_dir) / 'index.html'}")
+                   benchmark=benchmark, labels=labels, ref_labels=ref_labels, weights=weights, resize=resize,
+                   batch_size=batch_size, device=device, cache=not no_cache, num_workers=num_workers, fast=fast,
+                   key=key, ref_key=ref_key)
+    for w in res.get("warnings", []):
+        click.echo(f"ganbench: warning: {w}", err=True)
+    table = _text_table(res) + (f"\nreport: {Path(out_dir) / 'index.html'}" if out_dir is not None else "")
+    write_output(json_path, json.dumps(res, indent=2), "diagnostics", table=table)

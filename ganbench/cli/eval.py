@@ -5,45 +5,45 @@ from __future__ import annotations
 import click
 
 from ..defaults import DEFAULTS
-from .options import extractor_options
+from .options import check_output, echo_notes, extractor_options, json_option, write_output
 
 
 @click.command("eval")
 @click.argument("samples", type=click.Path())
-@click.option("--ref", "ref", default=None, help="cifar10, cifar10-test, a folder/.npz/.npy, or a stats file.")
+@click.option("--ref", "ref", default=None,
+              help="cifar10, cifar10-test, a folder/.npz/.npy of images, or a statistics file.")
 @click.option("--metrics", default=",".join(DEFAULTS["metrics"]), show_default=True,
               help="Comma-separated metric names (see `ganbench list metrics`).")
+@click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read (default: arr_0 or its only one).")
+@click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @extractor_options
 @click.option("--bootstrap", type=click.IntRange(0), default=DEFAULTS["bootstrap"], show_default=True,
-              help="Bootstrap resamples for confidence intervals (0: off).")
+              help="Bootstrap resamples of both sets for confidence intervals (0: off).")
 @click.option("--seed", "bootstrap_seed", type=int, default=DEFAULTS["bootstrap_seed"], show_default=True,
               help="Bootstrap seed.")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=DEFAULTS["confidence"], show_default=True)
-@click.option("--kid-subsets", type=click.IntRange(1), default=DEFAULTS["kid_subsets"], show_default=True)
-@click.option("--kid-subset-size", type=click.IntRange(2), default=DEFAULTS["kid_subset_size"], show_default=True)
-@click.option("--is-splits", type=click.IntRange(1), default=DEFAULTS["is_splits"], show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the full record here ('-' for stdout instead of the table).")
-def command(samples, ref, metrics, weights, resize, batch_size, fast, device, num_workers, no_cache, bootstrap,
-            bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, json_path):
-    """Score SAMPLES (folder, .npz, .npy) against a reference."""
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=DEFAULTS["confidence"], show_default=True,
+              help="Level of the bootstrap confidence intervals.")
+@click.option("--kid-subsets", type=click.IntRange(1), default=DEFAULTS["kid_subsets"], show_default=True,
+              help="KID: number of random subsets averaged (their spread is reported, not an interval).")
+@click.option("--kid-subset-size", type=click.IntRange(1), default=DEFAULTS["kid_subset_size"], show_default=True,
+              help="KID: samples per subset; both sets need at least this many (at least 10; < 100 warns).")
+@click.option("--is-splits", type=click.IntRange(1), default=DEFAULTS["is_splits"], show_default=True,
+              help="IS: number of splits the samples are scored in (the protocol is 10).")
+@json_option
+def command(samples, ref, metrics, key, ref_key, weights, resize, batch_size, fast, device, num_workers, no_cache,
+            bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, json_path):
+    """Score SAMPLES (folder, .npz, .npy, or a statistics file) against a reference."""
     from ..engine import evaluate
 
+    check_output(json_path, "record", "--json")
     result = evaluate(samples, ref, metrics, weights=weights, resize=resize, batch_size=batch_size, device=device,
-                      fast=fast, num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
-                      bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
-                      kid_subset_size=kid_subset_size, is_splits=is_splits)
+                      fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
+                      bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
+                      kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits)
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record
         return
-    for w in result.warnings:
+    for w in result.warnings:  # once, on stderr; the table leaves them out, the record keeps them
         click.echo(f"ganbench: warning: {w}", err=True)
-    for side, described in (("samples", result.provenance["samples"]),
-                            ("reference", result.provenance["reference"].get("source") or {})):
-        for note in described.get("notes") or ():  # conversions are never silent
-            click.echo(f"ganbench: note: {side}: {note}", err=True)
-    if json_path == "-":
-        click.echo(result.to_json())
-        return
-    if json_path:
-        result.to_json(json_path)
-    click.echo(result.table())
+    echo_notes(("samples", result.provenance["samples"]),
+               ("reference", result.provenance["reference"].get("source") or {}))
+    write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))

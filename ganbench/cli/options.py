@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..defaults import DEFAULTS
+from ..errors import GanbenchError
 
 
 def extractor_options(f):
@@ -21,3 +24,42 @@ def extractor_options(f):
                      help="Image decoding processes (default: automatic).")(f)
     f = click.option("--no-cache", is_flag=True, help="Neither read nor write the feature cache.")(f)
     return f
+
+
+def json_option(f):
+    return click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+                        help="Write the full record to this file ('-' for stdout instead of the table).")(f)
+
+
+def check_output(path, what: str, option: str) -> None:
+    """Refuse an unwritable output before the work that fills it."""
+    from ..cache import check_writable
+
+    if path and path != "-":
+        check_writable(path, what, f"pass {option} a writable path")
+
+
+def write_output(path, text: str, what: str, table: str = "") -> None:
+    """Print `table` and write `text` to `path` ('-': print `text` instead). A write that fails still
+    leaves the results on stdout, then one error line and exit 2."""
+    from ..cache import atomic_path
+
+    if path == "-":
+        click.echo(text)
+        return
+    if table:
+        click.echo(table)
+    if path:
+        try:
+            with atomic_path(Path(path)) as tmp:
+                tmp.write_text(text + "\n")
+        except OSError as e:
+            raise GanbenchError(f"cannot write the {what} {path}: {e.strerror or e}; the results are printed "
+                                f"above: pass --json a writable path") from None
+
+
+def echo_notes(*sides) -> None:
+    """Conversion and input notes of each (side, described) pair, on stderr: never silent."""
+    for side, described in sides:
+        for note in described.get("notes") or ():
+            click.echo(f"ganbench: note: {side}: {note}", err=True)

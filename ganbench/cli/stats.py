@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from .options import extractor_options
+from .options import check_output, echo_notes, extractor_options, json_option, write_output
 
 
 @click.command("stats")
 @click.argument("source", type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Where to write the statistics (.npz), e.g. reals.ganbench.npz.")
+@click.option("--key", default=None, help="Array of a multi-array SOURCE .npz to read.")
 @extractor_options
-def command(source, output, weights, resize, batch_size, fast, device, num_workers, no_cache):
+@json_option
+def command(source, output, key, weights, resize, batch_size, fast, device, num_workers, no_cache, json_path):
     """Compute features and mean/covariance of SOURCE (folder, .npz, .npy or a registered name)."""
     from ..engine import compute_stats
 
+    check_output(json_path, "summary", "--json")
     fs = compute_stats(source, output, weights=weights, resize=resize, batch_size=batch_size, device=device,
-                       num_workers=num_workers, use_cache=not no_cache, fast=fast)
+                       num_workers=num_workers, use_cache=not no_cache, fast=fast, key=key)
     if not fs.meta.get("weights_official", True):
         click.echo("ganbench: warning: computed with NOT the official FID Inception weights "
                    f"(sha256 {fs.meta['weights_sha256'][:16]}...)", err=True)
-    click.echo(f"wrote {output}: {fs.n} images, {fs.pool.shape[1]}-d features")
+    echo_notes(("source", fs.meta.get("source") or {}))
+    summary = {"output": str(output), "count": fs.n, "dims": int(fs.pool.shape[1]),
+               **{k: fs.meta.get(k) for k in ("extractor", "weights_sha256", "weights_official", "resize", "dtype",
+                                              "content_sha256")}}
+    write_output(json_path, json.dumps(summary, indent=2), "summary",
+                 table=f"wrote {output}: {fs.n} images, {fs.pool.shape[1]}-d features")

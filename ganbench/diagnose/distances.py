@@ -20,16 +20,11 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 import torch
 
+from ..device import pick_device
 from ..errors import GanbenchError
 
 # elements of one (rows x len(b)) distance block; 2**24 float32 = 64 MiB
 BLOCK_ELEMS = 1 << 24
-
-
-def resolve_device(device=None) -> torch.device:
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def as_features(x, what: str = "features") -> np.ndarray:
@@ -80,7 +75,7 @@ def iter_sqdist(a: np.ndarray, b: np.ndarray, *, device=None, block_elems: Optio
     """Yield ``(start, d2)``: squared distances from rows ``a[start:start+c]`` to every row of `b`."""
     from ..progress import bar
 
-    dev = resolve_device(device)
+    dev = pick_device(device)
     block_elems = BLOCK_ELEMS if block_elems is None else block_elems
     shift = b.mean(axis=0, dtype=np.float64).astype(np.float32)
     ida, idb = row_ids(a, b)

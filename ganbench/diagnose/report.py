@@ -9,7 +9,6 @@ import html
 import io
 import json
 import math
-import os
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Sequence
 
@@ -55,15 +54,9 @@ def to_jsonable(obj):
     return obj
 
 
-def _readable(tmp: Path) -> None:
-    # mkstemp creates 0600 files; a report is meant to be shared like any other output
-    os.chmod(tmp, 0o644)
-
-
 def write_json(data: dict, path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
-        _readable(tmp)
 
 
 def png_uri(png: bytes) -> str:
@@ -133,7 +126,6 @@ def page(title: str, sections: List[str]) -> str:
 def write_html(text: str, path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        _readable(tmp)
 
 
 def note(text: str) -> str:

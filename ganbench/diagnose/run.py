@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .. import __version__
+from ..version import __version__
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from . import report
@@ -28,13 +28,28 @@ K_COVERAGE = DEFAULTS["dc_k"]  # 5, Naeem et al. 2020
 K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
 
 
+DIAGNOSE_FORMAT = 1  # version of the diagnostics.json layout
+
+
 def _check_out_dir(out_dir) -> Optional[Path]:
+    """The report folder, refused before any work when it cannot be written."""
+    from ..cache import check_writable
+
     if out_dir is None:
         return None
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise GanbenchError(f"{out} exists and is not a folder: give --out a folder for the report")
+    check_writable(out / "index.html", "the report into", "give --out a writable folder")
     return out
+
+
+def _header(device) -> dict:
+    """What every diagnostics.json starts with: its layout version, and when/how/with what it was made."""
+    from ..records import environment
+
+    return {"ganbench_record": DIAGNOSE_FORMAT, "record_kind": "diagnose", "ganbench_version": __version__,
+            "environment": environment(device if device is not None else "cpu")}
 
 
 def _summary(res: dict) -> dict:
@@ -143,7 +158,7 @@ def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, s
     centroids = fit_bins(ref[fit_idx], k_bins, seed)
     gen_bins = assign(gen, centroids, device=device)
     ref_bins = assign(ref, centroids, device=device)
-    res = {"ganbench_version": __version__, "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
+    res = {**_header(device), "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
            "inputs": inputs or {}, "meta": meta or {},
            "options": {"k_bins": k_bins, "seed": seed, "alpha": alpha, "quantile": quantile,
                        "fit_split": fit_split, "k_coverage": K_COVERAGE, "k_recall": K_RECALL}}
@@ -206,7 +221,7 @@ def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
     bench = toydata.BENCHMARKS.get(name)
     data = toydata.load_array(samples)
     score = toydata.score(name, data)
-    res = {"ganbench_version": __version__, "benchmark": name, "kind": bench.kind,
+    res = {**_header(None), "benchmark": name, "kind": bench.kind,
            "inputs": {"samples": str(samples) if not isinstance(samples, np.ndarray) else "array"},
            "options": {"seed": seed}, "score": score}
     if out is not None:
@@ -220,37 +235,57 @@ def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
 # ------------------------------------------------------------------------------------------ images
 
 
-def _open(x, role: str):
-    """An ImageSource for `x`: a path, an array, a source, or (for the reference) a reference name."""
-    from ..inputs import get_reference, open_source, resolve_reference
+def _make_extractor(**kw):
+    from ..features import InceptionExtractor
 
-    if role == "ref" and isinstance(x, str) and not os.path.exists(x):
-        try:
-            get_reference(x)
-        except GanbenchError:
-            raise GanbenchError(f"--ref {x}: no such file or folder, and not a known reference name: "
-                                "check the path or run `ganbench list references`") from None
-        return resolve_reference(x)
-    return open_source(x)
+    return InceptionExtractor(**kw)
 
 
-def _features(source, **opts):
-    from ..features import get_features
+def _count(obj) -> int:
+    return obj.n if hasattr(obj, "meta") and hasattr(obj, "stats") else len(obj)  # FeatureSet or ImageSource
 
-    return get_features(source, **opts)
+
+def _described(given, obj):
+    if isinstance(given, (str, os.PathLike)):
+        return str(given)
+    return obj.describe() if hasattr(obj, "describe") else {"kind": "features", "count": _count(obj)}
+
+
+def _side(obj, label: str, extractor, use_cache, **kw):
+    """(FeatureSet, images or None) of one side: features extracted from images, or a stats file's."""
+    from ..engine import PFID_KIND, check_compatible, get_features
+    from ..features.pipeline import FeatureSet
+
+    if isinstance(obj, FeatureSet):
+        if obj.pool is None:
+            kind = "a pytorch-fid (mu, sigma) file" if obj.meta.get("kind") == PFID_KIND else "statistics only"
+            raise GanbenchError(f"{label} holds {kind}, no per-image features, and every diagnostic compares "
+                                "images one by one: pass the images, or a file from `ganbench stats`")
+        check_compatible(obj.meta, extractor.describe(), label)
+        return obj, None
+    return get_features(obj, extractor=extractor, use_cache=use_cache, **kw), obj
 
 
 def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 0, alpha: float = 0.05,
              quantile: float = 0.01, fit_split: float = 0.5, benchmark: Optional[str] = None,
              labels=None, ref_labels=None, weights=None, resize: str = DEFAULTS["resize"],
              batch_size: Optional[int] = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
-             n_examples: int = 16) -> dict:
+             n_examples: int = 16, extractor=None, num_workers: Optional[int] = None,
+             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None) -> dict:
     """Diagnose generated `samples` against reference `ref`; write the report to `out_dir` if given.
 
-    `samples`/`ref`: folder, .npz/.npy file, uint8 array or ImageSource; `ref` may also be a reference
-    name such as ``cifar10``.  With `benchmark` (or 2-D points as samples) the toy benchmark is scored.
-    `labels`/`ref_labels`: a classifier's predicted labels, replacing the Inception argmax classes.
+    `samples`/`ref`: anything `ganbench.evaluate` takes that carries per-image features: a folder,
+    .npz/.npy file, uint8 array, ImageSource, a `ganbench stats` file, and for `ref` a registered
+    name such as ``cifar10``. With `benchmark` (or 2-D points as samples) the toy benchmark is scored.
+    `labels`/`ref_labels`: a classifier's predicted labels (array or .npy/.npz/.json/.txt file),
+    replacing the Inception argmax classes.
     """
+    from ..engine import cache_mode, resolve_reference, resolve_samples
+    from ..features.pipeline import FeatureSet
+    from ..inputs.labels import load_labels
+
+    labels = None if labels is None else load_labels(labels)
+    ref_labels = None if ref_labels is None else load_labels(ref_labels)
     toy = toy_benchmark_for(samples, ref, benchmark)
     if toy is not None:
         return diagnose_toy(toy, samples, out_dir, seed=seed)
@@ -258,17 +293,24 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
         raise GanbenchError("no reference given: pass --ref (a folder, .npz/.npy file or a reference name "
                             "such as cifar10)")
     _check_out_dir(out_dir)
-    gen_src, ref_src = _open(samples, "gen"), _open(ref, "ref")
+    gen_label, gen_obj = resolve_samples(samples, key)
+    ref_label, ref_obj = resolve_reference(ref, ref_key)
     # fail before minutes of feature extraction, not after
-    _split(len(ref_src), k_bins, fit_split, seed)
-    _classes_inputs_ok(labels, ref_labels, len(gen_src), len(ref_src))
-    opts = dict(weights=weights, resize=resize, batch_size=batch_size, device=device, use_cache=cache)
-    g, r = _features(gen_src, **opts), _features(ref_src, **opts)
+    _split(_count(ref_obj), k_bins, fit_split, seed)
+    _classes_inputs_ok(labels, ref_labels, _count(gen_obj), _count(ref_obj))
+    if extractor is None:
+        extractor = _make_extractor(weights=weights, resize=resize, device=device, fast=fast)
+    use_cache = cache_mode(cache)
+    for obj in (gen_obj, ref_obj):
+        if not isinstance(obj, FeatureSet):
+            obj.check()
+    kw = dict(batch_size=batch_size, num_workers=num_workers)
+    g, gen_images = _side(gen_obj, f"samples {gen_label}", extractor, use_cache, desc="sample features", **kw)
+    r, ref_images = _side(ref_obj, f"reference {ref_label}", extractor, use_cache, desc="reference features", **kw)
     meta = {"features_gen": g.meta, "features_ref": r.meta,
             "weights_sha256": g.meta.get("weights_sha256"), "weights_official": g.meta.get("weights_official")}
-    inputs = {"samples": str(samples) if isinstance(samples, (str, os.PathLike)) else gen_src.describe(),
-              "reference": str(ref) if isinstance(ref, (str, os.PathLike)) else ref_src.describe()}
+    inputs = {"samples": _described(samples, gen_obj), "reference": _described(ref, ref_obj)}
     return diagnose_features(g.pool, r.pool, out_dir, gen_logits=g.logits, ref_logits=r.logits,
-                             gen_labels=labels, ref_labels=ref_labels, gen_images=gen_src, ref_images=ref_src,
+                             gen_labels=labels, ref_labels=ref_labels, gen_images=gen_images, ref_images=ref_images,
                              k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile, fit_split=fit_split,
-                             n_examples=n_examples, device=device, meta=meta, inputs=inputs)
+                             n_examples=n_examples, device=extractor.device, meta=meta, inputs=inputs)

@@ -19,6 +19,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from ..device import pick_device
 from ..errors import GanbenchError
 from . import resize as rs
 from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, FusedInceptionV3, InceptionV3
@@ -108,23 +109,6 @@ def cpu_workers_default() -> int:
 BYTES_PER_IMAGE = 24 * 2**20
 CPU_CHUNK = 8  # images per CPU worker and forward pass: activations stay under glibc's mmap threshold
 CUDA_BATCH = 256
-
-
-def pick_device(device=None) -> torch.device:
-    if device in (None, "", "auto"):
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise GanbenchError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GanbenchError(f"device {device!r} was asked for but CUDA is not available: use --device cpu")
-    if dev.type == "cuda" and dev.index is None:
-        from .. import distributed
-
-        # under torchrun each process takes the GPU of its local rank
-        dev = torch.device("cuda", distributed.local_rank() % torch.cuda.device_count())
-    return dev
 
 
 def _load_model(w: Weights, device: torch.device) -> FusedInceptionV3:

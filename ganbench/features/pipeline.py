@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence, Tuple
@@ -175,6 +176,15 @@ def cache_path(source, extractor, keep: str) -> Path:
     return cache.home() / "features" / f"{key}.npz"
 
 
+def is_cached(source, extractor) -> bool:
+    """Whether features of `source` under `extractor` are in the cache (rank 0 looks; others say no)."""
+    from .. import distributed
+
+    if not distributed.is_main():
+        return False
+    return any(cache_path(source, extractor, keep).exists() for keep in ("features", "stats"))
+
+
 def save_featureset(fs: FeatureSet, path: Path) -> None:
     arrays = {"meta": np.array(json.dumps(fs.meta))}
     if fs.pool is not None:
@@ -197,8 +207,10 @@ def load_featureset(path: Path) -> FeatureSet:
 
 def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS["resize"],
                  batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                 use_cache: bool = True, keep: str = "features", desc: str = "features") -> FeatureSet:
+                 use_cache=True, keep: str = "features", desc: str = "features") -> FeatureSet:
     """Features of an image source (path, array or ImageSource), from the cache when possible.
+
+    use_cache: True, False, or "read" (look in the cache, never write to it).
 
     Under torchrun, rank 0 alone reads and writes the cache (its decision is broadcast, so
     nodes need not share a file system) and alone receives the features; other ranks help
@@ -236,7 +248,23 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
         return fs
     fs.meta["source"] = source.describe()
     fs.meta["content_sha256"] = source.content_hash()
-    if path is not None:
-        save_featureset(fs, path)
+    if path is not None and use_cache != "read":
+        try:
+            save_featureset(fs, path)
+        except OSError as e:  # the features are computed: a full disk must not lose them
+            warnings.warn(f"could not write the feature cache {path}: {e.strerror or e}; the features are "
+                          f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)")
     fs.meta = {**fs.meta, "cached": False}
     return fs
+
+
+def cache_mode(use_cache: bool):
+    """True, False, or "read" when the cache folder cannot be written (warned about once, up front)."""
+    if not use_cache:
+        return False
+    problem = cache.cache_writable()
+    if problem is None:
+        return True
+    warnings.warn(f"{problem}: features will be read from the cache but not written to it (set "
+                  f"GANBENCH_HOME to a writable folder, or pass --no-cache)")
+    return "read"

@@ -97,6 +97,10 @@ class ImageSource:
             images.append(img)
         return _stack_or_list(images)
 
+    def check(self) -> None:
+        """Open every image and check its file is whole, without decoding pixels; GanbenchError naming
+        the first bad file. Arrays were checked when opened."""
+
     def batches(self, batch_size: int):
         """Yield `read` results for consecutive batches, in order."""
         for start in range(0, len(self), batch_size):
@@ -451,6 +455,18 @@ class FolderSource(ImageSource):
                                             f"re-export or delete it") from None
         sizes = set(self._sizes.values())
         return sizes.pop() if len(sizes) == 1 else None
+
+    def check(self) -> None:
+        from PIL import Image
+
+        for i in bar(range(len(self.files)), desc="checking images", unit="file"):
+            try:
+                with Image.open(self.file(i)) as im:
+                    self._sizes[i] = (im.height, im.width)
+                    im.verify()  # PNG: every chunk's CRC, so a truncated file fails here
+            except Exception as e:  # noqa: BLE001 - PIL raises many types for damaged files
+                raise GanbenchError(f"cannot read image {self._shown(i)}: {str(e) or type(e).__name__}; "
+                                    f"re-export or delete it") from None
 
     def _compute_hash(self) -> str:
         from ..cache import file_digest

@@ -64,6 +64,7 @@ class Metric:
     uses_ref: bool
     min_samples: Callable[[dict], int]
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
+    validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -74,13 +75,25 @@ def register(metric: Metric, *aliases: str) -> Metric:
     return metric
 
 
-def percentile_ci(samples, confidence: float, estimate: Optional[float] = None) -> Tuple[float, float]:
-    """Percentile bootstrap interval; with `estimate`, shifted by the bootstrap bias
-    (mean of resamples - estimate), for statistics like FID that resampling biases upwards."""
+def with_defaults(opts: dict) -> dict:
+    """`opts` over the shared defaults table; the `_memo` scratch dict (if any) stays shared."""
+    from ..defaults import DEFAULTS
+
+    return {**DEFAULTS, **opts}
+
+
+def percentile_ci(samples, confidence: float, estimate: Optional[float] = None,
+                  floor: Optional[float] = 0.0) -> Tuple[float, float]:
+    """Percentile bootstrap interval; with `estimate`, shifted by the bootstrap bias (mean of
+    resamples - estimate), for statistics that resampling biases: FID upwards (copies look alike),
+    coverage and recall downwards (a resample holds only ~63% distinct points). `floor` bounds the
+    shifted lower end (FID is never negative)."""
     x = np.asarray(samples, dtype=np.float64)
     a = (1 - confidence) / 2
     lo, hi = np.quantile(x, [a, 1 - a])
     if estimate is not None:
         bias = x.mean() - estimate
-        lo, hi = max(lo - bias, 0.0), hi - bias
+        lo, hi = lo - bias, hi - bias
+        if floor is not None:
+            lo = max(lo, floor)
     return float(lo), float(hi)

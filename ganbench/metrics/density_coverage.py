@@ -7,19 +7,18 @@ whose ball contains at least one generated sample.
 
 from __future__ import annotations
 
-from .base import Features, Metric, MetricValue, register
-from .manifold import cached_manifolds
-from .resampling import mean_with_ci
+from .base import Features, Metric, MetricValue, register, with_defaults
+from .resampling import manifold_value
 
 
 def _make(name: str, summary: str) -> Metric:
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
-        return mean_with_ci(getattr(cached_manifolds(gen, ref, opts), name), opts, rng)
+        return manifold_value(name, name, gen, ref, opts)
 
     return register(Metric(
         name=name, summary=summary, reference="prdc compute_prdc (nearest_k=5)",
         needs=("pool",), uses_ref=True,
-        min_samples=lambda opts: opts.get("dc_k", 5) + 1,
+        min_samples=lambda opts: with_defaults(opts)["dc_k"] + 1,
         compute=compute,
     ))
 

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .base import Features, Metric, MetricValue, percentile_ci, register
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
 
 
 def _eigh(m: np.ndarray):
@@ -119,6 +119,7 @@ def _rank_warning(n: int, d: int, side: str) -> None:
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
+    opts = with_defaults(opts)
     g, r = gen.gaussian(), ref.gaussian()
     d = len(g.mu)
     _rank_warning(g.n, d, "generated")
@@ -128,7 +129,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     else:
         value = frechet_distance(g.mu, g.sigma, r.mu, r.sigma)
     out = MetricValue(value)
-    n_boot = opts.get("bootstrap", 0)
+    n_boot = opts["bootstrap"]
     if n_boot and gen.pool is not None:
         out.ci = _bootstrap(gen, ref, n_boot, opts, rng, value)
         # resampling with replacement duplicates points, which inflates FID: remove that bias
@@ -144,7 +145,7 @@ def _bootstrap(gen: Features, ref: Features, n_boot: int, opts: dict, rng, estim
         for _ in range(n_boot):
             values.append(fid_from_features(gen.pool[rng.integers(0, gen.n, gen.n)],
                                             ref.pool[rng.integers(0, ref.n, ref.n)]))
-        return percentile_ci(values, opts.get("confidence", 0.95), estimate)
+        return percentile_ci(values, opts["confidence"], estimate)
     for _ in range(n_boot):
         g = GaussianStats.from_features(gen.pool[rng.integers(0, gen.n, gen.n)])
         if ref.pool is not None:
@@ -152,7 +153,7 @@ def _bootstrap(gen: Features, ref: Features, n_boot: int, opts: dict, rng, estim
         else:  # a statistics-only reference cannot be resampled
             r = ref.gaussian()
         values.append(frechet_distance(g.mu, g.sigma, r.mu, r.sigma))
-    return percentile_ci(values, opts.get("confidence", 0.95), estimate)
+    return percentile_ci(values, opts["confidence"], estimate)
 
 
 METRIC = register(Metric(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Features, Metric, MetricValue, percentile_ci, register
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
 
 
 def _split_scores(log_p: np.ndarray, splits: int) -> np.ndarray:
@@ -36,15 +36,16 @@ def inception_score(logits: np.ndarray, splits: int = 10, seed: int | None = 202
 
 
 def compute(gen: Features, ref, opts: dict, rng=None) -> MetricValue:
-    splits = opts.get("is_splits", 10)
-    mean, std = inception_score(gen.logits, splits, opts.get("is_shuffle_seed", 2020))
+    opts = with_defaults(opts)
+    splits = opts["is_splits"]
+    mean, std = inception_score(gen.logits, splits, opts["is_shuffle_seed"])
     out = MetricValue(mean, std=std, std_of=f"{splits} splits")
-    n_boot = opts.get("bootstrap", 0)
+    n_boot = opts["bootstrap"]
     if n_boot:
         log_p = _log_softmax(gen.logits)
         boots = [_split_scores(log_p[rng.integers(0, len(log_p), len(log_p))], splits).mean()
                  for _ in range(n_boot)]
-        out.ci, out.ci_method = percentile_ci(boots, opts.get("confidence", 0.95)), "percentile bootstrap over samples"
+        out.ci, out.ci_method = percentile_ci(boots, opts["confidence"]), "percentile bootstrap over resamples of the samples"
     return out
 
 
@@ -54,6 +55,6 @@ METRIC = register(Metric(
     reference="torch-fidelity isc (splits=10, shuffle seed 2020)",
     needs=("logits",),
     uses_ref=False,
-    min_samples=lambda opts: 2 * opts.get("is_splits", 10),
+    min_samples=lambda opts: 2 * with_defaults(opts)["is_splits"],
     compute=compute,
 ), "isc")

@@ -71,7 +71,7 @@ def manifolds(gen: np.ndarray, ref: np.ndarray, k_prc: int = 3, k_dc: int = 5) -
 
 def cached_manifolds(gen, ref, opts: dict) -> Manifolds:
     memo = opts.setdefault("_memo", {})
-    key = ("manifolds", id(gen.pool), id(ref.pool), opts.get("prc_k", 3), opts.get("dc_k", 5))
+    key = ("manifolds", id(gen.pool), id(ref.pool), opts["prc_k"], opts["dc_k"])
     if key not in memo:
-        memo[key] = manifolds(gen.pool, ref.pool, opts.get("prc_k", 3), opts.get("dc_k", 5))
+        memo[key] = manifolds(gen.pool, ref.pool, opts["prc_k"], opts["dc_k"])
     return memo[key]

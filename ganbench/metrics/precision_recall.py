@@ -2,26 +2,24 @@
 
 Matches torch-fidelity's `prc`. Precision: the fraction of generated samples inside the union of
 reference k-NN balls; recall: the fraction of reference samples inside generated k-NN balls.
-Confidence intervals bootstrap the per-sample indicators with the balls held fixed (resampling
-points would put duplicates at distance 0 and shrink the balls).
+Confidence intervals resample both sets and rebuild the balls (resampling.py, manifold_bootstrap.py).
 """
 
 from __future__ import annotations
 
-from .base import Features, Metric, MetricValue, register
-from .manifold import cached_manifolds
-from .resampling import mean_with_ci
+from .base import Features, Metric, MetricValue, register, with_defaults
+from .resampling import manifold_value
 
 
 def _make(name: str, field: str, summary: str) -> Metric:
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
-        return mean_with_ci(getattr(cached_manifolds(gen, ref, opts), field), opts, rng)
+        return manifold_value(name, field, gen, ref, opts)
 
     return register(Metric(
         name=name, summary=summary,
         reference="torch-fidelity prc (prc_neighborhood=3); prdc precision/recall",
         needs=("pool",), uses_ref=True,
-        min_samples=lambda opts: opts.get("prc_k", 3) + 1,
+        min_samples=lambda opts: with_defaults(opts)["prc_k"] + 1,
         compute=compute,
     ))
 

@@ -1,18 +1,30 @@
-"""Bootstrap helpers shared by the metrics."""
+"""Point estimate and sampling interval of the four k-NN manifold metrics, shared by their modules."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-from .base import MetricValue, percentile_ci
+from .base import MetricValue, percentile_ci, with_defaults
+from .manifold import cached_manifolds
+from .manifold_bootstrap import replicates
+
+CI_METHOD = ("percentile bootstrap over resamples of both sets (k-NN balls rebuilt per replicate; "
+             "copies of a point are not its neighbours)")
 
 
-def mean_with_ci(per_sample: np.ndarray, opts: dict, rng) -> MetricValue:
-    x = np.asarray(per_sample, dtype=np.float64)
-    out = MetricValue(float(x.mean()))
-    n_boot = opts.get("bootstrap", 0)
+def manifold_value(name: str, field: str, gen, ref, opts: dict) -> MetricValue:
+    opts = with_defaults(opts)
+    out = MetricValue(float(np.mean(getattr(cached_manifolds(gen, ref, opts), field))))
+    n_boot = opts["bootstrap"]
     if n_boot:
-        boots = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(n_boot)]
-        out.ci = percentile_ci(boots, opts.get("confidence", 0.95))
-        out.ci_method = "percentile bootstrap over per-sample indicators (k-NN balls fixed)"
+        memo = opts.setdefault("_memo", {})
+        key = ("manifold-bootstrap", id(gen.pool), id(ref.pool), opts["prc_k"], opts["dc_k"], n_boot,
+               opts["bootstrap_seed"])
+        if key not in memo:  # one set of replicates serves all four metrics, whichever are asked
+            rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(b"manifolds")])
+            memo[key] = replicates(gen.pool, ref.pool, opts["prc_k"], opts["dc_k"], n_boot, rng)
+        out.ci = percentile_ci(memo[key][name], opts["confidence"], out.value, floor=None)
+        out.ci_method = CI_METHOD
     return out

@@ -11,6 +11,11 @@ import numpy as np
 from ..errors import GanbenchError
 
 MARKER = "ganbench_stats"
+PFID_KIND = "pytorch-fid statistics"
+PFID_WARNING = ("{path} holds only (mu, sigma) statistics (pytorch-fid format): ganbench cannot check which "
+                "extractor, weights and resize made them, so FID is right only if they match this evaluation's; "
+                "prefer a file from `ganbench stats`")
+LOCAL_KEYS = ("cached", "cache_file")  # about this machine's cache, not about the statistics
 
 
 def npz_keys(path: Path) -> list:
@@ -34,12 +39,15 @@ def load_stats_file(path):
     from ..features.pipeline import FeatureSet, load_featureset
     from .gaussian import GaussianStats
 
+    from ..cache import file_digest
+
     path = Path(path)
     try:
         if "meta" in npz_keys(path):
             fs = load_featureset(path)
             if not fs.meta.get(MARKER):
                 raise GanbenchError(f"{path} is not a ganbench statistics file; recreate it with `ganbench stats`")
+            fs.meta = {**fs.meta, "kind": "ganbench statistics", "path": str(path), "file_sha256": file_digest(path)}
             return fs
         with np.load(path, allow_pickle=False) as z:
             mu, sigma = np.asarray(z["mu"], np.float64), np.asarray(z["sigma"], np.float64)
@@ -54,21 +62,28 @@ def load_stats_file(path):
         raise GanbenchError(f"{path} holds {len(mu)}-d statistics but FID here uses the {POOL_DIM}-d pool3 "
                             f"features: recreate it with pytorch-fid --dims {POOL_DIM} or `ganbench stats`")
     return FeatureSet(None, None, stats=GaussianStats(mu, sigma, n=0),
-                      meta={"kind": "pytorch-fid statistics", "path": str(path)})
+                      meta={"kind": PFID_KIND, "path": str(path), "file_sha256": file_digest(path),
+                            "dims": int(len(mu))})
 
 
 def write_stats_file(fs, path) -> Path:
     """Features, logits and Gaussian statistics together: one file serves every metric."""
-    from ..features.pipeline import save_featureset
+    from ..features.pipeline import FeatureSet, save_featureset
     from .gaussian import GaussianStats
 
+    path = check_stats_path(path)
+    if fs.stats is None and fs.pool is not None:
+        fs.stats = GaussianStats.from_features(fs.pool)
+    meta = {k: v for k, v in fs.meta.items() if k not in LOCAL_KEYS}
+    save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, {**meta, MARKER: 1}), path)
+    fs.meta = {**fs.meta, MARKER: 1}
+    return path
+
+
+def check_stats_path(path) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         raise GanbenchError(f"statistics file {path} must end in .npz (e.g. reals.ganbench.npz)")
-    if fs.stats is None and fs.pool is not None:
-        fs.stats = GaussianStats.from_features(fs.pool)
-    fs.meta = {**fs.meta, MARKER: 1}
-    save_featureset(fs, path)
     return path
 
 
