@@ -1,21 +1,29 @@
-"""`ganbench fetch NAME [--from PATH]`: put a reference data set's archive into the cache."""
+"""`ganbench fetch NAME [--from PATH]`: put a reference data set's archive, or the Inception weights, into the cache."""
 
 from __future__ import annotations
 
 import click
 
+WEIGHTS_NAME = "inception"
+
 
 @click.command("fetch")
 @click.argument("name")
 @click.option("--from", "from_path", type=click.Path(), default=None, metavar="PATH",
-              help="Import an archive downloaded elsewhere (checked against its pinned md5) "
-                   "instead of downloading.")
+              help="Import a file downloaded elsewhere instead of downloading: a data set archive (md5-checked) "
+                   "or its extracted folder (each file md5-checked), or the Inception weights (sha256-checked).")
 def command(name, from_path):
-    """Download (or import with --from) the archive behind reference NAME, e.g. cifar10.
+    """Download (or import with --from) reference NAME's archive (e.g. cifar10), or NAME=inception: the
+    FID Inception weights.
 
-    Prints the cached archive's path.  The archive's md5 is checked before it is used.
+    Prints the cached file's path. Nothing is used before its checksum matches the published one.
     """
-    from ..inputs.references import fetch_archive, import_archive
+    if name == WEIGHTS_NAME:
+        from ..features.weights import fetch_weights, import_weights
 
-    path = import_archive(name, from_path) if from_path else fetch_archive(name)
+        path = import_weights(from_path) if from_path else fetch_weights()
+    else:
+        from ..inputs.references import fetch_archive, import_archive
+
+        path = import_archive(name, from_path) if from_path else fetch_archive(name)
     click.echo(str(path))

@@ -15,7 +15,8 @@ from .classes import class_histogram, labels_from_logits
 from .distances import knn
 from .duplicates import close_pairs, support_estimate
 from .ndb import assign, fit_bins, ndb_from_bins
-from .run import diagnose, diagnose_features, diagnose_toy
+from .run import diagnose, diagnose_features
+from .toy import diagnose_toy
 
 __all__ = ["diagnose", "diagnose_features", "diagnose_toy", "ndb_from_bins", "fit_bins", "assign",
            "coverage_recall_by_bin", "class_histogram", "labels_from_logits", "close_pairs", "support_estimate",

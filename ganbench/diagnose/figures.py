@@ -33,8 +33,8 @@ def bin_proportions(ndb: dict) -> bytes:
     ax.bar(x - 0.2, pr[order], 0.4, color=REF, label="reference")
     ax.bar(x + 0.2, pg[order], 0.4, color=GEN, label="generated")
     top = max(pg.max(), pr.max())
-    for ix, colour, mark, label in ((ndb["over_represented"], OVER, "v", "over-represented"),
-                                    (ndb["under_represented"], UNDER, "^", "under-represented")):
+    for ix, colour, mark, label in ((ndb["over_represented"], OVER, "^", "over-represented"),
+                                    (ndb["under_represented"], UNDER, "v", "under-represented")):
         pos = np.flatnonzero(np.isin(order, ix))
         if len(pos):
             ax.scatter(pos, np.full(len(pos), top * 1.08), marker=mark, color=colour, label=label, zorder=3)
@@ -165,4 +165,22 @@ def toy_scatter(points: np.ndarray, centres: Optional[np.ndarray], ref: Optional
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, frameon=False)
+    return _png(fig)
+
+
+def mode_histogram(mode_counts, title: str = "") -> bytes:
+    """Samples per mode, modes sorted by count (a uniform generator is flat; collapse is a cliff),
+    with the count a uniform generator would give."""
+    counts = np.asarray(mode_counts, dtype=np.int64)
+    order = np.sort(counts)[::-1]
+    fig = Figure(figsize=(10, 3.4))
+    ax = fig.add_subplot()
+    ax.bar(np.arange(len(order)), order, 1.0, color=GEN, linewidth=0)
+    ax.axhline(counts.sum() / len(counts), color=REF, ls="--", label="uniform over all modes")
+    missed = int((counts == 0).sum())
+    ax.set_xlim(-0.5, len(order) - 0.5)
+    ax.set_xlabel(f"modes, sorted by count ({len(counts) - missed} of {len(counts)} hit, {missed} missed)")
+    ax.set_ylabel("samples")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     return _png(fig)

@@ -1,147 +1,21 @@
-"""Writes diagnostics.json and a self-contained index.html (figures and thumbnails inlined as base64
-PNG, no external URLs, so the report opens offline and can be mailed as one file).
+"""The diagnose report's pages: `feature_report` for images, `toy_report` for the toy benchmarks.
+
+Page building blocks are in html.py; figures in figures.py.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
-import math
-from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
-from ..cache import atomic_path
 from . import figures
+from .html import (Raw, _safe, _text, fmt, img, kv_table, note, page, png_uri, table, thumbnails, to_jsonable,
+                   write_html, write_json)
 
-THUMB_MAX = 96  # longest side of an inlined thumbnail, in pixels
-
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;
-color:#222;padding:0 16px}
-h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:4px}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;
-font-size:.9em}th{background:#f4f4f4}img.fig{max-width:100%;display:block;margin:8px 0}
-img.thumb{width:64px;height:64px;object-fit:contain;image-rendering:pixelated;background:#eee}
-.warn{background:#fff4d6;border:1px solid #e8c661;padding:6px 10px;margin:4px 0}.note{color:#666;font-size:.9em}
-"""
-
-# Counts the images the browser actually decoded; tests (and curious users) read the attribute.
-SCRIPT = """window.addEventListener('load',function(){var n=0,im=document.images;
-for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)n++;}
-document.body.setAttribute('data-images-decoded',n+'/'+im.length);});"""
-
-
-def to_jsonable(obj):
-    """Plain JSON types: drops keys starting with '_' (in-memory arrays), NaN/inf -> None."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items() if not str(k).startswith("_")}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def write_json(data: dict, path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def png_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _thumb_png(img) -> bytes:
-    from PIL import Image
-
-    a = np.asarray(img)
-    if a.dtype != np.uint8:
-        a = np.clip(a, 0, 255).astype(np.uint8)
-    im = Image.fromarray(a.squeeze(-1) if a.ndim == 3 and a.shape[-1] == 1 else a)
-    if max(im.size) > THUMB_MAX:
-        im.thumbnail((THUMB_MAX, THUMB_MAX))
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def thumbnails(images, indices: Sequence[int]) -> dict:
-    """{index: data URI} for `indices` of `images` (an ImageSource with .read, or an array)."""
-    want = sorted(set(int(i) for i in indices))
-    if images is None or not want:
-        return {}
-    got = images.read(want) if hasattr(images, "read") else np.asarray(images)[want]
-    return {i: png_uri(_thumb_png(im)) for i, im in zip(want, got)}
-
-
-class Raw(str):
-    """Markup of our own making, put into a table cell unescaped."""
-
-
-def img(uri: str, alt: str, cls: str = "fig") -> str:
-    return Raw(f'<img class="{cls}" alt="{html.escape(alt)}" src="{uri}">')
-
-
-def fmt(v) -> str:
-    if isinstance(v, Raw):
-        return v
-    if v is None:
-        return "&ndash;"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (float, np.floating)):
-        return f"{v:.4g}"
-    return html.escape(str(v))
-
-
-def table(rows: Iterable[Sequence], header: Sequence[str]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(c)}</td>"
-                                    for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def kv_table(d: dict, keys: Sequence[str]) -> str:
-    return table([(k, d.get(k)) for k in keys if k in d], ("quantity", "value"))
-
-
-def page(title: str, sections: List[str]) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}"
-            f"<script>{SCRIPT}</script></body></html>")
-
-
-def write_html(text: str, path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def note(text: str) -> str:
-    return f'<p class="note">{text}</p>'
-
-
-def _text(v) -> str:
-    return html.escape(v if isinstance(v, str) else json.dumps(to_jsonable(v)))
-
-
-def _safe(fn: Callable[[], str], what: str) -> str:
-    """A figure or grid that fails (an unreadable thumbnail, say) becomes a note, not a lost report."""
-    try:
-        return fn()
-    except Exception as e:  # noqa: BLE001 - the numbers must still be written
-        return f'<p class="warn">{html.escape(what)} could not be drawn: {html.escape(str(e))}</p>'
+__all__ = ["feature_report", "toy_report", "to_jsonable", "write_html", "write_json"]
 
 
 def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.ndarray,
@@ -167,7 +41,10 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
     sig = sorted(nd["over_represented"] + nd["under_represented"], key=lambda b: -abs(nd["z"][b]))
     out.append(table([(b, nd["proportions_ref"][b], nd["proportions_gen"][b], nd["z"][b],
                        "over" if nd["z"][b] > 0 else "under") for b in sig],
-                     ("bin", "reference", "generated", "z", "direction")))
+                     ("bin", "reference", "generated", "z", "direction"), "none: no bin differs significantly"))
+    if "_gen_bins" in res:
+        out.append(_safe(lambda: bin_examples(nd, res["_gen_bins"], res["_ref_bins"], gen_images, ref_images),
+                         "bin examples"))
 
     out.append("<h2>Coverage and recall per bin</h2>")
     out.append(note("Coverage: share of a bin's reference images whose 5-NN ball holds a sample (Naeem et al. "
@@ -218,7 +95,7 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
                        p["i"], p["j"], p["distance"]) for p in pairs],
                      ("sample i", "sample j", "i", "j", "distance"))
 
-    out.append(_safe(pair_grid, "duplicate pairs") if pairs else "<p>No near-duplicate pairs.</p>")
+    out.append(_safe(pair_grid, "duplicate pairs") if pairs else '<p class="note">none: no near-duplicate pairs</p>')
 
     if cl is not None:
         out.append("<h2>Classes</h2>")
@@ -235,20 +112,87 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
             [(r["class"], r["name"], r["ref"], r["gen"], r["z"]) for r in cl["over_represented"][:30]],
             ("class", "name", "reference", "generated", "z")))
 
-    out.append("<h2>Provenance</h2>" + table(
-        [(k, json.dumps(to_jsonable(v)) if isinstance(v, (dict, list)) else v)
-         for k, v in {**res["options"], **res.get("meta", {})}.items()], ("field", "value")))
+    if gen_images is not None:
+        out.append("<h2>Generated samples</h2>" + _safe(lambda: sample_grid(gen_images, N_GRID), "sample grid"))
+    out.append(provenance(res))
     return page("ganbench diagnose", out)
 
 
 def toy_report(res: dict, points: np.ndarray, centres: Optional[np.ndarray], ref: Optional[np.ndarray]) -> str:
-    """The HTML page for a toy benchmark: scatter plot (2-D benchmarks) and the scores."""
+    """The HTML page for a toy benchmark: scatter plot (2-D benchmarks) or mode histogram, the scores."""
     out = []
+    if res.get("warnings"):
+        out.append("".join(f'<p class="warn">{html.escape(w)}</p>' for w in res["warnings"]))
+    if res["score"].get("mode_counts") is not None and not (points is not None and points.ndim == 2
+                                                            and points.shape[1] == 2):
+        out.append(_safe(lambda: img(png_uri(figures.mode_histogram(res["score"]["mode_counts"],
+                                                                    res["benchmark"])), "samples per mode"),
+                         "mode histogram"))
     if points is not None and points.ndim == 2 and points.shape[1] == 2:
         out.append(_safe(lambda: img(png_uri(figures.toy_scatter(
             points, centres, ref, res["benchmark"], res["score"].get("mode_counts"))),
                                      "samples and mode centres"), "scatter plot"))
-    flat = {k: (json.dumps(to_jsonable(v)) if isinstance(v, (dict, list)) else v)
-            for k, v in res["score"].items() if not str(k).startswith("_")}
+    flat = {k: v for k, v in res["score"].items() if not str(k).startswith("_") and k != "mode_counts"}
+    flat = {k: (json.dumps(to_jsonable(v)) if isinstance(v, (dict, list)) else v) for k, v in flat.items()}
     out.append("<h2>Scores</h2>" + table(flat.items(), ("quantity", "value")))
+    if points is not None and points.ndim == 4:
+        out.append("<h2>Generated samples</h2>" + _safe(lambda: sample_grid(points, N_GRID), "sample grid"))
+    out.append(provenance(res))
     return page(f"ganbench diagnose: {res['benchmark']}", out)
+
+
+N_GRID = 64  # generated samples shown in the grid
+N_BIN_EXAMPLES = 8  # images per over/under-represented bin
+N_BINS_SHOWN = 4  # bins of each direction shown with images
+
+
+def sample_grid(images, n: int) -> str:
+    """The first `n` images as a grid of thumbnails."""
+    count = len(images)
+    shown = list(range(min(n, count)))
+    t = thumbnails(images, shown)
+    cells = "".join(img(t[i], f"sample {i}", "thumb") for i in shown)
+    return f'<p class="note">The first {len(shown)} of {count} samples.</p><div>{cells}</div>'
+
+
+def bin_examples(nd: dict, gen_bins, ref_bins, gen_images, ref_images) -> str:
+    """For the most over-represented bins, samples that fall in them (what the generator overproduces);
+    for the most under-represented, reference images from them (what it misses)."""
+    rows = []
+    over = sorted(nd["over_represented"], key=lambda b: -nd["z"][b])[:N_BINS_SHOWN]
+    under = sorted(nd["under_represented"], key=lambda b: nd["z"][b])[:N_BINS_SHOWN]
+    for direction, bins, images, assigned, whose in (("over", over, gen_images, gen_bins, "samples"),
+                                                     ("under", under, ref_images, ref_bins, "reference images")):
+        if images is None:
+            continue
+        for b in bins:
+            idx = np.flatnonzero(np.asarray(assigned) == b)[:N_BIN_EXAMPLES].tolist()
+            t = thumbnails(images, idx)
+            cells = Raw("".join(img(t[i], f"{whose} {i}", "thumb") for i in idx) or "&ndash;")
+            rows.append((b, f"{direction}-represented", nd["z"][b], whose, cells))
+    if not rows:
+        return ""
+    return ("<p>Examples: samples in the over-represented bins, reference images of the under-represented "
+            "ones (what is missing):</p>" + table(rows, ("bin", "direction", "z", "images of", "examples")))
+
+
+def _flat(d: dict, prefix: str = "") -> list:
+    rows = []
+    for k, v in d.items():
+        if str(k).startswith("_"):
+            continue
+        if isinstance(v, dict):
+            rows += _flat(v, f"{prefix}{k}.")
+        else:
+            rows.append((f"{prefix}{k}", ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v))
+    return rows
+
+
+def provenance(res: dict) -> str:
+    """Who made this report, when, how and from what, as readable rows rather than raw JSON."""
+    env = res.get("environment") or {}
+    head = [(k, env.get(k)) for k in ("ganbench", "time_utc", "command", "git_commit", "device", "python",
+                                      "numpy", "torch", "pillow", "scipy", "scikit_learn") if k in env]
+    rest = _flat({"inputs": res.get("inputs") or {}, "options": res.get("options") or {},
+                  "features": res.get("meta") or {}})
+    return "<h2>Provenance</h2>" + table(head + rest, ("field", "value"))

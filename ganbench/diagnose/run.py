@@ -8,15 +8,14 @@ Toy benchmarks (2-D points, stacked digits) go to `ganbench.toydata.score` inste
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Optional, Sequence
 
-import numpy as np
 
-from ..version import __version__
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from . import report
+from .output import check_out_dir, header
+from .toy import diagnose_toy, toy_benchmark_for
 from .bins import coverage_recall_by_bin
 from .classes import class_histogram
 from .distances import as_features, knn, reuse_row_ids
@@ -26,30 +25,6 @@ from .ndb import assign, fit_bins, ndb_from_bins, split_reference
 
 K_COVERAGE = DEFAULTS["dc_k"]  # 5, Naeem et al. 2020
 K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
-
-
-DIAGNOSE_FORMAT = 1  # version of the diagnostics.json layout
-
-
-def _check_out_dir(out_dir) -> Optional[Path]:
-    """The report folder, refused before any work when it cannot be written."""
-    from ..cache import check_writable
-
-    if out_dir is None:
-        return None
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise GanbenchError(f"{out} exists and is not a folder: give --out a folder for the report")
-    check_writable(out / "index.html", "the report into", "give --out a writable folder")
-    return out
-
-
-def _header(device) -> dict:
-    """What every diagnostics.json starts with: its layout version, and when/how/with what it was made."""
-    from ..records import environment
-
-    return {"ganbench_record": DIAGNOSE_FORMAT, "record_kind": "diagnose", "ganbench_version": __version__,
-            "environment": environment(device if device is not None else "cpu")}
 
 
 def _summary(res: dict) -> dict:
@@ -77,6 +52,13 @@ def _warnings(res: dict, n_gen: int, n_ref: int) -> list:
     if n_gen > n_ref:
         w.append(f"more samples ({n_gen}) than reference images ({n_ref}): the reference duplicate rate is "
                  f"measured on all {n_ref} and is not a same-size comparison")
+    cl = res.get("classes")
+    if cl is not None:
+        for side, key in (("sample", "classes_present_gen"), ("reference", "classes_present_ref")):
+            if cl.get(key) == 1:
+                w.append(f"every {side} image falls in one class ({cl['source']}): the class histogram says "
+                         "nothing about mode coverage (random-init or non-official weights do this); pass "
+                         "--labels/--ref-labels from a classifier of your data")
     meta = res.get("meta") or {}
     if meta.get("weights_official") is False:
         w.append("features come from unofficial Inception weights: numbers are not comparable with "
@@ -131,7 +113,7 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
     `ref_images` (ImageSource or array, same order as the features) only supply report thumbnails.
     Returns the JSON-ready dict written to diagnostics.json.
     """
-    out = _check_out_dir(out_dir)
+    out = check_out_dir(out_dir)
     gen = as_features(gen, "generated features")
     ref = as_features(ref, "reference features")
     with reuse_row_ids():  # gen and ref are hashed once for all the distance passes, not once per pass
@@ -139,6 +121,7 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
                        fit_split, class_names, n_examples, device, meta, inputs)
     if out is not None:
         html = report.feature_report(res, gen, ref, res.pop("_centroids"), gen_images, ref_images, n_examples)
+        res.pop("_gen_bins", None), res.pop("_ref_bins", None)
         report.write_html(html, out / "index.html")
         report.write_json(res, out / "diagnostics.json")
     return report.to_jsonable(res)
@@ -158,7 +141,7 @@ def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, s
     centroids = fit_bins(ref[fit_idx], k_bins, seed)
     gen_bins = assign(gen, centroids, device=device)
     ref_bins = assign(ref, centroids, device=device)
-    res = {**_header(device), "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
+    res = {**header(device), "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
            "inputs": inputs or {}, "meta": meta or {},
            "options": {"k_bins": k_bins, "seed": seed, "alpha": alpha, "quantile": quantile,
                        "fit_split": fit_split, "k_coverage": K_COVERAGE, "k_recall": K_RECALL}}
@@ -178,58 +161,8 @@ def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, s
     res["summary"] = _summary(res)
     res["warnings"] = _warnings(res, len(gen), len(ref))
     res["_centroids"] = centroids
+    res["_gen_bins"], res["_ref_bins"] = gen_bins, ref_bins  # for the report's example images
     return res
-
-
-# ------------------------------------------------------------------------------------------- toys
-
-
-def _points(samples) -> Optional[np.ndarray]:
-    """`samples` as (N, 2) points if it is such an array or .npy/.npz file, else None."""
-    if isinstance(samples, np.ndarray):
-        arr = samples
-    elif isinstance(samples, (str, os.PathLike)) and Path(samples).suffix.lower() in (".npy", ".npz") \
-            and Path(samples).is_file():
-        from ..toydata import load_array
-
-        arr = load_array(samples)
-    else:
-        return None
-    return arr if arr.ndim == 2 and arr.shape[1] == 2 else None
-
-
-def toy_benchmark_for(samples, ref, benchmark: Optional[str]) -> Optional[str]:
-    """The toy benchmark to score `samples` with, or None for the image diagnostics."""
-    if benchmark is not None:
-        return benchmark
-    if _points(samples) is None:
-        return None
-    from ..toydata import list_benchmarks
-
-    if isinstance(ref, str) and ref in list_benchmarks():
-        return ref
-    raise GanbenchError("the samples are 2-D points: say which toy benchmark they come from with "
-                        "--benchmark ring or --benchmark grid")
-
-
-def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
-    """Score `samples` on toy benchmark `name` with ganbench.toydata; report a scatter for 2-D ones."""
-    from .. import toydata
-    from ..toydata.mixtures import MIXTURES
-
-    out = _check_out_dir(out_dir)
-    bench = toydata.BENCHMARKS.get(name)
-    data = toydata.load_array(samples)
-    score = toydata.score(name, data)
-    res = {**_header(None), "benchmark": name, "kind": bench.kind,
-           "inputs": {"samples": str(samples) if not isinstance(samples, np.ndarray) else "array"},
-           "options": {"seed": seed}, "score": score}
-    if out is not None:
-        centres = MIXTURES[name].centres if name in MIXTURES else None
-        ref_pts = toydata.make(name, min(len(data), bench.default_n), seed)[0] if bench.kind == "points" else None
-        report.write_html(report.toy_report(res, data, centres, ref_pts), out / "index.html")
-        report.write_json(res, out / "diagnostics.json")
-    return report.to_jsonable(res)
 
 
 # ------------------------------------------------------------------------------------------ images
@@ -292,7 +225,7 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     if ref is None:
         raise GanbenchError("no reference given: pass --ref (a folder, .npz/.npy file or a reference name "
                             "such as cifar10)")
-    _check_out_dir(out_dir)
+    check_out_dir(out_dir)
     gen_label, gen_obj = resolve_samples(samples, key)
     ref_label, ref_obj = resolve_reference(ref, ref_key)
     # fail before minutes of feature extraction, not after

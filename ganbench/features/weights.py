@@ -71,22 +71,74 @@ def resolve_weights(weights: Optional[os.PathLike | str] = None, download: bool 
     if dest.exists():
         return _inspect(dest, "the cache")
     if not download:
-        raise GanbenchError(f"no Inception weights at {dest}: pass --weights PATH or set {ENV}")
+        raise GanbenchError(f"no Inception weights at {dest}: {GET_WEIGHTS}")
+    return _download_official(dest)
+
+
+def _download_official(dest: Path) -> Weights:
     from ..inputs.download import download as fetch
 
-    last: Exception | None = None
+    last = None
     for url in OFFICIAL_URLS:
         try:
             fetch(url, dest, sha256=OFFICIAL_SHA256, desc="Inception weights")
             return _inspect(dest, "the cache")
         except ChecksumError:
             raise
-        except GanbenchError as e:  # try the mirror
-            last = e
-    raise GanbenchError(
-        f"could not download the Inception weights ({last}); on an offline machine copy {FILENAME} "
-        f"there and pass --weights PATH or set {ENV}"
-    )
+        except GanbenchError as e:  # try the mirror; keep the reason, not download()'s own advice
+            last = str(e).split("; ")[0]
+    raise GanbenchError(f"could not download the Inception weights ({last}); on a machine with internet access "
+                        f"{GET_WEIGHTS}")
+
+
+GET_WEIGHTS = (f"download {FILENAME} from {OFFICIAL_URLS[0]} (or the mirror {OFFICIAL_URLS[1]}) and run "
+               f"`ganbench fetch inception --from FILE` once (or pass the file with --weights FILE each time)")
+TORCH_FIDELITY_NAME = "weights-inception-2015-12-05-6726825d.pth"  # the same bytes under torch-fidelity's name
+
+
+def import_weights(from_path) -> Path:
+    """Copy the official weights file (or a folder holding it) into the cache after checking its sha256."""
+    from ..inputs.download import copy_verified
+
+    src = Path(from_path).expanduser()
+    if src.is_dir():
+        found = [src / n for n in (FILENAME, TORCH_FIDELITY_NAME) if (src / n).is_file()]
+        if not found:
+            raise GanbenchError(f"{from_path} is a folder without {FILENAME}: pass the weights file itself")
+        src = found[0]
+    elif not src.is_file():
+        raise GanbenchError(f"no such file: {from_path}: pass the downloaded {FILENAME}")
+    return copy_verified(src, cached_weights_path(), sha256=OFFICIAL_SHA256)
+
+
+def fetch_weights() -> Path:
+    """The official weights in the cache, downloaded (sha256-checked) if they are not there yet."""
+    dest = cached_weights_path()
+    if dest.exists():
+        return _inspect(dest, "the cache").path
+    return _download_official(dest).path
+
+
+def _what_went_wrong(path: Path, error: Exception) -> str:
+    """Why a file did not load, in words about the file (torch's own message tells the reader to
+    retry with weights_only=False, which would run whatever code a hostile pickle holds)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as e:
+        return f"it cannot be read ({e.strerror or e})"
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        if "weights_only" in str(error) or "Unsupported global" in str(error) or "GLOBAL" in str(error):
+            return ("it is a pickle that holds Python objects besides tensors, which ganbench refuses to load "
+                    "(it never unpickles code)")
+        return f"it is a damaged or truncated PyTorch file ({type(error).__name__})"
+    try:
+        head.decode("utf-8")
+        return "it is a text file, not a PyTorch weights file (an HTML error page saved by a failed download?)"
+    except UnicodeDecodeError:
+        return "it is neither a PyTorch (.pth) nor a safetensors file"
 
 
 def load_state_dict(w: Weights) -> dict:
@@ -103,8 +155,8 @@ def load_state_dict(w: Weights) -> dict:
         else:
             state = torch.load(w.path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load Inception weights {w.path}: {type(e).__name__}: "
-                            f"{str(e).splitlines()[0][:200]}; pass a valid weights file") from None
+        raise GanbenchError(f"cannot load Inception weights {w.path}: {_what_went_wrong(w.path, e)}; "
+                            f"{GET_WEIGHTS}") from None
     if not isinstance(state, dict):
         raise GanbenchError(f"Inception weights {w.path} hold no state dict; pass a valid weights file")
     expected = reference_state_dict_keys()

@@ -141,3 +141,22 @@ def read_split(archive, members: Sequence[str],
     images = np.concatenate([found[m][0] for m in members])
     labels = np.concatenate([found[m][1] for m in members])
     return images, labels
+
+
+def read_folder(folder, members: Sequence[str],
+                member_md5: Optional[Mapping[str, str]] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """The same as `read_split`, from an extracted cifar-10-batches-py folder; each batch is md5-checked
+    against `member_md5` before it is parsed."""
+    from .download import verify_file
+
+    folder = Path(folder)
+    parts = []
+    for m in members:
+        path = folder / m
+        if not path.is_file():
+            raise GanbenchError(f"{folder} has no {m}: pass the complete extracted {FOLDER} folder")
+        if member_md5 is None or m not in member_md5:
+            raise GanbenchError(f"cannot verify {path}: no pinned md5 for it; import the archive instead")
+        verify_file(path, md5=member_md5[m])
+        parts.append(parse_batch(path.read_bytes(), str(path)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

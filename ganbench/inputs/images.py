@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import sys
 import zipfile
@@ -486,21 +487,40 @@ class FolderSource(ImageSource):
         return self.shape_hint
 
 
+LOSSY_EXTENSIONS = (".jpg", ".jpeg")
+
+
 def _scan(root: Path, shown: str) -> Tuple[List[str], List[str]]:
-    files, hidden, others = [], 0, Counter()
-    for dirpath, dirnames, filenames in os.walk(root):
+    """Image files under `root`, following symlinked folders once each (a link back up the tree is
+    skipped, not looped), and only regular files: a FIFO named x.png would block the reader forever."""
+    files, hidden, others, special, loops = [], 0, Counter(), [], []
+    seen = {os.path.realpath(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         hidden += sum(d.startswith(".") for d in dirnames)
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        keep = []
+        for d in sorted(d for d in dirnames if not d.startswith(".")):
+            real = os.path.realpath(os.path.join(dirpath, d))
+            if real in seen:  # a symlink loop, or a second link to a folder already read
+                loops.append((Path(dirpath).relative_to(root) / d).as_posix())
+                continue
+            seen.add(real)
+            keep.append(d)
+        dirnames[:] = keep
         rel_dir = Path(dirpath).relative_to(root)
         for name in filenames:
             if name.startswith("."):
                 hidden += 1
                 continue
             ext = os.path.splitext(name)[1].lower()
-            if ext in IMAGE_EXTENSIONS:
-                files.append((rel_dir / name).as_posix())
-            else:
+            if ext not in IMAGE_EXTENSIONS:
                 others[ext or "(no extension)"] += 1
+                continue
+            rel = (rel_dir / name).as_posix()
+            try:
+                regular = stat.S_ISREG(os.stat(os.path.join(dirpath, name)).st_mode)  # follows file links
+            except OSError:
+                regular = False  # a dangling link
+            (files if regular else special).append(rel)
     if not files:
         raise GanbenchError(f"no images found in {shown} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
                             f"recursively, skipping hidden files): point at the folder holding the samples")
@@ -511,6 +531,16 @@ def _scan(root: Path, shown: str) -> Tuple[List[str], List[str]]:
     if others:
         kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(others.items()))
         notes.append(f"ignored {sum(others.values())} non-image file(s): {kinds}")
+    if special:
+        notes.append(f"skipped {len(special)} image name(s) that are not regular files (dangling links, FIFOs, "
+                     f"devices), e.g. {sorted(special)[0]}")
+    if loops:
+        notes.append(f"skipped {len(loops)} linked folder(s) already read (a symlink loop or a second link), "
+                     f"e.g. {loops[0]}")
+    lossy = sum(os.path.splitext(f)[1].lower() in LOSSY_EXTENSIONS for f in files)
+    if lossy:
+        notes.append(f"{lossy} JPEG file(s): lossy compression shifts FID and the other metrics (by about as much "
+                     f"as a small model change); save samples as PNG to score the generator itself")
     return files, notes
 
 

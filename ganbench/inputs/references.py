@@ -40,6 +40,8 @@ class Archive:
     fetch_name: str  # what to type after `ganbench fetch`
     url_env: Optional[str] = None
     member_md5: Optional[Mapping[str, str]] = None
+    folder: Optional[str] = None  # the folder the archive extracts to, importable instead of it
+    folder_reader: Optional[Callable[..., Tuple[np.ndarray, np.ndarray]]] = None  # (folder, members, member_md5)
 
     def source_url(self) -> str:
         return (os.environ.get(self.url_env) if self.url_env else None) or self.url
@@ -97,13 +99,19 @@ def fetch_archive(name: str, *, download_missing: bool = True) -> Path:
 def import_archive(name: str, from_path) -> Path:
     """Copy an archive obtained elsewhere into the cache after checking its md5; return the cached path.
 
-    `from_path` may also be a folder holding the archive (e.g. a torchvision data root).
+    `from_path` may also be a folder holding the archive (e.g. a torchvision data root), or the folder
+    the archive extracts to (e.g. cifar-10-batches-py/), whose files are each md5-checked and decoded
+    into the cache (every reference read from that archive); then the decoded folder is returned.
     """
     archive = get_reference(name).archive
     src = Path(from_path).expanduser()
     if src.is_dir():
+        extracted = _extracted_folder(archive, src)
+        if extracted is not None:
+            return _import_extracted(archive, extracted)
         if not (src / archive.filename).is_file():
-            raise GanbenchError(f"{from_path} is a folder without {archive.filename}: pass the archive "
+            also = f" or the extracted {archive.folder}/ folder" if archive.folder else ""
+            raise GanbenchError(f"{from_path} is a folder without {archive.filename}{also}: pass the archive "
                                 f"file itself ({archive.url})")
         src = src / archive.filename
     elif not src.exists():
@@ -112,6 +120,39 @@ def import_archive(name: str, from_path) -> Path:
     if is_verified(dest, md5=archive.md5) and os.path.samefile(src, dest):
         return dest
     return copy_verified(src, dest, md5=archive.md5)
+
+
+def _extracted_folder(archive: Archive, src: Path) -> Optional[Path]:
+    if archive.folder is None or archive.folder_reader is None:
+        return None
+    for candidate in (src, src / archive.folder):
+        if candidate.name == archive.folder or (candidate / "batches.meta").is_file():
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def _import_extracted(archive: Archive, folder: Path) -> Path:
+    """Decode every reference of `archive` from its extracted folder into the decoded cache."""
+    refs = [ref for ref in list_references() if ref.archive is archive]
+    decoded = [archive.folder_reader(folder, ref.members, archive.member_md5)[0] for ref in refs]
+    for ref, images in zip(refs, decoded):
+        _check_count(ref, images, folder)
+    for ref, images in zip(refs, decoded):  # written only once every file has verified
+        _save_decoded(ref, images, folder)
+    return _decoded_path(refs[0]).parent
+
+
+def _check_count(ref: Reference, images: np.ndarray, where) -> None:
+    if len(images) != ref.count:
+        raise GanbenchError(f"{where} holds {len(images)} {ref.name} images, expected {ref.count}: "
+                            f"delete it and fetch it again")
+
+
+def _save_decoded(ref: Reference, images: np.ndarray, where) -> None:
+    _check_count(ref, images, where)
+    with atomic_path(_decoded_path(ref)) as tmp, open(tmp, "wb") as f:
+        np.save(f, images)  # a file object: np.save would append .npy to a path
 
 
 def _decoded_path(ref: Reference) -> Path:
@@ -143,12 +184,8 @@ def resolve_reference(name: str, *, download: bool = True) -> ArraySource:
     if images is None:
         path = fetch_archive(ref.name, download_missing=download)
         images, _labels = ref.archive.reader(path, ref.members, ref.archive.member_md5)
-        if len(images) != ref.count:
-            raise GanbenchError(f"{path} holds {len(images)} {ref.name} images, expected {ref.count}: "
-                                f"delete it and fetch it again")
         try:
-            with atomic_path(_decoded_path(ref)) as tmp, open(tmp, "wb") as f:
-                np.save(f, images)  # a file object: np.save would append .npy to a path
+            _save_decoded(ref, images, path)
         except OSError:
             pass  # a read-only cache only costs re-decoding next time
     members = list(ref.members)
@@ -163,7 +200,8 @@ def resolve_reference(name: str, *, download: bool = True) -> ArraySource:
 
 CIFAR10_ARCHIVE = Archive(
     filename=cifar10.ARCHIVE_FILENAME, url=cifar10.URL, md5=cifar10.ARCHIVE_MD5, reader=cifar10.read_split,
-    fetch_name="cifar10", url_env="GANBENCH_CIFAR10_URL", member_md5=cifar10.MEMBER_MD5)
+    fetch_name="cifar10", url_env="GANBENCH_CIFAR10_URL", member_md5=cifar10.MEMBER_MD5,
+    folder=cifar10.FOLDER, folder_reader=cifar10.read_folder)
 
 REFERENCES.add("cifar10-train", Reference(
     "cifar10-train", "CIFAR-10 training set: 50,000 32×32 images, data_batch_1..5 in order",

@@ -94,8 +94,6 @@ def _weighted_sums(a: np.ndarray, b: np.ndarray, wa: np.ndarray, wb: np.ndarray,
 
 def bootstrap_mmd2(gen: np.ndarray, ref: np.ndarray, n_boot: int, opts: dict, rng) -> np.ndarray:
     """Full-set unbiased MMD^2 of `n_boot` resamples of both sets (copies of one point never paired)."""
-    import torch
-
     opts = with_defaults(opts)
     degree, coef0 = opts["kid_degree"], opts["kid_coef0"]
     gamma = 1.0 / gen.shape[1] if opts["kid_gamma"] is None else opts["kid_gamma"]
