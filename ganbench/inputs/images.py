@@ -331,7 +331,7 @@ def _open_npz(path: Path, shown: str, key: Optional[str]) -> ArraySource:
         else:
             listed = ", ".join(keys) if keys else "none"
             raise GanbenchError(f"{shown} holds arrays {listed} and none is named arr_0: save the "
-                                f"images alone or as arr_0 (or pass key=...)")
+                                f"images alone or as arr_0, or pick one with --key NAME (key= in Python)")
     elif key not in keys:
         raise GanbenchError(f"{shown} has no array {key!r}: it holds {', '.join(keys) or 'none'}")
     array = _map_npz_member(path, key)
