@@ -1,6 +1,8 @@
 """One table of defaults, shared by the Python API and the CLI (the CLI reads its defaults here)."""
 
-DEFAULTS = {
+from collections.abc import Mapping
+
+ENGINE = {
     # inputs -> features
     "extractor": "inception-v3-compat",  # torch-fidelity's / pytorch-fid's TF-exact Inception-v3
     "resize": "tf-legacy",  # 'tf-legacy' (torch-fidelity, pytorch-fid) or 'clean' (clean-fid)
@@ -9,19 +11,38 @@ DEFAULTS = {
     "device": None,  # None: CUDA when present, else CPU
     "num_workers": 0,  # image decoding processes; 0 decodes in the main process
     "weights": None,  # None: --weights, GANBENCH_INCEPTION_WEIGHTS, the cache, then the official URL
-    # metrics
+    # metrics: which, and the intervals; each metric's own options (kid_subsets, is_splits, ...) and
+    # their defaults are declared in its module and merged in below
     "metrics": ("fid", "is", "kid", "precision", "recall", "density", "coverage"),
-    "is_splits": 10,
-    "is_shuffle_seed": 2020,  # torch-fidelity's default rng seed for the IS split shuffle
-    "kid_subsets": 100,
-    "kid_subset_size": 1000,
-    "kid_degree": 3,
-    "kid_coef0": 1.0,
-    "kid_gamma": None,  # None: 1 / feature dimension
-    "kid_seed": 2020,  # torch-fidelity's default
-    "prc_k": 3,  # precision / recall, Kynkaanniemi et al. 2019
-    "dc_k": 5,  # density / coverage, Naeem et al. 2020
     "bootstrap": 0,  # number of bootstrap resamples for confidence intervals; 0 = off
     "bootstrap_seed": 0,
     "confidence": 0.95,
 }
+
+
+class _Defaults(Mapping):
+    """ENGINE plus every registered metric's options, merged on first use (the metrics register
+    themselves on import, and importing them here at module load would be circular)."""
+
+    def __init__(self):
+        self._merged = None
+
+    def _table(self) -> dict:
+        if self._merged is None:
+            from .metrics.base import metric_options
+            from . import metrics  # noqa: F401 - registration
+
+            self._merged = {**ENGINE, **metric_options()}
+        return self._merged
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
+
+
+DEFAULTS = _Defaults()

@@ -24,8 +24,14 @@ from .records import NOT_OFFICIAL, Result, environment
 from .stats.files import (PFID_KIND, PFID_WARNING, check_compatible, check_stats_path, is_stats_file,
                           load_stats_file, write_stats_file)
 
-OPTION_KEYS = ("is_splits", "is_shuffle_seed", "kid_subsets", "kid_subset_size", "kid_degree", "kid_coef0",
-               "kid_gamma", "kid_seed", "prc_k", "dc_k", "bootstrap", "bootstrap_seed", "confidence")
+INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")
+
+
+def option_keys() -> tuple:
+    """The options `evaluate` takes beyond its own arguments: the intervals', and every metric's own."""
+    from .metrics.base import metric_options
+
+    return INTERVAL_KEYS + tuple(metric_options())
 
 
 def parse_metrics(metrics) -> list:
@@ -90,7 +96,7 @@ def resolve_samples(samples, key: Optional[str] = None) -> tuple:
 
 
 def _options(overrides: dict) -> dict:
-    opts = {k: DEFAULTS[k] for k in OPTION_KEYS}
+    opts = {k: DEFAULTS[k] for k in option_keys()}
     for k, v in overrides.items():
         if k not in opts:
             raise TypeError(f"unknown option {k!r}")

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from . import cache
 from .version import __version__
 from .metrics.base import MetricValue
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: record_kind, protocol and run blocks; 1 (loadable): metrics, warnings, provenance
 NOT_OFFICIAL = ("NOT the official FID Inception weights (sha256 {sha}...): these numbers are not "
                 "comparable with published results")
 
@@ -29,10 +29,20 @@ class Result:
     def __getitem__(self, name: str) -> float:
         return self.metrics[name].value
 
+    run: Optional[dict] = None  # the model that made the samples (baseline, step, seeds, checkpoint)
+
+    @property
+    def protocol(self) -> dict:
+        """What decides whether two numbers compare (see `comparable`), derived from the provenance."""
+        return protocol_of(self.provenance)
+
     def to_dict(self) -> dict:
         return {
             "ganbench_record": RECORD_FORMAT,
+            "record_kind": "eval",
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "protocol": self.protocol,
+            "run": self.run,
             "warnings": list(self.warnings),
             "provenance": self.provenance,
         }
@@ -126,3 +136,100 @@ def environment(device) -> dict:
     if on_cuda:
         env["device_name"] = torch.cuda.get_device_name(device)
     return env
+
+
+# ------------------------------------------------------------------------------ protocol, load
+
+
+def protocol_of(p: dict) -> dict:
+    """The comparability-deciding fields of a provenance block."""
+    ref = p.get("reference") or {}
+    weights = p.get("weights") or {}
+    return {
+        "n_generated": (p.get("samples") or {}).get("count"),
+        "n_reference": ref.get("count"),
+        "reference": {"name": ref.get("name"), "content_sha256": ref.get("content_sha256"),
+                      "file_sha256": ref.get("file_sha256")},
+        "extractor": p.get("extractor"),
+        "weights_sha256": weights.get("sha256"),
+        "weights_official": weights.get("official"),
+        "resize": p.get("resize"),
+        "dtype": p.get("dtype"),
+        "metrics": list(p.get("metrics") or []),
+        "options": dict(p.get("options") or {}),
+    }
+
+
+def from_dict(d: dict, where: str = "the record") -> Result:
+    from .errors import GanbenchError
+
+    version = d.get("ganbench_record") if isinstance(d, dict) else None
+    if version not in (1, RECORD_FORMAT):
+        raise GanbenchError(f"{where} is not a ganbench evaluation record (ganbench_record={version!r}); "
+                            f"write it with `ganbench eval --json`")
+    if d.get("record_kind", "eval") != "eval":
+        raise GanbenchError(f"{where} is a {d['record_kind']} record, not an evaluation record")
+    try:
+        metrics = {k: MetricValue(**{**v, "ci": tuple(v["ci"]) if v.get("ci") else None})
+                   for k, v in d["metrics"].items()}
+        return Result(metrics, d["provenance"], list(d.get("warnings", [])), run=d.get("run"))
+    except (KeyError, TypeError, AttributeError) as e:
+        raise GanbenchError(f"{where} is damaged ({type(e).__name__}: {e}); write it again with "
+                            f"`ganbench eval --json`") from None
+
+
+def load(path) -> Result:
+    """The Result a `ganbench eval --json FILE` record holds."""
+    from .errors import GanbenchError
+
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise GanbenchError(f"cannot read record {path}: {getattr(e, 'strerror', None) or e}") from None
+    except json.JSONDecodeError as e:
+        raise GanbenchError(f"{path} is not JSON ({e.msg} at line {e.lineno}): pass a record written by "
+                            f"`ganbench eval --json`") from None
+    return from_dict(d, str(path))
+
+
+# Options that change intervals or which metrics run, not the values of the metrics both records hold.
+_NOT_PROTOCOL = ("bootstrap", "bootstrap_seed", "confidence")
+
+
+def comparable(a, b) -> List[str]:
+    """Why the numbers of records (or Results) `a` and `b` cannot be compared; empty when they can."""
+    pa, pb = (x.protocol if isinstance(x, Result) else protocol_of(x.get("provenance", x)) for x in (a, b))
+    reasons = []
+    if pa["n_generated"] != pb["n_generated"]:
+        reasons.append(f"generated sample counts differ ({pa['n_generated']} vs {pb['n_generated']}): FID and "
+                       f"the k-NN metrics are biased by N")
+    if pa["n_reference"] != pb["n_reference"]:
+        reasons.append(f"reference counts differ ({pa['n_reference']} vs {pb['n_reference']})")
+    ra, rb = pa["reference"], pb["reference"]
+    same_ref = ((ra["content_sha256"] or ra["file_sha256"]) == (rb["content_sha256"] or rb["file_sha256"])
+                if (ra["content_sha256"] or ra["file_sha256"]) and (rb["content_sha256"] or rb["file_sha256"])
+                else ra["name"] == rb["name"])
+    if not same_ref:
+        reasons.append(f"references differ ({ra['name']} vs {rb['name']}: other images, e.g. a train and a test "
+                       f"split)")
+    for key, what in (("extractor", "extractors"), ("weights_sha256", "extractor weights"),
+                      ("resize", "resize modes"), ("dtype", "precisions")):
+        if pa[key] != pb[key]:
+            reasons.append(f"{what} differ ({str(pa[key])[:16]} vs {str(pb[key])[:16]})")
+    shared = [m for m in pa["metrics"] if m in pb["metrics"]]
+    if pa["metrics"] and pb["metrics"] and not shared:
+        reasons.append("no metric in common")
+    for key in sorted(set(pa["options"]) | set(pb["options"])):
+        if key in _NOT_PROTOCOL or key.startswith("_"):
+            continue
+        va, vb = pa["options"].get(key), pb["options"].get(key)
+        if va != vb and _option_matters(key, shared):
+            reasons.append(f"option {key} differs ({va} vs {vb})")
+    return reasons
+
+
+def _option_matters(key: str, metrics: List[str]) -> bool:
+    from .metrics import METRICS
+
+    return any(key in METRICS.get(m).options for m in metrics if m in METRICS) if metrics else True

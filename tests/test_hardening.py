@@ -315,7 +315,7 @@ def test_diagnostics_json_has_a_schema_version_and_provenance(tmp_path):
     save_dataset(tmp_path / "ring.npy", pts, None)
     diagnose_toy("ring", tmp_path / "ring.npy", tmp_path / "rep")
     d = json.loads((tmp_path / "rep" / "diagnostics.json").read_text())
-    assert d["ganbench_record"] == 1 and d["record_kind"] == "diagnose"
+    assert d["ganbench_record"] == 2 and d["record_kind"] == "diagnose"
     env = d["environment"]
     for key in ("ganbench", "time_utc", "git_commit", "command", "pillow"):
         assert key in env, key

@@ -8,7 +8,6 @@ from typing import Optional
 from ..errors import GanbenchError
 from ..version import __version__
 
-DIAGNOSE_FORMAT = 1  # version of the diagnostics.json layout
 
 
 def check_out_dir(out_dir) -> Optional[Path]:
@@ -26,7 +25,7 @@ def check_out_dir(out_dir) -> Optional[Path]:
 
 def header(device) -> dict:
     """What every diagnostics.json starts with: its layout version, and when/how/with what it was made."""
-    from ..records import environment
+    from ..records import RECORD_FORMAT, environment
 
-    return {"ganbench_record": DIAGNOSE_FORMAT, "record_kind": "diagnose", "ganbench_version": __version__,
+    return {"ganbench_record": RECORD_FORMAT, "record_kind": "diagnose", "ganbench_version": __version__,
             "environment": environment(device if device is not None else "cpu")}

@@ -65,6 +65,7 @@ class Metric:
     min_samples: Callable[[dict], int]
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
     validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
+    options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -76,10 +77,23 @@ def register(metric: Metric, *aliases: str) -> Metric:
 
 
 def with_defaults(opts: dict) -> dict:
-    """`opts` over the shared defaults table; the `_memo` scratch dict (if any) stays shared."""
+    """`opts` over the defaults table (the engine's and every metric's own); the `_memo` scratch dict
+    (if any) stays shared."""
     from ..defaults import DEFAULTS
 
     return {**DEFAULTS, **opts}
+
+
+def metric_options() -> Dict[str, object]:
+    """Every registered metric's options with their defaults (a name shared by two metrics, such as
+    prc_k for precision and recall, must have one default)."""
+    out: Dict[str, object] = {}
+    for name, m in METRICS.items():
+        for k, v in m.options.items():
+            if k in out and out[k] != v:
+                raise ValueError(f"option {k!r} has two defaults ({out[k]!r}, {v!r})")
+            out[k] = v
+    return out
 
 
 def percentile_ci(samples, confidence: float, estimate: Optional[float] = None,

@@ -20,6 +20,7 @@ def _make(name: str, summary: str) -> Metric:
         needs=("pool",), uses_ref=True,
         min_samples=lambda opts: with_defaults(opts)["dc_k"] + 1,
         compute=compute,
+        options={"dc_k": 5},  # Naeem et al. 2020
     ))
 
 

@@ -142,5 +142,8 @@ METRIC = register(Metric(
     uses_ref=True,
     min_samples=lambda opts: with_defaults(opts)["kid_subset_size"],
     compute=compute,
+    options={"kid_subsets": 100, "kid_subset_size": 1000, "kid_degree": 3, "kid_coef0": 1.0,
+             "kid_gamma": None,  # None: 1 / feature dimension
+             "kid_seed": 2020},  # torch-fidelity's default
     validate=check_subset_size,
 ))

@@ -21,6 +21,7 @@ def _make(name: str, field: str, summary: str) -> Metric:
         needs=("pool",), uses_ref=True,
         min_samples=lambda opts: with_defaults(opts)["prc_k"] + 1,
         compute=compute,
+        options={"prc_k": 3},  # Kynkaanniemi et al. 2019
     ))
 
 
