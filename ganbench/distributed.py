@@ -161,37 +161,18 @@ def gather_rows(arrays: Sequence[np.ndarray], n_total: int) -> Optional[List[np.
     return out if is_main() else None
 
 
-def gather_moments(acc):
-    """Merge every rank's RunningMoments on rank 0, in rank order; None on other ranks."""
+def gather_vectors(flat: np.ndarray) -> Optional[List[np.ndarray]]:
+    """Every rank's float64 vector (all of one length) on rank 0, in rank order; None on other ranks."""
     import torch
 
-    from .stats import RunningMoments
-
     dist = _dist()
-    state = acc.state()
-    d = len(state["s1"])
-    flat = np.zeros(2 + 2 * d + d * d, dtype=np.float64)
-    flat[0] = state["n"]
-    flat[1] = 0.0 if state["shift"] is None else 1.0
-    if state["shift"] is not None:
-        flat[2:2 + d] = state["shift"]
-    flat[2 + d:2 + 2 * d] = state["s1"]
-    flat[2 + 2 * d:] = np.asarray(state["s2"]).ravel(order="F")
-    t = torch.from_numpy(flat)
+    t = torch.from_numpy(np.ascontiguousarray(flat, dtype=np.float64))
     if not is_main():
         dist.gather(t, gather_list=None, dst=_global_rank(0), group=_GROUP)
         return None
     bufs = [torch.empty_like(t) for _ in range(world_size())]
     dist.gather(t, gather_list=bufs, dst=_global_rank(0), group=_GROUP)
-    total = RunningMoments(d)
-    for b in bufs:
-        v = b.numpy()
-        if v[0] == 0:
-            continue
-        total.merge(RunningMoments.from_state({
-            "n": int(v[0]), "shift": v[2:2 + d].copy(), "s1": v[2 + d:2 + 2 * d].copy(),
-            "s2": v[2 + 2 * d:].reshape((d, d), order="F")}))
-    return total
+    return [b.numpy() for b in bufs]
 
 
 def broadcast_object(obj):

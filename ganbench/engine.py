@@ -21,7 +21,7 @@ from .features.pipeline import FeatureSet, cache_mode, is_cached, pick_batch_siz
 from .metrics import METRICS
 from .metrics.base import Features
 from .records import NOT_OFFICIAL, Result, environment
-from .stats.files import (PFID_KIND, PFID_WARNING, check_compatible, check_stats_path, is_stats_file,
+from .features.files import (PFID_KIND, PFID_WARNING, check_compatible, check_stats_path, is_stats_file,
                           load_stats_file, write_stats_file)
 
 INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")

@@ -17,7 +17,8 @@ import torch
 from ganbench.features import InceptionExtractor
 from ganbench.features import extractor as ext_mod
 from ganbench.features import resize as rs
-from ganbench.features.inception import FusedInceptionV3, InceptionV3
+from ganbench.features.inception import InceptionV3
+from ganbench.features.inception_fused import FusedInceptionV3
 from ganbench.features.pipeline import extract
 from ganbench.features.weights import load_state_dict, resolve_weights
 from ganbench.inputs.images import open_source

@@ -15,7 +15,7 @@ from ganbench.engine import evaluate, resolve_reference
 from ganbench.errors import GanbenchError
 from ganbench.features.pipeline import FeatureSet, save_featureset
 from ganbench.stats import GaussianStats
-from ganbench.stats.files import (MARKER, check_compatible, is_stats_file, load_stats_file,
+from ganbench.features.files import (MARKER, check_compatible, is_stats_file, load_stats_file,
                                   write_stats_file)
 
 D, C = 2048, 1008

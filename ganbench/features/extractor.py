@@ -22,7 +22,8 @@ import torch
 from ..device import pick_device
 from ..errors import GanbenchError
 from . import resize as rs
-from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, FusedInceptionV3, InceptionV3
+from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, InceptionV3
+from .inception_fused import FusedInceptionV3
 from .weights import Weights, load_state_dict, resolve_weights
 
 Images = Union[np.ndarray, Sequence[np.ndarray], torch.Tensor]

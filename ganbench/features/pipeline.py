@@ -18,9 +18,10 @@ from typing import Iterator, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import cache
-from ..defaults import DEFAULTS
+from ..defaults import ENGINE as DEFAULTS  # engine keys only: metric options live above this layer
 from ..progress import bar
 from ..stats import GaussianStats, RunningMoments
+from ..stats.gaussian import gather_moments
 
 CACHE_FORMAT = 1
 
@@ -152,7 +153,7 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
     if dist_on:
         meta["world_size"] = distributed.world_size()
         if keep == "stats":
-            total = distributed.gather_moments(moments)
+            total = gather_moments(moments)
             if total is None:
                 return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
             return FeatureSet(None, None, stats=total.finalize(), meta=meta)

@@ -79,9 +79,9 @@ def register(metric: Metric, *aliases: str) -> Metric:
 def with_defaults(opts: dict) -> dict:
     """`opts` over the defaults table (the engine's and every metric's own); the `_memo` scratch dict
     (if any) stays shared."""
-    from ..defaults import DEFAULTS
+    from ..defaults import ENGINE
 
-    return {**DEFAULTS, **opts}
+    return {**ENGINE, **metric_options(), **opts}
 
 
 def metric_options() -> Dict[str, object]:

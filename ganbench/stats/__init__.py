@@ -1,4 +1,4 @@
-"""features -> statistics: Gaussian moments (FID) and resampling (confidence intervals)."""
+"""features -> statistics: Gaussian moments (FID), accumulated in float64 while features stream."""
 
 from .gaussian import GaussianStats, RunningMoments
 

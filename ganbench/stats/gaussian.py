@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Optional
+
 import numpy as np
 
 from ..errors import GanbenchError
@@ -141,3 +143,29 @@ class RunningMoments:
         del correction
         sigma /= self.n - 1
         return GaussianStats(mu=self.shift + mean_c, sigma=sigma, n=self.n)
+
+
+def gather_moments(acc: RunningMoments) -> Optional[RunningMoments]:
+    """Under torchrun: every rank's moments merged on rank 0, in rank order; None on other ranks."""
+    from .. import distributed
+
+    state = acc.state()
+    d = len(state["s1"])
+    flat = np.zeros(2 + 2 * d + d * d, dtype=np.float64)
+    flat[0] = state["n"]
+    flat[1] = 0.0 if state["shift"] is None else 1.0
+    if state["shift"] is not None:
+        flat[2:2 + d] = state["shift"]
+    flat[2 + d:2 + 2 * d] = state["s1"]
+    flat[2 + 2 * d:] = np.asarray(state["s2"]).ravel(order="F")
+    parts = distributed.gather_vectors(flat)
+    if parts is None:
+        return None
+    total = RunningMoments(d)
+    for v in parts:
+        if v[0] == 0:
+            continue
+        total.merge(RunningMoments.from_state({
+            "n": int(v[0]), "shift": v[2:2 + d].copy(), "s1": v[2 + d:2 + 2 * d].copy(),
+            "s2": v[2 + 2 * d:].reshape((d, d), order="F")}))
+    return total

@@ -1,4 +1,5 @@
-"""Precomputed reference files: ganbench's own (`ganbench stats`) and pytorch-fid's (mu, sigma)."""
+"""Precomputed feature files: ganbench's own (`ganbench stats`: features, logits and their Gaussian
+statistics) and pytorch-fid's (mu, sigma only)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def is_stats_file(path) -> bool:
 
 def load_stats_file(path):
     """A FeatureSet from a stats file; pytorch-fid files give statistics only (FID-only references)."""
-    from ..features.pipeline import FeatureSet, load_featureset
-    from .gaussian import GaussianStats
+    from ..stats import GaussianStats
+    from .pipeline import FeatureSet, load_featureset
 
     from ..cache import file_digest
 
@@ -56,7 +57,7 @@ def load_stats_file(path):
     if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
         raise GanbenchError(f"{path}: mu {mu.shape} and sigma {sigma.shape} do not match; "
                             "expected mu (d,) and sigma (d, d)")
-    from ..features.inception import POOL_DIM
+    from .inception import POOL_DIM
 
     if len(mu) != POOL_DIM:
         raise GanbenchError(f"{path} holds {len(mu)}-d statistics but FID here uses the {POOL_DIM}-d pool3 "
@@ -68,8 +69,8 @@ def load_stats_file(path):
 
 def write_stats_file(fs, path) -> Path:
     """Features, logits and Gaussian statistics together: one file serves every metric."""
-    from ..features.pipeline import FeatureSet, save_featureset
-    from .gaussian import GaussianStats
+    from ..stats import GaussianStats
+    from .pipeline import FeatureSet, save_featureset
 
     path = check_stats_path(path)
     if fs.stats is None and fs.pool is not None:
