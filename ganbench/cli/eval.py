@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..defaults import DEFAULTS
-from .options import check_output, echo_notes, extractor_options, json_option, write_output
+from .options import check_output, echo_notes, extractor_options, json_option, parse_metric_options, write_output
 
 
 @click.command("eval")
@@ -29,17 +29,21 @@ from .options import check_output, echo_notes, extractor_options, json_option, w
               help="KID: samples per subset; both sets need at least this many (at least 10; < 100 warns).")
 @click.option("--is-splits", type=click.IntRange(1), default=DEFAULTS["is_splits"], show_default=True,
               help="IS: number of splits the samples are scored in (the protocol is 10).")
+@click.option("-O", "--option", "metric_options", multiple=True, metavar="KEY=VALUE",
+              help="Any metric's option, e.g. -O prc_k=5 -O kid_seed=0 (see `ganbench list metrics`).")
 @json_option
 def command(samples, ref, metrics, key, ref_key, weights, resize, batch_size, fast, device, num_workers, no_cache,
-            bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, json_path):
+            bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, json_path):
     """Score SAMPLES (folder, .npz, .npy, or a statistics file) against a reference."""
     from ..engine import evaluate
 
     check_output(json_path, "record", "--json")
+    extra = parse_metric_options(metric_options)
     result = evaluate(samples, ref, metrics, weights=weights, resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
-                      kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits)
+                      **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits),
+                         **extra})
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record
         return
     for w in result.warnings:  # once, on stderr; the table leaves them out, the record keeps them

@@ -13,8 +13,13 @@ def command(what):
         from ..metrics import list_metrics
 
         click.echo("metrics:")
+        from ..metrics import METRICS
+
         for name, summary, ref in list_metrics():
             click.echo(f"  {name:<10} {summary}  [matches: {ref}]")
+            opts = METRICS.get(name).options
+            if opts:
+                click.echo(f"  {'':<10} options: " + ", ".join(f"{k}={v}" for k, v in opts.items()))
     if what in ("references", "all"):
         from ..inputs import references
 

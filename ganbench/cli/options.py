@@ -63,3 +63,31 @@ def echo_notes(*sides) -> None:
     for side, described in sides:
         for note in described.get("notes") or ():
             click.echo(f"ganbench: note: {side}: {note}", err=True)
+
+
+def parse_metric_options(pairs) -> dict:
+    """KEY=VALUE pairs of registered metric options, each converted to its default's type."""
+    from ..metrics.base import metric_options
+
+    known = metric_options()
+    out = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in known:
+            raise GanbenchError(f"-O {pair}: expected KEY=VALUE with KEY one of {', '.join(sorted(known))}")
+        default = known[key]
+        try:
+            if text.strip().lower() in ("none", "") and default is None:
+                value = None
+            elif isinstance(default, bool):
+                value = {"true": True, "false": False, "1": True, "0": False}[text.strip().lower()]
+            elif isinstance(default, int):
+                value = int(text)
+            else:
+                value = float(text)
+        except (ValueError, KeyError):
+            kind = type(default).__name__ if default is not None else "a number or none"
+            raise GanbenchError(f"-O {pair}: {text!r} is not a valid value for {key} (expected {kind})") from None
+        out[key] = value
+    return out
