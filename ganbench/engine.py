@@ -121,7 +121,12 @@ def _check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict
     for name in names:
         m = METRICS.get(name)
         need = m.min_samples(opts)
-        if _stats_only(gen) and set(m.needs) & {"pool", "logits"}:
+        for side, f in (("samples'", gen), ("reference's", ref)):
+            if "spatial" in m.needs and (side == "samples'" or m.uses_ref) and "spatial" not in f.extra:
+                raise GanbenchError(f"{name} needs the {side} mixed_6/conv features, which a statistics file made "
+                                    f"without them does not hold: recompute it with `ganbench stats --spatial`, or "
+                                    f"pass the images")
+        if _stats_only(gen) and set(m.needs) & {"pool", "logits", "spatial"}:
             raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
                                 f"only; use --metrics fid, or pass the images")
         if not _stats_only(gen) and gen.n < need:
@@ -145,8 +150,9 @@ def _count_only(obj) -> Features:
     if obj is None:
         return Features()
     if isinstance(obj, FeatureSet):
-        return Features(obj.pool, obj.logits, stats=obj.stats)
-    return Features(_rows(len(obj)))
+        return Features(obj.pool, obj.logits, stats=obj.stats, extra=obj.extra)
+    rows = _rows(len(obj))
+    return Features(rows, extra={"spatial": rows})  # images: every output can be extracted
 
 
 def _side_features(obj, label: str, desc: dict, extractor, keep: str, use_cache, desc_text: str, **kw) -> FeatureSet:
@@ -211,7 +217,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         # the counts are known now: fail before minutes of feature extraction, not after
         _check_counts(names, _count_only(gen_obj), _count_only(ref_obj), opts)
         if extractor is None:
-            extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
+            extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast,
+                                           spatial=any("spatial" in METRICS.get(n).needs for n in names))
         desc = extractor.describe()
         use_cache = cache_mode(use_cache)
         _check_inputs(gen_obj, ref_obj, extractor=extractor, use_cache=use_cache)
@@ -232,8 +239,9 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None
 
-        gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples")
-        ref_f = Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label)) if ref_fs else Features()
+        gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples", extra=gen_fs.extra)
+        ref_f = (Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label), extra=ref_fs.extra)
+                 if ref_fs else Features())
         _check_counts(names, gen, ref_f, opts)
         results = {}
         for name in names:
@@ -266,8 +274,10 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
 
 def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["resize"],
                   batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                  use_cache: bool = True, fast: bool = DEFAULTS["fast"], key: Optional[str] = None) -> FeatureSet:
-    """Features + statistics of a reference, optionally written to `output` for later `--ref output`."""
+                  use_cache: bool = True, fast: bool = DEFAULTS["fast"], key: Optional[str] = None,
+                  spatial: bool = False) -> FeatureSet:
+    """Features + statistics of a reference, optionally written to `output` for later `--ref output`.
+    `spatial` also keeps the mixed_6/conv features, so the file serves sFID too."""
     from .inputs.images import open_source
 
     if output is not None:  # before minutes of extraction, not after
@@ -278,7 +288,7 @@ def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["
         src = _registered_reference(str(source))
     else:
         src = open_source(source, key=key)
-    extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast)
+    extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast, spatial=spatial)
     use_cache = cache_mode(use_cache)
     _check_inputs(src, extractor=extractor, use_cache=use_cache)
     fs = get_features(src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,

@@ -17,7 +17,7 @@ class _Group(click.Group):
     """Turns GanbenchError into one line on stderr and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
-        warnings.formatwarning = _one_line  # a warning is one line for a user, not a source location
+        previous, warnings.formatwarning = warnings.formatwarning, _one_line  # one line, not a source location
         try:
             return super().invoke(ctx)
         except GanbenchError as e:
@@ -26,6 +26,8 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("ganbench: interrupted", err=True)
             sys.exit(130)
+        finally:
+            warnings.formatwarning = previous
 
 
 def _one_line(message, category, filename, lineno, line=None) -> str:

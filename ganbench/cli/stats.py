@@ -14,15 +14,17 @@ from .options import check_output, echo_notes, extractor_options, json_option, w
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Where to write the statistics (.npz), e.g. reals.ganbench.npz.")
 @click.option("--key", default=None, help="Array of a multi-array SOURCE .npz to read.")
+@click.option("--spatial", is_flag=True, help="Also keep Inception's mixed_6/conv features, so the file serves sFID.")
 @extractor_options
 @json_option
-def command(source, output, key, weights, resize, batch_size, fast, device, num_workers, no_cache, json_path):
+def command(source, output, key, spatial, weights, resize, batch_size, fast, device, num_workers, no_cache,
+            json_path):
     """Compute features and mean/covariance of SOURCE (folder, .npz, .npy or a registered name)."""
     from ..engine import compute_stats
 
     check_output(json_path, "summary", "--json")
     fs = compute_stats(source, output, weights=weights, resize=resize, batch_size=batch_size, device=device,
-                       num_workers=num_workers, use_cache=not no_cache, fast=fast, key=key)
+                       num_workers=num_workers, use_cache=not no_cache, fast=fast, key=key, spatial=spatial)
     if not fs.meta.get("weights_official", True):
         click.echo("ganbench: warning: computed with NOT the official FID Inception weights "
                    f"(sha256 {fs.meta['weights_sha256'][:16]}...)", err=True)

@@ -22,7 +22,7 @@ import torch
 from ..device import pick_device
 from ..errors import GanbenchError
 from . import resize as rs
-from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, InceptionV3
+from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, SPATIAL_DIM, InceptionV3
 from .inception_fused import FusedInceptionV3
 from .weights import Weights, load_state_dict, resolve_weights
 
@@ -151,15 +151,15 @@ def auto_batch_size(device: torch.device, fraction: float = 0.5) -> int:
 
 
 class _Pending:
-    """Features of one submitted batch, still being computed or copied back."""
+    """Features of one submitted batch (a tuple, one tensor per output), still being computed or copied back."""
 
-    def __init__(self, pool: torch.Tensor, logits: torch.Tensor, event=None):
-        self.pool, self.logits, self.event = pool, logits, event
+    def __init__(self, tensors: Tuple[torch.Tensor, ...], event=None):
+        self.tensors, self.event = tensors, event
 
-    def result(self) -> Tuple[np.ndarray, np.ndarray]:
+    def result(self) -> Tuple[np.ndarray, ...]:
         if self.event is not None:
             self.event.synchronize()
-        return self.pool.numpy(), self.logits.numpy()
+        return tuple(t.numpy() for t in self.tensors)
 
 
 class InceptionExtractor:
@@ -172,16 +172,18 @@ class InceptionExtractor:
     """
 
     name = "inception-v3-compat"
-    dims = {"pool": POOL_DIM, "logits": NUM_CLASSES}
+    OUTPUTS = {"pool": POOL_DIM, "logits": NUM_CLASSES, "spatial": SPATIAL_DIM}  # every output it can give
 
     def __init__(self, weights=None, resize: str = "tf-legacy", device=None, fast: bool = False,
-                 max_batch: Optional[int] = None):
+                 max_batch: Optional[int] = None, spatial: bool = False):
         if resize not in rs.RESIZE_MODES:
             raise GanbenchError(f"unknown resize mode {resize!r}: choose one of {', '.join(rs.RESIZE_MODES)}")
         self.weights = weights if isinstance(weights, Weights) else resolve_weights(weights)
         self.resize = resize
         self.device = pick_device(device)
         self.fast = fast
+        self.spatial = bool(spatial)  # also mixed_6/conv (sFID); off, the network stops nothing early
+        self.dims = {k: v for k, v in self.OUTPUTS.items() if k != "spatial" or self.spatial}
         if fast and self.device.type != "cuda":
             warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32")
         if self.device.type == "cuda":
@@ -209,6 +211,7 @@ class InceptionExtractor:
             "weights_official": self.weights.official,
             "resize": self.resize,
             "dtype": "float32" + ("-tf32" if self.fast and self.device.type == "cuda" else ""),
+            **({"outputs": list(self.dims)} if self.spatial else {}),  # default key unchanged: caches stay valid
         }
 
     # -- images -> (N,3,299,299) float in [0,255] on the device, channels_last ----------------
@@ -237,18 +240,18 @@ class InceptionExtractor:
         return t
 
     @torch.inference_mode()
-    def forward_prepared(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(N,3,299,299) float in [0,255] -> (pool3, logits_unbiased) float32 tensors."""
+    def forward_prepared(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """(N,3,299,299) float in [0,255] -> (pool3, logits_unbiased[, spatial]) float32 tensors."""
         x = x.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
         return self._batched(x, self._model_call)
 
     def _model_call(self, x):
         with torch.inference_mode():
-            return self.model(x)
+            return self.model(x, spatial=self.spatial)
 
     def _images_call(self, images):
         with torch.inference_mode():
-            return self.model(self.prepare(images))
+            return self.model(self.prepare(images), spatial=self.spatial)
 
     def _batched(self, items, fn):
         """fn over device-sized pieces (at most max_batch images) of `items`, concatenated."""
@@ -256,7 +259,7 @@ class InceptionExtractor:
         if n <= self.max_batch:
             return self._run(items, fn)
         parts = [self._run(_slice(items, s, s + self.max_batch), fn) for s in range(0, n, self.max_batch)]
-        return torch.cat([p for p, _ in parts]), torch.cat([lg for _, lg in parts])
+        return _cat(parts)
 
     def _run(self, batch, fn):
         """fn(batch) -> (pool, logits), split across the CPU workers when there are several."""
@@ -265,24 +268,29 @@ class InceptionExtractor:
             return fn(batch)
         step = -(-n // self.workers.n)
         outs = self.workers.map(fn, [_slice(batch, a, a + step) for a in range(0, n, step)])
-        return torch.cat([p for p, _ in outs]), torch.cat([lg for _, lg in outs])
+        return _cat(outs)
 
     # -- asynchronous interface: on CUDA the next batch computes while this one copies back ----
     @torch.inference_mode()
     def submit(self, images: Images) -> _Pending:
-        pool, logits = self._batched(images, self._images_call)  # resized in device-sized pieces too
+        outs = self._batched(images, self._images_call)  # resized in device-sized pieces too
         if self.device.type != "cuda":
-            return _Pending(pool.float(), logits.float())
-        host_p = torch.empty(pool.shape, dtype=torch.float32, pin_memory=True)
-        host_l = torch.empty(logits.shape, dtype=torch.float32, pin_memory=True)
-        host_p.copy_(pool, non_blocking=True)
-        host_l.copy_(logits, non_blocking=True)
+            return _Pending(tuple(t.float() for t in outs))
+        host = tuple(torch.empty(t.shape, dtype=torch.float32, pin_memory=True) for t in outs)
+        for h, t in zip(host, outs):
+            h.copy_(t, non_blocking=True)
         event = torch.cuda.Event()
         event.record()
-        return _Pending(host_p, host_l, event)
+        return _Pending(host, event)
 
-    def __call__(self, images: Images) -> Tuple[np.ndarray, np.ndarray]:
+    def __call__(self, images: Images) -> Tuple[np.ndarray, ...]:
+        """(pool3, logits[, spatial]) float32 arrays, in the order of `dims`."""
         return self.submit(images).result()
+
+
+def _cat(parts) -> Tuple[torch.Tensor, ...]:
+    """Concatenate per output: [(pool, logits, ...), ...] -> (pool, logits, ...)."""
+    return tuple(torch.cat(ts) for ts in zip(*parts))
 
 
 def _count(images: Images) -> int:

@@ -76,7 +76,7 @@ def write_stats_file(fs, path) -> Path:
     if fs.stats is None and fs.pool is not None:
         fs.stats = GaussianStats.from_features(fs.pool)
     meta = {k: v for k, v in fs.meta.items() if k not in LOCAL_KEYS}
-    save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, {**meta, MARKER: 1}), path)
+    save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, {**meta, MARKER: 1}, extra=fs.extra), path)
     fs.meta = {**fs.meta, MARKER: 1}
     return path
 

@@ -6,7 +6,10 @@ The TF graph differs from torchvision's Inception-v3 in three places, kept here:
 average pools that do not count padding, and a max pool in the last block's pool branch.
 
 Outputs: pool3 (2048-d, after the global average pool) and the 1008-way logits without
-the fc bias ("logits_unbiased"), which the Inception Score uses.
+the fc bias ("logits_unbiased"), which the Inception Score uses; with `spatial=True` also
+the TF graph's `mixed_6/conv` (Mixed_6d's 1x1 branch, after its ReLU), first 7 of 192 channels
+of the 17x17 grid flattened in TF's (h, w, c) order: the 2023-d features of sFID (Nash et al.
+2021), as the guided-diffusion (ADM) evaluator takes them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ from torch import nn
 POOL_DIM = 2048
 NUM_CLASSES = 1008
 INPUT_SIZE = 299
+SPATIAL_CHANNELS = 7  # of mixed_6/conv's 192, as ADM's evaluator keeps
+SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS  # 2023
+
+
+def spatial_features(t: torch.Tensor) -> torch.Tensor:
+    """(N, >=7, 17, 17) mixed_6/conv activations -> (N, 2023), TF's NHWC flattening order."""
+    return t[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).reshape(len(t), -1)
 
 
 class ConvBN(nn.Module):
@@ -184,7 +194,7 @@ class InceptionV3(nn.Module):
                 m.fold()
         return self
 
-    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x, spatial: bool = False) -> Tuple[torch.Tensor, ...]:
         x = self.Conv2d_1a_3x3(x)
         x = self.Conv2d_2a_3x3(x)
         x = self.Conv2d_2b_3x3(x)
@@ -195,10 +205,12 @@ class InceptionV3(nn.Module):
         for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b,
                       self.Mixed_6c, self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b,
                       self.Mixed_7c):
+            if spatial and block is self.Mixed_6d:
+                sp = spatial_features(self.Mixed_6d.branch1x1(x))
             x = block(x)
         pool = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
         logits_unbiased = pool.mm(self.fc.weight.t())
-        return pool, logits_unbiased
+        return (pool, logits_unbiased, sp) if spatial else (pool, logits_unbiased)
 
 
 def reference_state_dict_keys() -> Dict[str, Tuple[int, ...]]:

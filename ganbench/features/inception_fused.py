@@ -12,7 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .inception import BlockA, BlockB, BlockC, BlockD, BlockE, ConvBN, InceptionV3, _avg3
+from .inception import BlockA, BlockB, BlockC, BlockD, BlockE, ConvBN, InceptionV3, _avg3, spatial_features
+
+MIXED_6D = 6  # its index in FusedInceptionV3.blocks: 5b 5c 5d 6a 6b 6c 6d
 
 def _mkldnn_pointwise_ok() -> bool:
     try:
@@ -123,11 +125,12 @@ class _FusedC(nn.Module):
             blk.branch7x7dbl_2, blk.branch7x7dbl_3, blk.branch7x7dbl_4, blk.branch7x7dbl_5)))
         self.pool = _AvgPoolBranch(blk.branch_pool)
 
-    def forward(self, x):
+    def forward(self, x, tap: bool = False):
         h = self.head(x)
         c7 = self.c7
         b1, b7, bd = h[:, :192], h[:, 192:192 + c7], h[:, 192 + c7:]
-        return torch.cat([b1, self.b7(b7), self.bd(bd), self.pool(x)], 1)
+        out = torch.cat([b1, self.b7(b7), self.bd(bd), self.pool(x)], 1)
+        return (out, b1) if tap else out  # b1: the 1x1 branch after its ReLU
 
 
 class _FusedD(nn.Module):
@@ -194,13 +197,17 @@ class FusedInceptionV3(nn.Module):
             + [_FusedD(model.Mixed_7a), _FusedE(model.Mixed_7b), _FusedE(model.Mixed_7c)])
         self.fc_weight_t = nn.Parameter(model.fc.weight.detach().t().contiguous(), requires_grad=False)
 
-    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x, spatial: bool = False) -> Tuple[torch.Tensor, ...]:
         s = self.stem
         x = s[2](s[1](s[0](x)))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
         x = s[4](s[3](x))
         x = F.max_pool2d(x, kernel_size=3, stride=2)
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            if spatial and i == MIXED_6D:
+                x, b1 = block(x, tap=True)
+                sp = spatial_features(b1)
+            else:
+                x = block(x)
         pool = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return pool, pool.mm(self.fc_weight_t)
+        return (pool, pool.mm(self.fc_weight_t), sp) if spatial else (pool, pool.mm(self.fc_weight_t))

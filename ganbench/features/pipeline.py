@@ -13,7 +13,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class FeatureSet:
     logits: Optional[np.ndarray]  # (N, 1008) float32
     stats: Optional[GaussianStats] = None
     meta: dict = field(default_factory=dict)
+    extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further named outputs, e.g. "spatial" (sFID)
 
     @property
     def n(self) -> int:
@@ -119,16 +120,16 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
     n = len(order)
     dist_on = distributed.init()
     local = distributed.shard(order) if dist_on else order
-    pools, logits = [], []
+    names = list(extractor.dims)  # "pool", "logits", then any further outputs, in the extractor's order
+    parts = {k: [] for k in names}
     moments = RunningMoments(extractor.dims["pool"])
 
     def consume(result):
-        p, lg = result
         if keep == "stats":
-            moments.update(p)
+            moments.update(result[0])
         else:
-            pools.append(p)
-            logits.append(lg)
+            for k, arr in zip(names, result):
+                parts[k].append(arr)
 
     submit = getattr(extractor, "submit", None)
     t0 = time.perf_counter()
@@ -149,25 +150,20 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
             pbar.update(pending[0])
     seconds = time.perf_counter() - t0
     meta = {**extractor.describe(), "count": n, "seconds": round(seconds, 3)}
-    d, c = extractor.dims["pool"], extractor.dims["logits"]
+    if keep == "stats":
+        total = gather_moments(moments) if dist_on else moments
+        if total is None:
+            return FeatureSet(None, None, meta={**meta, "world_size": distributed.world_size(),
+                                                "rank": distributed.rank()})
+        return FeatureSet(None, None, stats=total.finalize(),
+                          meta={**meta, **({"world_size": distributed.world_size()} if dist_on else {})})
+    arrays = [np.concatenate(parts[k]) if parts[k] else np.zeros((0, extractor.dims[k]), np.float32) for k in names]
     if dist_on:
         meta["world_size"] = distributed.world_size()
-        if keep == "stats":
-            total = gather_moments(moments)
-            if total is None:
-                return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
-            return FeatureSet(None, None, stats=total.finalize(), meta=meta)
-        pool = np.concatenate(pools) if pools else np.zeros((0, d), np.float32)
-        lg = np.concatenate(logits) if logits else np.zeros((0, c), np.float32)
-        gathered = distributed.gather_rows([pool, lg], n)
-        if gathered is None:
+        arrays = distributed.gather_rows(arrays, n)
+        if arrays is None:
             return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
-        return FeatureSet(gathered[0], gathered[1], meta=meta)
-    if keep == "stats":
-        return FeatureSet(None, None, stats=moments.finalize(), meta=meta)
-    pool = np.concatenate(pools) if pools else np.zeros((0, d), np.float32)
-    lg = np.concatenate(logits) if logits else np.zeros((0, c), np.float32)
-    return FeatureSet(pool, lg, meta=meta)
+    return FeatureSet(arrays[0], arrays[1], meta=meta, extra=dict(zip(names[2:], arrays[2:])))
 
 
 # --------------------------------------------------------------------------------- the cache
@@ -190,6 +186,7 @@ def save_featureset(fs: FeatureSet, path: Path) -> None:
     arrays = {"meta": np.array(json.dumps(fs.meta))}
     if fs.pool is not None:
         arrays.update(pool=fs.pool, logits=fs.logits)
+    arrays.update({f"out_{k}": v for k, v in fs.extra.items()})
     if fs.stats is not None:
         arrays.update(mu=fs.stats.mu, sigma=fs.stats.sigma, n=np.array(fs.stats.n))
     with cache.atomic_path(path) as tmp:
@@ -203,7 +200,8 @@ def load_featureset(path: Path) -> FeatureSet:
         pool = z["pool"] if "pool" in z.files else None
         logits = z["logits"] if "logits" in z.files else None
         stats = GaussianStats(z["mu"], z["sigma"], int(z["n"])) if "mu" in z.files else None
-    return FeatureSet(pool, logits, stats=stats, meta=meta)
+        extra = {k[4:]: z[k] for k in z.files if k.startswith("out_")}
+    return FeatureSet(pool, logits, stats=stats, meta=meta, extra=extra)
 
 
 def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS["resize"],

@@ -38,6 +38,7 @@ class Features:
     logits: Optional[np.ndarray] = None  # (N, 1008) float32
     stats: Optional[object] = None  # GaussianStats; computed from `pool` when absent
     name: str = ""
+    extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further outputs, e.g. "spatial" (sFID)
 
     @property
     def n(self) -> int:

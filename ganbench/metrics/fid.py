@@ -110,20 +110,21 @@ def _reduced(gen: Features, ref: Features) -> bool:
             and min(len(gen.pool), len(ref.pool)) <= gen.pool.shape[1])
 
 
-def _rank_warning(n: int, d: int, side: str) -> None:
+def _rank_warning(n: int, d: int, side: str, label: str = "FID") -> None:
     if 0 < n <= d:  # n == 0: a statistics-only file that does not record its sample count
         warnings.warn(
-            f"FID: the {side} set has {n} samples for {d}-d features, so its covariance is "
+            f"{label}: the {side} set has {n} samples for {d}-d features, so its covariance is "
             f"rank-deficient; FID is strongly biased upwards at this size (use >= 10,000 samples "
             f"to compare with published numbers, 50,000 is the protocol)", stacklevel=3)
 
 
-def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
+def compute(gen: Features, ref: Features, opts: dict, rng=None, label: str = "FID") -> MetricValue:
+    """The Frechet distance of the two sides' Gaussians (`label` names the metric in warnings)."""
     opts = with_defaults(opts)
     g, r = gen.gaussian(), ref.gaussian()
     d = len(g.mu)
-    _rank_warning(g.n, d, "generated")
-    _rank_warning(r.n, d, "reference")
+    _rank_warning(g.n, d, "generated", label)
+    _rank_warning(r.n, d, "reference", label)
     if _reduced(gen, ref):
         value = fid_from_features(gen.pool, ref.pool)
     else:
