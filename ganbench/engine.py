@@ -9,20 +9,22 @@ import time
 import warnings
 import zlib
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 
 from . import cache, distributed
 from .defaults import DEFAULTS
 from .errors import GanbenchError
-from .features import InceptionExtractor, get_features  # noqa: F401 - diagnose resolves through here
-from .features.pipeline import FeatureSet, cache_mode, is_cached, pick_batch_size
+from .features import get_features
+from .features.extractors import EXTRACTORS, canonical, make_extractor
+from .features.files import check_stats_path, write_stats_file
+from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
 from .metrics import METRICS
 from .metrics.base import Features
-from .records import NOT_OFFICIAL, Result, environment
-from .features.files import (PFID_KIND, PFID_WARNING, check_compatible, check_stats_path, is_stats_file,
-                          load_stats_file, write_stats_file)
+from .records import Result, environment, not_official
+from .sides import (check_counts, check_inputs, count_only, resolve_reference, resolve_samples, side_features,
+                    side_meta)
 
 INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")
 
@@ -49,52 +51,6 @@ def parse_metrics(metrics) -> list:
     return names
 
 
-def _registered_reference(name: str):
-    from .inputs import references
-
-    return references.resolve_reference(name)
-
-
-def _is_registered(name: str) -> bool:
-    try:
-        from .inputs import references
-    except ImportError:  # pragma: no cover
-        return False
-    return name in references.REFERENCES
-
-
-def resolve_reference(ref, key: Optional[str] = None) -> tuple:
-    """(label, ImageSource or FeatureSet). Registered names first, then paths."""
-    from .inputs.images import open_source
-
-    if isinstance(ref, FeatureSet):
-        return "features", ref
-    if isinstance(ref, (str, Path)) and not Path(ref).exists():
-        if _is_registered(str(ref)):
-            return str(ref), _registered_reference(str(ref))
-        from .inputs import references
-
-        known = ", ".join(references.REFERENCES.names())
-        raise GanbenchError(f"reference {ref!s}: no such file or folder, and not a known reference name "
-                            f"(known: {known}); pass an existing path or one of those names")
-    if isinstance(ref, (str, Path)) and is_stats_file(ref):
-        return str(ref), load_stats_file(ref)
-    src = open_source(ref, key=key)
-    return (str(ref) if isinstance(ref, (str, Path)) else "array"), src
-
-
-def resolve_samples(samples, key: Optional[str] = None) -> tuple:
-    """(label, ImageSource or FeatureSet) for the generated side: images, or a statistics file."""
-    from .inputs.images import open_source
-
-    if isinstance(samples, FeatureSet):
-        return "features", samples
-    if isinstance(samples, (str, Path)) and is_stats_file(samples):
-        return str(samples), load_stats_file(samples)
-    src = open_source(samples, key=key)
-    return (str(samples) if isinstance(samples, (str, Path)) else "array"), src
-
-
 def _options(overrides: dict) -> dict:
     opts = {k: DEFAULTS[k] for k in option_keys()}
     for k, v in overrides.items():
@@ -113,82 +69,29 @@ def _check_options(names: Sequence[str], opts: dict) -> None:
             validate(opts)
 
 
-def _stats_only(f: Features) -> bool:
-    return f.pool is None and f.logits is None and f.stats is not None
+def groups_by_extractor(names: Sequence[str]) -> Dict[str, list]:
+    """{extractor name: [metrics reading its features]}, in the order the metrics were asked for."""
+    groups: Dict[str, list] = {}
+    for n in names:
+        groups.setdefault(METRICS.get(n).extractor, []).append(n)
+    return groups
 
 
-def _check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict) -> None:
-    for name in names:
-        m = METRICS.get(name)
-        need = m.min_samples(opts)
-        for side, f in (("samples'", gen), ("reference's", ref)):
-            if "spatial" in m.needs and (side == "samples'" or m.uses_ref) and "spatial" not in f.extra:
-                raise GanbenchError(f"{name} needs the {side} mixed_6/conv features, which a statistics file made "
-                                    f"without them does not hold: recompute it with `ganbench stats --spatial`, or "
-                                    f"pass the images")
-        if _stats_only(gen) and set(m.needs) & {"pool", "logits", "spatial"}:
-            raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
-                                f"only; use --metrics fid, or pass the images")
-        if not _stats_only(gen) and gen.n < need:
-            raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
-                                f"supply more samples" + {"kid": " or lower --kid-subset-size",
-                                                          "is": " or lower --is-splits"}.get(name, ""))
-        if m.uses_ref and "pool" in m.needs and ref.pool is None:
-            raise GanbenchError(f"{name} needs reference features but the reference holds only mean/covariance "
-                                f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`")
-        if m.uses_ref and ref.pool is not None and len(ref.pool) < need:
-            raise GanbenchError(f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
-                                + ("; lower --kid-subset-size" if name == "kid" else ""))
+def _extractor_weights(weights, weights_for) -> dict:
+    """{canonical extractor name: weights path}; `weights` alone means Inception's, as it always has."""
+    out = {canonical(k): v for k, v in (weights_for or {}).items()}
+    if weights is not None:
+        out.setdefault("inception-v3-compat", weights)
+    return out
 
 
-def _rows(n: int) -> np.ndarray:
-    """A stand-in feature array with `n` rows and no columns, for checking counts before extracting."""
-    return np.empty((n, 0), np.float32)
+def _precomputed_matches(obj, name: str, label: str) -> None:
+    if isinstance(obj, FeatureSet) and obj.meta.get("extractor", name) != name:
+        raise GanbenchError(f"{label} holds {obj.meta['extractor']} features but {name} features are needed: pass "
+                            f"the images, or a file from `ganbench stats --extractor {name}`")
 
 
-def _count_only(obj) -> Features:
-    if obj is None:
-        return Features()
-    if isinstance(obj, FeatureSet):
-        return Features(obj.pool, obj.logits, stats=obj.stats, extra=obj.extra)
-    rows = _rows(len(obj))
-    return Features(rows, extra={"spatial": rows})  # images: every output can be extracted
-
-
-def _side_features(obj, label: str, desc: dict, extractor, keep: str, use_cache, desc_text: str, **kw) -> FeatureSet:
-    """Features of one side: a precomputed FeatureSet (checked against the extractor) or extracted."""
-    if isinstance(obj, FeatureSet):
-        if obj.meta.get("kind") == PFID_KIND:
-            warnings.warn(PFID_WARNING.format(path=label), stacklevel=3)
-        check_compatible(obj.meta, desc, label)
-        return obj
-    return get_features(obj, extractor=extractor, keep=keep, use_cache=use_cache, desc=desc_text, **kw)
-
-
-def _check_inputs(*sources, extractor=None, use_cache=True) -> None:
-    """Open and check every image of every side before any feature is extracted (a broken file must
-    not surface after minutes of extraction); a side whose features are cached needs no check."""
-    for src in sources:
-        if src is None or isinstance(src, FeatureSet):
-            continue
-        if use_cache and extractor is not None and is_cached(src, extractor):
-            continue
-        src.check()
-
-
-def _side_meta(fs: FeatureSet, label) -> dict:
-    if fs.meta.get("kind") == PFID_KIND:  # what is known of a bare (mu, sigma) file
-        return {"name": label, "count": None, "kind": PFID_KIND, "content_sha256": None,
-                "file_sha256": fs.meta.get("file_sha256"), "dims": fs.meta.get("dims")}
-    meta = {"name": label, "count": fs.n, "cached": fs.meta.get("cached"),
-            "content_sha256": fs.meta.get("content_sha256"), "source": fs.meta.get("source")}
-    for key in ("kind", "file_sha256"):
-        if fs.meta.get(key):
-            meta[key] = fs.meta[key]
-    return meta
-
-
-def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None,
+def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None, weights_for=None,
              resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
              num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
              fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
@@ -198,16 +101,19 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
     tensor, or a statistics file (`ganbench stats`: every metric; pytorch-fid (mu, sigma): FID).
     ref: a registered name (`cifar10`, `cifar10-test`), a folder/.npz/.npy of images (`ref_key`),
-    a `ganbench stats` file, or a pytorch-fid (mu, sigma) .npz for FID. Options: see
+    a `ganbench stats` file, or a pytorch-fid (mu, sigma) .npz for FID. Each extractor the metrics
+    need runs once over each image set; `weights` is Inception's, `weights_for` maps any extractor
+    name (e.g. "clip") to its weights; `extractor` replaces the first one. Options: see
     `ganbench.defaults.DEFAULTS`.
     """
     names = parse_metrics(metrics)
     opts = _options(options)
-    needs_ref = any(METRICS.get(n).uses_ref for n in names)
-    if needs_ref and ref is None:
+    groups = groups_by_extractor(names)
+    paths = _extractor_weights(weights, weights_for)
+    if any(METRICS.get(n).uses_ref for n in names) and ref is None:
         raise GanbenchError(f"{', '.join(n for n in names if METRICS.get(n).uses_ref)} need a reference: "
                             "pass --ref NAME|PATH")
-    timings = {}
+    timings, results, used = {}, {}, {}
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always")
         t = time.perf_counter()
@@ -215,58 +121,69 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         gen_label, gen_obj = resolve_samples(samples, key)
         ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
         # the counts are known now: fail before minutes of feature extraction, not after
-        _check_counts(names, _count_only(gen_obj), _count_only(ref_obj), opts)
-        if extractor is None:
-            extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast,
-                                           spatial=any("spatial" in METRICS.get(n).needs for n in names))
-        desc = extractor.describe()
+        check_counts(names, count_only(gen_obj), count_only(ref_obj), opts)
+        for name in groups:
+            _precomputed_matches(gen_obj, name, f"samples {gen_label}")
+            _precomputed_matches(ref_obj, name, f"reference {ref_label}")
+        for i, (name, members) in enumerate(groups.items()):
+            used[name] = extractor if (i == 0 and extractor is not None) else make_extractor(
+                name, weights=paths.get(name), device=device, resize=resize, fast=fast,
+                spatial=any("spatial" in METRICS.get(n).needs for n in members))
         use_cache = cache_mode(use_cache)
-        _check_inputs(gen_obj, ref_obj, extractor=extractor, use_cache=use_cache)
+        for ex in used.values():
+            check_inputs(gen_obj, ref_obj, extractor=ex, use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
-
-        only_fid = names == ["fid"] and not opts["bootstrap"]
-        keep = "stats" if only_fid else "features"
         kw = dict(batch_size=batch_size, num_workers=num_workers)
-        ref_fs = None
-        if ref_obj is not None:
+        sides = {}
+        for name, members in groups.items():
+            ex = used[name]
+            desc = ex.describe()
+            keep = "stats" if members == ["fid"] and not opts["bootstrap"] else "features"
+            ref_fs = None
             t = time.perf_counter()
-            ref_fs = _side_features(ref_obj, f"reference {ref_label}", desc, extractor, keep, use_cache,
-                                    "reference features", **kw)
-            timings["reference_features"] = time.perf_counter() - t
-        t = time.perf_counter()
-        gen_fs = _side_features(gen_obj, f"samples {gen_label}", desc, extractor, keep, False, "sample features", **kw)
-        timings["sample_features"] = time.perf_counter() - t
+            if ref_obj is not None:
+                ref_fs = side_features(ref_obj, f"reference {ref_label}", desc, ex, keep, use_cache,
+                                       f"reference features ({name})", **kw)
+            gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, False,
+                                   f"sample features ({name})", **kw)
+            timings[f"features_{name}"] = time.perf_counter() - t
+            sides[name] = (gen_fs, ref_fs)
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None
-
-        gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples", extra=gen_fs.extra)
-        ref_f = (Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label), extra=ref_fs.extra)
-                 if ref_fs else Features())
-        _check_counts(names, gen, ref_f, opts)
-        results = {}
-        for name in names:
-            t = time.perf_counter()
-            rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(name.encode())])
-            results[name] = METRICS.get(name).compute(gen, ref_f if ref_fs else None, opts, rng)
-            timings[f"metric_{name}"] = time.perf_counter() - t
+        for name, members in groups.items():
+            gen_fs, ref_fs = sides[name]
+            gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples", extra=gen_fs.extra)
+            ref_f = (Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label), extra=ref_fs.extra)
+                     if ref_fs else Features())
+            check_counts(members, gen, ref_f, opts)
+            for m in members:
+                t = time.perf_counter()
+                rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(m.encode())])
+                results[m] = METRICS.get(m).compute(gen, ref_f if ref_fs else None, opts, rng)
+                timings[f"metric_{m}"] = time.perf_counter() - t
     caught = list(dict.fromkeys(str(w.message) for w in wlist))  # each warning once
-    if not extractor.weights.official:
-        caught.insert(0, NOT_OFFICIAL.format(sha=extractor.weights.sha256[:16]))
+    caught[:0] = [not_official(ex) for ex in used.values() if not ex.weights.official]
+    results = {m: results[m] for m in names}
+    first = next(iter(groups))
+    gen_fs, ref_fs = sides[first]
+    ex, desc = used[first], used[first].describe()
     samples_meta = (gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
-                    if not isinstance(gen_obj, FeatureSet) else _side_meta(gen_fs, gen_label))
+                    if not isinstance(gen_obj, FeatureSet) else side_meta(gen_fs, gen_label))
     provenance = {
-        **environment(extractor.device),
-        "weights": extractor.weights.describe(),
+        **environment(ex.device),
+        "weights": ex.weights.describe(),
         "extractor": desc["extractor"],
         "resize": desc["resize"],
         "dtype": desc["dtype"],
-        "batch_size": pick_batch_size(extractor, batch_size),
+        "batch_size": pick_batch_size(ex, batch_size),
         "metrics": names,
         "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
         "samples": samples_meta,
-        "reference": _side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
+        "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
         "seconds": {k: round(v, 3) for k, v in timings.items()},
+        **({"extractors": {n: {**e.describe(), "weights": e.weights.describe(), "metrics": groups[n]}
+                           for n, e in used.items()}} if len(used) > 1 else {}),
         **({"world_size": distributed.world_size()} if distributed.is_enabled() else {}),
     }
     return Result(results, provenance, caught)
@@ -275,10 +192,12 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
 def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["resize"],
                   batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
                   use_cache: bool = True, fast: bool = DEFAULTS["fast"], key: Optional[str] = None,
-                  spatial: bool = False) -> FeatureSet:
+                  spatial: bool = False, extractor: str = "inception-v3-compat") -> FeatureSet:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`.
-    `spatial` also keeps the mixed_6/conv features, so the file serves sFID too."""
+    `spatial` also keeps Inception's mixed_6/conv features, so the file serves sFID too; `extractor`
+    names the feature space (`ganbench list extractors`), whose weights `weights` then are."""
     from .inputs.images import open_source
+    from .sides import _is_registered, _registered_reference
 
     if output is not None:  # before minutes of extraction, not after
         check_stats_path(output)
@@ -288,10 +207,11 @@ def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["
         src = _registered_reference(str(source))
     else:
         src = open_source(source, key=key)
-    extractor = InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast, spatial=spatial)
+    ex = make_extractor(EXTRACTORS.get(extractor).name, weights=weights, resize=resize, device=device, fast=fast,
+                        spatial=spatial)
     use_cache = cache_mode(use_cache)
-    _check_inputs(src, extractor=extractor, use_cache=use_cache)
-    fs = get_features(src, extractor=extractor, batch_size=batch_size, num_workers=num_workers,
+    check_inputs(src, extractor=ex, use_cache=use_cache)
+    fs = get_features(src, extractor=ex, batch_size=batch_size, num_workers=num_workers,
                       use_cache=use_cache, desc="features")
     fs.meta = {**fs.meta, "name": label}
     if output is not None:

@@ -18,6 +18,16 @@ from .metrics.base import MetricValue
 RECORD_FORMAT = 2  # 2: record_kind, protocol and run blocks; 1 (loadable): metrics, warnings, provenance
 NOT_OFFICIAL = ("NOT the official FID Inception weights (sha256 {sha}...): these numbers are not "
                 "comparable with published results")
+_WHOSE = {"clip-vit-b-32": "CLIP ViT-B/32"}
+
+
+def not_official(extractor) -> str:
+    """The warning every output carries when an extractor's weights are not its official ones."""
+    sha = extractor.weights.sha256[:16]
+    whose = _WHOSE.get(getattr(extractor, "name", ""))
+    if whose is None:
+        return NOT_OFFICIAL.format(sha=sha)
+    return NOT_OFFICIAL.replace("FID Inception", whose).format(sha=sha)
 
 
 @dataclass

@@ -20,7 +20,7 @@ LAYERS = [
     {"features"},
     {"metrics"},
     {"records"},
-    {"engine"},
+    {"engine", "sides"},
     {"diagnose"},
     {"cli", "__main__", ""},  # "" is the package's own __init__ (its lazy public API)
 ]

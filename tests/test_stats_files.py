@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from ganbench.cli import cli
-from ganbench.engine import evaluate, resolve_reference
+from ganbench.engine import evaluate
+from ganbench.sides import resolve_reference
 from ganbench.errors import GanbenchError
 from ganbench.features.pipeline import FeatureSet, save_featureset
 from ganbench.stats import GaussianStats

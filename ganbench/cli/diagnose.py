@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import check_output, extractor_options, json_option, write_output
+from .options import check_output, extractor_options, json_option, parse_weights_for, write_output
 
 
 def _text_table(res: dict) -> str:
@@ -50,14 +50,15 @@ def _text_table(res: dict) -> str:
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @extractor_options
 def command(samples, ref, out_dir, json_path, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels, key,
-            ref_key, weights, resize, batch_size, fast, device, num_workers, no_cache):
+            ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache):
     """Where does SAMPLES fall short of the reference? Bins (NDB), coverage per cluster, classes,
     duplicates, memorisation; writes a self-contained HTML report with --out."""
     from ..diagnose import diagnose
 
     check_output(json_path, "diagnostics", "--json")
     res = diagnose(samples, ref, out_dir, k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile,
-                   benchmark=benchmark, labels=labels, ref_labels=ref_labels, weights=weights, resize=resize,
+                   benchmark=benchmark, labels=labels, ref_labels=ref_labels,
+                   weights=parse_weights_for(weights_for).get("inception-v3-compat", weights), resize=resize,
                    batch_size=batch_size, device=device, cache=not no_cache, num_workers=num_workers, fast=fast,
                    key=key, ref_key=ref_key)
     for w in res.get("warnings", []):

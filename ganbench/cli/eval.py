@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..defaults import DEFAULTS
-from .options import check_output, echo_notes, extractor_options, json_option, parse_metric_options, write_output
+from .options import (check_output, echo_notes, extractor_options, json_option, parse_metric_options,
+                      parse_weights_for, write_output)
 
 
 @click.command("eval")
@@ -32,14 +33,14 @@ from .options import check_output, echo_notes, extractor_options, json_option, p
 @click.option("-O", "--option", "metric_options", multiple=True, metavar="KEY=VALUE",
               help="Any metric's option, e.g. -O prc_k=5 -O kid_seed=0 (see `ganbench list metrics`).")
 @json_option
-def command(samples, ref, metrics, key, ref_key, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, json_path):
     """Score SAMPLES (folder, .npz, .npy, or a statistics file) against a reference."""
     from ..engine import evaluate
 
     check_output(json_path, "record", "--json")
     extra = parse_metric_options(metric_options)
-    result = evaluate(samples, ref, metrics, weights=weights, resize=resize, batch_size=batch_size, device=device,
+    result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
                       **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits),

@@ -6,9 +6,10 @@ import click
 
 
 @click.command("list")
-@click.argument("what", type=click.Choice(["metrics", "references", "benchmarks", "all"]), default="all")
+@click.argument("what", type=click.Choice(["metrics", "extractors", "references", "benchmarks", "all"]),
+                default="all")
 def command(what):
-    """List registered metrics, references and toy benchmarks."""
+    """List registered metrics, feature extractors, references and toy benchmarks."""
     if what in ("metrics", "all"):
         from ..metrics import list_metrics
 
@@ -16,10 +17,21 @@ def command(what):
         from ..metrics import METRICS
 
         for name, summary, ref in list_metrics():
-            click.echo(f"  {name:<10} {summary}  [matches: {ref}]")
-            opts = METRICS.get(name).options
+            m = METRICS.get(name)
+            click.echo(f"  {name:<10} {summary}  [reads {m.extractor}: {', '.join(m.needs)}; matches: {ref}]")
+            opts = m.options
             if opts:
                 click.echo(f"  {'':<10} options: " + ", ".join(f"{k}={v}" for k, v in opts.items()))
+    if what in ("extractors", "all"):
+        from ..features.extractors import EXTRACTORS
+
+        click.echo("extractors:")
+        for name, info in EXTRACTORS.items():
+            if name == info.name:
+                outs = ", ".join(f"{k} {v}-d" for k, v in info.outputs.items())
+                alias = f" (alias: {', '.join(info.aliases)})" if info.aliases else ""
+                click.echo(f"  {name:<20} {info.summary}{alias}\n  {'':<20} outputs: {outs}; matches: "
+                           f"{info.reference}\n  {'':<20} official weights: {info.official_weights}")
     if what in ("references", "all"):
         from ..inputs import references
 

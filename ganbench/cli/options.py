@@ -11,6 +11,9 @@ from ..errors import GanbenchError
 
 
 def extractor_options(f):
+    f = click.option("--weights-for", "weights_for", multiple=True, metavar="NAME=PATH",
+                     help="Weights of any extractor, e.g. --weights-for clip=ViT-B-32.pt (see `ganbench list "
+                          "extractors`; else its environment variable, the cache, the official URL).")(f)
     f = click.option("--weights", type=click.Path(dir_okay=False), default=None,
                      help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, the cache, the official URL).")(f)
     f = click.option("--resize", type=click.Choice(["tf-legacy", "clean"]), default=DEFAULTS["resize"],
@@ -90,4 +93,17 @@ def parse_metric_options(pairs) -> dict:
             kind = type(default).__name__ if default is not None else "a number or none"
             raise GanbenchError(f"-O {pair}: {text!r} is not a valid value for {key} (expected {kind})") from None
         out[key] = value
+    return out
+
+
+def parse_weights_for(pairs) -> dict:
+    """NAME=PATH pairs -> {canonical extractor name: path}."""
+    from ..features.extractors import canonical
+
+    out = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not path:
+            raise GanbenchError(f"--weights-for {pair}: expected NAME=PATH, e.g. --weights-for clip=ViT-B-32.pt")
+        out[canonical(name.strip())] = path
     return out

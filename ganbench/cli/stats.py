@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .options import check_output, echo_notes, extractor_options, json_option, write_output
+from .options import check_output, echo_notes, extractor_options, json_option, parse_weights_for, write_output
 
 
 @click.command("stats")
@@ -15,18 +15,23 @@ from .options import check_output, echo_notes, extractor_options, json_option, w
               help="Where to write the statistics (.npz), e.g. reals.ganbench.npz.")
 @click.option("--key", default=None, help="Array of a multi-array SOURCE .npz to read.")
 @click.option("--spatial", is_flag=True, help="Also keep Inception's mixed_6/conv features, so the file serves sFID.")
+@click.option("--extractor", default="inception-v3-compat", show_default=True,
+              help="Feature space of the file (see `ganbench list extractors`), e.g. clip for CLIP-FID.")
 @extractor_options
 @json_option
-def command(source, output, key, spatial, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(source, output, key, spatial, extractor, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             json_path):
     """Compute features and mean/covariance of SOURCE (folder, .npz, .npy or a registered name)."""
     from ..engine import compute_stats
 
     check_output(json_path, "summary", "--json")
-    fs = compute_stats(source, output, weights=weights, resize=resize, batch_size=batch_size, device=device,
+    from ..features.extractors import canonical
+
+    name = canonical(extractor)
+    fs = compute_stats(source, output, weights=parse_weights_for(weights_for).get(name, weights), extractor=name, resize=resize, batch_size=batch_size, device=device,
                        num_workers=num_workers, use_cache=not no_cache, fast=fast, key=key, spatial=spatial)
     if not fs.meta.get("weights_official", True):
-        click.echo("ganbench: warning: computed with NOT the official FID Inception weights "
+        click.echo(f"ganbench: warning: computed with NOT the official {name} weights "
                    f"(sha256 {fs.meta['weights_sha256'][:16]}...)", err=True)
     echo_notes(("source", fs.meta.get("source") or {}))
     summary = {"output": str(output), "count": fs.n, "dims": int(fs.pool.shape[1]),

@@ -186,7 +186,8 @@ def _described(given, obj):
 
 def _side(obj, label: str, extractor, use_cache, **kw):
     """(FeatureSet, images or None) of one side: features extracted from images, or a stats file's."""
-    from ..engine import PFID_KIND, check_compatible, get_features
+    from ..features import get_features
+    from ..features.files import PFID_KIND, check_compatible
     from ..features.pipeline import FeatureSet
 
     if isinstance(obj, FeatureSet):
@@ -213,7 +214,8 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     `labels`/`ref_labels`: a classifier's predicted labels (array or .npy/.npz/.json/.txt file),
     replacing the Inception argmax classes.
     """
-    from ..engine import cache_mode, resolve_reference, resolve_samples
+    from ..features.pipeline import cache_mode
+    from ..sides import resolve_reference, resolve_samples
     from ..features.pipeline import FeatureSet
     from ..inputs.labels import load_labels
 

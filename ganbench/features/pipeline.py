@@ -120,7 +120,7 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
     n = len(order)
     dist_on = distributed.init()
     local = distributed.shard(order) if dist_on else order
-    names = list(extractor.dims)  # "pool", "logits", then any further outputs, in the extractor's order
+    names = list(extractor.dims)  # the extractor's outputs in its order: "pool" first, then e.g. "logits"
     parts = {k: [] for k in names}
     moments = RunningMoments(extractor.dims["pool"])
 
@@ -163,7 +163,13 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
         arrays = distributed.gather_rows(arrays, n)
         if arrays is None:
             return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
-    return FeatureSet(arrays[0], arrays[1], meta=meta, extra=dict(zip(names[2:], arrays[2:])))
+    return featureset_from(dict(zip(names, arrays)), meta)
+
+
+def featureset_from(arrays: Dict[str, np.ndarray], meta: dict) -> FeatureSet:
+    """A FeatureSet of named outputs: "pool" (the features FID-type metrics read), "logits" if any, the rest extra."""
+    rest = {k: v for k, v in arrays.items() if k not in ("pool", "logits")}
+    return FeatureSet(arrays["pool"], arrays.get("logits"), meta=meta, extra=rest)
 
 
 # --------------------------------------------------------------------------------- the cache
@@ -185,7 +191,9 @@ def is_cached(source, extractor) -> bool:
 def save_featureset(fs: FeatureSet, path: Path) -> None:
     arrays = {"meta": np.array(json.dumps(fs.meta))}
     if fs.pool is not None:
-        arrays.update(pool=fs.pool, logits=fs.logits)
+        arrays["pool"] = fs.pool
+    if fs.logits is not None:
+        arrays["logits"] = fs.logits
     arrays.update({f"out_{k}": v for k, v in fs.extra.items()})
     if fs.stats is not None:
         arrays.update(mu=fs.stats.mu, sigma=fs.stats.sigma, n=np.array(fs.stats.n))

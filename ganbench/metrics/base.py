@@ -67,6 +67,7 @@ class Metric:
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
     validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
     options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
+    extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
 
 
 METRICS: Registry[Metric] = Registry("metric")

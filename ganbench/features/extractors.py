@@ -1,0 +1,73 @@
+"""The feature extractors by name: `EXTRACTORS`, `make_extractor`, and what `ganbench list extractors` shows.
+
+An extractor takes batches of (H,W,3) uint8 images and returns one float32 array per named output
+(its `dims`, "pool" first: the features Frechet-type metrics read), and `describe()`s everything
+that changes them (name, weights sha256, official or not, resize, dtype) for cache keys and records.
+The feature pipeline (pipeline.py) batches, caches, shards under torchrun and streams statistics
+for any of them. Adding one: a module with the network and its preprocessing, and an entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Tuple
+
+from ..registry import Registry
+
+
+@dataclass
+class ExtractorInfo:
+    name: str
+    summary: str
+    outputs: Dict[str, int]  # name -> dimension
+    reference: str  # the implementation its features match
+    official_weights: str  # where the official weights come from, and their checksum
+    make: Callable[..., object]
+    aliases: Tuple[str, ...] = ()
+
+
+EXTRACTORS: Registry[ExtractorInfo] = Registry("extractor")
+
+
+def register(info: ExtractorInfo) -> ExtractorInfo:
+    EXTRACTORS.add(info.name, info, *info.aliases)
+    return info
+
+
+def make_extractor(name: str, *, weights=None, device=None, resize: str = "tf-legacy", fast: bool = False,
+                   spatial: bool = False):
+    """An extractor instance; options an extractor does not have are ignored (resize, fast, spatial
+    are Inception's)."""
+    return EXTRACTORS.get(name).make(weights=weights, device=device, resize=resize, fast=fast, spatial=spatial)
+
+
+def canonical(name: str) -> str:
+    return EXTRACTORS.get(name).name
+
+
+def _inception(weights=None, device=None, resize="tf-legacy", fast=False, spatial=False):
+    from .extractor import InceptionExtractor
+
+    return InceptionExtractor(weights=weights, resize=resize, device=device, fast=fast, spatial=spatial)
+
+
+def _clip(weights=None, device=None, **_):
+    from .clip import ClipExtractor
+
+    return ClipExtractor(weights=weights, device=device)
+
+
+def _register_builtin() -> None:
+    from . import clip, weights
+
+    register(ExtractorInfo(
+        "inception-v3-compat", "Inception-v3, TF 2015-12-05 graph: FID, IS, KID, PRDC, sFID",
+        {"pool": 2048, "logits": 1008, "spatial": 2023}, "torch-fidelity, pytorch-fid, clean-fid, ADM evaluator",
+        f"{weights.OFFICIAL_URLS[0]} (sha256 {weights.OFFICIAL_SHA256[:16]}...)", _inception, ("inception",)))
+    register(ExtractorInfo(
+        clip.NAME, "CLIP ViT-B/32 image embeddings: CLIP-FID (Kynkaanniemi et al. 2023)",
+        {"pool": clip.DIM}, 'clean-fid model_name="clip_vit_b_32"',
+        f"{clip.OFFICIAL_URL} (sha256 {clip.OFFICIAL_SHA256[:16]}...)", _clip, ("clip",)))
+
+
+_register_builtin()

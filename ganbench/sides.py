@@ -1,0 +1,142 @@
+"""One side of a comparison (the samples, or the reference): resolving it, checking it, its features.
+
+A side is an ImageSource (images to extract) or a FeatureSet (a statistics file's features).
+`resolve_samples` / `resolve_reference` are the one input resolution `eval`, `stats` and
+`diagnose` share: registered name | statistics file | folder | .npz/.npy | array | tensor.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .errors import GanbenchError
+from .features import get_features
+from .features.files import PFID_KIND, PFID_WARNING, check_compatible, is_stats_file, load_stats_file
+from .features.pipeline import FeatureSet, is_cached
+from .metrics import METRICS
+from .metrics.base import Features
+
+
+def _registered_reference(name: str):
+    from .inputs import references
+
+    return references.resolve_reference(name)
+
+
+def _is_registered(name: str) -> bool:
+    try:
+        from .inputs import references
+    except ImportError:  # pragma: no cover
+        return False
+    return name in references.REFERENCES
+
+
+def resolve_reference(ref, key: Optional[str] = None) -> tuple:
+    """(label, ImageSource or FeatureSet). Registered names first, then paths."""
+    from .inputs.images import open_source
+
+    if isinstance(ref, FeatureSet):
+        return "features", ref
+    if isinstance(ref, (str, Path)) and not Path(ref).exists():
+        if _is_registered(str(ref)):
+            return str(ref), _registered_reference(str(ref))
+        from .inputs import references
+
+        known = ", ".join(references.REFERENCES.names())
+        raise GanbenchError(f"reference {ref!s}: no such file or folder, and not a known reference name "
+                            f"(known: {known}); pass an existing path or one of those names")
+    if isinstance(ref, (str, Path)) and is_stats_file(ref):
+        return str(ref), load_stats_file(ref)
+    src = open_source(ref, key=key)
+    return (str(ref) if isinstance(ref, (str, Path)) else "array"), src
+
+
+def resolve_samples(samples, key: Optional[str] = None) -> tuple:
+    """(label, ImageSource or FeatureSet) for the generated side: images, or a statistics file."""
+    from .inputs.images import open_source
+
+    if isinstance(samples, FeatureSet):
+        return "features", samples
+    if isinstance(samples, (str, Path)) and is_stats_file(samples):
+        return str(samples), load_stats_file(samples)
+    src = open_source(samples, key=key)
+    return (str(samples) if isinstance(samples, (str, Path)) else "array"), src
+
+
+def stats_only(f: Features) -> bool:
+    return f.pool is None and f.logits is None and f.stats is not None
+
+
+def check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict) -> None:
+    for name in names:
+        m = METRICS.get(name)
+        need = m.min_samples(opts)
+        for side, f in (("samples'", gen), ("reference's", ref)):
+            if "spatial" in m.needs and (side == "samples'" or m.uses_ref) and "spatial" not in f.extra:
+                raise GanbenchError(f"{name} needs the {side} mixed_6/conv features, which a statistics file made "
+                                    f"without them does not hold: recompute it with `ganbench stats --spatial`, or "
+                                    f"pass the images")
+        if stats_only(gen) and set(m.needs) & {"pool", "logits", "spatial"}:
+            raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
+                                f"only; use --metrics fid, or pass the images")
+        if not stats_only(gen) and gen.n < need:
+            raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
+                                f"supply more samples" + {"kid": " or lower --kid-subset-size",
+                                                          "is": " or lower --is-splits"}.get(name, ""))
+        if m.uses_ref and "pool" in m.needs and ref.pool is None:
+            raise GanbenchError(f"{name} needs reference features but the reference holds only mean/covariance "
+                                f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`")
+        if m.uses_ref and ref.pool is not None and len(ref.pool) < need:
+            raise GanbenchError(f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
+                                + ("; lower --kid-subset-size" if name == "kid" else ""))
+
+
+def rows(n: int) -> np.ndarray:
+    """A stand-in feature array with `n` rows and no columns, for checking counts before extracting."""
+    return np.empty((n, 0), np.float32)
+
+
+def count_only(obj) -> Features:
+    if obj is None:
+        return Features()
+    if isinstance(obj, FeatureSet):
+        return Features(obj.pool, obj.logits, stats=obj.stats, extra=obj.extra)
+    stand_in = rows(len(obj))
+    return Features(stand_in, extra={"spatial": stand_in})  # images: every output can be extracted
+
+
+def side_features(obj, label: str, desc: dict, extractor, keep: str, use_cache, desc_text: str, **kw) -> FeatureSet:
+    """Features of one side: a precomputed FeatureSet (checked against the extractor) or extracted."""
+    if isinstance(obj, FeatureSet):
+        if obj.meta.get("kind") == PFID_KIND:
+            warnings.warn(PFID_WARNING.format(path=label), stacklevel=3)
+        check_compatible(obj.meta, desc, label)
+        return obj
+    return get_features(obj, extractor=extractor, keep=keep, use_cache=use_cache, desc=desc_text, **kw)
+
+
+def check_inputs(*sources, extractor=None, use_cache=True) -> None:
+    """Open and check every image of every side before any feature is extracted (a broken file must
+    not surface after minutes of extraction); a side whose features are cached needs no check."""
+    for src in sources:
+        if src is None or isinstance(src, FeatureSet):
+            continue
+        if use_cache and extractor is not None and is_cached(src, extractor):
+            continue
+        src.check()
+
+
+def side_meta(fs: FeatureSet, label) -> dict:
+    if fs.meta.get("kind") == PFID_KIND:  # what is known of a bare (mu, sigma) file
+        return {"name": label, "count": None, "kind": PFID_KIND, "content_sha256": None,
+                "file_sha256": fs.meta.get("file_sha256"), "dims": fs.meta.get("dims")}
+    meta = {"name": label, "count": fs.n, "cached": fs.meta.get("cached"),
+            "content_sha256": fs.meta.get("content_sha256"), "source": fs.meta.get("source")}
+    for key in ("kind", "file_sha256"):
+        if fs.meta.get(key):
+            meta[key] = fs.meta[key]
+    return meta
