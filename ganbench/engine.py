@@ -135,18 +135,20 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         timings["setup"] = time.perf_counter() - t
         kw = dict(batch_size=batch_size, num_workers=num_workers)
         sides = {}
-        for name, members in groups.items():
+        for i, (name, members) in enumerate(groups.items()):
             ex = used[name]
             desc = ex.describe()
             keep = "stats" if members == ["fid"] and not opts["bootstrap"] else "features"
-            ref_fs = None
+            ref_fs, what = None, ("", "") if i == 0 else (f" ({name})", f"_{name}")  # the first as it always was
             t = time.perf_counter()
             if ref_obj is not None:
                 ref_fs = side_features(ref_obj, f"reference {ref_label}", desc, ex, keep, use_cache,
-                                       f"reference features ({name})", **kw)
+                                       f"reference features{what[0]}", **kw)
+                timings[f"reference_features{what[1]}"] = time.perf_counter() - t
+            t = time.perf_counter()
             gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, False,
-                                   f"sample features ({name})", **kw)
-            timings[f"features_{name}"] = time.perf_counter() - t
+                                   f"sample features{what[0]}", **kw)
+            timings[f"sample_features{what[1]}"] = time.perf_counter() - t
             sides[name] = (gen_fs, ref_fs)
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None

@@ -145,11 +145,15 @@ def values(record: dict) -> dict:
 
 # ------------------------------------------------------------------------------- listing
 
-def test_list_metrics_lists_all_seven():
+def test_list_metrics_lists_every_registered_metric_once():
     r = ok(run("list", "metrics"))
-    listed = [line.split()[0] for line in r.stdout.splitlines()[1:]]
+    lines = r.stdout.splitlines()[1:]
+    listed = [line.split()[0] for line in lines if not line.split()[0] == "options:"]
     assert r.stdout.startswith("metrics:")
-    assert sorted(listed) == sorted(ALL) and len(ALL) == 7
+    registered = sorted({m.name for _, m in METRICS.items()})
+    assert sorted(listed) == registered and set(ALL) <= set(listed) and len(ALL) == 7
+    assert "sfid" in listed and "clip-fid" in listed
+    assert any("options: kid_subsets=100" in line for line in lines)
 
 
 # -------------------------------------------------------------------------------- inputs
