@@ -22,7 +22,7 @@ from PIL import Image
 import ganbench
 from ganbench import cache
 from ganbench.cli import cli
-from ganbench.errors import ChecksumError, GanbenchError
+from ganbench.errors import GanbenchError
 from ganbench.features import weights as W
 from ganbench.features.pipeline import FeatureSet
 from ganbench.inputs import references
@@ -420,7 +420,3 @@ def test_fetch_accepts_the_extracted_folder_verifying_each_file(tmp_path, cifar_
     assert r.exit_code == 0, r.output
     np.testing.assert_array_equal(resolve_reference("cifar10-test", download=False).read(range(len(test))), test)
     assert len(resolve_reference("cifar10", download=False)) == len(train)
-
-
-def test_checksum_error_type_is_kept():
-    assert issubclass(ChecksumError, GanbenchError)
