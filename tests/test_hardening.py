@@ -24,7 +24,6 @@ from ganbench import cache
 from ganbench.cli import cli
 from ganbench.errors import GanbenchError
 from ganbench.features import weights as W
-from ganbench.features.pipeline import FeatureSet
 from ganbench.inputs import references
 from ganbench.inputs.images import open_source
 from ganbench.inputs.labels import load_labels
