@@ -18,7 +18,7 @@ from .metrics.base import MetricValue
 RECORD_FORMAT = 2  # 2: record_kind, protocol and run blocks; 1 (loadable): metrics, warnings, provenance
 NOT_OFFICIAL = ("NOT the official FID Inception weights (sha256 {sha}...): these numbers are not "
                 "comparable with published results")
-_WHOSE = {"clip-vit-b-32": "CLIP ViT-B/32"}
+_WHOSE = {"clip-vit-b-32": "CLIP ViT-B/32", "dinov2-vit-l-14": "DINOv2 ViT-L/14"}
 
 
 def not_official(extractor) -> str:

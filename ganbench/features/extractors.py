@@ -57,8 +57,14 @@ def _clip(weights=None, device=None, **_):
     return ClipExtractor(weights=weights, device=device)
 
 
+def _dinov2(weights=None, device=None, **_):
+    from .dinov2 import DinoV2Extractor
+
+    return DinoV2Extractor(weights=weights, device=device)
+
+
 def _register_builtin() -> None:
-    from . import clip, weights
+    from . import clip, dinov2, weights
 
     register(ExtractorInfo(
         "inception-v3-compat", "Inception-v3, TF 2015-12-05 graph: FID, IS, KID, PRDC, sFID",
@@ -68,6 +74,10 @@ def _register_builtin() -> None:
         clip.NAME, "CLIP ViT-B/32 image embeddings: CLIP-FID (Kynkaanniemi et al. 2023)",
         {"pool": clip.DIM}, 'clean-fid model_name="clip_vit_b_32"',
         f"{clip.OFFICIAL_URL} (sha256 {clip.OFFICIAL_SHA256[:16]}...)", _clip, ("clip",)))
+    register(ExtractorInfo(
+        dinov2.NAME, "DINOv2 ViT-L/14 class token: FD-DINOv2 and PRDC in its space (Stein et al. 2023)",
+        {"pool": dinov2.DIM}, "dgm-eval's DINOv2 encoder (torch hub dinov2_vitl14)",
+        f"{dinov2.OFFICIAL_URL} ({dinov2.OFFICIAL_SIZE:,} bytes; sha256 not pinned yet)", _dinov2, ("dinov2",)))
 
 
 _register_builtin()

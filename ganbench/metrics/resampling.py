@@ -14,7 +14,8 @@ CI_METHOD = ("percentile bootstrap over resamples of both sets (k-NN balls rebui
              "copies of a point are not its neighbours)")
 
 
-def manifold_value(name: str, field: str, gen, ref, opts: dict) -> MetricValue:
+def manifold_value(field: str, gen, ref, opts: dict) -> MetricValue:
+    """`field`: precision, recall, density or coverage."""
     opts = with_defaults(opts)
     out = MetricValue(float(np.mean(getattr(cached_manifolds(gen, ref, opts), field))))
     n_boot = opts["bootstrap"]
@@ -25,6 +26,6 @@ def manifold_value(name: str, field: str, gen, ref, opts: dict) -> MetricValue:
         if key not in memo:  # one set of replicates serves all four metrics, whichever are asked
             rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(b"manifolds")])
             memo[key] = replicates(gen.pool, ref.pool, opts["prc_k"], opts["dc_k"], n_boot, rng)
-        out.ci = percentile_ci(memo[key][name], opts["confidence"], out.value, floor=None)
+        out.ci = percentile_ci(memo[key][field], opts["confidence"], out.value, floor=None)
         out.ci_method = CI_METHOD
     return out
