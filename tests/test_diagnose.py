@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from ganbench.diagnose import class_histogram, coverage_recall_by_bin, diagnose_features, distances, knn
+from ganbench.diagnose import class_histogram, coverage_recall_by_bin, diagnose_features, knn
+from ganbench.metrics import knn as distances
 from ganbench.diagnose.duplicates import close_pairs, duplicates, support_estimate
 from ganbench.diagnose.memorization import memorization
 from ganbench.diagnose.ndb import assign, fit_bins, js_divergence, ndb, split_reference, two_proportion_z

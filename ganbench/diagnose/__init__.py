@@ -12,7 +12,7 @@ attributes of this package.
 
 from .bins import coverage_recall_by_bin
 from .classes import class_histogram, labels_from_logits
-from .distances import knn
+from ..metrics.knn import knn
 from .duplicates import close_pairs, support_estimate
 from .ndb import assign, fit_bins, ndb_from_bins
 from .run import diagnose, diagnose_features

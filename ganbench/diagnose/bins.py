@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .distances import as_features, iter_sqdist, knn
+from ..metrics.knn import as_features, iter_sqdist, knn
 
 
 def _recall_mask(ref: np.ndarray, gen: np.ndarray, gen_radii: np.ndarray, device=None) -> np.ndarray:

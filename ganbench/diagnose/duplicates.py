@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .distances import as_features, exact_distances, iter_sqdist, knn
+from ..metrics.knn import as_features, exact_distances, iter_sqdist, knn
 
 
 def close_pairs(x: np.ndarray, tau: float, *, max_pairs: int = 100, device=None) -> dict:

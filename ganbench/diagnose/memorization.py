@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from .distances import as_features, knn
+from ..metrics.knn import as_features, knn
 
 
 def memorization(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, n_worst: int = 16,

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ..errors import GanbenchError
-from .distances import as_features, knn
+from ..metrics.knn import as_features, knn
 
 
 def fit_bins(ref: np.ndarray, k: int = 100, seed: int = 0) -> np.ndarray:

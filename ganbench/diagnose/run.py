@@ -18,7 +18,7 @@ from .output import check_out_dir, header
 from .toy import diagnose_toy, toy_benchmark_for
 from .bins import coverage_recall_by_bin
 from .classes import class_histogram
-from .distances import as_features, knn, reuse_row_ids
+from ..metrics.knn import as_features, knn, reuse_row_ids
 from .duplicates import duplicates
 from .memorization import memorization
 from .ndb import assign, fit_bins, ndb_from_bins, split_reference

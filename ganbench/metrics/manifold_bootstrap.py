@@ -19,19 +19,17 @@ import numpy as np
 import torch
 
 from ..errors import GanbenchError
-from .manifold import CHUNK, _distances, _sq_norms, _t
+from .manifold import distance_blocks
 
 K_MAX = 32
 MAX_PAIRS = 64_000_000  # ~1 GB of pair lists
 
 
-def _neighbours(x: torch.Tensor, k: int):
+def _neighbours(x: np.ndarray, k: int):
     """(distances, indices) of each row's k nearest other rows, ascending."""
-    sq = _sq_norms(x)
     dist, idx = [], []
-    for s in range(0, len(x), CHUNK):
-        d = _distances(x[s:s + CHUNK], x, sq)
-        rows = torch.arange(s, min(s + CHUNK, len(x)))
+    for s, d in distance_blocks(x, x):
+        rows = torch.arange(s, s + len(d))
         d[rows - s, rows] = float("inf")  # never one's own neighbour
         v, i = torch.topk(d, k, dim=1, largest=False, sorted=True)
         dist.append(v)
@@ -52,16 +50,14 @@ class _Pass:
 
 
 def _one_pass(gen: np.ndarray, ref: np.ndarray) -> _Pass:
-    g, r = _t(gen), _t(ref)
     k = min(K_MAX, len(ref) - 1, len(gen) - 1)
-    ref_nd, ref_ni = _neighbours(r, k)
-    gen_nd, gen_ni = _neighbours(g, k)
+    ref_nd, ref_ni = _neighbours(ref, k)
+    gen_nd, gen_ni = _neighbours(gen, k)
     r_wide, g_wide = torch.from_numpy(ref_nd[:, -1]), torch.from_numpy(gen_nd[:, -1])
-    g_sq = _sq_norms(g)
     rb, gb, cov_d, cov_i, count = [], [], [], [], 0
-    for s in range(0, len(ref), CHUNK):
-        d = _distances(r[s:s + CHUNK], g, g_sq)
-        for out, mask in ((rb, d <= r_wide[s:s + CHUNK, None]), (gb, d <= g_wide[None, :])):
+    for s, d in distance_blocks(ref, gen):
+        c = len(d)
+        for out, mask in ((rb, d <= r_wide[s:s + c, None]), (gb, d <= g_wide[None, :])):
             i, j = torch.nonzero(mask, as_tuple=True)
             out.append((i.numpy().astype(np.int64) + s, j.numpy().astype(np.int64), d[i, j].numpy()))
             count += len(i)

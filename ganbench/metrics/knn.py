@@ -1,7 +1,10 @@
-"""Chunked Euclidean distances in feature space, so 50k x 50k never sits in memory at once.
+"""The one k-NN engine: chunked Euclidean distances in feature space, so 50k x 50k never sits in memory.
 
-Squared distances come from ``|a|^2 + |b|^2 - 2 a.b`` in float32 (one matmul per chunk, on the GPU
-when there is one).  Two details keep that formula honest:
+Squared distances come from ``|a|^2 + |b|^2 - 2 a.b``, one matmul per chunk, on the GPU when there
+is one: in float32 for the diagnostics (distances they report are recomputed exactly, see
+`exact_distances`), in float64 for precision, recall, density and coverage, whose ball-membership
+tests must agree with prdc and torch-fidelity to the last boundary case.  Two details keep the
+formula honest:
 
 * both sets are centred on the same mean first, which shrinks the norms and with them the
   cancellation error of the formula;
@@ -71,13 +74,15 @@ def row_ids(*arrays: np.ndarray) -> Tuple[np.ndarray, ...]:
 
 
 def iter_sqdist(a: np.ndarray, b: np.ndarray, *, device=None, block_elems: Optional[int] = None,
-                desc: str = "distances") -> Iterator[Tuple[int, torch.Tensor]]:
-    """Yield ``(start, d2)``: squared distances from rows ``a[start:start+c]`` to every row of `b`."""
+                desc: str = "distances", dtype=np.float32) -> Iterator[Tuple[int, torch.Tensor]]:
+    """Yield ``(start, d2)``: squared distances from rows ``a[start:start+c]`` to every row of `b`,
+    computed in `dtype` (float32, or float64 where exact agreement with a reference needs it)."""
     from ..progress import bar
 
     dev = pick_device(device)
     block_elems = BLOCK_ELEMS if block_elems is None else block_elems
-    shift = b.mean(axis=0, dtype=np.float64).astype(np.float32)
+    a, b = np.ascontiguousarray(a, dtype=dtype), np.ascontiguousarray(b, dtype=dtype)
+    shift = b.mean(axis=0, dtype=np.float64).astype(dtype)
     ida, idb = row_ids(a, b)
     bt = torch.from_numpy(b - shift).to(dev)
     bn = (bt * bt).sum(1)
