@@ -21,7 +21,6 @@ from .features.extractors import EXTRACTORS, canonical, make_extractor
 from .features.files import check_stats_path, write_stats_file
 from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
 from .metrics import METRICS
-from .metrics.base import Features
 from .records import Result, environment, not_official
 from .sides import (check_counts, check_inputs, count_only, resolve_reference, resolve_samples, side_features,
                     side_meta)
@@ -154,14 +153,11 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
             return None
         for name, members in groups.items():
             gen_fs, ref_fs = sides[name]
-            gen = Features(gen_fs.pool, gen_fs.logits, gen_fs.stats, name="samples", extra=gen_fs.extra)
-            ref_f = (Features(ref_fs.pool, ref_fs.logits, ref_fs.stats, name=str(ref_label), extra=ref_fs.extra)
-                     if ref_fs else Features())
-            check_counts(members, gen, ref_f, opts)
+            check_counts(members, gen_fs, ref_fs if ref_fs is not None else FeatureSet(), opts)
             for m in members:
                 t = time.perf_counter()
                 rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(m.encode())])
-                results[m] = METRICS.get(m).compute(gen, ref_f if ref_fs else None, opts, rng)
+                results[m] = METRICS.get(m).compute(gen_fs, ref_fs, opts, rng)
                 timings[f"metric_{m}"] = time.perf_counter() - t
     caught = list(dict.fromkeys(str(w.message) for w in wlist))  # each warning once
     caught[:0] = [not_official(ex) for ex in used.values() if not ex.weights.official]

@@ -184,17 +184,24 @@ def _described(given, obj):
     return obj.describe() if hasattr(obj, "describe") else {"kind": "features", "count": _count(obj)}
 
 
+def _per_image(obj, label: str) -> None:
+    """Every diagnostic compares images one by one: a side of statistics only cannot be diagnosed."""
+    from ..features.files import PFID_KIND
+    from ..features.pipeline import FeatureSet
+
+    if isinstance(obj, FeatureSet) and obj.pool is None:
+        kind = "a pytorch-fid (mu, sigma) file" if obj.meta.get("kind") == PFID_KIND else "statistics only"
+        raise GanbenchError(f"{label} holds {kind}, no per-image features, and every diagnostic compares "
+                            "images one by one: pass the images, or a file from `ganbench stats`")
+
+
 def _side(obj, label: str, extractor, use_cache, **kw):
     """(FeatureSet, images or None) of one side: features extracted from images, or a stats file's."""
     from ..features import get_features
-    from ..features.files import PFID_KIND, check_compatible
+    from ..features.files import check_compatible
     from ..features.pipeline import FeatureSet
 
     if isinstance(obj, FeatureSet):
-        if obj.pool is None:
-            kind = "a pytorch-fid (mu, sigma) file" if obj.meta.get("kind") == PFID_KIND else "statistics only"
-            raise GanbenchError(f"{label} holds {kind}, no per-image features, and every diagnostic compares "
-                                "images one by one: pass the images, or a file from `ganbench stats`")
         check_compatible(obj.meta, extractor.describe(), label)
         return obj, None
     return get_features(obj, extractor=extractor, use_cache=use_cache, **kw), obj
@@ -230,6 +237,8 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     check_out_dir(out_dir)
     gen_label, gen_obj = resolve_samples(samples, key)
     ref_label, ref_obj = resolve_reference(ref, ref_key)
+    _per_image(gen_obj, f"samples {gen_label}")
+    _per_image(ref_obj, f"reference {ref_label}")
     # fail before minutes of feature extraction, not after
     _split(_count(ref_obj), k_bins, fit_split, seed)
     _classes_inputs_ok(labels, ref_labels, _count(gen_obj), _count(ref_obj))

@@ -11,7 +11,6 @@ import json
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
@@ -21,22 +20,10 @@ from .. import cache
 from ..defaults import ENGINE as DEFAULTS  # engine keys only: metric options live above this layer
 from ..progress import bar
 from ..stats import GaussianStats, RunningMoments
+from .featureset import FeatureSet
 from ..stats.gaussian import gather_moments
 
 CACHE_FORMAT = 1
-
-
-@dataclass
-class FeatureSet:
-    pool: Optional[np.ndarray]  # (N, 2048) float32, None when only statistics were kept
-    logits: Optional[np.ndarray]  # (N, 1008) float32
-    stats: Optional[GaussianStats] = None
-    meta: dict = field(default_factory=dict)
-    extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further named outputs, e.g. "spatial" (sFID)
-
-    @property
-    def n(self) -> int:
-        return len(self.pool) if self.pool is not None else int(self.stats.n)
 
 
 def auto_workers(source) -> int:

@@ -11,6 +11,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 
+from ..features.featureset import FeatureSet
 from ..registry import Registry
 
 
@@ -30,30 +31,7 @@ class MetricValue:
         return d
 
 
-@dataclass
-class Features:
-    """One side of a comparison: features and/or Gaussian statistics."""
-
-    pool: Optional[np.ndarray] = None  # (N, 2048) float32
-    logits: Optional[np.ndarray] = None  # (N, 1008) float32
-    stats: Optional[object] = None  # GaussianStats; computed from `pool` when absent
-    name: str = ""
-    extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further outputs, e.g. "spatial" (sFID)
-
-    @property
-    def n(self) -> int:
-        if self.pool is not None:
-            return len(self.pool)
-        if self.logits is not None:
-            return len(self.logits)
-        return int(self.stats.n) if self.stats is not None else 0
-
-    def gaussian(self):
-        if self.stats is None:
-            from ..stats import GaussianStats
-
-            self.stats = GaussianStats.from_features(self.pool)
-        return self.stats
+Features = FeatureSet  # one type for one side of a comparison (features/featureset.py)
 
 
 @dataclass

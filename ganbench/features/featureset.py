@@ -1,0 +1,37 @@
+"""One side of a comparison: its features (named outputs) and/or their Gaussian statistics.
+
+The one type every layer passes around: the pipeline returns it, statistics files hold it, and
+the metrics read it (`ganbench.metrics.Features` is this class).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import numpy as np
+
+
+@dataclass
+class FeatureSet:
+    pool: Optional[np.ndarray] = None  # (N, D) float32: the features Frechet-type metrics read (pool3 for Inception)
+    logits: Optional[np.ndarray] = None  # (N, 1008) float32, Inception only
+    stats: Optional[object] = None  # GaussianStats of `pool`; computed on first use when absent
+    meta: dict = field(default_factory=dict)  # extractor description, source, count, cache facts
+    extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further named outputs, e.g. "spatial" (sFID)
+    name: str = ""  # a label for messages
+
+    @property
+    def n(self) -> int:
+        if self.pool is not None:
+            return len(self.pool)
+        if self.logits is not None:
+            return len(self.logits)
+        return int(self.stats.n) if self.stats is not None else 0
+
+    def gaussian(self):
+        if self.stats is None:
+            from ..stats import GaussianStats
+
+            self.stats = GaussianStats.from_features(self.pool)
+        return self.stats
