@@ -23,6 +23,7 @@ import torch
 from .. import cache
 from ..device import pick_device
 from ..errors import GanbenchError
+from .weights import Weights
 
 NAME = "clip-vit-b-32"
 DIM = 512
@@ -109,9 +110,7 @@ class ClipExtractor:
             raise GanbenchError("CLIP features need open_clip: pip install 'ganbench[clip]'") from None
         path = resolve_path(weights)
         self.sha256 = cache.file_digest(path)
-        self.official = self.sha256 == OFFICIAL_SHA256
-        self.path = path.resolve()
-        self.weights = _ClipWeights(self.path, self.sha256)
+        self.weights = Weights(path.resolve(), self.sha256, OFFICIAL_SHA256)
         self.device = pick_device(device)
         model = build_model_from_openai_state_dict(load_state_dict(path, self.sha256), cast_dtype=torch.float32)
         self.model = model.float().eval().requires_grad_(False).to(self.device)
@@ -120,7 +119,7 @@ class ClipExtractor:
         self.std = torch.tensor(STD, device=self.device).view(1, 3, 1, 1)
 
     def describe(self) -> dict:
-        return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.official,
+        return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.weights.official,
                 "resize": "clip-bicubic-224-center-crop", "dtype": "float32"}
 
     @torch.inference_mode()
@@ -128,17 +127,3 @@ class ClipExtractor:
         batch = np.stack([preprocess(np.asarray(im)) for im in images])
         x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         return (self.model.encode_image((x - self.mean) / self.std).float().cpu().numpy(),)
-
-
-class _ClipWeights:
-    """The same face as features.weights.Weights, for records."""
-
-    def __init__(self, path: Path, sha256: str):
-        self.path, self.sha256 = path, sha256
-
-    @property
-    def official(self) -> bool:
-        return self.sha256 == OFFICIAL_SHA256
-
-    def describe(self) -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "official": self.official}

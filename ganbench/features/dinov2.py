@@ -25,6 +25,7 @@ import torch
 from .. import cache
 from ..device import pick_device
 from ..errors import GanbenchError
+from .weights import Weights
 
 NAME = "dinov2-vit-l-14"
 DIM = 1024
@@ -107,7 +108,7 @@ class DinoV2Extractor:
             raise GanbenchError("DINOv2 features need timm: pip install 'ganbench[dinov2]'") from None
         path = resolve_path(weights)
         self.sha256 = cache.file_digest(path)
-        self.weights = _Weights(path.resolve(), self.sha256)
+        self.weights = Weights(path.resolve(), self.sha256, OFFICIAL_SHA256 or "")
         self.device = pick_device(device)
         model = timm.create_model("vit_large_patch14_dinov2", pretrained=False, num_classes=0, img_size=SIZE)
         model.load_state_dict(load_state_dict(path), strict=True)
@@ -125,15 +126,3 @@ class DinoV2Extractor:
         batch = np.stack([preprocess(np.asarray(im)) for im in images])
         x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         return (self.model((x - self.mean) / self.std).float().cpu().numpy(),)
-
-
-class _Weights:
-    def __init__(self, path: Path, sha256: str):
-        self.path, self.sha256 = path, sha256
-
-    @property
-    def official(self) -> bool:
-        return OFFICIAL_SHA256 is not None and self.sha256 == OFFICIAL_SHA256
-
-    def describe(self) -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "official": self.official}

@@ -28,12 +28,15 @@ ENV = "GANBENCH_INCEPTION_WEIGHTS"
 
 @dataclass(frozen=True)
 class Weights:
+    """A weights file by its sha256, and whether that is the extractor's official one."""
+
     path: Path
     sha256: str
+    expected: Optional[str] = None  # the official sha256; None: Inception's; "": none is pinned
 
     @property
     def official(self) -> bool:
-        return self.sha256 == OFFICIAL_SHA256
+        return self.sha256 == (OFFICIAL_SHA256 if self.expected is None else self.expected)
 
     def describe(self) -> dict:
         return {"path": str(self.path), "sha256": self.sha256, "official": self.official}

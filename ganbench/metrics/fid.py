@@ -166,3 +166,12 @@ METRIC = register(Metric(
     min_samples=lambda opts: 2,
     compute=compute,
 ))
+
+
+def frechet_metric(name: str, summary: str, reference: str, extractor: str, label: str, *aliases: str) -> Metric:
+    """Register the Frechet distance of another extractor's "pool" features under `name`."""
+    def compute_in_space(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
+        return compute(gen, ref, opts, rng, label=label)
+
+    return register(Metric(name=name, summary=summary, reference=reference, needs=("stats",), uses_ref=True,
+                           min_samples=lambda opts: 2, compute=compute_in_space, extractor=extractor), *aliases)
