@@ -85,8 +85,11 @@ def _extractor_weights(weights, weights_for) -> dict:
 
 
 def _precomputed_matches(obj, name: str, label: str) -> None:
-    if isinstance(obj, FeatureSet) and obj.meta.get("extractor", name) != name:
-        raise GanbenchError(f"{label} holds {obj.meta['extractor']} features but {name} features are needed: pass "
+    if not isinstance(obj, FeatureSet):
+        return
+    held = obj.meta.get("extractor") or "inception-v3-compat"  # a pytorch-fid (mu, sigma) file is pool3
+    if held != name:
+        raise GanbenchError(f"{label} holds {held} features but {name} features are needed: pass "
                             f"the images, or a file from `ganbench stats --extractor {name}`")
 
 

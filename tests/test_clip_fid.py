@@ -125,6 +125,11 @@ def test_a_stats_file_of_another_feature_space_is_refused(folders, clip_weights,
     r = run(cli, ["eval", str(root / "fakes"), "--ref", str(tmp_path / "inc.npz"), "--metrics", "clip-fid",
                   "--weights-for", f"clip={clip_weights}"])
     assert r.exit_code == 2 and "holds inception-v3-compat features" in r.stderr, r.output
+    with np.load(tmp_path / "inc.npz") as z:  # a pytorch-fid (mu, sigma) file is Inception pool3 too
+        np.savez(tmp_path / "pfid.npz", mu=z["mu"], sigma=z["sigma"])
+    r = run(cli, ["eval", str(root / "fakes"), "--ref", str(tmp_path / "pfid.npz"), "--metrics", "clip-fid",
+                  "--weights-for", f"clip={clip_weights}"])
+    assert r.exit_code == 2 and "holds inception-v3-compat features" in r.stderr, r.output
     r = run(cli, ["stats", str(root / "reals"), "-o", str(tmp_path / "clip.npz"), "--extractor", "clip",
                   "--weights-for", f"clip={clip_weights}"])
     assert r.exit_code == 0, r.output
