@@ -132,8 +132,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
                 name, weights=paths.get(name), device=device, resize=resize, fast=fast,
                 spatial=any("spatial" in METRICS.get(n).needs for n in members))
         use_cache = cache_mode(use_cache)
-        for ex in used.values():
-            check_inputs(gen_obj, ref_obj, extractor=ex, use_cache=use_cache)
+        check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
         kw = dict(batch_size=batch_size, num_workers=num_workers)
         sides = {}
@@ -211,7 +210,7 @@ def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["
     ex = make_extractor(EXTRACTORS.get(extractor).name, weights=weights, resize=resize, device=device, fast=fast,
                         spatial=spatial)
     use_cache = cache_mode(use_cache)
-    check_inputs(src, extractor=ex, use_cache=use_cache)
+    check_inputs(src, extractors=[ex], use_cache=use_cache)
     fs = get_features(src, extractor=ex, batch_size=batch_size, num_workers=num_workers,
                       use_cache=use_cache, desc="features")
     fs.meta = {**fs.meta, "name": label}

@@ -119,13 +119,13 @@ def side_features(obj, label: str, desc: dict, extractor, keep: str, use_cache, 
     return get_features(obj, extractor=extractor, keep=keep, use_cache=use_cache, desc=desc_text, **kw)
 
 
-def check_inputs(*sources, extractor=None, use_cache=True) -> None:
-    """Open and check every image of every side before any feature is extracted (a broken file must
-    not surface after minutes of extraction); a side whose features are cached needs no check."""
+def check_inputs(*sources, extractors=(), use_cache=True) -> None:
+    """Open and check every image of every side, once, before any feature is extracted (a broken file
+    must not surface after minutes of extraction); a side cached for every extractor needs no check."""
     for src in sources:
         if src is None or isinstance(src, FeatureSet):
             continue
-        if use_cache and extractor is not None and is_cached(src, extractor):
+        if use_cache and extractors and all(is_cached(src, ex) for ex in extractors):
             continue
         src.check()
 

@@ -222,8 +222,7 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     replacing the Inception argmax classes.
     """
     from ..features.pipeline import cache_mode
-    from ..sides import resolve_reference, resolve_samples
-    from ..features.pipeline import FeatureSet
+    from ..sides import check_inputs, resolve_reference, resolve_samples
     from ..inputs.labels import load_labels
 
     labels = None if labels is None else load_labels(labels)
@@ -245,9 +244,7 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     if extractor is None:
         extractor = _make_extractor(weights=weights, resize=resize, device=device, fast=fast)
     use_cache = cache_mode(cache)
-    for obj in (gen_obj, ref_obj):
-        if not isinstance(obj, FeatureSet):
-            obj.check()
+    check_inputs(gen_obj, ref_obj, extractors=[extractor], use_cache=use_cache)
     kw = dict(batch_size=batch_size, num_workers=num_workers)
     g, gen_images = _side(gen_obj, f"samples {gen_label}", extractor, use_cache, desc="sample features", **kw)
     r, ref_images = _side(ref_obj, f"reference {ref_label}", extractor, use_cache, desc="reference features", **kw)
