@@ -1,0 +1,33 @@
+"""Training the baselines: `train()` (session.py), `sample()` (sampling.py) and `evaluate_run()`
+(scoring a run's samples through the engine, with the record's `run` block filled in)."""
+
+from __future__ import annotations
+
+from .options import OPTIONS, parse_sets
+from .runs import is_run_dir
+from .sampling import sample
+from .session import train
+
+
+def evaluate_run(run_dir, ref=None, metrics=None, *, n: int = 50000, sample_seed: int = 0, checkpoint="last",
+                 ema=None, device=None, sample_batch_size: int = 500, progress: bool = True, **eval_kwargs):
+    """Sample `n` images from a run and score them like `ganbench eval` does; the Result's `run`
+    block says which model made them."""
+    from ..engine import evaluate
+
+    samples, info = sample(run_dir, n, seed=sample_seed, checkpoint=checkpoint, ema=ema, device=device,
+                           batch_size=sample_batch_size, progress=progress)
+    if info["kind"] == "points":
+        from ..errors import GanbenchError
+
+        raise GanbenchError(f"{run_dir} makes 2-D points: score them with `ganbench diagnose` on "
+                            f"`ganbench sample {run_dir} -o points.npz`, not with Inception metrics")
+    result = evaluate(samples, ref=ref, metrics=metrics, device=device, **eval_kwargs)
+    if result is not None:
+        result.run = {k: info[k] for k in ("baseline", "config_hash", "step", "training_seed", "sampling_seed",
+                                           "checkpoint_sha256", "ema", "checkpoint_selection", "n")}
+        result.provenance["samples"] = {**result.provenance.get("samples", {}), "run_dir": str(run_dir)}
+    return result
+
+
+__all__ = ["OPTIONS", "evaluate_run", "is_run_dir", "parse_sets", "sample", "train"]

@@ -1,0 +1,140 @@
+"""Training data: a registered set (`cifar10`, `cifar10-test`), an offline benchmark (`ring`, `grid`,
+`stacked-digits`: drawn fresh for every batch, as their papers do) or any image folder / .npz / .npy.
+
+`TrainData.batch(seed, index, n)` is the global batch of D iteration `index`, a pure function of its
+arguments: images come in epochs of seeded permutations, benchmark points from seeded draws."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+from .. import toydata
+from ..errors import GanbenchError
+from . import streams
+
+OFFLINE = ("ring", "grid", "stacked-digits")
+
+
+@dataclass
+class TrainData:
+    name: str
+    kind: str  # "points" | "images"
+    shape: Tuple[int, ...]  # one sample, (2,) or (C, H, W)
+    images: Optional[np.ndarray] = None  # (N, H, W, 3) uint8 for finite image sets
+    labels: Optional[np.ndarray] = None
+    num_classes: int = 0
+    meta: dict = field(default_factory=dict)
+    _perm: tuple = (None, None)
+
+    @property
+    def count(self) -> Optional[int]:
+        return None if self.images is None else len(self.images)
+
+    def _order(self, seed: int, epoch: int) -> np.ndarray:
+        if self._perm[0] != epoch:
+            self._perm = (epoch, streams.numpy_rng(seed, "data", epoch).permutation(len(self.images)))
+        return self._perm[1]
+
+    def indices(self, seed: int, index: int, n: int) -> np.ndarray:
+        start, out, N = index * n, [], len(self.images)
+        while len(out) < n:
+            epoch, pos = divmod(start + len(out), N)
+            take = min(n - len(out), N - pos)
+            out.extend(self._order(seed, epoch)[pos:pos + take])
+        return np.asarray(out)
+
+    def batch(self, seed: int, index: int, n: int):
+        """(x float32 in the model's range, y int64 or None) of the global batch `index`."""
+        if self.images is None:
+            s = streams.seed_of(seed, "data", index)
+            x, y = toydata.make(self.name, n=n, seed=s)
+            x = torch.from_numpy(np.asarray(x, dtype=np.float32))
+            if self.kind == "images":
+                x = x.permute(0, 3, 1, 2) / 127.5 - 1.0
+            return x, torch.from_numpy(np.asarray(y, dtype=np.int64))
+        idx = self.indices(seed, index, n)
+        x = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        y = None if self.labels is None else torch.from_numpy(self.labels[idx].astype(np.int64))
+        return x, y
+
+    def reference_images(self, n: int, seed: int = 0) -> np.ndarray:
+        """Real images for eval-every's reference: the set itself (at most `n`), or fresh draws."""
+        if self.images is not None:
+            return self.images if len(self.images) <= n else self.images[np.sort(
+                streams.numpy_rng(seed, "eval", 0).choice(len(self.images), n, replace=False))]
+        return np.asarray(toydata.make(self.name, n=n, seed=streams.seed_of(seed, "eval", 1))[0])
+
+
+def _resize(images: np.ndarray, size: Tuple[int, int], where: str) -> np.ndarray:
+    from PIL import Image
+
+    h, w = size
+    return np.stack([np.asarray(Image.fromarray(im).resize((w, h), Image.BICUBIC)) for im in images])
+
+
+def _registered_labels(name: str) -> np.ndarray:
+    from ..inputs import references
+
+    ref = references.get_reference(name)
+    path = references.fetch_archive(ref.name)
+    return np.asarray(ref.archive.reader(path, ref.members, ref.archive.member_md5)[1], dtype=np.int64)
+
+
+def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None,
+              want_labels: bool = False) -> TrainData:
+    """`data` for a model making samples of `shape`; a mismatch is an error naming the fix."""
+    from ..inputs import references
+    from ..inputs.images import open_source
+    from ..inputs.labels import load_labels
+
+    if not data:
+        raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
+    if data in OFFLINE:
+        bench = toydata.BENCHMARKS.get(data)
+        kind_shape = (2,) if bench.kind == "points" else (3, 8, 8)
+        if tuple(shape) != kind_shape:
+            raise GanbenchError(f"--data {data} gives samples of shape {kind_shape} but this architecture makes "
+                                f"{tuple(shape)}: pick a baseline made for it (`ganbench list baselines`)")
+        classes = 1000 if data == "stacked-digits" else len(toydata.mixtures.mixture(data).centres)
+        return TrainData(data, bench.kind, kind_shape, num_classes=classes,
+                         meta={"name": data, "kind": "benchmark", "count": None, "fresh_draws": True})
+    if len(shape) != 3:
+        raise GanbenchError(f"--data {data}: this architecture makes 2-D points; train it on ring or grid")
+    is_path = Path(data).expanduser().exists()
+    if not is_path and data in references.REFERENCES:
+        src, where = references.resolve_reference(data), f"reference {data}"
+        if want_labels and labels is None:
+            labels = _registered_labels(data)
+    else:
+        src, where = open_source(data), data
+    if len(src) == 0:
+        raise GanbenchError(f"--data {where} holds no images: pass a folder or array with images in it")
+    src.check()
+    images = src.read(range(len(src)))
+    if isinstance(images, list):
+        raise GanbenchError(f"--data {where} holds images of mixed sizes: pass --resize to resize them all to "
+                            f"{shape[1]}x{shape[2]}, or make them one size")
+    h, w = shape[1:]
+    if images.shape[1:3] != (h, w):
+        if not resize:
+            raise GanbenchError(f"--data {where} holds {images.shape[1]}x{images.shape[2]} images but the model "
+                                f"makes {h}x{w}: pass --resize, or pick data of that size")
+        images = _resize(images, (h, w), where)
+    lab = None
+    if labels is not None:
+        lab = load_labels(labels) if not isinstance(labels, np.ndarray) else load_labels(labels)
+        if len(lab) != len(images):
+            raise GanbenchError(f"labels for {where}: {len(lab)} labels for {len(images)} images; one per image")
+    if want_labels and lab is None:
+        raise GanbenchError(f"conditional training needs labels for {where}: pass --labels FILE")
+    digest = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
+    meta = {"name": data, "kind": src.kind, "count": int(len(images)), "content_sha256": digest,
+            "resized": bool(resize and tuple(src.shape_hint or ()) != (h, w)), "notes": src.notes}
+    return TrainData(data, "images", tuple(shape), np.ascontiguousarray(images), lab,
+                     int(lab.max()) + 1 if lab is not None else 0, meta)

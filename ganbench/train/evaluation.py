@@ -1,0 +1,78 @@
+"""Eval-every: a small sample scored during training through the same engine `ganbench eval` uses.
+
+Image data: FID and KID of `n` samples against the training images' features, computed once per run
+(and cached by the engine like any reference), plus a near-copy rate for mode collapse. The offline
+benchmarks score with their own mode metrics (ring / grid: modes covered; stacked digits: modes hit)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .. import toydata
+from . import sampling
+from .data import OFFLINE, TrainData
+
+EVAL_SEED = 2**31 - 1  # eval samples use their own latents, apart from any user sampling seed
+
+
+def near_copy_rate(x: np.ndarray, tau: float) -> float:
+    """Fraction of samples whose nearest other sample is closer than `tau` (pixels on [0, 1])."""
+    f = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
+    d = torch.cdist(f, f)
+    d.fill_diagonal_(float("inf"))
+    return float((d.min(1).values < tau).float().mean())
+
+
+def _nn_median(x: np.ndarray) -> float:
+    f = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
+    d = torch.cdist(f, f)
+    d.fill_diagonal_(float("inf"))
+    return float(d.min(1).values.median())
+
+
+class Evaluator:
+    def __init__(self, data: TrainData, n: int, *, weights=None, device=None, ref_n: int = 10000):
+        self.data, self.n, self.weights, self.device = data, int(n), weights, device
+        self.bench = data.name if data.name in OFFLINE else None
+        self.ref_fs = self.extractor = None
+        if self.bench is None:
+            from ..engine import compute_stats
+            from ..features.extractors import make_extractor
+
+            self.extractor = make_extractor("inception-v3-compat", weights=weights, device=device)
+            ref = data.reference_images(max(ref_n, self.n))
+            self.ref_fs = compute_stats(ref, weights=weights, device=device)
+            px = ref[:min(len(ref), self.n, 2000)]
+            self.tau = 0.25 * _nn_median(px)
+            self.real_rate = near_copy_rate(px, self.tau)
+
+    def __call__(self, G, info: dict) -> dict:
+        was_training = G.training
+        G.eval()
+        try:
+            samples, _ = sampling.generate(G, info, self.n, EVAL_SEED, device=self.device or "cpu", progress=False)
+        finally:
+            G.train(was_training)
+        if self.bench is not None:
+            scores = toydata.score(self.bench, samples)
+            out = {k: v for k, v in scores.items() if k != "mode_counts"}
+            if self.bench == "stacked-digits":
+                out["modes_expected"] = 1000 * (1 - (1 - 1 / 1000) ** self.n)
+            return out
+        from ..engine import evaluate
+
+        res = evaluate(samples, ref=self.ref_fs, metrics=["fid", "kid"], extractor=self.extractor,
+                       weights=self.weights, device=self.device, use_cache=False,
+                       kid_subset_size=min(1000, self.n))
+        if res is None:  # a non-zero rank under torchrun: rank 0 holds the scores
+            return {}
+        return {"fid": float(res["fid"]), "kid": float(res["kid"]), "n": self.n,
+                "duplicate_rate": near_copy_rate(samples[:2000], self.tau), "duplicate_rate_real": self.real_rate,
+                "weights_official": bool(self.extractor.weights.official)}
+
+
+def needs_weights_message(weights: Optional[str]) -> Optional[str]:
+    return None if weights else "eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0"

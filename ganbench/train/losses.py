@@ -1,0 +1,59 @@
+"""The four GAN losses and the penalties, as their sources write them.
+
+bce: D minimises BCE(D(x), 1) + BCE(D(G(z)), 0); G the non-saturating BCE(D(G(z)), 1) (Goodfellow
+et al. 2014, DCGAN). lsgan: D 1/2 (D(x) - b)^2 + 1/2 (D(G(z)) - a)^2, G 1/2 (D(G(z)) - c)^2 with a=0,
+b=c=1 (Mao et al. 2017, eq. 9). wasserstein: D E[D(G(z))] - E[D(x)], G -E[D(G(z))]. hinge: D
+E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G -E[D(G(z))] (Miyato et al. 2018, eq. 17)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def d_loss(loss: str, real: torch.Tensor, fake: torch.Tensor, t_real=None, t_fake=None) -> torch.Tensor:
+    """`t_real` / `t_fake`: per-sample targets (label smoothing and flips), bce and lsgan only."""
+    if loss in ("bce", "lsgan"):
+        t_real = torch.ones_like(real) if t_real is None else t_real.view_as(real)
+        t_fake = torch.zeros_like(fake) if t_fake is None else t_fake.view_as(fake)
+        if loss == "bce":
+            return (F.binary_cross_entropy_with_logits(real, t_real)
+                    + F.binary_cross_entropy_with_logits(fake, t_fake))
+        return 0.5 * ((real - t_real) ** 2).mean() + 0.5 * ((fake - t_fake) ** 2).mean()
+    if loss == "wasserstein":
+        return fake.mean() - real.mean()
+    if loss == "hinge":
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+    raise ValueError(loss)
+
+
+def g_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if loss == "lsgan":
+        return 0.5 * ((fake - 1.0) ** 2).mean()
+    if loss in ("wasserstein", "hinge"):
+        return -fake.mean()
+    raise ValueError(loss)
+
+
+def d_score(loss: str, out: torch.Tensor) -> float:
+    """Mean D output as logged: a probability for bce, the raw output for the others."""
+    return float((torch.sigmoid(out) if loss == "bce" else out).mean())
+
+
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None) -> torch.Tensor:
+    """Gulrajani et al. 2017: E[(||grad D(x_hat)||_2 - 1)^2], x_hat on lines between real and fake."""
+    shape = (-1,) + (1,) * (real.dim() - 1)
+    x_hat = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
+    out = D(x_hat, y)
+    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+def r1_penalty(D, real: torch.Tensor, y=None) -> torch.Tensor:
+    """Mescheder et al. 2018: gamma/2 E[||grad D(x)||^2] on real data (the caller multiplies gamma/2)."""
+    x = real.detach().requires_grad_(True)
+    out = D(x, y)
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()

@@ -1,0 +1,151 @@
+"""What a run writes as it goes: metrics.jsonl (one JSON object per line: `kind` train / eval /
+warning), the failures every GAN tutorial warns about, caught as they happen, and curves.png."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import deque
+from pathlib import Path
+from typing import Optional
+
+from ..cache import atomic_path
+from ..errors import GanbenchError
+
+
+class Diverged(GanbenchError):
+    """A loss became NaN or infinite: training stops, the last good checkpoint stays."""
+
+
+class Log:
+    def __init__(self, run_dir, enabled: bool = True):
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self.enabled = enabled
+
+    def truncate_after(self, step: int) -> None:
+        """On resume: drop what was logged after the checkpoint, so the log reads as one run."""
+        if not (self.enabled and self.path.is_file()):
+            return
+        keep = []
+        for line in self.path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:  # a line cut by the kill
+                continue
+            if rec.get("step", 0) <= step:
+                keep.append(line)
+        with atomic_path(self.path) as tmp:
+            tmp.write_text("".join(k + "\n" for k in keep))
+
+    def write(self, rec: dict) -> None:
+        rec = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()}
+        if self.enabled:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(rec, sort_keys=True) + "\n")
+
+    def warn(self, step: int, failure: str, message: str) -> None:
+        self.write({"kind": "warning", "step": step, "failure": failure, "message": message})
+        if self.enabled:
+            print(f"warning: step {step}: {message}", file=sys.stderr)
+
+
+class FailureWatch:
+    """Divergence (every step), a discriminator that wins (a window of steps), mode collapse (evals)."""
+
+    def __init__(self, loss: str, log: Log, window: int = 50):
+        self.loss, self.log = loss, log
+        self.recent = deque(maxlen=window)
+        self.flagged = set()
+
+    def check_step(self, step: int, stats: dict, last_good: Optional[int], run_dir) -> None:
+        bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
+        if bad:
+            where = (f"the last good checkpoint is step {last_good} ({run_dir}/checkpoints)" if last_good is not None
+                     else "no checkpoint was written yet")
+            msg = (f"training diverged at step {step}: {', '.join(f'{k}={stats[k]}' for k in bad)}; stopped, {where}; "
+                   "lower the learning rates (--set lr_d=... --set lr_g=...) or add a penalty (--set gp=10)")
+            self.log.write({"kind": "warning", "step": step, "failure": "divergence", "message": msg})
+            raise Diverged(msg)
+        self.recent.append(stats)
+        if len(self.recent) < self.recent.maxlen:
+            return
+        wins = self._d_wins()
+        if wins and "d_wins" not in self.flagged:
+            self.flagged.add("d_wins")
+            self.log.warn(step, "discriminator_wins", wins)
+        elif not wins:
+            self.flagged.discard("d_wins")
+
+    def _d_wins(self) -> Optional[str]:
+        n = len(self.recent)
+        real = sum(s["d_real"] for s in self.recent) / n
+        fake = sum(s["d_fake"] for s in self.recent) / n
+        g = sum(s["grad_norm_g"] for s in self.recent) / n
+        if self.loss == "bce" and real > 0.99 and fake < 0.01:
+            return (f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): G's "
+                    f"gradient vanishes (|grad G|={g:.2g}); try --set label_smoothing=0.1 or instance_noise=0.1")
+        if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
+            return f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
+        if self.loss == "hinge" and real > 1.0 and fake < -1.0:
+            return f"the discriminator wins (hinge margins met: D(x)={real:.2f}, D(G(z))={fake:.2f} over {n} steps)"
+        if g < 1e-6:
+            return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
+        return None
+
+    def check_eval(self, step: int, scores: dict) -> None:
+        msg = None
+        if ("modes_covered" in scores and scores["modes_covered"] <= scores["modes_total"] / 2
+                and scores["high_quality_fraction"] >= 0.5):  # on the modes, but few of them: not just untrained
+            msg = f"mode collapse: {scores['modes_covered']} of {scores['modes_total']} modes covered"
+        elif "modes_hit" in scores and scores["modes_hit"] < 0.5 * scores.get("modes_expected", 0):
+            msg = (f"mode collapse: {scores['modes_hit']} stacked-digit modes hit, {scores['modes_expected']:.0f} "
+                   f"expected of a full sampler at this sample size")
+        elif scores.get("duplicate_rate") is not None and scores["duplicate_rate"] > 0.2:
+            msg = (f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
+                   f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)")
+        if msg and "collapse" not in self.flagged:
+            self.flagged.add("collapse")
+            self.log.warn(step, "mode_collapse", msg)
+        elif not msg:
+            self.flagged.discard("collapse")
+
+
+def plot_curves(run_dir) -> Optional[Path]:
+    """curves.png: D and G losses, and the eval metric, against the generator step."""
+    log = Path(run_dir) / "metrics.jsonl"
+    if not log.is_file():
+        return None
+    train, evals = [], []
+    for line in log.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        (train if rec.get("kind") == "train" else evals if rec.get("kind") == "eval" else []).append(rec)
+    if not train:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    key = next((k for k in ("fid", "reverse_kl", "kl_to_uniform") if evals and k in evals[0]), None)
+    fig, axes = plt.subplots(1, 2 if key else 1, figsize=(10 if key else 5, 3.5), squeeze=False)
+    ax = axes[0, 0]
+    steps = [r["step"] for r in train]
+    ax.plot(steps, [r["loss_d"] for r in train], label="D loss")
+    ax.plot(steps, [r["loss_g"] for r in train], label="G loss")
+    ax.set_xlabel("generator step")
+    ax.legend()
+    if key:
+        ax = axes[0, 1]
+        ax.plot([r["step"] for r in evals], [r[key] for r in evals], marker="o")
+        ax.set_xlabel("generator step")
+        ax.set_ylabel(key)
+    fig.tight_layout()
+    dest = Path(run_dir) / "curves.png"
+    with atomic_path(dest) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return dest

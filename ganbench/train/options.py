@@ -1,0 +1,138 @@
+"""Every training option, in one table: the baselines' `[train]` sections, `--set key=value` and
+`ganbench.train(..., set={...})` all go through `resolve`, so an unknown key or a bad value is the
+same one-line error everywhere, listing what is valid."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from ..errors import GanbenchError
+
+LOSSES = ("bce", "lsgan", "wasserstein", "hinge")
+SCHEDULES = ("constant", "linear")
+
+
+@dataclass(frozen=True)
+class Option:
+    default: Any
+    kind: type
+    check: Callable[[Any], bool]
+    valid: str  # what `check` accepts, for the error message
+    help: str
+
+
+def _num(lo=None, hi=None, lo_open=False, hi_open=False):
+    def ok(v):
+        return ((lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or (v < hi if hi_open else v <= hi)))
+    return ok
+
+
+def _any(_):
+    return True
+
+
+OPTIONS: Dict[str, Option] = {
+    "arch": Option("", str, lambda v: bool(v), "an architecture name (`ganbench list baselines`)", "architecture"),
+    "data": Option("", str, _any, "a data set name or path", "the data set trained on, unless --data says otherwise"),
+    "loss": Option("bce", str, lambda v: v in LOSSES, " | ".join(LOSSES),
+                   "bce: non-saturating BCE (DCGAN); lsgan: least squares a=0 b=c=1 (Mao et al.); "
+                   "wasserstein: WGAN critic; hinge: SNGAN's"),
+    "z_dim": Option(128, int, _num(1), "an integer >= 1", "latent dimension"),
+    "steps": Option(100000, int, _num(1), "an integer >= 1", "generator steps"),
+    "n_dis": Option(1, int, _num(1), "an integer >= 1", "discriminator steps per generator step"),
+    "batch_size": Option(64, int, _num(1), "an integer >= 1", "discriminator batch (real and fake each)"),
+    "g_batch_size": Option(0, int, _num(0), "an integer >= 0 (0: batch_size)", "generator batch"),
+    "lr_g": Option(2e-4, float, _num(0, lo_open=True), "a number > 0", "generator learning rate (TTUR: differs from lr_d)"),
+    "lr_d": Option(2e-4, float, _num(0, lo_open=True), "a number > 0", "discriminator learning rate"),
+    "beta1": Option(0.5, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta1"),
+    "beta2": Option(0.999, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta2"),
+    "lr_schedule": Option("constant", str, lambda v: v in SCHEDULES, " | ".join(SCHEDULES),
+                          "linear: decay to 0 over `steps` (SNGAN)"),
+    "ema": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1) (0: off)", "EMA decay of G's weights"),
+    "ema_start": Option(0, int, _num(0), "an integer >= 0", "generator step from which the EMA averages"),
+    "spectral_norm": Option(False, bool, _any, "true | false", "spectral norm on every D layer (Miyato et al.)"),
+    "gp": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "gradient penalty weight (WGAN-GP: 10)"),
+    "r1": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "R1 penalty gamma on real data (Mescheder et al.)"),
+    "weight_decay": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "L2 regularisation of D (Adam weight_decay)"),
+    "label_smoothing": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
+                              "one-sided: real target 1 - s (Salimans et al.); bce and lsgan"),
+    "label_flip": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
+                         "probability that a D sample's real/fake target is swapped (noisy labels); bce and lsgan"),
+    "instance_noise": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                             "std of Gaussian noise on D's inputs, annealed linearly to 0 (Sonderby et al.)"),
+    "mbdisc": Option(0, int, _num(0), "an integer >= 0 (0: off)", "minibatch discrimination kernels (Salimans et al.: 100)"),
+    "mbstd": Option(0, int, _num(0), "an integer >= 0 (0: off)", "minibatch std group size (Karras et al.: 4)"),
+    "dequantize": Option(False, bool, _any, "true | false", "add U(0, 1/128) to real images (pytorch-gan-collections)"),
+    "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
+}
+
+
+def _coerce(key: str, value, where: str):
+    opt = OPTIONS[key]
+    if isinstance(value, str) and opt.kind is not str:
+        text = value.strip().lower()
+        if opt.kind is bool:
+            if text not in ("true", "false", "1", "0", "yes", "no"):
+                raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}")
+            return text in ("true", "1", "yes")
+        try:
+            value = opt.kind(float(text)) if opt.kind is int and float(text).is_integer() else opt.kind(text)
+        except ValueError:
+            raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}") from None
+    if opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if opt.kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, opt.kind) or (opt.kind is not bool and isinstance(value, bool)) or not opt.check(value):
+        raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}")
+    return value
+
+
+def _unknown(key: str, where: str) -> GanbenchError:
+    return GanbenchError(f"{where}: unknown option {key!r}; valid options are {', '.join(OPTIONS)}")
+
+
+def parse_sets(pairs: Iterable[str]) -> Dict[str, str]:
+    """`--set key=value` strings -> {key: value text}."""
+    out = {}
+    for p in pairs or ():
+        key, sep, value = p.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise GanbenchError(f"--set {p!r}: expected key=value, e.g. --set ema=0.999")
+        out[key] = value
+    return out
+
+
+def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baseline") -> Dict[str, Any]:
+    """Defaults <- the baseline's [train] <- overrides, each value checked; then cross-checks."""
+    cfg = {k: o.default for k, o in OPTIONS.items()}
+    for source, label in ((train, where), (overrides or {}, "--set")):
+        for key, value in source.items():
+            if key not in OPTIONS:
+                raise _unknown(key, label)
+            cfg[key] = _coerce(key, value, label)
+    if cfg["loss"] in ("wasserstein", "hinge"):
+        for key in ("label_smoothing", "label_flip"):
+            if cfg[key]:
+                raise GanbenchError(f"{key} applies to the bce and lsgan losses, not {cfg['loss']}: "
+                                    f"--set {key}=0 or pick --set loss=bce")
+    if cfg["g_batch_size"] == 0:
+        cfg["g_batch_size"] = cfg["batch_size"]
+    return cfg
+
+
+def changed(cfg: dict) -> Dict[str, Any]:
+    """The options that differ from the table's defaults (what `ganbench list` and records show)."""
+    return {k: v for k, v in cfg.items() if v != OPTIONS[k].default}
+
+
+def config_hash(cfg: dict) -> str:
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
+
+
+def differing(a: dict, b: dict) -> Tuple[str, ...]:
+    return tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))

@@ -1,0 +1,55 @@
+"""A run folder: run.json (what was trained, on what, how), checkpoints/, metrics.jsonl, curves.png."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..cache import atomic_path
+from ..errors import GanbenchError
+from . import options
+
+RUN_FILE = "run.json"
+FORMAT = "ganbench-run-1"
+
+
+def is_run_dir(path) -> bool:
+    try:
+        return Path(path).is_dir() and (Path(path) / RUN_FILE).is_file()
+    except (TypeError, OSError):
+        return False
+
+
+def read(run_dir) -> dict:
+    p = Path(run_dir) / RUN_FILE
+    if not p.is_file():
+        raise GanbenchError(f"{run_dir} is not a ganbench run (no {RUN_FILE}): pass a folder written by "
+                            "`ganbench train --out`")
+    try:
+        run = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise GanbenchError(f"cannot read {p} ({e}); the run folder is damaged") from None
+    if run.get("format") != FORMAT:
+        raise GanbenchError(f"{p} is not a ganbench run file (format {run.get('format')!r})")
+    return run
+
+
+def write(run_dir, run: dict) -> None:
+    with atomic_path(Path(run_dir) / RUN_FILE) as tmp:
+        tmp.write_text(json.dumps({**run, "format": FORMAT}, indent=2, sort_keys=True) + "\n")
+
+
+def check_new(run_dir) -> None:
+    d = Path(run_dir)
+    if is_run_dir(d):
+        raise GanbenchError(f"{d} already holds a run: pass --resume {d} to continue it, or another --out")
+    if d.exists() and (not d.is_dir() or any(d.iterdir())):
+        raise GanbenchError(f"--out {d} exists and is not an empty folder: pass a new folder")
+
+
+def check_same_config(run_dir, saved: dict, requested: dict) -> None:
+    diff = options.differing(saved, requested)
+    if diff:
+        shown = ", ".join(f"{k} ({saved.get(k)!r} in the run, {requested.get(k)!r} asked)" for k in diff)
+        raise GanbenchError(f"cannot resume {run_dir} with a different config: {shown}; resume without "
+                            "changing them, or start a new run with --out")

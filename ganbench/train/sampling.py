@@ -1,0 +1,108 @@
+"""Samples from a trained run: seeded, batched on the device, byte-identical for the same run,
+checkpoint and seed. Latents come in blocks of BLOCK from the counter-based streams, so the numbers
+do not depend on the batch size used to run G."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..errors import GanbenchError
+from ..progress import bar
+from . import checkpoint, models, runs, streams
+
+BLOCK = 1000
+
+
+def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cpu") -> Tuple[torch.nn.Module, dict]:
+    run = runs.read(run_dir)
+    cfg = run["config"]
+    step, path, how = checkpoint.pick(run_dir, which)
+    tensors, _meta = checkpoint.load(path)
+    use_ema = (cfg["ema"] > 0) if ema is None else bool(ema)
+    if use_ema and not any(k.startswith("G_ema.") for k in tensors):
+        raise GanbenchError(f"{run_dir} was trained without an EMA (ema=0): pass --no-ema")
+    nets = models.build(cfg, run["seed"], run["data"].get("num_classes", 0), "cpu")
+    G = nets.G
+    G.load_state_dict(checkpoint.module_state(tensors, "G_ema" if use_ema else "G"))
+    G.to(device).eval()
+    info = {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": step, "training_seed": run["seed"],
+            "checkpoint": str(path), "checkpoint_sha256": checkpoint.sha256(path), "ema": use_ema,
+            "checkpoint_selection": how, "kind": nets.arch.kind, "z_dim": cfg["z_dim"],
+            "num_classes": run["data"].get("num_classes", 0) if cfg["conditional"] else 0}
+    return G, info
+
+
+@torch.no_grad()
+def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device="cpu", progress: bool = True):
+    """(samples, labels or None): uint8 NHWC images or float64 (n, 2) points."""
+    if n < 1:
+        raise GanbenchError(f"-n {n}: pass a positive number of samples")
+    out, labels = [], []
+    for b in bar(range((n + BLOCK - 1) // BLOCK), desc="sampling", unit="block", enabled=progress and n > BLOCK):
+        m = min(BLOCK, n - b * BLOCK)
+        z = torch.randn(BLOCK, info["z_dim"], generator=streams.generator(seed, "sample", b))[:m]
+        y = (torch.randint(info["num_classes"], (BLOCK,), generator=streams.generator(seed, "labels", b))[:m]
+             if info["num_classes"] else None)
+        for i in range(0, m, batch_size):
+            zi = z[i:i + batch_size].to(device)
+            x = G(zi) if y is None else G(zi, y[i:i + batch_size].to(device))
+            out.append(x.float().cpu())
+        if y is not None:
+            labels.append(y)
+    x = torch.cat(out)
+    if info["kind"] == "points":
+        samples = x.double().numpy()
+    else:
+        samples = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    return samples, (torch.cat(labels).numpy() if labels else None)
+
+
+def write_samples(samples: np.ndarray, labels, out) -> Path:
+    """`out.npz` (arr_0, and labels when conditional) or a folder of PNGs, written atomically."""
+    from ..cache import atomic_path
+
+    out = Path(out)
+    if out.suffix.lower() == ".npz":
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, samples, **({"labels": labels} if labels is not None else {}))
+        return out
+    if samples.dtype != np.uint8:
+        raise GanbenchError(f"-o {out}: 2-D points go to a .npz file, not a folder of images")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GanbenchError(f"-o {out} exists and is not an empty folder: pass a new folder or a .npz path")
+    from PIL import Image
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        width = len(str(len(samples) - 1))
+        for i, img in enumerate(samples):
+            Image.fromarray(img).save(tmp / f"{i:0{width}d}.png")
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Optional[bool] = None,
+           out=None, batch_size: int = 500, device=None, progress: bool = True):
+    """Samples of a run (see `generate`); written to `out` when given. Returns (samples, info)."""
+    from ..device import pick_device
+
+    dev = pick_device(device)
+    G, info = load_generator(run_dir, checkpoint, ema, dev)
+    samples, labels = generate(G, info, n, seed, batch_size, dev, progress)
+    info = {**info, "sampling_seed": int(seed), "n": int(n)}
+    if out is not None:
+        write_samples(samples, labels, out)
+    return samples, info

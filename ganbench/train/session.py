@@ -1,0 +1,155 @@
+"""`train()`: a baseline's config -> a run folder, resumable after a kill at any moment.
+
+The loop calls the metrics through one public function (`ganbench.engine.evaluate`, in
+evaluation.py); rank 0 alone writes checkpoints and logs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from .. import distributed
+from ..baselines import ARCHITECTURES, baseline_config
+from ..device import pick_device
+from ..errors import GanbenchError
+from ..progress import bar
+from ..records import environment
+from . import checkpoint, monitor, options, runs, streams
+from .data import open_data
+from .loop import Trainer
+
+
+def _init_distributed(device: torch.device) -> tuple:
+    if not distributed.is_enabled():
+        return 1, 0
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    distributed.init()
+    return dist.get_world_size(), dist.get_rank()
+
+
+def _determinism(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"bitwise on CPU for the same seed, torch build and thread count ({torch.get_num_threads()} threads)"
+    return ("CUDA: seeded and counter-based, but cuDNN kernels and atomics are not bitwise reproducible; "
+            "expect run-to-run differences at float precision")
+
+
+def resolve_config(baseline, overrides: Optional[dict] = None) -> tuple:
+    base = baseline_config(baseline)
+    cfg = options.resolve(base["train"], overrides, where=base["file"])
+    ARCHITECTURES.get(cfg["arch"])  # unknown architectures fail here, listing the known ones
+    return base, cfg
+
+
+def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: int = 0, set=None,
+          checkpoint_every: int = 1000, eval_every: int = 0, eval_n: int = 1000, weights=None, device=None,
+          amp: Optional[str] = None, compile: bool = False, resize: bool = False, labels=None,
+          log_every: int = 0, progress: bool = True) -> dict:
+    """Train `baseline` (a name or .toml) into `out`, or continue the run folder `resume`."""
+    overrides = dict(set or {})
+    if data is not None:
+        overrides["data"] = str(data)
+    if steps is not None:
+        overrides["steps"] = steps
+    if amp not in (None, "bf16"):
+        raise GanbenchError(f"--amp {amp}: the one mixed precision supported is bf16")
+    if checkpoint_every < 1:
+        raise GanbenchError(f"--checkpoint-every {checkpoint_every}: pass a number of steps >= 1")
+    dev = pick_device(device)
+    if resume is not None:
+        run = runs.read(resume)
+        out, seed, cfg = Path(resume), run["seed"], run["config"]
+        if baseline is not None or overrides:
+            _b, asked = resolve_config(baseline or run["baseline_file"], overrides)
+            runs.check_same_config(resume, cfg, {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
+        base = {"name": run["baseline"], "file": run["baseline_file"], "source": run.get("source", {})}
+    else:
+        if baseline is None or out is None:
+            raise GanbenchError("pass a baseline and --out DIR (or --resume DIR)")
+        base, cfg = resolve_config(baseline, overrides)
+        run = None
+    arch = ARCHITECTURES.get(cfg["arch"])
+    world, rank = _init_distributed(dev)
+    main = rank == 0
+    if run is None and main:
+        runs.check_new(out)
+    tdata = open_data(cfg["data"], arch.shape, resize=resize, labels=labels, want_labels=cfg["conditional"])
+    if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
+        raise GanbenchError("eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0")
+    trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=compile,
+                      channels_last=dev.type == "cuda")
+    log = monitor.Log(out, enabled=main)
+    if run is None:
+        run = {"baseline": base["name"], "baseline_file": base["file"], "source": base.get("source", {}),
+               "config": cfg, "config_hash": options.config_hash(cfg), "seed": int(seed),
+               "data": {**tdata.meta, "num_classes": tdata.num_classes}, "world_size": world,
+               "device": environment(dev), "amp": amp, "compile": bool(compile), "determinism": _determinism(dev),
+               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        if main:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            runs.write(out, run)
+    else:
+        done = checkpoint.list_steps(out)
+        if done:
+            tensors, meta = checkpoint.load(checkpoint.path_for(out, done[-1]))
+            checkpoint.restore(tensors, meta, trainer.nets.modules(), trainer.nets.optimizers())
+            trainer.step = meta["step"]
+        log.truncate_after(trainer.step)
+    evaluator = None
+    if eval_every:
+        from .evaluation import Evaluator
+
+        evaluator = Evaluator(tdata, eval_n, weights=weights, device=str(dev))
+    watch = monitor.FailureWatch(cfg["loss"], log)
+    log_every = log_every or max(1, cfg["steps"] // 500)
+    saved = checkpoint.list_steps(out) if main else []
+    last_good = saved[-1] if saved else None
+    t0, s0, last = time.perf_counter(), trainer.step, {}
+    pbar = bar(total=cfg["steps"], desc=f"train {base['name']}", unit="step", enabled=progress and main)
+    pbar.update(trainer.step)
+    meta = {"config": cfg, "config_hash": run["config_hash"], "baseline": run["baseline"], "seed": int(seed)}
+    try:
+        while trainer.step < cfg["steps"]:
+            stats = trainer.train_step()
+            step = trainer.step
+            watch.check_step(step, stats, last_good, out)
+            pbar.update(1)
+            if step % log_every == 0 or step == cfg["steps"]:
+                dt = max(time.perf_counter() - t0, 1e-9)
+                rate = (step - s0) / dt
+                last = {"kind": "train", "step": step, **{k: round(v, 6) for k, v in stats.items()},
+                        "step_per_s": round(rate, 3), "images_per_s": round(rate * cfg["n_dis"] * cfg["batch_size"], 1)}
+                log.write(last)
+                pbar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            if evaluator is not None and (step % eval_every == 0 or step == cfg["steps"]):
+                G, info = _eval_generator(trainer, cfg, tdata)
+                scores = evaluator(G, info)
+                scores = distributed.broadcast_object(scores) if world > 1 else scores
+                log.write({"kind": "eval", "step": step, **scores})
+                watch.check_eval(step, scores)
+            if step % checkpoint_every == 0 or step == cfg["steps"]:
+                if main:
+                    checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
+                                    {**meta, "rng": streams.describe(seed, step)})
+                    last_good = step
+                if world > 1:
+                    distributed.barrier()
+    finally:
+        pbar.close()
+        if main:
+            monitor.plot_curves(out)
+    return {"run_dir": str(out), "step": trainer.step, "last": last, "world_size": world}
+
+
+def _eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
+    nets = trainer.nets
+    G = nets.G_ema if nets.G_ema is not None else nets.G
+    info = {"kind": nets.arch.kind, "z_dim": cfg["z_dim"], "num_classes": tdata.num_classes if cfg["conditional"] else 0}
+    return G, info
