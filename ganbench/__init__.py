@@ -6,11 +6,38 @@ Data flow: inputs -> features -> stats -> metrics -> records (-> leaderboards).
 from .version import __version__  # noqa: F401
 
 
-def evaluate(*args, **kwargs):
-    """Score samples against a reference; see `ganbench.engine.evaluate`."""
+def evaluate(samples, *args, **kwargs):
+    """Score samples against a reference; see `ganbench.engine.evaluate`. A run folder of
+    `ganbench train` is sampled first (`ganbench.train.evaluate_run`: n, checkpoint, ema, sample_seed)."""
+    from .train.runs import is_run_dir
+
+    if is_run_dir(samples):
+        from .train import evaluate_run
+
+        return evaluate_run(samples, *args, **kwargs)
     from .engine import evaluate as _evaluate
 
-    return _evaluate(*args, **kwargs)
+    return _evaluate(samples, *args, **kwargs)
+
+
+def train(*args, **kwargs):
+    """Train a baseline into a run folder; see `ganbench.train.session.train`."""
+    from .train.session import train as _train
+
+    return _train(*args, **kwargs)
+
+
+def sample(*args, **kwargs):
+    """Seeded samples of a trained run; see `ganbench.train.sampling.sample`."""
+    from .train.sampling import sample as _sample
+
+    return _sample(*args, **kwargs)
+
+
+def list_baselines():
+    from .baselines import list_baselines as _list
+
+    return _list()
 
 
 def compute_stats(*args, **kwargs):

@@ -37,13 +37,14 @@ def _one_line(message, category, filename, lineno, line=None) -> str:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ganbench")
 def cli():
-    """Evaluate generative image models: FID, IS, KID, precision/recall/density/coverage."""
+    """Evaluate generative image models (FID, IS, KID, precision/recall/density/coverage) and train the
+    reference GANs they are compared with."""
 
 
 def _add_commands():
     from importlib import import_module
 
-    for mod in ("eval", "stats", "fetch", "listing", "diagnose", "data"):
+    for mod in ("eval", "stats", "fetch", "listing", "diagnose", "data", "train", "sample"):
         try:
             m = import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as e:  # a sub-command not written yet

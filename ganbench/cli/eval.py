@@ -32,14 +32,28 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
               help="IS: number of splits the samples are scored in (the protocol is 10).")
 @click.option("-O", "--option", "metric_options", multiple=True, metavar="KEY=VALUE",
               help="Any metric's option, e.g. -O prc_k=5 -O kid_seed=0 (see `ganbench list metrics`).")
+@click.option("--n", "n", type=click.IntRange(1), default=50000, show_default=True,
+              help="A run folder: how many samples to draw and score.")
+@click.option("--checkpoint", default="last", show_default=True, help="A run folder: last, best or a step.")
+@click.option("--ema/--no-ema", default=None, help="A run folder: G's EMA weights (default: when it has them).")
+@click.option("--sample-seed", type=click.IntRange(0), default=0, show_default=True, help="A run folder: sampling seed.")
 @json_option
 def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
-            bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, json_path):
-    """Score SAMPLES (folder, .npz, .npy, or a statistics file) against a reference."""
+            bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
+            checkpoint, ema, sample_seed, json_path):
+    """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
+    which is sampled first) against a reference."""
     from ..engine import evaluate
+    from ..train.runs import is_run_dir
 
     check_output(json_path, "record", "--json")
     extra = parse_metric_options(metric_options)
+    if is_run_dir(samples):
+        from functools import partial
+
+        from ..train import evaluate_run
+
+        evaluate = partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,

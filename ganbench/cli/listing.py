@@ -6,10 +6,10 @@ import click
 
 
 @click.command("list")
-@click.argument("what", type=click.Choice(["metrics", "extractors", "references", "benchmarks", "all"]),
+@click.argument("what", type=click.Choice(["metrics", "extractors", "references", "benchmarks", "baselines", "options", "all"]),
                 default="all")
 def command(what):
-    """List registered metrics, feature extractors, references and toy benchmarks."""
+    """List registered metrics, feature extractors, references, toy benchmarks, baselines and training options."""
     if what in ("metrics", "all"):
         from ..metrics import list_metrics
 
@@ -46,3 +46,24 @@ def command(what):
         click.echo("benchmarks:")
         for name in toydata.list_benchmarks():
             click.echo(f"  {name}")
+    if what in ("baselines", "all"):
+        from ..baselines import ARCHITECTURES, BASELINES, apply_spectral_norm, count_params
+        from ..train.options import changed, resolve
+
+        click.echo("baselines:")
+        for name, b in BASELINES.items():
+            cfg = resolve(b["train"], where=b["file"])
+            arch = ARCHITECTURES.get(cfg["arch"])
+            src = b["source"]
+            click.echo(f"  {name:<15} {b['description']}")
+            click.echo(f"  {'':<15} arch {arch.name} (equals {arch.reference}); params G {src.get('params', {}).get('G')}"
+                       f", D {src.get('params', {}).get('D')}")
+            click.echo(f"  {'':<15} paper: {src.get('paper')}")
+            click.echo(f"  {'':<15} hyper-parameters: {src.get('hyperparameters')}")
+            click.echo(f"  {'':<15} config: " + ", ".join(f"{k}={v}" for k, v in changed(cfg).items() if k != "arch"))
+    if what in ("options", "all"):
+        from ..train.options import OPTIONS
+
+        click.echo("training options (--set KEY=VALUE):")
+        for key, o in OPTIONS.items():
+            click.echo(f"  {key:<16} {o.help} [{o.valid}; default {o.default!r}]")

@@ -31,3 +31,13 @@ def evaluate_run(run_dir, ref=None, metrics=None, *, n: int = 50000, sample_seed
 
 
 __all__ = ["OPTIONS", "evaluate_run", "is_run_dir", "parse_sets", "sample", "train"]
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """`ganbench.train(...)` is the function even once `ganbench.train` the package is imported."""
+
+    def __call__(self, *args, **kwargs):
+        return train(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

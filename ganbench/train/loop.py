@@ -20,7 +20,8 @@ class Trainer:
                  rank: int = 0, amp: Optional[str] = None, compile: bool = False, channels_last: bool = False):
         self.cfg, self.data, self.seed = cfg, data, int(seed)
         self.device, self.world, self.rank = torch.device(device), int(world), int(rank)
-        self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last)
+        self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last,
+                                 sync_bn=self.world > 1 and self.device.type == "cuda")
         self.channels_last = channels_last and self.nets.arch.kind == "images"
         self.amp = amp
         G, D = self.nets.G, self.nets.D

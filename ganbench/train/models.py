@@ -36,7 +36,10 @@ class Nets:
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
 
-def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False) -> Nets:
+def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
+          sync_bn: bool = False) -> Nets:
+    """`sync_bn`: BatchNorm statistics over the global batch (CUDA under torchrun; torch's SyncBatchNorm
+    has no CPU kernel, so CPU ranks normalise by their own slice, as DDP without it does)."""
     arch = ARCHITECTURES.get(cfg["arch"])
     if cfg["conditional"] and not num_classes:
         raise GanbenchError("conditional=true needs labelled data: pass --labels FILE or a labelled data set")
@@ -49,6 +52,8 @@ def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", chann
             apply_spectral_norm(D)
     finally:
         torch.random.set_rng_state(state)
+    if sync_bn:
+        G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
     fmt = torch.channels_last if (channels_last and arch.kind == "images") else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
     G_ema = copy.deepcopy(G).eval().requires_grad_(False) if cfg["ema"] else None

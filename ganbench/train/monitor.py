@@ -93,8 +93,10 @@ class FailureWatch:
             return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
         return None
 
-    def check_eval(self, step: int, scores: dict) -> None:
+    def check_eval(self, step: int, scores: dict, warmup: int = 0) -> None:
         msg = None
+        if step < warmup:  # an untrained G makes near-identical samples: that is not yet collapse
+            return
         if ("modes_covered" in scores and scores["modes_covered"] <= scores["modes_total"] / 2
                 and scores["high_quality_fraction"] >= 0.5):  # on the modes, but few of them: not just untrained
             msg = f"mode collapse: {scores['modes_covered']} of {scores['modes_total']} modes covered"

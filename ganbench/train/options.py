@@ -71,23 +71,23 @@ OPTIONS: Dict[str, Option] = {
 
 
 def _coerce(key: str, value, where: str):
-    opt = OPTIONS[key]
+    opt, given = OPTIONS[key], value
     if isinstance(value, str) and opt.kind is not str:
         text = value.strip().lower()
         if opt.kind is bool:
             if text not in ("true", "false", "1", "0", "yes", "no"):
-                raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}")
+                raise GanbenchError(f"{where}: {key}={given} is not valid; {key} takes {opt.valid}")
             return text in ("true", "1", "yes")
         try:
             value = opt.kind(float(text)) if opt.kind is int and float(text).is_integer() else opt.kind(text)
         except ValueError:
-            raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}") from None
+            raise GanbenchError(f"{where}: {key}={given} is not valid; {key} takes {opt.valid}") from None
     if opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if opt.kind is int and isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, opt.kind) or (opt.kind is not bool and isinstance(value, bool)) or not opt.check(value):
-        raise GanbenchError(f"{where}: {key}={value!r} is not valid; {key} takes {opt.valid}")
+        raise GanbenchError(f"{where}: {key}={given} is not valid; {key} takes {opt.valid}")
     return value
 
 

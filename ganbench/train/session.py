@@ -133,7 +133,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 scores = evaluator(G, info)
                 scores = distributed.broadcast_object(scores) if world > 1 else scores
                 log.write({"kind": "eval", "step": step, **scores})
-                watch.check_eval(step, scores)
+                watch.check_eval(step, scores, warmup=cfg["steps"] // 10)
             if step % checkpoint_every == 0 or step == cfg["steps"]:
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),

@@ -1,0 +1,32 @@
+"""`ganbench sample RUN -n N -o OUT`: seeded samples of a trained run."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .options import check_output, json_option, write_output
+
+
+@click.command("sample")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("-n", "n", type=click.IntRange(1), default=50000, show_default=True)
+@click.option("-o", "--out", required=True, type=click.Path(), help="OUT.npz, or a new folder for PNGs.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Sampling seed.")
+@click.option("--checkpoint", default="last", show_default=True, help="last, best, or a step number.")
+@click.option("--ema/--no-ema", default=None, help="G's EMA weights (default: when the run has them).")
+@click.option("--batch-size", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--device", default=None)
+@json_option
+def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, json_path):
+    """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes."""
+    from ..train import sample
+
+    check_output(json_path, "summary", "--json")
+    _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
+                            device=device)
+    info = {**info, "out": str(out)}
+    table = (f"{n} samples of {info['baseline']} step {info['step']} ({'EMA' if info['ema'] else 'raw'} G, "
+             f"seed {seed}) -> {out}")
+    write_output(json_path, json.dumps(info, indent=2, sort_keys=True), "summary", table=table)

@@ -1,0 +1,153 @@
+"""Each baseline's architecture equals its reference layer for layer (issue 11): parameter counts
+against the numbers the reference implementations give, and, for torch-mimicry's networks (installed
+by the test command with --no-deps), outputs equal to theirs with the same weights."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from ganbench.baselines import ARCHITECTURES, BASELINES, apply_spectral_norm, count_params
+from ganbench.cli import cli
+from ganbench.errors import GanbenchError
+from ganbench.train.options import resolve
+
+# (G, D) as the reference code builds them: pytorch-gan-collections@860e90b source/models/*.py run as
+# published (Generator32(z_dim), Discriminator32(); ResGenerator32 / ResDiscriminator32), and
+# torch-mimicry 0.1.16's SNGANGenerator32 / SNGANDiscriminator32 / WGANGP*32 with their defaults.
+REFERENCE_COUNTS = {
+    "dcgan": (11429632, 4309441),  # pytorch-gan-collections dcgan.py Generator32(100), Discriminator32()
+    "lsgan": (11429632, 4309441),
+    "wgan-gp": (3813379, 5860865),  # wgangp.py Generator32(128), Discriminator32()
+    "sngan": (3584003, 5860865),  # sngan.py Generator32(100), Discriminator32()
+    "sngan-resnet": (4276739, 1053825),  # torch-mimicry sngan_32 (pytorch-gan-collections' res32 D: 1053824, no head bias)
+    "wgan-gp-resnet": (4276739, 1053825),  # torch-mimicry wgan_gp_32
+}
+
+
+def _paper_mlp_counts():
+    # Metz et al. 2017 appendix A: G 256 -> 128 -> 128 -> 2, D 2 -> 128 -> 1 (weights + biases)
+    g = (256 * 128 + 128) + (128 * 128 + 128) + (128 * 2 + 2)
+    d = (2 * 128 + 128) + (128 + 1)
+    return g, d
+
+
+def _conv8_counts():
+    g = (100 * 2048 + 2048) + 2 * 128 + (128 * 64 * 16 + 64) + 2 * 64 + (64 * 3 * 9 + 3)
+    d = (3 * 64 * 16 + 64) + (64 * 128 * 9 + 128) + (2048 + 1)
+    return g, d
+
+
+def _built(name):
+    cfg = resolve(BASELINES.get(name)["train"])
+    G, D = ARCHITECTURES.get(cfg["arch"]).build(cfg["z_dim"])
+    if cfg["spectral_norm"]:
+        apply_spectral_norm(D)
+    return cfg, G, D
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_COUNTS))
+def test_parameter_counts_equal_the_reference_implementations(name):
+    _cfg, G, D = _built(name)
+    assert (count_params(G), count_params(D)) == REFERENCE_COUNTS[name]
+    params = BASELINES.get(name)["source"]["params"]
+    assert (params["G"], params["D"]) == REFERENCE_COUNTS[name]  # what `ganbench list` shows is the same
+
+
+def test_toy_architectures_follow_their_layer_lists():
+    _c, G, D = _built("toy-mlp")
+    assert (count_params(G), count_params(D)) == _paper_mlp_counts() == (49666, 513)
+    _c, G, D = _built("toy-conv")
+    assert (count_params(G), count_params(D)) == _conv8_counts()
+    x = G(torch.randn(4, 100))
+    assert x.shape == (4, 3, 8, 8) and D(x).shape == (4, 1)
+
+
+def test_every_baseline_names_its_source_and_generates_its_shape():
+    for name, b in BASELINES.items():
+        src = b["source"]
+        assert src["paper"] and src["implementation"] and src["hyperparameters"], name
+        cfg, G, D = _built(name)
+        arch = ARCHITECTURES.get(cfg["arch"])
+        G.eval()
+        with torch.no_grad():
+            x = G(torch.randn(2, cfg["z_dim"]))
+        assert tuple(x.shape[1:]) == arch.shape and D(x).shape == (2, 1)
+        assert float(x.abs().max()) <= 1.0 or arch.kind == "points"
+
+
+def _mimicry():
+    spec = None if "torch_mimicry" in sys.modules else importlib.util.find_spec("torch_mimicry")
+    if spec is None and "torch_mimicry" not in sys.modules:
+        pytest.fail("torch-mimicry is missing: the test command installs it with "
+                    "`pip install --no-deps torch-mimicry==0.1.16`")
+    if "torch_mimicry" not in sys.modules:  # its __init__ imports tensorflow; the nets need torch only
+        pkg = types.ModuleType("torch_mimicry")
+        pkg.__path__ = list(spec.submodule_search_locations)
+        sys.modules["torch_mimicry"] = pkg
+    from torch_mimicry.nets.sngan import sngan_32
+    from torch_mimicry.nets.wgan_gp import wgan_gp_32
+
+    return sngan_32, wgan_gp_32
+
+
+def _copy_weights(src: torch.nn.Module, dst: torch.nn.Module) -> None:
+    """Parameters and buffers in definition order; the shapes must match one for one."""
+    sp, dp = list(src.parameters()), list(dst.parameters())
+    assert [p.shape for p in sp] == [p.shape for p in dp]
+    sb, db = list(src.buffers()), list(dst.buffers())
+    assert [b.shape for b in sb] == [b.shape for b in db]
+    with torch.no_grad():
+        for a, b in zip(sp + sb, dp + db):
+            b.copy_(a)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("baseline", ["sngan-resnet", "wgan-gp-resnet"])
+def test_resnets_compute_what_torch_mimicry_computes(baseline):
+    sngan_32, wgan_gp_32 = _mimicry()
+    torch.manual_seed(0)
+    if baseline == "sngan-resnet":
+        theirs_g, theirs_d = sngan_32.SNGANGenerator32(), sngan_32.SNGANDiscriminator32()
+    else:
+        theirs_g, theirs_d = wgan_gp_32.WGANGPGenerator32(), wgan_gp_32.WGANGPDiscriminator32()
+    _cfg, G, D = _built(baseline)
+    assert count_params(theirs_g) == count_params(G) and count_params(theirs_d) == count_params(D)
+    _copy_weights(theirs_g, G)
+    _copy_weights(theirs_d, D)
+    for m in (theirs_g, G, theirs_d, D):
+        m.eval()  # spectral norm: the stored u, no power-iteration update; BN: running statistics
+    z = torch.randn(4, 128)
+    with torch.no_grad():
+        x_theirs, x_ours = theirs_g(z), G(z)
+        torch.testing.assert_close(x_ours, x_theirs, rtol=0, atol=1e-6)
+        torch.testing.assert_close(D(x_theirs), theirs_d(x_theirs.clone()), rtol=1e-5, atol=1e-5)
+
+
+def test_options_are_validated_with_the_valid_ones_listed():
+    base = BASELINES.get("dcgan")["train"]
+    with pytest.raises(GanbenchError, match="unknown option 'emma'.*valid options are arch, data, loss"):
+        resolve(base, {"emma": "0.9"})
+    with pytest.raises(GanbenchError, match=r"--set: ema=2 is not valid; ema takes a number in \[0, 1\)"):
+        resolve(base, {"ema": "2"})
+    with pytest.raises(GanbenchError, match="loss=l2 is not valid; loss takes bce | lsgan"):
+        resolve(base, {"loss": "l2"})
+    with pytest.raises(GanbenchError, match="label_smoothing applies to the bce and lsgan losses"):
+        resolve(base, {"loss": "hinge", "label_smoothing": "0.1"})
+    cfg = resolve(base, {"ema": "0.999", "label_smoothing": "0.1", "n_dis": "2", "spectral_norm": "true"})
+    assert (cfg["ema"], cfg["label_smoothing"], cfg["n_dis"], cfg["spectral_norm"]) == (0.999, 0.1, 2, True)
+
+
+def test_list_shows_baselines_with_their_sources():
+    out = CliRunner().invoke(cli, ["list", "baselines"])
+    assert out.exit_code == 0, out.output
+    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "toy-mlp", "toy-conv"):
+        assert f"  {name} " in out.output
+    assert "Miyato" in out.output and "torch-mimicry 0.1.16" in out.output and "pytorch-gan-collections" in out.output
+    out = CliRunner().invoke(cli, ["list", "options"])
+    assert "label_smoothing" in out.output and "mbstd" in out.output
