@@ -15,13 +15,14 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "ganbench"
 LAYERS = [
     {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults"},
-    {"inputs", "toydata"},
+    {"inputs", "toydata", "baselines"},  # baselines: the model code, beside the data it trains on
     {"stats"},
     {"features"},
     {"metrics"},
     {"records"},
     {"engine", "sides"},
     {"diagnose"},
+    {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
     {"cli", "__main__", ""},  # "" is the package's own __init__ (its lazy public API)
 ]
 ALLOWED_UP = {("defaults", "metrics")}
