@@ -108,11 +108,15 @@ class Trainer:
     def g_update(self, s: int) -> dict:
         cfg, n = self.cfg, self.cfg["g_batch_size"]
         y_fake = self._fake_labels(n, s, 0, 1)
-        with self._autocast():
-            out = self.fD(self._gen(self._z(n, "z_g", s), y_fake), y_fake).float()
-        loss = losses.g_loss(cfg["loss"], out)
-        self.nets.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        self.nets.D.requires_grad_(False)  # G's step needs no gradient of D's weights: skip computing it
+        try:
+            with self._autocast():
+                out = self.fD(self._gen(self._z(n, "z_g", s), y_fake), y_fake).float()
+            loss = losses.g_loss(cfg["loss"], out)
+            self.nets.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            self.nets.D.requires_grad_(True)
         models.average_gradients(self.nets.G, self.world)
         gnorm = models.grad_norm(self.nets.G)
         self.nets.opt_g.step()
