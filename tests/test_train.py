@@ -225,6 +225,11 @@ def test_eval_of_a_run_fills_the_record_run_block(trained, images, inception_wei
                                    "--sample-seed", "1", "--json", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     rec = json.loads((tmp_path / "r.json").read_text())
+    import jsonschema
+    from importlib import resources
+
+    schema = json.loads(resources.files("ganbench").joinpath("schemas/record.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(rec)
     run = rec["run"]
     assert run["baseline"] == "dcgan" and run["step"] == 2 and run["training_seed"] == 0 and run["sampling_seed"] == 1
     assert run["ema"] is True and run["checkpoint_selection"] == "last" and len(run["checkpoint_sha256"]) == 64
@@ -241,5 +246,7 @@ def test_eval_every_scores_fid_kid_through_the_engine(images, inception_weights,
     ev = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
           if json.loads(x)["kind"] == "eval"]
     assert len(ev) == 1 and ev[0]["fid"] > 0 and ev[0]["weights_official"] is False
+    step, _path, how = checkpoint.pick(tmp_path / "r", "best")
+    assert step == 2 and how.startswith("best fid")
     with pytest.raises(GanbenchError, match="eval-every on image data runs Inception: pass --weights"):
         ganbench.train("dcgan", out=tmp_path / "s", data=images, steps=2, eval_every=1, progress=False)
