@@ -62,6 +62,10 @@ def test_parameter_counts_equal_the_reference_implementations(name):
 def test_toy_architectures_follow_their_layer_lists():
     _c, G, D = _built("toy-mlp")
     assert (count_params(G), count_params(D)) == _paper_mlp_counts() == (49666, 513)
+    _c, G, D = _built("toy-mlp-wgan-gp")  # gan_toy.py: 2 -> 3x 512 ReLU -> 2; D 2 -> 3x 512 ReLU -> 1
+    wide = (2 * 512 + 512) + 2 * (512 * 512 + 512)
+    assert (count_params(G), count_params(D)) == (wide + 512 * 2 + 2, wide + 512 + 1)
+    assert (BASELINES.get("toy-mlp-wgan-gp")["source"]["params"]["G"], count_params(D)) == (count_params(G), 527361)
     _c, G, D = _built("toy-conv")
     assert (count_params(G), count_params(D)) == _conv8_counts()
     x = G(torch.randn(4, 100))
@@ -146,7 +150,8 @@ def test_options_are_validated_with_the_valid_ones_listed():
 def test_list_shows_baselines_with_their_sources():
     out = CliRunner().invoke(cli, ["list", "baselines"])
     assert out.exit_code == 0, out.output
-    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "toy-mlp", "toy-conv"):
+    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "toy-mlp", "toy-conv",
+                 "toy-mlp-wgan-gp"):
         assert f"  {name} " in out.output
     assert "Miyato" in out.output and "torch-mimicry 0.1.16" in out.output and "pytorch-gan-collections" in out.output
     out = CliRunner().invoke(cli, ["list", "options"])

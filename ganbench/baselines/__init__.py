@@ -16,10 +16,10 @@ from .configs import BASELINES, baseline_config, baselines_dir
 from .dcgan import DCGAN32
 from .layers import apply_spectral_norm, count_params
 from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
-from .toy import CONV8, MLP2D
+from .toy import CONV8, MLP2D, MLP2D_WIDE
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
-for _a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, MLP2D, CONV8):
+for _a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
     ARCHITECTURES.add(_a.name, _a)
 
 

@@ -5,6 +5,10 @@ PacGAN's ring / grid experiments build on: G is z (256-d Gaussian) -> 128 ReLU -
 D scales its input by 1/4, then 128 ReLU -> linear 1. No reference code gives a parameter count, so
 tests/test_baselines.py checks it against the count of the paper's layer list.
 
+`mlp-2d-wide`: the toy networks of WGAN-GP's released code (Gulrajani et al. 2017,
+igul222/improved_wgan_training gan_toy.py): G is z (2-d Gaussian) -> 3x 512 ReLU -> linear 2; D is
+3x 512 ReLU -> linear 1.
+
 `conv-8x8`: a DCGAN-style (Radford et al. 2016) conv GAN sized for ganbench's 8x8x3 stacked digits
 (Stacked MNIST's 28x28 DCGAN scaled down; ganbench's own design): G: Linear(z, 4*4*128), BN, ReLU ->
 ConvT(128, 64, 4/2/1), BN, ReLU -> Conv(64, 3, 3/1/1) -> tanh; D: Conv(3, 64, 4/2/1), LeakyReLU 0.2 ->
@@ -26,6 +30,25 @@ class MLPGenerator(nn.Module):
 
     def forward(self, z):
         return self.main(z)
+
+
+class WideMLPGenerator(nn.Module):
+    def __init__(self, z_dim: int = 2, hidden: int = 512):
+        super().__init__()
+        self.z_dim = z_dim
+        layers, d = [], z_dim
+        for _ in range(3):
+            layers += [nn.Linear(d, hidden), nn.ReLU(True)]
+            d = hidden
+        self.main = nn.Sequential(*layers, nn.Linear(hidden, 2))
+
+    def forward(self, z):
+        return self.main(z)
+
+
+def wide_mlp_body(hidden: int = 512):
+    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True),
+                         nn.Linear(hidden, hidden), nn.ReLU(True)), hidden
 
 
 class _Scale(nn.Module):
@@ -60,5 +83,7 @@ def conv8_body():
 
 MLP2D = Architecture("mlp-2d", MLPGenerator, mlp_body, (2,),
                      reference="Metz et al. 2017 (Unrolled GANs), appendix A: the layer list of the 2-D mixture model")
+MLP2D_WIDE = Architecture("mlp-2d-wide", WideMLPGenerator, wide_mlp_body, (2,),
+                          reference="igul222/improved_wgan_training gan_toy.py (DIM 512, 3 ReLU layers each)")
 CONV8 = Architecture("conv-8x8", ConvGenerator8, conv8_body, (3, 8, 8),
                      reference="ganbench's own: DCGAN design rules (Radford et al. 2016) at 8x8")

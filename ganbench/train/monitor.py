@@ -83,8 +83,9 @@ class FailureWatch:
         fake = sum(s["d_fake"] for s in self.recent) / n
         g = sum(s["grad_norm_g"] for s in self.recent) / n
         if self.loss == "bce" and real > 0.99 and fake < 0.01:
-            return (f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): G's "
-                    f"gradient vanishes (|grad G|={g:.2g}); try --set label_smoothing=0.1 or instance_noise=0.1")
+            why = f"G's gradient vanishes (|grad G|={g:.2g})" if g < 1e-3 else f"|grad G|={g:.2g}"
+            return (f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; "
+                    "try --set label_smoothing=0.1 or --set instance_noise=0.1")
         if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
             return f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
         if self.loss == "hinge" and real > 1.0 and fake < -1.0:
