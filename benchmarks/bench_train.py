@@ -143,6 +143,19 @@ def main():
         rows.append({"baseline": name, "reference": ref_label, "reference_s": r, "ganbench_s": o, "ratio": r / o,
                      "n_dis": cfg["n_dis"], "g_batch": cfg["g_batch_size"]})
         print(rows[-1], flush=True)
+    # sampling must not be the slow part of `ganbench eval RUN`: G's images/s against Inception's
+    from ganbench.train.sampling import generate
+
+    sample_rows = []
+    for name in ("dcgan", "sngan-resnet"):
+        cfg = resolve(baseline_config(name)["train"])
+        G = Trainer(cfg, data, 0).nets.G.eval()
+        info = {"kind": "images", "z_dim": cfg["z_dim"], "num_classes": 0}
+        generate(G, info, 500, 0, progress=False)
+        t = time.perf_counter()
+        generate(G, info, 2000, 0, progress=False)
+        sample_rows.append((name, 2000 / (time.perf_counter() - t)))
+        print(sample_rows[-1], flush=True)
     lines = [f"# Training step time, batch {B}, CPU ({torch.get_num_threads()} threads, torch {torch.__version__})", "",
              f"Median of {args.steps} generator steps (each n_dis D updates + 1 G update), interleaved with the "
              "reference in one process. `python benchmarks/bench_train.py --pgc DIR`", "",
@@ -151,6 +164,10 @@ def main():
     for r in rows:
         lines.append(f"| {r['baseline']} | {r['reference']} | {r['n_dis']} | {r['g_batch']} | {r['reference_s']:.3f} | "
                      f"{r['ganbench_s']:.3f} | {r['ratio']:.2f}x |")
+    lines += ["", "Sampling (G in eval mode, batch 500, CPU): images/s; for scale, Inception feature extraction "
+              "runs at ~14 img/s on this machine (benchmarks/results/cpu-amd-epyc-2c.md), so sampling is not "
+              "the slow part of `ganbench eval RUN`.", "", "| baseline | images/s |", "| --- | ---: |"]
+    lines += [f"| {n} | {r:.0f} |" for n, r in sample_rows]
     Path(args.out).write_text("\n".join(lines) + "\n")
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
 

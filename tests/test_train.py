@@ -188,10 +188,19 @@ def test_failure_watch_names_a_winning_discriminator_and_mode_collapse(tmp_path)
         watch.check_step(s, {"loss_d": 0.01, "loss_g": 9.0, "d_real": 0.999, "d_fake": 0.001, "grad_norm_g": 1e-3},
                          None, tmp_path)
     watch.check_eval(10, {"modes_covered": 2, "modes_total": 8, "high_quality_fraction": 0.9})
-    watch.check_eval(11, {"modes_covered": 1, "modes_total": 8, "high_quality_fraction": 0.0})
+    watch.check_eval(11, {"modes_covered": 1, "modes_total": 8, "high_quality_fraction": 0.0})  # still flagged
+    watch.check_eval(12, {"modes_covered": 8, "modes_total": 8, "high_quality_fraction": 0.9, "modes_reached": 8})
+    watch.check_eval(13, {"modes_covered": 0, "modes_total": 8, "high_quality_fraction": 0.0, "modes_reached": 1})
     recs = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    assert [r["failure"] for r in recs] == ["discriminator_wins", "mode_collapse"]
+    assert [r["failure"] for r in recs] == ["discriminator_wins", "mode_collapse", "mode_collapse"]
     assert "D(x)=0.999" in recs[0]["message"] and "2 of 8 modes" in recs[1]["message"]
+    assert "sit at 1 of 8 modes" in recs[2]["message"]
+    from ganbench import toydata
+    from ganbench.train.evaluation import modes_reached
+
+    ring, _ = toydata.make("ring", 800, seed=0)
+    one, _ = toydata.sample_mixture("ring", 800, seed=0, modes=[3])
+    assert modes_reached(ring, "ring") == 8 and modes_reached(one + 0.3, "ring") == 1
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,10 @@ class FailureWatch:
         msg = None
         if step < warmup:  # an untrained G makes near-identical samples: that is not yet collapse
             return
-        if ("modes_covered" in scores and scores["modes_covered"] <= scores["modes_total"] / 2
+        if "modes_reached" in scores and scores["modes_reached"] <= scores["modes_total"] / 2:
+            msg = (f"mode collapse: the samples sit at {scores['modes_reached']} of {scores['modes_total']} modes "
+                   f"({scores['modes_covered']} covered by sharp samples)")
+        elif ("modes_covered" in scores and scores["modes_covered"] <= scores["modes_total"] / 2
                 and scores["high_quality_fraction"] >= 0.5):  # on the modes, but few of them: not just untrained
             msg = f"mode collapse: {scores['modes_covered']} of {scores['modes_total']} modes covered"
         elif "modes_hit" in scores and scores["modes_hit"] < 0.5 * scores.get("modes_expected", 0):
