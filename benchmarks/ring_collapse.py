@@ -18,7 +18,6 @@ SETTINGS = {  # label: (baseline, --set overrides)
     "toy-mlp, bce + minibatch std": ("toy-mlp", {"mbstd": "8"}),
     "toy-mlp-wgan-gp networks (3x512), bce": ("toy-mlp-wgan-gp", {"loss": "bce", "gp": "0", "n_dis": "1",
                                                                    "beta2": "0.999"}),
-    "toy-mlp-wgan-gp (3x512, WGAN-GP, n_dis 5)": ("toy-mlp-wgan-gp", {}),
 }
 
 
