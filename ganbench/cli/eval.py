@@ -43,17 +43,16 @@ def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, b
             checkpoint, ema, sample_seed, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
     which is sampled first) against a reference."""
-    from ..engine import evaluate
+    from functools import partial
+
+    from ..engine import evaluate as evaluate_samples
+    from ..train import evaluate_run
     from ..train.runs import is_run_dir
 
     check_output(json_path, "record", "--json")
     extra = parse_metric_options(metric_options)
-    if is_run_dir(samples):
-        from functools import partial
-
-        from ..train import evaluate_run
-
-        evaluate = partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed)
+    evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed)
+                if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,

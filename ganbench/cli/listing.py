@@ -47,7 +47,7 @@ def command(what):
         for name in toydata.list_benchmarks():
             click.echo(f"  {name}")
     if what in ("baselines", "all"):
-        from ..baselines import ARCHITECTURES, BASELINES, apply_spectral_norm, count_params
+        from ..baselines import ARCHITECTURES, BASELINES
         from ..train.options import changed, resolve
 
         click.echo("baselines:")

@@ -138,12 +138,10 @@ def _best_step(run_dir, steps) -> Optional[tuple]:
     log = Path(run_dir) / "metrics.jsonl"
     if not log.is_file():
         return None
+    from .monitor import read_log
+
     best = None
-    for line in log.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
+    for _line, rec in read_log(log):
         if rec.get("kind") != "eval" or rec.get("step") not in steps:
             continue
         key = "fid" if "fid" in rec else ("reverse_kl" if "reverse_kl" in rec else ("kl_to_uniform" if "kl_to_uniform" in rec else None))

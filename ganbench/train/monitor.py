@@ -14,6 +14,15 @@ from ..cache import atomic_path
 from ..errors import GanbenchError
 
 
+def read_log(path):
+    """(line, record) for each whole line of a metrics.jsonl; a line cut by a kill is skipped."""
+    for line in Path(path).read_text().splitlines():
+        try:
+            yield line, json.loads(line)
+        except ValueError:
+            continue
+
+
 class Diverged(GanbenchError):
     """A loss became NaN or infinite: training stops, the last good checkpoint stays."""
 
@@ -27,14 +36,7 @@ class Log:
         """On resume: drop what was logged after the checkpoint, so the log reads as one run."""
         if not (self.enabled and self.path.is_file()):
             return
-        keep = []
-        for line in self.path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:  # a line cut by the kill
-                continue
-            if rec.get("step", 0) <= step:
-                keep.append(line)
+        keep = [line for line, rec in read_log(self.path) if rec.get("step", 0) <= step]
         with atomic_path(self.path) as tmp:
             tmp.write_text("".join(k + "\n" for k in keep))
 
@@ -70,12 +72,15 @@ class FailureWatch:
         self.recent.append(stats)
         if len(self.recent) < self.recent.maxlen:
             return
-        wins = self._d_wins()
-        if wins and "d_wins" not in self.flagged:
-            self.flagged.add("d_wins")
-            self.log.warn(step, "discriminator_wins", wins)
-        elif not wins:
-            self.flagged.discard("d_wins")
+        self._on_onset(step, "discriminator_wins", self._d_wins())
+
+    def _on_onset(self, step: int, failure: str, msg: Optional[str]) -> None:
+        """Warn when a failure starts, not on every step it lasts; re-armed once it clears."""
+        if msg and failure not in self.flagged:
+            self.flagged.add(failure)
+            self.log.warn(step, failure, msg)
+        elif not msg:
+            self.flagged.discard(failure)
 
     def _d_wins(self) -> Optional[str]:
         n = len(self.recent)
@@ -110,11 +115,7 @@ class FailureWatch:
         elif scores.get("duplicate_rate") is not None and scores["duplicate_rate"] > 0.2:
             msg = (f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
                    f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)")
-        if msg and "collapse" not in self.flagged:
-            self.flagged.add("collapse")
-            self.log.warn(step, "mode_collapse", msg)
-        elif not msg:
-            self.flagged.discard("collapse")
+        self._on_onset(step, "mode_collapse", msg)
 
 
 def plot_curves(run_dir) -> Optional[Path]:
@@ -123,11 +124,7 @@ def plot_curves(run_dir) -> Optional[Path]:
     if not log.is_file():
         return None
     train, evals = [], []
-    for line in log.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
+    for _line, rec in read_log(log):
         (train if rec.get("kind") == "train" else evals if rec.get("kind") == "eval" else []).append(rec)
     if not train:
         return None

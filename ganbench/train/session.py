@@ -5,7 +5,6 @@ evaluation.py); rank 0 alone writes checkpoints and logs."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Optional
