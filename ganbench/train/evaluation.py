@@ -6,8 +6,6 @@ benchmarks score with their own mode metrics (ring / grid: modes covered; stacke
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import torch
 
@@ -18,19 +16,17 @@ from .data import OFFLINE, TrainData
 EVAL_SEED = 2**31 - 1  # eval samples use their own latents, apart from any user sampling seed
 
 
+def _nn_distances(x: np.ndarray) -> torch.Tensor:
+    """Each image's distance to its nearest other image, pixels on [0, 1]."""
+    f = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
+    d = torch.cdist(f, f)
+    d.fill_diagonal_(float("inf"))
+    return d.min(1).values
+
+
 def near_copy_rate(x: np.ndarray, tau: float) -> float:
     """Fraction of samples whose nearest other sample is closer than `tau` (pixels on [0, 1])."""
-    f = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
-    d = torch.cdist(f, f)
-    d.fill_diagonal_(float("inf"))
-    return float((d.min(1).values < tau).float().mean())
-
-
-def _nn_median(x: np.ndarray) -> float:
-    f = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
-    d = torch.cdist(f, f)
-    d.fill_diagonal_(float("inf"))
-    return float(d.min(1).values.median())
+    return float((_nn_distances(x) < tau).float().mean())
 
 
 def modes_reached(points: np.ndarray, name: str) -> int:
@@ -50,14 +46,14 @@ class Evaluator:
         self.bench = data.name if data.name in OFFLINE else None
         self.ref_fs = self.extractor = None
         if self.bench is None:
-            from ..engine import compute_stats
+            from ..features import get_features
             from ..features.extractors import make_extractor
 
             self.extractor = make_extractor("inception-v3-compat", weights=weights, device=device)
             ref = data.reference_images(max(ref_n, self.n))
-            self.ref_fs = compute_stats(ref, weights=weights, device=device)
+            self.ref_fs = get_features(ref, extractor=self.extractor, desc="reference features")  # one Inception
             px = ref[:min(len(ref), self.n, 2000)]
-            self.tau = 0.25 * _nn_median(px)
+            self.tau = 0.25 * float(_nn_distances(px).median())
             self.real_rate = near_copy_rate(px, self.tau)
 
     def __call__(self, G, info: dict) -> dict:
@@ -85,7 +81,3 @@ class Evaluator:
         return {"fid": float(res["fid"]), "kid": float(res["kid"]), "n": self.n,
                 "duplicate_rate": near_copy_rate(samples[:2000], self.tau), "duplicate_rate_real": self.real_rate,
                 "weights_official": bool(self.extractor.weights.official)}
-
-
-def needs_weights_message(weights: Optional[str]) -> Optional[str]:
-    return None if weights else "eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0"
