@@ -17,6 +17,9 @@ ENGINE = {
     "bootstrap": 0,  # number of bootstrap resamples for confidence intervals; 0 = off
     "bootstrap_seed": 0,
     "confidence": 0.95,
+    # quality gates (`compare`, `check`): paired bootstrap replicates, and the gate's error rate
+    "gate_bootstrap": 200,
+    "gate_alpha": 0.05,
 }
 
 

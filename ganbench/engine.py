@@ -84,6 +84,28 @@ def _extractor_weights(weights, weights_for) -> dict:
     return out
 
 
+def build_extractors(groups: Dict[str, list], paths: dict, *, extractor=None, device=None,
+                     resize: str = DEFAULTS["resize"], fast: bool = DEFAULTS["fast"]) -> dict:
+    """{extractor name: extractor} for `groups_by_extractor`'s groups; `extractor` replaces the first."""
+    used = {}
+    for i, (name, members) in enumerate(groups.items()):
+        used[name] = extractor if (i == 0 and extractor is not None) else make_extractor(
+            name, weights=paths.get(name), device=device, resize=resize, fast=fast,
+            spatial=any("spatial" in METRICS.get(n).needs for n in members))
+    return used
+
+
+def save_sample_features(sides: dict, path) -> dict:
+    """Write each extractor's sample features (a `ganbench stats` file: every metric can read it) to
+    `path` (the first extractor) or `path` with `.NAME.npz` (the others); {extractor: {path, sha256}}."""
+    out = {}
+    for i, (name, (gen_fs, _ref)) in enumerate(sides.items()):
+        p = Path(path) if i == 0 else Path(path).with_suffix(f".{name}.npz")
+        write_stats_file(gen_fs, p)
+        out[name] = {"path": str(p.resolve()), "sha256": cache.file_digest(p)}
+    return out
+
+
 def _precomputed_matches(obj, name: str, label: str) -> None:
     if not isinstance(obj, FeatureSet):
         return
@@ -97,7 +119,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
              resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
              num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
              fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
-             **options) -> Result:
+             save_features=None, **options) -> Result:
     """Score `samples` against `ref`.
 
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
@@ -106,16 +128,20 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     a `ganbench stats` file, or a pytorch-fid (mu, sigma) .npz for FID. Each extractor the metrics
     need runs once over each image set; `weights` is Inception's, `weights_for` maps any extractor
     name (e.g. "clip") to its weights; `extractor` replaces the first one. Options: see
-    `ganbench.defaults.DEFAULTS`.
+    `ganbench.defaults.DEFAULTS`. `save_features`: a path where the samples' features are written
+    (`ganbench compare` and `check` read them back through the record, which names them by sha256).
     """
     names = parse_metrics(metrics)
     opts = _options(options)
+    if save_features is not None:  # before minutes of extraction, not after
+        check_stats_path(save_features)
+        cache.check_writable(save_features, "features file", "pass --save-features a writable .npz path")
     groups = groups_by_extractor(names)
     paths = _extractor_weights(weights, weights_for)
     if any(METRICS.get(n).uses_ref for n in names) and ref is None:
         raise GanbenchError(f"{', '.join(n for n in names if METRICS.get(n).uses_ref)} need a reference: "
                             "pass --ref NAME|PATH")
-    timings, results, used = {}, {}, {}
+    timings, results = {}, {}
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always")
         t = time.perf_counter()
@@ -127,10 +153,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         for name in groups:
             _precomputed_matches(gen_obj, name, f"samples {gen_label}")
             _precomputed_matches(ref_obj, name, f"reference {ref_label}")
-        for i, (name, members) in enumerate(groups.items()):
-            used[name] = extractor if (i == 0 and extractor is not None) else make_extractor(
-                name, weights=paths.get(name), device=device, resize=resize, fast=fast,
-                spatial=any("spatial" in METRICS.get(n).needs for n in members))
+        used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         use_cache = cache_mode(use_cache)
         check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
@@ -139,7 +162,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         for i, (name, members) in enumerate(groups.items()):
             ex = used[name]
             desc = ex.describe()
-            keep = "stats" if members == ["fid"] and not opts["bootstrap"] else "features"
+            keep = "stats" if members == ["fid"] and not opts["bootstrap"] and not save_features else "features"
             ref_fs, what = None, ("", "") if i == 0 else (f" ({name})", f"_{name}")  # the first as it always was
             t = time.perf_counter()
             if ref_obj is not None:
@@ -161,6 +184,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
                 rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(m.encode())])
                 results[m] = METRICS.get(m).compute(gen_fs, ref_fs, opts, rng)
                 timings[f"metric_{m}"] = time.perf_counter() - t
+    if save_features is not None:
+        samples_files = save_sample_features(sides, save_features)
     caught = list(dict.fromkeys(str(w.message) for w in wlist))  # each warning once
     caught[:0] = [not_official(ex) for ex in used.values() if not ex.weights.official]
     results = {m: results[m] for m in names}
@@ -169,6 +194,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     ex, desc = used[first], used[first].describe()
     samples_meta = (gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
                     if not isinstance(gen_obj, FeatureSet) else side_meta(gen_fs, gen_label))
+    if save_features is not None:
+        samples_meta["features_files"] = samples_files
     provenance = {
         **environment(ex.device),
         "weights": ex.weights.describe(),

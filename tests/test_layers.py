@@ -23,6 +23,7 @@ LAYERS = [
     {"engine", "sides"},
     {"diagnose"},
     {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
+    {"gates", "leaderboards", "testing"},  # read records and runs; quality gates sample runs
     {"cli", "__main__", ""},  # "" is the package's own __init__ (its lazy public API)
 ]
 ALLOWED_UP = {("defaults", "metrics")}

@@ -37,10 +37,13 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--checkpoint", default="last", show_default=True, help="A run folder: last, best or a step.")
 @click.option("--ema/--no-ema", default=None, help="A run folder: G's EMA weights (default: when it has them).")
 @click.option("--sample-seed", type=click.IntRange(0), default=0, show_default=True, help="A run folder: sampling seed.")
+@click.option("--save-features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npz",
+              help="Also write the samples' features here; the record names them by sha256, so `ganbench "
+                   "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
 def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
-            checkpoint, ema, sample_seed, json_path):
+            checkpoint, ema, sample_seed, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
     which is sampled first) against a reference."""
     from functools import partial
@@ -55,7 +58,7 @@ def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, b
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
-                      bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
+                      bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence, save_features=save_features,
                       **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits),
                          **extra})
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record

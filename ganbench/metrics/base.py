@@ -46,6 +46,7 @@ class Metric:
     validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
     options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
+    better: str = "lower"  # "lower" or "higher": which way is an improvement (quality gates read it)
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -24,6 +24,7 @@ def _make(name: str, summary: str, extractor: str = "inception-v3-compat") -> Me
         compute=compute,
         options={"dc_k": 5},  # Naeem et al. 2020
         extractor=extractor,
+        better="higher",
     ))
 
 

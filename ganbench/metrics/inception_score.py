@@ -57,5 +57,6 @@ METRIC = register(Metric(
     uses_ref=False,
     min_samples=lambda opts: 2 * with_defaults(opts)["is_splits"],
     compute=compute,
+    better="higher",
     options={"is_splits": 10, "is_shuffle_seed": 2020},  # torch-fidelity's split shuffle seed
 ), "isc")

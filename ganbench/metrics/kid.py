@@ -92,8 +92,9 @@ def _weighted_sums(a: np.ndarray, b: np.ndarray, wa: np.ndarray, wb: np.ndarray,
     return out.numpy()
 
 
-def bootstrap_mmd2(gen: np.ndarray, ref: np.ndarray, n_boot: int, opts: dict, rng) -> np.ndarray:
-    """Full-set unbiased MMD^2 of `n_boot` resamples of both sets (copies of one point never paired)."""
+def bootstrap_mmd2(gen: np.ndarray, ref: np.ndarray, n_boot: int, opts: dict, rng, weights=None) -> np.ndarray:
+    """Full-set unbiased MMD^2 of `n_boot` resamples of both sets (copies of one point never paired);
+    `weights` = (w (n_gen, B), v (n_ref, B)) multiplicities replace the draws from `rng`."""
     opts = with_defaults(opts)
     degree, coef0 = opts["kid_degree"], opts["kid_coef0"]
     gamma = 1.0 / gen.shape[1] if opts["kid_gamma"] is None else opts["kid_gamma"]
@@ -106,8 +107,11 @@ def bootstrap_mmd2(gen: np.ndarray, ref: np.ndarray, n_boot: int, opts: dict, rn
         return _kernel(a, b, degree, gamma, coef0)
 
     n1, n2 = len(x), len(y)
-    w = rng.multinomial(n1, np.full(n1, 1.0 / n1), size=n_boot).T.astype(np.float64)  # (n1, B) counts
-    v = rng.multinomial(n2, np.full(n2, 1.0 / n2), size=n_boot).T.astype(np.float64)
+    if weights is None:
+        w = rng.multinomial(n1, np.full(n1, 1.0 / n1), size=n_boot).T.astype(np.float64)  # (n1, B) counts
+        v = rng.multinomial(n2, np.full(n2, 1.0 / n2), size=n_boot).T.astype(np.float64)
+    else:
+        w, v = (np.asarray(a, np.float64) for a in weights)
     diag_x = (np.einsum("ij,ij->i", x, x, dtype=np.float64) * gamma + coef0) ** degree  # k(a, a)
     diag_y = (np.einsum("ij,ij->i", y, y, dtype=np.float64) * gamma + coef0) ** degree
     sxx = _weighted_sums(x, x, w, w, kernel) - (w * w * diag_x[:, None]).sum(0)

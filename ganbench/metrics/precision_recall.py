@@ -23,6 +23,7 @@ def _make(name: str, field: str, summary: str, extractor: str = "inception-v3-co
         compute=compute,
         options={"prc_k": 3},  # Kynkaanniemi et al. 2019
         extractor=extractor,
+        better="higher",
     ))
 
 
