@@ -18,7 +18,7 @@ from typing import List, Optional
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
-from .models import open_models
+from .models import open_models, weight_notes
 from .paired import interval, paired
 
 
@@ -113,14 +113,21 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
     specs = [baseline, samples] if baseline is not None else [samples]
     labels = (["baseline", "candidate"] if baseline is not None else ["candidate"])
     opts = {**(options or {}), "bootstrap_seed": seed}
-    models, refs, _used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
+    models, refs, used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:
         raise GanbenchError(f"baseline {baseline}: {models[0].notes[0] if models[0].notes else 'no features'}")
     points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed)
+    return CheckResult(judge(limits, points, reps, alpha), alpha, bootstrap, seed, str(samples),
+                       None if baseline is None else str(baseline), weight_notes(used) + [n for m in models for n in m.notes])
+
+
+def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
+    """Each limit's outcome from paired.py's output; the candidate is the last model, the baseline
+    (for change limits) the first."""
     conf, pct = 1 - alpha, f"{round((1 - alpha) * 100, 1):g}%"
-    c = len(models) - 1
     outcomes = []
     for lim in limits:
+        c = len(points[lim.metric]) - 1
         cand = points[lim.metric][c].value
         if lim.kind == "change":
             base = points[lim.metric][0].value
@@ -133,8 +140,7 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
             lo, hi = interval(reps[lim.metric][c], cand, conf)
             ok = not (hi < lim.bound if lim.kind == "min" else lo > lim.bound)
             outcomes.append(Outcome(lim, ok, None, cand, None, (lo, hi), _line(ok, lim, None, cand, None, (lo, hi), pct)))
-    return CheckResult(outcomes, alpha, bootstrap, seed, str(samples), None if baseline is None else str(baseline),
-                       [n for m in models for n in m.notes])
+    return outcomes
 
 
 def junit_xml(result: CheckResult) -> str:

@@ -20,7 +20,7 @@ from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
 from ..progress import bar
-from .models import Model, open_models
+from .models import Model, open_models, weight_notes
 from .paired import interval, p_value, paired
 
 APPROXIMATE = ("approximate: {who} carries no features, so its numbers are compared through the records' "
@@ -87,7 +87,7 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
         raise GanbenchError(f"--bootstrap {bootstrap}: the intervals and p-values need at least 10 replicates "
                             f"(200 or more for p-values near 0.05)")
     opts = {**(options or {}), "bootstrap_seed": seed}
-    ms, refs, _used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
+    ms, refs, used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
     bare = [m for m in ms if m.features is None]
     values, pairs = {}, {}
     if not bare:
@@ -101,7 +101,7 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
                                  confidence) for j in range(1, len(ms))]
     else:
         values, pairs = _approximate(ms, names, refs, opts, bootstrap, seed, confidence)
-    notes = [n for m in ms for n in m.notes]
+    notes = weight_notes(used) + [n for m in ms for n in m.notes]
     if bare:
         notes.insert(0, APPROXIMATE.format(who=", ".join(m.label for m in bare)))
     return Comparison([{"label": m.label, "kind": m.kind, "n": m.n} for m in ms], names, values, pairs, confidence,

@@ -114,12 +114,20 @@ def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=Non
                     m.features, m.notes = None, [f"{label} has no {', '.join(missing)} features"]
             _check_record(m, refs, used, metrics, ref_label, opts or {})
         else:
+            look = "read" if use_cache else False  # features cached before are used; samples are not cached
             m = Model(label, kind, features={
-                name: side_features(obj, f"samples {label}", ex.describe(), ex, "features", False,
+                name: side_features(obj, f"samples {label}", ex.describe(), ex, "features", look,
                                     f"{label} features ({name})", **kw) for name, ex in used.items()})
         models.append(m)
     check_counts_match(models, metrics)
     return models, refs, used
+
+
+def weight_notes(used: dict) -> List[str]:
+    """The NOT-official line of every extractor whose weights are not its official ones."""
+    from ..records import not_official
+
+    return [not_official(ex) for ex in used.values() if not ex.weights.official]
 
 
 def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_label, opts: dict) -> None:

@@ -1,2 +1,57 @@
-"""records -> leaderboards: compile evaluation records into reproducible boards (README, CSV, JSON, HTML,
-figures) and verify that a committed board still holds."""
+"""records -> leaderboards: compile evaluation records into reproducible boards (README, CSV, JSON, LaTeX,
+HTML, figures) and verify that a committed board still holds.
+
+    import ganbench.leaderboards as lb
+    df = lb.load("leaderboards/ring")      # a pandas DataFrame: one row per reproduced/reported/set-aside row
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def build(records, out, **kw):
+    """See `ganbench.leaderboards.build.build`."""
+    from .build import build as _build
+
+    return _build(records, out, **kw)
+
+
+def verify(board_dir):
+    """See `ganbench.leaderboards.verify.verify`."""
+    from .verify import verify as _verify
+
+    return _verify(board_dir)
+
+
+def load(board):
+    """A board (its folder or board.json) as a pandas DataFrame: kind (reproduced, reported, set-aside),
+    label, seeds, checkpoint selection, each metric's value, interval bounds and what the interval is,
+    the protocol of the row and its records."""
+    import pandas as pd
+
+    from ..errors import GanbenchError
+
+    path = Path(board)
+    path = path / "board.json" if path.is_dir() else path
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise GanbenchError(f"cannot read board {path}: {e}; build it with `ganbench leaderboard build`") from None
+    rows = []
+    for r in data["rows"]:
+        row = {"kind": "reproduced", "label": r["label"], "baseline": r["baseline"], "seeds": len(r["seeds"]),
+               "checkpoint": r["selection"], "selected_on_reference": r["flagged"], "protocol": r["protocol"],
+               "records": [e["record"] for e in r["records"]], "reason": None}
+        for m in data["metrics"]:
+            c = r["cells"].get(m) or {}
+            row.update({m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")})
+        rows.append(row)
+    for r in data["reported"]:
+        row = {"kind": "reported", "label": r["label"], "protocol": r["protocol"], "citation": r["citation"]}
+        row.update({m: r["metrics"].get(m) for m in data["metrics"]})
+        rows.append(row)
+    for s in data["set_aside"]:
+        rows.append({"kind": "set-aside", "label": s["label"], "records": [s["record"]], "reason": s["reason"]})
+    return pd.DataFrame(rows)

@@ -26,6 +26,34 @@ def read_toml(path: Path, what: str) -> dict:
 
 def read_board(board_dir) -> dict:
     board_dir = Path(board_dir)
+    if not (board_dir / "board.toml").is_file():
+        raise GanbenchError(f"{board_dir} has no board.toml: a board folder holds its definition (title, description, "
+                            f"metrics, headline; see leaderboards/ring/board.toml)")
     board = read_toml(board_dir / "board.toml", "board definition")
-    board["dir"] = board_dir
+    missing = [k for k in ("title", "description", "metrics", "headline") if k not in board]
+    if missing:
+        raise GanbenchError(f"{board_dir}/board.toml lacks {', '.join(missing)}; see leaderboards/ring/board.toml")
     return board
+
+
+REPORTED_KEYS = ("label", "metrics", "protocol", "citation")
+
+
+def read_reported(board_dir, board: dict) -> list:
+    """The reported rows (`reported.toml`: [[row]] label, kind, metrics, protocol, citation, conditional),
+    in file order; each must name its source."""
+    name = board.get("reported")
+    if not name:
+        return []
+    path = Path(board_dir) / name
+    rows = read_toml(path, "reported rows").get("row", [])
+    out = []
+    for i, r in enumerate(rows, 1):
+        missing = [k for k in REPORTED_KEYS if k not in r]
+        if missing:
+            raise GanbenchError(f"{path}: row {i} lacks {', '.join(missing)}; every reported number needs its "
+                                f"protocol and citation")
+        out.append({"label": r["label"], "kind": r.get("kind", "reported"), "metrics": dict(r["metrics"]),
+                    "protocol": r["protocol"], "citation": r["citation"], "conditional": bool(r.get("conditional")),
+                    "checked": r.get("checked", "")})
+    return out

@@ -14,6 +14,8 @@ import shlex
 from pathlib import Path
 from typing import List
 
+import numpy as np
+
 from ..errors import GanbenchError
 from .definition import read_board
 
@@ -75,3 +77,67 @@ def sha256_file(path: Path) -> str:
 
 def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def _array_sha(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def write_record(item: dict, records_dir: Path) -> Path:
+    """Sample the run's final checkpoint, score it (with evaluation intervals), and write
+    `NAME.samples.npz` and `NAME.json` (an evaluation record) into `records_dir`."""
+    from .. import cache
+    from ..records import RECORD_FORMAT, environment
+    from ..train import runs
+    from ..train.checkpoint import list_steps, path_for
+    from ..train.monitor import read_log
+    from ..train.sampling import sample
+    from .toyscore import with_intervals
+
+    board, r, run_dir = item["board"], item["board"]["recipe"], item["run_dir"]
+    bench = board["benchmark"]
+    records_dir.mkdir(parents=True, exist_ok=True)
+    samples, info = sample(run_dir, r["sample_n"], seed=r["sample_seed"], checkpoint="last", progress=False)
+    spath = records_dir / f"{item['name']}.samples.npz"
+    with cache.atomic_path(spath) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, samples=samples)
+    metrics = with_intervals(bench, samples)
+    run = runs.read(run_dir)
+    warnings = [f"{k} is undefined on these samples (no high-quality sample)"
+                for k in board["metrics"] if k not in metrics]
+    step = list_steps(run_dir)[-1]
+    log = [{k: v for k, v in row.items() if k != "kind"} for _line, row in read_log(run_dir / "metrics.jsonl")
+           if row.get("kind") == "eval"]
+    commands = {"train": train_command(board, item["setting"], item["seed"], f"runs/{item['name']}"),
+                "sample": f"ganbench sample runs/{item['name']} -n {r['sample_n']} --seed {r['sample_seed']} "
+                          f"-o {spath.name}",
+                "score": f"python -m ganbench.leaderboards.toyscore {bench} {spath.name}"}
+    protocol = {"n_generated": int(len(samples)), "n_reference": None,
+                "reference": {"name": f"{bench} (the benchmark's own scorer)", "content_sha256": None, "file_sha256": None},
+                "extractor": f"toy:{bench}", "weights_sha256": None, "weights_official": None, "resize": "none",
+                "dtype": "float64", "metrics": list(metrics), "options": {"hq_sigmas": 3.0} if bench != "stacked-digits" else {}}
+    record = {
+        "ganbench_record": RECORD_FORMAT, "record_kind": "eval",
+        "metrics": {k: {"value": v["value"], "std": None, "std_of": None, "ci": v["ci"], "ci_method": v["ci_method"],
+                        "extra": {}} for k, v in metrics.items()},
+        "protocol": protocol,
+        "run": {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": int(step),
+                "training_seed": int(run["seed"]), "sampling_seed": int(r["sample_seed"]),
+                "checkpoint_sha256": sha256_file(path_for(run_dir, step)), "ema": bool(info.get("ema")),
+                "checkpoint_selection": "final", "n": int(len(samples)), "setting": item["setting"]["label"],
+                "set": {k: _text(v) for k, v in sorted(item["setting"].get("set", {}).items())}},
+        "warnings": warnings,
+        "provenance": {**environment("cpu"), "weights": {"path": None, "sha256": None, "official": None},
+                       "extractor": f"toy:{bench}", "resize": "none", "dtype": "float64", "batch_size": None,
+                       "metrics": list(metrics), "options": protocol["options"],
+                       "seeds": {"sampling": int(r["sample_seed"]), "bootstrap": 0},
+                       "samples": {"count": int(len(samples)), "path": spath.name, "file_sha256": sha256_file(spath),
+                                   "content_sha256": _array_sha(samples)},
+                       "reference": {"name": bench, "count": None}, "seconds": {},
+                       "commands": commands, "training_log": log},
+    }
+    path = records_dir / f"{item['name']}.json"
+    with cache.atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path

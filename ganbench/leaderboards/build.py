@@ -1,0 +1,115 @@
+"""`ganbench leaderboard build RECORDS... --out leaderboards/NAME/`: records + the board's definition
+(board.toml, reported.toml) -> README.md, board.csv, board.json, board.tex, index.html and figures.
+
+Everything is a function of the records' bytes and the definition: no time, no machine, stable order,
+fixed number formatting, PNGs without metadata. So a rebuild is byte-identical, and `verify` can
+compare a committed board with a fresh build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from ..errors import GanbenchError
+from . import figures, html, render
+from .definition import read_board, read_reported
+from .rows import group, load_records, order, set_aside_reason, summarise
+
+GENERATED = ("README.md", "board.csv", "board.json", "board.tex", "index.html")
+
+
+def _protocol_text(board: dict) -> str:
+    want = board.get("protocol", {})
+    if str(want.get("extractor", "")).startswith("toy:"):
+        r = board.get("recipe", {})
+        return (f"{want.get('n_generated')} samples of each run's final checkpoint (sampling seed "
+                f"{r.get('sample_seed', 0)}), scored by the {board['benchmark']} benchmark's own metrics; evaluation "
+                f"intervals: percentile bootstrap over the samples")
+    return "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in want.items())
+
+
+def _row_dict(row) -> dict:
+    recs = []
+    for e in sorted(row.entries, key=lambda e: ((e.data.get("run") or {}).get("training_seed", 0), e.name)):
+        s = e.data["provenance"].get("samples") or {}
+        recs.append({"record": e.name, "sha256": e.sha256, "training_seed": (e.data.get("run") or {}).get("training_seed"),
+                     "samples": {"path": s.get("path"), "file_sha256": s.get("file_sha256"),
+                                 "content_sha256": s.get("content_sha256")}})
+    return {"label": row.label, "baseline": row.baseline, "seeds": row.seeds, "selection": row.selection,
+            "flagged": row.flagged, "protocol": row.protocol, "cells": row.cells, "records": recs}
+
+
+def _commands(board: dict, rows) -> List[dict]:
+    out = [{"label": c["label"], "commands": list(c["commands"])} for c in board.get("command", [])]
+    for row in rows:  # runs recorded by the tool carry their own commands
+        cmds = []
+        for e in row.entries:
+            c = e.data["provenance"].get("commands")
+            if c:
+                cmds += [f"# training seed {e.data['run']['training_seed']}"] + [c[k] for k in ("train", "sample", "score") if k in c]
+        if cmds:
+            out.append({"label": row.label, "commands": cmds})
+    return out
+
+
+def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str, list]) -> Dict[str, bytes]:
+    head, ms = board["headline"], board["metrics"]
+    out = {}
+    if any(logs.values()):
+        out[f"{head}_vs_step.png"] = figures.curves(rows, logs, head)
+    out[f"{head}_bars.png"] = figures.bars(rows, reported, head)
+    if "precision" in ms and "recall" in ms:
+        out["precision_recall.png"] = figures.scatter(rows, "recall", "precision")
+    elif "high_quality_fraction" in ms:
+        out["quality_vs_modes.png"] = figures.scatter(rows, head, "high_quality_fraction")
+    return out
+
+
+def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, bytes]:
+    """{file name: bytes} of the board in `out` (records default: `out`/records); written unless `write` is off."""
+    out = Path(out)
+    board = read_board(out)
+    entries = load_records(records or [out / "records"])
+    want = board.get("protocol", {})
+    official, aside = [], []
+    for e in entries:
+        reason = set_aside_reason(e.data, want)
+        if reason is None:
+            official.append(e)
+        else:
+            from .rows import row_label
+
+            aside.append({"record": e.name, "label": row_label(e.data), "reason": reason})
+    higher = board.get("sort", board["headline"]) in board.get("higher_is_better", [])
+    rows = group(official)
+    for r in rows:
+        summarise(r, board["metrics"], board.get("bounds"))
+    rows = order(rows, board.get("sort", board["headline"]), higher)
+    row_dicts = [_row_dict(r) for r in rows]
+    reported = read_reported(out, board)
+    logs = {r.label: [e.data["provenance"].get("training_log") or [] for e in sorted(r.entries, key=lambda e: e.name)]
+            for r in rows}
+    figs = _figures(board, row_dicts, reported, logs)
+    data = {"ganbench_board": 1, "name": out.name, "title": board["title"], "description": board["description"],
+            "protocol": want, "protocol_text": _protocol_text(board), "metrics": board["metrics"],
+            "headline": board["headline"], "sort": board.get("sort", board["headline"]), "rows": row_dicts,
+            "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
+            "figures": sorted(figs), "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
+            "records_dir": "records"}
+    files = {"README.md": render.markdown(data).encode(), "board.csv": render.csv_text(data).encode(),
+             "board.json": render.to_json(data).encode(), "board.tex": render.latex(data).encode(),
+             "index.html": html.page(data, {k: figs[k] for k in sorted(figs)}).encode(), **figs}
+    if write:
+        _write_all(out, files)
+    return files
+
+
+def _write_all(out: Path, files: Dict[str, bytes]) -> None:
+    from ..cache import atomic_path
+
+    for name, payload in files.items():
+        try:
+            with atomic_path(out / name) as tmp:
+                tmp.write_bytes(payload)
+        except OSError as e:
+            raise GanbenchError(f"cannot write {out / name}: {e.strerror or e}; pass --out a writable board folder") from None

@@ -1,0 +1,79 @@
+"""A board's figures, as PNG bytes with no metadata that changes between builds (no software version,
+no date): the same records give the same bytes."""
+
+from __future__ import annotations
+
+import io
+from typing import Dict, List
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf"]
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> bytes:
+    """`metric` against the training step: each row's mean over its seeds, the band their range."""
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.add_subplot()
+    for i, r in enumerate(rows):
+        runs = [log for log in logs.get(r["label"], []) if log]
+        steps = sorted({p["step"] for log in runs for p in log if p.get(metric) is not None})
+        if not steps:
+            continue
+        vals = np.array([[next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan)
+                          for s in steps] for log in runs], np.float64)
+        colour = COLOURS[i % len(COLOURS)]
+        ax.plot(steps, np.nanmean(vals, 0), color=colour, label=f"{r['label']} ({len(runs)} seeds)")
+        ax.fill_between(steps, np.nanmin(vals, 0), np.nanmax(vals, 0), color=colour, alpha=0.15, linewidth=0)
+    ax.set_xlabel("generator step")
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _png(fig)
+
+
+def bars(rows: List[dict], reported: List[dict], metric: str) -> bytes:
+    """The headline metric of every row with its 95% interval; reported rows hatched, apart."""
+    items = [(r["label"], r["cells"].get(metric, {}), False) for r in rows]
+    items += [(f"{r['label']} [reported]", {"mean": r["metrics"][metric]}, True) for r in reported if metric in r["metrics"]]
+    items = [(lab, c, rep) for lab, c, rep in items if c.get("mean") is not None]
+    fig = Figure(figsize=(8, 0.45 * max(len(items), 2) + 1.2))
+    ax = fig.add_subplot()
+    y = np.arange(len(items))[::-1]
+    for yi, (lab, c, rep) in zip(y, items):
+        err = None
+        if c.get("lo") is not None:
+            err = [[c["mean"] - c["lo"]], [c["hi"] - c["mean"]]]
+        ax.barh(yi, c["mean"], xerr=err, color="#bbbbbb" if rep else "#1f77b4", hatch="//" if rep else None,
+                capsize=3, edgecolor="#555555", linewidth=0.5)
+    ax.set_yticks(y)
+    ax.set_yticklabels([lab for lab, _c, _r in items], fontsize=8)
+    ax.set_xlabel(f"{metric} (bars: mean; whiskers: 95% interval)")
+    return _png(fig)
+
+
+def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
+    """Each training seed of each row as a point (x_metric, y_metric): precision/recall, or for the
+    toy boards quality against modes."""
+    fig = Figure(figsize=(6.5, 5))
+    ax = fig.add_subplot()
+    for i, r in enumerate(rows):
+        xs, ys = r["cells"].get(x_metric, {}).get("per_seed", {}), r["cells"].get(y_metric, {}).get("per_seed", {})
+        seeds = sorted(set(xs) & set(ys), key=int)
+        ax.scatter([xs[s] for s in seeds], [ys[s] for s in seeds], color=COLOURS[i % len(COLOURS)], s=25,
+                   label=r["label"], alpha=0.8)
+    ax.set_xlabel(x_metric)
+    ax.set_ylabel(y_metric)
+    ax.set_title("one point per training seed")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return _png(fig)

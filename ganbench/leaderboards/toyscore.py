@@ -1,0 +1,71 @@
+"""The toy boards' scores with evaluation intervals: each sample's mode (and, for points, whether it is
+high quality) is found once, then the 2,500 samples are resampled. With every sample drawn once the
+values are toydata.score's (tested), so a board's number is the benchmark's own metric."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..toydata.modes import kl_to_uniform
+
+CI_METHOD = "percentile bootstrap over the samples ({b} resamples, seed {seed}; the scorer is fixed)"
+
+
+def per_sample(benchmark: str, samples: np.ndarray) -> dict:
+    """{mode: (N,) nearest mode, hq: (N,) bool or None, modes: K}."""
+    if benchmark == "stacked-digits":
+        from ..toydata.stacked_digits import CHANNEL_WEIGHTS, STACKED_MODES, _as_nhwc
+        from ..toydata.classifier import predict_digits
+
+        x = _as_nhwc(samples)
+        digits = np.asarray(predict_digits(x.transpose(0, 3, 1, 2).reshape(-1, 8, 8)), np.int64).reshape(len(x), 3)
+        return {"mode": digits @ CHANNEL_WEIGHTS, "hq": None, "modes": STACKED_MODES}
+    from ..toydata.mixtures import HQ_SIGMAS, _nearest, mixture
+
+    mix = mixture(benchmark)
+    nearest, dist2 = _nearest(np.asarray(samples, np.float64), mix.centres)
+    return {"mode": nearest, "hq": dist2 <= (HQ_SIGMAS * mix.sigma) ** 2, "modes": len(mix.centres)}
+
+
+def scores(labels: dict, rows=None) -> dict:
+    """The benchmark's metrics of the samples `rows` (all of them when None)."""
+    mode = labels["mode"] if rows is None else labels["mode"][rows]
+    k = labels["modes"]
+    if labels["hq"] is None:
+        counts = np.bincount(mode, minlength=k)
+        return {"modes_hit": int((counts > 0).sum()), "kl_to_uniform": kl_to_uniform(counts)}
+    hq = labels["hq"] if rows is None else labels["hq"][rows]
+    counts = np.bincount(mode[hq], minlength=k)
+    near = np.bincount(mode, minlength=k)
+    return {"modes_covered": int((counts > 0).sum()), "modes_reached": int((near >= len(mode) / (4 * k)).sum()),
+            "high_quality_fraction": float(hq.mean()), "reverse_kl": kl_to_uniform(counts)}
+
+
+def with_intervals(benchmark: str, samples: np.ndarray, n_boot: int = 200, seed: int = 0,
+                   confidence: float = 0.95) -> dict:
+    """{metric: {value, ci, ci_method}}; a metric undefined on the samples (reverse KL with no
+    high-quality sample) is left out, and so are undefined replicates from its interval."""
+    labels = per_sample(benchmark, samples)
+    point = scores(labels)
+    rng = np.random.default_rng([seed, 20])
+    n = len(labels["mode"])
+    reps = [scores(labels, rng.integers(0, n, n)) for _ in range(n_boot)]
+    out = {}
+    a = (1 - confidence) / 2
+    for name, value in point.items():
+        if not np.isfinite(value):
+            continue
+        r = np.array([x[name] for x in reps], np.float64)
+        r = r[np.isfinite(r)]
+        lo, hi = np.quantile(r, [a, 1 - a]) if len(r) else (value, value)
+        out[name] = {"value": float(value), "ci": [float(lo), float(hi)],
+                     "ci_method": CI_METHOD.format(b=n_boot, seed=seed)}
+    return out
+
+
+if __name__ == "__main__":  # python -m ganbench.leaderboards.toyscore BENCHMARK SAMPLES.npz
+    import json
+    import sys
+
+    with np.load(sys.argv[2], allow_pickle=False) as z:
+        print(json.dumps(with_intervals(sys.argv[1], z["samples"]), indent=2))
