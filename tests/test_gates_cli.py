@@ -137,8 +137,12 @@ def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
         run("eval", "a.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--save-features", "a.rec.npz",
             "--json", "a.json")
         run("eval", "b.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--json", "b.json")
-    if case == "other-n":
-        np.savez(data / "a150.npz", np.load(data / "a.npz")["arr_0"][:150])
+    if case == "other-n":  # the same features, 150 of the 200 samples
+        from ganbench.features.featureset import FeatureSet
+        from ganbench.features.files import load_stats_file, write_stats_file
+
+        fs = load_stats_file(data / "a.feat.npz")
+        write_stats_file(FeatureSet(fs.pool[:150], fs.logits[:150], meta=fs.meta), data / "a150.feat.npz")
     if case == "other-weights":
         rec = json.loads((data / "a.json").read_text())
         rec["provenance"]["weights"]["sha256"] = "0" * 64
@@ -146,7 +150,7 @@ def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
     baseline, limit, want = {
         "missing": ("nope.npz", ["--max-fid-increase", 1], "nope.npz"),
         "bare": ("b.json", ["--max-fid-increase", 1], "carries no features"),
-        "other-n": ("a150.npz", ["--max-fid-increase", 1], "sample counts differ"),
+        "other-n": ("a150.feat.npz", ["--max-fid-increase", 1], "sample counts differ"),
         "other-weights": ("a-other.json", ["--max-fid-increase", 1], "extractor weights differ"),
         "unknown-metric": ("a.npz", ["--max-increase", "fidd=1"], "unknown metric 'fidd'"),
         "direction": ("a.npz", ["--max-increase", "precision=0.1"], "--max-decrease precision=0.1"),
@@ -195,3 +199,18 @@ def test_the_example_ci_workflow_runs_as_written(data, inception_weights, tmp_pa
     assert "ganbench check: PASS" in (tmp_path / "summary.md").read_text()
     assert json.loads((tmp_path / "gate.json").read_text())["passed"] is True
     assert (tmp_path / "gate-report.xml").read_text().startswith("<?xml")
+
+
+def test_a_run_folder_is_sampled_and_compared(run, data, tmp_path):
+    """A `ganbench train` run is a model too: sampled (--n, --sample-seed) and compared like samples."""
+    import ganbench
+
+    np.savez(tmp_path / "train.npz", np.load(data / "a.npz")["arr_0"][:64])
+    ganbench.train("dcgan", out=tmp_path / "run", data=tmp_path / "train.npz", steps=2, seed=0, checkpoint_every=2,
+                   progress=False)
+    out = run("compare", "a.npz", tmp_path / "run", "--ref", "ref.feat.npz", "--metrics", "fid", "--n", 200,
+              "--bootstrap", 20, "--json", "-")
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.stdout)
+    assert res["models"][1]["kind"] == "run" and res["models"][1]["n"] == 200
+    assert res["differences"]["fid"][0]["diff"] > 0  # two steps of training: far worse than real images

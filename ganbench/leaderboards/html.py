@@ -19,13 +19,17 @@ tr.reported td{background:#f7f7f7;color:#555}span.badge{font-size:.75em;padding:
 background:#ddd;margin-left:4px}span.flag{background:#ffd9a8}img{max-width:100%;display:block;margin:8px 0}
 details pre{white-space:pre-wrap;font-size:.8em;background:#fafafa;padding:6px}.note{color:#666;font-size:.9em}"""
 
-JS = """function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th);
+JS = r"""function sortBy(th){const t=th.closest('table'),i=[...th.parentNode.children].indexOf(th);
 const asc=!th.classList.contains('sorted-asc');t.querySelectorAll('th').forEach(h=>h.classList.remove('sorted-asc','sorted-desc'));
 th.classList.add(asc?'sorted-asc':'sorted-desc');const rows=[...t.tBodies[0].rows];
 const key=r=>{const c=r.cells[i];const v=c.dataset.v;return v===undefined||v===''?NaN:parseFloat(v)};
 rows.sort((a,b)=>{const x=key(a),y=key(b);if(isNaN(x)&&isNaN(y)){return a.cells[i].textContent.localeCompare(b.cells[i].textContent)*(asc?1:-1)}
 if(isNaN(x))return 1;if(isNaN(y))return -1;return (x-y)*(asc?1:-1)});rows.forEach(r=>t.tBodies[0].appendChild(r))}
-document.querySelectorAll('table.sortable th').forEach(th=>th.addEventListener('click',()=>sortBy(th)));"""
+document.querySelectorAll('table.sortable th').forEach(th=>th.addEventListener('click',()=>sortBy(th)));
+window.addEventListener('load',()=>{const im=[...document.images];
+document.body.setAttribute('data-images-decoded',im.filter(i=>i.complete&&i.naturalWidth>0).length+'/'+im.length);
+const m=location.hash.match(/^#sort=(\d+)(-desc)?$/);if(m){const th=document.querySelectorAll('#board th')[+m[1]];
+sortBy(th);if(m[2])sortBy(th)}});"""
 
 
 def _e(s) -> str:
@@ -54,7 +58,7 @@ def page(board: dict, figures: Dict[str, bytes]) -> str:
     for r in board["reported"]:
         cells = "".join(f'<td data-v="{_num_attr(r["metrics"].get(m))}">{_e(num(r["metrics"][m])) if m in r["metrics"] else ""}</td>'
                         for m in ms)
-        info = _details("protocol and source", {k: r[k] for k in ("protocol", "citation", "kind", "conditional")})
+        info = _details("protocol and source", {k: r[k] for k in ("protocol", "citation", "kind", "conditional", "checked")})
         body.append(f'<tr class="reported"><td>{_e(r["label"])}<span class="badge">{_e(r["kind"])}</span></td>'
                     f'<td>{_e(r["kind"])}</td><td data-v=""></td><td></td>{cells}<td>{info}</td></tr>')
     aside = "".join(f"<tr><td>{_e(s['record'])}</td><td>{_e(s['label'])}</td><td>{_e(s['reason'])}</td></tr>"

@@ -54,9 +54,9 @@ def markdown(board: dict) -> str:
     if board["reported"]:
         lines += ["", "## Reported (from papers and reference implementations; never averaged with the rows above)", ""]
         rep_ms = sorted({m for r in board["reported"] for m in r["metrics"]})
-        lines += _md_table(["model", "kind"] + rep_ms + ["protocol", "source"],
+        lines += _md_table(["model", "kind"] + rep_ms + ["protocol", "source", "checked"],
                            [[r["label"], r["kind"]] + [num(r["metrics"].get(m)) if m in r["metrics"] else "" for m in rep_ms]
-                            + [r["protocol"], r["citation"]] for r in board["reported"]])
+                            + [r["protocol"], r["citation"], r["checked"]] for r in board["reported"]])
     if board.get("commands"):
         lines += ["", "## Reproducing a row", ""]
         for c in board["commands"]:

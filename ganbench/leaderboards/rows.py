@@ -78,8 +78,10 @@ def set_aside_reason(rec: dict, want: dict) -> Optional[str]:
     for key in ("extractor", "resize", "dtype"):
         if key in want and p.get(key) != want[key]:
             return f"{key} {p.get(key)}; the protocol is {want[key]}"
-    if "reference" in want and (p.get("reference") or {}).get("name") != want["reference"]:
-        return f"reference {(p.get('reference') or {}).get('name')}; the protocol is {want['reference']}"
+    allowed = want.get("reference")
+    allowed = [allowed] if isinstance(allowed, str) else allowed
+    if allowed and (p.get("reference") or {}).get("name") not in allowed:
+        return f"reference {(p.get('reference') or {}).get('name')}; the protocol is {allowed[0]}"
     data = (rec.get("run") or {}).get("training_data") or {}
     if want.get("full_dataset") and data.get("partial"):
         return "trained on a partial data set"
