@@ -131,7 +131,8 @@ def test_records_with_features_compare_paired_and_bare_records_approximately(run
     assert gate.exit_code == 1 and "FAIL fid" in gate.stdout
 
 
-@pytest.mark.parametrize("case", ["missing", "bare", "other-n", "other-weights", "unknown-metric", "direction"])
+@pytest.mark.parametrize("case", ["missing", "bare", "other-n", "other-split", "other-weights", "unknown-metric",
+                                  "direction"])
 def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
     if case in ("bare", "other-weights") and not (data / "a.json").exists():
         run("eval", "a.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--save-features", "a.rec.npz",
@@ -143,6 +144,9 @@ def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
 
         fs = load_stats_file(data / "a.feat.npz")
         write_stats_file(FeatureSet(fs.pool[:150], fs.logits[:150], meta=fs.meta), data / "a150.feat.npz")
+    if case == "other-split":  # scored against other reference images (as a test split would be)
+        run("eval", "a.feat.npz", "--ref", "b.feat.npz", "--metrics", "fid", "--save-features", "a.split.npz",
+            "--json", "a-split.json")
     if case == "other-weights":
         rec = json.loads((data / "a.json").read_text())
         rec["provenance"]["weights"]["sha256"] = "0" * 64
@@ -151,6 +155,7 @@ def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
         "missing": ("nope.npz", ["--max-fid-increase", 1], "nope.npz"),
         "bare": ("b.json", ["--max-fid-increase", 1], "carries no features"),
         "other-n": ("a150.feat.npz", ["--max-fid-increase", 1], "sample counts differ"),
+        "other-split": ("a-split.json", ["--max-fid-increase", 1], "references differ"),
         "other-weights": ("a-other.json", ["--max-fid-increase", 1], "extractor weights differ"),
         "unknown-metric": ("a.npz", ["--max-increase", "fidd=1"], "unknown metric 'fidd'"),
         "direction": ("a.npz", ["--max-increase", "precision=0.1"], "--max-decrease precision=0.1"),

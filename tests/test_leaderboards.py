@@ -171,6 +171,14 @@ def test_toy_scores_equal_the_benchmarks_own():
     x = toydata.make("stacked-digits", 800, seed=2)[0]
     want, got = toydata.score("stacked-digits", x), scores(per_sample("stacked-digits", x))
     assert (want["modes_hit"], want["kl_to_uniform"]) == (got["modes_hit"], got["kl_to_uniform"])
+    from ganbench.leaderboards.toyscore import _reference_moments
+    from ganbench.metrics.fid import frechet_distance
+
+    px = x.reshape(len(x), -1).astype(np.float64) / 255.0
+    mu, sigma, _b = _reference_moments()
+    # both covariances are singular (border pixels never vary): each route keeps ~sqrt(1e-16) per zero
+    # eigenvalue, so they agree to ~1e-7 absolute, not to rounding
+    assert got["fd_pixels"] == pytest.approx(frechet_distance(px.mean(0), np.cov(px, rowvar=False), mu, sigma), abs=1e-6)
 
 
 def test_toy_record_matches_the_record_schema():
