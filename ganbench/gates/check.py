@@ -111,11 +111,11 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
                             f"record written with --save-features")
     names = list(dict.fromkeys(lim.metric for lim in limits))  # only what the limits name
     specs = [baseline, samples] if baseline is not None else [samples]
-    labels = (["baseline", "candidate"] if baseline is not None else ["candidate"])
+    labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None):]
     opts = {**(options or {}), "bootstrap_seed": seed}
     models, refs, used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:
-        raise GanbenchError(f"baseline {baseline}: {models[0].notes[0] if models[0].notes else 'no features'}")
+        raise GanbenchError(models[0].notes[0] if models[0].notes else f"baseline {baseline} carries no features")
     points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed)
     return CheckResult(judge(limits, points, reps, alpha), alpha, bootstrap, seed, str(samples),
                        None if baseline is None else str(baseline), weight_notes(used) + [n for m in models for n in m.notes])

@@ -142,8 +142,8 @@ def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_labe
             "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in m.record.protocol["options"]}}
     reasons = comparable(m.record, here)
     if reasons:
-        raise GanbenchError(f"{m.label} is not comparable with this comparison: {reasons[0]}; score both under "
-                            f"one protocol")
+        raise GanbenchError(f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both "
+                            f"under one protocol")
 
 
 def check_counts_match(models: List[Model], metrics: List[str]) -> None:
