@@ -24,13 +24,15 @@ def main():
     ap.add_argument("--runs", required=True, help="where the run folders go (kept between calls: done runs are skipped)")
     ap.add_argument("--records-only", action="store_true", help="write records from finished runs, train nothing")
     ap.add_argument("--train-only", action="store_true", help="train what is missing, write no record")
+    ap.add_argument("--shard", default="0/1", help="I/N: train every N-th run from the I-th (N processes side by side)")
     args = ap.parse_args()
     os.environ.setdefault("GANBENCH_QUIET", "1")
     from ganbench.leaderboards import toy
 
     board_dir = HERE / args.board
+    i, n = (int(x) for x in args.shard.split("/"))
     plan = toy.plan(board_dir, Path(args.runs))
-    for item in plan:
+    for item in plan[i::n] if not args.records_only else plan:
         if not args.records_only and not toy.finished(item):
             t = time.perf_counter()
             toy.train_run(item)

@@ -25,7 +25,8 @@ def _protocol_text(board: dict) -> str:
         return (f"{want.get('n_generated')} samples of each run's final checkpoint (sampling seed "
                 f"{r.get('sample_seed', 0)}), scored by the {board['benchmark']} benchmark's own metrics; evaluation "
                 f"intervals: percentile bootstrap over the samples")
-    return "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in want.items())
+    return "; ".join(f"{k.replace('_', ' ')} {' or '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for k, v in want.items())
 
 
 def _row_dict(row) -> dict:
@@ -58,6 +59,8 @@ def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str
     if any(logs.values()):
         out[f"{head}_vs_step.png"] = figures.curves(rows, logs, head)
     out[f"{head}_bars.png"] = figures.bars(rows, reported, head)
+    if not rows:  # nothing reproduced yet: the bars show the reported rows alone
+        return out
     if "precision" in ms and "recall" in ms:
         out["precision_recall.png"] = figures.scatter(rows, "recall", "precision")
     elif "high_quality_fraction" in ms:

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import GanbenchError
 
-SELECTIONS = {"final": "final", "best-held-out": "best on a held-out split", "best": "best on the reference"}
+SELECTIONS = {"final": "final", "last": "final", "best-held-out": "best on a held-out split",
+              "best": "best on the reference"}  # `ganbench eval RUN --checkpoint last|best` records last or best
 
 
 @dataclass
