@@ -97,7 +97,8 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
             "protocol": want, "protocol_text": _protocol_text(board), "metrics": board["metrics"],
             "headline": board["headline"], "sort": board.get("sort", board["headline"]), "rows": row_dicts,
             "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
-            "figures": sorted(figs), "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
+            "figures": sorted(figs), "figures_made_with": figures_made_with(),
+            "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
             "records_dir": "records"}
     files = {"README.md": render.markdown(data).encode(), "board.csv": render.csv_text(data).encode(),
              "board.json": render.to_json(data).encode(), "board.tex": render.latex(data).encode(),
@@ -105,6 +106,18 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
     if write:
         _write_all(out, files)
     return files
+
+
+def figures_made_with() -> str:
+    """PNG bytes are stable for one matplotlib release, not across releases (its rasteriser changes)."""
+    import matplotlib
+
+    return f"matplotlib {matplotlib.__version__}"
+
+
+def figure_files(files) -> List[str]:
+    """The generated files whose bytes come from matplotlib: the PNGs and the page that embeds them."""
+    return [n for n in files if n.endswith(".png")] + ["index.html"]
 
 
 def _write_all(out: Path, files: Dict[str, bytes]) -> None:

@@ -17,7 +17,7 @@ from typing import List
 import numpy as np
 
 from ..errors import GanbenchError
-from .build import build
+from .build import build, figure_files, figures_made_with
 from .definition import read_board
 from .rows import load_records, row_label
 
@@ -28,6 +28,8 @@ class Verdict:
     problems: List[str] = field(default_factory=list)
     checked: List[str] = field(default_factory=list)
     not_checked: List[str] = field(default_factory=list)
+    not_compared: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -35,10 +37,10 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return {"board": self.board, "ok": self.ok, "problems": self.problems, "re_evaluated": self.checked,
-                "not_re_evaluated": self.not_checked}
+                "not_re_evaluated": self.not_checked, "not_compared": self.not_compared, "notes": self.notes}
 
     def table(self) -> str:
-        lines = [f"FAIL {p}" for p in self.problems]
+        lines = [f"FAIL {p}" for p in self.problems] + [f"note: {n}" for n in self.notes]
         lines.append(f"{'OK' if self.ok else 'FAILED'} {self.board}: {len(self.checked)} record(s) re-evaluated, "
                      f"{len(self.not_checked)} without samples here, {len(self.problems)} problem(s)")
         return "\n".join(lines)
@@ -95,6 +97,12 @@ def verify(board_dir) -> Verdict:
     for name in sorted(entries):
         _rescore(entries[name], records_dir, float(definition.get("tolerance", 1e-9)), v)
     fresh = build([records_dir], board_dir, write=False) if entries else {}
+    made_with, here = board.get("figures_made_with"), figures_made_with()
+    if made_with != here:  # the tables still must match byte for byte; the figures cannot
+        v.not_compared = figure_files(fresh)
+        fresh = {k: b for k, b in fresh.items() if k not in v.not_compared}
+        fresh["board.json"] = fresh["board.json"].replace(here.encode(), str(made_with).encode())
+        v.notes.append(f"figures and index.html not compared: built with {made_with}, this is {here}")
     for name, payload in sorted(fresh.items()):
         path = board_dir / name
         if not path.is_file() or path.read_bytes() != payload:
