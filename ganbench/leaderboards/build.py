@@ -93,7 +93,7 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
     logs = {r.label: [e.data["provenance"].get("training_log") or [] for e in sorted(r.entries, key=lambda e: e.name)]
             for r in rows}
     figs = _figures(board, row_dicts, reported, logs)
-    data = {"ganbench_board": 1, "name": out.name, "title": board["title"], "description": board["description"],
+    data = {"ganbench_board": 1, "title": board["title"], "description": board["description"],
             "protocol": want, "protocol_text": _protocol_text(board), "metrics": board["metrics"],
             "headline": board["headline"], "sort": board.get("sort", board["headline"]), "rows": row_dicts,
             "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
