@@ -3,7 +3,8 @@
 Threshold: a pair is a near-duplicate when its feature distance is <= tau, with tau the `quantile`
 (default 1%) of the reference's leave-one-out nearest-neighbour distances -- the same tau as the
 memorisation check: closer than all but 1% of real images come to their nearest other real image.
-Bit-identical feature rows are always duplicates (distance exactly 0, see distances.py).
+Copies of one image are always duplicates: their features agree to float32 rounding (knn.EXACT_RTOL), not
+necessarily bit for bit, since BLAS kernels differ with the batch a copy falls in.
 
 Rates: the duplicate rate is the fraction of samples that are a near-duplicate of an *earlier*
 sample (so 10% injected copies read as 10%, not 20%).  The same is measured on a random reference
@@ -24,7 +25,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..metrics.knn import as_features, exact_distances, iter_sqdist, knn
+from ..metrics.knn import as_features, copies_beyond_first, exact_distances, exact_tolerance, iter_sqdist, knn
 
 
 def close_pairs(x: np.ndarray, tau: float, *, max_pairs: int = 100, device=None) -> dict:
@@ -83,7 +84,7 @@ def duplicates(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, seed
     m = min(n, len(ref))
     sub = np.sort(np.random.default_rng(seed).choice(len(ref), m, replace=False))
     r = close_pairs(ref[sub], tau, max_pairs=0, device=device)
-    exact = n - len(np.unique(gen, axis=0))
+    exact = copies_beyond_first(gen, exact_tolerance(ref), device=device)
     rate, ref_rate = float(g["flagged"].mean()), float(r["flagged"].mean())
     return {
         "quantile": float(quantile),

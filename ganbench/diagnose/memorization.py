@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..metrics.knn import as_features, knn
+from ..metrics.knn import as_features, exact_tolerance, knn
 
 
 def memorization(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, n_worst: int = 16,
@@ -45,7 +45,7 @@ def memorization(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, n_
         "n_flagged": int(flagged.sum()),
         "fraction_flagged": float(flagged.mean()),
         "expected_fraction_if_independent": float(quantile),
-        "exact_copies": int((d_gen == 0).sum()),
+        "exact_copies": int((d_gen <= exact_tolerance(ref)).sum()),  # to float32 rounding (knn.EXACT_RTOL)
         "median_nn_distance_gen": float(np.median(d_gen)),
         "median_nn_distance_real": med_real,
         "nn_distance_ratio": float(np.median(d_gen) / med_real) if med_real > 0 else None,

@@ -143,3 +143,37 @@ def exact_distances(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray
         diff = a[flat_a[s:s + step]].astype(np.float64) - b[flat_b[s:s + step]]
         flat_out[s:s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return out
+
+
+# Copies of one image need not give bit-identical features: BLAS kernels differ with the batch size, so
+# a copy in another batch can differ in the last bits (OpenBLAS 0.3.31 does). Distinct images are never
+# this close: "exact" means equal to float32 rounding, relative to the features' scale.
+EXACT_RTOL = 1e-5
+
+
+def exact_tolerance(ref: np.ndarray) -> float:
+    """The distance below which two feature rows are copies of one image (EXACT_RTOL x the RMS row norm)."""
+    x = np.asarray(ref, np.float64)
+    return float(EXACT_RTOL * np.sqrt((x * x).sum(1).mean())) if len(x) else 0.0
+
+
+def copies_beyond_first(x: np.ndarray, tol: float, k: int = 8, device=None) -> int:
+    """Rows that copy an earlier row (n minus the number of groups of copies): groups joined over the
+    pairs within `tol` among each row's k nearest (exact for groups of up to k + 1 copies)."""
+    n = len(x)
+    if n < 2:
+        return 0
+    dist, idx = knn(x, None, min(k, n - 1), device=device)
+    parent = np.arange(n)
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(dist <= tol)):
+        a, b = root(i), root(idx[i, j])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return int(n - len({root(i) for i in range(n)}))
