@@ -21,6 +21,11 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _legend(ax) -> None:
+    if ax.get_legend_handles_labels()[0]:  # rows without this metric draw nothing to label
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+
+
 def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> bytes:
     """`metric` against the training step: each row's mean over its seeds, the band their range."""
     fig = Figure(figsize=(8, 4.5))
@@ -38,7 +43,7 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> 
     ax.set_xlabel("generator step")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _legend(ax)
     return _png(fig)
 
 
@@ -77,5 +82,5 @@ def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
     ax.set_xlabel(x_metric)
     ax.set_ylabel(y_metric)
     ax.set_title("one point per training seed")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    _legend(ax)
     return _png(fig)
