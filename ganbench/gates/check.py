@@ -135,11 +135,11 @@ def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[O
             lo, hi = interval(reps[lim.metric][c] - reps[lim.metric][0], diff, conf)
             worse_lo = lo if METRICS.get(lim.metric).better == "lower" else -hi
             ok = not worse_lo > lim.bound
-            outcomes.append(Outcome(lim, ok, base, cand, diff, (lo, hi), _line(ok, lim, base, cand, diff, (lo, hi), pct)))
         else:
+            base = diff = None
             lo, hi = interval(reps[lim.metric][c], cand, conf)
             ok = not (hi < lim.bound if lim.kind == "min" else lo > lim.bound)
-            outcomes.append(Outcome(lim, ok, None, cand, None, (lo, hi), _line(ok, lim, None, cand, None, (lo, hi), pct)))
+        outcomes.append(Outcome(lim, ok, base, cand, diff, (lo, hi), _line(ok, lim, base, cand, diff, (lo, hi), pct)))
     return outcomes
 
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
-from ..metrics import METRICS
 from ..progress import bar
 from .models import Model, open_models, weight_notes
 from .paired import interval, p_value, paired
@@ -136,11 +135,8 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
         pairs[name] = []
         for j in range(1, len(ms)):
             d, s = est[j][0] - est[0][0], math.hypot(est[j][1], est[0][1])
-            p = 2 * (1 - NormalDist().cdf(abs(d) / s)) if s > 0 else float(d == 0) or 0.0
+            p = 2 * (1 - NormalDist().cdf(abs(d) / s)) if s > 0 else float(d == 0)
             pairs[name].append({"model": ms[j].label, "against": ms[0].label, "diff": d, "ci": [d - z * s, d + z * s],
                                 "p": p})
     return values, pairs
 
-
-def direction(name: str) -> str:
-    return METRICS.get(name).better

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .. import cache
 from ..defaults import DEFAULTS
 from ..engine import _extractor_weights, build_extractors, groups_by_extractor
 from ..errors import GanbenchError
@@ -52,10 +51,11 @@ def _record_features(rec: Result, label: str) -> tuple:
             p = Path(label).parent / p.name  # moved together with its record
         if not p.is_file():
             return None, f"{label}'s features file {p} is missing (rewrite it with `ganbench eval --save-features`)"
-        if cache.file_digest(p) != f["sha256"]:
+        fs = load_stats_file(p)  # arrays only (no pickle); it hashes the file once, for its meta
+        if fs.meta.get("file_sha256") != f["sha256"]:
             raise GanbenchError(f"{p} does not match the sha256 that {label} records: the features file was changed; "
                                 f"write both again with `ganbench eval --save-features FILE --json RECORD`")
-        out[name] = load_stats_file(p)
+        out[name] = fs
     return out, ""
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..features.featureset import FeatureSet
 from ..metrics import METRICS
-from ..metrics.base import MetricValue, with_defaults
+from ..metrics.base import with_defaults
 
 FRECHET = {"fid", "sfid", "clip-fid", "fd-dinov2"}
 MANIFOLD = {"precision", "recall", "density", "coverage"}
@@ -185,6 +185,3 @@ def p_value(reps: np.ndarray, estimate: float) -> float:
     tail = min((shifted <= 0).sum(), (shifted >= 0).sum())
     return float(min(1.0, 2 * (tail + 1) / (b + 1)))
 
-
-def value_interval(points: List[MetricValue], reps: np.ndarray, confidence: float) -> list:
-    return [interval(reps[m], points[m].value, confidence) for m in range(len(points))]

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 from ..errors import GanbenchError
 from . import figures, html, render
 from .definition import read_board, read_reported
-from .rows import group, load_records, order, set_aside_reason, summarise
+from .rows import group, load_records, order, row_label, set_aside_reason, summarise
 
 GENERATED = ("README.md", "board.csv", "board.json", "board.tex", "index.html")
 
@@ -80,8 +80,6 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
         if reason is None:
             official.append(e)
         else:
-            from .rows import row_label
-
             aside.append({"record": e.name, "label": row_label(e.data), "reason": reason})
     higher = board.get("sort", board["headline"]) in board.get("higher_is_better", [])
     rows = group(official)

@@ -71,13 +71,6 @@ def train_run(item: dict) -> None:
           checkpoint_every=r["steps"], progress=False)
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
-
 
 def _array_sha(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
@@ -124,7 +117,7 @@ def write_record(item: dict, records_dir: Path) -> Path:
         "protocol": protocol,
         "run": {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": int(step),
                 "training_seed": int(run["seed"]), "sampling_seed": int(r["sample_seed"]),
-                "checkpoint_sha256": sha256_file(path_for(run_dir, step)), "ema": bool(info.get("ema")),
+                "checkpoint_sha256": cache.file_digest(path_for(run_dir, step)), "ema": bool(info.get("ema")),
                 "checkpoint_selection": "final", "n": int(len(samples)), "setting": item["setting"]["label"],
                 "set": {k: _text(v) for k, v in sorted(item["setting"].get("set", {}).items())}},
         "warnings": warnings,
@@ -132,7 +125,7 @@ def write_record(item: dict, records_dir: Path) -> Path:
                        "extractor": f"toy:{bench}", "resize": "none", "dtype": "float64", "batch_size": None,
                        "metrics": list(metrics), "options": protocol["options"],
                        "seeds": {"sampling": int(r["sample_seed"]), "bootstrap": 0},
-                       "samples": {"count": int(len(samples)), "path": spath.name, "file_sha256": sha256_file(spath),
+                       "samples": {"count": int(len(samples)), "path": spath.name, "file_sha256": cache.file_digest(spath),
                                    "content_sha256": _array_sha(samples)},
                        "reference": {"name": bench, "count": None}, "seconds": {},
                        "commands": commands, "training_log": log},
