@@ -53,8 +53,7 @@ def command(samples, ref, baseline, max_fid_increase, max_kid_increase, min_prec
             checkpoint, sample_seed, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             json_path):
     """Fail (exit 1) when SAMPLES regress against --baseline beyond sampling noise."""
-    from ..gates.check import check, junit_xml, summary_md, write_text
-    from ..testing import limits_from
+    from ..gates.check import check, junit_xml, limits_from, summary_md
 
     for path, what, option in ((json_path, "check record", "--json"), (junit, "JUnit report", "--junit"),
                                (summary, "summary", "--summary")):
@@ -66,9 +65,9 @@ def command(samples, ref, baseline, max_fid_increase, max_kid_increase, min_prec
                    options=parse_metric_options(metric_options),
                    **engine_kwargs(weights, weights_for, resize, batch_size, fast, device, num_workers, no_cache,
                                    n, checkpoint, sample_seed))
-    if junit:
-        write_text(junit, junit_xml(result), "JUnit report", "--junit")
-    if summary:
-        write_text(summary, summary_md(result), "summary", "--summary")
     write_output(json_path, result.to_json(), "check record", table=result.table())
+    for path, text, what, option in ((junit, junit_xml(result), "JUnit report", "--junit"),
+                                     (summary, summary_md(result), "summary", "--summary")):
+        if path:
+            write_output(path, text.rstrip("\n"), what, option=option)
     sys.exit(0 if result.passed else 1)

@@ -42,9 +42,9 @@ def check_output(path, what: str, option: str) -> None:
         check_writable(path, what, f"pass {option} a writable path")
 
 
-def write_output(path, text: str, what: str, table: str = "") -> None:
+def write_output(path, text: str, what: str, table: str = "", option: str = "--json") -> None:
     """Print `table` and write `text` to `path` ('-': print `text` instead). A write that fails still
-    leaves the results on stdout, then one error line and exit 2."""
+    leaves the results on stdout, then one error line (naming `option`) and exit 2."""
     from ..cache import atomic_path
 
     if path == "-":
@@ -58,7 +58,7 @@ def write_output(path, text: str, what: str, table: str = "") -> None:
                 tmp.write_text(text + "\n")
         except OSError as e:
             raise GanbenchError(f"cannot write the {what} {path}: {e.strerror or e}; the results are printed "
-                                f"above: pass --json a writable path") from None
+                                f"above: pass {option} a writable path") from None
 
 
 def echo_notes(*sides) -> None:

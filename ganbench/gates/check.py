@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
@@ -171,11 +170,21 @@ def summary_md(result: CheckResult) -> str:
     return "\n".join(lines + [f"\n> {n}" for n in result.notes]) + "\n"
 
 
-def write_text(path, text: str, what: str, option: str) -> None:
-    from ..cache import atomic_path
-
-    try:
-        with atomic_path(Path(path)) as tmp:
-            tmp.write_text(text)
-    except OSError as e:
-        raise GanbenchError(f"cannot write the {what} {path}: {e.strerror or e}; pass {option} a writable path") from None
+def limits_from(max_fid_increase=None, max_kid_increase=None, min_precision=None, min_recall=None,
+                min_coverage=None, max_increase: Optional[Dict[str, float]] = None,
+                max_decrease: Optional[Dict[str, float]] = None, minimum: Optional[Dict[str, float]] = None,
+                maximum: Optional[Dict[str, float]] = None) -> list:
+    """The limits of `ganbench check`'s options, in the order the CLI lists them."""
+    out = []
+    for metric, value, kind, opt in (("fid", max_fid_increase, "increase", "--max-fid-increase"),
+                                     ("kid", max_kid_increase, "increase", "--max-kid-increase"),
+                                     ("precision", min_precision, "min", "--min-precision"),
+                                     ("recall", min_recall, "min", "--min-recall"),
+                                     ("coverage", min_coverage, "min", "--min-coverage")):
+        if value is not None:
+            out.append(make_limit(metric, kind, value, opt))
+    for pairs, kind, opt in ((max_increase, "increase", "--max-increase"), (max_decrease, "decrease", "--max-decrease"),
+                             (minimum, "min", "--min"), (maximum, "max", "--max")):
+        for metric, value in (pairs or {}).items():
+            out.append(make_limit(metric, kind, float(value), opt))
+    return out
