@@ -111,3 +111,17 @@ def test_kid_refuses_tiny_subsets_and_warns_on_small_ones():
     x, y = draw(np.random.default_rng(5), 2)
     with pytest.raises(GanbenchError, match="too small"):
         METRICS.get("kid").compute(Features(x), Features(y), {"kid_subset_size": 2}, None)
+
+
+def test_manifold_intervals_stay_inside_each_metrics_range():
+    """Near 0 (a generator far from the data, as the shipped example's) the bias-corrected interval
+    was shifted below 0; it is clipped to [0, 1] (density: [0, inf))."""
+    rng = np.random.default_rng(3)
+    ref = rng.normal(size=(300, 8))
+    gen = np.concatenate([rng.normal(size=(6, 8)), rng.normal(4.0, 1.0, size=(294, 8))])
+    opts = {"bootstrap": 100, "bootstrap_seed": 0, "confidence": 0.95, "_memo": {}}
+    for name in ("precision", "recall", "density", "coverage"):
+        v = METRICS.get(name).compute(Features(gen.astype(np.float32)), Features(ref.astype(np.float32)), opts,
+                                      np.random.default_rng(0))
+        assert v.ci[0] >= 0.0 and (name == "density" or v.ci[1] <= 1.0), (name, v.value, v.ci)
+        assert v.ci[0] <= v.value <= v.ci[1] or v.value == 0.0, (name, v.value, v.ci)

@@ -78,11 +78,11 @@ def metric_options() -> Dict[str, object]:
 
 
 def percentile_ci(samples, confidence: float, estimate: Optional[float] = None,
-                  floor: Optional[float] = 0.0) -> Tuple[float, float]:
+                  floor: Optional[float] = 0.0, ceiling: Optional[float] = None) -> Tuple[float, float]:
     """Percentile bootstrap interval; with `estimate`, shifted by the bootstrap bias (mean of
     resamples - estimate), for statistics that resampling biases: FID upwards (copies look alike),
-    coverage and recall downwards (a resample holds only ~63% distinct points). `floor` bounds the
-    shifted lower end (FID is never negative)."""
+    coverage and recall downwards (a resample holds only ~63% distinct points). `floor` and `ceiling`
+    bound the shifted ends to the metric's range (FID is never negative, precision never above 1)."""
     x = np.asarray(samples, dtype=np.float64)
     a = (1 - confidence) / 2
     lo, hi = np.quantile(x, [a, 1 - a])
@@ -91,4 +91,6 @@ def percentile_ci(samples, confidence: float, estimate: Optional[float] = None,
         lo, hi = lo - bias, hi - bias
         if floor is not None:
             lo = max(lo, floor)
+        if ceiling is not None:
+            hi = min(hi, ceiling)
     return float(lo), float(hi)

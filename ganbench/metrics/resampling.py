@@ -26,6 +26,8 @@ def manifold_value(field: str, gen, ref, opts: dict) -> MetricValue:
         if key not in memo:  # one set of replicates serves all four metrics, whichever are asked
             rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(b"manifolds")])
             memo[key] = replicates(gen.pool, ref.pool, opts["prc_k"], opts["dc_k"], n_boot, rng)
-        out.ci = percentile_ci(memo[key][field], opts["confidence"], out.value, floor=None)
+        # the bias shift must not leave the metric's range: all four are >= 0, all but density <= 1
+        out.ci = percentile_ci(memo[key][field], opts["confidence"], out.value, floor=0.0,
+                               ceiling=None if field == "density" else 1.0)
         out.ci_method = CI_METHOD
     return out
