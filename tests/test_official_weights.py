@@ -204,11 +204,12 @@ def test_fid_kid_agree_with_torch_fidelity_and_pytorch_fid(official, excerpt_set
     print(f"\nofficial pool3, excerpt test[:{N}] vs train[:{N}]: ganbench FID {result['fid']:.6f} KID {result['kid']:.6g}; "
           f"torch-fidelity FID {fidelity['frechet_inception_distance']:.6f} KID "
           f"{fidelity['kernel_inception_distance_mean']:.6g}; pytorch-fid FID {pf_fid:.6f}")
-    # FID: float32 features through a 2048-d covariance at N=200 (rank-deficient): 1e-4 relative
-    assert result["fid"] == pytest.approx(fidelity["frechet_inception_distance"], rel=1e-4)
-    assert result["fid"] == pytest.approx(pf_fid, rel=1e-4)
-    # KID: the same subsets need the same draws; torch-fidelity's seed differs, so its subset noise is allowed
-    assert result["kid"] == pytest.approx(fidelity["kernel_inception_distance_mean"], rel=0.05)
+    # measured here: torch-fidelity 5e-7 relative (same TF resize; float32 features, its sqrtm on a
+    # rank-deficient covariance); pytorch-fid 9e-5 (its own bilinear resize, scipy sqrtm); KID 5e-5
+    # (the same subsets, seed 2020; float32 kernel sums)
+    assert result["fid"] == pytest.approx(fidelity["frechet_inception_distance"], rel=1e-5)
+    assert result["fid"] == pytest.approx(pf_fid, rel=5e-4)
+    assert result["kid"] == pytest.approx(fidelity["kernel_inception_distance_mean"], rel=1e-3)
 
 
 def _pytorch_fid_pool3(images: np.ndarray, state: dict) -> np.ndarray:
