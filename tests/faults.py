@@ -79,6 +79,39 @@ class StepSignal:
         Trainer.train_step = self.real
 
 
+class TinyExtractor:
+    """A deterministic stand-in for Inception (a fixed projection of 32x32 images: 8 "pool" and 4 "logits"
+    numbers an image), so cache and eval faults cost milliseconds; `fail_at` raises on that batch, as a
+    kill would stop the extraction there."""
+
+    name = "tiny-test"
+    dims = {"pool": 8, "logits": 4}
+    device = "cpu"
+
+    def __init__(self, fail_at=None):
+        import types
+
+        import numpy as np
+
+        self.weights = types.SimpleNamespace(official=True, sha256="0" * 64, path=None,
+                                             describe=lambda: {"sha256": "0" * 64})
+        self.proj = np.random.default_rng(0).standard_normal((32 * 32 * 3, 12)).astype(np.float32) / 100
+        self.calls, self.fail_at = 0, fail_at
+
+    def describe(self) -> dict:
+        return {"extractor": self.name, "weights_sha256": "0" * 64, "weights_official": True, "resize": "none",
+                "dtype": "float32"}
+
+    def __call__(self, images):
+        import numpy as np
+
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise KeyboardInterrupt
+        x = np.asarray(images, np.float32).reshape(len(images), -1) @ self.proj
+        return x[:, :8], x[:, 8:]
+
+
 def main(argv) -> None:
     sig, at = signal.Signals[argv[0]], int(argv[1])
     rank = argv[2] if argv[2] != "--" else None

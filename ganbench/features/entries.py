@@ -62,7 +62,8 @@ def load_checked(path: Path, source, extractor) -> Optional[FeatureSet]:
     from .pipeline import load_featureset
 
     try:
-        fs = load_featureset(path)
+        with open(path, "rb") as f:  # ours to close: np.load leaves a file it cannot parse open
+            fs = load_featureset(f)
         why = _problem(fs, path, source, extractor)
     except Exception as e:  # noqa: BLE001 - any unreadable file (zip, CRC, npy header, JSON) is a bad entry
         fs, why = None, f"unreadable: {type(e).__name__}: {e}"
@@ -84,7 +85,7 @@ def _chunk_size(batch_size: int) -> int:
 def _read(path: Path, want: dict) -> Optional[dict]:
     """A chunk file's arrays when it is whole and made with the same batching (`want`), else None."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(str(arrays.pop("meta")))
     except Exception:  # noqa: BLE001 - a chunk cut by a kill, or damaged: computed again

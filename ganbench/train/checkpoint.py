@@ -79,7 +79,8 @@ def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Pat
     except OSError as e:
         last = list_steps(run_dir)
         keep = f"the last good checkpoint is step {last[-1]}" if last else "no checkpoint was written"
-        free = free_bytes(run_dir)
+        if free is None or free >= needed:  # the write itself failed: how much is left now
+            free = free_bytes(run_dir)
         why = (f"the disk is full ({needed:,} bytes needed, {'?' if free is None else f'{free:,}'} free)"
                if e.errno == errno.ENOSPC else (e.strerror or str(e)))
         raise GanbenchError(f"cannot write checkpoint {dest}: {why}; {keep}; free space or pass another --out, "
