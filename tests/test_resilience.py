@@ -241,3 +241,29 @@ def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(tmp
     a = checkpoint.load(checkpoint.path_for(run, 4))[0]
     b = checkpoint.load(checkpoint.path_for(ref, 4))[0]
     assert all(torch.equal(a[k], b[k]) for k in b)
+
+
+# -- elastic torchrun ---------------------------------------------------------------------------------
+@pytest.mark.distributed
+def test_torchrun_max_restarts_resumes_from_the_last_checkpoint_by_itself(tmp_path):
+    """Rank 1 is killed (SIGKILL) after step 5 of the first attempt; torchrun restarts the group, which finds
+    its run in --out and resumes from the step-4 checkpoint: the weights equal an uninterrupted run's."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
+                                                               "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", GANBENCH_QUIET="1")
+    args = ["train", "toy-mlp", "--steps", "8", "--checkpoint-every", "2", "--device", "cpu", "--set", "batch_size=16",
+            "--set", "g_batch_size=16", "--set", "z_dim=8"]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    p = subprocess.run(launcher + ["-m", "ganbench", *args, "--out", str(tmp_path / "one")], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    p = subprocess.run(launcher + ["--max-restarts=1", str(FAULTS), "SIGKILL", "5", "1", "--", *args, "--out",
+                                   str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "exitcode: -9" in p.stderr, p.stderr[-3000:]  # the first attempt lost a worker
+    steps = [r["step"] for r in map(__import__("json").loads, (tmp_path / "two" / "metrics.jsonl").read_text().splitlines())]
+    assert steps == list(range(1, 9))  # the log reads as one run: steps after the checkpoint were dropped
+    a = checkpoint.load(checkpoint.path_for(tmp_path / "one", 8))[0]
+    b = checkpoint.load(checkpoint.path_for(tmp_path / "two", 8))[0]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    TRIED["SIGKILL of a torchrun worker"] += 1

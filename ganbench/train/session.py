@@ -31,7 +31,7 @@ def _init_distributed(device: torch.device) -> tuple:
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
     distributed.init()
     return dist.get_world_size(), dist.get_rank()
 
