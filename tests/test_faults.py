@@ -129,3 +129,29 @@ def test_sigkill_at_every_step_then_resume(reference, tmp_path):
         assert_whole(run, parts_allowed=True)
         _same(_outcome(run), ref)
         TRIED["SIGKILL at a step"] += 1
+
+
+def test_every_write_of_a_board_build_failing_then_rebuild(tmp_path):
+    """A board build writes its files one by one, each atomically: after a failure each file is the old
+    board's or the new one's, whole; a rebuild gives the uninterrupted build's bytes."""
+    from ganbench.leaderboards.build import build
+
+    src = Path(__file__).resolve().parents[1] / "leaderboards" / "ring"
+    board = tmp_path / "board"
+    shutil.copytree(src, board, ignore=shutil.ignore_patterns("*-s1*", "*-s2*", "toy-mlp_*", "toy-mlp-wgan*"))
+    old = {p.name: p.read_bytes() for p in board.iterdir() if p.is_file()}
+    with WriteFault() as counter:
+        new = build(None, board, write=False)
+    assert counter.count == 0 and len(new) >= 6
+    for k in range(1, len(new) + 1):
+        for name, payload in old.items():
+            (board / name).write_bytes(payload)
+        code = CODES[k % 2]
+        with WriteFault(k, code), pytest.raises(GanbenchError, match=f"cannot write {board}/") as e:
+            build(None, board)
+        assert "\n" not in str(e.value) and not list(board.rglob("*.part"))
+        for name in new:
+            assert (board / name).read_bytes() in (old.get(name), new[name]), name
+        build(None, board)
+        assert all((board / name).read_bytes() == payload for name, payload in new.items())
+        TRIED["write (board build)"] += 1
