@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,7 +80,8 @@ def _wrong_shape(p: Path) -> None:
 
 def _wrong_content(p: Path) -> None:
     fs = pipeline.load_featureset(p)
-    pipeline.save_featureset(pipeline.FeatureSet(fs.pool, fs.logits, fs.stats, {**fs.meta, "content_sha256": "0" * 64}), p)
+    meta = {**fs.meta, "content_sha256": "0" * 64}
+    pipeline.save_featureset(pipeline.FeatureSet(fs.pool, fs.logits, fs.stats, meta), p)
 
 
 @pytest.mark.parametrize("damage", [_truncate, _flip, _other_key, _wrong_shape, _wrong_content])
@@ -98,37 +101,45 @@ def test_a_damaged_cache_entry_is_discarded_with_one_warning_and_recomputed(sour
 
 
 # -- a killed extraction resumes after its last whole chunk -------------------------------------------------
-@pytest.mark.parametrize("keep", ["features", "stats"])
-def test_a_killed_extraction_resumes_from_the_last_whole_chunk_bit_for_bit(source, small_chunks, keep):
+@pytest.mark.parametrize("keep,mode", [("features", True), ("stats", True), ("features", "progress")],
+                         ids=["features", "stats", "samples"])
+def test_a_killed_extraction_resumes_from_the_last_whole_chunk_bit_for_bit(source, small_chunks, keep, mode):
+    """mode "progress" is how `eval` extracts its samples: no cache entry, only the progress."""
     plain, _ = features(source, keep, use_cache=False)
     with pytest.raises(KeyboardInterrupt):  # killed in the 6th batch: chunks 1 and 2 (4 batches) are saved
-        features(source, keep, TinyExtractor(fail_at=6))
-    parts = pipeline.cache_path(source, TinyExtractor(), keep).with_suffix(".parts")
+        features(source, keep, TinyExtractor(fail_at=6), use_cache=mode)
+    entry = pipeline.cache_path(source, TinyExtractor(), keep)
+    parts = entry.with_suffix(".parts")
     assert sorted(p.name for p in parts.iterdir()) == (["chunk-000000000.npz", "chunk-000000008.npz"]
                                                         if keep == "features" else ["moments.npz"])
     ex = TinyExtractor()
-    resumed, w = features(source, keep, ex)
+    resumed, w = features(source, keep, ex, use_cache=mode)
     assert w == [] and ex.calls == 8 - 4  # 30 images in batches of 4: 8 batches, 4 done before the kill
     _same_fs(resumed, plain)
-    assert not parts.exists()
+    assert not parts.exists() and entry.exists() == (mode is True)
     TRIED["kill during extraction"] += 1
 
 
-def test_every_cache_write_and_the_record_failing_then_rerun(source, small_chunks, tmp_path):
-    """The eval path's writes: 3 chunks of the reference, its cache entry, the record."""
+def test_every_cache_write_and_the_record_failing_then_rerun(source, small_chunks, tmp_path, cifar_excerpt):
+    """The eval path's writes: 3 progress chunks and the cache entry of the reference, 3 progress chunks of
+    the samples, the record."""
     from ganbench.engine import evaluate
 
+    np.save(tmp_path / "samples.npy", cifar_excerpt["train_images"][:30])
+
     def run(record: Path):
-        r = evaluate(source.path if hasattr(source, "path") else tmp_path / "imgs.npy", ref=tmp_path / "imgs.npy",
-                     metrics=["fid", "precision"], extractor=TinyExtractor(), batch_size=4)
+        r = evaluate(tmp_path / "samples.npy", ref=tmp_path / "imgs.npy", metrics=["fid", "precision"],
+                     extractor=TinyExtractor(), batch_size=4)
         r.to_json(record)
         return r
 
-    ref = run(tmp_path / "ref.json")
+    with WriteFault() as counter:
+        ref = run(tmp_path / "ref.json")
+    assert counter.count == 3 + 1 + 3 + 1
     n = 0
-    for k in range(1, 6):
+    for k in range(1, counter.count + 1):
         for code in (28, 5):
-            cache.home().joinpath("features").exists() and __import__("shutil").rmtree(cache.home() / "features")
+            shutil.rmtree(cache.home() / "features", ignore_errors=True)
             record = tmp_path / f"r{k}-{code}.json"
             with WriteFault(k, code) as fault:
                 try:
@@ -136,14 +147,13 @@ def test_every_cache_write_and_the_record_failing_then_rerun(source, small_chunk
                     assert r["fid"] == ref["fid"] and r["precision"] == ref["precision"]
                 except GanbenchError as e:
                     assert str(record) in str(e) and "\n" not in str(e)
-            if fault.count < k:
-                break
+            assert fault.count >= k
             assert not list(tmp_path.rglob("*.part")) and not list(cache.home().rglob("*.part"))
             r = run(record)
             assert r.to_dict()["metrics"] == ref.to_dict()["metrics"]
             n += 1
             TRIED["write (eval: cache, record)"] += 1
-    assert n >= 8
+    assert n == 2 * counter.count
 
 
 # -- two processes --------------------------------------------------------------------------------------
@@ -261,7 +271,7 @@ def test_torchrun_max_restarts_resumes_from_the_last_checkpoint_by_itself(tmp_pa
                                    str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "exitcode: -9" in p.stderr, p.stderr[-3000:]  # the first attempt lost a worker
-    steps = [r["step"] for r in map(__import__("json").loads, (tmp_path / "two" / "metrics.jsonl").read_text().splitlines())]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
     assert steps == list(range(1, 9))  # the log reads as one run: steps after the checkpoint were dropped
     a = checkpoint.load(checkpoint.path_for(tmp_path / "one", 8))[0]
     b = checkpoint.load(checkpoint.path_for(tmp_path / "two", 8))[0]

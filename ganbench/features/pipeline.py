@@ -210,7 +210,8 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
                  use_cache=True, keep: str = "features", desc: str = "features") -> FeatureSet:
     """Features of an image source (path, array or ImageSource), from the cache when possible.
 
-    use_cache: True, False, or "read" (look in the cache, never write to it).
+    use_cache: True, False, "read" (look in the cache, never write to it) or "progress" (no entry, only
+    the progress of a long extraction, so a rerun after a kill resumes it: for samples, seldom scored twice).
 
     Under torchrun, rank 0 alone reads and writes the cache (its decision is broadcast, so
     nodes need not share a file system) and alone receives the features; other ranks help
@@ -232,7 +233,8 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
     if use_cache and distributed.is_main():
         path = cache_path(source, extractor, keep)
         # a full features file also serves a statistics-only request; a damaged entry is discarded (warned)
-        for p in [path, cache_path(source, extractor, "features")] if keep == "stats" else [path]:
+        looks = [path, cache_path(source, extractor, "features")] if keep == "stats" else [path]
+        for p in looks if use_cache != "progress" else []:
             fs = entries.load_checked(p, source, extractor) if p.exists() else None
             if fs is not None:
                 hit = p
@@ -253,19 +255,21 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
         if dest is None:
             return
         try:
-            save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, {**fs.meta, "cache_key": dest.stem}, fs.extra), dest)
+            keyed = {**fs.meta, "cache_key": dest.stem}  # an entry knows its key: a misfiled one is caught
+            save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, keyed, fs.extra), dest)
         except OSError as e:  # the features are computed: a full disk must not lose them
             warnings.warn(f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
                           f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)")
 
     if path is not None and use_cache != "read" and not dist_on:  # resumable, one writer at a time
         fs = entries.extract_cached(source, extractor, path, batch_size=batch_size, num_workers=num_workers,
-                                    keep=keep, desc=desc, store=store)
+                                    keep=keep, desc=desc,
+                                    store=store if use_cache is True else lambda done, _entry: store(done, None))
     else:
         fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
         if not distributed.is_main():
             return fs
-        store(fs, path if use_cache != "read" else None)
+        store(fs, path if use_cache is True else None)
     fs.meta = {**fs.meta, "cached": False}
     return fs
 
