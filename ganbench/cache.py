@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -11,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Iterator, Optional
+
+from .errors import GanbenchError
 
 CHUNK = 1 << 20
 
@@ -100,6 +103,45 @@ def clean_stale_parts(dest: Path) -> int:
     return removed
 
 
+# Called as hook(dest, tmp) before each write is committed (tmp is None for an appended line); the
+# fault-injection tests (ganbench.faults) make the k-th write fail here.
+WRITE_HOOKS: list = []
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG)
+
+
+def _run_hooks(dest: Path, tmp: Optional[Path]) -> None:
+    for hook in list(WRITE_HOOKS):
+        hook(dest, tmp)
+
+
+def free_bytes(folder: Path) -> Optional[int]:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+class WriteFailed(OSError, GanbenchError):
+    """A write the disk refused: an OSError (callers that catch OSError still do) that is also a
+    GanbenchError, so one that escapes prints as one line naming the file."""
+
+    message = ""
+
+    def __str__(self):
+        return self.message
+
+
+def _write_failed(dest: Path, e: OSError) -> OSError:
+    free = free_bytes(dest.parent)
+    room = f" ({free:,} bytes free there)" if free is not None else ""
+    err = WriteFailed(e.errno, e.strerror)
+    err.filename = str(dest)
+    err.message = f"cannot write {dest}: {e.strerror or e}{room}; free space (or fix the disk), then run again"
+    return err
+
+
 @contextlib.contextmanager
 def atomic_path(dest) -> Iterator[Path]:
     """Yield a temporary path beside `dest`; move it into place only if the block succeeds.
@@ -118,16 +160,41 @@ def atomic_path(dest) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _run_hooks(dest, tmp_path)
         os.replace(tmp_path, dest)
+    except OSError as e:
+        if e.errno not in STORAGE_ERRNOS or isinstance(e, WriteFailed):
+            raise
+        raise _write_failed(dest, e) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
+def append_line(path, line: str) -> None:
+    """Append one line in one write; a failed write is cut back off, so readers never see half a line."""
+    path = Path(path)
+    data = (line.rstrip("\n") + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            _run_hooks(path, None)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            if e.errno in STORAGE_ERRNOS:
+                raise _write_failed(path, e) from None
+            raise
+    finally:
+        os.close(fd)
+
+
 def check_writable(path, what: str, fix: str) -> Path:
     """Refuse early, before any expensive work, an output file that cannot be written."""
-    from .errors import GanbenchError
-
     path = Path(path).expanduser()
     if path.is_dir():
         raise GanbenchError(f"cannot write {what} {path}: it is a folder; {fix}")

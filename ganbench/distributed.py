@@ -72,6 +72,22 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def init_process_group(backend: str, timeout: Optional[datetime.timedelta] = None) -> None:
+    """dist.init_process_group, on keys of its own for each restart of `torchrun --max-restarts`: a
+    restarted group otherwise can read the addresses its dead predecessors left in the agent's store,
+    and gloo then connects to closed ports (seen with torch 2.14: 'Gloo connectFullMesh failed')."""
+    import torch.distributed as dist
+
+    kw = {"timeout": timeout} if timeout is not None else {}
+    attempt = _env_int("TORCHELASTIC_RESTART_COUNT", 0)
+    if attempt == 0:
+        dist.init_process_group(backend=backend, **kw)
+        return
+    store, rank_, world = next(dist.rendezvous("env://", **kw))
+    dist.init_process_group(backend=backend, store=dist.PrefixStore(f"/ganbench/attempt_{attempt}", store),
+                            rank=rank_, world_size=world, **kw)
+
+
 def init() -> bool:
     """Join (or set up) the process group when running under torchrun; idempotent.
 
@@ -89,7 +105,7 @@ def init() -> bool:
         raise GanbenchError("WORLD_SIZE > 1 but this torch build has no torch.distributed: run one process")
     timeout = datetime.timedelta(seconds=_env_int("GANBENCH_DIST_TIMEOUT", 3600))
     if not dist.is_initialized():
-        dist.init_process_group(backend="gloo", timeout=timeout)
+        init_process_group("gloo", timeout)
         _OWNED = True
         atexit.register(shutdown)
         _GROUP = dist.group.WORLD

@@ -201,7 +201,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
                                        f"reference features{what[0]}", **kw)
                 timings[f"reference_features{what[1]}"] = time.perf_counter() - t
             t = time.perf_counter()
-            gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, False,
+            gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, use_cache is True and "progress",
                                    f"sample features{what[0]}", **kw)
             timings[f"sample_features{what[1]}"] = time.perf_counter() - t
             sides[name] = (gen_fs, ref_fs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,11 @@ def one_thread():
 def inception_weights(tmp_path_factory) -> Path:
     """Path of the random-init Inception weights file (same for the whole session)."""
     return write_random_inception(tmp_path_factory.mktemp("weights") / "random-inception.pth")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault-injection suite's count (tests/test_faults.py), when it ran."""
+    faults = sys.modules.get("faults")
+    if faults is not None and faults.TRIED:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(faults.TRIED.items()))
+        terminalreporter.write_line(f"fault injection: {sum(faults.TRIED.values())} fault points tried ({kinds})")

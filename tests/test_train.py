@@ -155,7 +155,8 @@ def test_bad_input_is_one_line_and_nothing_half_written(images, tmp_path, monkey
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
-    with pytest.raises(GanbenchError, match="cannot write checkpoint .*the disk is full; no checkpoint was written"):
+    with pytest.raises(GanbenchError, match=r"cannot write checkpoint .*the disk is full \(.* bytes needed, .* free\); "
+                                            "no checkpoint was written"):
         ganbench.train("dcgan", out=tmp_path / "full", data=images, steps=1, set=SMALL, progress=False)
     assert not list((tmp_path / "full" / "checkpoints").iterdir())
 

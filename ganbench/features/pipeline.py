@@ -84,6 +84,26 @@ def pick_batch_size(extractor, batch_size: Optional[int]) -> int:
     return int(getattr(extractor, "preferred_batch", None) or 64)
 
 
+def run_batches(source, extractor, order, batch_size: int, num_workers: int, consume, pbar) -> None:
+    """Feed the `order` indices of `source` through `extractor` batch by batch, in order, calling
+    consume(outputs) for each batch; with `submit`, batch k+1 is on the device while k is consumed."""
+    submit = getattr(extractor, "submit", None)
+    pending = None
+    for idx, images in iter_batches(source, batch_size, num_workers, order):
+        if submit is None:
+            consume(extractor(images))
+            pbar.update(len(idx))
+            continue
+        nxt = submit(images)
+        if pending is not None:
+            consume(pending[1].result())
+            pbar.update(pending[0])
+        pending = (len(idx), nxt)
+    if pending is not None:
+        consume(pending[1].result())
+        pbar.update(pending[0])
+
+
 def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_size"],
             num_workers: Optional[int] = None, keep: str = "features", indices: Optional[Sequence[int]] = None,
             desc: str = "features") -> FeatureSet:
@@ -118,23 +138,9 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
             for k, arr in zip(names, result):
                 parts[k].append(arr)
 
-    submit = getattr(extractor, "submit", None)
     t0 = time.perf_counter()
     with bar(total=len(local), desc=desc, enabled=None if distributed.is_main() else False) as pbar:
-        pending = None
-        for idx, images in iter_batches(source, batch_size, num_workers, local):
-            if submit is None:
-                consume(extractor(images))
-                pbar.update(len(idx))
-                continue
-            nxt = submit(images)
-            if pending is not None:
-                consume(pending[1].result())
-                pbar.update(pending[0])
-            pending = (len(idx), nxt)
-        if pending is not None:
-            consume(pending[1].result())
-            pbar.update(pending[0])
+        run_batches(source, extractor, local, batch_size, num_workers, consume, pbar)
     seconds = time.perf_counter() - t0
     meta = {**extractor.describe(), "count": n, "seconds": round(seconds, 3)}
     if keep == "stats":
@@ -204,7 +210,8 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
                  use_cache=True, keep: str = "features", desc: str = "features") -> FeatureSet:
     """Features of an image source (path, array or ImageSource), from the cache when possible.
 
-    use_cache: True, False, or "read" (look in the cache, never write to it).
+    use_cache: True, False, "read" (look in the cache, never write to it) or "progress" (no entry, only
+    the progress of a long extraction, so a rerun after a kill resumes it: for samples, seldom scored twice).
 
     Under torchrun, rank 0 alone reads and writes the cache (its decision is broadcast, so
     nodes need not share a file system) and alone receives the features; other ranks help
@@ -220,34 +227,49 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
         extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
     dist_on = distributed.init()
     # rank 0 alone hashes the content and looks in the cache; the other ranks are told its answer
-    path = hit = None
+    from . import entries
+
+    path = hit = fs = None
     if use_cache and distributed.is_main():
         path = cache_path(source, extractor, keep)
-        # a full features file also serves a statistics-only request
-        candidates = [path, cache_path(source, extractor, "features")] if keep == "stats" else [path]
-        hit = next((p for p in candidates if p.exists()), None)
+        # a full features file also serves a statistics-only request; a damaged entry is discarded (warned)
+        looks = [path, cache_path(source, extractor, "features")] if keep == "stats" else [path]
+        for p in looks if use_cache != "progress" else []:
+            fs = entries.load_checked(p, source, extractor) if p.exists() else None
+            if fs is not None:
+                hit = p
+                break
     if dist_on:
         hit = distributed.broadcast_object(None if hit is None else str(hit))
         if hit is not None and not distributed.is_main():
             return FeatureSet(None, None, meta={"cached": True, "rank": distributed.rank()})
     if hit is not None:
-        p = Path(hit)
-        fs = load_featureset(p)
         if keep == "stats" and fs.stats is None:
             fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
-        fs.meta = {**fs.meta, "cached": True, "cache_file": str(p)}
+        fs.meta = {**fs.meta, "cached": True, "cache_file": str(hit)}
         return fs
-    fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
-    if not distributed.is_main():
-        return fs
-    fs.meta["source"] = source.describe()
-    fs.meta["content_sha256"] = source.content_hash()
-    if path is not None and use_cache != "read":
+
+    def store(fs: FeatureSet, dest: Optional[Path]) -> None:
+        fs.meta["source"] = source.describe()
+        fs.meta["content_sha256"] = source.content_hash()
+        if dest is None:
+            return
         try:
-            save_featureset(fs, path)
+            keyed = {**fs.meta, "cache_key": dest.stem}  # an entry knows its key: a misfiled one is caught
+            save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, keyed, fs.extra), dest)
         except OSError as e:  # the features are computed: a full disk must not lose them
-            warnings.warn(f"could not write the feature cache {path}: {e.strerror or e}; the features are "
+            warnings.warn(f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
                           f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)")
+
+    if path is not None and use_cache != "read" and not dist_on:  # resumable, one writer at a time
+        fs = entries.extract_cached(source, extractor, path, batch_size=batch_size, num_workers=num_workers,
+                                    keep=keep, desc=desc,
+                                    store=store if use_cache is True else lambda done, _entry: store(done, None))
+    else:
+        fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
+        if not distributed.is_main():
+            return fs
+        store(fs, path if use_cache is True else None)
     fs.meta = {**fs.meta, "cached": False}
     return fs
 

@@ -69,8 +69,17 @@ def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str
 
 
 def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, bytes]:
-    """{file name: bytes} of the board in `out` (records default: `out`/records); written unless `write` is off."""
-    out = Path(out)
+    """{file name: bytes} of the board in `out` (records default: `out`/records); written unless `write` is off.
+    A build that writes holds the board's lock: a second build at the same time is refused."""
+    if not write:
+        return _build(records, Path(out), write=False)
+    from ..locks import board_folder
+
+    with board_folder(out):
+        return _build(records, Path(out), write=True)
+
+
+def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, bytes]:
     board = read_board(out)
     entries = load_records(records or [out / "records"])
     want = board.get("protocol", {})

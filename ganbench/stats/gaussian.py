@@ -130,6 +130,25 @@ class RunningMoments:
         acc._s2 = np.asfortranarray(np.asarray(state["s2"], np.float64))
         return acc
 
+    def snapshot(self) -> dict:
+        """The exact state as arrays, unflushed rows included, without flushing: an accumulation resumed
+        from it (`from_snapshot`) adds the same blocks in the same order, so its result is bit-identical."""
+        return {"n": np.array(self.n), "block": np.array(self.block), "s1": self.s1, "s2": self._s2,
+                "shift": np.zeros(0) if self.shift is None else self.shift,
+                "buf": self._buf[:self._fill] if self._fill else np.zeros((0, self.dim))}
+
+    @classmethod
+    def from_snapshot(cls, state: dict) -> "RunningMoments":
+        acc = cls(len(state["s1"]), int(state["block"]))
+        acc.n, acc.s1 = int(state["n"]), np.array(state["s1"], np.float64)
+        acc._s2 = np.asfortranarray(np.array(state["s2"], np.float64))
+        acc.shift = np.array(state["shift"], np.float64) if len(state["shift"]) else None
+        buf = np.asarray(state["buf"], np.float64)
+        if len(buf):
+            acc._buf = np.empty((acc.block, acc.dim), dtype=np.float64)
+            acc._buf[:len(buf)], acc._fill = buf, len(buf)
+        return acc
+
     def finalize(self) -> GaussianStats:
         self._flush()
         if self.n < 2:

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..cache import atomic_path
+from ..cache import atomic_path, free_bytes
 from ..errors import GanbenchError
 
 FORMAT = "ganbench-checkpoint-1"
@@ -55,6 +55,7 @@ def _module_tensors(prefix: str, module: torch.nn.Module, tensors: dict) -> None
 
 
 def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Path:
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     tensors: Dict[str, torch.Tensor] = {}
@@ -63,13 +64,25 @@ def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Pat
     opt_meta = {p: _flat_optimizer(p, o, tensors) for p, o in optimizers.items()}
     full = {**meta, "format": FORMAT, "step": step, "optimizers": opt_meta}
     dest = path_for(run_dir, step)
+    header = json.dumps(full, sort_keys=True)
+    # safetensors: the tensors' bytes plus a JSON header (~100 bytes a tensor) and our metadata
+    needed = sum(t.numel() * t.element_size() for t in tensors.values()) + 128 * len(tensors) + len(header) + 4096
+    free = free_bytes(run_dir)
     try:
+        if free is not None and free < needed:  # cheap, and it keeps a doomed write from starting
+            raise OSError(errno.ENOSPC, "No space left on device")
         with atomic_path(dest) as tmp:
-            save_file(tensors, str(tmp), metadata={"ganbench": json.dumps(full, sort_keys=True)})
+            try:
+                save_file(tensors, str(tmp), metadata={"ganbench": header})
+            except SafetensorError as e:  # safetensors words an OS error as its own
+                raise OSError(errno.ENOSPC if "No space left" in str(e) else errno.EIO, str(e)) from None
     except OSError as e:
         last = list_steps(run_dir)
         keep = f"the last good checkpoint is step {last[-1]}" if last else "no checkpoint was written"
-        why = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        if free is None or free >= needed:  # the write itself failed: how much is left now
+            free = free_bytes(run_dir)
+        why = (f"the disk is full ({needed:,} bytes needed, {'?' if free is None else f'{free:,}'} free)"
+               if e.errno == errno.ENOSPC else (e.strerror or str(e)))
         raise GanbenchError(f"cannot write checkpoint {dest}: {why}; {keep}; free space or pass another --out, "
                             f"then --resume") from None
     return dest

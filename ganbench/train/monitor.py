@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from collections import deque
 from pathlib import Path
 from typing import Optional
 
-from ..cache import atomic_path
+from ..cache import append_line, atomic_path
 from ..errors import GanbenchError
 
 
@@ -43,8 +44,7 @@ class Log:
     def write(self, rec: dict) -> None:
         rec = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()}
         if self.enabled:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(rec, sort_keys=True) + "\n")
+            append_line(self.path, json.dumps(rec, sort_keys=True))
 
     def warn(self, step: int, failure: str, message: str) -> None:
         self.write({"kind": "warning", "step": step, "failure": failure, "message": message})
@@ -148,7 +148,12 @@ def plot_curves(run_dir) -> Optional[Path]:
         ax.set_ylabel(key)
     fig.tight_layout()
     dest = Path(run_dir) / "curves.png"
-    with atomic_path(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    try:
+        with atomic_path(dest) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    except OSError as e:  # a picture of the log: never worth the run's own error
+        warnings.warn(f"{e}")
+        return None
+    finally:
+        plt.close(fig)
     return dest

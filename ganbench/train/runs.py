@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import locks
 from ..cache import atomic_path
 from ..errors import GanbenchError
 from . import options
@@ -43,7 +44,7 @@ def check_new(run_dir) -> None:
     d = Path(run_dir)
     if is_run_dir(d):
         raise GanbenchError(f"{d} already holds a run: pass --resume {d} to continue it, or another --out")
-    if d.exists() and (not d.is_dir() or any(d.iterdir())):
+    if d.exists() and (not d.is_dir() or any(p.name != locks.NAME for p in d.iterdir())):
         raise GanbenchError(f"--out {d} exists and is not an empty folder: pass a new folder")
 
 

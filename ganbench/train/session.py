@@ -5,19 +5,22 @@ evaluation.py); rank 0 alone writes checkpoints and logs."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import time
 from pathlib import Path
 from typing import Optional
 
 import torch
 
-from .. import distributed
+from .. import distributed, locks
 from ..baselines import ARCHITECTURES, baseline_config
 from ..device import pick_device
 from ..errors import GanbenchError
 from ..progress import bar
 from ..records import environment
-from . import checkpoint, monitor, options, runs, streams
+from . import checkpoint, monitor, options, runs, signals, streams
 from .data import open_data
 from .loop import Trainer
 
@@ -28,7 +31,7 @@ def _init_distributed(device: torch.device) -> tuple:
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
     distributed.init()
     return dist.get_world_size(), dist.get_rank()
 
@@ -47,6 +50,29 @@ def resolve_config(baseline, overrides: Optional[dict] = None) -> tuple:
     return base, cfg
 
 
+def _guarded(train_fn):
+    """Around `train`: the run folder is locked (rank 0) and SIGINT/SIGTERM/SIGUSR1 stop it after a
+    checkpoint (signals.py). A group restarted by `torchrun --max-restarts` finds its own run in --out
+    and resumes it from the last checkpoint."""
+
+    @functools.wraps(train_fn)
+    def wrapper(baseline=None, *, out=None, resume=None, **kw):
+        restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0) > 0
+        if resume is None and out is not None and restarted and runs.is_run_dir(out):
+            resume = out
+        run_dir = resume if resume is not None else out
+        lock = contextlib.nullcontext()
+        if run_dir is not None and distributed.is_main():
+            if resume is None:
+                runs.check_new(out)  # before the lock file makes the folder
+            lock = locks.run_folder(run_dir)
+        with lock, signals.catch():
+            return train_fn(baseline, out=out, resume=resume, **kw)
+
+    return wrapper
+
+
+@_guarded
 def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: int = 0, set=None,
           checkpoint_every: int = 1000, eval_every: int = 0, eval_n: int = 1000, weights=None, device=None,
           amp: Optional[str] = None, compile: bool = False, resize: bool = False, labels=None,
@@ -133,13 +159,16 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 scores = distributed.broadcast_object(scores) if world > 1 else scores
                 log.write({"kind": "eval", "step": step, **scores})
                 watch.check_eval(step, scores, warmup=cfg["steps"] // 10)
-            if step % checkpoint_every == 0 or step == cfg["steps"]:
+            stop = signals.requested(world)
+            if step % checkpoint_every == 0 or step == cfg["steps"] or stop:
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
                                     {**meta, "rng": streams.describe(seed, step)})
                     last_good = step
                 if world > 1:
                     distributed.barrier()
+            if stop and step < cfg["steps"]:
+                raise signals.stopped(stop, step, checkpoint.path_for(out, step), out)
     finally:
         pbar.close()
         if main:
