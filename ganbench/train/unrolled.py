@@ -48,43 +48,50 @@ def _start(D, opt: torch.optim.Optimizer):
     return params, buffers, state, t
 
 
+def _disc(D, params: dict, buffers: dict, x, y):
+    return functional_call(D, {**params, **buffers}, (x, y))
+
+
+def look_ahead(tr, s: int, K: int, gen) -> dict:
+    """D's weights after K differentiable Adam steps from where D and its optimiser stand, on step `s`'s
+    D batches; `gen(z, y)` generates with G's weights in the graph, so the result is a function of them."""
+    cfg, D = tr.cfg, tr.nets.D
+    params, buffers, state, t = _start(D, tr.nets.opt_d)
+    group = tr.nets.opt_d.param_groups[0]
+    names = list(params)
+    seen = {}  # batch j -> (x, y, fake, y_fake): each drawn and generated once, reused when cycled
+    for k in range(K):
+        j = k % cfg["n_dis"]
+        if j not in seen:
+            n = cfg["batch_size"]
+            x, y = tr.data.batch(tr.seed, s * cfg["n_dis"] + j, n)
+            x, y = tr._local(x), (tr._local(y) if cfg["conditional"] else None)
+            y_fake = tr._fake_labels(n, s, j, 0)
+            seen[j] = (x, y, gen(tr._z(n, "z_d", s, j), y_fake).float(), y_fake)
+        x, y, fake, y_fake = seen[j]
+        d_loss = losses.d_loss(cfg["loss"], _disc(D, params, buffers, x, y).float(),
+                               _disc(D, params, buffers, fake, y_fake).float())
+        grads = torch.autograd.grad(d_loss, [params[m] for m in names], create_graph=True)
+        for m, g in zip(names, grads):
+            params[m], state[m] = _adam_step(params[m], g, state[m], t + k + 1, group)
+    return params if K else {m: p.detach() for m, p in params.items()}
+
+
 def g_update(tr, s: int) -> Dict[str, float]:
     """The generator step of `Trainer` (`tr`) with the loss through `tr.cfg["unrolled"]` look-ahead D steps."""
-    cfg, K = tr.cfg, int(tr.cfg["unrolled"])
-    G, D = tr.nets.G, tr.nets.D
+    cfg, G, D = tr.cfg, tr.nets.G, tr.nets.D
     g_params = dict(G.named_parameters())
     g_buffers = {name: b.detach().clone() for name, b in G.named_buffers()}  # look-ahead forwards keep G's BN stats
 
     def gen(z, y):
         return functional_call(G, {**g_params, **g_buffers}, (z,) if y is None else (z, y))
 
-    def disc(params, buffers, x, y):
-        return functional_call(D, {**params, **buffers}, (x, y))
-
-    params, buffers, state, t = _start(D, tr.nets.opt_d)
-    group = tr.nets.opt_d.param_groups[0]
-    names = list(params)
-    seen = {}  # batch j -> (x, y, fake, y_fake): each drawn and generated once, reused when cycled
     with tr._autocast():
-        for k in range(K):
-            j = k % cfg["n_dis"]
-            if j not in seen:
-                n = cfg["batch_size"]
-                x, y = tr.data.batch(tr.seed, s * cfg["n_dis"] + j, n)
-                x, y = tr._local(x), (tr._local(y) if cfg["conditional"] else None)
-                y_fake = tr._fake_labels(n, s, j, 0)
-                seen[j] = (x, y, gen(tr._z(n, "z_d", s, j), y_fake).float(), y_fake)
-            x, y, fake, y_fake = seen[j]
-            d_loss = losses.d_loss(cfg["loss"], disc(params, buffers, x, y).float(),
-                                   disc(params, buffers, fake, y_fake).float())
-            grads = torch.autograd.grad(d_loss, [params[m] for m in names], create_graph=True)
-            for m, g in zip(names, grads):
-                params[m], state[m] = _adam_step(params[m], g, state[m], t + k + 1, group)
+        final = look_ahead(tr, s, int(cfg["unrolled"]), gen)
         n = cfg["g_batch_size"]
         y_fake = tr._fake_labels(n, s, 0, 1)
-        final = params if K else {m: p.detach() for m, p in params.items()}
         # D's own buffers here, as the plain step's forward uses them (BN batch statistics, SN's u)
-        out = disc(final, dict(D.named_buffers()), gen(tr._z(n, "z_g", s), y_fake), y_fake).float()
+        out = _disc(D, final, dict(D.named_buffers()), gen(tr._z(n, "z_g", s), y_fake), y_fake).float()
     loss = losses.g_loss(cfg["loss"], out)
     tr.nets.opt_g.zero_grad(set_to_none=True)
     loss.backward(inputs=list(G.parameters()))
