@@ -123,3 +123,9 @@ def test_minimax_generator_loss_is_the_saturating_one():
     out = torch.tensor([-2.0, 0.0, 3.0])
     torch.testing.assert_close(losses.g_loss("minimax", out), torch.log(1 - torch.sigmoid(out)).mean())
     torch.testing.assert_close(losses.d_loss("minimax", out, -out), losses.d_loss("bce", out, -out))
+
+
+def test_unrolled_over_several_processes_is_a_clear_error():
+    _base, cfg = resolve_config("toy-mlp", {**SMALL, "unrolled": 2})
+    with pytest.raises(GanbenchError, match="one process"):
+        Trainer(cfg, open_data("ring", ARCHITECTURES.get(cfg["arch"]).shape), seed=0, world=2, rank=0)

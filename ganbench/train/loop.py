@@ -29,6 +29,11 @@ class Trainer:
         self.step = 0
         # the generator's phase: the plain one, or Metz et al.'s loss through K look-ahead D steps
         self.g_phase = (lambda s: unrolled.g_update(self, s)) if cfg.get("unrolled") else self.g_update
+        if cfg.get("unrolled") and self.world > 1:  # the look-ahead's D gradients are not averaged over ranks
+            from ..errors import GanbenchError
+
+            raise GanbenchError(f"unrolled={cfg['unrolled']} runs in one process: train without torchrun, "
+                                "or --set unrolled=0")
         for name in ("batch_size", "g_batch_size"):
             if cfg[name] % self.world:
                 from ..errors import GanbenchError
