@@ -38,4 +38,6 @@ def test_board_page_renders_sorts_and_is_self_contained(chromium, tmp_path):  # 
     values = [re.findall(r'data-v="([^"]*)"', cells)[col - 3] for _kind, cells in rows]  # seeds, then the metrics
     nums = [float(v) for v in values if v]
     assert len(nums) >= 3 and nums == sorted(nums, reverse=True)
-    assert [k for k, _ in rows].count("reported") == len(board["reported"])
+    assert [k for k, _ in rows].count("reported") == 0  # reported rows: their own table, ranked within protocol groups
+    rep = sorted_page.split('<table class="sortable grouped" id="reported">', 1)[1].split("</table>", 1)[0]
+    assert len(re.findall(r'<tr class="reported" data-g="\d+">', rep)) == len(board["reported"])

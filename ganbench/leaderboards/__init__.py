@@ -49,7 +49,8 @@ def load(board):
             row.update({m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")})
         rows.append(row)
     for r in data["reported"]:
-        row = {"kind": "reported", "label": r["label"], "protocol": r["protocol"], "citation": r["citation"]}
+        row = {"kind": "reported", "label": r["label"], "protocol": r["protocol"], "citation": r["citation"],
+               **{k: r.get(k) for k in ("n_generated", "n_real", "split", "inception", "loss", "group", "checked")}}
         row.update({m: r["metrics"].get(m) for m in data["metrics"]})
         rows.append(row)
     for s in data["set_aside"]:

@@ -106,7 +106,7 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
             "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
             "figures": sorted(figs), "figures_made_with": figures_made_with(),
             "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
-            "records_dir": "records"}
+            "records_dir": "records", **({"notes": list(board["notes"])} if board.get("notes") else {})}
     files = {"README.md": render.markdown(data).encode(), "board.csv": render.csv_text(data).encode(),
              "board.json": render.to_json(data).encode(), "board.tex": render.latex(data).encode(),
              "index.html": html.page(data, {k: figs[k] for k in sorted(figs)}).encode(), **figs}

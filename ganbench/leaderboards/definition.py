@@ -36,12 +36,20 @@ def read_board(board_dir) -> dict:
     return board
 
 
-REPORTED_KEYS = ("label", "metrics", "protocol", "citation")
+REPORTED_KEYS = ("label", "metrics", "protocol", "citation", "checked")
+# the protocol, one field each, so rows sort within a protocol group: an int, or words ("not stated", "n/a")
+PROTOCOL_KEYS = ("n_generated", "n_real", "split", "inception")
+
+
+def protocol_group(row: dict) -> str:
+    """The fields a number's comparability rests on, as one label (rows compare only within a group)."""
+    return " / ".join(f"{row[k]}" for k in PROTOCOL_KEYS)
 
 
 def read_reported(board_dir, board: dict) -> list:
-    """The reported rows (`reported.toml`: [[row]] label, kind, metrics, protocol, citation, conditional),
-    in file order; each must name its source."""
+    """The reported rows (`reported.toml`: [[row]] label, kind, metrics, n_generated, n_real, split,
+    inception, loss (where the source has several), protocol (notes), citation, checked, conditional),
+    each naming its source, its protocol and how it was checked; sorted within protocol groups."""
     name = board.get("reported")
     if not name:
         return []
@@ -49,11 +57,27 @@ def read_reported(board_dir, board: dict) -> list:
     rows = read_toml(path, "reported rows").get("row", [])
     out = []
     for i, r in enumerate(rows, 1):
-        missing = [k for k in REPORTED_KEYS if k not in r]
+        missing = [k for k in REPORTED_KEYS + PROTOCOL_KEYS if k not in r or r[k] in ("", None)]
         if missing:
-            raise GanbenchError(f"{path}: row {i} lacks {', '.join(missing)}; every reported number needs its "
-                                f"protocol and citation")
+            raise GanbenchError(f"{path}: row {i} ({r.get('label', 'no label')}) lacks {', '.join(missing)}; every "
+                                f"reported number needs its protocol ({', '.join(PROTOCOL_KEYS)}), citation and checked")
         out.append({"label": r["label"], "kind": r.get("kind", "reported"), "metrics": dict(r["metrics"]),
+                    **{k: r[k] for k in PROTOCOL_KEYS}, "loss": r.get("loss", ""), "group": protocol_group(r),
                     "protocol": r["protocol"], "citation": r["citation"], "conditional": bool(r.get("conditional")),
-                    "checked": r.get("checked", "")})
-    return out
+                    "checked": r["checked"]})
+    return sort_reported(out, board.get("sort", board.get("headline")), board.get("higher_is_better", []))
+
+
+def sort_reported(rows: list, metric, higher_is_better) -> list:
+    """Groups in the order they first appear; within a group, best `metric` first, rows without it last."""
+    first = {}
+    for r in rows:
+        first.setdefault(r["group"], len(first))
+    sign = -1.0 if metric in higher_is_better else 1.0
+
+    def key(ir):
+        i, r = ir
+        v = r["metrics"].get(metric)
+        return (first[r["group"]], v is None, sign * v if v is not None else 0.0, i)
+
+    return [r for _i, r in sorted(enumerate(rows), key=key)]

@@ -28,6 +28,14 @@ def cell_text(c: dict) -> str:
     return text
 
 
+REPORTED_PROTOCOL_HEAD = ("N generated", "N real", "split", "Inception", "loss")
+
+
+def reported_protocol_cells(r: dict) -> List[str]:
+    return [f"{r[k]:,}" if isinstance(r[k], int) else str(r[k])
+            for k in ("n_generated", "n_real", "split", "inception")] + [r.get("loss") or ""]
+
+
 def to_json(board: dict) -> str:
     return json.dumps(board, indent=2, sort_keys=True) + "\n"
 
@@ -51,12 +59,17 @@ def markdown(board: dict) -> str:
     lines += _md_table(head, rows) if rows else ["No record meets this board's protocol yet."]
     lines += ["", f"Protocol: {board['protocol_text']}. "
               f"{board['set_aside_count']} record(s) set aside (below)."]
+    if board.get("notes"):  # the board's own findings (board.toml `notes`), e.g. how it compares with a paper
+        lines += ["", "## Notes", ""] + [p for n in board["notes"] for p in (n, "")][:-1]
     if board["reported"]:
-        lines += ["", "## Reported (from papers and reference implementations; never averaged with the rows above)", ""]
+        lines += ["", "## Reported (from papers and reference implementations; never averaged with the rows above)", "",
+                  f"Grouped by protocol (N generated, N real, split, Inception port); sorted by {board['sort']} within "
+                  f"each group. Numbers from different groups do not compare.", ""]
         rep_ms = sorted({m for r in board["reported"] for m in r["metrics"]})
-        lines += _md_table(["model", "kind"] + rep_ms + ["protocol", "source", "checked"],
+        lines += _md_table(["model", "kind"] + rep_ms + list(REPORTED_PROTOCOL_HEAD) + ["notes", "source", "checked"],
                            [[r["label"], r["kind"]] + [num(r["metrics"].get(m)) if m in r["metrics"] else "" for m in rep_ms]
-                            + [r["protocol"], r["citation"], r["checked"]] for r in board["reported"]])
+                            + reported_protocol_cells(r) + [r["protocol"], r["citation"], r["checked"]]
+                            for r in board["reported"]])
     if board.get("commands"):
         lines += ["", "## Reproducing a row", ""]
         for c in board["commands"]:
@@ -84,7 +97,7 @@ def csv_text(board: dict) -> str:
         w.writerow(["reproduced", r["label"], r["baseline"], len(r["seeds"]), r["selection"], r["flagged"], ""] + cells
                    + [" ".join(e["record"] for e in r["records"])])
     for r in board["reported"]:
-        w.writerow(["reported", r["label"], "", "", "", "", ""]
+        w.writerow(["reported", r["label"], "", "", "", "", r["group"] + (f" / {r['loss']}" if r.get("loss") else "")]
                    + [v for m in ms for v in (f(r["metrics"].get(m)), "", "", "reported")] + [""])
     for s in board["set_aside"]:
         w.writerow(["set-aside", s["label"], "", "", "", "", s["reason"]] + [""] * (4 * len(ms)) + [s["record"]])

@@ -20,14 +20,23 @@ from ..errors import GanbenchError
 from .definition import read_board
 
 
+OWN = ("steps", "eval_every")  # what a [[setting]] may set for itself (a source's training length)
+
+
+def recipe_for(board: dict, setting: dict) -> dict:
+    """The board's [recipe] with the setting's own `steps` / `eval_every`, where it has them."""
+    return {**board["recipe"], **{k: setting[k] for k in OWN if k in setting}}
+
+
 def setting_id(setting: dict) -> str:
-    """A stable, readable file name for a setting: its baseline and its --set pairs."""
-    parts = [setting["baseline"]] + [f"{k}-{v}" for k, v in sorted(setting.get("set", {}).items())]
+    """A stable, readable file name for a setting: its baseline, its own length and its --set pairs."""
+    own = [f"steps-{setting['steps']}"] if "steps" in setting else []
+    parts = [setting["baseline"]] + own + [f"{k}-{v}" for k, v in sorted(setting.get("set", {}).items())]
     return re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(parts).lower())
 
 
 def train_command(board: dict, setting: dict, seed: int, out: str) -> str:
-    r = board["recipe"]
+    r = recipe_for(board, setting)
     sets = " ".join(f"--set {k}={_text(v)}" for k, v in sorted(setting.get("set", {}).items()))
     return (f"ganbench train {setting['baseline']} --data {board['benchmark']} --steps {r['steps']} --seed {seed} "
             f"{sets + ' ' if sets else ''}--eval-every {r['eval_every']} --eval-n {r['eval_n']} "
@@ -55,7 +64,7 @@ def finished(item: dict) -> bool:
     from ..train import checkpoint
 
     steps = checkpoint.list_steps(item["run_dir"]) if item["run_dir"].is_dir() else []
-    return bool(steps) and steps[-1] >= item["board"]["recipe"]["steps"]
+    return bool(steps) and steps[-1] >= recipe_for(item["board"], item["setting"])["steps"]
 
 
 def train_run(item: dict) -> None:
@@ -65,7 +74,8 @@ def train_run(item: dict) -> None:
 
     if item["run_dir"].exists():  # an interrupted run: start it again, the seed makes it the same
         shutil.rmtree(item["run_dir"])
-    r, s = item["board"]["recipe"], item["setting"]
+    s = item["setting"]
+    r = recipe_for(item["board"], s)
     train(s["baseline"], out=item["run_dir"], data=item["board"]["benchmark"], steps=r["steps"], seed=item["seed"],
           set={k: _text(v) for k, v in s.get("set", {}).items()}, eval_every=r["eval_every"], eval_n=r["eval_n"],
           checkpoint_every=r["steps"], progress=False)

@@ -11,7 +11,7 @@ from typing import Optional
 
 import torch
 
-from . import losses, models, streams
+from . import losses, models, streams, unrolled
 from .data import TrainData
 
 
@@ -27,6 +27,13 @@ class Trainer:
         G, D = self.nets.G, self.nets.D
         self.fG, self.fD = (torch.compile(G), torch.compile(D)) if compile else (G, D)
         self.step = 0
+        # the generator's phase: the plain one, or Metz et al.'s loss through K look-ahead D steps
+        self.g_phase = (lambda s: unrolled.g_update(self, s)) if cfg.get("unrolled") else self.g_update
+        if cfg.get("unrolled") and self.world > 1:  # the look-ahead's D gradients are not averaged over ranks
+            from ..errors import GanbenchError
+
+            raise GanbenchError(f"unrolled={cfg['unrolled']} runs in one process: train without torchrun, "
+                                "or --set unrolled=0")
         for name in ("batch_size", "g_batch_size"):
             if cfg[name] % self.world:
                 from ..errors import GanbenchError
@@ -132,7 +139,7 @@ class Trainer:
         nets.D.train()
         d_stats = [self.d_update(s, j) for j in range(cfg["n_dis"])]
         stats = {k: sum(d[k] for d in d_stats) / len(d_stats) for k in d_stats[0]}
-        stats.update(self.g_update(s))
+        stats.update(self.g_phase(s))
         if nets.G_ema is not None:
             if s >= cfg["ema_start"]:
                 models.update_ema(nets.G, nets.G_ema, cfg["ema"])

@@ -1,8 +1,9 @@
-"""The four GAN losses and the penalties, as their sources write them.
+"""The GAN losses and the penalties, as their sources write them.
 
 bce: D minimises BCE(D(x), 1) + BCE(D(G(z)), 0); G the non-saturating BCE(D(G(z)), 1) (Goodfellow
-et al. 2014, DCGAN). lsgan: D 1/2 (D(x) - b)^2 + 1/2 (D(G(z)) - a)^2, G 1/2 (D(G(z)) - c)^2 with a=0,
-b=c=1 (Mao et al. 2017, eq. 9). wasserstein: D E[D(G(z))] - E[D(x)], G -E[D(G(z))]. hinge: D
+et al. 2014, DCGAN). minimax: D as bce; G minimises the saturating log(1 - D(G(z))) of the minimax game
+(Goodfellow et al. 2014, eq. 1). lsgan: D 1/2 (D(x) - b)^2 + 1/2 (D(G(z)) - a)^2, G 1/2 (D(G(z)) - c)^2
+with a=0, b=c=1 (Mao et al. 2017, eq. 9). wasserstein: D E[D(G(z))] - E[D(x)], G -E[D(G(z))]. hinge: D
 E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G -E[D(G(z))] (Miyato et al. 2018, eq. 17)."""
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import torch.nn.functional as F
 
 
 def d_loss(loss: str, real: torch.Tensor, fake: torch.Tensor, t_real=None, t_fake=None) -> torch.Tensor:
-    """`t_real` / `t_fake`: per-sample targets (label smoothing and flips), bce and lsgan only."""
-    if loss in ("bce", "lsgan"):
+    """`t_real` / `t_fake`: per-sample targets (label smoothing and flips), bce, minimax and lsgan only."""
+    if loss in ("bce", "minimax", "lsgan"):
         t_real = torch.ones_like(real) if t_real is None else t_real.view_as(real)
         t_fake = torch.zeros_like(fake) if t_fake is None else t_fake.view_as(fake)
-        if loss == "bce":
+        if loss != "lsgan":
             return (F.binary_cross_entropy_with_logits(real, t_real)
                     + F.binary_cross_entropy_with_logits(fake, t_fake))
         return 0.5 * ((real - t_real) ** 2).mean() + 0.5 * ((fake - t_fake) ** 2).mean()
@@ -30,6 +31,8 @@ def d_loss(loss: str, real: torch.Tensor, fake: torch.Tensor, t_real=None, t_fak
 def g_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
     if loss == "bce":
         return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if loss == "minimax":  # minimise log(1 - D(G(z))) = -BCE(D(G(z)), 0)
+        return -F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
     if loss == "lsgan":
         return 0.5 * ((fake - 1.0) ** 2).mean()
     if loss in ("wasserstein", "hinge"):
@@ -38,8 +41,8 @@ def g_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
 
 
 def d_score(loss: str, out: torch.Tensor) -> float:
-    """Mean D output as logged: a probability for bce, the raw output for the others."""
-    return float((torch.sigmoid(out) if loss == "bce" else out).mean())
+    """Mean D output as logged: a probability for bce and minimax, the raw output for the others."""
+    return float((torch.sigmoid(out) if loss in ("bce", "minimax") else out).mean())
 
 
 def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None) -> torch.Tensor:

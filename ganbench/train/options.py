@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ..errors import GanbenchError
 
-LOSSES = ("bce", "lsgan", "wasserstein", "hinge")
+LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 
 
@@ -38,7 +38,7 @@ OPTIONS: Dict[str, Option] = {
     "arch": Option("", str, lambda v: bool(v), "an architecture name (`ganbench list baselines`)", "architecture"),
     "data": Option("", str, _any, "a data set name or path", "the data set trained on, unless --data says otherwise"),
     "loss": Option("bce", str, lambda v: v in LOSSES, " | ".join(LOSSES),
-                   "bce: non-saturating BCE (DCGAN); lsgan: least squares a=0 b=c=1 (Mao et al.); "
+                   "bce: non-saturating BCE (DCGAN); minimax: D as bce, G the saturating log(1 - D(G(z))); lsgan: least squares a=0 b=c=1 (Mao et al.); "
                    "wasserstein: WGAN critic; hinge: SNGAN's"),
     "z_dim": Option(128, int, _num(1), "an integer >= 1", "latent dimension"),
     "steps": Option(100000, int, _num(1), "an integer >= 1", "generator steps"),
@@ -58,7 +58,7 @@ OPTIONS: Dict[str, Option] = {
     "r1": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "R1 penalty gamma on real data (Mescheder et al.)"),
     "weight_decay": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "L2 regularisation of D (Adam weight_decay)"),
     "label_smoothing": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
-                              "one-sided: real target 1 - s (Salimans et al.); bce and lsgan"),
+                              "one-sided: real target 1 - s (Salimans et al.); bce, minimax and lsgan"),
     "label_flip": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
                          "probability that a D sample's real/fake target is swapped (noisy labels); bce and lsgan"),
     "instance_noise": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
@@ -66,6 +66,8 @@ OPTIONS: Dict[str, Option] = {
     "mbdisc": Option(0, int, _num(0), "an integer >= 0 (0: off)", "minibatch discrimination kernels (Salimans et al.: 100)"),
     "mbstd": Option(0, int, _num(0), "an integer >= 0 (0: off)", "minibatch std group size (Karras et al.: 4)"),
     "dequantize": Option(False, bool, _any, "true | false", "add U(0, 1/128) to real images (pytorch-gan-collections)"),
+    "unrolled": Option(0, int, _num(0), "an integer >= 0 (0: off)",
+                       "the generator's loss through K look-ahead D steps (Metz et al. 2017: 5, 10)"),
     "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
 }
 
@@ -120,6 +122,11 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             if cfg[key]:
                 raise GanbenchError(f"{key} applies to the bce and lsgan losses, not {cfg['loss']}: "
                                     f"--set {key}=0 or pick --set loss=bce")
+    if cfg["unrolled"]:
+        for key in ("gp", "r1"):
+            if cfg[key]:
+                raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
+                                    f"penalty: --set {key}=0 or --set unrolled=0")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -130,9 +137,19 @@ def changed(cfg: dict) -> Dict[str, Any]:
     return {k: v for k, v in cfg.items() if v != OPTIONS[k].default}
 
 
+# options added after runs were recorded: at their default they are left out of the hash, and a run saved
+# without them reads as having the default, so earlier runs keep their hash and resume unchanged
+LATER = ("unrolled",)
+
+
+def _canonical(cfg: dict) -> dict:
+    return {k: v for k, v in cfg.items() if not (k in LATER and v == OPTIONS[k].default)}
+
+
 def config_hash(cfg: dict) -> str:
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(_canonical(cfg), sort_keys=True).encode()).hexdigest()
 
 
 def differing(a: dict, b: dict) -> Tuple[str, ...]:
+    a, b = _canonical(a), _canonical(b)
     return tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
