@@ -8,13 +8,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..cache import atomic_path
+from ..cache import _umask, atomic_path
 from ..errors import GanbenchError
 
 FORMAT = "ganbench-checkpoint-1"
@@ -66,6 +67,7 @@ def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Pat
     try:
         with atomic_path(dest) as tmp:
             save_file(tensors, str(tmp), metadata={"ganbench": json.dumps(full, sort_keys=True)})
+            os.chmod(tmp, 0o666 & ~_umask())  # save_file makes a new file, 0600: follow the umask like every other file
     except OSError as e:
         last = list_steps(run_dir)
         keep = f"the last good checkpoint is step {last[-1]}" if last else "no checkpoint was written"

@@ -48,8 +48,10 @@ class Log:
 
     def warn(self, step: int, failure: str, message: str) -> None:
         self.write({"kind": "warning", "step": step, "failure": failure, "message": message})
-        if self.enabled:
-            print(f"warning: step {step}: {message}", file=sys.stderr)
+        if self.enabled:  # through tqdm, so a progress bar on stderr does not overdraw it
+            from tqdm.auto import tqdm
+
+            tqdm.write(f"warning: step {step}: {message}", file=sys.stderr)
 
 
 class FailureWatch:
@@ -116,6 +118,14 @@ class FailureWatch:
             msg = (f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
                    f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)")
         self._on_onset(step, "mode_collapse", msg)
+
+    def check_spread(self, step: int, shown: Optional[dict], warmup: int = 0) -> None:
+        """The sample grid's fixed batch (grid.py): needs no weights and no --eval-every."""
+        from .grid import collapse_message
+
+        if shown is None or step < warmup:
+            return
+        self._on_onset(step, "mode_collapse_pixels", collapse_message(shown.get("spread_ratio"), shown, shown["n"]))
 
 
 def plot_curves(run_dir) -> Optional[Path]:

@@ -47,6 +47,13 @@ def check_new(run_dir) -> None:
         raise GanbenchError(f"--out {d} exists and is not an empty folder: pass a new folder")
 
 
+def check_writable(run_dir) -> None:
+    """The output check every command uses (cache.check_writable), on the run folder's files."""
+    from ..cache import check_writable as writable
+
+    writable(Path(run_dir) / RUN_FILE, "run folder", f"pass --out a folder you can write (not {run_dir})")
+
+
 def check_same_config(run_dir, saved: dict, requested: dict) -> None:
     diff = options.differing(saved, requested)
     if diff:
