@@ -33,7 +33,7 @@ SERVES = [  # (path prefix, commands); the first that matches
     ("gates/", ("compare", "check")),
     ("diagnose/", ("diagnose",)),
     ("leaderboards/", ("leaderboard",)),
-    ("inputs/", ("eval", "stats", "diagnose", "train")),  # every command that reads images by path and key
+    ("inputs/", ("eval", "stats", "diagnose", "train", "compare", "check")),  # every command that reads images
     ("", ("eval",)),
 ]
 

@@ -49,6 +49,17 @@ def test_gates_refuse_a_kid_subset_larger_than_the_sets_before_any_extraction(co
     assert "-O kid_subset_size=N" in res.output and "--kid-subset-size" not in res.output  # what the gates take
 
 
+def test_gates_read_multi_array_npz_by_key(sets, cifar_excerpt, no_extraction):
+    np.savez(sets / "multi.npz", samples=cifar_excerpt["test_images"][:100], other=cifar_excerpt["test_images"][:5])
+    np.savez(sets / "refmulti.npz", images=cifar_excerpt["train_images"][:100], labels=np.zeros(100, np.int64))
+    res = CliRunner().invoke(cli, ["compare", str(sets / "multi.npz"), str(sets / "a.npz"), "--ref",
+                                   str(sets / "refmulti.npz"), "--metrics", "kid"])
+    assert res.exit_code == 2 and "--key NAME" in res.output
+    res = CliRunner().invoke(cli, ["compare", str(sets / "multi.npz"), str(sets / "multi.npz"), "--key", "samples",
+                                   "--ref", str(sets / "refmulti.npz"), "--ref-key", "images", "--metrics", "kid"])
+    assert res.exit_code == 2 and "kid needs at least 1000 generated samples, got 100" in res.output  # read by key
+
+
 def test_eval_and_diagnose_check_counts_before_any_extraction(sets, no_extraction):
     res = CliRunner().invoke(cli, ["eval", str(sets / "a.npz"), "--ref", str(sets / "ref.npz"), "--metrics", "is",
                                    "--is-splits", "60"])

@@ -65,7 +65,7 @@ def _is_record(spec) -> bool:
     return isinstance(spec, Result) or (isinstance(spec, (str, Path)) and str(spec).endswith(".json"))
 
 
-def _as_source(spec, run_options: dict):
+def _as_source(spec, run_options: dict, key=None):
     """(label, kind, ImageSource | FeatureSet | Result) of one model given on the command line."""
     from ..train.runs import is_run_dir
 
@@ -81,20 +81,21 @@ def _as_source(spec, run_options: dict):
         if info["kind"] == "points":
             raise GanbenchError(f"{spec} makes 2-D points: compare toy runs with their mode metrics, not Inception's")
         return str(spec), "run", open_source(images)
-    label, obj = resolve_samples(spec)
+    label, obj = resolve_samples(spec, key)
     return label, ("features file" if isinstance(obj, FeatureSet) else "samples"), obj
 
 
 def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=None, resize=DEFAULTS["resize"],
                 device=None, batch_size=DEFAULTS["batch_size"], num_workers=None, use_cache=True,
-                fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, **run_options) -> tuple:
+                fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, key=None, ref_key=None,
+                **run_options) -> tuple:
     """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}) for `metrics`."""
     groups = groups_by_extractor(metrics)
     needs_ref = any(METRICS.get(m).uses_ref for m in metrics)
     if needs_ref and ref is None:
         raise GanbenchError("these metrics need a reference: pass --ref NAME|PATH")
-    ref_label, ref_obj = resolve_reference(ref) if ref is not None else (None, None)
-    sources = [_as_source(s, {**run_options, "device": device}) for s in specs]
+    ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
+    sources = [_as_source(s, {**run_options, "device": device}, key) for s in specs]
     for label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
         if kind != "record":
             check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}),
