@@ -57,7 +57,8 @@ def main() -> None:
     out.write_text(json.dumps(data, indent=2) + "\n")
     lines = ["# Start-up time of commands that do no work (fresh process, median wall s)", "",
              "`python benchmarks/bench_startup.py --label LABEL`, 2-core CPU shared with other jobs (1-minute load "
-             "average at the end of each run: " + ", ".join(f"{k} {v.get('load_average_1min', '?')}" for k, v in data.items())
+             "average at the end of each run: "
+             + ", ".join(f"{k} {v.get('load_average_1min', '?')}" for k, v in data.items())
              + "); `-X importtime` adds a little. `before`: commit 1ca1f7e; `after`: this branch.", "",
              "| command | " + " | ".join(f"{k} s | {k} imports torch" for k in data) + " |",
              "| --- | " + " | ".join("---: | ---" for _ in data) + " |"]

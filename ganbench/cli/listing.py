@@ -55,7 +55,8 @@ def command(what):
             cfg = resolve(b["train"], where=b["file"])
             src = b["source"]  # the config alone: listing builds no model, so it needs no torch
             click.echo(f"  {name:<15} {b['description']}")
-            click.echo(f"  {'':<15} arch {cfg['arch']} (equals {src.get('implementation')}); params G {src.get('params', {}).get('G')}"
+            click.echo(f"  {'':<15} arch {cfg['arch']} (equals {src.get('implementation')}); "
+                       f"params G {src.get('params', {}).get('G')}"
                        f", D {src.get('params', {}).get('D')}")
             click.echo(f"  {'':<15} paper: {src.get('paper')}")
             click.echo(f"  {'':<15} hyper-parameters: {src.get('hyperparameters')}")

@@ -16,7 +16,8 @@ from .options import check_output, json_option, write_output
               help="Continue this run folder from its last checkpoint (the config must not change).")
 @click.option("--data", default=None, help="cifar10, cifar10-test, ring, grid, stacked-digits, a folder, .npz or .npy "
               "(default: the baseline's).")
-@click.option("--key", default=None, help="Array of a multi-array --data .npz to train on (default: arr_0 or its only one).")
+@click.option("--key", default=None,
+              help="Array of a multi-array --data .npz to train on (default: arr_0 or its only one).")
 @click.option("--labels", default=None, metavar="FILE|NAME",
               help="Class labels of --data (one per image) for conditional training: a file, or the name of an "
                    "array of the --data .npz (e.g. train_labels).")
@@ -30,7 +31,8 @@ from .options import check_output, json_option, write_output
 @click.option("--checkpoint-minutes", type=click.FloatRange(0), default=None,
               help="Also checkpoint when this many minutes have passed since the last one (0: off) [default: 5].")
 @click.option("--eval-every", type=click.IntRange(0), default=None,
-              help="Score a small sample every this many steps (0: off): FID/KID, or the toy mode metrics [default: 0].")
+              help="Score a small sample every this many steps (0: off): FID/KID, or the toy mode metrics "
+                   "[default: 0].")
 @click.option("--eval-n", type=click.IntRange(10), default=None, help="Samples per eval [default: 1000].")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights for --eval-every on image data.")

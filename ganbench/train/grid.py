@@ -101,7 +101,8 @@ class Grid:
 
     def __init__(self, data, run_dir, enabled: bool = True):
         self.run_dir, self.enabled = run_dir, enabled
-        self.real = np.asarray(data.reference_images(POINTS, seed=REAL_SEED))[:POINTS] if data.kind == "points" else None
+        points = data.kind == "points"
+        self.real = np.asarray(data.reference_images(POINTS, seed=REAL_SEED))[:POINTS] if points else None
         self.real_spread = real_spread(data) if enabled else None
 
     def __call__(self, G, info: dict, step: int) -> Optional[dict]:

@@ -42,7 +42,8 @@ def restore(run: dict, given: dict, run_dir) -> dict:
         if k in FIXED and v != stored[k]:
             flag = "--" + k.replace("_", "-")
             raise GanbenchError(f"cannot resume {run_dir} with {flag} {v!r}: it was started with {stored[k]!r}, and "
-                                f"that changes the trained numbers; resume without {flag}, or start a new run with --out")
+                                f"that changes the trained numbers; resume without {flag}, or start a new run with "
+                                f"--out")
         out[k] = v
     return out
 

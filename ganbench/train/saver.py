@@ -14,8 +14,10 @@ from . import checkpoint
 
 
 class Saver:
-    def __init__(self, run_dir, every: int, minutes: float, *, world: int = 1, clock: Callable[[], float] = time.monotonic):
-        self.run_dir, self.every, self.seconds, self.world, self.clock = run_dir, int(every), 60.0 * float(minutes), world, clock
+    def __init__(self, run_dir, every: int, minutes: float, *, world: int = 1,
+                 clock: Callable[[], float] = time.monotonic):
+        self.run_dir, self.every, self.seconds = run_dir, int(every), 60.0 * float(minutes)
+        self.world, self.clock = world, clock
         self.since = clock()
         self.clock_only: Optional[int] = None  # the step of the last checkpoint written for the clock alone
 

@@ -81,7 +81,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                                  done[-1] if done else 0)
         if baseline is not None or overrides:
             _b, asked = resolve_config(baseline or run["baseline_file"], overrides)
-            runs.check_same_config(resume, cfg, {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
+            runs.check_same_config(resume, cfg,
+                                   {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
         if cfg is not run["config"]:
             runs.check_writable(out)
             run = {**run, "config": cfg, "config_hash": options.config_hash(cfg),
