@@ -244,3 +244,15 @@ def test_resume_refuses_a_steps_below_what_was_trained(tmp_path):
     ganbench.train("toy-mlp", out=tmp_path / "r", steps=3, set={"batch_size": 16, "g_batch_size": 16}, progress=False)
     with pytest.raises(GanbenchError, match="already trained 3 steps"):
         ganbench.train(resume=tmp_path / "r", steps=2, progress=False)
+
+
+def test_a_discriminator_that_wins_most_steps_is_named_despite_a_few_where_g_fools_it(tmp_path, capsys):
+    from ganbench.train import monitor
+
+    watch = monitor.FailureWatch("bce", monitor.Log(tmp_path), window=50)
+    for s in range(50):  # mean D(G(z)) 0.051: the old mean-based check said nothing
+        fake = 0.5 if s % 10 == 0 else 0.001
+        watch.check_step(s, {"loss_d": 0.01, "loss_g": 7.0, "d_real": 0.999, "d_fake": fake, "grad_norm_g": 0.5},
+                         None, tmp_path)
+    err = capsys.readouterr().err
+    assert "warning: step 49: the discriminator wins (median D(x)=0.999, D(G(z))=0.001 over 50 steps)" in err
