@@ -260,7 +260,8 @@ def test_a_discriminator_that_wins_most_steps_is_named_despite_a_few_where_g_foo
 
 def test_sample_and_data_check_their_output_before_any_work(tmp_path):
     (tmp_path / "afile").write_text("x")
-    res = CliRunner().invoke(cli, ["sample", str(tmp_path / "no-run"), "-n", "5", "-o", str(tmp_path / "afile" / "s.npz")])
+    res = CliRunner().invoke(cli, ["sample", str(tmp_path / "no-run"), "-n", "5", "-o",
+                                   str(tmp_path / "afile" / "s.npz")])
     assert res.exit_code == 2 and "cannot write samples" in res.output and "pass -o" in res.output
     res = CliRunner().invoke(cli, ["data", "ring", "-o", str(tmp_path / "afile" / "ring.npy")])
     assert res.exit_code == 2 and "cannot write data set" in res.output and "pass -o" in res.output
