@@ -98,7 +98,8 @@ class FailureWatch:
         if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
             return f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
         if self.loss == "hinge" and real > 1.0 and fake < -1.0:
-            return f"the discriminator wins (hinge margins met: median D(x)={real:.2f}, D(G(z))={fake:.2f} over {n} steps)"
+            return (f"the discriminator wins (hinge margins met: median D(x)={real:.2f}, D(G(z))={fake:.2f} "
+                    f"over {n} steps)")
         if g < 1e-6:
             return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
         return None
