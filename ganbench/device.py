@@ -1,13 +1,27 @@
-"""The one device resolver: every command and extractor turns --device into a torch.device here."""
+"""The one device resolver: every command and extractor turns --device into a torch.device here.
+torch is imported when a device is asked for, so modules that only declare things load without it."""
 
 from __future__ import annotations
 
-import torch
+import functools
 
 from .errors import GanbenchError
 
 
-def pick_device(device=None) -> torch.device:
+def inference_mode(f):
+    """torch.inference_mode() as a decorator that imports torch on the first call, not at definition."""
+    @functools.wraps(f)
+    def run(*args, **kwargs):
+        import torch
+
+        with torch.inference_mode():
+            return f(*args, **kwargs)
+    return run
+
+
+def pick_device(device=None) -> "torch.device":
+    import torch
+
     if device in (None, "", "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:

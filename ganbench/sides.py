@@ -71,7 +71,18 @@ def stats_only(f: Features) -> bool:
     return f.pool is None and f.logits is None and f.stats is not None
 
 
-def check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict) -> None:
+def eval_flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def metric_option_flag(key: str) -> str:
+    """How `compare` and `check` set a metric's option."""
+    return f"-O {key}=N"
+
+
+def check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict, flag=eval_flag) -> None:
+    """Every sample-count precondition of `names` (KID's subset size, IS's splits, FID-inf's minimum N,
+    the k-NN metrics' k); `flag(key)` names the option that changes `key` in the calling command."""
     for name in names:
         m = METRICS.get(name)
         need = m.min_samples(opts)
@@ -84,15 +95,15 @@ def check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict)
             raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
                                 f"only; use --metrics fid, or pass the images")
         if not stats_only(gen) and gen.n < need:
+            lower = {"kid": "kid_subset_size", "is": "is_splits"}.get(name)
             raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
-                                f"supply more samples" + {"kid": " or lower --kid-subset-size",
-                                                          "is": " or lower --is-splits"}.get(name, ""))
+                                f"supply more samples" + (f" or lower {flag(lower)}" if lower else ""))
         if m.uses_ref and "pool" in m.needs and ref.pool is None:
             raise GanbenchError(f"{name} needs reference features but the reference holds only mean/covariance "
                                 f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`")
         if m.uses_ref and ref.pool is not None and len(ref.pool) < need:
             raise GanbenchError(f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
-                                + ("; lower --kid-subset-size" if name == "kid" else ""))
+                                + (f"; lower {flag('kid_subset_size')}" if name == "kid" else ""))
 
 
 def rows(n: int) -> np.ndarray:

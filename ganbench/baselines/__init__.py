@@ -9,18 +9,37 @@ from __future__ import annotations
 
 from typing import List
 
-from ..registry import Registry
-from .base import Architecture, Critic
-from .cnn import CNN32
 from .configs import BASELINES, baseline_config, baselines_dir
-from .dcgan import DCGAN32
-from .layers import apply_spectral_norm, count_params
-from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
-from .toy import CONV8, MLP2D, MLP2D_WIDE
 
-ARCHITECTURES: Registry[Architecture] = Registry("architecture")
-for _a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
-    ARCHITECTURES.add(_a.name, _a)
+_TORCH = {"Architecture": "base", "Critic": "base", "apply_spectral_norm": "layers", "count_params": "layers"}
+
+
+def _architectures():
+    from ..registry import Registry
+    from .base import Architecture
+    from .cnn import CNN32
+    from .dcgan import DCGAN32
+    from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
+    from .toy import CONV8, MLP2D, MLP2D_WIDE
+
+    archs: Registry[Architecture] = Registry("architecture")
+    for a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
+        archs.add(a.name, a)
+    return archs
+
+
+def __getattr__(name):
+    """The model code (torch) loads on first use, so the baselines' configs can be listed without it."""
+    if name == "ARCHITECTURES":
+        value = _architectures()
+    elif name in _TORCH:
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{_TORCH[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def list_baselines() -> List[str]:

@@ -50,8 +50,8 @@ def _pairs(values, option: str) -> dict:
 @json_option
 def command(samples, ref, baseline, max_fid_increase, max_kid_increase, min_precision, min_recall, min_coverage,
             max_increase, max_decrease, minimum, maximum, alpha, junit, summary, bootstrap, seed, metric_options, n,
-            checkpoint, sample_seed, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
-            json_path):
+            checkpoint, sample_seed, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers,
+            no_cache, json_path):
     """Fail (exit 1) when SAMPLES regress against --baseline beyond sampling noise."""
     from ..gates.check import check, junit_xml, limits_from, summary_md
 
@@ -64,7 +64,7 @@ def command(samples, ref, baseline, max_fid_increase, max_kid_increase, min_prec
     result = check(samples, ref, baseline, limits, alpha=alpha, bootstrap=bootstrap, seed=seed,
                    options=parse_metric_options(metric_options),
                    **engine_kwargs(weights, weights_for, resize, batch_size, fast, device, num_workers, no_cache,
-                                   n, checkpoint, sample_seed))
+                                   n, checkpoint, sample_seed, key, ref_key))
     write_output(json_path, result.to_json(), "check record", table=result.table())
     for path, text, what, option in ((junit, junit_xml(result), "JUnit report", "--junit"),
                                      (summary, summary_md(result), "summary", "--summary")):

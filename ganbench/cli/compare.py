@@ -11,6 +11,9 @@ from .options import check_output, extractor_options, json_option, parse_metric_
 
 def gate_options(f):
     """Options `compare` and `check` share: the bootstrap, and how a run folder is sampled."""
+    f = click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")(f)
+    f = click.option("--key", default=None, help="Array of each multi-array .npz model to read (default: arr_0 or "
+                                                 "its only one).")(f)
     f = click.option("--sample-seed", type=click.IntRange(0), default=0, show_default=True, help="A run folder: sampling seed.")(f)
     f = click.option("--checkpoint", default="last", show_default=True, help="A run folder: last, best or a step.")(f)
     f = click.option("--n", "n", type=click.IntRange(1), default=10000, show_default=True,
@@ -24,10 +27,10 @@ def gate_options(f):
 
 
 def engine_kwargs(weights, weights_for, resize, batch_size, fast, device, num_workers, no_cache, n, checkpoint,
-                  sample_seed) -> dict:
+                  sample_seed, key=None, ref_key=None) -> dict:
     return dict(weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size,
                 fast=fast, device=device, num_workers=num_workers, use_cache=not no_cache, n=n,
-                checkpoint=checkpoint, sample_seed=sample_seed)
+                checkpoint=checkpoint, sample_seed=sample_seed, key=key, ref_key=ref_key)
 
 
 @click.command("compare")
@@ -41,7 +44,7 @@ def engine_kwargs(weights, weights_for, resize, batch_size, fast, device, num_wo
 @extractor_options
 @json_option
 def command(models, ref, metrics, confidence, fmt, bootstrap, seed, metric_options, n, checkpoint, sample_seed,
-            weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache, json_path):
+            key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache, json_path):
     """Compare MODELS (sample folders, .npz, feature files, run folders, or records written with
     `ganbench eval --save-features`) against one reference: each difference from the first model,
     its interval and p-value from a paired bootstrap."""
@@ -51,5 +54,5 @@ def command(models, ref, metrics, confidence, fmt, bootstrap, seed, metric_optio
     result = compare(list(models), ref, metrics, bootstrap=bootstrap, seed=seed, confidence=confidence,
                      options=parse_metric_options(metric_options),
                      **engine_kwargs(weights, weights_for, resize, batch_size, fast, device, num_workers, no_cache,
-                                     n, checkpoint, sample_seed))
+                                     n, checkpoint, sample_seed, key, ref_key))
     write_output(json_path, result.to_json(), "comparison", table=result.table(fmt))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from ..errors import GanbenchError
+from .options import check_output
 
 
 @click.command("data")
@@ -31,6 +32,7 @@ def command(name, n, output, seed, list_):
     bench = toydata.BENCHMARKS.get(name)
     if output is None:
         raise GanbenchError(f"no output file: add -o {name}.npy (or .npz to keep the labels)")
+    check_output(output, "data set", "-o")
     data, labels = toydata.make(name, n, seed)
     path = toydata.save_dataset(output, data, labels)
     click.echo(f"wrote {len(data)} {name} {bench.kind} (seed {seed}) to {path}")

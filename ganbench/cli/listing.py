@@ -57,16 +57,16 @@ def command(what):
         for name in toydata.list_benchmarks():
             click.echo(f"  {name}")
     if what in ("baselines", "all"):
-        from ..baselines import ARCHITECTURES, BASELINES
+        from ..baselines import BASELINES
         from ..train.options import changed, resolve
 
         click.echo("baselines:")
         for name, b in BASELINES.items():
             cfg = resolve(b["train"], where=b["file"])
-            arch = ARCHITECTURES.get(cfg["arch"])
-            src = b["source"]
+            src = b["source"]  # the config alone: listing builds no model, so it needs no torch
             click.echo(f"  {name:<15} {b['description']}")
-            click.echo(f"  {'':<15} arch {arch.name} (equals {arch.reference}); params G {src.get('params', {}).get('G')}"
+            click.echo(f"  {'':<15} arch {cfg['arch']} (equals {src.get('implementation')}); "
+                       f"params G {src.get('params', {}).get('G')}"
                        f", D {src.get('params', {}).get('D')}")
             click.echo(f"  {'':<15} paper: {src.get('paper')}")
             click.echo(f"  {'':<15} hyper-parameters: {src.get('hyperparameters')}")

@@ -24,6 +24,7 @@ def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, json_pat
     from ..train import sample
 
     check_output(json_path, "summary", "--json")
+    check_output(out if str(out).lower().endswith(".npz") else f"{out}/0.png", "samples", "-o")  # before sampling
     _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
                             device=device)
     info = {**info, "out": str(out)}

@@ -66,6 +66,12 @@ def _warnings(res: dict, n_gen: int, n_ref: int) -> list:
     return w
 
 
+def _check_counts(n_gen: int, n_ref: int) -> None:
+    if n_gen < K_RECALL + 1 or n_ref < K_COVERAGE + 1:
+        raise GanbenchError(f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
+                            f"{n_gen} and {n_ref}: use more images")
+
+
 def _split(n_ref: int, k_bins: int, fit_split: float, seed: int):
     """The reference split for NDB, or a GanbenchError when too few images are left to fit K bins."""
     fit_idx, count_idx = split_reference(n_ref, fit_split, seed)
@@ -132,10 +138,7 @@ def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, s
     if gen.shape[1] != ref.shape[1]:
         raise GanbenchError(f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
                             "extract both with the same network")
-    if len(gen) < K_RECALL + 1 or len(ref) < K_COVERAGE + 1:
-        raise GanbenchError(f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
-                            f"{len(gen)} and {len(ref)}: use more images")
-
+    _check_counts(len(gen), len(ref))
     _classes_inputs_ok(gen_labels, ref_labels, len(gen), len(ref))
     fit_idx, count_idx = _split(len(ref), k_bins, fit_split, seed)
     centroids = fit_bins(ref[fit_idx], k_bins, seed)
@@ -239,6 +242,7 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     _per_image(gen_obj, f"samples {gen_label}")
     _per_image(ref_obj, f"reference {ref_label}")
     # fail before minutes of feature extraction, not after
+    _check_counts(_count(gen_obj), _count(ref_obj))
     _split(_count(ref_obj), k_bins, fit_split, seed)
     _classes_inputs_ok(labels, ref_labels, _count(gen_obj), _count(ref_obj))
     if extractor is None:

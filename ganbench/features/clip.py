@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
-import torch
 
-from ..device import pick_device
+from ..device import inference_mode, pick_device
 from ..errors import GanbenchError
 from . import weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
@@ -53,6 +52,8 @@ def resolve_path(weights=None) -> Path:
 
 def load_state_dict(path: Path, sha256: str) -> dict:
     """The OpenAI-layout state dict, without unpickling code."""
+    import torch
+
     try:
         if sha256 == OFFICIAL_SHA256:  # OpenAI's TorchScript release, verified byte for byte
             state = torch.jit.load(str(path), map_location="cpu").state_dict()
@@ -98,6 +99,8 @@ class ClipExtractor:
     dims = {"pool": DIM}
 
     def __init__(self, weights=None, device=None, max_batch: Optional[int] = None):
+        import torch
+
         try:
             from open_clip.model import build_model_from_openai_state_dict
         except ImportError:
@@ -115,8 +118,10 @@ class ClipExtractor:
         return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.weights.official,
                 "resize": "clip-bicubic-224-center-crop", "dtype": "float32"}
 
-    @torch.inference_mode()
+    @inference_mode
     def __call__(self, images) -> Tuple[np.ndarray]:
+        import torch
+
         batch = np.stack([preprocess(np.asarray(im)) for im in images])
         x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         return (self.model.encode_image((x - self.mean) / self.std).float().cpu().numpy(),)

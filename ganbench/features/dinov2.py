@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
-import torch
 
-from ..device import pick_device
+from ..device import inference_mode, pick_device
 from ..errors import GanbenchError
 from . import weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
@@ -58,6 +57,8 @@ def resolve_path(weights=None) -> Path:
 
 def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
     """(1, 1 + M*M, D) -> (1, 1 + grid*grid, D), the way DINOv2's interpolate_pos_encoding resamples it."""
+    import torch
+
     cls, patches = pos_embed[:, :1], pos_embed[:, 1:].float()
     m = int(round(patches.shape[1] ** 0.5))
     if m == grid:
@@ -70,6 +71,8 @@ def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
 
 
 def load_state_dict(path: Path) -> dict:
+    import torch
+
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -103,6 +106,8 @@ class DinoV2Extractor:
     dims = {"pool": DIM}
 
     def __init__(self, weights=None, device=None, max_batch: Optional[int] = None):
+        import torch
+
         try:
             import timm
         except ImportError:
@@ -121,8 +126,10 @@ class DinoV2Extractor:
         return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.weights.official,
                 "resize": "pil-bicubic-224", "dtype": "float32"}
 
-    @torch.inference_mode()
+    @inference_mode
     def __call__(self, images) -> Tuple[np.ndarray]:
+        import torch
+
         batch = np.stack([preprocess(np.asarray(im)) for im in images])
         x = torch.from_numpy(batch).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         return (self.model((x - self.mean) / self.std).float().cpu().numpy(),)

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
+from .compare import replicate_bar
 from .models import open_models, weight_notes
 from .paired import interval, paired
 
@@ -107,7 +108,7 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
     changes = [lim for lim in limits if lim.kind == "change"]
     if changes and baseline is None:
         raise GanbenchError(f"{changes[0].describe()} needs --baseline: the previous model's samples, run, or "
-                            f"record written with --save-features")
+                            f"record written with `ganbench eval --save-features`")
     names = list(dict.fromkeys(lim.metric for lim in limits))  # only what the limits name
     specs = [baseline, samples] if baseline is not None else [samples]
     labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None):]
@@ -115,7 +116,8 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
     models, refs, used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:
         raise GanbenchError(models[0].notes[0] if models[0].notes else f"baseline {baseline} carries no features")
-    points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed)
+    with replicate_bar(names, bootstrap) as tick:
+        points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed, progress=tick)
     return CheckResult(judge(limits, points, reps, alpha), alpha, bootstrap, seed, str(samples),
                        None if baseline is None else str(baseline), weight_notes(used) + [n for m in models for n in m.notes])
 

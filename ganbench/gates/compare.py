@@ -8,6 +8,7 @@ independent, and the shared reference is not accounted for; the output says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -91,9 +92,8 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
     bare = [m for m in ms if m.features is None]
     values, pairs = {}, {}
     if not bare:
-        pb = bar(total=len(names), desc=f"paired bootstrap x{bootstrap}", unit="metric")
-        points, reps = paired(names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=lambda _n: pb.update(1))
-        pb.close()
+        with replicate_bar(names, bootstrap) as tick:
+            points, reps = paired(names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick)
         for name in names:
             vals = [p.value for p in points[name]]
             values[name] = [{"value": v, "ci": list(interval(reps[name][i], v, confidence))} for i, v in enumerate(vals)]
@@ -108,6 +108,16 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
                       bootstrap, seed, approximate=bool(bare), notes=notes)
 
 
+@contextlib.contextmanager
+def replicate_bar(names, bootstrap: int):
+    """A progress bar over every bootstrap replicate of every metric, naming the metric it is in."""
+    pb = bar(total=len(names) * bootstrap, desc=f"paired bootstrap ({', '.join(names)})", unit="replicate")
+    try:
+        yield pb.update
+    finally:
+        pb.close()
+
+
 def _pair(model: str, against: str, diff: float, reps, confidence: float) -> dict:
     return {"model": model, "against": against, "diff": float(diff), "ci": list(interval(reps, diff, confidence)),
             "p": p_value(reps, diff)}
@@ -116,8 +126,11 @@ def _pair(model: str, against: str, diff: float, reps, confidence: float) -> dic
 def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence) -> tuple:
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     with_f = [i for i, m in enumerate(ms) if m.features is not None]
-    points, reps = (paired(names, [ms[i].features for i in with_f], refs, opts, bootstrap, seed)
-                    if with_f else ({}, {}))
+    if with_f:
+        with replicate_bar(names, bootstrap) as tick:
+            points, reps = paired(names, [ms[i].features for i in with_f], refs, opts, bootstrap, seed, progress=tick)
+    else:
+        points, reps = {}, {}
     values, pairs = {}, {}
     for name in names:
         est = []

@@ -19,7 +19,9 @@ from ..features.featureset import FeatureSet
 from ..features.files import load_stats_file
 from ..metrics import METRICS
 from ..records import Result, comparable, load
-from ..sides import check_inputs, resolve_reference, resolve_samples, side_features, side_meta
+from ..metrics.base import with_defaults
+from ..sides import (check_counts, check_inputs, count_only, metric_option_flag, resolve_reference, resolve_samples, side_features,
+                     side_meta)
 
 N_FREE = ("kid", "fid-inf", "is-inf")  # estimates that do not drift with the sample count
 
@@ -63,7 +65,7 @@ def _is_record(spec) -> bool:
     return isinstance(spec, Result) or (isinstance(spec, (str, Path)) and str(spec).endswith(".json"))
 
 
-def _as_source(spec, run_options: dict):
+def _as_source(spec, run_options: dict, key=None):
     """(label, kind, ImageSource | FeatureSet | Result) of one model given on the command line."""
     from ..train.runs import is_run_dir
 
@@ -79,21 +81,26 @@ def _as_source(spec, run_options: dict):
         if info["kind"] == "points":
             raise GanbenchError(f"{spec} makes 2-D points: compare toy runs with their mode metrics, not Inception's")
         return str(spec), "run", open_source(images)
-    label, obj = resolve_samples(spec)
+    label, obj = resolve_samples(spec, key)
     return label, ("features file" if isinstance(obj, FeatureSet) else "samples"), obj
 
 
 def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=None, resize=DEFAULTS["resize"],
                 device=None, batch_size=DEFAULTS["batch_size"], num_workers=None, use_cache=True,
-                fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, **run_options) -> tuple:
+                fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, key=None, ref_key=None,
+                **run_options) -> tuple:
     """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}) for `metrics`."""
     groups = groups_by_extractor(metrics)
-    used = build_extractors(groups, _extractor_weights(weights, weights_for), device=device, resize=resize, fast=fast)
     needs_ref = any(METRICS.get(m).uses_ref for m in metrics)
     if needs_ref and ref is None:
         raise GanbenchError("these metrics need a reference: pass --ref NAME|PATH")
-    ref_label, ref_obj = resolve_reference(ref) if ref is not None else (None, None)
-    sources = [_as_source(s, {**run_options, "device": device}) for s in specs]
+    ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
+    sources = [_as_source(s, {**run_options, "device": device}, key) for s in specs]
+    for label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
+        if kind != "record":
+            check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}),
+                         metric_option_flag)
+    used = build_extractors(groups, _extractor_weights(weights, weights_for), device=device, resize=resize, fast=fast)
     check_inputs(ref_obj, *[o for _l, k, o in sources if k != "record"], extractors=list(used.values()),
                  use_cache=use_cache)
     kw = dict(batch_size=batch_size, num_workers=num_workers)
@@ -152,4 +159,5 @@ def check_counts_match(models: List[Model], metrics: List[str]) -> None:
     if len(set(counts.values())) > 1 and biased:
         listed = ", ".join(f"{k}: {v}" for k, v in counts.items())
         raise GanbenchError(f"the sample counts differ ({listed}) and {', '.join(biased)} drift with N: score the "
-                            f"same number of samples, or compare with --metrics {','.join(N_FREE)}")
+                            f"same number of samples, or only metrics that do not drift (`ganbench compare --metrics "
+                            f"{','.join(N_FREE)}`; `ganbench check` with limits on those alone)")

@@ -67,7 +67,11 @@ def _moments(x: np.ndarray) -> tuple:
     return mu, (xc.T @ xc) / (len(x) - 1)
 
 
-def _frechet(name, gens, ref, ref_rows, rows, opts):
+def _none(_n: int) -> None:
+    pass
+
+
+def _frechet(name, gens, ref, ref_rows, rows, opts, tick=_none):
     """fid.py's two exact routes: from the features when a set has no more rows than dimensions,
     else from the moments (the reference's computed once per replicate, for every model)."""
     from ..metrics.fid import fid_from_features, frechet_distance
@@ -85,6 +89,7 @@ def _frechet(name, gens, ref, ref_rows, rows, opts):
                 continue
             r_stats = r_stats or _moments(r)
             out[m, b] = frechet_distance(*_moments(x), *r_stats)
+        tick(1)
     return out
 
 
@@ -114,7 +119,7 @@ def _manifold(field, gens, ref, ref_rows, rows, opts, memo):
     return out
 
 
-def _generic(name, gens, ref, ref_rows, rows, opts):
+def _generic(name, gens, ref, ref_rows, rows, opts, tick=_none):
     metric = METRICS.get(name)
     out = np.empty((len(gens), len(rows[0]) if rows else 0))
     with warnings.catch_warnings():
@@ -123,12 +128,14 @@ def _generic(name, gens, ref, ref_rows, rows, opts):
             r = _take(ref, ref_rows[b]) if ref is not None and ref_rows is not None else ref
             for m, g in enumerate(gens):
                 out[m, b] = metric.compute(_take(g, rows[m][b]), r, opts, None).value
+            tick(1)
     return out
 
 
 def paired(metrics: List[str], gens: List[Dict[str, FeatureSet]], refs: Dict[str, Optional[FeatureSet]],
            opts: dict, n_boot: int, seed: int, progress=None) -> tuple:
     """Point values {metric: [MetricValue per model]} and replicates {metric: (M, B) array}.
+    `progress(k)` is told of every k replicates done (len(metrics) * n_boot in all).
 
     gens[m][extractor] and refs[extractor] are the features of model m and of the reference in each
     feature space the metrics read; `opts` are the metrics' options (the engine's defaults table)."""
@@ -137,6 +144,7 @@ def paired(metrics: List[str], gens: List[Dict[str, FeatureSet]], refs: Dict[str
     first = [next(iter(g.values())).n for g in gens]
     ref_rows, rows = draws(n_ref, first, n_boot, seed)
     points, reps, memo = {}, {}, {}
+    tick = progress or _none
     for name in metrics:
         metric = METRICS.get(name)
         space = metric.extractor
@@ -146,27 +154,27 @@ def paired(metrics: List[str], gens: List[Dict[str, FeatureSet]], refs: Dict[str
         points[name] = [metric.compute(x, ref, opts, rng) for x in g]
         base = name.split("-")[0]
         if name in FRECHET:
-            reps[name] = _frechet(name, g, ref, ref_rows, rows, opts)
-        elif name == "kid":
-            reps[name] = _kid(g, ref, ref_rows, rows, opts, points[name], seed)
-        elif base in MANIFOLD and metric.needs == ("pool",):
-            reps[name] = _manifold(base, g, ref, ref_rows, rows, opts, memo.setdefault(space, {}))
+            reps[name] = _frechet(name, g, ref, ref_rows, rows, opts, tick)
         elif name == "is":
-            reps[name] = _inception(g, rows, opts)
+            reps[name] = _inception(g, rows, opts, tick)
+        elif name == "kid" or (base in MANIFOLD and metric.needs == ("pool",)):  # all replicates in one pass
+            reps[name] = (_kid(g, ref, ref_rows, rows, opts, points[name], seed) if name == "kid" else
+                          _manifold(base, g, ref, ref_rows, rows, opts, memo.setdefault(space, {})))
+            tick(n_boot)
         else:
-            reps[name] = _generic(name, g, ref, ref_rows, rows, opts)
-        if progress is not None:
-            progress(name)
+            reps[name] = _generic(name, g, ref, ref_rows, rows, opts, tick)
     return points, reps
 
 
-def _inception(gens, rows, opts):
+def _inception(gens, rows, opts, tick=_none):
     from ..metrics.inception_score import _log_softmax, _split_scores
 
     out = np.empty((len(gens), len(rows[0])))
-    for m, g in enumerate(gens):
-        log_p = _log_softmax(g.logits)
-        out[m] = [_split_scores(log_p[r], opts["is_splits"]).mean() for r in rows[m]]
+    log_p = [_log_softmax(g.logits) for g in gens]
+    for b in range(out.shape[1]):
+        for m in range(len(gens)):
+            out[m, b] = _split_scores(log_p[m][rows[m][b]], opts["is_splits"]).mean()
+        tick(1)
     return out
 
 

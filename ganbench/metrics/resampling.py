@@ -7,8 +7,6 @@ import zlib
 import numpy as np
 
 from .base import MetricValue, percentile_ci, with_defaults
-from .manifold import cached_manifolds
-from .manifold_bootstrap import replicates
 
 CI_METHOD = ("percentile bootstrap over resamples of both sets (k-NN balls rebuilt per replicate; "
              "copies of a point are not its neighbours)")
@@ -16,6 +14,9 @@ CI_METHOD = ("percentile bootstrap over resamples of both sets (k-NN balls rebui
 
 def manifold_value(field: str, gen, ref, opts: dict) -> MetricValue:
     """`field`: precision, recall, density or coverage."""
+    from .manifold import cached_manifolds  # torch: imported when a k-NN metric is computed, not registered
+    from .manifold_bootstrap import replicates
+
     opts = with_defaults(opts)
     out = MetricValue(float(np.mean(getattr(cached_manifolds(gen, ref, opts), field))))
     n_boot = opts["bootstrap"]

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from .options import OPTIONS, parse_sets
 from .runs import is_run_dir
-from .sampling import sample
-from .session import train
+
+
+def __getattr__(name):  # torch is imported when training or sampling is asked for, not for `list options`
+    if name in ("train", "sample"):
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{'session' if name == 'train' else 'sampling'}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def evaluate_run(run_dir, ref=None, metrics=None, *, n: int = 50000, sample_seed: int = 0, checkpoint="last",
@@ -14,6 +22,7 @@ def evaluate_run(run_dir, ref=None, metrics=None, *, n: int = 50000, sample_seed
     """Sample `n` images from a run and score them like `ganbench eval` does; the Result's `run`
     block says which model made them."""
     from ..engine import evaluate
+    from .sampling import sample
 
     samples, info = sample(run_dir, n, seed=sample_seed, checkpoint=checkpoint, ema=ema, device=device,
                            batch_size=sample_batch_size, progress=progress)
@@ -37,6 +46,8 @@ class _CallableModule(__import__("types").ModuleType):
     """`ganbench.train(...)` is the function even once `ganbench.train` the package is imported."""
 
     def __call__(self, *args, **kwargs):
+        from .session import train
+
         return train(*args, **kwargs)
 
 

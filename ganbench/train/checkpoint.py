@@ -8,13 +8,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..cache import atomic_path, free_bytes
+from ..cache import _umask, atomic_path, free_bytes
 from ..errors import GanbenchError
 
 FORMAT = "ganbench-checkpoint-1"
@@ -76,6 +77,7 @@ def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Pat
                 save_file(tensors, str(tmp), metadata={"ganbench": header})
             except SafetensorError as e:  # safetensors words an OS error as its own
                 raise OSError(errno.ENOSPC if "No space left" in str(e) else errno.EIO, str(e)) from None
+            os.chmod(tmp, 0o666 & ~_umask())  # save_file makes a new file, 0600: follow the umask like every other file
     except OSError as e:
         last = list_steps(run_dir)
         keep = f"the last good checkpoint is step {last[-1]}" if last else "no checkpoint was written"

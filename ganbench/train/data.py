@@ -86,12 +86,26 @@ def _registered_labels(name: str) -> np.ndarray:
     return np.asarray(ref.archive.reader(path, ref.members, ref.archive.member_md5)[1], dtype=np.int64)
 
 
-def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None,
+def _labels(labels, data: str, src, where: str) -> np.ndarray:
+    """--labels FILE, or --labels NAME: the array NAME of the --data .npz (e.g. train_labels)."""
+    from ..inputs.arrays import _map_npz_member, _npz_keys
+    from ..inputs.labels import load_labels
+
+    if isinstance(labels, (str, Path)) and not Path(labels).expanduser().exists() and src.kind == "npz":
+        keys = _npz_keys(Path(src.path))
+        if str(labels) not in keys:
+            raise GanbenchError(f"--labels {labels}: no such file, and {data} has no array of that name (it holds "
+                                f"{', '.join(keys)}); pass a labels file or one of those names")
+        return load_labels(np.asarray(_map_npz_member(Path(src.path), str(labels))))
+    return load_labels(labels)
+
+
+def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
               want_labels: bool = False) -> TrainData:
-    """`data` for a model making samples of `shape`; a mismatch is an error naming the fix."""
+    """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
+    the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz."""
     from ..inputs import references
     from ..inputs.images import open_source
-    from ..inputs.labels import load_labels
 
     if not data:
         raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
@@ -112,7 +126,7 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
         if want_labels and labels is None:
             labels = _registered_labels(data)
     else:
-        src, where = open_source(data), data
+        src, where = open_source(data, key=key), data
     if len(src) == 0:
         raise GanbenchError(f"--data {where} holds no images: pass a folder or array with images in it")
     src.check()
@@ -128,7 +142,7 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
         images = _resize(images, (h, w), where)
     lab = None
     if labels is not None:
-        lab = load_labels(labels) if not isinstance(labels, np.ndarray) else load_labels(labels)
+        lab = _labels(labels, data, src, where)
         if len(lab) != len(images):
             raise GanbenchError(f"labels for {where}: {len(lab)} labels for {len(images)} images; one per image")
     if want_labels and lab is None:

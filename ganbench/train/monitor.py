@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import sys
 import warnings
 from collections import deque
@@ -48,8 +49,10 @@ class Log:
 
     def warn(self, step: int, failure: str, message: str) -> None:
         self.write({"kind": "warning", "step": step, "failure": failure, "message": message})
-        if self.enabled:
-            print(f"warning: step {step}: {message}", file=sys.stderr)
+        if self.enabled:  # through tqdm, so a progress bar on stderr does not overdraw it
+            from tqdm.auto import tqdm
+
+            tqdm.write(f"warning: step {step}: {message}", file=sys.stderr)
 
 
 class FailureWatch:
@@ -84,17 +87,19 @@ class FailureWatch:
 
     def _d_wins(self) -> Optional[str]:
         n = len(self.recent)
-        real = sum(s["d_real"] for s in self.recent) / n
-        fake = sum(s["d_fake"] for s in self.recent) / n
-        g = sum(s["grad_norm_g"] for s in self.recent) / n
+        # medians: a few steps where G fools D must not hide a D that wins all the others
+        real = statistics.median(s["d_real"] for s in self.recent)
+        fake = statistics.median(s["d_fake"] for s in self.recent)
+        g = statistics.median(s["grad_norm_g"] for s in self.recent)
         if self.loss == "bce" and real > 0.99 and fake < 0.01:
             why = f"G's gradient vanishes (|grad G|={g:.2g})" if g < 1e-3 else f"|grad G|={g:.2g}"
-            return (f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; "
+            return (f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; "
                     "try --set label_smoothing=0.1 or --set instance_noise=0.1")
         if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
-            return f"the discriminator wins (mean D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
+            return f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
         if self.loss == "hinge" and real > 1.0 and fake < -1.0:
-            return f"the discriminator wins (hinge margins met: D(x)={real:.2f}, D(G(z))={fake:.2f} over {n} steps)"
+            return (f"the discriminator wins (hinge margins met: median D(x)={real:.2f}, D(G(z))={fake:.2f} "
+                    f"over {n} steps)")
         if g < 1e-6:
             return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
         return None
@@ -116,6 +121,14 @@ class FailureWatch:
             msg = (f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
                    f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)")
         self._on_onset(step, "mode_collapse", msg)
+
+    def check_spread(self, step: int, shown: Optional[dict], warmup: int = 0) -> None:
+        """The sample grid's fixed batch (grid.py): needs no weights and no --eval-every."""
+        from .grid import collapse_message
+
+        if shown is None or step < warmup:
+            return
+        self._on_onset(step, "mode_collapse_pixels", collapse_message(shown.get("spread_ratio"), shown, shown["n"]))
 
 
 def plot_curves(run_dir) -> Optional[Path]:

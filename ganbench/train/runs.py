@@ -48,6 +48,22 @@ def check_new(run_dir) -> None:
         raise GanbenchError(f"--out {d} exists and is not an empty folder: pass a new folder")
 
 
+def check_writable(run_dir) -> None:
+    """The output check every command uses (cache.check_writable), on the run folder's nearest existing
+    folder, so that a refused run leaves no folder behind."""
+    from ..cache import check_writable as writable
+
+    d = Path(run_dir).expanduser()
+    fix = f"pass --out a folder you can write (not {run_dir})"
+    existing = d
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise GanbenchError(f"cannot write run folder {d}: {existing} is a file, not a folder; {fix}")
+    first_missing = existing / d.relative_to(existing).parts[0] if existing != d else d / RUN_FILE
+    writable(first_missing, "run folder", fix)  # probes `existing` with a temporary file, creates nothing
+
+
 def check_same_config(run_dir, saved: dict, requested: dict) -> None:
     diff = options.differing(saved, requested)
     if diff:

@@ -21,8 +21,11 @@ from ..errors import GanbenchError
 from ..progress import bar
 from ..records import environment
 from . import checkpoint, monitor, options, runs, signals, streams
+from . import resume as resumed
 from .data import open_data
+from .grid import Grid
 from .loop import Trainer
+from .saver import Saver
 
 
 def _init_distributed(device: torch.device) -> tuple:
@@ -74,65 +77,101 @@ def _guarded(train_fn):
 
 @_guarded
 def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: int = 0, set=None,
-          checkpoint_every: int = 1000, eval_every: int = 0, eval_n: int = 1000, weights=None, device=None,
-          amp: Optional[str] = None, compile: bool = False, resize: bool = False, labels=None,
-          log_every: int = 0, progress: bool = True) -> dict:
-    """Train `baseline` (a name or .toml) into `out`, or continue the run folder `resume`."""
+          checkpoint_every: Optional[int] = None, checkpoint_minutes: Optional[float] = None,
+          eval_every: Optional[int] = None, eval_n: Optional[int] = None, weights=None, device=None,
+          amp: Optional[str] = None, compile: Optional[bool] = None, resize: Optional[bool] = None, labels=None,
+          key: Optional[str] = None, log_every: int = 0, progress: bool = True) -> dict:
+    """Train `baseline` (a name or .toml) into `out`, or continue the run folder `resume`.
+
+    Options left None take their defaults (`resume.DEFAULTS`) on a new run and the run's own on
+    `resume`; `steps` on resume extends a run whose schedule does not depend on its end."""
     overrides = dict(set or {})
     if data is not None:
         overrides["data"] = str(data)
     if steps is not None:
         overrides["steps"] = steps
+    given = dict(checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
+                 eval_n=eval_n, weights=weights, device=device, amp=amp, compile=compile, resize=resize,
+                 labels=labels, key=key)
     if amp not in (None, "bf16"):
         raise GanbenchError(f"--amp {amp}: the one mixed precision supported is bf16")
-    if checkpoint_every < 1:
+    if checkpoint_every is not None and checkpoint_every < 1:
         raise GanbenchError(f"--checkpoint-every {checkpoint_every}: pass a number of steps >= 1")
-    dev = pick_device(device)
     if resume is not None:
         run = runs.read(resume)
         out, seed, cfg = Path(resume), run["seed"], run["config"]
+        opts = resumed.restore(run, given, resume)
+        done = checkpoint.list_steps(out)
+        if "steps" in overrides and baseline is None:
+            cfg = resumed.extend(resume, cfg, int(options.resolve({}, {"steps": overrides["steps"]})["steps"]),
+                                 done[-1] if done else 0)
         if baseline is not None or overrides:
             _b, asked = resolve_config(baseline or run["baseline_file"], overrides)
-            runs.check_same_config(resume, cfg, {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
+            runs.check_same_config(resume, cfg,
+                                   {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
+        if cfg is not run["config"]:
+            runs.check_writable(out)
+            run = {**run, "config": cfg, "config_hash": options.config_hash(cfg),
+                   "extended": run.get("extended", []) + [{"steps": cfg["steps"], "at_step": done[-1] if done else 0}]}
+            runs.write(out, run)
         base = {"name": run["baseline"], "file": run["baseline_file"], "source": run.get("source", {})}
     else:
         if baseline is None or out is None:
             raise GanbenchError("pass a baseline and --out DIR (or --resume DIR)")
         base, cfg = resolve_config(baseline, overrides)
+        opts = resumed.start(given)
         run = None
+    dev = pick_device(opts["device"])
     arch = ARCHITECTURES.get(cfg["arch"])
     world, rank = _init_distributed(dev)
     main = rank == 0
-    if run is None and main:
-        runs.check_new(out)
-    tdata = open_data(cfg["data"], arch.shape, resize=resize, labels=labels, want_labels=cfg["conditional"])
+    if main:
+        if run is None:
+            runs.check_new(out)
+        runs.check_writable(out)  # before the data is read or a model built
+    tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
+                      want_labels=cfg["conditional"])
+    for text in tdata.meta.get("notes") or ():
+        resumed.note(f"data {cfg['data']}: {text}", enabled=main)
+    eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
     if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
         raise GanbenchError("eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0")
-    trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=compile,
+    trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=opts["compile"],
                       channels_last=True)  # NHWC: oneDNN and cuDNN convs run faster on it
     log = monitor.Log(out, enabled=main)
     if run is None:
         run = {"baseline": base["name"], "baseline_file": base["file"], "source": base.get("source", {}),
                "config": cfg, "config_hash": options.config_hash(cfg), "seed": int(seed),
                "data": {**tdata.meta, "num_classes": tdata.num_classes}, "world_size": world,
-               "device": environment(dev), "amp": amp, "compile": bool(compile), "determinism": _determinism(dev),
+               "device": environment(dev), "amp": amp, "compile": bool(opts["compile"]), "options": opts,
+               "determinism": _determinism(dev),
                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if main:
             Path(out).mkdir(parents=True, exist_ok=True)
             runs.write(out, run)
     else:
-        done = checkpoint.list_steps(out)
+        if opts != run.get("options") and main:
+            runs.write(out, {**run, "options": opts})
         if done:
             tensors, meta = checkpoint.load(checkpoint.path_for(out, done[-1]))
             checkpoint.restore(tensors, meta, trainer.nets.modules(), trainer.nets.optimizers())
             trainer.step = meta["step"]
-        log.truncate_after(trainer.step)
+            log.truncate_after(trainer.step)
+        elif main:
+            kept = resumed.keep_history(out)
+            resumed.note(f"{out} has no checkpoint yet (it stopped before its first): training it from step 0"
+                         + (f"; its earlier log is kept as {kept}" if kept else ""))
+        if trainer.step >= cfg["steps"]:
+            resumed.note(f"{out} is complete ({trainer.step} of {cfg['steps']} steps): nothing to train; pass "
+                         f"--steps N (more than {cfg['steps']}) to train it further", enabled=main)
     evaluator = None
     if eval_every:
         from .evaluation import Evaluator
 
         evaluator = Evaluator(tdata, eval_n, weights=weights, device=str(dev))
     watch = monitor.FailureWatch(cfg["loss"], log)
+    saver = Saver(out, opts["checkpoint_every"], opts["checkpoint_minutes"], world=world)
+    grid = Grid(tdata, out, enabled=main)
     log_every = log_every or max(1, cfg["steps"] // 500)
     saved = checkpoint.list_steps(out) if main else []
     last_good = saved[-1] if saved else None
@@ -145,14 +184,14 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
             stats = trainer.train_step()
             step = trainer.step
             watch.check_step(step, stats, last_good, out)
-            pbar.update(1)
+            pbar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            pbar.update(1)  # draws this step's losses
             if step % log_every == 0 or step == cfg["steps"]:
                 dt = max(time.perf_counter() - t0, 1e-9)
                 rate = (step - s0) / dt
                 last = {"kind": "train", "step": step, **{k: round(v, 6) for k, v in stats.items()},
                         "step_per_s": round(rate, 3), "images_per_s": round(rate * cfg["n_dis"] * cfg["batch_size"], 1)}
                 log.write(last)
-                pbar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
             if evaluator is not None and (step % eval_every == 0 or step == cfg["steps"]):
                 G, info = _eval_generator(trainer, cfg, tdata)
                 scores = evaluator(G, info)
@@ -160,11 +199,15 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 log.write({"kind": "eval", "step": step, **scores})
                 watch.check_eval(step, scores, warmup=cfg["steps"] // 10)
             stop = signals.requested(world)
-            if step % checkpoint_every == 0 or step == cfg["steps"] or stop:
+            if saver.due(step, cfg["steps"]) or stop:
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
                                     {**meta, "rng": streams.describe(seed, step)})
+                    saver.saved(step, cfg["steps"])
                     last_good = step
+                    shown = grid(*_eval_generator(trainer, cfg, tdata), step)
+                    log.write({"kind": "samples", "step": step, **shown})
+                    watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
                 if world > 1:
                     distributed.barrier()
             if stop and step < cfg["steps"]:
