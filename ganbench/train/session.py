@@ -68,6 +68,7 @@ def _guarded(train_fn):
         if run_dir is not None and distributed.is_main():
             if resume is None:
                 runs.check_new(out)  # before the lock file makes the folder
+            runs.check_writable(run_dir)  # one line, before the lock file is written there
             lock = locks.run_folder(run_dir)
         with lock, signals.catch():
             return train_fn(baseline, out=out, resume=resume, **kw)
