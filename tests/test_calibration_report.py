@@ -1,0 +1,77 @@
+"""benchmarks/calibration.py's pieces that need no Inception: the disturbances and the report (the job itself
+runs by hand, never in tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import calibration_report as cr  # noqa: E402
+import disturbances as dist  # noqa: E402
+
+
+@pytest.fixture
+def images():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+
+
+def test_disturbances_keep_shape_and_are_seeded(images):
+    for kind, fn in dist.APPLY.items():
+        lvl = dist.LEVELS[kind][-1]
+        a = fn(images, lvl, np.random.default_rng(1))
+        b = fn(images, lvl, np.random.default_rng(1))
+        assert a.shape == images.shape and a.dtype == np.uint8, kind
+        assert np.array_equal(a, b), kind
+        assert not np.array_equal(a, images), kind
+
+
+def test_disturbances_do_what_they_say(images):
+    rng = np.random.default_rng(2)
+    noisy = dist.gaussian_noise(np.full((2, 32, 32, 3), 128, np.uint8), 16, rng)
+    assert abs(noisy.astype(float).std() - 16) < 1
+    flat = np.full((1, 32, 32, 3), 77, np.uint8)
+    assert np.array_equal(dist.gaussian_blur(flat, 2.0), flat)  # blur keeps a constant image
+    assert np.array_equal(dist.swirl(flat, 5), flat)
+    assert np.array_equal(dist.swirl(images, 0), images)
+    rect = dist.black_rectangles(np.full((3, 32, 32, 3), 200, np.uint8), 1, rng)
+    assert all(9 <= (im == 0).all(-1).sum() <= 100 for im in rect)  # one 3..10 x 3..10 box each
+    sp = dist.salt_and_pepper(np.full((8, 32, 32, 3), 128, np.uint8), 0.2, rng)
+    assert abs((sp != 128).all(-1).mean() - 0.2) < 0.03
+    out = dist.outside_images(5, rng)
+    assert out.shape == (5, 32, 32, 3) and out.dtype == np.uint8 and out.max() > 200
+
+
+def test_clopper_pearson_and_verdicts():
+    lo, hi = cr.clopper_pearson(0, 40)
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 40))
+    lo, hi = cr.clopper_pearson(2, 40)
+    assert lo < 0.05 < hi
+    assert cr.verdict("fid", 0.95) == "tracks" and cr.verdict("precision", 0.95) == "INVERTED"
+    assert cr.verdict("recall", -1.0) == "tracks" and cr.verdict("kid", 0.1) == "BLIND"
+
+
+def test_report_from_a_record(tmp_path):
+    m = {k: {"value": 1.0 + i, "ci": [0.5, 2.0 + i]} for i, k in enumerate(cr.METRICS)}
+    worse = {k: {"value": (3.0 if k in cr.LOWER_BETTER else 0.1), "ci": None} for k in cr.METRICS}
+    record = {
+        "setup": {"data": "excerpt", "args": {"n_disturb": 10}, "extractor": {"weights_official": True}},
+        "floor": {"n": [10, 10], "bootstrap": 5, "metrics": m},
+        "bias": {"draws": 2, "rows": [{"n": n, "draw": d, "fid": {"value": 50.0 / n + d, "ci": None},
+                                       "kid": {"value": 0.001 * d, "ci": None}} for n in (10, 20) for d in (0, 1)]},
+        "disturbance": {"n": 10, "ref_n": 10, "results": {"clean": m, "swirl|5": worse, "swirl|1": m}},
+        "gates_fp": {"n_each": 10, "alpha": 0.05, "bootstrap": 10,
+                     "splits": [{"fid": {"differs": s == 0}, "kid": {"differs": False}} for s in range(4)]},
+    }
+    text = cr.report(record, tmp_path)
+    assert "| fid | 1/4 | 0.250 |" in text and "| any of them (family-wise) | 1/4 |" in text
+    assert "| swirl | 2/4 |" in text and "not measured" not in text.split("## Gates")[0]
+    assert cr.COMMAND in text
+    assert (tmp_path / "calibration.md").read_text() == text
+    assert (tmp_path / "calibration_bias.png").stat().st_size > 0
+    assert (tmp_path / "calibration_disturbance.png").stat().st_size > 0
