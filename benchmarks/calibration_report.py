@@ -225,9 +225,12 @@ def _gates(record, folder) -> list:
         sigmas = list(pw["reps"])
         names = list(pw["reps"][sigmas[0]][0])
         out += [f"## Gates on real data: power against Gaussian noise", "",
-                f"B: the first {pw['n']} excerpt test images with Gaussian noise of sigma /255; A: {pw['n']} other "
-                f"clean excerpt images; reference: {pw['n_ref']} further clean images (all disjoint, redrawn per "
-                f"repetition); detected when p < {pw['alpha']} ({pw['bootstrap']} paired replicates).", "",
+                f"The regression case: A = {pw['n']} of the 2,034 real images, B = the same {pw['n']} images "
+                f"with Gaussian noise of sigma (/255), reference = the other {pw['n_ref']} (disjoint from both); "
+                f"the halves redrawn per repetition; detected when p < {pw['alpha']} ({pw['bootstrap']} paired "
+                "replicates). The bootstrap resamples A and B independently, so it ignores that they share "
+                "images: the power shown is conservative for this case. Cells: detections/repetitions "
+                "[95% Clopper-Pearson interval]; the mean p-value is in calibration.json.", "",
                 "| sigma (/255) | " + " | ".join(names) + " |", "| ---: |" + " --- |" * len(names)]
         fig, ax = plt.subplots(figsize=(5, 3.4))
         for name in names:
