@@ -43,6 +43,15 @@ def verdict(name: str, rho: float) -> str:
     return "INVERTED"
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _fmt(v: float) -> str:
     return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
@@ -94,10 +103,7 @@ def _bias(record, folder) -> list:
     b = record.get("bias")
     if not b:
         return ["## Bias and sample size: not measured yet", ""]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = b["rows"]
     ns = sorted({r["n"] for r in rows})
@@ -143,10 +149,7 @@ def _disturbance(record, folder) -> list:
     d = record.get("disturbance")
     if not d:
         return ["## Disturbances: not measured yet", ""]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     import disturbances as dist
 
@@ -217,11 +220,7 @@ def _gates(record, folder) -> list:
         out.append("")
     pw = record.get("gates_power")
     if pw:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        plt = _pyplot()
         sigmas = list(pw["reps"])
         names = list(pw["reps"][sigmas[0]][0])
         out += [f"## Gates on real data: power against Gaussian noise", "",
