@@ -81,7 +81,7 @@ def report(record: dict, folder: Path) -> str:
 
 
 def _args(args: dict) -> str:
-    skip = {"report_only", "features", "json", "limit"}
+    skip = {"report_only", "features", "json", "limit", "stages"}  # a resumed job names only its remaining stages
     return " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
                     for k, v in args.items() if k not in skip and v is not None)
 
