@@ -180,10 +180,13 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         for name in groups:
             _precomputed_matches(gen_obj, name, f"samples {gen_label}")
             _precomputed_matches(ref_obj, name, f"reference {ref_label}")
+        # the counts decide some metrics before any weights load (a default IS may still be left out below)
+        early = names if metrics is not None else [n for n in names if "logits" not in METRICS.get(n).needs]
+        check_counts(early, count_only(gen_obj), count_only(ref_obj), opts)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
         groups = groups_by_extractor(names)
-        # the counts are known now: fail before minutes of feature extraction, not after
+        # and with the metrics that stay: before minutes of feature extraction, not after
         check_counts(names, count_only(gen_obj), count_only(ref_obj), opts)
         use_cache = cache_mode(use_cache)
         check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)

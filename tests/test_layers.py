@@ -14,7 +14,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "ganbench"
 LAYERS = [
-    {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults"},
+    {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults", "locks"},
     {"inputs", "toydata", "baselines"},  # baselines: the model code, beside the data it trains on
     {"stats"},
     {"features"},
