@@ -151,3 +151,47 @@ def side_meta(fs: FeatureSet, label) -> dict:
         if fs.meta.get(key):
             meta[key] = fs.meta[key]
     return meta
+
+
+def labels_needed(names: Sequence[str]) -> bool:
+    return any("labels" in METRICS.get(n).needs for n in names)
+
+
+def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_labels=None) -> dict:
+    """{"gen": (labels, provenance), "ref": (...)} for the metrics that read classes, or for labels given
+    anyway; `gen`/`ref` are (label, object, what the user passed). Read before any extraction."""
+    from .inputs.side_labels import resolve_labels
+
+    required = labels_needed(names)
+    if not required and labels is None and ref_labels is None:
+        return {}
+    asked = [n for n in names if "labels" in METRICS.get(n).needs]
+    out = {}
+    for side, (label, obj, given), spec, flag in (("gen", gen, labels, "--labels"), ("ref", ref, ref_labels, "--ref-labels")):
+        if obj is None:
+            continue
+        registered = str(given) if side == "ref" and isinstance(given, (str, Path)) and _is_registered(str(given)) \
+            and not Path(given).exists() else None
+        try:
+            out[side] = resolve_labels(spec, obj, f"{'samples' if side == 'gen' else 'reference'} {label}", flag,
+                                       registered=registered, required=required)
+        except GanbenchError as e:
+            if asked and "has no class labels" in str(e):
+                raise GanbenchError(f"{', '.join(asked)} needs the classes of both sets: {e}") from None
+            raise
+    return out
+
+
+def with_labels(fs: Optional[FeatureSet], found: Optional[tuple]) -> Optional[FeatureSet]:
+    if fs is None or not found or found[0] is None:
+        return fs
+    from dataclasses import replace
+
+    return replace(fs, labels=found[0])
+
+
+def labels_meta(found: Optional[tuple]) -> dict:
+    if not found or found[0] is None:
+        return {}
+    labels, info = found
+    return {"labels": {**info, "classes": int(len(np.unique(labels)))}}

@@ -126,3 +126,16 @@ def test_classes_of_an_unconditional_run_are_refused(cifar_excerpt, tmp_path):
                                  "-o", str(tmp_path / "x.npz")])
     assert r.exit_code == 2 and "trained without classes (conditional=false): leave --classes out" in r.output
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_eval_of_a_conditional_run_scores_intra_fid_with_the_classes_it_sampled(run, cifar_excerpt, tmp_path):
+    from faults import TinyExtractor
+    from ganbench.train import evaluate_run
+
+    np.savez(tmp_path / "ref.npz", images=cifar_excerpt["test_images"][:60], labels=cifar_excerpt["test_labels"][:60])
+    res = evaluate_run(run, tmp_path / "ref.npz", ["intra-fid"], n=40, classes="0,1", ref_key="images",
+                       extractor=TinyExtractor(), use_cache=False, progress=False)
+    v = res.metrics["intra-fid"]
+    assert v.extra["classes"] == 2 and [c[0] for c in v.extra["counts"].values()] == [20, 20]
+    assert res.provenance["samples"]["labels"]["source"] == "array" and res.run["baseline"] == "cgan-pd"
+    assert any("the mean is over the 2 classes they hold" in w for w in res.warnings)
