@@ -168,7 +168,7 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
     asked = [n for n in names if "labels" in METRICS.get(n).needs]
     out = {}
     for side, (label, obj, given), spec, flag in (("gen", gen, labels, "--labels"), ("ref", ref, ref_labels, "--ref-labels")):
-        if obj is None:
+        if obj is None or (spec is None and not required):  # labels given for one side only: nothing to find
             continue
         registered = str(given) if side == "ref" and isinstance(given, (str, Path)) and _is_registered(str(given)) \
             and not Path(given).exists() else None
