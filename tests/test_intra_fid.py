@@ -177,3 +177,27 @@ def test_eval_cli_writes_intra_fid_with_per_class_values(sets, tmp_path, incepti
     assert sorted(v["extra"]["per_class"]) == ["0", "1"]
     assert v["value"] == pytest.approx(np.mean(list(v["extra"]["per_class"].values())), rel=1e-12)
     assert "intra-fid" in r.output
+
+
+def test_per_class_precision_recall_density_coverage(sets):
+    from ganbench.metrics.manifold import manifolds
+
+    gen, gen_y, ref, ref_y = sets
+    names = ("class-precision", "class-recall", "class-density", "class-coverage")
+    follows = _score(gen, ref, names, labels=gen_y, ref_labels=ref_y)
+    fx, rx = (get_features(x, extractor=TinyExtractor(), use_cache=False).pool for x in (gen, ref))
+    for k in range(10):  # each class's value is the k-NN metric of that class's rows, computed on its own
+        m = manifolds(fx[gen_y == k], rx[ref_y == k], 3, 5)
+        for name in names:
+            got = follows.metrics[name].extra["per_class"][str(k)]
+            assert got == pytest.approx(float(np.mean(getattr(m, name.split("-")[1]))), rel=1e-12), (name, k)
+    for name in names:
+        v = follows.metrics[name]
+        assert v.value == pytest.approx(np.mean(list(v.extra["per_class"].values())), rel=1e-12)
+    # a sampler that ignores its labels draws each class as a mix of all digits: off its class's manifold
+    ignores = _score(gen, ref, names, labels=np.random.default_rng(0).permutation(gen_y), ref_labels=ref_y)
+    assert ignores.metrics["class-precision"].value < follows.metrics["class-precision"].value - 0.25
+    assert ignores.metrics["class-density"].value < follows.metrics["class-density"].value / 1.5
+    with pytest.raises(GanbenchError, match=r"class-precision: class 0 has 3 sample\(s\).*lower -O prc_k"):
+        few = np.concatenate([np.flatnonzero(gen_y == 0)[:3], np.flatnonzero(gen_y == 1)])
+        _score(gen[few], ref, ("class-precision",), labels=gen_y[few], ref_labels=ref_y)

@@ -34,11 +34,11 @@ def reference_labels(name: str) -> np.ndarray:
     return np.asarray(ref.archive.reader(path, ref.members, ref.archive.member_md5)[1], dtype=np.int64)
 
 
-def _folder_labels(src, where: str) -> Tuple[np.ndarray, dict]:
+def _folder_labels(src, where: str, flag: str) -> Tuple[np.ndarray, dict]:
     outside = [f for f in src.files if "/" not in f]
     if outside:
         raise GanbenchError(f"{where} has images outside class subfolders (e.g. {outside[0]}): put every image in "
-                            f"a subfolder named by its class, or pass labels with --labels FILE")
+                            f"a subfolder named by its class, or pass labels with {flag} FILE")
     names = [f.split("/", 1)[0] for f in src.files]
     kinds = sorted(set(names))
     if all(k.isdigit() for k in kinds):
@@ -112,7 +112,7 @@ def resolve_labels(spec, src, where: str, flag: str, registered: Optional[str] =
     if str(spec) == FOLDERS:
         if kind != "folder":
             raise GanbenchError(f"{flag} {FOLDERS}: {where} is not a folder of images; pass a labels file")
-        labels, names = _folder_labels(src, where)
+        labels, names = _folder_labels(src, where, flag)
         return _checked(labels, src, where, flag), {"source": "class subfolders", **({"class_names": names} if names else {})}
     p = Path(str(spec)).expanduser()
     if not p.exists() and kind == "npz" and path:

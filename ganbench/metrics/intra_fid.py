@@ -28,31 +28,32 @@ def _fid(x: np.ndarray, y: np.ndarray) -> float:
     return frechet_distance(g.mu, g.sigma, r.mu, r.sigma)
 
 
-def _split(gen: Features, ref: Features):
+def class_parts(gen: Features, ref: Features, metric: str = "intra-fid", need: int = 2, hint: str = ""):
+    """{class: (sample rows, reference rows)} for every class of the samples, each with at least `need` rows
+    on both sides (`hint`: the option that lowers `need`); reference classes the samples lack are named
+    in one warning."""
     if gen.labels is None or ref.labels is None:
         side = "samples" if gen.labels is None else "reference"
-        raise GanbenchError(f"intra-fid needs the classes of the {side}: pass --labels / --ref-labels")
-    classes = np.unique(gen.labels)
-    ref_classes = set(np.unique(ref.labels).tolist())
+        raise GanbenchError(f"{metric} needs the classes of the {side}: pass --labels / --ref-labels")
     parts = {}
-    for k in classes.tolist():
+    for k in np.unique(gen.labels).tolist():
         g, r = gen.pool[gen.labels == k], ref.pool[ref.labels == k]
-        if len(g) < 2 or len(r) < 2:
-            raise GanbenchError(f"intra-fid: class {k} has {len(g)} sample(s) and {len(r)} reference image(s); every "
-                                f"class of the samples needs at least 2 of each: pass more images, or labels that "
-                                f"match the reference's classes")
+        if len(g) < need or len(r) < need:
+            raise GanbenchError(f"{metric}: class {k} has {len(g)} sample(s) and {len(r)} reference image(s); every "
+                                f"class of the samples needs at least {need} of each: pass more images{hint}, or "
+                                f"labels that match the reference's classes")
         parts[k] = (g, r)
-    lacking = sorted(ref_classes - set(parts))
+    lacking = sorted(set(np.unique(ref.labels).tolist()) - set(parts))
     if lacking:
         shown = ", ".join(map(str, lacking[:10])) + (", ..." if len(lacking) > 10 else "")
-        warnings.warn(f"intra-fid: the samples hold no images of {len(lacking)} reference class(es) ({shown}); "
+        warnings.warn(f"{metric}: the samples hold no images of {len(lacking)} reference class(es) ({shown}); "
                       f"the mean is over the {len(parts)} classes they hold")
     return parts
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
-    parts = _split(gen, ref)
+    parts = class_parts(gen, ref)
     per = {k: _fid(g, r) for k, (g, r) in parts.items()}
     smallest = min(min(len(g), len(r)) for g, r in parts.values())
     d = gen.pool.shape[1]
