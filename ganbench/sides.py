@@ -162,13 +162,14 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
     anyway; `gen`/`ref` are (label, object, what the user passed). Read before any extraction."""
     from .inputs.side_labels import resolve_labels
 
-    required = labels_needed(names)
-    if not required and labels is None and ref_labels is None:
-        return {}
     asked = [n for n in names if "labels" in METRICS.get(n).needs]
+    need = {"gen": bool(asked), "ref": any(METRICS.get(n).uses_ref for n in asked)}
+    if not asked and labels is None and ref_labels is None:
+        return {}
     out = {}
     for side, (label, obj, given), spec, flag in (("gen", gen, labels, "--labels"), ("ref", ref, ref_labels, "--ref-labels")):
-        if obj is None or (spec is None and not required):  # labels given for one side only: nothing to find
+        required = need[side]
+        if obj is None or (spec is None and not required):  # labels no metric reads: nothing to look for
             continue
         registered = str(given) if side == "ref" and isinstance(given, (str, Path)) and _is_registered(str(given)) \
             and not Path(given).exists() else None
@@ -177,7 +178,8 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
                                        registered=registered, required=required)
         except GanbenchError as e:
             if asked and "has no class labels" in str(e):
-                raise GanbenchError(f"{', '.join(asked)} needs the classes of both sets: {e}") from None
+                both = "both sets" if need["ref"] else "the samples"
+                raise GanbenchError(f"{', '.join(asked)} needs the classes of {both}: {e}") from None
             raise
     return out
 

@@ -201,3 +201,35 @@ def test_per_class_precision_recall_density_coverage(sets):
     with pytest.raises(GanbenchError, match=r"class-precision: class 0 has 3 sample\(s\).*lower -O prc_k"):
         few = np.concatenate([np.flatnonzero(gen_y == 0)[:3], np.flatnonzero(gen_y == 1)])
         _score(gen[few], ref, ("class-precision",), labels=gen_y[few], ref_labels=ref_y)
+
+
+def test_gan_test_with_the_offline_digits_classifier(tmp_path):
+    """The stacked-digits classifier reads every image of its pool right, so a sampler that follows its
+    labels scores 1.0 and one that shuffles them about 1/1000 per image."""
+    from ganbench.features.digits import DigitsClassifier
+    from ganbench.toydata.stacked_digits import CHANNEL_WEIGHTS, score_stacked_digits
+
+    x, y = sample_stacked_digits(300, 0)
+    follows = evaluate(x, None, ["gan-test"], labels=y, use_cache=False).metrics["gan-test"]
+    ignores = evaluate(x, None, ["gan-test"], labels=np.random.default_rng(0).permutation(y),
+                       use_cache=False).metrics["gan-test"]
+    assert follows.value == 1.0 and ignores.value < 0.05
+    assert follows.extra["classes"] == len(np.unique(y)) and set(follows.extra["per_class"].values()) == {1.0}
+    # the 1,000-mode logits' argmax is the mode the benchmark's own scoring reads
+    from ganbench.toydata.classifier import predict_digits
+
+    modes = predict_digits(x.transpose(0, 3, 1, 2).reshape(-1, 8, 8)).reshape(-1, 3) @ CHANNEL_WEIGHTS
+    assert np.array_equal(DigitsClassifier()(x)[1].argmax(1), modes)
+    assert score_stacked_digits(x)["modes_hit"] == len(np.unique(modes))
+    # from the command line: the labels the .npz carries
+    np.savez(tmp_path / "s.npz", x, labels=y)
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path / "s.npz"), "--metrics", "gan-test", "--json", "-"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["metrics"]["gan-test"]["value"] == 1.0
+    np.save(tmp_path / "x.npy", x)
+    for args, message in (([tmp_path / "s.npz", "--labels", tmp_path / "none.npy"], "none.npy: no such file, and samples"),
+                          ([tmp_path / "x.npy"], "gan-test needs the classes of the samples: samples")):
+        r = CliRunner().invoke(cli, ["eval", *map(str, args), "--metrics", "gan-test"])
+        assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    with pytest.raises(GanbenchError, match="reads 8x8 RGB stacked-digit images"):
+        evaluate(np.zeros((4, 32, 32, 3), np.uint8), None, ["gan-test"], labels=[0, 1, 2, 3], use_cache=False)

@@ -1,7 +1,7 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
-from . import (class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, inception_score, intra_fid, kid,  # noqa: F401
-               precision_recall, sfid)
+from . import (class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, gan_test, inception_score, intra_fid,  # noqa: F401
+               kid, precision_recall, sfid)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 
