@@ -177,6 +177,13 @@ def test_eval_cli_writes_intra_fid_with_per_class_values(sets, tmp_path, incepti
     assert sorted(v["extra"]["per_class"]) == ["0", "1"]
     assert v["value"] == pytest.approx(np.mean(list(v["extra"]["per_class"].values())), rel=1e-12)
     assert "intra-fid" in r.output
+    assert rec["provenance"]["reference"]["labels"] == {"source": f"array test_labels of reference {tmp_path / 'ref.npz'}",
+                                                        "classes": 2}
+    import jsonschema
+    from importlib import resources
+
+    schema = json.loads(resources.files("ganbench").joinpath("schemas/record.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(rec)
 
 
 def test_per_class_precision_recall_density_coverage(sets):
