@@ -139,3 +139,11 @@ def test_eval_of_a_conditional_run_scores_intra_fid_with_the_classes_it_sampled(
     assert v.extra["classes"] == 2 and [c[0] for c in v.extra["counts"].values()] == [20, 20]
     assert res.provenance["samples"]["labels"]["source"] == "array" and res.run["baseline"] == "cgan-pd"
     assert any("the mean is over the 2 classes they hold" in w for w in res.warnings)
+
+
+def test_eval_classes_are_checked_before_any_work(run, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((4, 32, 32, 3), np.uint8))
+    for args, message in (([run, "--classes", "12"], "has classes 0..9, not 12"),
+                          ([tmp_path / "x.npy", "--classes", "0,1"], "is not a run folder; --classes samples a trained run")):
+        r = CliRunner().invoke(cli, ["eval", *map(str, args), "--ref", str(tmp_path / "x.npy"), "--n", "8"])
+        assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output

@@ -44,13 +44,15 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--checkpoint", default="last", show_default=True, help="A run folder: last, best or a step.")
 @click.option("--ema/--no-ema", default=None, help="A run folder: G's EMA weights (default: when it has them).")
 @click.option("--sample-seed", type=click.IntRange(0), default=0, show_default=True, help="A run folder: sampling seed.")
+@click.option("--classes", default=None, metavar="uniform|0,3,7",
+              help="A conditional run folder: sample these classes in turn, as `ganbench sample --classes` does.")
 @click.option("--save-features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npz",
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
 def command(samples, ref, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
-            checkpoint, ema, sample_seed, save_features, json_path):
+            checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
     which is sampled first) against a reference."""
     from functools import partial
@@ -61,7 +63,12 @@ def command(samples, ref, metrics, key, ref_key, labels, ref_labels, weights_for
 
     check_output(json_path, "record", "--json")
     extra = parse_metric_options(metric_options)
-    evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed)
+    if classes is not None and not is_run_dir(samples):
+        from ..errors import GanbenchError
+
+        raise GanbenchError(f"--classes {classes}: {samples} is not a run folder; --classes samples a trained run "
+                            f"(pass the samples' classes with --labels)")
+    evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed, classes=classes)
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
