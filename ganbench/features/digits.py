@@ -4,7 +4,8 @@ Each 8x8 RGB stacked-digit image (toydata/stacked_digits.py) goes through ganben
 (toydata/classifier.py: an RBF SVC fitted on scikit-learn's bundled digits, no weights file) channel by
 channel. "pool" is the three channels' ten one-vs-rest decision values (30 numbers); "logits" scores
 the 1,000 modes, mode 100 r + 10 g + b scoring dec_R[r] + dec_G[g] + dec_B[b], so its argmax is the
-mode of the three channels' best digits. Any other classifier plugs in the same way: an object with
+mode of the three channels' best digits; "pixels" is the image itself (192 numbers on 0..1), which CAS
+trains its classifier on. Any other classifier plugs in the same way: an object with
 `name`, `dims` {"pool": D, "logits": K}, `weights`, `describe()` and `__call__(images)` passed to
 `ganbench.evaluate(..., extractor=...)` (tests/faults.py's TinyExtractor is one).
 """
@@ -30,7 +31,7 @@ def _identity() -> str:
 
 class DigitsClassifier:
     name = NAME
-    dims = {"pool": 30, "logits": MODES}
+    dims = {"pool": 30, "logits": MODES, "pixels": 192}
     device = "cpu"
 
     def __init__(self):
@@ -54,4 +55,5 @@ class DigitsClassifier:
         channels = x.transpose(0, 3, 1, 2).reshape(-1, 8, 8)
         dec = _fitted()[0].decision_function(_features(channels)).reshape(len(x), 3, 10)
         logits = dec[:, 0, :, None, None] + dec[:, 1, None, :, None] + dec[:, 2, None, None, :]
-        return dec.reshape(len(x), 30).astype(np.float32), logits.reshape(len(x), MODES).astype(np.float32)
+        pixels = (x.astype(np.float32) / 255.0).reshape(len(x), 192)
+        return dec.reshape(len(x), 30).astype(np.float32), logits.reshape(len(x), MODES).astype(np.float32), pixels

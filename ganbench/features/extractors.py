@@ -89,7 +89,7 @@ def _register_builtin() -> None:
         dinov2._spec))
     register(ExtractorInfo(
         digits.NAME, "ganbench's digit classifier on 8x8 stacked digits: gan-test's offline classifier",
-        {"pool": 30, "logits": digits.MODES}, "ganbench.toydata.classifier (the stacked-digits benchmark's)",
+        {"pool": 30, "logits": digits.MODES, "pixels": 192}, "ganbench.toydata.classifier (the stacked-digits benchmark's)",
         "none: fitted on scikit-learn's bundled digits when first used", _digits, ("digits",)))
 
 
