@@ -153,10 +153,6 @@ def side_meta(fs: FeatureSet, label) -> dict:
     return meta
 
 
-def labels_needed(names: Sequence[str]) -> bool:
-    return any("labels" in METRICS.get(n).needs for n in names)
-
-
 def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_labels=None) -> dict:
     """{"gen": (labels, provenance), "ref": (...)} for the metrics that read classes, or for labels given
     anyway; `gen`/`ref` are (label, object, what the user passed). Read before any extraction."""
