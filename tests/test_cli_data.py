@@ -72,7 +72,7 @@ def _bad_parent(tmp_path):
     (["ring", "-n", "-5", "-o", "{tmp}/x.npy"], "positive integer"),
     (["ring", "-o", "{tmp}/x.txt"], ".npy or .npz"),
     (["ring", "-o", "{bad}"], "cannot write"),
-    (["ring", "-o", "{tmp}"], "is a directory"),
+    (["ring", "-o", "{tmp}"], "it is a folder"),
     (["ring"], "no output file"),
     ([], "grid, ring, stacked-digits"),
     (["ring", "-o", "{tmp}/x.npy", "--seed", "-1"], "seed"),

@@ -215,6 +215,11 @@ def test_wall_time_checkpoints_change_no_number_and_replace_each_other(tmp_path,
     monkeypatch.setattr(loop.Trainer, "train_step", step)
     ganbench.train(resume=tmp_path / "clock", progress=False)
     _same(_tensors(tmp_path / "whole"), _tensors(tmp_path / "clock"))
+    volatile = ("step_per_s", "images_per_s")
+    logs = [[{k: v for k, v in r.items() if k not in volatile} for r in _log(tmp_path / name)]
+            for name in ("whole", "clock")]
+    assert logs[0] == logs[1]  # the clock's checkpoint writes no grid and no collapse line either
+    assert not grid.grid_path(tmp_path / "clock", 3).exists()
 
 
 def test_checkpoints_follow_the_umask(tmp_path):

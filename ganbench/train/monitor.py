@@ -63,6 +63,15 @@ class FailureWatch:
         self.recent = deque(maxlen=window)
         self.flagged = set()
 
+    def state(self) -> dict:
+        """What a checkpoint keeps, so a resumed run warns exactly where an uninterrupted one would."""
+        return {"flagged": sorted(self.flagged), "recent": list(self.recent)}
+
+    def restore(self, state: Optional[dict]) -> None:
+        if state:  # checkpoints from before this was kept: start afresh, as before
+            self.flagged = set(state["flagged"])
+            self.recent.extend(state["recent"])
+
     def check_step(self, step: int, stats: dict, last_good: Optional[int], run_dir) -> None:
         bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
         if bad:

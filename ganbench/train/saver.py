@@ -21,8 +21,12 @@ class Saver:
         self.since = clock()
         self.clock_only: Optional[int] = None  # the step of the last checkpoint written for the clock alone
 
+    def scheduled(self, step: int, last: int) -> bool:
+        """A checkpoint the step count asks for (not the clock, not a signal): the same in every run."""
+        return step % self.every == 0 or step == last
+
     def due(self, step: int, last: int) -> bool:
-        if step % self.every == 0 or step == last:
+        if self.scheduled(step, last):
             return True
         if self.seconds <= 0:
             return False

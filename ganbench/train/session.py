@@ -123,6 +123,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         opts = resumed.start(given)
         run = None
     dev = pick_device(opts["device"])
+    watch_state = None  # the failure monitor's state, restored with a checkpoint
     arch = ARCHITECTURES.get(cfg["arch"])
     world, rank = _init_distributed(dev)
     main = rank == 0
@@ -156,6 +157,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         if done:
             tensors, meta = checkpoint.load(checkpoint.path_for(out, done[-1]))
             checkpoint.restore(tensors, meta, trainer.nets.modules(), trainer.nets.optimizers())
+            watch_state = meta.get("monitor")
             trainer.step = meta["step"]
             log.truncate_after(trainer.step)
         elif main:
@@ -171,6 +173,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
 
         evaluator = Evaluator(tdata, eval_n, weights=weights, device=str(dev))
     watch = monitor.FailureWatch(cfg["loss"], log)
+    watch.restore(watch_state)
     saver = Saver(out, opts["checkpoint_every"], opts["checkpoint_minutes"], world=world)
     grid = Grid(tdata, out, enabled=main)
     log_every = log_every or max(1, cfg["steps"] // 500)
@@ -201,14 +204,18 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 watch.check_eval(step, scores, warmup=cfg["steps"] // 10)
             stop = signals.requested(world)
             if saver.due(step, cfg["steps"]) or stop:
-                if main:
-                    checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
-                                    {**meta, "rng": streams.describe(seed, step)})
-                    saver.saved(step, cfg["steps"])
-                    last_good = step
+                # the grid and its collapse signal at the scheduled checkpoints only, so that a clock's or a
+                # signal's extra checkpoint changes no line of the log; written before the checkpoint, so
+                # what a resume starts from has them
+                if main and saver.scheduled(step, cfg["steps"]):
                     shown = grid(*_eval_generator(trainer, cfg, tdata), step)
                     log.write({"kind": "samples", "step": step, **shown})
                     watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
+                if main:
+                    checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
+                                    {**meta, "rng": streams.describe(seed, step), "monitor": watch.state()})
+                    saver.saved(step, cfg["steps"])
+                    last_good = step
                 if world > 1:
                     distributed.barrier()
             if stop and step < cfg["steps"]:
