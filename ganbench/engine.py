@@ -23,8 +23,8 @@ from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
 from .features.weights import FULL_GRAPH
 from .metrics import METRICS
 from .records import Result, environment, not_official
-from .sides import (check_counts, check_inputs, count_only, resolve_reference, resolve_samples, side_features,
-                    side_meta)
+from .sides import (check_counts, check_inputs, count_only, labels_meta, resolve_reference, resolve_samples,
+                    side_features, side_labels, side_meta, with_labels)
 
 INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")
 
@@ -148,7 +148,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
              resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
              num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
              fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
-             save_features=None, **options) -> Result:
+             save_features=None, labels=None, ref_labels=None, **options) -> Result:
     """Score `samples` against `ref`.
 
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
@@ -159,6 +159,9 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     name (e.g. "clip") to its weights; `extractor` replaces the first one. Options: see
     `ganbench.defaults.DEFAULTS`. `save_features`: a path where the samples' features are written
     (`ganbench compare` and `check` read them back through the record, which names them by sha256).
+    `labels` / `ref_labels`: the classes of each image, for the metrics that read them (intra-fid): an
+    array, a labels file, an array name of the side's .npz or "folders" (`ganbench.inputs.side_labels`);
+    found without them where the side holds its own (a .npz `labels` array, a registered reference).
     """
     names = parse_metrics(metrics)
     opts = _options(options)
@@ -183,6 +186,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         # the counts decide some metrics before any weights load (a default IS may still be left out below)
         early = names if metrics is not None else [n for n in names if "logits" not in METRICS.get(n).needs]
         check_counts(early, count_only(gen_obj), count_only(ref_obj), opts)
+        found = side_labels(names, (gen_label, gen_obj, samples), (ref_label, ref_obj, ref), labels, ref_labels)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
         groups = groups_by_extractor(names)
@@ -207,7 +211,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
             gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, use_cache is True and "progress",
                                    f"sample features{what[0]}", **kw)
             timings[f"sample_features{what[1]}"] = time.perf_counter() - t
-            sides[name] = (gen_fs, ref_fs)
+            sides[name] = (with_labels(gen_fs, found.get("gen")), with_labels(ref_fs, found.get("ref")))
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None
         for name, members in groups.items():
@@ -230,6 +234,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
                     if not isinstance(gen_obj, FeatureSet) else side_meta(gen_fs, gen_label))
     if save_features is not None:
         samples_meta["features_files"] = samples_files
+    samples_meta.update(labels_meta(found.get("gen")))
     provenance = {
         **environment(ex.device),
         "weights": ex.weights.describe(),
@@ -241,7 +246,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
         "samples": samples_meta,
-        "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
+        "reference": ({**side_meta(ref_fs, ref_label), **labels_meta(found.get("ref"))} if ref_fs is not None
+                      else {"name": None, "count": 0}),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         **({"extractors": {n: {**e.describe(), "weights": e.weights.describe(), "metrics": groups[n]}
                            for n, e in used.items()}} if len(used) > 1 else {}),

@@ -151,3 +151,45 @@ def side_meta(fs: FeatureSet, label) -> dict:
         if fs.meta.get(key):
             meta[key] = fs.meta[key]
     return meta
+
+
+def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_labels=None) -> dict:
+    """{"gen": (labels, provenance), "ref": (...)} for the metrics that read classes, or for labels given
+    anyway; `gen`/`ref` are (label, object, what the user passed). Read before any extraction."""
+    from .inputs.side_labels import resolve_labels
+
+    asked = [n for n in names if "labels" in METRICS.get(n).needs]
+    need = {"gen": bool(asked), "ref": any(METRICS.get(n).uses_ref for n in asked)}
+    if not asked and labels is None and ref_labels is None:
+        return {}
+    out = {}
+    for side, (label, obj, given), spec, flag in (("gen", gen, labels, "--labels"), ("ref", ref, ref_labels, "--ref-labels")):
+        required = need[side]
+        if obj is None or (spec is None and not required):  # labels no metric reads: nothing to look for
+            continue
+        registered = str(given) if side == "ref" and isinstance(given, (str, Path)) and _is_registered(str(given)) \
+            and not Path(given).exists() else None
+        try:
+            out[side] = resolve_labels(spec, obj, f"{'samples' if side == 'gen' else 'reference'} {label}", flag,
+                                       registered=registered, required=required)
+        except GanbenchError as e:
+            if asked and "has no class labels" in str(e):
+                both = "both sets" if need["ref"] else "the samples"
+                raise GanbenchError(f"{', '.join(asked)} needs the classes of {both}: {e}") from None
+            raise
+    return out
+
+
+def with_labels(fs: Optional[FeatureSet], found: Optional[tuple]) -> Optional[FeatureSet]:
+    if fs is None or not found or found[0] is None:
+        return fs
+    from dataclasses import replace
+
+    return replace(fs, labels=found[0])
+
+
+def labels_meta(found: Optional[tuple]) -> dict:
+    if not found or found[0] is None:
+        return {}
+    labels, info = found
+    return {"labels": {**info, "classes": int(len(np.unique(labels)))}}

@@ -27,6 +27,7 @@ REFERENCE_COUNTS = {
     "sngan": (3584003, 5860865),  # sngan.py Generator32(100), Discriminator32()
     "sngan-resnet": (4276739, 1053825),  # torch-mimicry sngan_32 (pytorch-gan-collections' res32 D: 1053824, no head bias)
     "wgan-gp-resnet": (4276739, 1053825),  # torch-mimicry wgan_gp_32
+    "cgan-pd": (4304387, 1055105),  # torch-mimicry cgan_pd_32 CGANPDGenerator32(10), CGANPDDiscriminator32(10)
 }
 
 
@@ -43,11 +44,13 @@ def _conv8_counts():
     return g, d
 
 
-def _built(name):
+def _built(name, num_classes=10):
+    """A baseline's G and D as training builds them; a conditional one for `num_classes` (CIFAR-10's)."""
     cfg = resolve(BASELINES.get(name)["train"])
-    G, D = ARCHITECTURES.get(cfg["arch"]).build(cfg["z_dim"])
+    arch = ARCHITECTURES.get(cfg["arch"])
+    G, D = arch.build(cfg["z_dim"], num_classes=num_classes if cfg["conditional"] else 0)
     if cfg["spectral_norm"]:
-        apply_spectral_norm(D)
+        apply_spectral_norm(D, embeddings=arch.conditional)
     return cfg, G, D
 
 
@@ -79,9 +82,10 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
         cfg, G, D = _built(name)
         arch = ARCHITECTURES.get(cfg["arch"])
         G.eval()
+        y = (torch.tensor([0, 9]),) if cfg["conditional"] else ()
         with torch.no_grad():
-            x = G(torch.randn(2, cfg["z_dim"]))
-        assert tuple(x.shape[1:]) == arch.shape and D(x).shape == (2, 1)
+            x = G(torch.randn(2, cfg["z_dim"]), *y)
+        assert tuple(x.shape[1:]) == arch.shape and D(x, *y).shape == (2, 1)
         assert float(x.abs().max()) <= 1.0 or arch.kind == "points"
 
 
@@ -133,6 +137,54 @@ def test_resnets_compute_what_torch_mimicry_computes(baseline):
         torch.testing.assert_close(D(x_theirs), theirs_d(x_theirs.clone()), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.reference
+def test_cgan_pd_computes_what_torch_mimicry_computes():
+    """G in train mode (conditional BN on batch statistics) and eval mode (running statistics); D in train
+    mode, where torch-mimicry's own SpectralNorm of l5 and the projection and torch's do the same one power
+    iteration from the same stored u (in eval mode they differ: see ganbench/baselines/cgan_pd.py)."""
+    _mimicry()
+    from torch_mimicry.nets.cgan_pd import cgan_pd_32
+
+    torch.manual_seed(0)
+    theirs_g, theirs_d = cgan_pd_32.CGANPDGenerator32(num_classes=10), cgan_pd_32.CGANPDDiscriminator32(num_classes=10)
+    _cfg, G, D = _built("cgan-pd")
+    assert (count_params(theirs_g), count_params(theirs_d)) == (count_params(G), count_params(D))
+    _copy_weights(theirs_g, G)
+    # D by name: the body's parameters and torch spectral-norm buffers, l5 -> head, l_y -> the projection
+    # embedding, whose u comes from torch-mimicry's sn_u (its sn_sigma is an output, not an input)
+    ours = dict(D.named_parameters()) | dict(D.named_buffers())
+    names = {"l5.weight": "head.weight_orig", "l5.bias": "head.bias", "l_y.weight": "embed.weight_orig",
+             "l5.sn_u": "head.weight_u", "l_y.sn_u": "embed.weight_u"}
+    copied = set()
+    with torch.no_grad():
+        for n, t in list(theirs_d.named_parameters()) + list(theirs_d.named_buffers()):
+            if n.endswith("sn_sigma"):
+                continue
+            target = names.get(n, "body." + n)
+            ours[target].copy_(t.view(ours[target].shape))
+            copied.add(target)
+    assert set(ours) - copied == {"head.weight_v", "embed.weight_v"}  # recomputed from u in train mode
+    z, y = torch.randn(6, 128), torch.tensor([0, 3, 9, 3, 1, 7])
+    for mode in ("train", "eval"):
+        for m in (theirs_g, G):
+            m.train(mode == "train")
+        with torch.no_grad():
+            x_theirs, x_ours = theirs_g(z, y), G(z, y)
+        torch.testing.assert_close(x_ours, x_theirs, rtol=0, atol=1e-6)
+    theirs_d.train()
+    D.train()
+    with torch.no_grad():
+        out_theirs, out_ours = theirs_d(x_theirs.clone(), y), D(x_theirs, y)
+    torch.testing.assert_close(out_ours, out_theirs, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(D(x_theirs, (y + 1) % 10), out_ours)  # the projection reads the class
+
+
+def test_cgan_pd_is_class_conditional_only():
+    cfg = resolve(BASELINES.get("cgan-pd")["train"])
+    with pytest.raises(GanbenchError, match="cgan-pd-resnet32 is class-conditional: train it with conditional=true"):
+        ARCHITECTURES.get(cfg["arch"]).build(cfg["z_dim"])
+
+
 def test_options_are_validated_with_the_valid_ones_listed():
     base = BASELINES.get("dcgan")["train"]
     with pytest.raises(GanbenchError, match="unknown option 'emma'.*valid options are arch, data, loss"):
@@ -150,8 +202,8 @@ def test_options_are_validated_with_the_valid_ones_listed():
 def test_list_shows_baselines_with_their_sources():
     out = CliRunner().invoke(cli, ["list", "baselines"])
     assert out.exit_code == 0, out.output
-    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "toy-mlp", "toy-conv",
-                 "toy-mlp-wgan-gp"):
+    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "cgan-pd", "toy-mlp",
+                 "toy-conv", "toy-mlp-wgan-gp"):
         assert f"  {name} " in out.output
     assert "Miyato" in out.output and "torch-mimicry 0.1.16" in out.output and "pytorch-gan-collections" in out.output
     out = CliRunner().invoke(cli, ["list", "options"])

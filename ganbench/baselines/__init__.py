@@ -17,13 +17,14 @@ _TORCH = {"Architecture": "base", "Critic": "base", "apply_spectral_norm": "laye
 def _architectures():
     from ..registry import Registry
     from .base import Architecture
+    from .cgan_pd import CGANPD_RESNET32
     from .cnn import CNN32
     from .dcgan import DCGAN32
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
     from .toy import CONV8, MLP2D, MLP2D_WIDE
 
     archs: Registry[Architecture] = Registry("architecture")
-    for a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
+    for a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
         archs.add(a.name, a)
     return archs
 

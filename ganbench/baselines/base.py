@@ -18,7 +18,8 @@ class Critic(nn.Module):
     Koyama 2018, when num_classes > 0)."""
 
     def __init__(self, body: nn.Module, features: int, *, head_bias: bool = True, mbstd_group: int = 0,
-                 mbdisc_kernels: int = 0, num_classes: int = 0, head_init: Optional[Callable] = None):
+                 mbdisc_kernels: int = 0, num_classes: int = 0, head_init: Optional[Callable] = None,
+                 embed_init: Optional[Callable] = None):
         super().__init__()
         self.body = body
         extra = []
@@ -33,6 +34,8 @@ class Critic(nn.Module):
         if head_init is not None:
             head_init(self.head)
         self.embed = nn.Embedding(num_classes, features) if num_classes else None
+        if self.embed is not None and embed_init is not None:
+            embed_init(self.embed)
 
     def forward(self, x: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
         h = self.extra(self.body(x))
@@ -66,16 +69,29 @@ class Architecture:
     head_init: Optional[Callable] = None
     notes: str = ""
     extra: Dict[str, object] = field(default_factory=dict)
+    # natively class-conditional (cGAN-PD): `generator` is (z_dim, num_classes) -> G(z, y), D's projection
+    # embedding gets `embed_init` and, with spectral_norm, spectral norm like D's other layers
+    conditional: bool = False
+    embed_init: Optional[Callable] = None
 
     @property
     def kind(self) -> str:
         return "points" if len(self.shape) == 1 else "images"
 
     def build(self, z_dim: int, *, mbstd_group: int = 0, mbdisc_kernels: int = 0, num_classes: int = 0):
-        G = self.generator(z_dim)
-        if num_classes:
-            G = Conditioned(G, z_dim, num_classes)
+        if self.conditional:
+            if not num_classes:
+                from ..errors import GanbenchError
+
+                raise GanbenchError(f"architecture {self.name} is class-conditional: train it with conditional=true "
+                                    f"and labels (--labels FILE, or a labelled data set)")
+            G = self.generator(z_dim, num_classes)
+        else:
+            G = self.generator(z_dim)
+            if num_classes:
+                G = Conditioned(G, z_dim, num_classes)
         body, features = self.body()
         D = Critic(body, features, head_bias=self.head_bias, mbstd_group=mbstd_group,
-                   mbdisc_kernels=mbdisc_kernels, num_classes=num_classes, head_init=self.head_init)
+                   mbdisc_kernels=mbdisc_kernels, num_classes=num_classes, head_init=self.head_init,
+                   embed_init=self.embed_init)
         return G, D

@@ -49,12 +49,14 @@ class MinibatchStd(nn.Module):
         return torch.cat([h, std.repeat(g).view(n, 1)], 1)
 
 
-def apply_spectral_norm(module: nn.Module) -> nn.Module:
+def apply_spectral_norm(module: nn.Module, embeddings: bool = False) -> nn.Module:
     """Miyato et al. 2018: every Conv2d and Linear (one power iteration per forward, torch's own
-    `spectral_norm`, as torch-mimicry and pytorch-gan-collections use). Layers that already have it
-    are left alone."""
+    `spectral_norm`, as torch-mimicry and pytorch-gan-collections use), and with `embeddings` every
+    Embedding too (the projection's class embedding of cGAN-PD, torch-mimicry's SNEmbedding). Layers
+    that already have it are left alone."""
+    kinds = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear) + ((nn.Embedding,) if embeddings else ())
     for m in list(module.modules()):
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and not hasattr(m, "weight_orig"):
+        if isinstance(m, kinds) and not hasattr(m, "weight_orig"):
             nn.utils.spectral_norm(m)
     return module
 

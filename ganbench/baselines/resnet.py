@@ -71,11 +71,11 @@ class DBlockOptimized(nn.Module):
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 128, ngf: int = 256, bottom: int = 4):
+    def __init__(self, z_dim: int = 128, ngf: int = 256, bottom: int = 4, block=GBlock):
         super().__init__()
         self.z_dim, self.ngf, self.bottom = z_dim, ngf, bottom
         self.l1 = _xavier(nn.Linear(z_dim, bottom * bottom * ngf), 1.0)
-        self.block2, self.block3, self.block4 = GBlock(ngf, ngf), GBlock(ngf, ngf), GBlock(ngf, ngf)
+        self.block2, self.block3, self.block4 = block(ngf, ngf), block(ngf, ngf), block(ngf, ngf)
         self.b5 = nn.BatchNorm2d(ngf)
         self.c5 = _xavier(nn.Conv2d(ngf, 3, 3, 1, 1), 1.0)
 

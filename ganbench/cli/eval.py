@@ -18,6 +18,12 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
                    f"is is left out, with a note, when the Inception weights are pool3 only].")
 @click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read (default: arr_0 or its only one).")
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
+@click.option("--labels", default=None, metavar="FILE|NAME|folders",
+              help="The samples' classes, for intra-fid: a .npy/.npz/.json/.txt file, a .csv of file,label, an array "
+                   "NAME of the SAMPLES .npz, or `folders` (one subfolder per class) [default: the .npz's `labels` "
+                   "array, a run's own classes, or class subfolders].")
+@click.option("--ref-labels", default=None, metavar="FILE|NAME|folders",
+              help="The reference's classes, in the same forms [default: a registered reference's own labels].")
 @extractor_options
 @click.option("--bootstrap", type=click.IntRange(0), default=DEFAULTS["bootstrap"], show_default=True,
               help="Bootstrap resamples of both sets for confidence intervals (0: off).")
@@ -38,13 +44,15 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--checkpoint", default="last", show_default=True, help="A run folder: last, best or a step.")
 @click.option("--ema/--no-ema", default=None, help="A run folder: G's EMA weights (default: when it has them).")
 @click.option("--sample-seed", type=click.IntRange(0), default=0, show_default=True, help="A run folder: sampling seed.")
+@click.option("--classes", default=None, metavar="uniform|0,3,7",
+              help="A conditional run folder: sample these classes in turn, as `ganbench sample --classes` does.")
 @click.option("--save-features", type=click.Path(dir_okay=False), default=None, metavar="FILE.npz",
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
-def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(samples, ref, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
-            checkpoint, ema, sample_seed, save_features, json_path):
+            checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
     which is sampled first) against a reference."""
     from functools import partial
@@ -55,10 +63,16 @@ def command(samples, ref, metrics, key, ref_key, weights_for, weights, resize, b
 
     check_output(json_path, "record", "--json")
     extra = parse_metric_options(metric_options)
-    evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed)
+    if classes is not None and not is_run_dir(samples):
+        from ..errors import GanbenchError
+
+        raise GanbenchError(f"--classes {classes}: {samples} is not a run folder; --classes samples a trained run "
+                            f"(pass the samples' classes with --labels)")
+    evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed, classes=classes)
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
+                      ref_labels=ref_labels, **({"labels": labels} if labels is not None else {}),
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence, save_features=save_features,
                       **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits),
                          **extra})

@@ -18,16 +18,25 @@ from .options import check_output, json_option, write_output
 @click.option("--ema/--no-ema", default=None, help="G's EMA weights (default: when the run has them).")
 @click.option("--batch-size", type=click.IntRange(1), default=500, show_default=True)
 @click.option("--device", default=None)
+@click.option("--classes", default=None, metavar="uniform|0,3,7",
+              help="A conditional run: sample these classes in turn (uniform: all, equal counts) instead of at "
+                   "random; the labels go to OUT.npz's `labels` array, or one subfolder per class.")
 @json_option
-def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, json_path):
-    """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes."""
+def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, json_path):
+    """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes.
+    A conditional run's samples are written with their classes."""
     from ..train import sample
 
     check_output(json_path, "summary", "--json")
     check_output(out if str(out).lower().endswith(".npz") else f"{out}/0.png", "samples", "-o")  # before sampling
     _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
-                            device=device)
+                            device=device, classes=classes)
+    labels = info.pop("labels")
     info = {**info, "out": str(out)}
+    if labels is not None:
+        import numpy as np
+
+        info["class_counts"] = {str(int(c)): int(k) for c, k in zip(*np.unique(labels, return_counts=True))}
     table = (f"{n} samples of {info['baseline']} step {info['step']} ({'EMA' if info['ema'] else 'raw'} G, "
              f"seed {seed}) -> {out}")
     write_output(json_path, json.dumps(info, indent=2, sort_keys=True), "summary", table=table)

@@ -64,8 +64,14 @@ def _dinov2(weights=None, device=None, **_):
     return DinoV2Extractor(weights=weights, device=device)
 
 
+def _digits(**_):
+    from .digits import DigitsClassifier
+
+    return DigitsClassifier()
+
+
 def _register_builtin() -> None:
-    from . import clip, dinov2, weights
+    from . import clip, dinov2, digits, weights
 
     register(ExtractorInfo(
         "inception-v3-compat", "Inception-v3, TF 2015-12-05 graph: FID, IS, KID, PRDC, sFID",
@@ -81,6 +87,10 @@ def _register_builtin() -> None:
         {"pool": dinov2.DIM}, "dgm-eval's DINOv2 encoder (torch hub dinov2_vitl14)",
         f"{dinov2.OFFICIAL_URL} ({dinov2.OFFICIAL_SIZE:,} bytes; sha256 not pinned yet)", _dinov2, ("dinov2",),
         dinov2._spec))
+    register(ExtractorInfo(
+        digits.NAME, "ganbench's digit classifier on 8x8 stacked digits: gan-test's offline classifier",
+        {"pool": 30, "logits": digits.MODES, "pixels": 192}, "ganbench.toydata.classifier (the stacked-digits benchmark's)",
+        "none: fitted on scikit-learn's bundled digits when first used", _digits, ("digits",)))
 
 
 _register_builtin()

@@ -20,6 +20,7 @@ class FeatureSet:
     meta: dict = field(default_factory=dict)  # extractor description, source, count, cache facts
     extra: Dict[str, np.ndarray] = field(default_factory=dict)  # further named outputs, e.g. "spatial" (sFID)
     name: str = ""  # a label for messages
+    labels: Optional[np.ndarray] = None  # (N,) int64 class of each row, for the metrics that read classes
 
     @property
     def n(self) -> int:

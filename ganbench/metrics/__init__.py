@@ -1,6 +1,8 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
-from . import clip_fid, density_coverage, fd_dinov2, fid, fid_inf, inception_score, kid, precision_recall, sfid  # noqa: F401
+from . import (  # noqa: F401
+    cas, class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, gan_test, inception_score, intra_fid, kid,
+    precision_recall, sfid)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from ..errors import GanbenchError
-from .classifier import classifier_accuracy, predict_digits, training_digits
+from .classifier import classifier_accuracy, heldout_digits, predict_digits, training_digits
 from .io import check_n_seed, load_array
 from .modes import kl_to_uniform
 
@@ -33,13 +33,15 @@ IMAGE_SHAPE = (8, 8, 3)  # NHWC per sample; channels R, G, B hold the hundreds, 
 CHANNEL_WEIGHTS = np.array([100, 10, 1])
 
 
-def sample_stacked_digits(n: int = DEFAULT_N, seed: int = 0, digits: Iterable[int] = range(10)):
-    """`n` stacked-digit images, uint8 (n, 8, 8, 3) on 0..255, and their mode labels (n,) in 0..999."""
+def sample_stacked_digits(n: int = DEFAULT_N, seed: int = 0, digits: Iterable[int] = range(10), heldout: bool = False):
+    """`n` stacked-digit images, uint8 (n, 8, 8, 3) on 0..255, and their mode labels (n,) in 0..999;
+    `heldout`: built from the classifier's held-out half instead (real images no model was trained on,
+    for CAS's test set)."""
     check_n_seed(n, seed)
     allowed = np.unique(np.asarray(list(digits), dtype=np.int64))
     if allowed.size == 0 or allowed.min() < 0 or allowed.max() > 9:
         raise GanbenchError(f"digits must be a non-empty subset of 0..9, got {list(digits)!r}")
-    pool, pool_labels = training_digits()
+    pool, pool_labels = heldout_digits() if heldout else training_digits()
     order = np.argsort(pool_labels, kind="stable")
     counts = np.bincount(pool_labels, minlength=10)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

@@ -78,14 +78,6 @@ def _resize(images: np.ndarray, size: Tuple[int, int], where: str) -> np.ndarray
     return np.stack([np.asarray(Image.fromarray(im).resize((w, h), Image.BICUBIC)) for im in images])
 
 
-def _registered_labels(name: str) -> np.ndarray:
-    from ..inputs import references
-
-    ref = references.get_reference(name)
-    path = references.fetch_archive(ref.name)
-    return np.asarray(ref.archive.reader(path, ref.members, ref.archive.member_md5)[1], dtype=np.int64)
-
-
 def _labels(labels, data: str, src, where: str) -> np.ndarray:
     """--labels FILE, or --labels NAME: the array NAME of the --data .npz (e.g. train_labels)."""
     from ..inputs.arrays import _map_npz_member, _npz_keys
@@ -124,7 +116,9 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     if not is_path and data in references.REFERENCES:
         src, where = references.resolve_reference(data), f"reference {data}"
         if want_labels and labels is None:
-            labels = _registered_labels(data)
+            from ..inputs.side_labels import reference_labels
+
+            labels = reference_labels(data)
     else:
         src, where = open_source(data, key=key), data
     if len(src) == 0:

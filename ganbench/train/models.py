@@ -49,7 +49,7 @@ def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", chann
         G, D = arch.build(cfg["z_dim"], mbstd_group=cfg["mbstd"], mbdisc_kernels=cfg["mbdisc"],
                           num_classes=num_classes if cfg["conditional"] else 0)
         if cfg["spectral_norm"]:
-            apply_spectral_norm(D)
+            apply_spectral_norm(D, embeddings=arch.conditional)
     finally:
         torch.random.set_rng_state(state)
     if sync_bn:

@@ -1,13 +1,17 @@
 """Samples from a trained run: seeded, batched on the device, byte-identical for the same run,
 checkpoint and seed. Latents come in blocks of BLOCK from the counter-based streams, so the numbers
-do not depend on the batch size used to run G."""
+do not depend on the batch size used to run G.
+
+A conditional run's samples carry their classes: drawn at random (as in training), or with `classes`
+(`--classes uniform|0,3,7`) the listed classes in turn, sample i of class classes[i % len(classes)],
+so every class gets the same count (+-1) and the latents are the same whichever classes are asked."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -38,17 +42,48 @@ def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cp
     return G, info
 
 
+def parse_classes(spec, info: dict, where: str = "the run") -> Optional[Tuple[int, ...]]:
+    """`--classes` ("uniform", "0,3,7" or a sequence of ints) -> the classes to sample in turn, checked
+    against the run's classes; None when not asked."""
+    if spec is None:
+        return None
+    k = info.get("num_classes", 0)
+    if not k:
+        raise GanbenchError(f"--classes {spec}: {where} was trained without classes (conditional=false): "
+                            f"leave --classes out")
+    if isinstance(spec, str) and spec.strip().lower() == "uniform":
+        return tuple(range(k))
+    items = [t.strip() for t in spec.split(",")] if isinstance(spec, str) else list(spec)
+    try:
+        classes = tuple(int(t) for t in items if t != "")
+    except (TypeError, ValueError):
+        raise GanbenchError(f"--classes {spec}: pass uniform or class numbers separated by commas, e.g. 0,3,7") from None
+    bad = [c for c in classes if not 0 <= c < k]
+    if not classes or bad:
+        raise GanbenchError(f"--classes {spec}: {where} has classes 0..{k - 1}"
+                            + (f", not {bad[0]}" if bad else "") + "; pass classes in that range, or uniform")
+    if len(set(classes)) != len(classes):
+        raise GanbenchError(f"--classes {spec}: a class is listed twice; list each class once")
+    return classes
+
+
 @torch.no_grad()
-def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device="cpu", progress: bool = True):
-    """(samples, labels or None): uint8 NHWC images or float64 (n, 2) points."""
+def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device="cpu", progress: bool = True,
+             classes: Optional[Sequence[int]] = None):
+    """(samples, labels or None): uint8 NHWC images or float64 (n, 2) points; `classes` (from
+    `parse_classes`) the classes sampled in turn instead of at random."""
     if n < 1:
         raise GanbenchError(f"-n {n}: pass a positive number of samples")
+    if classes is not None and not info.get("num_classes"):
+        raise GanbenchError("classes were asked of a generator trained without classes: leave them out")
     out, labels = [], []
     for b in bar(range((n + BLOCK - 1) // BLOCK), desc="sampling", unit="block", enabled=progress and n > BLOCK):
         m = min(BLOCK, n - b * BLOCK)
         z = torch.randn(BLOCK, info["z_dim"], generator=streams.generator(seed, "sample", b))[:m]
         y = (torch.randint(info["num_classes"], (BLOCK,), generator=streams.generator(seed, "labels", b))[:m]
              if info["num_classes"] else None)
+        if classes is not None:
+            y = torch.tensor(classes, dtype=torch.int64)[torch.arange(b * BLOCK, b * BLOCK + m) % len(classes)]
         for i in range(0, m, batch_size):
             zi = z[i:i + batch_size].to(device)
             x = G(zi) if y is None else G(zi, y[i:i + batch_size].to(device))
@@ -64,7 +99,8 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
 
 
 def write_samples(samples: np.ndarray, labels, out) -> Path:
-    """`out.npz` (arr_0, and labels when conditional) or a folder of PNGs, written atomically."""
+    """`out.npz` (arr_0, and labels when conditional) or a folder of PNGs (with labels: one subfolder
+    per class, named by its number), written atomically."""
     from ..cache import atomic_path
 
     out = Path(out)
@@ -83,8 +119,11 @@ def write_samples(samples: np.ndarray, labels, out) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         width = len(str(len(samples) - 1))
+        for c in (np.unique(labels) if labels is not None else ()):
+            (tmp / str(int(c))).mkdir()
         for i, img in enumerate(samples):
-            Image.fromarray(img).save(tmp / f"{i:0{width}d}.png")
+            where = tmp if labels is None else tmp / str(int(labels[i]))
+            Image.fromarray(img).save(where / f"{i:0{width}d}.png")
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -95,14 +134,20 @@ def write_samples(samples: np.ndarray, labels, out) -> Path:
 
 
 def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Optional[bool] = None,
-           out=None, batch_size: int = 500, device=None, progress: bool = True):
-    """Samples of a run (see `generate`); written to `out` when given. Returns (samples, info)."""
+           out=None, batch_size: int = 500, device=None, progress: bool = True, classes=None):
+    """Samples of a run (see `generate`); written to `out` when given. Returns (samples, info), with
+    info["labels"] the samples' classes (None for an unconditional run). `classes`: "uniform", "0,3,7"
+    or a list of ints, sampled in turn (see `parse_classes`)."""
     from ..device import pick_device
 
+    run = runs.read(run_dir)
+    asked = parse_classes(classes, {"num_classes": run["data"].get("num_classes", 0)
+                                    if run["config"]["conditional"] else 0}, str(run_dir))
     dev = pick_device(device)
     G, info = load_generator(run_dir, checkpoint, ema, dev)
-    samples, labels = generate(G, info, n, seed, batch_size, dev, progress)
-    info = {**info, "sampling_seed": int(seed), "n": int(n)}
+    samples, labels = generate(G, info, n, seed, batch_size, dev, progress, classes=asked)
+    info = {**info, "sampling_seed": int(seed), "n": int(n), "labels": labels,
+            **({"classes": list(asked)} if asked is not None else {})}
     if out is not None:
         write_samples(samples, labels, out)
     return samples, info
