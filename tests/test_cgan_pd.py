@@ -35,15 +35,7 @@ def run(labelled, tmp_path_factory):
     return out
 
 
-def _tensors(run_dir, step=None):
-    steps = checkpoint.list_steps(run_dir)
-    return checkpoint.load(checkpoint.path_for(run_dir, steps[-1] if step is None else step))[0]
-
-
-def _same(a, b):
-    assert sorted(a) == sorted(b)
-    for k in a:
-        assert a[k].numpy().tobytes() == b[k].numpy().tobytes(), k
+from test_train import _same, _tensors  # noqa: E402 - one definition of "the same weights"
 
 
 def test_cgan_pd_trains_with_labels_and_records_its_classes(run):

@@ -36,15 +36,7 @@ def multi(cifar_excerpt, tmp_path_factory):
     return path
 
 
-def _tensors(run_dir, step=None):
-    steps = checkpoint.list_steps(run_dir)
-    return checkpoint.load(checkpoint.path_for(run_dir, steps[-1] if step is None else step))[0]
-
-
-def _same(a, b):
-    assert sorted(a) == sorted(b)
-    for k in a:
-        assert a[k].numpy().tobytes() == b[k].numpy().tobytes(), k
+from test_train import _same, _tensors  # noqa: E402 - one definition of "the same weights"
 
 
 def _log(run_dir, name="metrics.jsonl"):
