@@ -262,3 +262,15 @@ def test_sample_and_data_check_their_output_before_any_work(tmp_path):
     assert res.exit_code == 2 and "cannot write samples" in res.output and "pass -o" in res.output
     res = CliRunner().invoke(cli, ["data", "ring", "-o", str(tmp_path / "afile" / "ring.npy")])
     assert res.exit_code == 2 and "cannot write data set" in res.output and "pass -o" in res.output
+
+
+def test_a_winning_discriminator_under_the_minimax_loss_points_to_the_non_saturating_loss(tmp_path, capsys):
+    from ganbench.train import monitor
+
+    watch = monitor.FailureWatch("minimax", monitor.Log(tmp_path), window=10)
+    for s in range(10):  # the saturating loss's failure: D(G(z)) ~ 0, where log(1 - D(G(z))) is flat
+        watch.check_step(s, {"loss_d": 0.01, "loss_g": -1e-4, "d_real": 0.995, "d_fake": 0.002,
+                             "grad_norm_g": 1e-5}, None, tmp_path)
+    err = capsys.readouterr().err
+    assert "warning: step 9: the discriminator wins" in err and "G's gradient vanishes" in err
+    assert "--set loss=bce" in err

@@ -100,10 +100,13 @@ class FailureWatch:
         real = statistics.median(s["d_real"] for s in self.recent)
         fake = statistics.median(s["d_fake"] for s in self.recent)
         g = statistics.median(s["grad_norm_g"] for s in self.recent)
-        if self.loss == "bce" and real > 0.99 and fake < 0.01:
+        if self.loss in ("bce", "minimax") and real > 0.99 and fake < 0.01:
             why = f"G's gradient vanishes (|grad G|={g:.2g})" if g < 1e-3 else f"|grad G|={g:.2g}"
+            fix = "try --set label_smoothing=0.1 or --set instance_noise=0.1"
+            if self.loss == "minimax":  # log(1 - D(G(z))) is flat where D(G(z)) ~ 0: Goodfellow et al.'s own remedy
+                fix = "the saturating minimax loss gives G almost no gradient here; try --set loss=bce, or " + fix[4:]
             return (f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; "
-                    "try --set label_smoothing=0.1 or --set instance_noise=0.1")
+                    f"{fix}")
         if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
             return f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
         if self.loss == "hinge" and real > 1.0 and fake < -1.0:
