@@ -190,8 +190,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
         groups = groups_by_extractor(names)
-        # and with the metrics that stay: before minutes of feature extraction, not after
-        check_counts(names, count_only(gen_obj), count_only(ref_obj), opts)
+        # and a default IS that stayed: before minutes of feature extraction, not after
+        check_counts([n for n in names if n not in early], count_only(gen_obj), count_only(ref_obj), opts)
         use_cache = cache_mode(use_cache)
         check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t

@@ -41,5 +41,5 @@ class Saver:
         """Call after the checkpoint of `step` is written: drops the previous clock-only checkpoint."""
         if self.clock_only is not None and self.clock_only != step:
             checkpoint.path_for(self.run_dir, self.clock_only).unlink(missing_ok=True)
-        self.clock_only = step if (step % self.every and step != last) else None
+        self.clock_only = None if self.scheduled(step, last) else step
         self.since = self.clock()

@@ -126,11 +126,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     watch_state = None  # the failure monitor's state, restored with a checkpoint
     arch = ARCHITECTURES.get(cfg["arch"])
     world, rank = _init_distributed(dev)
-    main = rank == 0
-    if main:
-        if run is None:
-            runs.check_new(out)
-        runs.check_writable(out)  # before the data is read or a model built
+    main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
                       want_labels=cfg["conditional"])
     for text in tdata.meta.get("notes") or ():
