@@ -67,9 +67,10 @@ class Store:
         t = time.perf_counter()
         images = make()
         fs = get_features(images, extractor=self.extractor(), use_cache=False, desc=name)
-        tmp = path.with_suffix(".part.npz")
-        np.savez(tmp, pool=fs.pool, spatial=fs.extra["spatial"])
-        tmp.replace(path)
+        from ganbench.cache import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, pool=fs.pool, spatial=fs.extra["spatial"])
         log(f"extracted {name}: {len(images)} images in {time.perf_counter() - t:.0f} s")
         return FeatureSet(fs.pool, extra={"spatial": fs.extra["spatial"]})
 
