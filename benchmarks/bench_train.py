@@ -51,20 +51,20 @@ def _mimicry():
     return sngan_32, MetricLog
 
 
-def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int):
-    """One generator step of the reference's own loop."""
+def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: str = "cpu"):
+    """One generator step of the reference's own loop (real batches already on `device`)."""
     if kind == "mimicry":
         from torch_mimicry.training.metric_log import MetricLog
 
         for _ in range(5):
             log = MetricLog()
-            D.train_step(next(real_iter), G, optD, log, device="cpu")
-        G.train_step(next(real_iter), D, optG, MetricLog(), device="cpu")
+            D.train_step(next(real_iter), G, optD, log, device=device)
+        G.train_step(next(real_iter), D, optG, MetricLog(), device=device)
         return
     n_dis = 5 if kind == "wgangp" else 1
     for _ in range(n_dis):
         with torch.no_grad():
-            fake = G(torch.randn(B, z_dim)).detach()
+            fake = G(torch.randn(B, z_dim, device=device)).detach()
         real = next(real_iter)[0]
         d_real, d_fake = D(real), D(fake)
         if kind == "dcgan":
@@ -72,14 +72,14 @@ def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int):
                     + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
         else:
             loss = d_fake.mean() - d_real.mean()
-            t = torch.rand(B, 1, 1, 1)
+            t = torch.rand(B, 1, 1, 1, device=device)
             x = (t * real + (1 - t) * fake).requires_grad_(True)
             (g,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
             loss = loss + 10 * ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
         optD.zero_grad()
         loss.backward()
         optD.step()
-    out = D(G(torch.randn(2 * B, z_dim)))
+    out = D(G(torch.randn(2 * B, z_dim, device=device)))
     loss = (F.binary_cross_entropy_with_logits(out, torch.ones_like(out)) if kind == "dcgan" else -out.mean())
     optG.zero_grad()
     loss.backward()

@@ -200,7 +200,7 @@ class CleanFid:
 
         class InceptionV3W(torch.nn.Module):  # clean-fid's wrapper with resize_inside=False
             def forward(self, x):
-                return tf_layers_forward(fx, (x - 128) / 128)
+                return tf_layers_forward(fx, (x - 128) / 128).float()  # bf16 autocast: numpy needs float
 
         self.model = InceptionV3W()
         self.resize = make_resizer("PIL", False, "bicubic", (299, 299))

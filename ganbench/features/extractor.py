@@ -170,19 +170,24 @@ class InceptionExtractor:
     ``fast``: on CUDA, allow TF32 matmuls and convolutions (the reference protocol is plain
     fp32; off by default; the benchmarks measure and print its deviation).
     ``max_batch``: the most images per forward pass (default: from available memory).
+    ``amp``: "bf16" runs the network under bfloat16 autocast (not the protocol: benchmarks/gpu.py
+    measures what it changes; the features are marked so and cached apart).
     """
 
     name = "inception-v3-compat"
     OUTPUTS = {"pool": POOL_DIM, "logits": NUM_CLASSES, "spatial": SPATIAL_DIM}  # every output it can give
 
     def __init__(self, weights=None, resize: str = "tf-legacy", device=None, fast: bool = False,
-                 max_batch: Optional[int] = None, spatial: bool = False):
+                 max_batch: Optional[int] = None, spatial: bool = False, amp: Optional[str] = None):
         if resize not in rs.RESIZE_MODES:
             raise GanbenchError(f"unknown resize mode {resize!r}: choose one of {', '.join(rs.RESIZE_MODES)}")
         self.weights = weights if isinstance(weights, Weights) else resolve_weights(weights)
         self.resize = resize
         self.device = pick_device(device)
         self.fast = fast
+        if amp not in (None, "bf16"):
+            raise GanbenchError(f"unknown amp {amp!r}: use bf16, or none for the fp32 protocol")
+        self.amp = amp
         self.spatial = bool(spatial)  # also mixed_6/conv (sFID); off, the network stops nothing early
         if fast and self.device.type != "cuda":
             warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32")
@@ -213,7 +218,8 @@ class InceptionExtractor:
             "weights_sha256": self.weights.sha256,
             "weights_official": self.weights.official,
             "resize": self.resize,
-            "dtype": "float32" + ("-tf32" if self.fast and self.device.type == "cuda" else ""),
+            "dtype": "float32" + ("-tf32" if self.fast and self.device.type == "cuda" else "")
+            + ("-bf16-autocast" if self.amp else ""),
             **({"outputs": list(self.dims)} if self.spatial else {}),  # default key unchanged: caches stay valid
         }
 
@@ -248,13 +254,18 @@ class InceptionExtractor:
         x = x.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
         return self._batched(x, self._model_call)
 
+    def _autocast(self):
+        # entered in the thread that runs the network (CPU workers are threads: autocast is per thread)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp == "bf16")
+
     def _model_call(self, x):
-        with torch.inference_mode():
-            return self.model(x, spatial=self.spatial)
+        with torch.inference_mode(), self._autocast():
+            return tuple(t.float() for t in self.model(x, spatial=self.spatial))
 
     def _images_call(self, images):
-        with torch.inference_mode():
-            return self.model(self.prepare(images), spatial=self.spatial)
+        x = self.prepare(images)
+        with torch.inference_mode(), self._autocast():
+            return tuple(t.float() for t in self.model(x, spatial=self.spatial))
 
     def _batched(self, items, fn):
         """fn over device-sized pieces (at most max_batch images) of `items`, concatenated."""

@@ -48,7 +48,8 @@ class FusedConv(nn.Module):
         return cls(torch.cat(ws), torch.cat(bs), c.stride, c.padding)
 
     def forward(self, x):
-        if self.pointwise and x.device.type == "cpu" and x.dtype == torch.float32:
+        # the oneDNN op is not an autocast op: under bf16 autocast the plain convolution is (and casts)
+        if self.pointwise and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu"):
             return torch.ops.mkldnn._convolution_pointwise(x, self.weight, self.bias, self.padding, self.stride,
                                                            [1, 1], 1, "relu" if self.relu else "none", [], "")
         y = F.conv2d(x, self.weight, self.bias, self.stride, self.padding)

@@ -74,6 +74,38 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     return float(np.sqrt(np.clip(ev, 0, None)).sum())
 
 
+def trace_sqrt_product_torch(sigma1, sigma2, device=None) -> float:
+    """`trace_sqrt_product` on a torch device in float64 (the GPU path): the same congruence,
+    Cholesky of whichever matrix is well inside the PD cone, else an eigen-factor."""
+    import torch
+
+    s1 = torch.as_tensor(sigma1, dtype=torch.float64, device=device)
+    s2 = torch.as_tensor(sigma2, dtype=torch.float64, device=s1.device)
+    m = None
+    for a, b in ((s1, s2), (s2, s1)):
+        scale = float(torch.diagonal(a).max())
+        low, info = torch.linalg.cholesky_ex(a)
+        pivots = torch.diagonal(low) ** 2
+        if scale > 0 and int(info) == 0 and bool(torch.isfinite(pivots).all()) and float(pivots.min()) > PIVOT_RTOL * scale:
+            m = low.T @ b @ low
+            break
+    if m is None:
+        w, v = torch.linalg.eigh(s1)
+        f = v * w.clamp(min=0).sqrt()
+        m = f.T @ s2 @ f
+    ev = torch.linalg.eigvalsh((m + m.T) / 2)
+    return float(ev.clamp(min=0).sqrt().sum())
+
+
+def frechet_distance_torch(mu1, sigma1, mu2, sigma2, device=None) -> float:
+    """`frechet_distance` with the square-root term on a torch device (float64)."""
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    diff = mu1 - mu2
+    value = (diff @ diff + np.trace(np.asarray(sigma1, np.float64)) + np.trace(np.asarray(sigma2, np.float64))
+             - 2 * trace_sqrt_product_torch(sigma1, sigma2, device))
+    return float(max(value, 0.0))
+
+
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)

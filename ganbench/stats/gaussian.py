@@ -37,6 +37,22 @@ class GaussianStats:
         acc.update(feats)
         return acc.finalize()
 
+    @classmethod
+    def from_tensor(cls, feats) -> "GaussianStats":
+        """The same statistics from a torch tensor, computed in float64 on the tensor's device (a GPU
+        does the N x d^2 product in milliseconds); equal to `from_features` to float64 rounding."""
+        import torch
+
+        x = feats.detach().to(torch.float64)
+        n = x.shape[0]
+        if x.ndim != 2 or n < 2:
+            raise GanbenchError(f"need (N >= 2, d) features for a covariance, got {tuple(x.shape)}")
+        mu = x.mean(0)
+        xc = x - mu
+        sigma = xc.T @ xc / (n - 1)
+        sigma = (sigma + sigma.T) / 2  # the product is symmetric only up to rounding on some backends
+        return cls(mu.cpu().numpy(), sigma.cpu().numpy(), int(n))
+
 
 def _syrk_update(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     """c += x^T x on the upper triangle of the Fortran-ordered (d, d) float64 `c`, in place."""
