@@ -34,9 +34,8 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ganbench.baselines import ARCHITECTURES, apply_spectral_norm, count_params  # noqa: E402
-from ganbench.baselines.biggan import Body, Generator  # noqa: E402
-from ganbench.baselines.base import Critic  # noqa: E402
+from ganbench.baselines import apply_spectral_norm, count_params  # noqa: E402
+from ganbench.baselines.biggan import networks  # noqa: E402
 
 COMMIT = "947b35e9835b67860fdce44d337f6d7fee7c8db3"
 MIRROR = "/work/.mirror/POSTECH-CVLab+PyTorch-StudioGAN/repo"
@@ -105,12 +104,8 @@ def _reference(model: dict, num_classes: int = 10):
 
 def _ours(model: dict, num_classes: int = 10):
     assert model["attn_g_loc"] == [2] and model["attn_d_loc"] == [1]
-    G = Generator(model["z_dim"], num_classes, ch=model["g_conv_dim"], shared_dim=model["g_shared_dim"], attn_after=2)
-    arch = ARCHITECTURES.get("biggan32")
-    width = 2 * model["d_conv_dim"]
-    D = Critic(Body(model["d_conv_dim"], attn_after=1), width, num_classes=num_classes, head_init=arch.head_init,
-               embed_init=arch.embed_init)
-    apply_spectral_norm(D, embeddings=True)  # what training's build does: nothing left to normalise
+    G, D = networks(model["z_dim"], num_classes, model["g_conv_dim"], model["d_conv_dim"], model["g_shared_dim"])
+    apply_spectral_norm(D, embeddings=True)  # what training's build does: nothing is left to normalise
     return G, D
 
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .base import Architecture
+from .base import Architecture, Critic
 from .cgan_pd import CondGBlock
 from .layers import apply_spectral_norm
 from .resnet import DBlock, DBlockOptimized
@@ -155,6 +155,13 @@ class Body(nn.Module):
 
 def _generator(z_dim: int, num_classes: int) -> Generator:
     return Generator(z_dim, num_classes)
+
+
+def networks(z_dim: int = 80, num_classes: int = 10, g_ch: int = 96, d_ch: int = 96, shared_dim: int = 128):
+    """G and D at other widths (the reference fixture's width-reduced pair); BIGGAN32 is g_ch = d_ch = 96."""
+
+    D = Critic(Body(d_ch), 2 * d_ch, num_classes=num_classes, head_init=_ortho_sn, embed_init=_ortho_sn)
+    return Generator(z_dim, num_classes, ch=g_ch, shared_dim=shared_dim), D
 
 
 BIGGAN32 = Architecture(
