@@ -17,7 +17,7 @@ import ganbench
 from ganbench.baselines import ARCHITECTURES, BASELINES, apply_spectral_norm, count_params
 from ganbench.baselines.biggan import networks
 from ganbench.errors import GanbenchError
-from ganbench.train.options import resolve
+from ganbench.train.options import config_hash, differing, resolve
 from ganbench.train.regularizers import ortho_, ortho_penalty
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
@@ -114,7 +114,10 @@ def test_ortho_is_the_gradient_of_half_the_penalty_and_skips_the_blacklist():
 def test_ortho_reg_is_refused_until_the_loop_applies_it():
     with pytest.raises(GanbenchError, match=r"ortho_reg=0.0001 is not applied by this version's training loop: --set ortho_reg=0"):
         resolve(BASELINES.get("biggan")["train"], {"ortho_reg": "1e-4"})
-    assert resolve(BASELINES.get("biggan")["train"])["ortho_reg"] == 0.0
+    cfg = resolve(BASELINES.get("biggan")["train"])
+    assert cfg["ortho_reg"] == 0.0
+    old = {k: v for k, v in cfg.items() if k != "ortho_reg"}  # a run recorded before the option existed
+    assert config_hash(cfg) == config_hash(old) and differing(cfg, old) == ()
 
 
 def test_biggan_trains_a_step_with_labels_and_samples_per_class(cifar_excerpt, tmp_path):
