@@ -135,10 +135,8 @@ class Generator(nn.Module):
 class Body(nn.Module):
     """D without its head and projection (base.Critic adds those): 32 -> 16 -> 8 -> 8 -> 8."""
 
-    def __init__(self, ch: int = 96, attn_after: int = 1):
+    def __init__(self, ch: int = 96):
         super().__init__()
-        if attn_after != 1:
-            raise ValueError("the CIFAR-10 config puts D's attention after block 1")
         width = 2 * ch
         self.block1 = DBlockOptimized(3, width)
         self.attention = SelfAttention(width)
