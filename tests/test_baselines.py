@@ -28,6 +28,7 @@ REFERENCE_COUNTS = {
     "sngan-resnet": (4276739, 1053825),  # torch-mimicry sngan_32 (pytorch-gan-collections' res32 D: 1053824, no head bias)
     "wgan-gp-resnet": (4276739, 1053825),  # torch-mimicry wgan_gp_32
     "cgan-pd": (4304387, 1055105),  # torch-mimicry cgan_pd_32 CGANPDGenerator32(10), CGANPDDiscriminator32(10)
+    "biggan": (9416196, 2415170),  # StudioGAN@947b35e big_resnet for configs/CIFAR10/BigGAN.yaml (benchmarks/reference/biggan_fixture.py)
 }
 
 

@@ -17,6 +17,7 @@ _TORCH = {"Architecture": "base", "Critic": "base", "apply_spectral_norm": "laye
 def _architectures():
     from ..registry import Registry
     from .base import Architecture
+    from .biggan import BIGGAN32
     from .cgan_pd import CGANPD_RESNET32
     from .cnn import CNN32
     from .dcgan import DCGAN32
@@ -24,7 +25,7 @@ def _architectures():
     from .toy import CONV8, MLP2D, MLP2D_WIDE
 
     archs: Registry[Architecture] = Registry("architecture")
-    for a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, MLP2D, MLP2D_WIDE, CONV8):
+    for a in (DCGAN32, CNN32, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32, MLP2D, MLP2D_WIDE, CONV8):
         archs.add(a.name, a)
     return archs
 

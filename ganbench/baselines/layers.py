@@ -49,15 +49,16 @@ class MinibatchStd(nn.Module):
         return torch.cat([h, std.repeat(g).view(n, 1)], 1)
 
 
-def apply_spectral_norm(module: nn.Module, embeddings: bool = False) -> nn.Module:
+def apply_spectral_norm(module: nn.Module, embeddings: bool = False, eps: float = 1e-12) -> nn.Module:
     """Miyato et al. 2018: every Conv2d and Linear (one power iteration per forward, torch's own
     `spectral_norm`, as torch-mimicry and pytorch-gan-collections use), and with `embeddings` every
     Embedding too (the projection's class embedding of cGAN-PD, torch-mimicry's SNEmbedding). Layers
-    that already have it are left alone."""
+    that already have it are left alone. `eps`: the power iteration's normalisation floor (torch's
+    default; StudioGAN uses 1e-6)."""
     kinds = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear) + ((nn.Embedding,) if embeddings else ())
     for m in list(module.modules()):
         if isinstance(m, kinds) and not hasattr(m, "weight_orig"):
-            nn.utils.spectral_norm(m)
+            nn.utils.spectral_norm(m, eps=eps)
     return module
 
 

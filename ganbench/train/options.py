@@ -69,6 +69,8 @@ OPTIONS: Dict[str, Option] = {
     "unrolled": Option(0, int, _num(0), "an integer >= 0 (0: off)",
                        "the generator's loss through K look-ahead D steps (Metz et al. 2017: 5, 10)"),
     "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
+    "ortho_reg": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                        "BigGAN's orthogonal regularisation of G, BigGAN-PyTorch's --G_ortho (regularizers.ortho_)"),
 }
 
 
@@ -127,6 +129,9 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             if cfg[key]:
                 raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
                                     f"penalty: --set {key}=0 or --set unrolled=0")
+    if cfg["ortho_reg"]:  # regularizers.ortho_ exists; the loop's after-backward hook does not call it yet
+        raise GanbenchError(f"ortho_reg={cfg['ortho_reg']} is not applied by this version's training loop: "
+                            "--set ortho_reg=0")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -139,7 +144,7 @@ def changed(cfg: dict) -> Dict[str, Any]:
 
 # options added after runs were recorded: at their default they are left out of the hash, and a run saved
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
-LATER = ("unrolled",)
+LATER = ("unrolled", "ortho_reg")
 
 
 def _canonical(cfg: dict) -> dict:
