@@ -35,18 +35,21 @@ def _close(key, y):
     assert err <= TOL, f"{key}: max |ganbench - reference| = {err}"
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("part", ["color", "translation", "cutout"])
 def test_diffaugment_each_part_equals_reference(part):
     _, small = _images()
     _close(f"da_{part}", DiffAugment(part)(small, _gen(f"da_{part}")))
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("policy", ["translation,cutout", "color,translation,cutout"])
 def test_diffaugment_policies_equal_reference(policy):
     x, _ = _images()
     _close(f"da_{policy}", DiffAugment(policy)(x, _gen(f"da_{policy}")))
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("p", [1.0, 0.5])
 def test_ada_bgc_equals_reference(p):
     x, _ = _images()
@@ -56,11 +59,13 @@ def test_ada_bgc_equals_reference(p):
     assert (y - x).abs().max() > 0.5  # it did augment
 
 
+@pytest.mark.reference
 def test_ada_grayscale_equals_reference():
     _, small = _images()
     _close("ada_bgc_gray_p1", Ada("bgc", p=1.0)(small.mean(dim=1, keepdim=True), _gen("ada_bgc_gray_p1")))
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("name", TRANSFORMS)
 def test_ada_each_transform_equals_reference(name):
     _, small = _images()
@@ -68,6 +73,7 @@ def test_ada_each_transform_equals_reference(name):
     _close(key, Pipe((name,))(small, 1.0, Draws(_gen(key), len(small), 0, None, small.device, whole=True)))
 
 
+@pytest.mark.reference
 def test_ada_p0_is_identity_and_equals_reference():
     _, small = _images()
     y = Ada("bgc", p=0.0)(small, _gen("ada_bgc_p0"))
@@ -76,6 +82,7 @@ def test_ada_p0_is_identity_and_equals_reference():
     assert (y - small).abs().max() < 1e-5
 
 
+@pytest.mark.reference
 def test_gradients_flow_and_equal_reference():
     x, _ = _images()
     w = torch.randn(x.shape, generator=torch.Generator().manual_seed(7))

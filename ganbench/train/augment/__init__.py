@@ -18,7 +18,7 @@ AUGMENTS = ("none", "diffaugment", "ada")
 
 class NoAugment:
     name = "none"
-    p = 0.0
+    p = None
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0,
                  total: Optional[int] = None) -> torch.Tensor:

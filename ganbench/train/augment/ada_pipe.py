@@ -76,7 +76,7 @@ def _fir(x: torch.Tensor, taps: torch.Tensor, up: int, down: int, pad0: int, pad
         x = F.pad(x.reshape(n, ch, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(n, ch, h * up, w * up)
     x = F.pad(x, [max(pad0, 0), max(pad1, 0), max(pad0, 0), max(pad1, 0)])
     x = x[:, :, max(-pad0, 0):x.shape[2] - max(-pad1, 0), max(-pad0, 0):x.shape[3] - max(-pad1, 0)]
-    k = taps.to(x.dtype).reshape(1, 1, 1, -1).repeat(ch, 1, 1, 1)
+    k = taps.to(x.device, x.dtype).reshape(1, 1, 1, -1).repeat(ch, 1, 1, 1)
     x = F.conv2d(x, k, groups=ch)
     x = F.conv2d(x, k.transpose(2, 3), groups=ch)
     return x[:, :, ::down, ::down]

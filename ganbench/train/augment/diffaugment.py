@@ -76,7 +76,7 @@ OPS: Dict[str, List[Callable]] = {
 
 class DiffAugment:
     """`aug(x, generator)`: x NCHW float (ganbench's [-1, 1]); returns the augmented batch, differentiable
-    in x. No probability to adapt: `p` is 1, `observe`/`step` do nothing, the state is empty."""
+    in x. No probability to adapt: `p` is None, `observe`/`step` do nothing, the state is empty."""
 
     name = "diffaugment"
 
@@ -86,7 +86,7 @@ class DiffAugment:
         if bad or not self.policy:
             raise GanbenchError(f"diffaugment policy {policy!r}: unknown part(s) {', '.join(bad) or '(empty)'}; "
                                 f"use a comma-separated list of {', '.join(OPS)} (e.g. {DEFAULT_POLICY})")
-        self.p = 1.0
+        self.p = None  # nothing adaptive
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0,
                  total: Optional[int] = None) -> torch.Tensor:
