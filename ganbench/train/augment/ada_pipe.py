@@ -8,7 +8,6 @@ composed, and 2x downsampling with the same filter. Each transform applies to an
 
 from __future__ import annotations
 
-import math
 from typing import Dict
 
 import numpy as np
@@ -108,7 +107,7 @@ class Pipe:
 
     def _geometric(self, x, p, draw):
         on, s, pi = self.on, self.s, np.pi
-        n, ch, h, w = x.shape
+        h, w = x.shape[2:]
         inv = None  # inverse transform (output pixel -> input pixel), composed on the right
 
         def then(m):
