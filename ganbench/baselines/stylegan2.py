@@ -14,9 +14,9 @@ is not reproduced; the reference's `force_fp32=True` path is what ganbench equal
 stylegan2_fixture.py). (2) `update_emas` follows the later stylegan3 interface: w_avg moves only when a
 call passes update_emas=True (stylegan2-ada updates it on every call in training mode unless told
 skip_w_avg_update). (3) c may be integer class labels (one-hot encoded here) as well as the reference's
-float one-hot rows. (4) random noise takes an optional torch.Generator (`generator=` or the synthesis
-network's `noise_generator` attribute) so training draws it from ganbench's seeded streams; without one it
-is torch.randn from the global generator, as the reference does."""
+float one-hot rows. (4) random noise takes an optional torch.Generator, or a list of one per sample (`generator=` or the
+synthesis network's `noise_generator` attribute), so training and sampling draw it from ganbench's seeded
+streams; without one it is torch.randn from the global generator, in the reference's order."""
 
 from __future__ import annotations
 
@@ -102,8 +102,12 @@ class SynthesisLayer(nn.Module):
         styles = self.affine(w)
         noise = None
         if noise_mode == "random":
-            noise = torch.randn([x.shape[0], 1, self.resolution, self.resolution], device=x.device,
-                                generator=generator) * self.noise_strength
+            shape = [1, self.resolution, self.resolution]
+            if isinstance(generator, (list, tuple)):  # one generator per sample: draws independent of batching
+                noise = torch.stack([torch.randn(shape, generator=g, device=g.device) for g in generator]).to(x.device)
+            else:
+                noise = torch.randn([x.shape[0]] + shape, device=x.device, generator=generator)
+            noise = noise * self.noise_strength
         elif noise_mode == "const":
             noise = self.noise_const * self.noise_strength
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,

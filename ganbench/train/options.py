@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ..errors import GanbenchError
 
+OBJECTIVES = ("adversarial", "stylegan2")
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 
@@ -69,6 +70,9 @@ OPTIONS: Dict[str, Option] = {
     "unrolled": Option(0, int, _num(0), "an integer >= 0 (0: off)",
                        "the generator's loss through K look-ahead D steps (Metz et al. 2017: 5, 10)"),
     "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
+    "objective": Option("adversarial", str, lambda v: v in OBJECTIVES, " | ".join(OBJECTIVES),
+                        "the training family: adversarial (the loss and switches above) or stylegan2 (lazy R1, "
+                        "path length, style mixing, as stylegan2-ada-pytorch's StyleGAN2Loss)"),
 }
 
 
@@ -139,7 +143,7 @@ def changed(cfg: dict) -> Dict[str, Any]:
 
 # options added after runs were recorded: at their default they are left out of the hash, and a run saved
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
-LATER = ("unrolled",)
+LATER = ("unrolled", "objective")
 
 
 def _canonical(cfg: dict) -> dict:
