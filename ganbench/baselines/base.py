@@ -76,6 +76,7 @@ class Architecture:
     # whole networks with their own conditioning and minibatch std (StyleGAN2): (z_dim, num_classes,
     # mbstd_group) -> (G(z[, y]), D(x[, y])), in place of `generator` and `body`
     networks: Optional[Callable] = None
+    bounded: bool = True  # G's images lie in [-1, 1] (tanh); StyleGAN2's are linear, clamped when sampled
 
     @property
     def kind(self) -> str:

@@ -21,6 +21,7 @@ streams; without one it is torch.randn from the global generator, in the referen
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Optional
 
 import torch
@@ -308,6 +309,11 @@ def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 32, channel_ba
 
 
 STYLEGAN2_CIFAR = Architecture(
-    "stylegan2-cifar", None, None, (3, 32, 32), networks=networks,
+    "stylegan2-cifar", None, None, (3, 32, 32), networks=networks, bounded=False,
     reference="NVlabs/stylegan2-ada-pytorch@d72cc7d training/networks.py, train.py --cfg=cifar (map=2, D 'orig', "
               "channel_base 32768, channel_max 512, conv_clamp 256, mbstd group 32)")
+# Width-reduced (32 channels at every resolution, the rest as the cifar cfg): a CPU-sized variant for tests
+# and small-data boards, not the reference's network.
+STYLEGAN2_SMALL = Architecture(
+    "stylegan2-small", None, None, (3, 32, 32), networks=partial(networks, channel_base=1024, channel_max=32),
+    bounded=False, reference="stylegan2-cifar with channel_base 1024, channel_max 32 (not a published network)")
