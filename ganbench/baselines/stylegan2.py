@@ -26,25 +26,13 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..errors import GanbenchError
 from .base import Architecture
-from .stylegan2_layers import (Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, bias_act, downsample2d,
-                               modulated_conv2d, normalize_2nd_moment, setup_filter, upsample2d)
+from .stylegan2_layers import (Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, as_labels, bias_act,
+                               load_reference_state, modulated_conv2d, normalize_2nd_moment, setup_filter, upsample2d)
 
 CIFAR = dict(channel_base=32768, channel_max=512, conv_clamp=256, map_layers=2)
-
-
-def as_labels(c: Optional[torch.Tensor], c_dim: int, who: str) -> Optional[torch.Tensor]:
-    """The reference's c ([N, c_dim] floats, one-hot) from integer labels [N] or from itself."""
-    if not c_dim:
-        return None
-    if c is None:
-        raise GanbenchError(f"{who} is class-conditional (c_dim={c_dim}): pass labels c")
-    if not torch.is_floating_point(c):
-        return F.one_hot(c.long(), c_dim).float()
-    return c.float()
 
 
 class MappingNetwork(nn.Module):
@@ -282,20 +270,6 @@ class Discriminator(nn.Module):
             x = getattr(self, f"b{r}")(x, img)
         cmap = self.mapping(None, c) if self.c_dim else None
         return self.b4(x, cmap)
-
-
-def load_reference_state(module: nn.Module, state: dict) -> None:
-    """Load a stylegan2-ada-pytorch state dict (G, G_ema or D; names are the same here) into `module`,
-    naming what is missing, unexpected or of another shape."""
-    own = module.state_dict()
-    missing = sorted(set(own) - set(state))
-    extra = sorted(set(state) - set(own))
-    shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or extra or shapes:
-        raise GanbenchError(f"StyleGAN2 state does not fit this network (missing {missing[:3]}, unexpected "
-                            f"{extra[:3]}, other shape {shapes[:3]}): build it with the checkpoint's z_dim, c_dim "
-                            "and resolution")
-    module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
 
 
 def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 32, channel_base: int = 32768,

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..errors import GanbenchError
+
 SQRT2 = math.sqrt(2)
 ACT_GAIN = {"linear": 1.0, "lrelu": SQRT2}  # bias_act's default gains
 
@@ -210,3 +212,28 @@ class MinibatchStdLayer(nn.Module):
         y = (y.square().mean(dim=0) + 1e-8).sqrt()
         y = y.mean(dim=[2, 3, 4]).reshape(-1, nf, 1, 1).repeat(g, 1, h, w)
         return torch.cat([x, y], dim=1)
+
+
+def as_labels(c: Optional[torch.Tensor], c_dim: int, who: str) -> Optional[torch.Tensor]:
+    """The reference's c ([N, c_dim] floats, one-hot) from integer labels [N] or from itself."""
+    if not c_dim:
+        return None
+    if c is None:
+        raise GanbenchError(f"{who} is class-conditional (c_dim={c_dim}): pass labels c")
+    if not torch.is_floating_point(c):
+        return F.one_hot(c.long(), c_dim).float()
+    return c.float()
+
+
+def load_reference_state(module: nn.Module, state: dict) -> None:
+    """Load a stylegan2-ada-pytorch state dict (G, G_ema or D; names are the same here) into `module`,
+    naming what is missing, unexpected or of another shape."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    extra = sorted(set(state) - set(own))
+    shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or extra or shapes:
+        raise GanbenchError(f"StyleGAN2 state does not fit this network (missing {missing[:3]}, unexpected "
+                            f"{extra[:3]}, other shape {shapes[:3]}): build it with the checkpoint's z_dim, c_dim "
+                            "and resolution")
+    module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
