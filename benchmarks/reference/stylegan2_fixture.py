@@ -4,7 +4,8 @@ paths), loads the SAME weights into ganbench's networks (`load_reference_state`)
 
   1. the full --cfg=cifar networks (G: z 512, w 512, map=2, channel_base 32768, channel_max 512,
      conv_clamp 256, num_fp16_res 4 run with force_fp32=True; D: architecture 'orig', mbstd group 32),
-     unconditional and c_dim=10: parameter counts and the max abs differences, printed and written to
+     unconditional and c_dim=10: parameter counts and the max abs differences of the outputs, of the
+     gradients of G's and D's parameters and of R1's double backward, printed and written to
      benchmarks/results/stylegan2_reference.json (too big to store: 80 MB of weights each);
   2. a width-reduced config of the same code (z/w 32, 16 channels; D 'orig' and 'resnet'), unconditional
      and c_dim=10, whose weights, inputs, fixed noise and outputs go to tests/data/stylegan2_reference.npz.
@@ -87,8 +88,36 @@ def run_both(rG, rD, G, D, z, c, seed):
         rG.train(), G.train()
         rG.mapping(z, c)  # the reference moves w_avg in training mode; ganbench when asked to
         G.mapping(z, c, update_emas=True)
-        res["w_avg_updated"] = (rG.mapping.w_avg, G.mapping.w_avg)
+        res["w_avg_updated"] = (rG.mapping.w_avg.clone(), G.mapping.w_avg.clone())
     return res
+
+
+def grads_both(rG, rD, G, D, z, c, seed):
+    """Training mode, random noise: the gradients of sum D(G(z)) for every parameter of G and D, and R1's
+    gradient of sum D(x) with respect to x (created for a second backward): max abs difference each."""
+    diffs = {}
+    for nets in ((rG, rD), (G, D)):
+        for m in nets:
+            m.train().zero_grad(set_to_none=True)
+    torch.manual_seed(seed)
+    rD(rG(z, c, force_fp32=True), c, force_fp32=True).sum().backward()
+    torch.manual_seed(seed)
+    D(G(z, c), c).sum().backward()
+    for name, (a, b) in (("G", (rG, G)), ("D", (rD, D))):
+        pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
+        diffs[f"grad_{name}"] = max(float((pa[k].grad - pb[k].grad).abs().max()) for k in pa if pa[k].grad is not None)
+    with torch.no_grad():
+        x = rG(z, c, noise_mode="const", force_fp32=True)
+    xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ga, = torch.autograd.grad(rD(xa, c, force_fp32=True).sum(), xa, create_graph=True)
+    gb, = torch.autograd.grad(D(xb, c).sum(), xb, create_graph=True)
+    diffs["r1_input_grad"] = float((ga - gb).detach().abs().max())
+    pa, pb = dict(rD.named_parameters()), dict(D.named_parameters())
+    ra = torch.autograd.grad(ga.square().sum(), [pa[k] for k in pa], allow_unused=True)  # out's bias: unused
+    rb = torch.autograd.grad(gb.square().sum(), [pb[k] for k in pa], allow_unused=True)
+    assert [u is None for u in ra] == [v is None for v in rb]
+    diffs["r1_param_grad"] = max(float((u - v).abs().max()) for u, v in zip(ra, rb) if u is not None)
+    return diffs
 
 
 def randomise(G, gen):
@@ -128,6 +157,7 @@ def main(argv=None):
                 state_g = {k: v.clone() for k, v in rG.state_dict().items()}  # before run_both moves w_avg
                 res = run_both(rG, rD, G, D, z, c, seed=7)
                 diffs = {k: float((a - b).abs().max()) for k, (a, b) in res.items()}
+                diffs.update(grads_both(rG, rD, G, D, z, c, seed=8))
                 summary["configs"][name] = {
                     "params_reference": {"G": count(rG), "D": count(rD)},
                     "params_ganbench": {"G": count(G), "D": count(D)},
