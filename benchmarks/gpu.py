@@ -129,11 +129,13 @@ def weights_file(args, tmp: Path) -> Path:
         return Path(args.weights)
     if args.weights_fp16:
         import torch
-        from safetensors.torch import load_file, save_file
+        from safetensors.torch import load_file
 
-        sd = load_file(args.weights_fp16)
-        out = tmp / "inception-from-fp16.safetensors"
-        save_file({k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, str(out))
+        sd = {k: v.float() if v.is_floating_point() else v for k, v in load_file(args.weights_fp16).items()}
+        if "fc.weight" not in sd:  # pool3-only weights: torch-fidelity's loader wants a classifier (unused here)
+            sd["fc.weight"], sd["fc.bias"] = torch.zeros(1008, 2048), torch.zeros(1008)
+        out = tmp / "inception-from-fp16.pth"  # a plain state dict: every library's loader reads it
+        torch.save(sd, out)
         return out
     from ganbench.features.random_weights import write_random_inception
 

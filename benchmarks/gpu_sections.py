@@ -114,7 +114,7 @@ def extract(ctx) -> None:
             for batch in batches:
                 for pair in pairs:
                     for impl in pair:
-                        if ctx.left() < 0.6 * ctx.args.budget:  # leave the later sections their time
+                        if ctx.left() < 0.5 * ctx.args.budget:  # leave the later sections their time
                             res.note("extract", f"budget: stopped before {impl} {size}px {prec} batch {batch}")
                             return
                         run = _runner(ctx, impl, batch, prec)
@@ -183,6 +183,14 @@ def fid(ctx) -> None:
     def ours_cpu():
         ga, gb = GaussianStats.from_features(a), GaussianStats.from_features(b)
         return frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma)
+
+    import scipy.linalg
+    import pytorch_fid.fid_score as pf
+
+    if "disp" not in scipy.linalg.sqrtm.__code__.co_varnames:  # newer scipy dropped `disp`: same matrix
+        class _Linalg:
+            sqrtm = staticmethod(lambda m, disp=False: (scipy.linalg.sqrtm(m), 0.0))
+        pf.linalg = _Linalg
 
     def pytorch_fid():
         ma, mb = np.mean(a, axis=0), np.mean(b, axis=0)

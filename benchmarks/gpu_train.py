@@ -117,20 +117,47 @@ def train(ctx) -> None:
         res.add("train", baseline=name, reference=label, precision="fp32", batch=b, n_dis=cfg["n_dis"],
                 reference_s_per_step=ref_s, ganbench_s_per_step=our_s, ratio=f"{ref_s / our_s:.2f}x",
                 ganbench_real_img_per_s=b * cfg["n_dis"] / our_s)
+    augment(ctx, real)
     names = [n for n in list_baselines() if not n.startswith("toy")]
     if ctx.quick:  # the dry run: one baseline's paths; compilation is tested in tests/test_gpu_path.py
         names = ["dcgan"]
     for name in names:
         for prec, amp, comp in (("fp32", None, False), ("bf16", "bf16", False), ("fp32 --compile", None, True)):
-            if ctx.left() < (60 if comp else 20) and not ctx.quick:
+            if ctx.left() < (150 if comp else 90) and not ctx.quick:  # torchrun needs ~60 s after
                 res.note("train", f"budget: skipped {name} {prec}")
                 continue
             if comp and ctx.quick:
                 continue  # minutes on 2 CPU cores
-            ours, cfg = _trainer(name, ctx, {"batch_size": b, "g_batch_size": b}, amp=amp, compile=comp)
-            sec, warm = _time(ours.train_step, dev, steps)
+            try:
+                ours, cfg = _trainer(name, ctx, {"batch_size": b, "g_batch_size": b}, amp=amp, compile=comp)
+                sec, warm = _time(ours.train_step, dev, steps)
+            except Exception as exc:  # noqa: BLE001 - a finding to report, not a reason to stop
+                res.add("train", baseline=name, precision=prec, batch=b, error=f"{type(exc).__name__}: {exc}"[:160])
+                continue
             res.add("train", baseline=name, precision=prec, batch=b, n_dis=cfg["n_dis"], ganbench_s_per_step=sec,
                     ganbench_real_img_per_s=b * cfg["n_dis"] / sec, warmup_s=warm)
+
+
+def augment(ctx, real) -> None:
+    """DiffAugment and ADA (p = 0.5) on the device: equal to the CPU result for the same draws, and their
+    cost per batch of 64 (forward + backward, as D's and G's losses take it)."""
+    import torch
+
+    from ganbench.train import augment as aug_mod
+
+    x = real[:64].detach()
+    for name in ("diffaugment", "ada"):
+        aug = aug_mod.build({"augment": name, "ada_p": 0.5})
+        outs = []
+        for dev in ("cpu", ctx.device):
+            outs.append(aug(x.to(dev), torch.Generator().manual_seed(7)).cpu())
+        xr = x.to(ctx.device).requires_grad_(True)
+
+        def fwd_bwd():
+            aug(xr, torch.Generator().manual_seed(7)).square().sum().backward()
+        sec, _ = _time(fwd_bwd, ctx.device, 1 if ctx.quick else 10)
+        ctx.res.add("train", baseline=f"augment={name}", precision="fp32", batch=len(x),
+                    max_abs_diff_device_vs_cpu=float((outs[0] - outs[1]).detach().abs().max()), aug_fwd_bwd_s=sec)
 
 
 def _run(cmd, env):
@@ -167,12 +194,14 @@ def torchrun(ctx) -> None:
     res.add("torchrun", case=f"eval fid, kid, precision/recall/density/coverage ({n} vs {n})", one_process=values[0], torchrun=values[1],
             max_rel_diff=diff)
     runs = []
-    for label, prefix in (("one process", py), ("torchrun 1 proc", tr)):
+    for label, prefix in (("one process", py), ("torchrun 1 proc", tr), ("one process again", py)):
         run = tmp / f"run-{len(runs)}"
         _run(prefix + ["train", "dcgan", "--data", str(tmp / "train.npz"), "--out", str(run), "--steps", "3",
                        "--set", "batch_size=16", "--set", "g_batch_size=16", "--device", dev], env)
         runs.append(load_file(str(path_for(run, list_steps(run)[-1]))))
     diff = max(float((runs[0][k].double() - runs[1][k].double()).abs().max()) for k in runs[0]
                if runs[0][k].is_floating_point())
+    again = max(float((runs[0][k].double() - runs[2][k].double()).abs().max()) for k in runs[0]
+                if runs[0][k].is_floating_point())
     res.add("torchrun", case="train dcgan 3 steps, batch 16", tensors=len(runs[0]), max_abs_weight_diff=diff,
-            identical=diff == 0.0)
+            identical=diff == 0.0, one_process_twice_max_abs_diff=again)

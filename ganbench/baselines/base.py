@@ -73,12 +73,22 @@ class Architecture:
     # embedding gets `embed_init` and, with spectral_norm, spectral norm like D's other layers
     conditional: bool = False
     embed_init: Optional[Callable] = None
+    # whole networks with their own conditioning and minibatch std (StyleGAN2): (z_dim, num_classes,
+    # mbstd_group) -> (G(z[, y]), D(x[, y])), in place of `generator` and `body`
+    networks: Optional[Callable] = None
+    bounded: bool = True  # G's images lie in [-1, 1] (tanh); StyleGAN2's are linear, clamped when sampled
 
     @property
     def kind(self) -> str:
         return "points" if len(self.shape) == 1 else "images"
 
     def build(self, z_dim: int, *, mbstd_group: int = 0, mbdisc_kernels: int = 0, num_classes: int = 0):
+        if self.networks is not None:
+            if mbdisc_kernels:
+                from ..errors import GanbenchError
+
+                raise GanbenchError(f"architecture {self.name} has no minibatch discrimination layer: --set mbdisc=0")
+            return self.networks(z_dim, num_classes, mbstd_group)
         if self.conditional:
             if not num_classes:
                 from ..errors import GanbenchError

@@ -21,8 +21,10 @@ from .options import check_output, json_option, write_output
 @click.option("--classes", default=None, metavar="uniform|0,3,7",
               help="A conditional run: sample these classes in turn (uniform: all, equal counts) instead of at "
                    "random; the labels go to OUT.npz's `labels` array, or one subfolder per class.")
+@click.option("--truncation", type=float, default=None, metavar="PSI",
+              help="StyleGAN2 runs: the truncation trick, w = w_avg + PSI (w - w_avg) (e.g. 0.7; 1: none).")
 @json_option
-def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, json_path):
+def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, json_path):
     """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes.
     A conditional run's samples are written with their classes."""
     from ..train import sample
@@ -30,7 +32,7 @@ def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes,
     check_output(json_path, "summary", "--json")
     check_output(out if str(out).lower().endswith(".npz") else f"{out}/0.png", "samples", "-o")  # before sampling
     _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
-                            device=device, classes=classes)
+                            device=device, classes=classes, truncation=truncation)
     labels = info.pop("labels")
     info = {**info, "out": str(out)}
     if labels is not None:

@@ -19,6 +19,11 @@ class Trainer:
     def __init__(self, cfg: dict, data: TrainData, seed: int, *, device: str = "cpu", world: int = 1,
                  rank: int = 0, amp: Optional[str] = None, compile: bool = False, channels_last: bool = False):
         self.cfg, self.data, self.seed = cfg, data, int(seed)
+        if cfg.get("objective", "adversarial") != "adversarial":  # until the objectives land (design note)
+            from ..errors import GanbenchError
+
+            raise GanbenchError(f"objective={cfg['objective']} is not wired into training in this build: "
+                                "train an adversarial baseline, or --set objective=adversarial")
         self.device, self.world, self.rank = torch.device(device), int(world), int(rank)
         self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last,
                                  sync_bn=self.world > 1 and self.device.type == "cuda")

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ..errors import GanbenchError
 
+OBJECTIVES = ("adversarial", "stylegan2")
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 
@@ -71,6 +72,9 @@ OPTIONS: Dict[str, Option] = {
     "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
     "ortho_reg": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
                         "BigGAN's orthogonal regularisation of G, BigGAN-PyTorch's --G_ortho (regularizers.ortho_)"),
+    "objective": Option("adversarial", str, lambda v: v in OBJECTIVES, " | ".join(OBJECTIVES),
+                        "the training family: adversarial (the loss and switches above) or stylegan2 (lazy R1, "
+                        "path length, style mixing, as stylegan2-ada-pytorch's StyleGAN2Loss)"),
 }
 
 
@@ -144,7 +148,7 @@ def changed(cfg: dict) -> Dict[str, Any]:
 
 # options added after runs were recorded: at their default they are left out of the hash, and a run saved
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
-LATER = ("unrolled", "ortho_reg")
+LATER = ("unrolled", "ortho_reg", "objective")
 
 
 def _canonical(cfg: dict) -> dict:

@@ -67,15 +67,30 @@ def parse_classes(spec, info: dict, where: str = "the run") -> Optional[Tuple[in
     return classes
 
 
+def _styled(G) -> bool:
+    """A generator with a mapping network and noise inputs (StyleGAN2): G(z, c, truncation_psi, generator=)."""
+    return hasattr(G, "mapping") and hasattr(getattr(G, "synthesis", None), "noise_generator")
+
+
+def check_truncation(truncation, baseline: str, supported: bool) -> None:
+    if truncation is not None and not supported:
+        raise GanbenchError(f"--truncation {truncation}: baseline {baseline} has no mapping network to truncate "
+                            "(StyleGAN2 has): leave --truncation out")
+
+
 @torch.no_grad()
 def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device="cpu", progress: bool = True,
-             classes: Optional[Sequence[int]] = None):
+             classes: Optional[Sequence[int]] = None, truncation: Optional[float] = None):
     """(samples, labels or None): uint8 NHWC images or float64 (n, 2) points; `classes` (from
-    `parse_classes`) the classes sampled in turn instead of at random."""
+    `parse_classes`) the classes sampled in turn instead of at random; `truncation` psi for a generator
+    with a mapping network (StyleGAN2), whose noise inputs are drawn per sample from the seed, so that
+    they too do not depend on the batch size."""
     if n < 1:
         raise GanbenchError(f"-n {n}: pass a positive number of samples")
     if classes is not None and not info.get("num_classes"):
         raise GanbenchError("classes were asked of a generator trained without classes: leave them out")
+    styled = _styled(G)
+    check_truncation(truncation, info.get("baseline", "?"), styled)
     out, labels = [], []
     for b in bar(range((n + BLOCK - 1) // BLOCK), desc="sampling", unit="block", enabled=progress and n > BLOCK):
         m = min(BLOCK, n - b * BLOCK)
@@ -86,7 +101,12 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
             y = torch.tensor(classes, dtype=torch.int64)[torch.arange(b * BLOCK, b * BLOCK + m) % len(classes)]
         for i in range(0, m, batch_size):
             zi = z[i:i + batch_size].to(device)
-            x = G(zi) if y is None else G(zi, y[i:i + batch_size].to(device))
+            yi = None if y is None else y[i:i + batch_size].to(device)
+            if styled:
+                noise = [streams.generator(seed, "sample_noise", b * BLOCK + j) for j in range(i, i + len(zi))]
+                x = G(zi, yi, truncation_psi=1 if truncation is None else truncation, generator=noise)
+            else:
+                x = G(zi) if yi is None else G(zi, yi)
             out.append(x.float().cpu())
         if y is not None:
             labels.append(y)
@@ -134,20 +154,24 @@ def write_samples(samples: np.ndarray, labels, out) -> Path:
 
 
 def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Optional[bool] = None,
-           out=None, batch_size: int = 500, device=None, progress: bool = True, classes=None):
+           out=None, batch_size: int = 500, device=None, progress: bool = True, classes=None,
+           truncation: Optional[float] = None):
     """Samples of a run (see `generate`); written to `out` when given. Returns (samples, info), with
     info["labels"] the samples' classes (None for an unconditional run). `classes`: "uniform", "0,3,7"
-    or a list of ints, sampled in turn (see `parse_classes`)."""
+    or a list of ints, sampled in turn (see `parse_classes`); `truncation`: psi of a StyleGAN2 run."""
+    from ..baselines import ARCHITECTURES
     from ..device import pick_device
 
     run = runs.read(run_dir)
     asked = parse_classes(classes, {"num_classes": run["data"].get("num_classes", 0)
                                     if run["config"]["conditional"] else 0}, str(run_dir))
+    check_truncation(truncation, run["baseline"], ARCHITECTURES.get(run["config"]["arch"]).networks is not None)
     dev = pick_device(device)
     G, info = load_generator(run_dir, checkpoint, ema, dev)
-    samples, labels = generate(G, info, n, seed, batch_size, dev, progress, classes=asked)
+    samples, labels = generate(G, info, n, seed, batch_size, dev, progress, classes=asked, truncation=truncation)
     info = {**info, "sampling_seed": int(seed), "n": int(n), "labels": labels,
-            **({"classes": list(asked)} if asked is not None else {})}
+            **({"classes": list(asked)} if asked is not None else {}),
+            **({"truncation_psi": float(truncation)} if truncation is not None else {})}
     if out is not None:
         write_samples(samples, labels, out)
     return samples, info
