@@ -11,6 +11,7 @@ written to a file.
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable, Optional
 
 import numpy as np
@@ -70,20 +71,22 @@ class Metrics:
     Under torch.distributed (torchrun, DDP), each process updates with its own images; `compute()`, called
     on every process, gathers the features of all of them in rank order and every process gets the
     numbers one process fed all the images in that order would get. Keywords: `ganbench.evaluate`'s
-    (weights, resize, device, use_cache for the reference, kid_subset_size, bootstrap, ...).
+    (weights, resize, device, use_cache for the reference, extractor, kid_subset_size, bootstrap, ...).
     """
 
     def __init__(self, metrics: Iterable[str] = ("fid", "kid"), ref=None, *, weights=None, weights_for=None,
                  resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
                  fast: bool = DEFAULTS["fast"], use_cache: bool = True, ref_key: Optional[str] = None,
-                 ref_labels=None, **options):
+                 ref_labels=None, extractor=None, **options):
         names = parse_metrics(metrics)
-        _check_options(names, _options(options))  # a bad option fails now, not at the first compute()
+        with warnings.catch_warnings():  # a bad option fails now, not at the first compute(); its notes come
+            warnings.simplefilter("ignore")  # with each Result, as ganbench.evaluate gives them
+            _check_options(names, _options(options))
         if ref is None and any(METRICS.get(m).uses_ref for m in names):
             raise GanbenchError(f"{', '.join(m for m in names if METRICS.get(m).uses_ref)} need a reference: "
                                 f"pass ref=NAME|PATH")
-        used = build_extractors(groups_by_extractor(names), _extractor_weights(weights, weights_for), device=device,
-                                resize=resize, fast=fast)
+        used = build_extractors(groups_by_extractor(names), _extractor_weights(weights, weights_for),
+                                extractor=extractor, device=device, resize=resize, fast=fast)
         self.names = fit_to_outputs(names, used, defaulted=False)
         self.extractors = {k: used[k] for k in groups_by_extractor(self.names)}
         self.batch = {k: pick_batch_size(ex, batch_size) for k, ex in self.extractors.items()}

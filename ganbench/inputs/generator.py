@@ -188,9 +188,6 @@ class GeneratorSource(ImageSource):
         self._hasher, self._hashed = None, 0  # content hash of the images read in order from 0
         self._keep, self._kept = int(keep), []
         self.training_mode = bool(getattr(G, "training", False))
-        if self.training_mode:
-            warnings.warn(f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
-                          f"G.eval() before scoring it")
 
     def __len__(self) -> int:
         return self.n
@@ -211,13 +208,18 @@ class GeneratorSource(ImageSource):
     @torch.no_grad()
     def _make(self, lo: int, hi: int) -> torch.Tensor:
         """Images lo..hi-1 as (B,H,W,3) uint8 on G's device."""
+        if self.output_dtype is None and self.training_mode:  # warned while the engine collects warnings
+            warnings.warn(f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
+                          f"G.eval() before scoring it")
         z = self._latents(lo, hi).to(self.device)
         if self.labels is None:
             x = self.G(z)
         else:
             x = self.G(z, torch.from_numpy(self.labels[lo:hi]).to(self.device))
         dtype = str(getattr(x, "dtype", type(x).__name__)).replace("torch.", "")
-        if self.output_dtype is None and isinstance(x, (torch.Tensor, np.ndarray)) and dtype != "uint8":
+        floats = (isinstance(x, torch.Tensor) and x.is_floating_point()
+                  or isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating))
+        if self.output_dtype is None and floats and np.prod(x.shape) > 0:
             lo_v, hi_v = float(x.min()), float(x.max())  # once: floats in [0, 1] are a common slip
             if lo_v >= 0 and hi_v <= 1:
                 warnings.warn(f"{self.shown} gave float images in [{lo_v:.3g}, {hi_v:.3g}]: floats are read as [-1, 1] "
