@@ -116,3 +116,45 @@ def test_single_process_is_not_distributed(monkeypatch):
     assert not distributed.is_enabled() and distributed.is_main() and distributed.world_size() == 1
     assert distributed.shard([1, 2, 3]) == [1, 2, 3]
     assert distributed.init() is False
+
+
+METRICS_SCRIPT = '''
+import json, os, sys
+import numpy as np, torch
+import ganbench
+
+gen, ref, weights, out = sys.argv[1:5]
+x = torch.from_numpy(np.load(gen)).permute(0, 3, 1, 2)
+rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+edges = [0, 40, len(x)] if world == 2 else [0, len(x)]  # uneven shares: 40 and 25 images
+part = x[edges[rank]:edges[rank + 1]]
+m = ganbench.Metrics(["fid", "is", "kid", "precision"], ref=ref, weights=weights, device="cpu", use_cache=False,
+                     kid_subset_size=20, kid_subsets=10, is_splits=5)
+for a in range(0, len(part), 11):  # batches of 11: the last one of each rank is partial
+    m.update(part[a:a + 11].float() / 127.5 - 1 if a else part[a:a + 11])  # float in [-1, 1] or uint8
+res = m.compute()
+with open(f"{out}.{rank}.json", "w") as f:
+    json.dump({"metrics": {k: {"value": v.value, "std": v.std} for k, v in res.metrics.items()},
+               "count": res.provenance["samples"]["count"], "world": res.provenance.get("world_size", 1)}, f)
+'''
+
+
+def test_metrics_object_under_torchrun_equals_one_process(files, inception_weights, tmp_path):
+    """`ganbench.Metrics` in a DDP-style script: each rank updates with its own (uneven) share, compute()
+    gathers the features of all of them, and every rank gets the numbers of one process fed them all.
+    The float batches convert exactly back to the uint8 pixels (x / 127.5 - 1 -> x), so one process and
+    two see the same images."""
+    script = tmp_path / "metrics_ddp.py"
+    script.write_text(METRICS_SCRIPT)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    recs = {}
+    for nproc, cmd in ((1, [sys.executable]), (2, launcher)):
+        args = [str(script), str(files / "gen.npy"), str(files / "ref.npy"), str(inception_weights),
+                str(tmp_path / f"n{nproc}")]
+        p = subprocess.run(cmd + args, capture_output=True, text=True, env=_env(tmp_path / "home"), timeout=600)
+        assert p.returncode == 0, p.stderr[-4000:]
+        recs[nproc] = [json.loads((tmp_path / f"n{nproc}.{r}.json").read_text()) for r in range(nproc)]
+    single, (rank0, rank1) = recs[1][0], recs[2]
+    assert rank0 == rank1  # every rank gets the same result
+    assert rank0["count"] == single["count"] == N_SAMPLES and rank0["world"] == 2
+    _assert_same(_values(rank0), _values(single))
