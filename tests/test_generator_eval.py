@@ -185,3 +185,17 @@ def test_classes_reach_G_and_the_metrics_that_read_them(cifar_excerpt, tmp_path)
         ganbench.evaluate(G, ref, classes=[12], **kw)
     with pytest.raises(GanbenchError, match="intra-fid needs the classes of both sets"):
         ganbench.evaluate(G, ref, **kw)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA only: the side-stream prefetch")
+def test_cuda_side_stream_gives_the_images_of_the_sequential_path():
+    """On CUDA the next batch is made on a side stream while the current one is read: the same bytes as
+    making each batch when asked (same device, same kernels), whatever the reads' sizes."""
+    G = TinyG().cuda()
+    ahead, plain = GeneratorSource(G, 2100, seed=5), GeneratorSource(G, 2100, seed=5)
+    plain.pipelined, plain._stream = False, None
+    assert ahead.pipelined and ahead.device.type == "cuda"
+    got = np.concatenate([ahead.read(range(a, min(a + 256, 2100))) for a in range(0, 2100, 256)])
+    want = np.concatenate([plain.read(range(a, min(a + 256, 2100))) for a in range(0, 2100, 256)])
+    assert np.array_equal(got, want) and ahead.content_hash() == plain.content_hash()
+    assert np.abs(got.astype(int) - by_hand(TinyG(), 2100, seed=5).astype(int)).max() <= 1  # CPU: 1 level at most

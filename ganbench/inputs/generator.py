@@ -143,7 +143,7 @@ class GeneratorSource(ImageSource):
 
     classes: None (G(z)), "uniform", a list of class ids (sample i of class classes[i % len]) or "random"
     (drawn as training draws them); then G(z, y) is called and `labels` holds the n labels. num_classes:
-    for "uniform" / "random" (default: G.num_classes). batch_size: images per call of G on a fixed grid
+    the number of classes G knows (default: G.num_classes), needed with classes. batch_size: images per call of G on a fixed grid
     (0, b, 2b, ...), whatever the reads ask; None runs G on exactly each read's images. keep: the first
     `keep` images made are kept for `first`.
     """
@@ -173,10 +173,10 @@ class GeneratorSource(ImageSource):
         self.classes = classes
         self.labels = None
         if classes is not None:
+            if not self.num_classes:
+                raise GanbenchError(f"classes={classes!r}: pass num_classes=, the number of classes G was trained on")
             if not (isinstance(classes, str) and classes == "random"):
-                self.classes = parse_classes(classes, self.num_classes or 0, self.shown, "classes=")
-            elif not self.num_classes:
-                raise GanbenchError('classes="random": pass num_classes=, the number of classes G was trained on')
+                self.classes = parse_classes(classes, self.num_classes, self.shown, "classes=")
             self.labels = class_labels(self.classes, self.n, self.seed, self.num_classes)
         self.device = _device_of(G, device)
         self.pipelined = self.device.type == "cuda"  # CPU: each batch made when read, nothing ahead
