@@ -43,7 +43,10 @@ def evaluate_generator(G, ref=None, metrics: Optional[Iterable[str]] = None, *, 
     that read classes (intra-fid) get them; num_classes: default G.num_classes. batch_size: images per
     call of G and per extraction batch (default: the extractor's). G runs on the device of its
     parameters (a callable without any: `device`). On CUDA the next batch is made while the current one
-    is extracted. Every other keyword is `ganbench.engine.evaluate`'s (weights, kid_subset_size, ...).
+    is extracted. Under torchrun each rank makes and extracts its shard of the n images and rank 0 scores
+    them (other ranks get None); pass the bare module there, not its DistributedDataParallel wrapper (the
+    ranks call G different numbers of times). Every other keyword is `ganbench.engine.evaluate`'s
+    (weights, kid_subset_size, ...).
     The record's provenance.samples.generator names G (class or function, its state's sha256), n, seed,
     z_dim and the conversion; its content_sha256 is the one the same images written to a .npz get.
     """
