@@ -85,7 +85,7 @@ def test_generator_equals_ganbench_eval_of_the_same_samples_in_a_file(from_gener
     assert got["content_sha256"] == rec["provenance"]["samples"]["content_sha256"]  # the very same pixels
     g = got["generator"]
     assert g["source"].endswith("test_generator_eval.TinyG") and g["type"] == "torch.nn.Module"
-    assert (g["n"], g["seed"], g["z_dim"], g["output_dtype"]) == (N, 0, Z, "float32")
+    assert (g["n"], g["seed"], g["z_dim"], g["output_dtype"], g["batch_size"]) == (N, 0, Z, "float32", 16)
     assert "(x * 127.5 + 128).clamp(0, 255)" in g["conversion"] and len(g["state_sha256"]) == 64
     assert got["count"] == N and got["kind"] == "generator" and g["training_mode"] is False
 

@@ -184,7 +184,7 @@ class GeneratorSource(ImageSource):
         self._pending = {}  # (lo, hi) -> _Ready / _Copying: batches asked of G, not yet read
         self._last = None  # (lo, hi, images): the batch read last (a read may end inside it)
         self._block = None  # (block, latents)
-        self._hw, self.output_dtype = None, None
+        self._hw, self.output_dtype, self._largest = None, None, 0
         self._hasher, self._hashed = None, 0  # content hash of the images read in order from 0
         self._keep, self._kept = int(keep), []
         self.training_mode = bool(getattr(G, "training", False))
@@ -230,6 +230,7 @@ class GeneratorSource(ImageSource):
             raise GanbenchError(f"{self.shown} gave {hw[0]}x{hw[1]} images after {self._hw[0]}x{self._hw[1]} ones: "
                                 f"give images of one size")
         self._hw, self.output_dtype = hw, self.output_dtype or dtype
+        self._largest = max(self._largest, hi - lo)
         return x
 
     def _launch(self, lo: int, hi: int):
@@ -310,7 +311,8 @@ class GeneratorSource(ImageSource):
         g = {"source": self.name, "type": "torch.nn.Module" if isinstance(self.G, torch.nn.Module) else "callable",
              "n": self.n, "seed": self.seed, "z_dim": self.z_dim,
              "latents": f"standard normal, counter-based streams (seed, 'sample', block of {BLOCK})",
-             "batch_size": self.batch_size, "output_dtype": self.output_dtype, "conversion": CONVERSION}
+             "batch_size": self.batch_size or self._largest,  # images per call of G (the largest made)
+             "output_dtype": self.output_dtype, "conversion": CONVERSION}
         if isinstance(self.G, torch.nn.Module):
             g.update(state_sha256=state_sha256(self.G), training_mode=self.training_mode)
         if self.labels is not None:
