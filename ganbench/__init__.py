@@ -8,7 +8,13 @@ from .version import __version__  # noqa: F401
 
 def evaluate(samples, *args, **kwargs):
     """Score samples against a reference; see `ganbench.engine.evaluate`. A run folder of
-    `ganbench train` is sampled first (`ganbench.train.evaluate_run`: n, checkpoint, ema, sample_seed)."""
+    `ganbench train` is sampled first (`ganbench.train.evaluate_run`: n, checkpoint, ema, sample_seed);
+    a generator (a torch.nn.Module or callable from latents to images) is sampled in memory
+    (`ganbench.streaming.evaluate_generator`: n, z_dim, seed, classes, batch_size)."""
+    if callable(samples):  # never a path, array, tensor or feature set
+        from .streaming import evaluate_generator
+
+        return evaluate_generator(samples, *args, **kwargs)
     from .train.runs import is_run_dir
 
     if is_run_dir(samples):
@@ -51,3 +57,11 @@ def list_metrics():
     from .metrics import list_metrics as _list
 
     return _list()
+
+
+def __getattr__(name):  # `ganbench.Metrics` imports torch when asked for, not with `import ganbench`
+    if name == "Metrics":
+        from .streaming import Metrics
+
+        return Metrics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -177,6 +177,28 @@ def gather_rows(arrays: Sequence[np.ndarray], n_total: int) -> Optional[List[np.
     return out if is_main() else None
 
 
+def all_gather_rows(arrays: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Each array concatenated over the ranks in rank order, on every rank; the ranks' row counts may
+    differ (each is padded to the largest for the collective, and the padding cut off)."""
+    import torch
+
+    dist = _dist()
+    counts = [torch.zeros(1, dtype=torch.int64) for _ in range(world_size())]
+    dist.all_gather(counts, torch.tensor([len(arrays[0]) if arrays else 0]), group=_GROUP)
+    counts = [int(c) for c in counts]
+    if not max(counts):  # nothing anywhere (every rank knows): no zero-size collectives
+        return [np.ascontiguousarray(a) for a in arrays]
+    out = []
+    for arr in arrays:
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+        padded = torch.zeros((max(counts), *t.shape[1:]), dtype=t.dtype)
+        padded[: len(t)] = t
+        bufs = [torch.empty_like(padded) for _ in counts]
+        dist.all_gather(bufs, padded, group=_GROUP)
+        out.append(np.concatenate([b[:c].numpy() for b, c in zip(bufs, counts)]))
+    return out
+
+
 def gather_vectors(flat: np.ndarray) -> Optional[List[np.ndarray]]:
     """Every rank's float64 vector (all of one length) on rank 0, in rank order; None on other ranks."""
     import torch

@@ -23,8 +23,8 @@ from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
 from .features.weights import FULL_GRAPH
 from .metrics import METRICS
 from .records import Result, environment, not_official
-from .sides import (check_counts, check_inputs, count_only, labels_meta, resolve_reference, resolve_samples,
-                    side_features, side_labels, side_meta, with_labels)
+from .sides import (check_counts, check_inputs, count_only, for_extractor, labels_meta, resolve_reference,
+                    resolve_samples, side_features, side_labels, side_meta, with_labels)
 
 INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")
 
@@ -87,10 +87,12 @@ def _extractor_weights(weights, weights_for) -> dict:
 
 def build_extractors(groups: Dict[str, list], paths: dict, *, extractor=None, device=None,
                      resize: str = DEFAULTS["resize"], fast: bool = DEFAULTS["fast"]) -> dict:
-    """{extractor name: extractor} for `groups_by_extractor`'s groups; `extractor` replaces the first."""
+    """{extractor name: extractor} for `groups_by_extractor`'s groups; `extractor` replaces the first (a
+    {name: extractor} mapping, those it names)."""
+    given = extractor if isinstance(extractor, dict) else {next(iter(groups)): extractor} if extractor is not None else {}
     used = {}
-    for i, (name, members) in enumerate(groups.items()):
-        used[name] = extractor if (i == 0 and extractor is not None) else make_extractor(
+    for name, members in groups.items():
+        used[name] = given[name] if given.get(name) is not None else make_extractor(
             name, weights=paths.get(name), device=device, resize=resize, fast=fast,
             spatial=any("spatial" in METRICS.get(n).needs for n in members))
     return used
@@ -180,18 +182,19 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         _check_options(names, opts)
         gen_label, gen_obj = resolve_samples(samples, key)
         ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
+        first_gen = for_extractor(gen_obj, next(iter(groups)))
         for name in groups:
-            _precomputed_matches(gen_obj, name, f"samples {gen_label}")
+            _precomputed_matches(for_extractor(gen_obj, name), name, f"samples {gen_label}")
             _precomputed_matches(ref_obj, name, f"reference {ref_label}")
         # the counts decide some metrics before any weights load (a default IS may still be left out below)
         early = names if metrics is not None else [n for n in names if "logits" not in METRICS.get(n).needs]
-        check_counts(early, count_only(gen_obj), count_only(ref_obj), opts)
-        found = side_labels(names, (gen_label, gen_obj, samples), (ref_label, ref_obj, ref), labels, ref_labels)
+        check_counts(early, count_only(first_gen), count_only(ref_obj), opts)
+        found = side_labels(names, (gen_label, first_gen, samples), (ref_label, ref_obj, ref), labels, ref_labels)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
         groups = groups_by_extractor(names)
         # and a default IS that stayed: before minutes of feature extraction, not after
-        check_counts([n for n in names if n not in early], count_only(gen_obj), count_only(ref_obj), opts)
+        check_counts([n for n in names if n not in early], count_only(first_gen), count_only(ref_obj), opts)
         use_cache = cache_mode(use_cache)
         check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
@@ -208,8 +211,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
                                        f"reference features{what[0]}", **kw)
                 timings[f"reference_features{what[1]}"] = time.perf_counter() - t
             t = time.perf_counter()
-            gen_fs = side_features(gen_obj, f"samples {gen_label}", desc, ex, keep, use_cache is True and "progress",
-                                   f"sample features{what[0]}", **kw)
+            gen_fs = side_features(for_extractor(gen_obj, name), f"samples {gen_label}", desc, ex, keep,
+                                   use_cache is True and "progress", f"sample features{what[0]}", **kw)
             timings[f"sample_features{what[1]}"] = time.perf_counter() - t
             sides[name] = (with_labels(gen_fs, found.get("gen")), with_labels(ref_fs, found.get("ref")))
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
@@ -231,7 +234,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     gen_fs, ref_fs = sides[first]
     ex, desc = used[first], used[first].describe()
     samples_meta = (gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
-                    if not isinstance(gen_obj, FeatureSet) else side_meta(gen_fs, gen_label))
+                    if not isinstance(gen_obj, (FeatureSet, dict)) else side_meta(gen_fs, gen_label))
     if save_features is not None:
         samples_meta["features_files"] = samples_files
     samples_meta.update(labels_meta(found.get("gen")))

@@ -56,15 +56,27 @@ def resolve_reference(ref, key: Optional[str] = None) -> tuple:
 
 
 def resolve_samples(samples, key: Optional[str] = None) -> tuple:
-    """(label, ImageSource or FeatureSet) for the generated side: images, or a statistics file."""
+    """(label, ImageSource or FeatureSet) for the generated side: images, or a statistics file; or a
+    {extractor name: FeatureSet} mapping of features already extracted (`ganbench.Metrics`)."""
     from .inputs.images import open_source
 
     if isinstance(samples, FeatureSet):
         return "features", samples
+    if isinstance(samples, dict) and samples and all(isinstance(v, FeatureSet) for v in samples.values()):
+        return "stream", samples
     if isinstance(samples, (str, Path)) and is_stats_file(samples):
         return str(samples), load_stats_file(samples)
     src = open_source(samples, key=key)
-    return (str(samples) if isinstance(samples, (str, Path)) else "array"), src
+    return (str(samples) if isinstance(samples, (str, Path)) else getattr(src, "shown", "array")), src
+
+
+def for_extractor(obj, name: str):
+    """The side as extractor `name` sees it: its entry of a {extractor: FeatureSet} mapping, else the side."""
+    if isinstance(obj, dict):
+        if name not in obj:
+            raise GanbenchError(f"the samples hold features of {', '.join(obj)}, not {name}: extract them with {name}")
+        return obj[name]
+    return obj
 
 
 def stats_only(f: Features) -> bool:
@@ -134,7 +146,7 @@ def check_inputs(*sources, extractors=(), use_cache=True) -> None:
     """Open and check every image of every side, once, before any feature is extracted (a broken file
     must not surface after minutes of extraction); a side cached for every extractor needs no check."""
     for src in sources:
-        if src is None or isinstance(src, FeatureSet):
+        if src is None or isinstance(src, (FeatureSet, dict)):
             continue
         if use_cache and extractors and all(is_cached(src, ex) for ex in extractors):
             continue

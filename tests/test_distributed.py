@@ -116,3 +116,53 @@ def test_single_process_is_not_distributed(monkeypatch):
     assert not distributed.is_enabled() and distributed.is_main() and distributed.world_size() == 1
     assert distributed.shard([1, 2, 3]) == [1, 2, 3]
     assert distributed.init() is False
+
+
+METRICS_SCRIPT = '''
+import json, os, sys
+import numpy as np, torch
+import ganbench
+
+gen, ref, weights, out = sys.argv[1:5]
+x = torch.from_numpy(np.load(gen)).permute(0, 3, 1, 2)
+rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+edges = [0, 40, len(x)] if world == 2 else [0, len(x)]  # uneven shares: 40 and 25 images
+part = x[edges[rank]:edges[rank + 1]]
+opts = dict(weights=weights, device="cpu", kid_subset_size=20, kid_subsets=10, is_splits=5)
+m = ganbench.Metrics(["fid", "is", "kid", "precision"], ref=ref, **opts)
+for a in range(0, len(part), 11):  # batches of 11: the last one of each rank is partial
+    m.update(part[a:a + 11].float() / 127.5 - 1 if a else part[a:a + 11])  # float in [-1, 1] or uint8
+torch.manual_seed(0)
+fc = torch.nn.Linear(8, 3 * 32 * 32)
+results = {"metrics": m.compute(), "generator": ganbench.evaluate(lambda z: torch.tanh(2 * fc(z)).view(-1, 3, 32, 32),
+           ref, ["fid", "kid"], n=len(x), z_dim=8, seed=1, **opts)}
+with open(f"{out}.{rank}.json", "w") as f:
+    json.dump({k: {"metrics": {m: {"value": v.value, "std": v.std} for m, v in r.metrics.items()} if r else None,
+                   "count": r.provenance["samples"]["count"] if r else None,
+                   "world": r.provenance.get("world_size", 1) if r else None} for k, r in results.items()}, f)
+'''
+
+
+def test_metrics_object_and_generator_under_torchrun_equal_one_process(files, inception_weights, tmp_path):
+    """`ganbench.Metrics` in a DDP-style script: each rank updates with its own (uneven) share, compute()
+    gathers the features of all of them, and every rank gets the numbers of one process fed them all.
+    The float batches convert exactly back to the uint8 pixels (x / 127.5 - 1 -> x), so one process and
+    two see the same images. `ganbench.evaluate(G)` under torchrun: each rank makes and extracts its shard
+    of the samples, rank 0 scores them (the reference's features come from the first run's cache)."""
+    script = tmp_path / "metrics_ddp.py"
+    script.write_text(METRICS_SCRIPT)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    recs = {}
+    for nproc, cmd in ((1, [sys.executable]), (2, launcher)):
+        args = [str(script), str(files / "gen.npy"), str(files / "ref.npy"), str(inception_weights),
+                str(tmp_path / f"n{nproc}")]
+        p = subprocess.run(cmd + args, capture_output=True, text=True, env=_env(tmp_path / "home"), timeout=600)
+        assert p.returncode == 0, p.stderr[-4000:]
+        recs[nproc] = [json.loads((tmp_path / f"n{nproc}.{r}.json").read_text()) for r in range(nproc)]
+    single, (rank0, rank1) = recs[1][0], recs[2]
+    assert rank0["metrics"] == rank1["metrics"]  # every rank gets the same result
+    assert rank0["metrics"]["count"] == single["metrics"]["count"] == N_SAMPLES and rank0["metrics"]["world"] == 2
+    _assert_same(_values(rank0["metrics"]), _values(single["metrics"]))
+    assert rank1["generator"]["metrics"] is None and rank0["generator"]["world"] == 2  # rank 0 scores
+    assert rank0["generator"]["count"] == N_SAMPLES
+    _assert_same(_values(rank0["generator"]), _values(single["generator"]))

@@ -256,6 +256,13 @@ def test_eval_every_scores_fid_kid_through_the_engine(images, inception_weights,
     ev = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
           if json.loads(x)["kind"] == "eval"]
     assert len(ev) == 1 and ev[0]["fid"] > 0 and ev[0]["weights_official"] is False
+    # made in memory, the eval samples are those `ganbench sample` makes: scoring the checkpoint's samples
+    # through a file (the run's own 64 images as the reference) gives the very same numbers
+    from ganbench.train.evaluation import EVAL_SEED
+
+    again = ganbench.evaluate(tmp_path / "r", str(images), ["fid", "kid"], n=32, sample_seed=EVAL_SEED,
+                              weights=inception_weights, kid_subset_size=32, use_cache=False)
+    assert (again["fid"], again["kid"]) == (ev[0]["fid"], ev[0]["kid"])
     step, _path, how = checkpoint.pick(tmp_path / "r", "best")
     assert step == 2 and how.startswith("best fid")
     with pytest.raises(GanbenchError, match="eval-every on image data runs Inception: pass --weights"):

@@ -176,7 +176,7 @@ def is_cached(source, extractor) -> bool:
     """Whether features of `source` under `extractor` are in the cache (rank 0 looks; others say no)."""
     from .. import distributed
 
-    if not distributed.is_main():
+    if not distributed.is_main() or not getattr(source, "cacheable", True):
         return False
     return any(cache_path(source, extractor, keep).exists() for keep in ("features", "stats"))
 
@@ -226,6 +226,8 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
     if extractor is None:
         extractor = InceptionExtractor(weights=weights, resize=resize, device=device)
     dist_on = distributed.init()
+    if not getattr(source, "cacheable", True):  # a generator: its content is known only once made
+        use_cache = False
     # rank 0 alone hashes the content and looks in the cache; the other ranks are told its answer
     from . import entries
 

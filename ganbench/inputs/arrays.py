@@ -14,6 +14,15 @@ import numpy as np
 from ..errors import GanbenchError
 from .base import ImageSource
 
+
+def images_hasher(n: int, height: int, width: int):
+    """The content hash of n RGB uint8 images of one size: feed it their (B,H,W,3) bytes in order. It hashes
+    the normalised pixels, so the same images hash the same whatever their layout or where they come from."""
+    h = hashlib.sha256(b"ganbench-images-v1\0")
+    h.update(f"{n}x{height}x{width}x3\0".encode())
+    return h
+
+
 class ArraySource(ImageSource):
     """Images in an array: NHWC uint8 (also NCHW, N×H×W greyscale, 4 channels), possibly memory-mapped.
 
@@ -65,9 +74,7 @@ class ArraySource(ImageSource):
     def _compute_hash(self) -> str:
         if self._identity is not None:
             return hashlib.sha256(self._identity.encode()).hexdigest()
-        # Hash the normalised RGB pixels, so the same images hash the same whatever their layout.
-        h = hashlib.sha256(b"ganbench-images-v1\0")
-        h.update(f"{self._n}x{self._hw[0]}x{self._hw[1]}x3\0".encode())
+        h = images_hasher(self._n, *self._hw)
         step = max(1, (64 << 20) // (self._hw[0] * self._hw[1] * 3))
         for start in range(0, self._n, step):
             h.update(self.read(range(start, min(start + step, self._n))).tobytes())

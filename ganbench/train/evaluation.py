@@ -1,7 +1,8 @@
 """Eval-every: a small sample scored during training through the same engine `ganbench eval` uses.
 
 Image data: FID and KID of `n` samples against the training images' features, computed once per run
-(and cached by the engine like any reference), plus a near-copy rate for mode collapse. The offline
+(and cached by the engine like any reference), plus a near-copy rate for mode collapse. The samples are
+made in memory as the extractor asks for them (`ganbench.inputs.generator`), never written out. The offline
 benchmarks score with their own mode metrics (ring / grid: modes covered; stacked digits: modes hit)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from . import sampling
 from .data import OFFLINE, TrainData
 
 EVAL_SEED = 2**31 - 1  # eval samples use their own latents, apart from any user sampling seed
+SAMPLE_BATCH = 500  # images per call of G (`sampling.generate`'s batch)
 
 
 def _nn_distances(x: np.ndarray) -> torch.Tensor:
@@ -60,24 +62,45 @@ class Evaluator:
         was_training = G.training
         G.eval()
         try:
-            samples, _ = sampling.generate(G, info, self.n, EVAL_SEED, device=self.device or "cpu", progress=False)
+            return self._bench(G, info) if self.bench is not None else self._images(G, info)
         finally:
             G.train(was_training)
-        if self.bench is not None:
-            scores = toydata.score(self.bench, samples)
-            out = {k: v for k, v in scores.items() if k != "mode_counts"}
-            if self.data.kind == "points":
-                out["modes_reached"] = modes_reached(samples, self.bench)
-            if self.bench == "stacked-digits":
-                out["modes_expected"] = 1000 * (1 - (1 - 1 / 1000) ** self.n)
-            return out
-        from ..engine import evaluate
 
-        res = evaluate(samples, ref=self.ref_fs, metrics=["fid", "kid"], extractor=self.extractor,
+    def _bench(self, G, info: dict) -> dict:
+        samples, _ = sampling.generate(G, info, self.n, EVAL_SEED, device=self.device or "cpu", progress=False)
+        scores = toydata.score(self.bench, samples)
+        out = {k: v for k, v in scores.items() if k != "mode_counts"}
+        if self.data.kind == "points":
+            out["modes_reached"] = modes_reached(samples, self.bench)
+        if self.bench == "stacked-digits":
+            out["modes_expected"] = 1000 * (1 - (1 - 1 / 1000) ** self.n)
+        return out
+
+    def _images(self, G, info: dict) -> dict:
+        """FID/KID of G's samples made in memory, batch by batch as the extractor takes them (the images
+        `ganbench sample` makes: its latents, labels, G batches and rounding), and their near-copy rate."""
+        from ..engine import evaluate
+        from ..inputs.generator import GeneratorSource
+
+        src = GeneratorSource(_RunImages(G), self.n, info["z_dim"], seed=EVAL_SEED, batch_size=SAMPLE_BATCH,
+                              classes="random" if info["num_classes"] else None, num_classes=info["num_classes"],
+                              device=self.device or "cpu", keep=2000)
+        res = evaluate(src, ref=self.ref_fs, metrics=["fid", "kid"], extractor=self.extractor,
                        weights=self.weights, device=self.device, use_cache=False,
                        kid_subset_size=min(1000, self.n))
         if res is None:  # a non-zero rank under torchrun: rank 0 holds the scores
             return {}
         return {"fid": float(res["fid"]), "kid": float(res["kid"]), "n": self.n,
-                "duplicate_rate": near_copy_rate(samples[:2000], self.tau), "duplicate_rate_real": self.real_rate,
-                "weights_official": bool(self.extractor.weights.official)}
+                "duplicate_rate": near_copy_rate(src.first(min(self.n, 2000)), self.tau),
+                "duplicate_rate_real": self.real_rate, "weights_official": bool(self.extractor.weights.official)}
+
+
+class _RunImages:
+    """G's images as `ganbench sample` makes them (float on the CPU, then `sampling.to_images`), NCHW uint8."""
+
+    def __init__(self, G):
+        self.G = G
+
+    def __call__(self, z, y=None):
+        x = self.G(z) if y is None else self.G(z, y)
+        return sampling.to_images(x.float().cpu())

@@ -18,9 +18,9 @@ import torch
 
 from ..errors import GanbenchError
 from ..progress import bar
-from . import checkpoint, models, runs, streams
-
-BLOCK = 1000
+from ..inputs import generator as generator_input
+from ..inputs.generator import BLOCK
+from . import checkpoint, models, runs
 
 
 def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cpu") -> Tuple[torch.nn.Module, dict]:
@@ -45,26 +45,12 @@ def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cp
 def parse_classes(spec, info: dict, where: str = "the run") -> Optional[Tuple[int, ...]]:
     """`--classes` ("uniform", "0,3,7" or a sequence of ints) -> the classes to sample in turn, checked
     against the run's classes; None when not asked."""
-    if spec is None:
-        return None
-    k = info.get("num_classes", 0)
-    if not k:
-        raise GanbenchError(f"--classes {spec}: {where} was trained without classes (conditional=false): "
-                            f"leave --classes out")
-    if isinstance(spec, str) and spec.strip().lower() == "uniform":
-        return tuple(range(k))
-    items = [t.strip() for t in spec.split(",")] if isinstance(spec, str) else list(spec)
-    try:
-        classes = tuple(int(t) for t in items if t != "")
-    except (TypeError, ValueError):
-        raise GanbenchError(f"--classes {spec}: pass uniform or class numbers separated by commas, e.g. 0,3,7") from None
-    bad = [c for c in classes if not 0 <= c < k]
-    if not classes or bad:
-        raise GanbenchError(f"--classes {spec}: {where} has classes 0..{k - 1}"
-                            + (f", not {bad[0]}" if bad else "") + "; pass classes in that range, or uniform")
-    if len(set(classes)) != len(classes):
-        raise GanbenchError(f"--classes {spec}: a class is listed twice; list each class once")
-    return classes
+    return generator_input.parse_classes(spec, info.get("num_classes", 0), where)
+
+
+def to_images(x: torch.Tensor) -> torch.Tensor:
+    """G's float output in [-1, 1] -> uint8, as `ganbench sample` writes it: round((x + 1) * 127.5)."""
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
 def _styled(G) -> bool:
@@ -94,9 +80,8 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
     out, labels = [], []
     for b in bar(range((n + BLOCK - 1) // BLOCK), desc="sampling", unit="block", enabled=progress and n > BLOCK):
         m = min(BLOCK, n - b * BLOCK)
-        z = torch.randn(BLOCK, info["z_dim"], generator=streams.generator(seed, "sample", b))[:m]
-        y = (torch.randint(info["num_classes"], (BLOCK,), generator=streams.generator(seed, "labels", b))[:m]
-             if info["num_classes"] else None)
+        z = generator_input.latent_block(seed, b, info["z_dim"])[:m]
+        y = generator_input.label_block(seed, b, info["num_classes"])[:m] if info["num_classes"] else None
         if classes is not None:
             y = torch.tensor(classes, dtype=torch.int64)[torch.arange(b * BLOCK, b * BLOCK + m) % len(classes)]
         for i in range(0, m, batch_size):
@@ -114,7 +99,7 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
     if info["kind"] == "points":
         samples = x.double().numpy()
     else:
-        samples = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+        samples = to_images(x).permute(0, 2, 3, 1).contiguous().numpy()
     return samples, (torch.cat(labels).numpy() if labels else None)
 
 

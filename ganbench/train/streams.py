@@ -1,27 +1,12 @@
-"""Counter-based randomness: every random draw of training is a pure function of (seed, purpose, step,
-...), so a resumed run needs no RNG state beyond the step it resumes at, and every rank of a
-distributed run can draw the global batch and keep its slice (same numbers as one process)."""
+"""Counter-based randomness for training (ganbench/streams.py): every random draw of training is a pure
+function of (seed, purpose, step, ...), so a resumed run needs no RNG state beyond the step it resumes at,
+and every rank of a distributed run can draw the global batch and keep its slice (same numbers as one process)."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from ..streams import PURPOSES, generator, numpy_rng, seed_of
 
-PURPOSES = {"data": 1, "z_d": 2, "z_g": 3, "noise": 4, "gp": 5, "flip": 6, "dequant": 7, "sample": 8,
-            "labels": 9, "eval": 10, "init": 11, "sample_noise": 12}
-
-
-def seed_of(seed: int, purpose: str, *counters: int) -> int:
-    words = np.random.SeedSequence([int(seed), PURPOSES[purpose], *map(int, counters)]).generate_state(2)
-    return int((int(words[0]) << 32 | int(words[1])) & (2**63 - 1))
-
-
-def generator(seed: int, purpose: str, *counters: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed_of(seed, purpose, *counters))
-
-
-def numpy_rng(seed: int, purpose: str, *counters: int) -> np.random.Generator:
-    return np.random.default_rng(seed_of(seed, purpose, *counters))
+__all__ = ["PURPOSES", "describe", "generator", "numpy_rng", "seed_of"]
 
 
 def describe(seed: int, step: int) -> dict:
