@@ -81,6 +81,16 @@ class StepContext:
         g = streams.generator(self.seed, "labels", *counters)
         return self.local(torch.randint(self.data.num_classes, (n,), generator=g))
 
+    @contextlib.contextmanager
+    def seeded(self, purpose: str, *counters: int):
+        """Draws a network makes from torch's global RNG (StyleGAN2's noise inputs, dropout) seeded from
+        `streams` for this block and the global RNG restored after it: a function of the seed and step,
+        so a resumed run draws them again identically."""
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(streams.seed_of(self.seed, purpose, *counters))
+            yield
+
     # -- the networks ----------------------------------------------------------------------------------
     def gen(self, z: torch.Tensor, y: Optional[torch.Tensor], name: str = "G") -> torch.Tensor:
         return self.f[name](z) if y is None else self.f[name](z, y)

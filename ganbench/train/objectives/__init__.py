@@ -10,6 +10,7 @@ from importlib import import_module
 # name -> (module, class): imported on first use
 OBJECTIVES = {
     "adversarial": ("adversarial", "Adversarial"),  # DCGAN/LSGAN/WGAN(-GP)/SNGAN/cGAN-PD, unrolled
+    "stylegan2": ("stylegan2", "StyleGAN2"),  # lazy R1, path length, style mixing, kimg EMA
 }
 
 
