@@ -86,7 +86,9 @@ class StepContext:
         """Draws a network makes from torch's global RNG (StyleGAN2's noise inputs, dropout) seeded from
         `streams` for this block and the global RNG restored after it: a function of the seed and step,
         so a resumed run draws them again identically."""
-        devices = [self.device] if self.device.type == "cuda" else []
+        devices = []
+        if self.device.type == "cuda":
+            devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(streams.seed_of(self.seed, purpose, *counters))
             yield

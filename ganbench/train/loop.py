@@ -25,8 +25,8 @@ class Trainer:
         self.cfg, self.data, self.seed = cfg, data, int(seed)
         self.device, self.world, self.rank = torch.device(device), int(world), int(rank)
         self.objective = objective_for(cfg)
-        self.nets = self.objective.build(cfg, self.seed, data.num_classes, device, channels_last,
-                                         self.world > 1 and self.device.type == "cuda")
+        self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last,
+                                 sync_bn=self.world > 1 and self.device.type == "cuda")  # the objective's networks
         self.channels_last = channels_last and self.nets.arch.kind == "images"
         self.amp = amp
         trained = {k: m for k, m in self.nets.modules().items() if k not in self.nets.ema}
