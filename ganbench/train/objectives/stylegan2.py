@@ -13,6 +13,13 @@ NVlabs/stylegan2-ada-pytorch@d72cc7d (training/loss.py StyleGAN2Loss, training/t
 - G_ema: beta = 0.5 ** (batch / max(ema_nimg, 1e-8)), ema_nimg = ema_kimg * 1000, at most
   images_seen * ema_rampup when ema_rampup > 0.
 
+The reference's `--cfg=cifar` (train.py) sets: batch 64, minibatch-std group 32, lr 0.0025, Adam betas
+(0, 0.99), eps 1e-8, r1 gamma 0.01, ema_kimg 500, ema_rampup 0.05, a 2-layer mapping network,
+pl_weight 0 and style_mixing 0 (both disabled), and D architecture 'orig' (no residual skips). Its G
+still has G_reg_interval 4, so G's Adam keeps the 4/5 mb_ratio although Greg has nothing to do; here
+too (Greg is left out when pl_weight is 0: the reference's Greg then steps Adam with no gradients,
+which moves nothing).
+
 The networks are the reference's interface (ganbench/baselines/stylegan2.py): G.mapping(z, c,
 update_emas=...) -> ws [N, num_ws, w_dim], G.synthesis(ws) -> images, D(img, c) -> [N, 1], with c one-hot
 [N, c_dim] ([N, 0] unconditional). Every draw comes from `streams` through the context: z, labels, the
