@@ -2,15 +2,17 @@
 look-ahead is torch's Adam step, and nothing of the look-ahead reaches the real discriminator."""
 
 import copy
+import dataclasses
 
 import pytest
 import torch
 
 from ganbench.baselines import ARCHITECTURES
 from ganbench.errors import GanbenchError
-from ganbench.train import losses, options, unrolled
+from ganbench.train import losses, options
 from ganbench.train.data import open_data
 from ganbench.train.loop import Trainer
+from ganbench.train.objectives import unrolled
 from ganbench.train.session import resolve_config
 
 SMALL = {"data": "ring", "batch_size": 32, "z_dim": 8}
@@ -19,6 +21,20 @@ SMALL = {"data": "ring", "batch_size": 32, "z_dim": 8}
 def _trainer(**sets) -> Trainer:
     _base, cfg = resolve_config("toy-mlp", {**SMALL, **sets})
     return Trainer(cfg, open_data("ring", ARCHITECTURES.get(cfg["arch"]).shape), seed=3)
+
+
+def _d(tr: Trainer, s: int) -> dict:
+    tr.ctx.step = s
+    return tr.run_phase(tr.objective.phases(s)[0])
+
+
+def _g(tr: Trainer, s: int, look_ahead: bool = False) -> dict:
+    """The generator phase of step `s`: the plain one, or (look_ahead) the unrolled one whatever K is."""
+    tr.ctx.step = s
+    phase = tr.objective.phases(s)[-1]
+    if look_ahead:
+        phase = dataclasses.replace(phase, loss=unrolled.g_loss)
+    return tr.run_phase(phase)
 
 
 def _state(tr: Trainer) -> list:
@@ -32,10 +48,10 @@ def _state(tr: Trainer) -> list:
 def test_k0_is_the_plain_generator_step_bit_for_bit():
     plain, unrolled0 = _trainer(), _trainer()
     for s in range(4):
-        plain.d_update(s, 0)
-        unrolled0.d_update(s, 0)
-        a = plain.g_update(s)
-        b = unrolled.g_update(unrolled0, s)  # cfg unrolled=0: the look-ahead path with no step
+        _d(plain, s)
+        _d(unrolled0, s)
+        a = _g(plain, s)
+        b = _g(unrolled0, s, look_ahead=True)  # cfg unrolled=0: the look-ahead path with no step
         assert a == b
     assert all(torch.equal(x, y) for x, y in zip(_state(plain), _state(unrolled0)))
 
@@ -50,12 +66,12 @@ def test_the_option_routes_the_generator_step():
 
 def test_look_ahead_does_not_leak_into_the_real_discriminator():
     tr = _trainer(unrolled=3)
-    tr.d_update(0, 0)
+    _d(tr, 0)
     D, opt = tr.nets.D, tr.nets.opt_d
     params = [p.detach().clone() for p in D.parameters()]
     moments = [{k: (v.clone() if torch.is_tensor(v) else v) for k, v in opt.state[p].items()} for p in D.parameters()]
     grads = [None if p.grad is None else p.grad.clone() for p in D.parameters()]
-    unrolled.g_update(tr, 0)
+    _g(tr, 0)
     assert all(torch.equal(a, b) for a, b in zip(params, D.parameters()))
     for before, p in zip(moments, D.parameters()):
         assert all(torch.equal(torch.as_tensor(before[k]), torch.as_tensor(opt.state[p][k])) for k in before)
@@ -74,13 +90,13 @@ def test_one_look_ahead_step_is_torch_adams_step():
     def gen(z, y):
         return G(z)
 
-    ahead = unrolled.look_ahead(tr, s, 1, gen)
+    ahead = unrolled.look_ahead(tr.ctx, s, 1, gen)
     D2 = copy.deepcopy(D)
     opt2 = torch.optim.Adam(D2.parameters(), lr=cfg["lr_d"], betas=(cfg["beta1"], cfg["beta2"]))
     opt2.load_state_dict(tr.nets.opt_d.state_dict())
     x, _y = tr.data.batch(tr.seed, s * cfg["n_dis"], cfg["batch_size"])
     with torch.no_grad():
-        fake = G(tr._z(cfg["batch_size"], "z_d", s, 0))
+        fake = G(tr.ctx.z(cfg["batch_size"], "z_d", s, 0))
     loss = losses.d_loss(cfg["loss"], D2(x, None), D2(fake, None))
     opt2.zero_grad()
     loss.backward()
@@ -93,8 +109,8 @@ def test_the_generator_gradient_goes_through_the_look_ahead():
     """K > 0 changes G's step (the second-order term): same draws, different update from K = 0."""
     a, b = _trainer(unrolled=0), _trainer(unrolled=4)
     for tr in (a, b):
-        tr.d_update(0, 0)
-    sa, sb = unrolled.g_update(a, 0), unrolled.g_update(b, 0)
+        _d(tr, 0)
+    sa, sb = _g(a, 0, look_ahead=True), _g(b, 0)
     assert sa["loss_g"] != sb["loss_g"]
     assert any(not torch.equal(p, q) for p, q in zip(a.nets.G.parameters(), b.nets.G.parameters()))
 

@@ -45,18 +45,26 @@ def d_score(loss: str, out: torch.Tensor) -> float:
     return float((torch.sigmoid(out) if loss in ("bce", "minimax") else out).mean())
 
 
-def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None) -> torch.Tensor:
-    """Gulrajani et al. 2017: E[(||grad D(x_hat)||_2 - 1)^2], x_hat on lines between real and fake."""
+def _same(x):
+    return x
+
+
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None,
+                     augment=_same) -> torch.Tensor:
+    """Gulrajani et al. 2017: E[(||grad D(x_hat)||_2 - 1)^2], x_hat on lines between real and fake
+    (`augment`: what D is shown of x_hat; the gradient is taken at x_hat)."""
     shape = (-1,) + (1,) * (real.dim() - 1)
     x_hat = (alpha.view(shape) * real + (1 - alpha.view(shape)) * fake).requires_grad_(True)
-    out = D(x_hat, y)
+    out = D(augment(x_hat), y)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
     return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
 
 
-def r1_penalty(D, real: torch.Tensor, y=None) -> torch.Tensor:
-    """Mescheder et al. 2018: gamma/2 E[||grad D(x)||^2] on real data (the caller multiplies gamma/2)."""
+def r1_penalty(D, real: torch.Tensor, y=None, augment=_same) -> torch.Tensor:
+    """Mescheder et al. 2018: gamma/2 E[||grad D(x)||^2] on real data (the caller multiplies gamma/2).
+    With an augmentation, D sees augment(x) and the gradient is taken at the un-augmented x, as
+    StyleGAN2-ADA's loss.py does."""
     x = real.detach().requires_grad_(True)
-    out = D(x, y)
+    out = D(augment(x), y)
     (grad,) = torch.autograd.grad(out.sum(), x, create_graph=True)
     return grad.flatten(1).pow(2).sum(1).mean()

@@ -1,5 +1,5 @@
-"""G, D, the EMA copy of G and both optimisers for a resolved config, and the gradient averaging of a
-distributed run.
+"""The named networks and optimisers of a run (`Nets`), G and D of an architecture, the EMA, the
+learning-rate schedule and the gradient averaging of a distributed run.
 
 Gradients are averaged by hand (one all-reduce of all of a network's gradients per update) rather than
 by DistributedDataParallel: a GAN step calls D several times before one backward and takes input
@@ -9,8 +9,8 @@ the mean over ranks of each rank's mean-loss gradient, i.e. the gradient of the 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
@@ -22,23 +22,34 @@ from . import streams
 
 @dataclass
 class Nets:
-    G: nn.Module
-    D: nn.Module
-    G_ema: Optional[nn.Module]
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
+    """The networks and optimisers of a run, by name (checkpoints, EMA, resume and gradient averaging
+    work on any set of them): `nets` in checkpoint order, `ema` EMA copy -> the network it follows,
+    `base_lr` optimiser -> the learning rate the schedule scales."""
+    nets: Dict[str, nn.Module]
+    opts: Dict[str, torch.optim.Optimizer]
     arch: object
+    ema: Dict[str, str] = field(default_factory=dict)
+    base_lr: Dict[str, float] = field(default_factory=dict)
 
     def modules(self) -> dict:
-        return {"G": self.G, "D": self.D, **({"G_ema": self.G_ema} if self.G_ema is not None else {})}
+        return dict(self.nets)
 
     def optimizers(self) -> dict:
-        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        return dict(self.opts)
+
+    # the noise-to-image families' names
+    G = property(lambda self: self.nets["G"])
+    D = property(lambda self: self.nets["D"])
+    G_ema = property(lambda self: self.nets.get("G_ema"))
+    opt_g = property(lambda self: self.opts["opt_g"])
+    opt_d = property(lambda self: self.opts["opt_d"])
 
 
-def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
-          sync_bn: bool = False) -> Nets:
-    """`sync_bn`: BatchNorm statistics over the global batch (CUDA under torchrun; torch's SyncBatchNorm
+def networks(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
+             sync_bn: bool = False) -> Tuple[nn.Module, nn.Module, object]:
+    """(G, D, arch) of `cfg["arch"]`, initial weights a function of the seed alone.
+
+    `sync_bn`: BatchNorm statistics over the global batch (CUDA under torchrun; torch's SyncBatchNorm
     has no CPU kernel, so CPU ranks normalise by their own slice, as DDP without it does)."""
     arch = ARCHITECTURES.get(cfg["arch"])
     if cfg["conditional"] and not num_classes:
@@ -55,12 +66,19 @@ def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", chann
     if sync_bn:
         G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
     fmt = torch.channels_last if (channels_last and arch.kind == "images") else torch.contiguous_format
-    G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
-    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if cfg["ema"] else None
-    betas = (cfg["beta1"], cfg["beta2"])
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"])
-    return Nets(G, D, G_ema, opt_g, opt_d, arch)
+    return G.to(device, memory_format=fmt), D.to(device, memory_format=fmt), arch
+
+
+def ema_copy(G: nn.Module) -> nn.Module:
+    return copy.deepcopy(G).eval().requires_grad_(False)
+
+
+def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
+          sync_bn: bool = False) -> Nets:
+    """The networks of the objective `cfg` names (see objectives/)."""
+    from .objectives import objective_for
+
+    return objective_for(cfg).build(cfg, seed, num_classes, device, channels_last, sync_bn)
 
 
 def lr_factor(cfg: dict, step: int) -> float:
@@ -106,6 +124,6 @@ def average_gradients(module: nn.Module, world: int) -> None:
         offset += g.numel()
 
 
-def grad_norm(module: nn.Module) -> float:
-    sq = [p.grad.detach().pow(2).sum() for p in module.parameters() if p.grad is not None]
+def grad_norm(*modules: nn.Module) -> float:
+    sq = [p.grad.detach().pow(2).sum() for m in modules for p in m.parameters() if p.grad is not None]
     return float(torch.stack(sq).sum().sqrt()) if sq else 0.0

@@ -11,9 +11,11 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from ..errors import GanbenchError
 
-OBJECTIVES = ("adversarial", "stylegan2")
+from .objectives import OBJECTIVES
+
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
+AUGMENTS = ("none",)  # the augmentations of train/augment/ add their names here
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Option:
     check: Callable[[Any], bool]
     valid: str  # what `check` accepts, for the error message
     help: str
+    objective: str = ""  # the one objective that reads it ("": all); set elsewhere it is an error
 
 
 def _num(lo=None, hi=None, lo_open=False, hi_open=False):
@@ -71,10 +74,32 @@ OPTIONS: Dict[str, Option] = {
                        "the generator's loss through K look-ahead D steps (Metz et al. 2017: 5, 10)"),
     "conditional": Option(False, bool, _any, "true | false", "class-conditional G and projection D (needs labels)"),
     "ortho_reg": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
-                        "BigGAN's orthogonal regularisation of G, BigGAN-PyTorch's --G_ortho (regularizers.ortho_)"),
+                        "BigGAN's orthogonal regularisation of G, BigGAN-PyTorch's --G_ortho (regularizers.ortho_)",
+                        "adversarial"),
     "objective": Option("adversarial", str, lambda v: v in OBJECTIVES, " | ".join(OBJECTIVES),
-                        "the training family: adversarial (the loss and switches above) or stylegan2 (lazy R1, "
-                        "path length, style mixing, as stylegan2-ada-pytorch's StyleGAN2Loss)"),
+                        "the training family (train/objectives/): its networks, phases and losses"),
+    "augment": Option("none", str, lambda v: v in AUGMENTS, " | ".join(AUGMENTS),
+                      "augmentation of every image D sees, real and fake (DiffAugment, ADA)"),
+    "weight_clip": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                          "adversarial: clip D's weights to [-c, c] after each D step (WGAN, Arjovsky et al.: 0.01)",
+                          "adversarial"),
+    # StyleGAN2 (Karras et al. 2020; stylegan2-ada-pytorch's training/loss.py and training_loop.py)
+    "d_reg_interval": Option(16, int, _num(1), "an integer >= 1", "stylegan2: R1 (gamma = r1) every k steps, weight x k",
+                             "stylegan2"),
+    "g_reg_interval": Option(4, int, _num(1), "an integer >= 1", "stylegan2: path-length regularisation every k steps, weight x k",
+                             "stylegan2"),
+    "pl_weight": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "stylegan2: path-length regularisation weight (paper: 2)",
+                        "stylegan2"),
+    "pl_decay": Option(0.01, float, _num(0, 1), "a number in [0, 1]", "stylegan2: decay of the running path-length mean",
+                       "stylegan2"),
+    "pl_batch_shrink": Option(2, int, _num(1), "an integer >= 1", "stylegan2: the path-length batch is the batch / this",
+                              "stylegan2"),
+    "style_mixing": Option(0.0, float, _num(0, 1), "a number in [0, 1]", "stylegan2: style mixing probability (paper: 0.9)",
+                           "stylegan2"),
+    "ema_kimg": Option(0.0, float, _num(0), "a number >= 0 (0: no EMA)",
+                       "stylegan2: G_ema half-life in thousands of images (StyleGAN2: 10; cifar config: 500)", "stylegan2"),
+    "ema_rampup": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                         "stylegan2: EMA half-life at most this x the images seen (cifar config: 0.05)", "stylegan2"),
 }
 
 
@@ -133,9 +158,10 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             if cfg[key]:
                 raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
                                     f"penalty: --set {key}=0 or --set unrolled=0")
-    if cfg["ortho_reg"]:  # regularizers.ortho_ exists; the loop's after-backward hook does not call it yet
-        raise GanbenchError(f"ortho_reg={cfg['ortho_reg']} is not applied by this version's training loop: "
-                            "--set ortho_reg=0")
+    for key, opt in OPTIONS.items():
+        if opt.objective and opt.objective != cfg["objective"] and cfg[key] != opt.default:
+            raise GanbenchError(f"{key} belongs to objective={opt.objective}, not {cfg['objective']}: "
+                                f"--set {key}={opt.default} or --set objective={opt.objective}")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -148,7 +174,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 
 # options added after runs were recorded: at their default they are left out of the hash, and a run saved
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
-LATER = ("unrolled", "ortho_reg", "objective")
+LATER = ("unrolled", "ortho_reg", "objective", "augment", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup")
 
 
 def _canonical(cfg: dict) -> dict:

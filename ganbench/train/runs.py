@@ -32,6 +32,8 @@ def read(run_dir) -> dict:
         raise GanbenchError(f"cannot read {p} ({e}); the run folder is damaged") from None
     if run.get("format") != FORMAT:
         raise GanbenchError(f"{p} is not a ganbench run file (format {run.get('format')!r})")
+    if isinstance(run.get("config"), dict):  # a run recorded before an option existed has its default
+        run["config"] = {**{k: options.OPTIONS[k].default for k in options.LATER}, **run["config"]}
     return run
 
 

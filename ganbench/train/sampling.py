@@ -28,10 +28,10 @@ def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cp
     cfg = run["config"]
     step, path, how = checkpoint.pick(run_dir, which)
     tensors, _meta = checkpoint.load(path)
-    use_ema = (cfg["ema"] > 0) if ema is None else bool(ema)
+    nets = models.build(cfg, run["seed"], run["data"].get("num_classes", 0), "cpu")
+    use_ema = ("G_ema" in nets.nets) if ema is None else bool(ema)
     if use_ema and not any(k.startswith("G_ema.") for k in tensors):
         raise GanbenchError(f"{run_dir} was trained without an EMA (ema=0): pass --no-ema")
-    nets = models.build(cfg, run["seed"], run["data"].get("num_classes", 0), "cpu")
     G = nets.G
     G.load_state_dict(checkpoint.module_state(tensors, "G_ema" if use_ema else "G"))
     G.to(device).eval()

@@ -135,7 +135,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
         raise GanbenchError("eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0")
     trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=opts["compile"],
-                      channels_last=True)  # NHWC: oneDNN and cuDNN convs run faster on it
+                      channels_last=True,  # NHWC: oneDNN and cuDNN convs run faster on it
+                      augment=_augment(cfg, seed))
     log = monitor.Log(out, enabled=main)
     if run is None:
         run = {"baseline": base["name"], "baseline_file": base["file"], "source": base.get("source", {}),
@@ -153,6 +154,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         if done:
             tensors, meta = checkpoint.load(checkpoint.path_for(out, done[-1]))
             checkpoint.restore(tensors, meta, trainer.nets.modules(), trainer.nets.optimizers())
+            trainer.restore(meta)
             watch_state = meta.get("monitor")
             trainer.step = meta["step"]
             log.truncate_after(trainer.step)
@@ -209,7 +211,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                     watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
-                                    {**meta, "rng": streams.describe(seed, step), "monitor": watch.state()})
+                                    {**meta, "rng": streams.describe(seed, step), "monitor": watch.state(),
+                                     **trainer.state()})
                     saver.saved(step, cfg["steps"])
                     last_good = step
                 if world > 1:
@@ -221,6 +224,15 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         if main:
             monitor.plot_curves(out)
     return {"run_dir": str(out), "step": trainer.step, "last": last, "world_size": world}
+
+
+def _augment(cfg: dict, seed: int):
+    """The augmentation object of `cfg["augment"]` (None for "none"); see context.StepContext.augment."""
+    if cfg["augment"] == "none":
+        return None
+    from .augment import make  # train/augment/: DiffAugment, ADA
+
+    return make(cfg, seed)
 
 
 def _eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:

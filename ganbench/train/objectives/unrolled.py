@@ -3,22 +3,21 @@ the generator's loss is taken through K look-ahead steps of the discriminator's 
 f_K(G, D) = f(G, D^K(G, D)), D^{k+1} = D^k - lr * Adam(grad of D's loss at D^k), and its gradient flows
 through every look-ahead step (the second-order term the paper keeps). The real D is not moved: the
 look-ahead runs on copies of D's weights, buffers and Adam moments, and D's own update stays the
-ordinary one of `Trainer.d_update`; the final forward through D^K uses D's own buffers, as the plain
+ordinary one of adversarial.py's D phase; the final forward through D^K uses D's own buffers, as the plain
 generator step does.
 
 Which batches the look-ahead sees: the real batches and z of this step's D updates, cycled (with
 n_dis 1, the one minibatch D was just trained on, K times), as the authors' demo notebook
 (poolio/unrolled_gan) reuses its one minibatch for every unrolled step. With K = 0 this is exactly
-`Trainer.g_update`, bit for bit (tests/test_unrolled.py)."""
+adversarial.py's G phase, bit for bit (tests/test_unrolled.py)."""
 
 from __future__ import annotations
-
-from typing import Dict
 
 import torch
 from torch.func import functional_call
 
-from . import losses, models
+from .. import losses
+from ..context import StepContext
 
 
 def _adam_step(p, g, state: dict, t: int, group: dict):
@@ -52,50 +51,46 @@ def _disc(D, params: dict, buffers: dict, x, y):
     return functional_call(D, {**params, **buffers}, (x, y))
 
 
-def look_ahead(tr, s: int, K: int, gen) -> dict:
+def look_ahead(ctx: StepContext, s: int, K: int, gen) -> dict:
     """D's weights after K differentiable Adam steps from where D and its optimiser stand, on step `s`'s
     D batches; `gen(z, y)` generates with G's weights in the graph, so the result is a function of them."""
-    cfg, D = tr.cfg, tr.nets.D
-    params, buffers, state, t = _start(D, tr.nets.opt_d)
-    group = tr.nets.opt_d.param_groups[0]
+    cfg, D = ctx.cfg, ctx.nets.D
+    params, buffers, state, t = _start(D, ctx.nets.opt_d)
+    group = ctx.nets.opt_d.param_groups[0]
     names = list(params)
     seen = {}  # batch j -> (x, y, fake, y_fake): each drawn and generated once, reused when cycled
     for k in range(K):
         j = k % cfg["n_dis"]
         if j not in seen:
             n = cfg["batch_size"]
-            x, y = tr.data.batch(tr.seed, s * cfg["n_dis"] + j, n)
-            x, y = tr._local(x), (tr._local(y) if cfg["conditional"] else None)
-            y_fake = tr._fake_labels(n, s, j, 0)
-            seen[j] = (x, y, gen(tr._z(n, "z_d", s, j), y_fake).float(), y_fake)
+            x, y = ctx.data.batch(ctx.seed, s * cfg["n_dis"] + j, n)
+            x, y = ctx.local(x), (ctx.local(y) if cfg["conditional"] else None)
+            y_fake = ctx.fake_labels(n, s, j, 0)
+            seen[j] = (x, y, gen(ctx.z(n, "z_d", s, j), y_fake).float(), y_fake)
         x, y, fake, y_fake = seen[j]
-        d_loss = losses.d_loss(cfg["loss"], _disc(D, params, buffers, x, y).float(),
-                               _disc(D, params, buffers, fake, y_fake).float())
+        d_loss = losses.d_loss(cfg["loss"], _disc(D, params, buffers, ctx.augment(x), y).float(),
+                               _disc(D, params, buffers, ctx.augment(fake), y_fake).float())
         grads = torch.autograd.grad(d_loss, [params[m] for m in names], create_graph=True)
         for m, g in zip(names, grads):
             params[m], state[m] = _adam_step(params[m], g, state[m], t + k + 1, group)
     return params if K else {m: p.detach() for m, p in params.items()}
 
 
-def g_update(tr, s: int) -> Dict[str, float]:
-    """The generator step of `Trainer` (`tr`) with the loss through `tr.cfg["unrolled"]` look-ahead D steps."""
-    cfg, G, D = tr.cfg, tr.nets.G, tr.nets.D
+def g_loss(ctx: StepContext):
+    """The generator phase's loss (adversarial.py) through `cfg["unrolled"]` look-ahead D steps; the loop
+    backpropagates it into G's weights alone."""
+    cfg, s, G, D = ctx.cfg, ctx.step, ctx.nets.G, ctx.nets.D
     g_params = dict(G.named_parameters())
     g_buffers = {name: b.detach().clone() for name, b in G.named_buffers()}  # look-ahead forwards keep G's BN stats
 
     def gen(z, y):
         return functional_call(G, {**g_params, **g_buffers}, (z,) if y is None else (z, y))
 
-    with tr._autocast():
-        final = look_ahead(tr, s, int(cfg["unrolled"]), gen)
+    with ctx.autocast():
+        final = look_ahead(ctx, s, int(cfg["unrolled"]), gen)
         n = cfg["g_batch_size"]
-        y_fake = tr._fake_labels(n, s, 0, 1)
+        y_fake = ctx.fake_labels(n, s, 0, 1)
         # D's own buffers here, as the plain step's forward uses them (BN batch statistics, SN's u)
-        out = _disc(D, final, dict(D.named_buffers()), gen(tr._z(n, "z_g", s), y_fake), y_fake).float()
+        out = _disc(D, final, dict(D.named_buffers()), ctx.augment(gen(ctx.z(n, "z_g", s), y_fake)), y_fake).float()
     loss = losses.g_loss(cfg["loss"], out)
-    tr.nets.opt_g.zero_grad(set_to_none=True)
-    loss.backward(inputs=list(G.parameters()))
-    models.average_gradients(G, tr.world)
-    gnorm = models.grad_norm(G)
-    tr.nets.opt_g.step()
-    return {"loss_g": float(loss.detach()), "grad_norm_g": gnorm}
+    return loss, {"loss_g": float(loss.detach())}
