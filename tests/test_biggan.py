@@ -111,9 +111,42 @@ def test_ortho_is_the_gradient_of_half_the_penalty_and_skips_the_blacklist():
     assert emb.grad is None and net[0].bias.grad is None
 
 
-def test_ortho_reg_is_refused_until_the_loop_applies_it():
-    with pytest.raises(GanbenchError, match=r"ortho_reg=0.0001 is not applied by this version's training loop: --set ortho_reg=0"):
-        resolve(BASELINES.get("biggan")["train"], {"ortho_reg": "1e-4"})
+def test_ortho_reg_is_added_to_gs_gradients_in_the_g_phase():
+    """The loop's G phase adds ortho_'s gradient (at the weights before the step) to the loss gradient, and
+    leaves D alone; at its default the option is out of the config hash (earlier runs keep theirs)."""
+    from ganbench.train.data import TrainData
+    from ganbench.train.loop import Trainer
+
+    rng = np.random.default_rng(0)
+    data = TrainData("t", "images", (3, 32, 32), rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8),
+                     rng.integers(0, 10, 16), 10)
+    grads, before = {}, None
+    for strength in (0.0, 0.05):
+        cfg = resolve(BASELINES.get("cgan-pd")["train"], {"batch_size": 2, "g_batch_size": 2, "n_dis": 1,
+                                                          "ortho_reg": strength})
+        tr = Trainer(cfg, data, 0)
+        w = {k: v.detach().clone() for k, v in tr.nets.G.named_parameters()}
+        before = before or w
+        assert all(torch.equal(w[k], before[k]) for k in w)
+        tr.train_step()
+        grads[strength] = {k: p.grad.clone() for k, p in tr.nets.G.named_parameters() if p.grad is not None}
+        grads[f"D{strength}"] = {k: p.grad.clone() for k, p in tr.nets.D.named_parameters() if p.grad is not None}
+    G = tr.nets.G
+    ref = torch.nn.Module()
+    for k, v in before.items():  # ortho_ at the pre-step weights, on copies
+        ref.register_parameter(k.replace(".", "_"), torch.nn.Parameter(v.clone()))
+    ortho_(ref, 0.05)
+    added = {k: ref.get_parameter(k.replace(".", "_")).grad for k in before}
+    checked = 0
+    for k in grads[0.0]:
+        if before[k].dim() >= 2:
+            torch.testing.assert_close(grads[0.05][k], grads[0.0][k] + added[k], rtol=1e-5, atol=1e-7)
+            checked += 1
+        else:
+            assert torch.equal(grads[0.05][k], grads[0.0][k])
+    assert checked > 5 and G is tr.nets.G
+    for k in grads["D0.0"]:
+        assert torch.equal(grads["D0.0"][k], grads["D0.05"][k])
     cfg = resolve(BASELINES.get("biggan")["train"])
     assert cfg["ortho_reg"] == 0.0
     old = {k: v for k, v in cfg.items() if k != "ortho_reg"}  # a run recorded before the option existed

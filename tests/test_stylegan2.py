@@ -5,6 +5,8 @@ and their parts do what the paper says: truncation, demodulation, noise, conditi
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import numpy as np
@@ -162,18 +164,63 @@ def test_a_state_that_does_not_fit_is_one_clear_error():
         load_reference_state(D, {**D.state_dict(), "mapping.embed.weight": torch.zeros(1)})
 
 
+CPU_RUN = {"arch": "stylegan2-small", "z_dim": 16, "batch_size": 4, "g_batch_size": 4, "mbstd": 4, "d_reg_interval": 2}
+
+
 @pytest.fixture(scope="module")
-def run(cifar_excerpt, tmp_path_factory):
-    """Two steps of the CPU-sized variant, conditional, through the adversarial loop (the stylegan2
-    objective is wired separately): the networks plug into training, checkpoints and sampling."""
+def labelled(cifar_excerpt, tmp_path_factory):
     root = tmp_path_factory.mktemp("sg2")
     np.savez(root / "lab.npz", images=cifar_excerpt["train_images"][:16], labels=cifar_excerpt["train_labels"][:16])
+    return root / "lab.npz"
+
+
+@pytest.fixture(scope="module")
+def run(labelled):
+    """Two steps of the CPU-sized variant, conditional, trained by the stylegan2 objective with ADA (the
+    baseline's augment): the networks plug into training, checkpoints and sampling."""
     import ganbench
 
-    ganbench.train("stylegan2-cond", out=root / "r", data=root / "lab.npz", key="images", labels="labels", steps=1,
-                   set={"objective": "adversarial", "arch": "stylegan2-small", "z_dim": 16, "batch_size": 4,
-                        "g_batch_size": 4, "mbstd": 4}, progress=False)
-    return root / "r"
+    out = labelled.parent / "r"
+    ganbench.train("stylegan2-cond", out=out, data=labelled, key="images", labels="labels", steps=2, set=CPU_RUN,
+                   progress=False)
+    return out
+
+
+def test_stylegan2_trains_with_its_objective_and_ada_and_logs_p(run):
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["config"]["objective"] == "stylegan2" and meta["config"]["augment"] == "ada"
+    log = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in log if r["kind"] == "train"]
+    assert [r["step"] for r in train] == [1, 2]
+    assert all(np.isfinite(r["loss_d"]) and np.isfinite(r["loss_g"]) and "aug_p" in r for r in train)
+
+
+def test_stylegan2_resumes_after_a_kill_to_identical_weights(labelled, tmp_path):
+    import ganbench
+    from ganbench.train import checkpoint
+
+    from test_train import _same, _tensors
+
+    kw = dict(data=labelled, key="images", labels="labels", steps=3, set={**CPU_RUN, "ada_interval": 1},
+              checkpoint_every=1, progress=False)
+    ganbench.train("stylegan2-cond", out=tmp_path / "full", **kw)
+    ganbench.train("stylegan2-cond", out=tmp_path / "cut", **kw)
+    # as if killed after step 2's checkpoint: the later checkpoint gone, the log cut mid-line
+    checkpoint.path_for(tmp_path / "cut", 3).unlink()
+    with open(tmp_path / "cut" / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "train", "step": 2, "loss_d"')
+    ganbench.train(resume=tmp_path / "cut", progress=False)
+    _same(_tensors(tmp_path / "full"), _tensors(tmp_path / "cut"))
+    a, b = (checkpoint.load(checkpoint.path_for(tmp_path / d, 3))[1] for d in ("full", "cut"))
+    assert a["augment"] == b["augment"]  # ADA's p and its accumulator came back with the checkpoint
+
+
+def test_stylegan2_run_evaluates_per_class(run, inception_weights):
+    import ganbench
+
+    res = ganbench.evaluate(run, n=20, ref=str(run.parent / "lab.npz"), ref_key="images", classes="uniform",
+                            metrics=["fid"], weights=inception_weights)
+    assert np.isfinite(res.metrics["fid"].value)
 
 
 def test_samples_are_seeded_per_sample_and_truncation_pulls_to_the_mean(run, tmp_path):

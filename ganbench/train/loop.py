@@ -23,11 +23,6 @@ class Trainer:
                  rank: int = 0, amp: Optional[str] = None, compile: bool = False, channels_last: bool = False,
                  augment=None):
         self.cfg, self.data, self.seed = cfg, data, int(seed)
-        if cfg.get("objective", "adversarial") != "adversarial":  # until the objectives land (design note)
-            from ..errors import GanbenchError
-
-            raise GanbenchError(f"objective={cfg['objective']} is not wired into training in this build: "
-                                "train an adversarial baseline, or --set objective=adversarial")
         self.device, self.world, self.rank = torch.device(device), int(world), int(rank)
         self.objective = objective_for(cfg)
         self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last,
@@ -103,6 +98,8 @@ class Trainer:
         end = getattr(self.augment, "end_step", None)
         if end is not None:
             end(s)
+        if getattr(self.augment, "p", None) is not None:
+            stats["aug_p"] = float(self.augment.p)  # ADA's probability, in the log (same on every rank)
         self.step += 1
         stats["lr_g"] = cfg["lr_g"] * f
         return self._reduce(stats)

@@ -15,7 +15,7 @@ from .objectives import OBJECTIVES
 
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
-AUGMENTS = ("none",)  # the augmentations of train/augment/ add their names here
+AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,14 @@ OPTIONS: Dict[str, Option] = {
                         "the training family (train/objectives/): its networks, phases and losses"),
     "augment": Option("none", str, lambda v: v in AUGMENTS, " | ".join(AUGMENTS),
                       "augmentation of every image D sees, real and fake (DiffAugment, ADA)"),
+    "diffaugment_policy": Option("color,translation,cutout", str,
+                                 lambda v: bool(v) and set(v.split(",")) <= {"color", "translation", "cutout"},
+                                 "a comma list of color, translation, cutout",
+                                 "DiffAugment's policy (Zhao et al. 2020: color,translation,cutout for CIFAR-10)"),
+    "ada_target": Option(0.6, float, _num(0, 1), "a number in [0, 1]", "ADA's target r_t (Karras et al. 2020: 0.6)"),
+    "ada_interval": Option(4, int, _num(1), "an integer >= 1", "ADA: adjust p every this many steps (reference: 4)"),
+    "ada_kimg": Option(500.0, float, _num(0), "a number > 0",
+                       "ADA: p can go from 0 to 1 in this many thousand real images (reference: 500)"),
     "weight_clip": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
                           "adversarial: clip D's weights to [-c, c] after each D step (WGAN, Arjovsky et al.: 0.01)",
                           "adversarial"),
@@ -174,7 +182,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 
 # options added after runs were recorded: at their default they are left out of the hash, and a run saved
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
-LATER = ("unrolled", "ortho_reg", "objective", "augment", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
+LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
+         "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
          "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup")
 
 

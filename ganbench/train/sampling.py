@@ -20,6 +20,7 @@ from ..errors import GanbenchError
 from ..progress import bar
 from ..inputs import generator as generator_input
 from ..inputs.generator import BLOCK
+from .. import streams
 from . import checkpoint, models, runs
 
 

@@ -49,3 +49,37 @@ def build(cfg: Mapping):
         return Ada(pipe=cfg.get("ada_pipe", "bgc"), target=cfg.get("ada_target", 0.6),
                    interval=cfg.get("ada_interval", 4), kimg=cfg.get("ada_kimg", 500), p=cfg.get("ada_p", 0.0))
     raise GanbenchError(f"augment={name!r} is not an augmentation; use one of {' | '.join(AUGMENTS)}")
+
+
+class Hooked:
+    """An augmentation as the training loop calls it (context.StepContext.augment): its draws come from the
+    step's `Draws` (global batch, this rank's slice), p moves after each step (`end_step`), and its state
+    goes into the checkpoint, so a resumed or distributed run sees the same numbers as one process."""
+
+    def __init__(self, aug, batch_size: int):
+        self.aug, self.batch_size = aug, int(batch_size)
+
+    @property
+    def p(self):
+        return self.aug.p
+
+    def __call__(self, x: torch.Tensor, draws) -> torch.Tensor:
+        return self.aug(x, draws.generator, start=draws.rank * len(x), total=len(x) * draws.world)
+
+    def observe(self, real_logits: torch.Tensor) -> None:
+        self.aug.observe(real_logits)
+
+    def end_step(self, step: int) -> None:
+        self.aug.step(self.batch_size)
+
+    def state(self) -> dict:
+        return self.aug.state()
+
+    def restore(self, state: dict) -> None:
+        self.aug.restore(state)
+
+
+def make(cfg: Mapping, seed: int) -> Hooked:
+    """The training loop's augmentation for `cfg` (train/session.py); `seed` is unused: draws are keyed by
+    the step through the context's streams."""
+    return Hooked(build(cfg), cfg["batch_size"])

@@ -43,7 +43,18 @@ class Adversarial(Objective):
                    after_step=self.clip if self.cfg["weight_clip"] else None)
              for j in range(self.cfg["n_dis"])]
         g_loss = unrolled.g_loss if self.cfg["unrolled"] else self.g_loss
-        return d + [Phase("G", "opt_g", ("G",), g_loss, grad_norm="grad_norm_g")]
+        return d + [Phase("G", "opt_g", ("G",), g_loss, grad_norm="grad_norm_g",
+                          after_backward=self.ortho if self.cfg["ortho_reg"] else None)]
+
+    def ortho(self, ctx: StepContext) -> None:
+        """BigGAN's orthogonal regularisation of G, added to its gradients after they are averaged over ranks
+        (BigGAN-PyTorch's train_fns: utils.ortho after backward, before G's step); its shared class
+        embedding is left out, as there."""
+        from ..regularizers import ortho_
+
+        G = ctx.nets.G
+        shared = getattr(G, "shared", None)
+        ortho_(G, self.cfg["ortho_reg"], blacklist=shared.parameters() if shared is not None else ())
 
     def d_loss(self, ctx: StepContext, j: int):
         cfg, n, s = self.cfg, self.cfg["batch_size"], ctx.step
