@@ -108,3 +108,31 @@ def test_gpu_benchmark_dry_run_on_cpu(tmp_path):
     md = (out / "gpu.md").read_text()
     assert "## extract" in md and "## torchrun" in md and res["env"]["torch"] == torch.__version__
     assert "FAILED" not in md
+
+
+@pytest.mark.slow
+def test_compiled_training_follows_the_eager_run(tmp_path):
+    """`--compile` on CPU (inductor; a toy model so that compiling takes seconds): the same steps, the same
+    losses to float rounding (compiled kernels fuse and reorder), and the run records that it compiled."""
+    import shutil
+
+    import ganbench
+    from ganbench.train import checkpoint
+
+    if not (shutil.which("g++") or shutil.which("c++")):
+        pytest.skip("torch.compile on CPU (inductor) needs a C++ compiler on PATH")
+    logs, weights = {}, {}
+    for compiled in (False, True):
+        out = tmp_path / ("c" if compiled else "e")
+        ganbench.train("toy-mlp", out=out, steps=3, compile=compiled, checkpoint_every=3,
+                       set={"batch_size": 64, "g_batch_size": 64}, progress=False)
+        logs[compiled] = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()
+                          if '"train"' in x]
+        weights[compiled] = checkpoint.load(checkpoint.path_for(out, 3))[0]
+        assert json.loads((out / "run.json").read_text())["compile"] is compiled
+    assert [r["step"] for r in logs[True]] == [r["step"] for r in logs[False]] == [1, 2, 3]
+    for a, b in zip(logs[False], logs[True]):
+        assert a["loss_d"] == pytest.approx(b["loss_d"], rel=1e-4) and a["loss_g"] == pytest.approx(b["loss_g"], rel=1e-4)
+    for k, v in weights[False].items():
+        if v.is_floating_point():
+            torch.testing.assert_close(weights[True][k], v, rtol=1e-4, atol=1e-5)

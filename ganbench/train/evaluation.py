@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import toydata
+from .. import streams, toydata
 from . import sampling
 from .data import OFFLINE, TrainData
 
@@ -82,7 +82,7 @@ class Evaluator:
         from ..engine import evaluate
         from ..inputs.generator import GeneratorSource
 
-        src = GeneratorSource(_RunImages(G), self.n, info["z_dim"], seed=EVAL_SEED, batch_size=SAMPLE_BATCH,
+        src = GeneratorSource(_RunImages(G, EVAL_SEED), self.n, info["z_dim"], seed=EVAL_SEED, batch_size=SAMPLE_BATCH,
                               classes="random" if info["num_classes"] else None, num_classes=info["num_classes"],
                               device=self.device or "cpu", keep=2000)
         res = evaluate(src, ref=self.ref_fs, metrics=["fid", "kid"], extractor=self.extractor,
@@ -96,11 +96,18 @@ class Evaluator:
 
 
 class _RunImages:
-    """G's images as `ganbench sample` makes them (float on the CPU, then `sampling.to_images`), NCHW uint8."""
+    """G's images as `ganbench sample` makes them (float on the CPU, then `sampling.to_images`), NCHW uint8;
+    a StyleGAN2 G's noise inputs drawn per sample from the seed, as `sample` draws them (called in order)."""
 
-    def __init__(self, G):
-        self.G = G
+    def __init__(self, G, seed: int):
+        self.G, self.seed, self.done = G, int(seed), 0
+        self.styled = sampling._styled(G)
 
     def __call__(self, z, y=None):
-        x = self.G(z) if y is None else self.G(z, y)
+        if self.styled:
+            noise = [streams.generator(self.seed, "sample_noise", self.done + j) for j in range(len(z))]
+            x = self.G(z, y, generator=noise)
+        else:
+            x = self.G(z) if y is None else self.G(z, y)
+        self.done += len(z)
         return sampling.to_images(x.float().cpu())
