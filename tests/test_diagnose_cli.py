@@ -81,7 +81,57 @@ def test_user_labels_replace_inception_classes(images):
     assert cls["source"] == "user labels" and cls["missing_significant"] == [2]
 
 
+def _conditional_labels(d):
+    """300 samples asked for classes 0..9 (30 each); a classifier right 90% of the time on the reference,
+    right on the samples except class 3's (all called 5) and class 7's (one in three right)."""
+    rng = np.random.default_rng(1)
+    intended = np.arange(300) % 10
+    pred = intended.copy()
+    pred[intended == 3] = 5
+    seven = np.flatnonzero(intended == 7)
+    pred[seven[rng.permutation(len(seven))[:20]]] = 1
+    true = np.arange(600) % 10
+    ref_pred = np.where(rng.random(600) < 0.9, true, (true + 1) % 10)
+    for name, arr in (("intended", intended), ("pred", pred), ("true", true), ("ref_pred", ref_pred)):
+        np.save(d / f"{name}.npy", arr)
+
+
+def test_diagnose_names_the_classes_a_conditional_model_drops(images):
+    _conditional_labels(images)
+    out = images / "report"
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-", "--out", out,
+               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
+               "--intended", images / "intended.npy", "--ref-true", images / "true.npy")
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    cond = res["conditional"]
+    assert cond["dropped"] == [3, 7] and cond["classes_asked"] == 10  # worst first
+    rows = {c["class"]: c for c in cond["per_class"]}
+    assert rows[3]["hit_rate"] == 0 and rows[7]["hit_rate"] == pytest.approx(10 / 30)
+    true, ref_pred = np.load(images / "true.npy"), np.load(images / "ref_pred.npy")
+    assert rows[0]["ceiling"] == pytest.approx((ref_pred[true == 0] == 0).mean(), abs=1e-6)
+    assert res["summary"]["classes_dropped"] == 2 and res["summary"]["dropped_classes"] == "3 7"
+    assert "Classes asked for" in (out / "index.html").read_text()
+    # without the reference's labels: each class against how well the model follows the others
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
+               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
+               "--intended", images / "intended.npy")
+    cond = json.loads(r.stdout)["conditional"]
+    assert cond["dropped"] == [3, 7] and "other classes" in cond["ceiling"]
+
+
+def test_a_model_that_follows_every_class_drops_none(images):
+    _conditional_labels(images)
+    np.save(images / "pred.npy", np.arange(300) % 10)
+    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
+               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
+               "--intended", images / "intended.npy", "--ref-true", images / "true.npy")
+    assert r.exit_code == 0 and json.loads(r.stdout)["conditional"]["dropped"] == []
+
+
 @pytest.mark.parametrize("extra, message", [
+    (("--intended", "{d}/gl.npy"), "--intended needs --labels"),
+    (("--ref-true", "{d}/gl.npy"), "--ref-true without --intended"),
     (("--k", 5000), "--k"),
     (("--labels", "{d}/gl.npy"), "labels were given for only one set"),
     (("--ref", "no-such-reference"), "not a known reference"),

@@ -46,11 +46,17 @@ def _text_table(res: dict) -> str:
               help="Your classifier's labels for the samples (.npy/.npz of ints, a JSON list, or one per line).")
 @click.option("--ref-labels", type=click.Path(dir_okay=False), default=None,
               help="Your classifier's labels for the reference, in the same formats.")
+@click.option("--intended", type=click.Path(dir_okay=False), default=None,
+              help="The class each sample was generated for (a conditional model; e.g. the labels of `ganbench "
+                   "sample --classes`), with --labels: names the classes the model drops.")
+@click.option("--ref-true", type=click.Path(dir_okay=False), default=None,
+              help="The reference's true labels, with --ref-labels: the classifier's recall per class is the "
+                   "ceiling each class's hit rate is tested against.")
 @click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read.")
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @extractor_options
-def command(samples, ref, out_dir, json_path, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels, key,
-            ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache):
+def command(samples, ref, out_dir, json_path, benchmark, k_bins, seed, alpha, quantile, labels, ref_labels, intended,
+            ref_true, key, ref_key, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache):
     """Where does SAMPLES fall short of the reference? Bins (NDB), coverage per cluster, classes,
     duplicates, memorisation; writes a self-contained HTML report with --out."""
     from ..diagnose import diagnose
@@ -60,7 +66,7 @@ def command(samples, ref, out_dir, json_path, benchmark, k_bins, seed, alpha, qu
                    benchmark=benchmark, labels=labels, ref_labels=ref_labels,
                    weights=parse_weights_for(weights_for).get("inception-v3-compat", weights), resize=resize,
                    batch_size=batch_size, device=device, cache=not no_cache, num_workers=num_workers, fast=fast,
-                   key=key, ref_key=ref_key)
+                   key=key, ref_key=ref_key, intended=intended, ref_true=ref_true)
     for w in res.get("warnings", []):
         click.echo(f"ganbench: warning: {w}", err=True)
     table = _text_table(res) + (f"\nreport: {Path(out_dir) / 'index.html'}" if out_dir is not None else "")

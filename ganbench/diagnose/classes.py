@@ -115,3 +115,44 @@ def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, 
         "_gen_counts": cg,
         "_ref_counts": cr,
     }
+
+
+def conditional_classes(intended, predicted, ref_true=None, ref_predicted=None, *, alpha: float = 0.05,
+                        class_names: Optional[Sequence[str]] = None) -> dict:
+    """Which classes a conditional model drops: per class k it was asked for, the share of its samples a
+    classifier assigns to k (GAN-test accuracy per class, Shmelkov et al. 2018), against that classifier's
+    recall on the real images of k (its ceiling) when the reference's true labels and predictions are given,
+    else against the pooled hit rate of the other classes. Dropped: significantly below (one-sided
+    two-proportion z-test at alpha / C, Bonferroni over the C classes asked for)."""
+    y = _as_labels(intended, "intended labels")
+    p = _as_labels(predicted, "generated labels")
+    if len(y) != len(p):
+        raise GanbenchError(f"{len(y)} intended labels for {len(p)} predicted ones: pass one of each per sample")
+    asked = np.unique(y)
+    hits = np.array([(p[y == k] == k).sum() for k in asked])
+    n = np.array([(y == k).sum() for k in asked])
+    with_ref = ref_true is not None and ref_predicted is not None
+    if with_ref:
+        t, q = _as_labels(ref_true, "reference true labels"), _as_labels(ref_predicted, "reference labels")
+        if len(t) != len(q):
+            raise GanbenchError(f"{len(t)} true reference labels for {len(q)} predicted ones: one of each per image")
+        ref_n = np.array([(t == k).sum() for k in asked])
+        ref_hits = np.array([(q[t == k] == k).sum() for k in asked])
+        if (ref_n == 0).any():
+            missing = [int(k) for k, m in zip(asked, ref_n) if m == 0]
+            raise GanbenchError(f"the reference has no image of class(es) {missing} the samples were made for: "
+                                "pass a reference with every class")
+    else:  # leave-one-out pool: a class is compared with how well the model follows the others
+        ref_hits, ref_n = hits.sum() - hits, n.sum() - n
+    rate, ceiling = hits / n, np.where(ref_n > 0, ref_hits / np.maximum(ref_n, 1), np.nan)
+    z = two_proportion_z(hits, n, ref_hits, ref_n) if len(asked) else np.zeros(0)
+    a = alpha / max(len(asked), 1)
+    crit = float(norm.ppf(1 - a))
+    rows = [{"class": int(k), "name": class_names[k] if class_names is not None else str(int(k)), "n": int(m),
+             "hit_rate": round(float(r), 6), "ceiling": round(float(c), 6), "z": round(float(zz), 3),
+             "dropped": bool(zz < -crit)} for k, m, r, c, zz in zip(asked, n, rate, ceiling, z)]
+    return {"classes_asked": int(len(asked)), "alpha": float(alpha), "alpha_per_class": float(a),
+            "ceiling": "classifier recall on the reference's images of the class" if with_ref
+            else "hit rate of the other classes (no reference labels given)",
+            "hit_rate": float(hits.sum() / max(n.sum(), 1)), "per_class": rows,
+            "dropped": [r["class"] for r in sorted(rows, key=lambda r: r["z"]) if r["dropped"]]}

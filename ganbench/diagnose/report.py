@@ -112,6 +112,15 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
             [(r["class"], r["name"], r["ref"], r["gen"], r["z"]) for r in cl["over_represented"][:30]],
             ("class", "name", "reference", "generated", "z")))
 
+    cond = res.get("conditional")
+    if cond is not None:
+        out.append("<h2>Classes asked for (conditional model)</h2>")
+        out.append(kv_table(cond, ("classes_asked", "hit_rate", "ceiling", "alpha_per_class")))
+        out.append("<p>Per class, lowest z first (dropped: hit rate significantly below the ceiling):</p>" + table(
+            [(r["class"], r["name"], r["n"], r["hit_rate"], r["ceiling"], r["z"], r["dropped"])
+             for r in sorted(cond["per_class"], key=lambda r: r["z"])[:30]],
+            ("class", "name", "samples", "hit rate", "ceiling", "z", "dropped")))
+
     if gen_images is not None:
         out.append("<h2>Generated samples</h2>" + _safe(lambda: sample_grid(gen_images, N_GRID), "sample grid"))
     out.append(provenance(res))

@@ -17,7 +17,7 @@ from . import report
 from .output import check_out_dir, header
 from .toy import diagnose_toy, toy_benchmark_for
 from .bins import coverage_recall_by_bin
-from .classes import class_histogram
+from .classes import class_histogram, conditional_classes
 from ..metrics.knn import as_features, knn, reuse_row_ids
 from .duplicates import duplicates
 from .memorization import memorization
@@ -40,6 +40,10 @@ def _summary(res: dict) -> dict:
     if cl is not None:
         s.update(classes_missing=len(cl["missing_significant"]), class_kl_gen_ref=cl["kl_gen_ref"],
                  class_entropy_gen=cl["entropy_gen"], class_entropy_ref=cl["entropy_ref"])
+    cond = res.get("conditional")
+    if cond is not None:
+        s.update(class_hit_rate=cond["hit_rate"], classes_dropped=len(cond["dropped"]),
+                 dropped_classes=" ".join(map(str, cond["dropped"])) or "-")
     return s
 
 
@@ -111,8 +115,13 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
                       ref_labels=None, gen_images=None, ref_images=None, k_bins: int = 100, seed: int = 0,
                       alpha: float = 0.05, quantile: float = 0.01, fit_split: float = 0.5,
                       class_names: Optional[Sequence[str]] = None, n_examples: int = 16, device=None,
-                      meta: Optional[dict] = None, inputs: Optional[dict] = None) -> dict:
+                      meta: Optional[dict] = None, inputs: Optional[dict] = None, gen_intended=None,
+                      ref_true=None) -> dict:
     """All diagnostics on feature arrays (N, D) and (M, D); writes the report when `out_dir` is given.
+
+    `gen_intended`: the class each sample was generated for (a conditional model); with the classifier's
+    predictions `gen_labels` the classes the model drops are named, against the classifier's recall on the
+    reference when `ref_true` (the reference's true labels) and `ref_labels` are given.
 
     Class histograms use `gen_labels`/`ref_labels` (a classifier's predictions) when given, else the
     argmax of `gen_logits`/`ref_logits`; with neither, that section is left out.  `gen_images` and
@@ -123,8 +132,10 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
     gen = as_features(gen, "generated features")
     ref = as_features(ref, "reference features")
     with reuse_row_ids():  # gen and ref are hashed once for all the distance passes, not once per pass
+        _conditional_inputs_ok(gen_intended, ref_true, gen_labels, ref_labels, len(gen), len(ref))
         res = _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile,
-                       fit_split, class_names, n_examples, device, meta, inputs)
+                       fit_split, class_names, n_examples, device, meta, inputs,
+                       conditional=(gen_intended, ref_true))
     if out is not None:
         html = report.feature_report(res, gen, ref, res.pop("_centroids"), gen_images, ref_images, n_examples)
         res.pop("_gen_bins", None), res.pop("_ref_bins", None)
@@ -133,8 +144,22 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
     return report.to_jsonable(res)
 
 
+def _conditional_inputs_ok(intended, ref_true, gen_labels, ref_labels, n_gen: int, n_ref: int) -> None:
+    if intended is None:
+        if ref_true is not None:
+            raise GanbenchError("--ref-true without --intended: pass the classes the samples were generated for")
+        return
+    if gen_labels is None:
+        raise GanbenchError("--intended needs --labels: your classifier's predictions for the samples")
+    if ref_true is not None and ref_labels is None:
+        raise GanbenchError("--ref-true needs --ref-labels: your classifier's predictions for the reference")
+    for what, lab, n in (("intended", intended, n_gen), ("reference true", ref_true, n_ref)):
+        if lab is not None and len(lab) != n:
+            raise GanbenchError(f"{len(lab)} {what} labels for {n} images: pass one label per image, in order")
+
+
 def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile, fit_split,
-             class_names, n_examples, device, meta, inputs) -> dict:
+             class_names, n_examples, device, meta, inputs, conditional=(None, None)) -> dict:
     if gen.shape[1] != ref.shape[1]:
         raise GanbenchError(f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
                             "extract both with the same network")
@@ -161,6 +186,11 @@ def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, s
 
     res["classes"] = _classes(gen_labels, ref_labels, gen_logits, ref_logits, len(gen), len(ref), alpha,
                               class_names)
+    intended, ref_true = conditional
+    if intended is not None:
+        res["conditional"] = conditional_classes(intended, gen_labels, ref_true,
+                                                 ref_labels if ref_true is not None else None, alpha=alpha,
+                                                 class_names=class_names)
     res["summary"] = _summary(res)
     res["warnings"] = _warnings(res, len(gen), len(ref))
     res["_centroids"] = centroids
@@ -215,14 +245,16 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
              labels=None, ref_labels=None, weights=None, resize: str = DEFAULTS["resize"],
              batch_size: Optional[int] = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
              n_examples: int = 16, extractor=None, num_workers: Optional[int] = None,
-             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None) -> dict:
+             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
+             intended=None, ref_true=None) -> dict:
     """Diagnose generated `samples` against reference `ref`; write the report to `out_dir` if given.
 
     `samples`/`ref`: anything `ganbench.evaluate` takes that carries per-image features: a folder,
     .npz/.npy file, uint8 array, ImageSource, a `ganbench stats` file, and for `ref` a registered
     name such as ``cifar10``. With `benchmark` (or 2-D points as samples) the toy benchmark is scored.
     `labels`/`ref_labels`: a classifier's predicted labels (array or .npy/.npz/.json/.txt file),
-    replacing the Inception argmax classes.
+    replacing the Inception argmax classes. `intended`/`ref_true`: the classes the samples were generated
+    for and the reference's true classes (same formats): the classes a conditional model drops are named.
     """
     from ..features.pipeline import cache_mode
     from ..sides import check_inputs, resolve_reference, resolve_samples
@@ -230,6 +262,8 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
 
     labels = None if labels is None else load_labels(labels)
     ref_labels = None if ref_labels is None else load_labels(ref_labels)
+    intended = None if intended is None else load_labels(intended)
+    ref_true = None if ref_true is None else load_labels(ref_true)
     toy = toy_benchmark_for(samples, ref, benchmark)
     if toy is not None:
         return diagnose_toy(toy, samples, out_dir, seed=seed)
@@ -245,6 +279,7 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     _check_counts(_count(gen_obj), _count(ref_obj))
     _split(_count(ref_obj), k_bins, fit_split, seed)
     _classes_inputs_ok(labels, ref_labels, _count(gen_obj), _count(ref_obj))
+    _conditional_inputs_ok(intended, ref_true, labels, ref_labels, _count(gen_obj), _count(ref_obj))
     if extractor is None:
         extractor = _make_extractor(weights=weights, resize=resize, device=device, fast=fast)
     use_cache = cache_mode(cache)
@@ -258,4 +293,5 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     return diagnose_features(g.pool, r.pool, out_dir, gen_logits=g.logits, ref_logits=r.logits,
                              gen_labels=labels, ref_labels=ref_labels, gen_images=gen_images, ref_images=ref_images,
                              k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile, fit_split=fit_split,
-                             n_examples=n_examples, device=extractor.device, meta=meta, inputs=inputs)
+                             n_examples=n_examples, device=extractor.device, meta=meta, inputs=inputs,
+                             gen_intended=intended, ref_true=ref_true)
