@@ -210,6 +210,31 @@ def test_per_class_precision_recall_density_coverage(sets):
         _score(gen[few], ref, ("class-precision",), labels=gen_y[few], ref_labels=ref_y)
 
 
+def test_per_class_manifold_intervals_are_the_class_replicates_averaged(sets):
+    """With --bootstrap each class is resampled on its own (manifold_bootstrap.replicates: k-NN balls rebuilt,
+    copies not neighbours) and the mean over classes is taken per replicate; the interval holds the value."""
+    from ganbench.metrics.class_prdc import class_replicates
+
+    gen, gen_y, ref, ref_y = sets
+    names = ("class-precision", "class-recall", "class-density", "class-coverage")
+    res = _score(gen, ref, names, labels=gen_y, ref_labels=ref_y, bootstrap=30)
+    for name in names:
+        v = res.metrics[name]
+        assert v.ci is not None and v.ci[0] <= v.value <= v.ci[1] and v.ci[1] > v.ci[0], (name, v.ci)
+        assert "within each class" in v.ci_method
+    again = _score(gen, ref, names, labels=gen_y, ref_labels=ref_y, bootstrap=30)
+    assert all(again.metrics[n].ci == res.metrics[n].ci for n in names)  # seeded
+
+
+def test_gan_test_interval_is_a_bootstrap_of_the_accuracy():
+    x, y = sample_stacked_digits(200, 0)
+    half = y.copy()
+    half[:100] = np.random.default_rng(1).permutation(half[:100])  # about half the samples ignore their label
+    v = evaluate(x, None, ["gan-test"], labels=half, use_cache=False, bootstrap=200).metrics["gan-test"]
+    se = np.sqrt(v.value * (1 - v.value) / len(y))
+    assert v.ci[0] < v.value < v.ci[1] and (v.ci[1] - v.ci[0]) == pytest.approx(2 * 1.96 * se, rel=0.3)
+
+
 def test_gan_test_with_the_offline_digits_classifier(tmp_path):
     """The stacked-digits classifier reads every image of its pool right, so a sampler that follows its
     labels scores 1.0 and one that shuffles them about 1/1000 per image."""

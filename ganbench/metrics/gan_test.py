@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GanbenchError
-from .base import Features, Metric, MetricValue, register
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
@@ -25,7 +25,13 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
                             f"classes (0..{k - 1}): pass labels in the classifier's classes")
     right = np.argmax(gen.logits, axis=1) == gen.labels
     per = {str(c): float(right[gen.labels == c].mean()) for c in np.unique(gen.labels).tolist()}
-    return MetricValue(float(right.mean()), extra={"per_class": per, "classes": len(per)})
+    out = MetricValue(float(right.mean()), extra={"per_class": per, "classes": len(per)})
+    opts = with_defaults(opts)
+    if opts["bootstrap"] and rng is not None:  # the accuracy of resampled samples: a plain percentile interval
+        boot = [right[rng.integers(0, len(right), len(right))].mean() for _ in range(opts["bootstrap"])]
+        out.ci = percentile_ci(boot, opts["confidence"], floor=0.0, ceiling=1.0)
+        out.ci_method = "percentile bootstrap over the samples"
+    return out
 
 
 METRIC = register(Metric(
