@@ -209,3 +209,19 @@ def test_list_shows_baselines_with_their_sources():
     assert "Miyato" in out.output and "torch-mimicry 0.1.16" in out.output and "pytorch-gan-collections" in out.output
     out = CliRunner().invoke(cli, ["list", "options"])
     assert "label_smoothing" in out.output and "mbstd" in out.output
+
+
+def test_cpu_sized_variants_are_the_reference_layers_at_a_quarter_width():
+    """dcgan-small / sngan-small: every layer of the cited network with channels / 4, counted by hand."""
+    def conv(cin, cout, k, bias=False):
+        return cin * cout * k * k + (cout if bias else 0)
+    g = conv(100, 256, 2) + 512 + conv(256, 128, 4) + 256 + conv(128, 64, 4) + 128 + conv(64, 32, 4) + 64 + conv(32, 3, 4)
+    d = conv(3, 16, 5) + conv(16, 32, 5) + 64 + conv(32, 64, 5) + 128 + conv(64, 128, 5) + 256 + (2 * 2 * 128 + 1)
+    _cfg, G, D = _built("dcgan-small")
+    assert (count_params(G), count_params(D)) == (g, d)
+    spec = [(3, 16, 3), (16, 32, 4), (32, 32, 3), (32, 64, 4), (64, 64, 3), (64, 128, 4), (128, 128, 3)]
+    d = sum(conv(a, b, k, bias=True) for a, b, k in spec) + 4 * 4 * 128 + 1
+    g = (100 * 4 * 4 * 128 + 4 * 4 * 128) + 256 + conv(128, 64, 4, True) + 128 + conv(64, 32, 4, True) + 64 \
+        + conv(32, 16, 4, True) + 32 + conv(16, 3, 3, True)
+    _cfg, G, D = _built("sngan-small")
+    assert (count_params(G), count_params(D)) == (g, d)

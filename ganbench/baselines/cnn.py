@@ -23,14 +23,15 @@ def _normal_init(module: nn.Module) -> nn.Module:
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 128, bottom: int = 4):
+    def __init__(self, z_dim: int = 128, bottom: int = 4, width: int = 64):
         super().__init__()
         self.z_dim, self.bottom = z_dim, bottom
-        self.linear = nn.Linear(z_dim, bottom * bottom * 512)
-        layers = [nn.BatchNorm2d(512), nn.ReLU(True)]
-        for c in (512, 256, 128):
+        top = 8 * width  # 512 at the reference's width 64
+        self.linear = nn.Linear(z_dim, bottom * bottom * top)
+        layers = [nn.BatchNorm2d(top), nn.ReLU(True)]
+        for c in (top, top // 2, top // 4):
             layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
-        layers += [nn.Conv2d(64, 3, 3, 1, 1), nn.Tanh()]
+        layers += [nn.Conv2d(width, 3, 3, 1, 1), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         _normal_init(self)
 
@@ -38,16 +39,31 @@ class Generator(nn.Module):
         return self.main(self.linear(z).view(z.shape[0], -1, self.bottom, self.bottom))
 
 
-def body(size: int = 32):
-    spec = [(3, 64, 3, 1), (64, 128, 4, 2), (128, 128, 3, 1), (128, 256, 4, 2), (256, 256, 3, 1),
-            (256, 512, 4, 2), (512, 512, 3, 1)]
+def body(size: int = 32, width: int = 64):
+    w = width
+    spec = [(3, w, 3, 1), (w, 2 * w, 4, 2), (2 * w, 2 * w, 3, 1), (2 * w, 4 * w, 4, 2), (4 * w, 4 * w, 3, 1),
+            (4 * w, 8 * w, 4, 2), (8 * w, 8 * w, 3, 1)]
     layers = []
     for cin, cout, k, s in spec:
         layers += [nn.Conv2d(cin, cout, k, s, 1), nn.LeakyReLU(0.1, inplace=True)]
     layers.append(nn.Flatten(1))
-    return _normal_init(nn.Sequential(*layers)), (size // 8) ** 2 * 512
+    return _normal_init(nn.Sequential(*layers)), (size // 8) ** 2 * 8 * w
 
 
 CNN32 = Architecture(
     "sngan-cnn32", Generator, body, (3, 32, 32), head_init=_normal_init,
     reference="pytorch-gan-collections source/models/sngan.py (Generator32, Discriminator32) @860e90b")
+
+
+def _small_generator(z_dim: int = 128):
+    return Generator(z_dim, width=16)
+
+
+def _small_body(size: int = 32):
+    return body(size, width=16)
+
+
+CNN32_SMALL = Architecture(
+    "sngan-cnn32-w16", _small_generator, _small_body, (3, 32, 32), head_init=_normal_init,
+    reference="sngan-cnn32 (pytorch-gan-collections' sngan.py Generator32 / Discriminator32 @860e90b) with every "
+              "layer's channels divided by 4 (G 128..16, D 16..128): not a reference architecture, a CPU-sized variant")
