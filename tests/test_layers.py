@@ -14,13 +14,13 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "ganbench"
 LAYERS = [
-    {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults", "locks"},
+    {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults", "locks", "streams"},
     {"inputs", "toydata", "baselines"},  # baselines: the model code, beside the data it trains on
     {"stats"},
     {"features"},
     {"metrics"},
     {"records"},
-    {"engine", "sides"},
+    {"engine", "sides", "streaming"},  # streaming: ganbench.Metrics and evaluate(G), on the engine
     {"diagnose"},
     {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
     {"gates", "leaderboards", "testing"},  # read records and runs; quality gates sample runs

@@ -3,10 +3,9 @@
 Image i of `GeneratorSource(G, n, z_dim, seed=s)` is G's output for latent i, a standard normal draw
 from ganbench's counter-based streams in blocks of BLOCK per (seed, block): the same whatever batch G
 runs at and whichever process makes it (under torchrun each rank makes only its shard). These are the
-latents `ganbench sample` draws. G maps latents (N, z_dim) (and, with classes, int64 labels (N,)) to
-NCHW images: uint8 as they are, or float in [-1, 1] (the GAN convention), converted as StyleGAN2-ADA's
-metrics do (`to_uint8`). On CUDA the next batch is made on a side stream while the feature extractor
-works on the current one; on CPU batches are made one after the other, when asked for.
+latents `ganbench sample` draws. G maps latents (N, z_dim) (and int64 labels (N,)) to NCHW images: uint8,
+or float in [-1, 1] converted as StyleGAN2-ADA's metrics do (`to_uint8`). On CUDA the next batch is made
+on a side stream while the extractor works on the current one; on CPU one after the other.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 
 def as_uint8_nchw(x, count: Optional[int], where: str) -> torch.Tensor:
-    """`x` checked to be NCHW RGB images (`count` of them when given) and made uint8 (`to_uint8` for
-    floats), on the device it is on; a GanbenchError naming the fix otherwise."""
+    """`x` checked as `count` NCHW RGB images and made uint8 (`to_uint8` for floats), else a GanbenchError."""
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
     if not isinstance(x, torch.Tensor):
