@@ -140,6 +140,25 @@ def test_damaged_converted_file_is_named_with_its_fix(official_home, tmp_path, m
         W.load_state_dict(w)
 
 
+def test_the_caches_converted_file_passed_by_path_is_official_and_still_verified(official_home, tmp_path, monkeypatch):
+    """`--weights` naming the cache's own conversion (as `ganbench train --eval-every` needs a file) is the
+    official file, like the default resolution; a copy elsewhere is not; a damaged one is still refused."""
+    home = tmp_path / "home"
+    shutil.copytree(official_home, home)
+    monkeypatch.setenv("GANBENCH_HOME", str(home))
+    w = W.resolve_weights(download=False)
+    by_path = W.resolve_weights(str(w.path), download=False)
+    assert by_path.official and by_path.sha256 == w.sha256 and by_path.path == w.path
+    copy = tmp_path / "copy.safetensors"
+    shutil.copy(w.path, copy)
+    assert not W.resolve_weights(str(copy), download=False).official
+    raw = bytearray(w.path.read_bytes())
+    raw[-100] ^= 0xFF
+    w.path.write_bytes(bytes(raw))
+    with pytest.raises(GanbenchError, match="damaged.*delete the file"):
+        W.load_state_dict(W.resolve_weights(str(w.path), download=False))
+
+
 def test_without_the_package_or_network_the_error_names_both_fixes(monkeypatch):
     monkeypatch.delenv(W.ENV, raising=False)
     monkeypatch.setattr(W, "HELPER_DIST", "not-installed-dist")

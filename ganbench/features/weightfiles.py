@@ -120,6 +120,9 @@ def inspect(spec: WeightsSpec, path: Path, origin: str) -> Weights:
     it needs to be), else loaded as it is and marked NOT official."""
     if not path.is_file():
         raise GanbenchError(f"{spec.what} {path} (from {origin}) do not exist: pass an existing file")
+    for kf in spec.known:  # the cache's own conversion of an official file, named by its path: as from_cache
+        if kf.layout != "native" and path.resolve() == converted_path(spec, kf).resolve():
+            return Weights(path.resolve(), kf.sha256, known=kf)
     sha = digest(path)
     kf = _by_sha(spec, sha)
     if kf is not None:
