@@ -1,8 +1,8 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
 from . import (  # noqa: F401
-    cas, class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, gan_test, inception_score, intra_fid, kid,
-    mifid, precision_recall, sfid, vendi)
+    authpct, cas, class_prdc, clip_fid, data_copying, density_coverage, fd_dinov2, fid, fid_inf, gan_test,
+    inception_score, intra_fid, kid, mifid, precision_recall, sfid, sw_approx, vendi)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 
