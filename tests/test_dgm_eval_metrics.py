@@ -104,6 +104,21 @@ def test_ct_without_train_stops_before_extraction(inception_weights):
                           metrics="ct,ct-modified,sw-approx", weights=inception_weights)
 
 
+def test_cli_names_the_missing_training_set(tmp_path, inception_weights):
+    from click.testing import CliRunner
+
+    from ganbench.cli import cli
+
+    images = np.zeros((30, 8, 8, 3), np.uint8)
+    for name in ("a", "b"):
+        np.savez(tmp_path / f"{name}.npz", images)
+    r = CliRunner().invoke(cli, ["eval", str(tmp_path / "a.npz"), "--ref", str(tmp_path / "b.npz"), "--metrics",
+                                 "ct,vendi", "--weights", str(inception_weights)])
+    assert r.exit_code != 0 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == ("ganbench: error: ct needs the model's training set: pass "
+                                                 "--train PATH (and the held-out test set as --ref)")
+
+
 @pytest.mark.slow
 def test_copies_of_the_training_set_on_real_features(cifar_excerpt, inception_weights):
     """Random-init Inception features of real CIFAR-10 images (the agreement tests' weights): a generator that

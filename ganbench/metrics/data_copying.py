@@ -46,12 +46,16 @@ def mann_whitney_z(lq: np.ndarray, lp: np.ndarray) -> float:
     return float((u - (n * m / 2 - 0.5)) / np.sqrt(n * m * (n + m + 1) / 12))
 
 
-def _cells(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int, seed: int):
+def _cells(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int, seed: int, name: str, role: str):
     """(train, test, gen) projected, and each one's cell from k-means on the training set."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
 
     train, test, gen = (np.asarray(a, np.float64) for a in (train, test, gen))
+    need = max(cells, PCA_DIMS if train.shape[1] > PCA_DIMS else 0)
+    if len(train) < need:
+        raise GanbenchError(f"{name}: {role} has {len(train)} rows; its {PCA_DIMS}-component PCA and {cells} k-means "
+                            f"cells need at least {need}: pass more images")
     if train.shape[1] > PCA_DIMS:
         pca = PCA(n_components=PCA_DIMS, svd_solver="full").fit(train)
         train, test, gen = pca.transform(train), pca.transform(test), pca.transform(gen)
@@ -89,9 +93,10 @@ def _ct(lq, q_cells, lp, p_cells, cells: int, tau: float, wq=None, wp=None) -> t
 
 
 def ct_score(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int = 3, seed: int = 0,
-             name: str = "ct", n_boot: int = 0, rng=None) -> tuple:
-    """(C_T, extra, bootstrap values) of dgm-eval's compute_CTscore(train, test, gen)."""
-    (train, test, gen), (t_cells, p_cells, q_cells) = _cells(train, test, gen, cells, seed)
+             name: str = "ct", n_boot: int = 0, rng=None, role: str = "the training set") -> tuple:
+    """(C_T, extra, bootstrap values) of dgm-eval's compute_CTscore(train, test, gen); `role` names what
+    plays the training set in messages."""
+    (train, test, gen), (t_cells, p_cells, q_cells) = _cells(train, test, gen, cells, seed, name, role)
     empty = [c for c in range(cells) if not (p_cells == c).any()]
     if empty:
         raise GanbenchError(f"{name}: {len(empty)} of the {cells} cells hold no held-out test image, so their U test "
@@ -115,14 +120,14 @@ def ct_score(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int = 
     return value, extra, values
 
 
-def _make(name: str, summary: str, arrange, needs_train: bool) -> Metric:
+def _make(name: str, summary: str, arrange, needs_train: bool, role: str) -> Metric:
     def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
         opts = with_defaults(opts)
         if needs_train and train is None:
             raise GanbenchError(f"{name} needs the model's training set: pass --train PATH (and the held-out test "
                                 f"set as --ref)")
         t, p, q = arrange(None if train is None else train.pool, ref.pool, gen.pool)
-        value, extra, values = ct_score(t, p, q, opts["ct_cells"], opts["ct_seed"], name, opts["bootstrap"], rng)
+        value, extra, values = ct_score(t, p, q, opts["ct_cells"], opts["ct_seed"], name, opts["bootstrap"], rng, role)
         out = MetricValue(value, extra=extra)
         if values:
             out.ci = percentile_ci(values, opts["confidence"])
@@ -155,8 +160,8 @@ def _halves(train, test, gen):
 
 
 CT = _make("ct", "data-copying test Z (Meehan et al. 2020): << 0 when samples copy the training set",
-           lambda train, test, gen: (train, test, gen), True)
+           lambda train, test, gen: (train, test, gen), True, "the training set (--train)")
 CT_MODIFIED = _make("ct-modified", "data-copying test with training and generated sets swapped (memorisation only)",
-                    lambda train, test, gen: (gen, test, train), True)
+                    lambda train, test, gen: (gen, test, train), True, "the samples (its training set)")
 CT_TEST = _make("ct-test", "data-copying test against half the held-out set (mode collapse only; no --train)",
-                _halves, False)
+                _halves, False, "the first half of the held-out set (--ref)")

@@ -103,10 +103,11 @@ def _make(name: str, summary: str) -> Metric:
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         opts = with_defaults(opts)
         memo = opts.setdefault("_memo", {})
-        key = ("top-pr", id(gen.pool), id(ref.pool), opts["top_pr_alpha"])
-        if key not in memo:  # one computation serves both
-            memo[key] = top_pr(ref.pool, gen.pool, opts["top_pr_alpha"])
-        r = memo[key]
+        last = memo.get("top-pr")  # one computation serves both: the last one, held with its very arrays
+        if last is None or last[0] is not gen.pool or last[1] is not ref.pool or last[2] != opts["top_pr_alpha"]:
+            last = memo["top-pr"] = (gen.pool, ref.pool, opts["top_pr_alpha"],
+                                     top_pr(ref.pool, gen.pool, opts["top_pr_alpha"]))
+        r = last[3]
         return MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
 
     return register(Metric(
