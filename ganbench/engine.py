@@ -176,7 +176,8 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     array, a labels file, an array name of the side's .npz or "folders" (`ganbench.inputs.side_labels`);
     found without them where the side holds its own (a .npz `labels` array, a registered reference).
     `train`: the model's training set, in any form `ref` takes (`train_key`), for the metrics that read it
-    (ct, ct-modified need it, with `ref` the held-out set; mifid reads it instead of `ref` for memorisation).
+    (ct, ct-modified, fld need it, with `ref` the held-out set; mifid and authpct look for copies of it
+    instead of `ref`).
     """
     names = parse_metrics(metrics)
     opts = _options(options)

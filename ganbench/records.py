@@ -227,8 +227,8 @@ def comparable(a, b) -> List[str]:
                        f"split)")
     ta, tb = pa.get("train") or {}, pb.get("train") or {}
     if ta != tb and (ta.get("name") or tb.get("name")):
-        reasons.append(f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, ct-modified and mifid "
-                       f"read them")
+        reasons.append(f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, fld, mifid and "
+                       f"authpct read them")
     for key, what in (("extractor", "extractors"), ("weights_sha256", "extractor weights"),
                       ("resize", "resize modes"), ("dtype", "precisions")):
         if key == "weights_sha256" and _same_official_network(pa, pb):

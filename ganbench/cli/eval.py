@@ -14,8 +14,8 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--ref", "ref", default=None,
               help="cifar10, cifar10-test, a folder/.npz/.npy of images, or a statistics file.")
 @click.option("--train", "train", default=None,
-              help="The model's training set (any form --ref takes), for ct, ct-modified (which need it, with --ref "
-                   "the held-out test set) and mifid (memorisation against it rather than --ref).")
+              help="The model's training set (any form --ref takes), for ct, ct-modified and fld (which need it, with "
+                   "--ref the held-out test set), and mifid, authpct (copies of it rather than of --ref).")
 @click.option("--train-key", default=None, help="Array of a multi-array --train .npz to read.")
 @click.option("--metrics", default=None,
               help=f"Comma-separated metric names (see `ganbench list metrics`) [default: {','.join(DEFAULTS['metrics'])}; "
