@@ -146,3 +146,22 @@ def test_copies_of_the_training_set_on_real_features(cifar_excerpt, inception_we
     # random-init Inception features are nearly collinear, so both are under mifid's 0.1 threshold: copies at 0
     assert got["copies"]["mifid"].extra["memorization_distance"] < 1e-6 < got["unseen"]["mifid"].extra[
         "memorization_distance"]
+
+
+def test_gates_run_the_newer_metrics_and_refuse_those_needing_train():
+    """compare/check's paired bootstrap takes any metric through the metric's own computation on resamples."""
+    from ganbench.features.featureset import FeatureSet
+    from ganbench.gates.compare import compare
+    from ganbench.gates.paired import paired
+
+    rng = np.random.default_rng(0)
+    space = "inception-v3-compat"
+    ref = FeatureSet(rng.normal(size=(200, 64)).astype(np.float32))
+    gens = [{space: FeatureSet(rng.normal(size=(200, 64)).astype(np.float32))},
+            {space: FeatureSet((rng.normal(size=(200, 64)) * 1.3).astype(np.float32))}]
+    names = ["vendi", "sw-approx", "authpct", "mifid", "rarity", "topp", "topr"]
+    points, reps = paired(names, gens, {space: ref}, {}, 5, 0)
+    assert set(reps) == set(names) and all(np.isfinite(reps[n]).all() and reps[n].shape == (2, 5) for n in names)
+    assert points["sw-approx"][0].value < points["sw-approx"][1].value  # the wider set is farther
+    with pytest.raises(GanbenchError, match="ct, fld need the model's training set, which compare and check"):
+        compare(["a", "b"], "ref", metrics="ct,fld")
