@@ -165,3 +165,20 @@ def test_gates_run_the_newer_metrics_and_refuse_those_needing_train():
     assert points["sw-approx"][0].value < points["sw-approx"][1].value  # the wider set is farther
     with pytest.raises(GanbenchError, match="ct, fld need the model's training set, which compare and check"):
         compare(["a", "b"], "ref", metrics="ct,fld")
+
+
+def test_streaming_metrics_take_the_training_set(cifar_excerpt, inception_weights):
+    import ganbench
+
+    train, heldout = cifar_excerpt["train_images"][:16], cifar_excerpt["test_images"][:16]
+    with pytest.raises(GanbenchError, match="pass --train"):
+        ganbench.Metrics(["ct"], ref=heldout, weights=inception_weights)
+    m = ganbench.Metrics(["authpct"], ref=heldout, train=train, weights=inception_weights, device="cpu")
+    import torch
+
+    copies = torch.from_numpy(train[::-1].copy()).permute(0, 3, 1, 2)  # copies of the training set, in two batches
+    m.update(copies[:8])
+    m.update(copies[8:])
+    r = m.compute()
+    assert r.metrics["authpct"].value == 0.0 and r.metrics["authpct"].extra["against"] == "train"
+    assert r.provenance["train"]["count"] == 16
