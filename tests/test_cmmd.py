@@ -81,3 +81,17 @@ def test_vit_l14_336_weights_are_checked_by_shape(tmp_path):
     torch.save({"visual.conv1.weight": torch.zeros(768, 3, 32, 32), "visual.proj": torch.zeros(768, 512)}, path)
     with pytest.raises(GanbenchError, match="not a CLIP ViT-L/14@336px state dict"):
         clip.load_state_dict(path, "0" * 64, clip.L14_336)
+
+
+def test_cmmd_and_sw_approx_per_class_with_labels():
+    from ganbench.metrics.sw_approx import sw_approx
+
+    gen, ref = _sets()
+    gl, rl = np.arange(len(gen)) % 2, np.arange(len(ref)) % 2
+    for name, fn in (("cmmd", lambda g, r: cmmd(g, r)), ("sw-approx", lambda g, r: sw_approx(r, g))):
+        v = METRICS.get(name).compute(Features(gen, labels=gl), Features(ref, labels=rl), {}, None)
+        assert v.extra["per_class"] == {str(k): pytest.approx(fn(gen[gl == k], ref[rl == k]), rel=1e-12)
+                                        for k in (0, 1)}
+        with pytest.warns(UserWarning, match="no per-class values"):  # a class the reference lacks
+            w = METRICS.get(name).compute(Features(gen, labels=gl + (gl == 1) * 5), Features(ref, labels=rl), {}, None)
+        assert "per_class" not in w.extra and w.value == v.value

@@ -8,7 +8,8 @@ Reference: sayakpaul/cmmd-pytorch `distance.py` (mmd; _SIGMA = 10, _SCALE = 1000
 f7673a9f46320ac958878c19f7686e203376ad9d, a port of google-research `cmmd/distance.py`; the embeddings
 and their preprocessing: features/clip.py (`clip-vit-l-14-336`). Kernel sums here in float64, over row
 blocks of the one k-NN engine (knn.py), so 30k x 30k never sits in memory. With --bootstrap both sets are
-resampled (the V-statistic of each resample; bias-corrected percentile interval, floored at 0).
+resampled (the V-statistic of each resample; bias-corrected percentile interval, floored at 0). With the
+classes of both sets (--labels, --ref-labels), each class's CMMD is in `extra`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..errors import GanbenchError
 from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
+from .intra_fid import class_extra
 
 SCALE = 1000.0
 
@@ -71,7 +73,8 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     if (np.linalg.norm(gen.pool, axis=1) == 0).any() or (np.linalg.norm(ref.pool, axis=1) == 0).any():
         raise GanbenchError("cmmd: an embedding is all zeros and cannot be L2-normalised: check the images and "
                             "the CLIP weights")
-    out = MetricValue(cmmd(gen.pool, ref.pool, sigma))
+    out = MetricValue(cmmd(gen.pool, ref.pool, sigma),
+                      extra=class_extra(gen, ref, "cmmd", lambda g, r: cmmd(g, r, sigma), need=1))
     if opts["bootstrap"]:
         out.ci = percentile_ci(_bootstrap(gen.pool, ref.pool, sigma, opts["bootstrap"], rng), opts["confidence"],
                                out.value, floor=0.0)

@@ -5,7 +5,8 @@ It sees a shifted mean and a wrong overall spread, nothing finer (no covariance 
 
 Reference: dgm-eval `dgm_eval/metrics/sw.py` at 74c79f7527fbf38fdccfbac51f25d759bc02ab07 (`sw_approx(X, Y)`,
 X the reference, Y the samples; symmetric). Computed here in float64. With --bootstrap both sets are
-resampled (bias-corrected, like FID's: resampling shrinks the spread terms).
+resampled (bias-corrected, like FID's: resampling shrinks the spread terms). With the classes of both
+sets (--labels, --ref-labels), each class's value is in `extra`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
+from .intra_fid import class_extra
 
 
 def sw_approx(x: np.ndarray, y: np.ndarray) -> float:
@@ -28,7 +30,8 @@ def sw_approx(x: np.ndarray, y: np.ndarray) -> float:
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
-    out = MetricValue(sw_approx(ref.pool, gen.pool))
+    out = MetricValue(sw_approx(ref.pool, gen.pool), extra=class_extra(gen, ref, "sw-approx", lambda g, r: sw_approx(r, g),
+                                                                      need=1))
     if opts["bootstrap"]:
         values = [sw_approx(ref.pool[rng.integers(0, ref.n, ref.n)], gen.pool[rng.integers(0, gen.n, gen.n)])
                   for _ in range(opts["bootstrap"])]
