@@ -73,6 +73,15 @@ def check_train(names: Sequence[str], train) -> None:
         warnings.warn(f"--train is read by {readers} only; none of them is asked for, so it is left unused")
 
 
+def check_train_count(names: Sequence[str], train, opts: dict) -> None:
+    """The training set's own minimum, before any extraction (ct's PCA and k-means, fld's split)."""
+    for n in names:
+        m = METRICS.get(n)
+        if m.uses_train and train.n and train.n < m.min_samples(opts):
+            raise GanbenchError(f"{n} needs at least {m.min_samples(opts)} training images, got {train.n}: pass a "
+                                f"larger --train")
+
+
 def _check_options(names: Sequence[str], opts: dict) -> None:
     for name in names:
         validate = METRICS.get(name).validate
@@ -206,6 +215,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         # the counts decide some metrics before any weights load (a default IS may still be left out below)
         early = names if metrics is not None else [n for n in names if "logits" not in METRICS.get(n).needs]
         check_counts(early, count_only(first_gen), count_only(ref_obj), opts)
+        check_train_count(names, count_only(train_obj), opts)
         found = side_labels(names, (gen_label, first_gen, samples), (ref_label, ref_obj, ref), labels, ref_labels)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)

@@ -102,6 +102,11 @@ def test_ct_without_train_stops_before_extraction(inception_weights):
     with pytest.raises(GanbenchError, match="ct, ct-modified need the model's training set: pass --train"):
         ganbench.evaluate(np.zeros((4, 8, 8, 3), np.uint8), np.zeros((4, 8, 8, 3), np.uint8),
                           metrics="ct,ct-modified,sw-approx", weights=inception_weights)
+    images = np.zeros((70, 8, 8, 3), np.uint8)
+    with pytest.raises(GanbenchError, match="ct needs at least 64 training images, got 30: pass a larger --train"):
+        ganbench.evaluate(images, images, metrics="ct", train=images[:30], weights=inception_weights)
+    with pytest.raises(GanbenchError, match="ct-modified needs at least 64 generated samples, got 40"):
+        ganbench.evaluate(images[:40], images, metrics="ct-modified", train=images, weights=inception_weights)
 
 
 def test_cli_names_the_missing_training_set(tmp_path, inception_weights):

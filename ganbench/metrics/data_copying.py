@@ -139,7 +139,8 @@ def _make(name: str, summary: str, arrange, needs_train: bool, role: str) -> Met
         name=name, summary=summary,
         reference="dgm-eval compute_CTscore (Meehan et al. 2020 data-copying test, casey-meehan/data-copying)",
         needs=("pool", "train") if needs_train else ("pool",), uses_ref=True,
-        min_samples=lambda opts: TAU_SAMPLES + 1,
+        # a cell counts above 20 samples; the set fitting the cells needs 64 rows for its 64-component PCA
+        min_samples=lambda opts: PCA_DIMS if needs_train else TAU_SAMPLES + 1,
         compute=compute,
         validate=_validate,
         options={"ct_cells": 3, "ct_seed": 0},
