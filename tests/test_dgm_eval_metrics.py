@@ -187,3 +187,20 @@ def test_streaming_metrics_take_the_training_set(cifar_excerpt, inception_weight
     r = m.compute()
     assert r.metrics["authpct"].value == 0.0 and r.metrics["authpct"].extra["against"] == "train"
     assert r.provenance["train"]["count"] == 16
+
+
+def test_records_against_other_training_sets_are_not_comparable(inception_weights):
+    import ganbench
+    from ganbench.records import comparable
+
+    train, test, fresh, _ = inputs()
+    pad = np.zeros((len(train), 2048 - train.shape[1]), np.float32)  # as Inception pool3 rows
+    wide = [Features(np.hstack([a, pad[:len(a)]])) for a in (train, test, fresh)]
+
+    def run(t):
+        return ganbench.evaluate(wide[2], wide[1], "authpct", train=t, weights=inception_weights)
+
+    a, b, c = run(wide[0]), run(wide[0]), run(Features(wide[0].pool[:200]))
+    assert comparable(a, b) == []
+    assert any("training sets differ" in r for r in comparable(a, c))
+    assert comparable(a, ganbench.evaluate(wide[2], wide[1], "authpct", weights=inception_weights))  # none vs one
