@@ -27,6 +27,7 @@ PROJECTED = 32  # the package's random projection width
 PROJECTION_SEED = 99  # torch.manual_seed(99) before xavier_normal_
 BAND_SEED = 42  # Fix_seed(42): np.random's state for the confidence bands
 BAND_REPEATS = 10  # confband_est's default
+MAX_N = 20_000  # the package's n x n float64 distance matrices: 3.2 GB each at 20k
 
 
 def project(real: np.ndarray, fake: np.ndarray):
@@ -84,6 +85,9 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
                             f"package's grid search for 2-3 d is not supported): use an image feature extractor")
     k = 5 * d
     for side, x in (("reference", real), ("generated", fake)):
+        if len(x) > MAX_N:
+            raise GanbenchError(f"topp/topr hold {len(x):,} x {len(x):,} distance matrices of the {side} set, as the "
+                                f"package does: pass at most {MAX_N:,} samples a side (the paper used 10,000)")
         if len(x) <= k:
             raise GanbenchError(f"topp/topr need more than {k} {side} samples (5 x {d} dimensions) for the "
                                 f"balloon bandwidth, got {len(x)}: supply more samples")
