@@ -11,6 +11,7 @@ from ganbench.metrics.base import Features
 from ganbench.metrics.vendi import vendi_score
 
 vendi = pytest.importorskip("vendi_score.vendi")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _features(n, d, seed=0):
@@ -62,5 +63,5 @@ def test_vendi_through_evaluate(inception_weights):
     import ganbench
 
     x = _features(50, 2048)
-    r = ganbench.evaluate(Features(x), metrics="vendi", weights=inception_weights, bootstrap=20)
+    r = ganbench.evaluate(Features(x), metrics="vendi", weights=inception_weights, bootstrap=3)  # 2048-d: 3 eigh
     assert r.metrics["vendi"].value == pytest.approx(vendi.score_X(x.astype(np.float64)), rel=1e-10)
