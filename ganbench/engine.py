@@ -62,6 +62,26 @@ def _options(overrides: dict) -> dict:
     return opts
 
 
+def check_train(names: Sequence[str], train) -> None:
+    """Metrics that need the training set refuse to start without it; a training set no metric reads warns."""
+    need = [n for n in names if "train" in METRICS.get(n).needs]
+    if need and train is None:
+        raise GanbenchError(f"{', '.join(need)} need{'s' if len(need) == 1 else ''} the model's training set: pass "
+                            f"--train PATH (and the held-out test set as --ref)")
+    if train is not None and not any(METRICS.get(n).uses_train for n in names):
+        readers = ", ".join(n for n, m in METRICS.items() if n == m.name and m.uses_train)
+        warnings.warn(f"--train is read by {readers} only; none of them is asked for, so it is left unused")
+
+
+def check_train_count(names: Sequence[str], train, opts: dict) -> None:
+    """The training set's own minimum, before any extraction (ct's PCA and k-means, fld's split)."""
+    for n in names:
+        m = METRICS.get(n)
+        if m.uses_train and train.n and train.n < m.min_samples(opts):
+            raise GanbenchError(f"{n} needs at least {m.min_samples(opts)} training images, got {train.n}: pass a "
+                                f"larger --train")
+
+
 def _check_options(names: Sequence[str], opts: dict) -> None:
     for name in names:
         validate = METRICS.get(name).validate
@@ -150,7 +170,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
              resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
              num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
              fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
-             save_features=None, labels=None, ref_labels=None, **options) -> Result:
+             save_features=None, labels=None, ref_labels=None, train=None, train_key=None, **options) -> Result:
     """Score `samples` against `ref`.
 
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
@@ -164,6 +184,9 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     `labels` / `ref_labels`: the classes of each image, for the metrics that read them (intra-fid): an
     array, a labels file, an array name of the side's .npz or "folders" (`ganbench.inputs.side_labels`);
     found without them where the side holds its own (a .npz `labels` array, a registered reference).
+    `train`: the model's training set, in any form `ref` takes (`train_key`), for the metrics that read it
+    (ct, ct-modified, fld need it, with `ref` the held-out set; mifid and authpct look for copies of it
+    instead of `ref`).
     """
     names = parse_metrics(metrics)
     opts = _options(options)
@@ -180,15 +203,19 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         warnings.simplefilter("always")
         t = time.perf_counter()
         _check_options(names, opts)
+        check_train(names, train)
         gen_label, gen_obj = resolve_samples(samples, key)
         ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
+        train_label, train_obj = resolve_reference(train, train_key) if train is not None else (None, None)
         first_gen = for_extractor(gen_obj, next(iter(groups)))
         for name in groups:
             _precomputed_matches(for_extractor(gen_obj, name), name, f"samples {gen_label}")
             _precomputed_matches(ref_obj, name, f"reference {ref_label}")
+            _precomputed_matches(train_obj, name, f"training set {train_label}")
         # the counts decide some metrics before any weights load (a default IS may still be left out below)
         early = names if metrics is not None else [n for n in names if "logits" not in METRICS.get(n).needs]
         check_counts(early, count_only(first_gen), count_only(ref_obj), opts)
+        check_train_count(names, count_only(train_obj), opts)
         found = side_labels(names, (gen_label, first_gen, samples), (ref_label, ref_obj, ref), labels, ref_labels)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
@@ -196,10 +223,10 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         # and a default IS that stayed: before minutes of feature extraction, not after
         check_counts([n for n in names if n not in early], count_only(first_gen), count_only(ref_obj), opts)
         use_cache = cache_mode(use_cache)
-        check_inputs(gen_obj, ref_obj, extractors=list(used.values()), use_cache=use_cache)
+        check_inputs(gen_obj, ref_obj, train_obj, extractors=list(used.values()), use_cache=use_cache)
         timings["setup"] = time.perf_counter() - t
         kw = dict(batch_size=batch_size, num_workers=num_workers)
-        sides = {}
+        sides, trains = {}, {}
         for i, (name, members) in enumerate(groups.items()):
             ex = used[name]
             desc = ex.describe()
@@ -214,6 +241,11 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
             gen_fs = side_features(for_extractor(gen_obj, name), f"samples {gen_label}", desc, ex, keep,
                                    use_cache is True and "progress", f"sample features{what[0]}", **kw)
             timings[f"sample_features{what[1]}"] = time.perf_counter() - t
+            if train_obj is not None and any(METRICS.get(m).uses_train for m in members):
+                t = time.perf_counter()
+                trains[name] = side_features(train_obj, f"training set {train_label}", desc, ex, "features",
+                                             use_cache, f"training features{what[0]}", **kw)
+                timings[f"training_features{what[1]}"] = time.perf_counter() - t
             sides[name] = (with_labels(gen_fs, found.get("gen")), with_labels(ref_fs, found.get("ref")))
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
             return None
@@ -223,7 +255,9 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
             for m in members:
                 t = time.perf_counter()
                 rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(m.encode())])
-                results[m] = METRICS.get(m).compute(gen_fs, ref_fs, opts, rng)
+                metric = METRICS.get(m)
+                more = {"train": trains.get(name)} if metric.uses_train else {}
+                results[m] = metric.compute(gen_fs, ref_fs, opts, rng, **more)
                 timings[f"metric_{m}"] = time.perf_counter() - t
     if save_features is not None:
         samples_files = save_sample_features(sides, save_features)
@@ -251,6 +285,7 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "samples": samples_meta,
         "reference": ({**side_meta(ref_fs, ref_label), **labels_meta(found.get("ref"))} if ref_fs is not None
                       else {"name": None, "count": 0}),
+        **({"train": side_meta(next(iter(trains.values())), train_label)} if trains else {}),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         **({"extractors": {n: {**e.describe(), "weights": e.weights.describe(), "metrics": groups[n]}
                            for n, e in used.items()}} if len(used) > 1 else {}),

@@ -167,6 +167,8 @@ def protocol_of(p: dict) -> dict:
         "dtype": p.get("dtype"),
         "metrics": list(p.get("metrics") or []),
         "options": dict(p.get("options") or {}),
+        **({"train": {k: p["train"].get(k) for k in ("name", "count", "content_sha256", "file_sha256")}}
+           if p.get("train") else {}),  # the training set, where a metric read one (--train)
     }
 
 
@@ -223,6 +225,10 @@ def comparable(a, b) -> List[str]:
     if not same_ref:
         reasons.append(f"references differ ({ra['name']} vs {rb['name']}: other images, e.g. a train and a test "
                        f"split)")
+    ta, tb = pa.get("train") or {}, pb.get("train") or {}
+    if ta != tb and (ta.get("name") or tb.get("name")):
+        reasons.append(f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, fld, mifid and "
+                       f"authpct read them")
     for key, what in (("extractor", "extractors"), ("weights_sha256", "extractor weights"),
                       ("resize", "resize modes"), ("dtype", "precisions")):
         if key == "weights_sha256" and _same_official_network(pa, pb):

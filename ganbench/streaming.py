@@ -18,8 +18,8 @@ import numpy as np
 
 from . import distributed
 from .defaults import DEFAULTS
-from .engine import (_check_options, _extractor_weights, _options, build_extractors, evaluate, fit_to_outputs,
-                     groups_by_extractor, parse_metrics)
+from .engine import (_check_options, _extractor_weights, _options, build_extractors, check_train, evaluate,
+                     fit_to_outputs, groups_by_extractor, parse_metrics)
 from .errors import GanbenchError
 from .features.pipeline import featureset_from, pick_batch_size, run_batches
 from .inputs.arrays import ArraySource
@@ -80,8 +80,9 @@ class Metrics:
     def __init__(self, metrics: Iterable[str] = ("fid", "kid"), ref=None, *, weights=None, weights_for=None,
                  resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
                  fast: bool = DEFAULTS["fast"], use_cache: bool = True, ref_key: Optional[str] = None,
-                 ref_labels=None, extractor=None, **options):
+                 ref_labels=None, extractor=None, train=None, train_key: Optional[str] = None, **options):
         names = parse_metrics(metrics)
+        check_train(names, train)  # ct, fld: the training set, now rather than at the first compute()
         with warnings.catch_warnings():  # a bad option fails now, not at the first compute(); its notes come
             warnings.simplefilter("ignore")  # with each Result, as ganbench.evaluate gives them
             _check_options(names, _options(options))
@@ -96,7 +97,7 @@ class Metrics:
         self._needs_labels = any("labels" in METRICS.get(m).needs for m in self.names)
         self._scoring = dict(ref=ref, metrics=self.names, extractor=self.extractors, resize=resize,
                              batch_size=batch_size, device=device, use_cache=use_cache, ref_key=ref_key,
-                             ref_labels=ref_labels, fast=fast, **options)
+                             ref_labels=ref_labels, fast=fast, train=train, train_key=train_key, **options)
         self.reset()
 
     def reset(self) -> None:

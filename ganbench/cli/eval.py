@@ -13,6 +13,10 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.argument("samples", type=click.Path())
 @click.option("--ref", "ref", default=None,
               help="cifar10, cifar10-test, a folder/.npz/.npy of images, or a statistics file.")
+@click.option("--train", "train", default=None,
+              help="The model's training set (any form --ref takes), for ct, ct-modified and fld (which need it, with "
+                   "--ref the held-out test set), and mifid, authpct (copies of it rather than of --ref).")
+@click.option("--train-key", default=None, help="Array of a multi-array --train .npz to read.")
 @click.option("--metrics", default=None,
               help=f"Comma-separated metric names (see `ganbench list metrics`) [default: {','.join(DEFAULTS['metrics'])}; "
                    f"is is left out, with a note, when the Inception weights are pool3 only].")
@@ -50,7 +54,7 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
-def command(samples, ref, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(samples, ref, train, train_key, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
             checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
@@ -72,7 +76,8 @@ def command(samples, ref, metrics, key, ref_key, labels, ref_labels, weights_for
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
                       fast=fast, num_workers=num_workers, use_cache=not no_cache, key=key, ref_key=ref_key,
-                      ref_labels=ref_labels, **({"labels": labels} if labels is not None else {}),
+                      ref_labels=ref_labels, **({"train": train, "train_key": train_key} if train is not None else {}),
+                      **({"labels": labels} if labels is not None else {}),
                       bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence, save_features=save_features,
                       **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits),
                          **extra})

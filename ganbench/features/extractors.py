@@ -58,6 +58,12 @@ def _clip(weights=None, device=None, **_):
     return ClipExtractor(weights=weights, device=device)
 
 
+def _clip_l14_336(weights=None, device=None, **_):
+    from .clip import L14_336, ClipExtractor
+
+    return ClipExtractor(weights=weights, device=device, variant=L14_336)
+
+
 def _dinov2(weights=None, device=None, **_):
     from .dinov2 import DinoV2Extractor
 
@@ -82,6 +88,11 @@ def _register_builtin() -> None:
         clip.NAME, "CLIP ViT-B/32 image embeddings: CLIP-FID (Kynkaanniemi et al. 2023)",
         {"pool": clip.DIM}, 'clean-fid model_name="clip_vit_b_32"',
         f"{clip.OFFICIAL_URL} (sha256 {clip.OFFICIAL_SHA256[:16]}...)", _clip, ("clip",), clip._spec))
+    register(ExtractorInfo(
+        clip.L14_336.name, "CLIP ViT-L/14 at 336 px image embeddings: CMMD (Jayasumana et al. 2024)",
+        {"pool": clip.L14_336.dim}, "google-research cmmd / sayakpaul/cmmd-pytorch (openai/clip-vit-large-patch14-336)",
+        f"{clip.L14_336.url} (sha256 {clip.L14_336.sha256[:16]}...)", _clip_l14_336, ("clip-l14-336",),
+        lambda: clip._spec(clip.L14_336)))
     register(ExtractorInfo(
         dinov2.NAME, "DINOv2 ViT-L/14 class token: FD-DINOv2 and PRDC in its space (Stein et al. 2023)",
         {"pool": dinov2.DIM}, "dgm-eval's DINOv2 encoder (torch hub dinov2_vitl14)",

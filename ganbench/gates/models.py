@@ -90,6 +90,10 @@ def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=Non
                 fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, key=None, ref_key=None,
                 **run_options) -> tuple:
     """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}) for `metrics`."""
+    need_train = [m for m in metrics if "train" in METRICS.get(m).needs]
+    if need_train:
+        raise GanbenchError(f"{', '.join(need_train)} need the model's training set, which compare and check do not "
+                            f"take: score them with `ganbench eval SAMPLES --train TRAIN --ref HELDOUT`")
     groups = groups_by_extractor(metrics)
     needs_ref = any(METRICS.get(m).uses_ref for m in metrics)
     if needs_ref and ref is None:

@@ -1,8 +1,8 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
 from . import (  # noqa: F401
-    cas, class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, gan_test, inception_score, intra_fid, kid,
-    precision_recall, sfid)
+    authpct, cas, class_prdc, clip_fid, cmmd, data_copying, density_coverage, fd_dinov2, fid, fid_inf, fld, gan_test,
+    inception_score, intra_fid, kid, mifid, precision_recall, rarity, sfid, sw_approx, top_pr, vendi)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 

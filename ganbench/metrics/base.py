@@ -39,7 +39,7 @@ class Metric:
     name: str
     summary: str
     reference: str  # the implementation it matches, named
-    needs: Tuple[str, ...]  # which parts of Features it reads, e.g. ("pool",) or ("stats",)
+    needs: Tuple[str, ...]  # which parts of Features it reads, e.g. ("pool",) or ("stats",); "train": --train is required
     uses_ref: bool
     min_samples: Callable[[dict], int]
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
@@ -47,6 +47,7 @@ class Metric:
     options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
     better: str = "lower"  # "lower" or "higher": which way is an improvement (quality gates read it)
+    uses_train: bool = False  # compute takes `train=` (the training set's Features, or None without --train)
 
 
 METRICS: Registry[Metric] = Registry("metric")

@@ -51,6 +51,19 @@ def class_parts(gen: Features, ref: Features, metric: str = "intra-fid", need: i
     return parts
 
 
+def class_extra(gen: Features, ref: Features, metric: str, value, need: int = 2) -> dict:
+    """{"per_class": {class: value(sample rows, reference rows)}, "classes": k} when both sides carry labels
+    (--labels, --ref-labels), else {}: the per-class reading of a metric whose value is over all samples."""
+    if gen.labels is None or ref is None or ref.labels is None:
+        return {}
+    try:
+        parts = class_parts(gen, ref, metric, need=need)
+    except GanbenchError as e:  # the overall value stands; only its per-class reading is impossible
+        warnings.warn(f"no per-class values: {e}")
+        return {}
+    return {"per_class": {str(k): float(value(g, r)) for k, (g, r) in parts.items()}, "classes": len(parts)}
+
+
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     parts = class_parts(gen, ref)

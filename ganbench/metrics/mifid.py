@@ -1,0 +1,96 @@
+"""Memorisation-informed FID (Bai et al. 2021, the Kaggle "I'm Something of a Painter Myself" metric):
+FID divided by the memorisation distance M, the mean over training images of the smallest cosine distance
+1 - |cos| to a generated image, thresholded: M counts only when below eps (0.1), else M = 1 (no penalty).
+Copies of training images drive M towards 0 and MiFID up.
+
+Reference: torchmetrics 1.9.0 `torchmetrics/image/mifid.py` (MemorizationInformedFrechetInceptionDistance,
+`_compute_cosine_distance`, `_mifid_compute`) on pool3 features (its `feature=2048`), whose conventions are
+kept: feature rows summing to 0 are left out of M, the minimum is over generated images for each real
+image (features1 = real), MiFID = FID / (M + 1e-14), and 0 when FID <= 1e-8. torchmetrics has one real set
+for both terms; here M is against --train when given (the memorisation the metric is named for), else
+against --ref, which is torchmetrics' value exactly. FID is fid.py's (exact square root, ~1e-6 relative
+to torchmetrics' eigenvalue route). With --bootstrap, every set is resampled and both terms recomputed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GanbenchError
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
+from .fid import compute as fid_compute
+from .intra_fid import _fid
+
+FID_FLOOR = 1e-8  # torchmetrics: below this FID, MiFID is 0
+STABILISER = 10e-15  # torchmetrics adds it to M
+
+
+def cosine_distances(real: np.ndarray, gen: np.ndarray) -> np.ndarray:
+    """(n_real, n_gen) 1 - |cos| between the rows that do not sum to 0 (torchmetrics' filter)."""
+    real = np.asarray(real, np.float64)
+    gen = np.asarray(gen, np.float64)
+    real = real[real.sum(1) != 0]
+    gen = gen[gen.sum(1) != 0]
+    a = real / np.linalg.norm(real, axis=1, keepdims=True)
+    b = gen / np.linalg.norm(gen, axis=1, keepdims=True)
+    return 1.0 - np.abs(a @ b.T)
+
+
+def thresholded(mean_min: float, eps: float) -> float:
+    return float(mean_min) if mean_min < eps else 1.0
+
+
+def mifid_value(fid: float, distance: float) -> float:
+    return fid / (distance + STABILISER) if fid > FID_FLOOR else 0.0
+
+
+def validate(opts: dict) -> None:
+    eps = with_defaults(opts)["mifid_eps"]
+    if not 0 < eps <= 1:
+        raise GanbenchError(f"mifid_eps={eps}: the memorisation threshold must be in (0, 1]: pass e.g. "
+                            f"-O mifid_eps=0.1 (torchmetrics' and Kaggle's)")
+
+
+def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+    opts = with_defaults(opts)
+    eps = opts["mifid_eps"]
+    real = train if train is not None else ref
+    if real.pool is None:
+        raise GanbenchError("mifid needs the features of the real images it checks for copies, not only their "
+                            "mean/covariance: pass the images, or a file from `ganbench stats`")
+    fid = fid_compute(gen, ref, {**opts, "bootstrap": 0}).value
+    d = cosine_distances(real.pool, gen.pool)
+    mean_min = float(d.min(axis=1).mean())
+    distance = thresholded(mean_min, eps)
+    out = MetricValue(mifid_value(fid, distance), extra={
+        "fid": fid, "memorization_distance": mean_min, "penalised": bool(mean_min < eps),
+        "memorization_against": "train" if train is not None else "reference"})
+    if opts["bootstrap"] and ref.pool is not None:
+        kept = np.asarray(gen.pool, np.float64).sum(1) != 0
+        column = np.cumsum(kept) - 1  # generated row -> its column of `d`
+        values = []
+        for _ in range(opts["bootstrap"]):
+            gi = rng.integers(0, gen.n, gen.n)
+            ri = rng.integers(0, ref.n, ref.n)
+            ti = rng.integers(0, len(d), len(d))
+            f = _fid(gen.pool[gi], ref.pool[ri])
+            cols = np.unique(column[gi[kept[gi]]])
+            values.append(mifid_value(f, thresholded(d[ti][:, cols].min(axis=1).mean(), eps)))
+        out.ci = percentile_ci(values, opts["confidence"], out.value)
+        out.ci_method = ("bias-corrected percentile bootstrap; samples, reference and the set checked for copies "
+                         "resampled, FID and the memorisation distance recomputed")
+    return out
+
+
+METRIC = register(Metric(
+    name="mifid",
+    summary="memorisation-informed FID: FID / thresholded mean min cosine distance to the training set (lower is better)",
+    reference="torchmetrics 1.9.0 MemorizationInformedFrechetInceptionDistance (Bai et al. 2021)",
+    needs=("pool",),
+    uses_ref=True,
+    min_samples=lambda opts: 2,
+    compute=compute,
+    validate=validate,
+    options={"mifid_eps": 0.1},  # torchmetrics' cosine_distance_eps, Kaggle's threshold
+    uses_train=True,
+))
