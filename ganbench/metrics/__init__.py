@@ -2,7 +2,7 @@
 
 from . import (  # noqa: F401
     cas, class_prdc, clip_fid, density_coverage, fd_dinov2, fid, fid_inf, gan_test, inception_score, intra_fid, kid,
-    precision_recall, sfid)
+    lpips, precision_recall, psnr, sfid, ssim)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 

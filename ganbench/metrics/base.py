@@ -47,6 +47,9 @@ class Metric:
     options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
     better: str = "lower"  # "lower" or "higher": which way is an improvement (quality gates read it)
+    # paired metrics (psnr, ssim, lpips) compare each output with its target: (outputs, targets uint8
+    # NHWC, opts) -> one value per pair; their `compute` then summarises those values (metrics/paired.py)
+    pairs: Optional[Callable] = None
 
 
 METRICS: Registry[Metric] = Registry("metric")
