@@ -166,6 +166,10 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     found without them where the side holds its own (a .npz `labels` array, a registered reference).
     """
     names = parse_metrics(metrics)
+    paired = [n for n in names if METRICS.get(n).pairs is not None]
+    if paired:
+        raise GanbenchError(f"{', '.join(paired)} compare each output with its target: pass the targets with "
+                            f"--target TARGETS (Python: ganbench.evaluate_paired(outputs, targets))")
     opts = _options(options)
     if save_features is not None:  # before minutes of extraction, not after
         check_stats_path(save_features)

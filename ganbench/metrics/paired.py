@@ -66,8 +66,12 @@ def summarise(values, _unused, opts: dict, rng=None, *, better: str, names=None,
                           std_of="spread of the per-pair values" + (" (finite ones)" if not finite.all() else ""))
     if opts["bootstrap"] and rng is not None and len(v) > 1:
         idx = rng.integers(0, len(v), size=(opts["bootstrap"], len(v)))
-        with np.errstate(invalid="ignore"):
-            out.ci = percentile_ci(v[idx].mean(1), opts["confidence"])
+        means = v[idx].mean(1)
+        if np.isfinite(means).all():
+            out.ci = percentile_ci(means, opts["confidence"])
+        else:  # replicates holding an identical pair: inf; order statistics, as interpolation gives nan
+            a = (1 - opts["confidence"]) / 2
+            out.ci = tuple(float(q) for q in np.quantile(means, [a, 1 - a], method="nearest"))
         out.ci_method = "percentile bootstrap over resampled pairs"
     order = np.argsort(-v if better == "lower" else v, kind="stable")[:WORST]
     names = names if names is not None else [str(i) for i in range(len(v))]
