@@ -36,7 +36,8 @@ def option_keys() -> tuple:
     return INTERVAL_KEYS + tuple(metric_options())
 
 
-def parse_metrics(metrics) -> list:
+def parse_metrics(metrics, paired: bool = False) -> list:
+    """Metric names, canonical and once each; the paired ones (psnr, ssim, lpips) only where `paired`."""
     if metrics is None:
         metrics = DEFAULTS["metrics"]
     if isinstance(metrics, str):
@@ -48,6 +49,11 @@ def parse_metrics(metrics) -> list:
             names.append(name)
     if not names:
         raise GanbenchError("no metrics asked for: pass e.g. --metrics fid,kid")
+    pairs = [n for n in names if METRICS.get(n).pairs is not None]
+    if pairs and not paired:
+        raise GanbenchError(f"{', '.join(pairs)} compare{'s' if len(pairs) == 1 else ''} each output with its target: "
+                            f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
+                            f"ganbench.evaluate_paired(outputs, targets))")
     return names
 
 
@@ -166,10 +172,6 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     found without them where the side holds its own (a .npz `labels` array, a registered reference).
     """
     names = parse_metrics(metrics)
-    paired = [n for n in names if METRICS.get(n).pairs is not None]
-    if paired:
-        raise GanbenchError(f"{', '.join(paired)} compare each output with its target: pass the targets with "
-                            f"--target TARGETS (Python: ganbench.evaluate_paired(outputs, targets))")
     opts = _options(options)
     if save_features is not None:  # before minutes of extraction, not after
         check_stats_path(save_features)

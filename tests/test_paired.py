@@ -126,7 +126,7 @@ def test_eval_target_folders_record(tmp_path, images):
     out = write_folder(tmp_path / "out", outputs)
     tgt = write_folder(tmp_path / "tgt", targets)
     args = ["eval", out, "--target", tgt, "--lpips-weights", "random", "--bootstrap", "50", "--json", "-"]
-    r = run(*args)
+    r = run(*args, "--html", tmp_path / "report.html")
     assert r.exit_code == 0, (r.stderr, r.exception)
     assert "NOT the official LPIPS alex weights" in r.stderr
     record = json.loads(r.stdout)
@@ -147,6 +147,10 @@ def test_eval_target_folders_record(tmp_path, images):
     assert record["protocol"]["options"]["paired_channel"] == "rgb" and m["ssim"]["extra"]["conventions"]["ssim_sigma"] == 1.5
     again = json.loads(run(*args).stdout)  # the seed fixes every number
     assert again["metrics"] == record["metrics"]
+    page = (tmp_path / "report.html").read_text()
+    for n in m:  # each metric's worst pairs, output beside target
+        assert f"worst pairs by {n}" in page
+    assert page.count('class="thumb"') == 3 * 2 * min(N, 8) and "NOT the official LPIPS" in page
     loaded = ganbench.records.from_dict(record)
     assert loaded["psnr"] == float("inf") and loaded.metrics["psnr"].ci[1] == float("inf")
 

@@ -29,6 +29,8 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--lpips-weights", default=None, metavar="FILE|random",
               help="LPIPS backbone weights (else $GANBENCH_LPIPS_ALEX_WEIGHTS / _VGG_, the cache, torchvision's "
                    "official URL); `random`: deterministic random weights, NOT official.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Paired evaluation: also write a self-contained page with each metric's worst pairs side by side.")
 @click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read (default: arr_0 or its only one).")
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @click.option("--labels", default=None, metavar="FILE|NAME|folders",
@@ -63,7 +65,7 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
-def command(samples, ref, target, target_key, lpips_weights, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(samples, ref, target, target_key, lpips_weights, html_path, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
             checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
@@ -81,9 +83,14 @@ def command(samples, ref, target, target_key, lpips_weights, metrics, key, ref_k
 
         raise GanbenchError(f"--classes {classes}: {samples} is not a run folder; --classes samples a trained run "
                             f"(pass the samples' classes with --labels)")
+    if html_path is not None and target is None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--html shows the worst pairs of a paired evaluation: pass --target TARGETS "
+                            "(`ganbench diagnose` writes the report of an unpaired one)")
     if target is not None:
         return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
-                       dict(weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
+                       dict(html=html_path, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
                             num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
                             bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
                             kid_subset_size=kid_subset_size, is_splits=is_splits, **extra))
