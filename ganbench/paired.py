@@ -65,20 +65,23 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
             from .metrics.lpips import network
 
             net = network(opts, weights=lpips_weights, device=device)
+        fr = None
+        if featured:  # first: its counts and options are checked before any pair is read
+            from .engine import evaluate
+
+            fr = evaluate(outputs, targets, featured, key=key, ref_key=target_key, device=device,
+                          batch_size=batch_size, **kwargs)
+        t1 = time.perf_counter()
         values = _per_pair(pairs, paired, opts, batch_size or BATCH)
         results = {}
         for n in paired:
             rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(n.encode())])
             results[n] = METRICS.get(n).compute(values[n], None, opts, rng, names=pairs.names)
-    seconds = {"paired": round(time.perf_counter() - t0, 3)}
+    seconds = {"paired": round(time.perf_counter() - t1, 3), "paired_setup": round(t1 - t0, 3)}
     caught = list(dict.fromkeys(str(w.message) for w in wlist))
     if net is not None and not net.official:
         caught.insert(0, NOT_OFFICIAL_LPIPS.format(net=net.net, sha=net.weights.sha256[:16]))
-    if featured:
-        from .engine import evaluate
-
-        fr = evaluate(outputs, targets, featured, key=key, ref_key=target_key, device=device, batch_size=batch_size,
-                      **kwargs)
+    if fr is not None:
         provenance, caught = fr.provenance, list(dict.fromkeys(fr.warnings + caught))
         results.update(fr.metrics)
         provenance["seconds"].update(seconds)

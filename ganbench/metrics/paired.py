@@ -65,8 +65,10 @@ def summarise(values, _unused, opts: dict, rng=None, *, better: str, names=None,
         out = MetricValue(float(v.mean()), std=float(v[finite].std()) if finite.any() else None,
                           std_of="spread of the per-pair values" + (" (finite ones)" if not finite.all() else ""))
     if opts["bootstrap"] and rng is not None and len(v) > 1:
-        idx = rng.integers(0, len(v), size=(opts["bootstrap"], len(v)))
-        means = v[idx].mean(1)
+        # replicates in chunks: 1000 resamples of 50,000 pairs would be 400 MB of indices at once
+        chunk = max(1, 2_000_000 // len(v))
+        means = np.concatenate([v[rng.integers(0, len(v), size=(min(chunk, opts["bootstrap"] - s), len(v)))].mean(1)
+                                for s in range(0, opts["bootstrap"], chunk)])
         if np.isfinite(means).all():
             out.ci = percentile_ci(means, opts["confidence"])
         else:  # replicates holding an identical pair: inf; order statistics, as interpolation gives nan
