@@ -126,6 +126,9 @@ def _per_pair(pairs, names, opts, batch) -> dict:
     from .progress import bar
 
     out = {n: np.empty(len(pairs)) for n in names}
+    hint = pairs.outputs.shape_hint
+    if hint and "lpips" in names:  # VGG's first layer holds 64 channels per pixel: ~64 pairs of 256x256
+        batch = max(1, min(batch, 256 * 256 * 64 // (hint[0] * hint[1])))
     starts = range(0, len(pairs), batch)
     for s in bar(starts, desc="pairs", unit="batch", enabled=None if len(starts) > 1 else False):
         idx = list(range(s, min(s + batch, len(pairs))))

@@ -207,6 +207,8 @@ def test_wrong_use_is_one_line_errors(tmp_path, images, monkeypatch):
     np.save(tmp_path / "t.npy", targets)
     o, t = tmp_path / "o.npy", tmp_path / "t.npy"
     fails(run("eval", o, "--ref", t, "--metrics", "psnr,fid"), "psnr", "--target")
+    fails(run("eval", o, "--ref", t, "--target", t), "--target and --ref")
+    fails(run("eval", o, "--ref", t, "--html", tmp_path / "r.html"), "--html", "--target")
     fails(run("eval", o, "--target", t, "-O", "paired_channel=ycbcr", "--metrics", "psnr"), "paired_channel")
     fails(run("eval", o, "--target", t, "-O", "paired_crop=16", "--metrics", "psnr"), "paired_crop=16")
     fails(run("eval", o, "--target", t, "-O", "paired_crop=12", "--metrics", "ssim"),

@@ -69,7 +69,8 @@ def command(samples, ref, target, target_key, lpips_weights, html_path, metrics,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
             checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
-    which is sampled first) against a reference."""
+    which is sampled first) against a reference; with --target, score each output against its target
+    (psnr, ssim, lpips; fid/kid of the outputs against the targets when --metrics names them)."""
     from functools import partial
 
     from ..engine import evaluate as evaluate_samples
