@@ -219,6 +219,9 @@ def test_wrong_use_is_one_line_errors(tmp_path, images, monkeypatch):
     monkeypatch.setitem(lpips_net.BACKBONE, "alex", KnownFile(kf.sha256, kf.name, kf.origin, kf.outputs,
                                                                 urls=("http://127.0.0.1:9/alexnet.pth",)))
     fails(run("eval", o, "--target", t, "--metrics", "lpips"), "LPIPS alex backbone", "--lpips-weights random")
+    monkeypatch.setitem(lpips_net.LIN, "alex", "0" * 64)  # as if the installed lpips file had been changed
+    fails(run("eval", o, "--target", t, "--metrics", "lpips", "--lpips-weights", "random"), "linear layers",
+          "reinstall lpips")
     junk = tmp_path / "alexnet-owt-7be5be79.pth"
     junk.write_bytes(b"junk")
     fails(run("fetch", "lpips-alex", "--from", junk), "not one of the official")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import cache
-from ..errors import GanbenchError
+from ..errors import ChecksumError, GanbenchError
 from . import weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
 
@@ -123,6 +123,9 @@ class LPIPS:
         self.net, self.device = net, pick_device(device)
         self.weights = resolve_backbone(net, weights)
         self.lin = weightfiles.resolve(lin_spec(net), download=False)
+        if self.lin.official and weightfiles.digest(self.lin.path) != LIN[net]:  # the resolver trusts installed files
+            raise ChecksumError(f"LPIPS {net} linear layers {self.lin.path} are not lpips {LPIPS_DIST[1]}'s (sha256 "
+                                f"{weightfiles.digest(self.lin.path)[:16]}...): reinstall lpips=={LPIPS_DIST[1]}")
         features = _features(net)
         state = _load(self.weights.path, f"LPIPS {net} backbone weights")
         want = {f"features.{k}": v.shape for k, v in features.state_dict().items()}
