@@ -30,15 +30,15 @@ NOT_OFFICIAL_LPIPS = ("NOT the official LPIPS {net} weights (backbone sha256 {sh
 
 def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *, key: Optional[str] = None,
                     target_key: Optional[str] = None, lpips_weights=None, device=None,
-                    batch_size: Optional[int] = None, html=None, **kwargs) -> Result:
+                    batch_size: Optional[int] = None, **kwargs) -> Result:
     """Score each output against its target (folders: matched by relative file name; arrays: by index).
 
     metrics: paired ones (psnr, ssim, lpips) and any feature metric (fid, kid, ...), which then compares
     the outputs with the targets as sets, through `ganbench.evaluate` with the same options.
     lpips_weights: the backbone's weights file, or "random" (NOT official). Options: `DEFAULTS`, e.g.
     paired_channel="y", paired_crop=4, lpips_net="vgg", bootstrap=1000. Other keyword arguments
-    (weights, resize, ...) go to the feature metrics. html: a path where a self-contained page shows
-    the metrics and each paired metric's worst pairs side by side.
+    (weights, resize, ...) go to the feature metrics.
+    `ganbench.diagnose.pairs.write_report` shows the worst pairs side by side (eval --html).
     """
     from .engine import _options, option_keys, parse_metrics
 
@@ -52,10 +52,6 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
     for n in paired:
         if METRICS.get(n).validate is not None:
             METRICS.get(n).validate(opts)
-    if html is not None:  # before minutes of work, not after
-        from .cache import check_writable
-
-        check_writable(html, "report", "pass --html a writable path")
     t0 = time.perf_counter()
     pairs = open_pairs(outputs, targets, key=key, target_key=target_key)
     with warnings.catch_warnings(record=True) as wlist:
@@ -91,35 +87,7 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
     provenance["pairs"] = pairs.describe()
     if net is not None:
         provenance["lpips"] = net.describe()
-    result = Result({n: results[n] for n in names}, provenance, caught)
-    if html is not None:
-        write_report(result, pairs, paired, html)
-    return result
-
-
-def write_report(result: Result, pairs, paired, path) -> None:
-    """The metrics table, then per paired metric its worst pairs: output, target, value, side by side."""
-    from html import escape
-
-    from .diagnose.html import _safe, img, note, page, table, thumbnails, write_html
-
-    rows = [(n, v.value, v.std, None if v.ci is None else f"[{v.ci[0]:.4g}, {v.ci[1]:.4g}]")
-            for n, v in result.metrics.items()]
-    sections = [table(rows, ("metric", "mean", "spread", "interval")),
-                note(f"{len(pairs)} pairs matched by {pairs.matched_by}")]
-    sections += [f'<p class="warn">{escape(w)}</p>' for w in result.warnings]
-
-    def worst(n):
-        listed = result.metrics[n].extra["worst"]
-        idx = [w["index"] for w in listed]
-        outs, tgts = thumbnails(pairs.outputs, idx), thumbnails(pairs.targets, [pairs.index[i] for i in idx])
-        return table([(w["pair"], w["value"], img(outs[w["index"]], "output", "thumb"),
-                       img(tgts[pairs.index[w["index"]]], "target", "thumb")) for w in listed],
-                     ("pair", n, "output", "target"))
-
-    for n in paired:
-        sections.append(f"<h2>worst pairs by {n}</h2>" + _safe(lambda: worst(n), f"the worst pairs by {n}"))
-    write_html(page("ganbench paired evaluation", sections), path)
+    return Result({n: results[n] for n in names}, provenance, caught)
 
 
 def _per_pair(pairs, names, opts, batch) -> dict:

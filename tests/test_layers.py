@@ -20,7 +20,7 @@ LAYERS = [
     {"features"},
     {"metrics"},
     {"records"},
-    {"engine", "sides"},
+    {"engine", "sides", "paired"},  # paired: the engine of outputs scored against their targets
     {"diagnose"},
     {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
     {"gates", "leaderboards", "testing"},  # read records and runs; quality gates sample runs

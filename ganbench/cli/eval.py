@@ -91,7 +91,7 @@ def command(samples, ref, target, target_key, lpips_weights, html_path, metrics,
                             "(`ganbench diagnose` writes the report of an unpaired one)")
     if target is not None:
         return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
-                       dict(html=html_path, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
+                       html_path, dict(weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
                             num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
                             bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
                             kid_subset_size=kid_subset_size, is_splits=is_splits, **extra))
@@ -112,16 +112,21 @@ def command(samples, ref, target, target_key, lpips_weights, html_path, metrics,
     write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
 
 
-def _paired(outputs, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path, kw):
+def _paired(outputs, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path, html_path, kw):
     from ..errors import GanbenchError
     from ..paired import evaluate_paired
 
     if ref is not None:
         raise GanbenchError("--target and --ref: the outputs are compared with their targets (FID/KID too, when "
                             "--metrics names them); pass one of them")
+    check_output(html_path, "report", "--html")
     result = evaluate_paired(outputs, target, metrics, key=key, target_key=target_key, lpips_weights=lpips_weights,
                              device=device, batch_size=batch_size, **kw)
     for w in result.warnings:
         click.echo(f"ganbench: warning: {w}", err=True)
     echo_notes(("outputs", result.provenance["samples"]), ("targets", result.provenance["reference"]))
     write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
+    if html_path is not None:
+        from ..diagnose.pairs import write_report
+
+        write_report(result, outputs, target, html_path, key=key, target_key=target_key)
