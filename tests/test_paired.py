@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import ganbench
+import ganbench.errors
 from ganbench.cli import cli
 from ganbench.metrics import lpips as lpips_metric
 from ganbench.metrics import psnr, ssim
@@ -208,6 +209,8 @@ def test_wrong_use_is_one_line_errors(tmp_path, images, monkeypatch):
     o, t = tmp_path / "o.npy", tmp_path / "t.npy"
     fails(run("eval", o, "--ref", t, "--metrics", "psnr,fid"), "psnr", "--target")
     fails(run("eval", o, "--ref", t, "--target", t), "--target and --ref")
+    with pytest.raises(ganbench.errors.GanbenchError, match="evaluate_paired"):  # every unpaired path refuses them
+        ganbench.evaluate(outputs, targets, ["ssim"])
     fails(run("eval", o, "--ref", t, "--html", tmp_path / "r.html"), "--html", "--target")
     fails(run("eval", o, "--target", t, "-O", "paired_channel=ycbcr", "--metrics", "psnr"), "paired_channel")
     fails(run("eval", o, "--target", t, "-O", "paired_crop=16", "--metrics", "psnr"), "paired_crop=16")
