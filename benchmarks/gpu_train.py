@@ -121,21 +121,22 @@ def train(ctx) -> None:
     names = [n for n in list_baselines() if not n.startswith("toy")]
     if ctx.quick:  # the dry run: one baseline's paths; compilation is tested in tests/test_gpu_path.py
         names = ["dcgan"]
-    for name in names:
-        for prec, amp, comp in (("fp32", None, False), ("bf16", "bf16", False), ("fp32 --compile", None, True)):
-            if ctx.left() < (150 if comp else 90) and not ctx.quick:  # torchrun needs ~60 s after
-                res.note("train", f"budget: skipped {name} {prec}")
-                continue
-            if comp and ctx.quick:
-                continue  # minutes on 2 CPU cores
-            try:
-                ours, cfg = _trainer(name, ctx, {"batch_size": b, "g_batch_size": b}, amp=amp, compile=comp)
-                sec, warm = _time(ours.train_step, dev, steps)
-            except Exception as exc:  # noqa: BLE001 - a finding to report, not a reason to stop
-                res.add("train", baseline=name, precision=prec, batch=b, error=f"{type(exc).__name__}: {exc}"[:160])
-                continue
-            res.add("train", baseline=name, precision=prec, batch=b, n_dis=cfg["n_dis"], ganbench_s_per_step=sec,
-                    ganbench_real_img_per_s=b * cfg["n_dis"] / sec, warmup_s=warm)
+    # every baseline at fp32 and bf16 first, then --compile (its warm-up is the compilation: tens of seconds)
+    cases = [(n, p) for p in (("fp32", None, False), ("bf16", "bf16", False)) for n in names]
+    if not ctx.quick:  # compilation takes minutes on 2 CPU cores: tests/test_gpu_path.py compiles a toy model
+        cases += [(n, ("fp32 --compile", None, True)) for n in names]
+    for name, (prec, amp, comp) in cases:
+        if ctx.left() < (120 if comp else 75) and not ctx.quick:  # torchrun needs ~60-80 s after
+            res.note("train", f"budget: skipped {name} {prec}")
+            continue
+        try:
+            ours, cfg = _trainer(name, ctx, {"batch_size": b, "g_batch_size": b}, amp=amp, compile=comp)
+            sec, warm = _time(ours.train_step, dev, steps)
+        except Exception as exc:  # noqa: BLE001 - a finding to report, not a reason to stop
+            res.add("train", baseline=name, precision=prec, batch=b, error=f"{type(exc).__name__}: {exc}"[:160])
+            continue
+        res.add("train", baseline=name, precision=prec, batch=b, n_dis=cfg["n_dis"], ganbench_s_per_step=sec,
+                ganbench_real_img_per_s=b * cfg["n_dis"] / sec, warmup_s=warm)
 
 
 def augment(ctx, real) -> None:

@@ -26,6 +26,14 @@ def evaluate(samples, *args, **kwargs):
     return _evaluate(samples, *args, **kwargs)
 
 
+def evaluate_paired(outputs, targets, *args, **kwargs):
+    """Score each output against its target (psnr, ssim, lpips; fid/kid of the outputs against the
+    targets when asked); see `ganbench.paired.evaluate_paired`."""
+    from .paired import evaluate_paired as _evaluate_paired
+
+    return _evaluate_paired(outputs, targets, *args, **kwargs)
+
+
 def train(*args, **kwargs):
     """Train a baseline into a run folder; see `ganbench.train.session.train`."""
     from .train.session import train as _train

@@ -36,7 +36,8 @@ def option_keys() -> tuple:
     return INTERVAL_KEYS + tuple(metric_options())
 
 
-def parse_metrics(metrics) -> list:
+def parse_metrics(metrics, paired: bool = False) -> list:
+    """Metric names, canonical and once each; the paired ones (psnr, ssim, lpips) only where `paired`."""
     if metrics is None:
         metrics = DEFAULTS["metrics"]
     if isinstance(metrics, str):
@@ -48,6 +49,11 @@ def parse_metrics(metrics) -> list:
             names.append(name)
     if not names:
         raise GanbenchError("no metrics asked for: pass e.g. --metrics fid,kid")
+    pairs = [n for n in names if METRICS.get(n).pairs is not None]
+    if pairs and not paired:
+        raise GanbenchError(f"{', '.join(pairs)} compare{'s' if len(pairs) == 1 else ''} each output with its target: "
+                            f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
+                            f"ganbench.evaluate_paired(outputs, targets))")
     return names
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -50,7 +51,7 @@ class Result:
         return {
             "ganbench_record": RECORD_FORMAT,
             "record_kind": "eval",
-            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "metrics": {k: infinite_as_text(v.to_dict()) for k, v in self.metrics.items()},
             "protocol": self.protocol,
             "run": self.run,
             "warnings": list(self.warnings),
@@ -79,11 +80,38 @@ class Result:
         lines.append("")
         lines.append(f"samples: {_count(p['samples'])} ({p['samples'].get('path') or p['samples'].get('name') or p['samples'].get('kind')})"
                      f"  reference: {p['reference']['name']} ({_count(p['reference'])})")
-        lines.append(f"weights: {'official' if p['weights']['official'] else 'NOT OFFICIAL'} "
-                     f"sha256 {p['weights']['sha256'][:16]}...  resize: {p['resize']}  device: {p['device']}")
+        if p["weights"].get("sha256"):
+            lines.append(f"weights: {'official' if p['weights']['official'] else 'NOT OFFICIAL'} "
+                         f"sha256 {p['weights']['sha256'][:16]}...  resize: {p['resize']}  device: {p['device']}")
+        else:  # PSNR/SSIM alone run no network
+            lines.append(f"weights: none  device: {p['device']}")
+        if p.get("pairs"):
+            lines.append(f"pairs: {p['pairs']['count']} matched by {p['pairs']['matched_by']}")
         if warnings:
             lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def infinite_as_text(obj):
+    """JSON has no inf: an infinite number (the PSNR of identical images) is written as the string "inf"
+    (or "-inf"), which the schema allows where a metric's numbers are, and `from_dict` reads back."""
+    if isinstance(obj, float) and math.isinf(obj):
+        return "inf" if obj > 0 else "-inf"
+    if isinstance(obj, dict):
+        return {k: infinite_as_text(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [infinite_as_text(v) for v in obj]
+    return obj
+
+
+def _text_as_infinite(obj):
+    if obj in ("inf", "-inf"):
+        return float(obj)
+    if isinstance(obj, dict):
+        return {k: _text_as_infinite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_text_as_infinite(v) for v in obj]
+    return obj
 
 
 def _count(side: dict) -> str:
@@ -183,7 +211,7 @@ def from_dict(d: dict, where: str = "the record") -> Result:
         raise GanbenchError(f"{where} is a {d['record_kind']} record, not an evaluation record")
     try:
         metrics = {k: MetricValue(**{**v, "ci": tuple(v["ci"]) if v.get("ci") else None})
-                   for k, v in d["metrics"].items()}
+                   for k, v in _text_as_infinite(d["metrics"]).items()}
         return Result(metrics, d["provenance"], list(d.get("warnings", [])), run=d.get("run"))
     except (KeyError, TypeError, AttributeError) as e:
         raise GanbenchError(f"{where} is damaged ({type(e).__name__}: {e}); write it again with "

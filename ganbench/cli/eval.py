@@ -1,4 +1,9 @@
-"""`ganbench eval SAMPLES --ref REF`: score samples; a table on stdout, a JSON record with --json."""
+"""`ganbench eval SAMPLES --ref REF`: score samples; a table on stdout, a JSON record with --json.
+
+`ganbench eval OUTPUTS --target TARGETS` scores image-to-image outputs pair by pair (psnr, ssim,
+lpips; ganbench/paired.py), plus FID/KID of the outputs against the targets when --metrics names
+them: a flag of `eval`, not a verb, since it is the same act with the same options and record.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,16 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
 @click.option("--metrics", default=None,
               help=f"Comma-separated metric names (see `ganbench list metrics`) [default: {','.join(DEFAULTS['metrics'])}; "
                    f"is is left out, with a note, when the Inception weights are pool3 only].")
+@click.option("--target", "target", default=None, type=click.Path(),
+              help="Paired evaluation: the targets (folder: matched to SAMPLES by relative file name; .npz/.npy: "
+                   "by index) [default metrics then: psnr,ssim,lpips; fid, kid, ... compare the outputs with the "
+                   "targets as sets]. Conventions: -O paired_channel=rgb|y -O paired_crop=N -O lpips_net=alex|vgg.")
+@click.option("--target-key", default=None, help="Array of a multi-array --target .npz to read.")
+@click.option("--lpips-weights", default=None, metavar="FILE|random",
+              help="LPIPS backbone weights (else $GANBENCH_LPIPS_ALEX_WEIGHTS / _VGG_, the cache, torchvision's "
+                   "official URL); `random`: deterministic random weights, NOT official.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Paired evaluation: also write a self-contained page with each metric's worst pairs side by side.")
 @click.option("--key", default=None, help="Array of a multi-array SAMPLES .npz to read (default: arr_0 or its only one).")
 @click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")
 @click.option("--labels", default=None, metavar="FILE|NAME|folders",
@@ -54,11 +69,13 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
-def command(samples, ref, train, train_key, metrics, key, ref_key, labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
+def command(samples, ref, train, train_key, target, target_key, lpips_weights, html_path, metrics, key, ref_key,
+            labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
             checkpoint, ema, sample_seed, classes, save_features, json_path):
     """Score SAMPLES (folder, .npz, .npy, a statistics file, or a run folder of `ganbench train`,
-    which is sampled first) against a reference."""
+    which is sampled first) against a reference; with --target, score each output against its target
+    (psnr, ssim, lpips; fid/kid of the outputs against the targets when --metrics names them)."""
     from functools import partial
 
     from ..engine import evaluate as evaluate_samples
@@ -72,6 +89,22 @@ def command(samples, ref, train, train_key, metrics, key, ref_key, labels, ref_l
 
         raise GanbenchError(f"--classes {classes}: {samples} is not a run folder; --classes samples a trained run "
                             f"(pass the samples' classes with --labels)")
+    if html_path is not None and target is None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--html shows the worst pairs of a paired evaluation: pass --target TARGETS "
+                            "(`ganbench diagnose` writes the report of an unpaired one)")
+    if target is not None and train is not None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--train reads a training set for unpaired metrics (ct, authpct, mifid, ...): leave it "
+                            "out with --target, or score the outputs unpaired with --ref")
+    if target is not None:
+        return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
+                       html_path, dict(weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
+                            num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
+                            bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
+                            kid_subset_size=kid_subset_size, is_splits=is_splits, **extra))
     evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed, classes=classes)
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
@@ -88,3 +121,23 @@ def command(samples, ref, train, train_key, metrics, key, ref_key, labels, ref_l
     echo_notes(("samples", result.provenance["samples"]),
                ("reference", result.provenance["reference"].get("source") or {}))
     write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
+
+
+def _paired(outputs, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path, html_path, kw):
+    from ..errors import GanbenchError
+    from ..paired import evaluate_paired
+
+    if ref is not None:
+        raise GanbenchError("--target and --ref: the outputs are compared with their targets (FID/KID too, when "
+                            "--metrics names them); pass one of them")
+    check_output(html_path, "report", "--html")
+    result = evaluate_paired(outputs, target, metrics, key=key, target_key=target_key, lpips_weights=lpips_weights,
+                             device=device, batch_size=batch_size, **kw)
+    for w in result.warnings:
+        click.echo(f"ganbench: warning: {w}", err=True)
+    echo_notes(("outputs", result.provenance["samples"]), ("targets", result.provenance["reference"]))
+    write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
+    if html_path is not None:
+        from ..diagnose.pairs import write_report
+
+        write_report(result, outputs, target, html_path, key=key, target_key=target_key)

@@ -83,6 +83,8 @@ def parse_metric_options(pairs) -> dict:
         try:
             if text.strip().lower() in ("none", "") and default is None:
                 value = None
+            elif isinstance(default, str):  # a named convention (paired_channel=y, lpips_net=vgg)
+                value = text.strip().lower()
             elif isinstance(default, bool):
                 value = {"true": True, "false": False, "1": True, "0": False}[text.strip().lower()]
             elif isinstance(default, int):

@@ -48,6 +48,9 @@ class Metric:
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
     better: str = "lower"  # "lower" or "higher": which way is an improvement (quality gates read it)
     uses_train: bool = False  # compute takes `train=` (the training set's Features, or None without --train)
+    # paired metrics (psnr, ssim, lpips) compare each output with its target: (outputs, targets uint8
+    # NHWC, opts) -> one value per pair; their `compute` then summarises those values (metrics/paired.py)
+    pairs: Optional[Callable] = None
 
 
 METRICS: Registry[Metric] = Registry("metric")
