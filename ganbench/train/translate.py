@@ -31,7 +31,8 @@ def translate(G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, dev
     G.eval()
     try:
         out = []
-        for i in bar(range(0, len(images), batch_size), desc="translating", unit="batch", enabled=progress):
+        for i in bar(range(0, len(images), batch_size), desc="translating", unit="batch",
+                     enabled=progress and len(images) > batch_size):
             x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device)
             x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
             out.append(to_images(G(x).float()).permute(0, 2, 3, 1).cpu())
