@@ -117,7 +117,7 @@ def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, ngf: int
         from ..errors import GanbenchError
 
         raise GanbenchError("pix2pix is conditioned on its input image, not on classes or batch statistics: "
-                            "--set conditional=false --set mbstd=0")
+                            "train it with conditional=false and mbstd=0")
     G = init_weights(UNet(channels, channels, num_downs, ngf))
     D = init_weights(PatchD(2 * channels, ndf, n_layers))
     return G, D
