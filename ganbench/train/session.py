@@ -125,14 +125,15 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     dev = pick_device(opts["device"])
     watch_state = None  # the failure monitor's state, restored with a checkpoint
     arch = ARCHITECTURES.get(cfg["arch"])
+    paired = getattr(arch, "paired", False)  # image-to-image (pix2pix): trained on (input, target) pairs
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"], paired=arch.paired)
+                      want_labels=cfg["conditional"], paired=paired)
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
-    if eval_every and arch.paired:
+    if eval_every and paired:
         raise GanbenchError("--eval-every scores samples from noise; an image-to-image run is scored on its outputs "
                             "(`ganbench sample RUN --input ...`): pass --eval-every 0")
     if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
@@ -211,7 +212,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 if main and saver.scheduled(step, cfg["steps"]):
                     shown = grid(*_eval_generator(trainer, cfg, tdata), step)
                     log.write({"kind": "samples", "step": step, **shown})
-                    if not arch.paired:  # outputs follow their inputs, not latents: no collapse signal
+                    if not paired:  # outputs follow their inputs, not latents: no collapse signal
                         watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
