@@ -207,3 +207,5 @@ def test_sample_input_translates_npz_and_folders(run, pairs, tmp_path):
     assert r.exit_code == 2 and "small.png is 16x16 but the model takes 32x32" in r.output
     assert len(r.output.strip().splitlines()) == 1
     assert not (tmp_path / "d2").exists() or not any((tmp_path / "d2").iterdir())  # nothing half-written
+    r = CliRunner().invoke(cli, ["sample", str(run), "-n", "4", "-o", str(tmp_path / "z.npz")])  # no latents to sample
+    assert r.exit_code == 2 and "pass --input IMAGES" in r.output and len(r.output.strip().splitlines()) == 1
