@@ -17,6 +17,11 @@ basic 70x70 D for the record): counts and max |difference| go into the JSON. Sma
 inputs and the reference's outputs go into the safetensors file tests/test_pix2pix.py reads.
 
     PYTHONPATH=. python benchmarks/reference/pix2pix_fixture.py --networks /tmp/p2p_ref/networks.py
+
+The committed outputs were made from a verbatim excerpt of that file (its imports, get_norm_layer,
+init_weights, UnetGenerator, UnetSkipConnectionBlock, NLayerDiscriminator, read from the stored copy at
+COMMIT: the repository's git snapshot, 3 GB, was too large to bring onto the machine), so the recorded
+sha256 is the excerpt's; the whole file defines the same classes and gives the same numbers.
 """
 
 from __future__ import annotations

@@ -148,6 +148,9 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     from ..inputs import references
     from ..inputs.images import open_source
 
+    if paired and not data:
+        raise GanbenchError("no training data: pass --data PAIRS.npz, a .npz of `inputs` and `targets` (write one with "
+                            "`ganbench data colorize --source IMAGES -o pairs.npz`)")
     if not data:
         raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
     if paired:
