@@ -21,7 +21,7 @@ inputs and the reference's outputs go into the safetensors file tests/test_pix2p
 The committed outputs were made from a verbatim excerpt of that file (its imports, get_norm_layer,
 init_weights, UnetGenerator, UnetSkipConnectionBlock, NLayerDiscriminator, read from the stored copy at
 COMMIT: the repository's git snapshot, 3 GB, was too large to bring onto the machine), so the recorded
-sha256 is the excerpt's; the whole file defines the same classes and gives the same numbers.
+sha256 is the excerpt's (the classes are as in the whole file, which was not run).
 """
 
 from __future__ import annotations
