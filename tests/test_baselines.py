@@ -29,6 +29,7 @@ REFERENCE_COUNTS = {
     "wgan-gp-resnet": (4276739, 1053825),  # torch-mimicry wgan_gp_32
     "cgan-pd": (4304387, 1055105),  # torch-mimicry cgan_pd_32 CGANPDGenerator32(10), CGANPDDiscriminator32(10)
     "biggan": (9416196, 2415170),  # StudioGAN@947b35e big_resnet for configs/CIFAR10/BigGAN.yaml (benchmarks/reference/biggan_fixture.py)
+    "pix2pix": (16659075, 139585),  # junyanz/pytorch-CycleGAN-and-pix2pix@032e884 UnetGenerator(3, 3, 5, 64), NLayerDiscriminator(6, 64, 1)
 }
 
 
@@ -84,6 +85,12 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
         arch = ARCHITECTURES.get(cfg["arch"])
         G.eval()
         y = (torch.tensor([0, 9]),) if cfg["conditional"] else ()
+        if arch.paired:  # image-to-image: G(input image), D(input and output) -> one logit per patch
+            with torch.no_grad():
+                inp = torch.rand((2,) + arch.shape) * 2 - 1
+                x = G(inp)
+            assert tuple(x.shape[1:]) == arch.shape and D(torch.cat([inp, x], 1)).shape[:2] == (2, 1)
+            continue
         with torch.no_grad():
             x = G(torch.randn(2, cfg["z_dim"]), *y)
         assert tuple(x.shape[1:]) == arch.shape and D(x, *y).shape == (2, 1)

@@ -27,6 +27,8 @@ SERVES = [  # (path prefix, commands); the first that matches
     ("cli/options.py", ("eval", "compare", "check")),
     ("cli/", None),  # the commands the module defines
     ("train/sampling.py", ("sample",)),
+    ("train/translate.py", ("sample",)),
+    ("toydata/paired.py", ("data",)),
     ("train/__init__.py", ("eval",)),
     ("train/", ("train",)),
     ("baselines/", ("train",)),  # architectures are built when a baseline is trained

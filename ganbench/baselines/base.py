@@ -77,6 +77,9 @@ class Architecture:
     # mbstd_group) -> (G(z[, y]), D(x[, y])), in place of `generator` and `body`
     networks: Optional[Callable] = None
     bounded: bool = True  # G's images lie in [-1, 1] (tanh); StyleGAN2's are linear, clamped when sampled
+    # image-to-image (pix2pix): G(input image) -> output image of `shape`, D(input and output concatenated on
+    # channels); trained on paired data (TrainData.inputs beside its images) by a paired objective
+    paired: bool = False
 
     @property
     def kind(self) -> str:

@@ -1,6 +1,9 @@
 """`ganbench data NAME -n N -o OUT [--seed S]`: write a seeded mode-collapse benchmark data set.
 
 .npy holds the samples only; .npz holds them as arr_0 plus their true component / mode as `labels`.
+
+`ganbench data colorize --source IMAGES [--key K] [-n N] -o OUT.npz`: a paired image-to-image data set
+(toydata/paired.py) from real images: `inputs` (greyscale) and `targets` (the colour images).
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from .options import check_output
 @click.option("-o", "--output", type=click.Path(), default=None, help="Output file, .npy or .npz.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--list", "list_", is_flag=True, help="List the benchmark data sets and exit.")
-def command(name, n, output, seed, list_):
-    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file."""
+@click.option("--source", type=click.Path(), default=None,
+              help="colorize: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
+@click.option("--key", default=None, help="colorize: the array of a multi-array --source .npz (e.g. train_images).")
+def command(name, n, output, seed, list_, source, key):
+    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, or the paired
+    data set `colorize` (greyscale inputs, colour targets) of --source's images to a .npz."""
     from .. import toydata
+
+    if name in ("colorize",):
+        return _paired(name, n, output, source, key)
 
     if list_:
         for key, bench in toydata.BENCHMARKS.items():
@@ -36,3 +46,26 @@ def command(name, n, output, seed, list_):
     data, labels = toydata.make(name, n, seed)
     path = toydata.save_dataset(output, data, labels)
     click.echo(f"wrote {len(data)} {name} {bench.kind} (seed {seed}) to {path}")
+
+
+def _paired(task, n, output, source, key):
+    from ..inputs.images import open_source
+    from ..toydata import paired
+
+    if source is None:
+        raise GanbenchError(f"{task} needs colour images: add --source IMAGES (a folder, .npz or .npy; "
+                            "--key train_images for the CIFAR-10 excerpt)")
+    if output is None:
+        raise GanbenchError(f"no output file: add -o {task}.npz")
+    check_output(output, "data set", "-o")
+    src = open_source(source, key=key)
+    src.check()
+    count = len(src) if n is None else min(n, len(src))
+    if count < 1:
+        raise GanbenchError(f"--source {source} holds no images (or -n {n}): pass images and -n >= 1")
+    images = src.read(range(count))
+    if isinstance(images, list):
+        raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
+    inputs, targets = paired.make_pairs(task, images)
+    path = paired.save_pairs(output, inputs, targets)
+    click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}) of {source} to {path}")

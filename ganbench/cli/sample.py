@@ -1,4 +1,5 @@
-"""`ganbench sample RUN -n N -o OUT`: seeded samples of a trained run."""
+"""`ganbench sample RUN -n N -o OUT`: seeded samples of a trained run; `ganbench sample RUN --input IMAGES
+-o OUT`: an image-to-image run's outputs for the input images (train/translate.py)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,39 @@ from .options import check_output, json_option, write_output
                    "random; the labels go to OUT.npz's `labels` array, or one subfolder per class.")
 @click.option("--truncation", type=float, default=None, metavar="PSI",
               help="StyleGAN2 runs: the truncation trick, w = w_avg + PSI (w - w_avg) (e.g. 0.7; 1: none).")
+@click.option("--input", "input_", default=None, type=click.Path(), metavar="IMAGES",
+              help="An image-to-image run (pix2pix): translate these inputs (a folder, .npz or .npy; a paired "
+                   ".npz's `inputs`) instead of sampling; a folder's outputs keep the inputs' file names.")
+@click.option("--key", default=None, help="With --input: the array of a multi-array .npz to translate.")
 @json_option
-def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, json_path):
+def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, input_, key, json_path):
     """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes.
-    A conditional run's samples are written with their classes."""
+    A conditional run's samples are written with their classes. With --input, an image-to-image run's
+    outputs for those input images."""
     from ..train import sample
 
     check_output(json_path, "summary", "--json")
     check_output(out if str(out).lower().endswith(".npz") else f"{out}/0.png", "samples", "-o")  # before sampling
+    if input_ is not None:
+        from click.core import ParameterSource
+
+        ctx = click.get_current_context()
+        given = [f"--{p.replace('_', '-')}" for p in ("n", "seed", "classes", "truncation")
+                 if ctx.get_parameter_source(p) == ParameterSource.COMMANDLINE]
+        if given:
+            from ..errors import GanbenchError
+
+            raise GanbenchError(f"{', '.join(given).replace('--n', '-n')}: not used with --input (one output per "
+                                "input image, no latents): leave it out")
+        from ..train.translate import translate_run
+
+        _outputs, info = translate_run(run_dir, input_, out, key=key, checkpoint=checkpoint, ema=ema,
+                                       batch_size=batch_size, device=device)
+        info = {**info, "out": str(out)}
+        table = (f"{info['n']} outputs of {info['baseline']} step {info['step']} ({'EMA' if info['ema'] else 'raw'} G) "
+                 f"for {input_} -> {out}")
+        write_output(json_path, json.dumps(info, indent=2, sort_keys=True), "summary", table=table)
+        return
     _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
                             device=device, classes=classes, truncation=truncation)
     labels = info.pop("labels")

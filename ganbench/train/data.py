@@ -2,7 +2,11 @@
 `stacked-digits`: drawn fresh for every batch, as their papers do) or any image folder / .npz / .npy.
 
 `TrainData.batch(seed, index, n)` is the global batch of D iteration `index`, a pure function of its
-arguments: images come in epochs of seeded permutations, benchmark points from seeded draws."""
+arguments: images come in epochs of seeded permutations, benchmark points from seeded draws.
+
+Paired data (an image-to-image architecture, e.g. pix2pix): a .npz holding `inputs` and `targets`, the
+same count and size (`ganbench data colorize` writes one); `images` are the targets and `inputs` the
+inputs, and `pairs(seed, index, n)` gives both at the same indices."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class TrainData:
     labels: Optional[np.ndarray] = None
     num_classes: int = 0
     meta: dict = field(default_factory=dict)
+    inputs: Optional[np.ndarray] = None  # paired data: (N, H, W, 3) uint8 inputs of `images`, the targets
     _perm: tuple = (None, None)
 
     @property
@@ -63,6 +68,16 @@ class TrainData:
         y = None if self.labels is None else torch.from_numpy(self.labels[idx].astype(np.int64))
         return x, y
 
+    def pairs(self, seed: int, index: int, n: int):
+        """(inputs, targets) float32 in [-1, 1] of the global batch `index`, the same indices for both."""
+        if self.inputs is None:
+            raise GanbenchError(f"--data {self.name} holds no inputs: an image-to-image model trains on a .npz with "
+                                "`inputs` and `targets` arrays (`ganbench data colorize`)")
+        idx = self.indices(seed, index, n)
+        x = torch.from_numpy(self.inputs[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        return x, y
+
     def reference_images(self, n: int, seed: int = 0) -> np.ndarray:
         """Real images for eval-every's reference: the set itself (at most `n`), or fresh draws."""
         if self.images is not None:
@@ -92,15 +107,56 @@ def _labels(labels, data: str, src, where: str) -> np.ndarray:
     return load_labels(labels)
 
 
+def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> TrainData:
+    """Paired data for an image-to-image model making images of `shape`: a .npz with `inputs` and
+    `targets` arrays (N, H, W, 3) uint8 of one count and size."""
+    from ..inputs.arrays import _npz_keys
+    from ..inputs.images import open_source
+
+    path = Path(str(data)).expanduser()
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        raise GanbenchError(f"--data {data}: an image-to-image model trains on a .npz with `inputs` and `targets` "
+                            "arrays; write one with `ganbench data colorize --source IMAGES -o pairs.npz`")
+    arrays = {}
+    for name in ("inputs", "targets"):
+        if name not in _npz_keys(path):
+            raise GanbenchError(f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): "
+                                "a paired data set holds `inputs` and `targets` (`ganbench data colorize`)")
+        src = open_source(path, key=name)
+        src.check()
+        arrays[name] = src.read(range(len(src)))
+        h, w = shape[1:]
+        if arrays[name].shape[1:3] != (h, w):
+            if not resize:
+                raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
+                                    f"but the model makes {h}x{w}: pass --resize, or pick data of that size")
+            arrays[name] = _resize(arrays[name], (h, w), str(data))
+    x, y = arrays["inputs"], arrays["targets"]
+    if len(x) != len(y) or not len(x):
+        raise GanbenchError(f"--data {data}: {len(x)} inputs for {len(y)} targets; one input per target, at least one")
+    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
+    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": digest, "resized": bool(resize)}
+    return TrainData(str(data), "images", tuple(shape), np.ascontiguousarray(y), meta=meta,
+                     inputs=np.ascontiguousarray(x))
+
+
 def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
-              want_labels: bool = False) -> TrainData:
+              want_labels: bool = False, paired: bool = False) -> TrainData:
     """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
-    the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz."""
+    the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz.
+    `paired`: an image-to-image model's (inputs, targets) data (`open_pairs`)."""
     from ..inputs import references
     from ..inputs.images import open_source
 
+    if paired and not data:
+        raise GanbenchError("no training data: pass --data PAIRS.npz, a .npz of `inputs` and `targets` (write one with "
+                            "`ganbench data colorize --source IMAGES -o pairs.npz`)")
     if not data:
         raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
+    if paired:
+        if labels is not None or key is not None:
+            raise GanbenchError("--labels / --key do not apply to paired data: it holds `inputs` and `targets`")
+        return open_pairs(data, shape, resize=resize)
     if data in OFFLINE:
         bench = toydata.BENCHMARKS.get(data)
         kind_shape = (2,) if bench.kind == "points" else (3, 8, 8)

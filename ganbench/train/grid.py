@@ -37,6 +37,10 @@ def spread(x: np.ndarray) -> float:
 
 def fixed_samples(G: torch.nn.Module, info: dict) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """G's samples of the fixed latents, in eval mode, without touching any training state or RNG."""
+    if info.get("inputs") is not None:  # image-to-image: the outputs of the first inputs
+        from .translate import translate
+
+        return translate(G, info["inputs"][:IMAGES], batch_size=IMAGES, device=next(G.parameters()).device), None
     was_training = G.training
     G.eval()
     try:

@@ -108,6 +108,9 @@ OPTIONS: Dict[str, Option] = {
                        "stylegan2: G_ema half-life in thousands of images (StyleGAN2: 10; cifar config: 500)", "stylegan2"),
     "ema_rampup": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
                          "stylegan2: EMA half-life at most this x the images seen (cifar config: 0.05)", "stylegan2"),
+    # Pix2Pix (Isola et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix's pix2pix_model.py)
+    "l1_weight": Option(100.0, float, _num(0), "a number >= 0", "paired: weight of the L1 loss |G(x) - y| (lambda_L1: 100)",
+                        "paired"),
 }
 
 
@@ -184,7 +187,7 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight")
 
 
 def _canonical(cfg: dict) -> dict:

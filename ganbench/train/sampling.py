@@ -149,6 +149,9 @@ def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Op
     from ..device import pick_device
 
     run = runs.read(run_dir)
+    if getattr(ARCHITECTURES.get(run["config"]["arch"]), "paired", False):
+        raise GanbenchError(f"{run_dir} ({run['baseline']}) translates input images rather than sampling from noise: "
+                            "pass --input IMAGES (ganbench.train.translate.translate_run from Python)")
     asked = parse_classes(classes, {"num_classes": run["data"].get("num_classes", 0)
                                     if run["config"]["conditional"] else 0}, str(run_dir))
     check_truncation(truncation, run["baseline"], ARCHITECTURES.get(run["config"]["arch"]).networks is not None)

@@ -125,13 +125,17 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     dev = pick_device(opts["device"])
     watch_state = None  # the failure monitor's state, restored with a checkpoint
     arch = ARCHITECTURES.get(cfg["arch"])
+    paired = getattr(arch, "paired", False)  # image-to-image (pix2pix): trained on (input, target) pairs
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"])
+                      want_labels=cfg["conditional"], paired=paired)
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
+    if eval_every and paired:
+        raise GanbenchError("--eval-every scores samples from noise; an image-to-image run is scored on its outputs "
+                            "(`ganbench sample RUN --input ...`): pass --eval-every 0")
     if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
         raise GanbenchError("eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0")
     trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=opts["compile"],
@@ -208,7 +212,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 if main and saver.scheduled(step, cfg["steps"]):
                     shown = grid(*_eval_generator(trainer, cfg, tdata), step)
                     log.write({"kind": "samples", "step": step, **shown})
-                    watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
+                    if not paired:  # outputs follow their inputs, not latents: no collapse signal
+                        watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
                 if main:
                     checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
                                     {**meta, "rng": streams.describe(seed, step), "monitor": watch.state(),
@@ -239,4 +244,6 @@ def _eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
     nets = trainer.nets
     G = nets.G_ema if nets.G_ema is not None else nets.G
     info = {"kind": nets.arch.kind, "z_dim": cfg["z_dim"], "num_classes": tdata.num_classes if cfg["conditional"] else 0}
+    if tdata.inputs is not None:  # image-to-image: the grid shows the outputs of the first inputs
+        info["inputs"] = tdata.inputs
     return G, info

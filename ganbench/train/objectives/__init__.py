@@ -11,6 +11,7 @@ from importlib import import_module
 OBJECTIVES = {
     "adversarial": ("adversarial", "Adversarial"),  # DCGAN/LSGAN/WGAN(-GP)/SNGAN/cGAN-PD, unrolled
     "stylegan2": ("stylegan2", "StyleGAN2"),  # lazy R1, path length, style mixing, kimg EMA
+    "paired": ("paired", "Paired"),  # pix2pix: G(input) -> output, conditional PatchGAN D, BCE + L1
 }
 
 

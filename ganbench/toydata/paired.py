@@ -1,0 +1,42 @@
+"""Paired image-to-image data sets from real images (`ganbench data colorize`): a .npz holding `inputs`
+and `targets`, (N, H, W, 3) uint8 each, input i the source of target i.
+
+colorize: input = the image's luma, ITU-R BT.601 Y = 0.299 R + 0.587 G + 0.114 B rounded to the nearest
+integer (half to even), replicated to 3 channels so that inputs, targets and outputs are all RGB images
+(every reader, metric and the "greyscale floor" of a colourisation table take them as they are); target =
+the colour image. Pix2Pix's networks then have 3 input and 3 output channels, its default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..cache import atomic_path
+from ..errors import GanbenchError
+
+TASKS = ("colorize",)
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def greyscale(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 -> its BT.601 luma, replicated to (N, H, W, 3) uint8."""
+    y = np.rint(images.astype(np.float64) @ LUMA).clip(0, 255).astype(np.uint8)
+    return np.repeat(y[..., None], 3, axis=-1)
+
+
+def make_pairs(task: str, images: np.ndarray):
+    """(inputs, targets) of `task` for RGB uint8 `images`."""
+    if task not in TASKS:
+        raise GanbenchError(f"unknown paired task {task!r}: known tasks are {', '.join(TASKS)}")
+    images = np.ascontiguousarray(images)
+    return greyscale(images), images
+
+
+def save_pairs(path, inputs: np.ndarray, targets: np.ndarray) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".npz" or path.is_dir():
+        raise GanbenchError(f"-o {path}: a paired data set is a .npz file (inputs and targets): end the name in .npz")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, inputs=inputs, targets=targets)
+    return path

@@ -1,0 +1,118 @@
+"""Outputs of an image-to-image run (pix2pix): `ganbench sample RUN --input IMAGES -o OUT` runs the trained
+G on each input image.
+
+G runs in eval mode: batch norm uses its running statistics and dropout is off, so an output depends on
+its input alone (not on the batch it was run in) and the same run, checkpoint and inputs give the same
+bytes. (The reference's test.py keeps training mode unless --eval is passed; at 32x32 pix2pix-unet32 has
+no dropout layer, so only the batch-norm statistics differ.) A folder's outputs keep the inputs' relative
+file names (as .png), so outputs and targets match by name; a .npz's are `arr_0` in input order."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..errors import GanbenchError
+from ..progress import bar
+
+
+@torch.no_grad()
+def translate(G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, device="cpu",
+              progress: bool = False) -> np.ndarray:
+    """(N, H, W, 3) uint8 inputs -> (N, H, W, 3) uint8 outputs of G in eval mode (training state restored)."""
+    from .sampling import to_images
+
+    was_training = G.training
+    G.eval()
+    try:
+        out = []
+        for i in bar(range(0, len(images), batch_size), desc="translating", unit="batch",
+                     enabled=progress and len(images) > batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device)
+            x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            out.append(to_images(G(x).float()).permute(0, 2, 3, 1).cpu())
+        return torch.cat(out).numpy()
+    finally:
+        G.train(was_training)
+
+
+def read_inputs(source, shape, key: Optional[str] = None):
+    """(images, relative names or None) of a folder / .npz / .npy of inputs, each of the model's size."""
+    from ..inputs.images import open_source
+
+    if key is None and str(source).lower().endswith(".npz"):
+        from ..inputs.arrays import _npz_keys
+
+        if "inputs" in _npz_keys(Path(source)):
+            key = "inputs"  # a paired data set's inputs (`ganbench data colorize`)
+    src = open_source(source, key=key)
+    if len(src) == 0:
+        raise GanbenchError(f"--input {source} holds no images: pass a folder or array of input images")
+    src.check()
+    images = src.read(range(len(src)))
+    names = list(getattr(src, "files", None) or []) or None
+    h, w = shape[1:]
+    if isinstance(images, list):
+        bad = next(i for i, im in enumerate(images) if im.shape[:2] != (h, w))
+        raise GanbenchError(f"--input {source}: {names[bad] if names else f'image {bad}'} is "
+                            f"{images[bad].shape[0]}x{images[bad].shape[1]} but the model takes {h}x{w}: "
+                            "resize the inputs to that size")
+    if images.shape[1:3] != (h, w):
+        raise GanbenchError(f"--input {source} holds {images.shape[1]}x{images.shape[2]} images but the model takes "
+                            f"{h}x{w}: resize the inputs to that size")
+    return images, names
+
+
+def write_outputs(outputs: np.ndarray, out, names=None) -> Path:
+    """OUT.npz (arr_0), or a new folder of PNGs named as the inputs were (or numbered), written atomically."""
+    from .sampling import write_samples
+
+    out = Path(out)
+    if names is None or out.suffix.lower() == ".npz":
+        return write_samples(outputs, None, out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise GanbenchError(f"-o {out} exists and is not an empty folder: pass a new folder or a .npz path")
+    from PIL import Image
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for img, name in zip(outputs, names):
+            dest = (tmp / name).with_suffix(".png")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(dest)
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, checkpoint="last",
+                  ema: Optional[bool] = None, batch_size: int = 100, device=None, progress: bool = True):
+    """G's outputs for the inputs in `source` (folder, .npz, .npy); written to `out` when given.
+    Returns (outputs, info)."""
+    from ..baselines import ARCHITECTURES
+    from ..device import pick_device
+    from . import runs
+    from .sampling import load_generator
+
+    run = runs.read(run_dir)
+    arch = ARCHITECTURES.get(run["config"]["arch"])
+    if not arch.paired:
+        raise GanbenchError(f"--input: {run_dir} ({run['baseline']}) generates from noise, not from input images: "
+                            "leave --input out")
+    images, names = read_inputs(source, arch.shape, key)
+    dev = pick_device(device)
+    G, info = load_generator(run_dir, checkpoint, ema, dev)
+    outputs = translate(G, images, batch_size, dev, progress=progress)
+    if out is not None:
+        write_outputs(outputs, out, names)
+    return outputs, {**info, "input": str(source), "n": int(len(outputs))}
