@@ -104,9 +104,10 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
     return samples, (torch.cat(labels).numpy() if labels else None)
 
 
-def write_samples(samples: np.ndarray, labels, out) -> Path:
+def write_samples(samples: np.ndarray, labels, out, names=None) -> Path:
     """`out.npz` (arr_0, and labels when conditional) or a folder of PNGs (with labels: one subfolder
-    per class, named by its number), written atomically."""
+    per class, named by its number; with `names`: each image at that relative path, as .png), written
+    atomically."""
     from ..cache import atomic_path
 
     out = Path(out)
@@ -125,11 +126,13 @@ def write_samples(samples: np.ndarray, labels, out) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         width = len(str(len(samples) - 1))
-        for c in (np.unique(labels) if labels is not None else ()):
-            (tmp / str(int(c))).mkdir()
         for i, img in enumerate(samples):
-            where = tmp if labels is None else tmp / str(int(labels[i]))
-            Image.fromarray(img).save(where / f"{i:0{width}d}.png")
+            if names is not None:
+                dest = (tmp / names[i]).with_suffix(".png")
+            else:
+                dest = (tmp if labels is None else tmp / str(int(labels[i]))) / f"{i:0{width}d}.png"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(img).save(dest)
         if out.exists():
             out.rmdir()
         tmp.rename(out)

@@ -9,8 +9,6 @@ file names (as .png), so outputs and targets match by name; a .npz's are `arr_0`
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -72,27 +70,7 @@ def write_outputs(outputs: np.ndarray, out, names=None) -> Path:
     """OUT.npz (arr_0), or a new folder of PNGs named as the inputs were (or numbered), written atomically."""
     from .sampling import write_samples
 
-    out = Path(out)
-    if names is None or out.suffix.lower() == ".npz":
-        return write_samples(outputs, None, out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise GanbenchError(f"-o {out} exists and is not an empty folder: pass a new folder or a .npz path")
-    from PIL import Image
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for img, name in zip(outputs, names):
-            dest = (tmp / name).with_suffix(".png")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(img).save(dest)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out
+    return write_samples(outputs, None, out, names=None if Path(out).suffix.lower() == ".npz" else names)
 
 
 def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, checkpoint="last",
