@@ -76,6 +76,28 @@ def train_run(item: dict) -> None:
                    eval_n=r["eval_n"], checkpoint_every=r["steps"], weights=str(weights.path), progress=False)
 
 
+def training_log(run_dir: Path) -> list:
+    """The run's --eval-every lines (FID/KID of eval_n samples against the training images): the curve that
+    shows whether a run had plateaued. Not the board's protocol (that is the record's own metrics)."""
+    from ganbench.train.monitor import read_log
+
+    return [{k: v for k, v in row.items() if k != "kind"} for _line, row in read_log(run_dir / "metrics.jsonl")
+            if row.get("kind") == "eval"]
+
+
+def attach_log(item: dict, path: Path) -> bool:
+    """A record written before records carried the training log gets it from its run (nothing re-scored)."""
+    from ganbench.cache import atomic_path
+
+    rec = json.loads(path.read_text())
+    if "training_log" in rec["provenance"]:
+        return False
+    rec["provenance"]["training_log"] = training_log(item["run_dir"])
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(rec, indent=2) + "\n")
+    return True
+
+
 def write_record(item: dict) -> Path:
     import ganbench
     from ganbench.cache import atomic_path
@@ -86,6 +108,7 @@ def write_record(item: dict) -> Path:
                             metrics=["fid", "kid", "precision", "recall", "density", "coverage"])
     res.run["setting"] = item["setting"]["label"]
     res.provenance["commands"] = commands(item)
+    res.provenance["training_log"] = training_log(item["run_dir"])
     out = BOARD / "records" / f"{item['name']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
@@ -108,6 +131,11 @@ def main():
             t = time.perf_counter()
             train_run(item)
             print(f"trained {item['name']} in {time.perf_counter() - t:.0f} s", flush=True)
+        rec = BOARD / "records" / f"{item['name']}.json"
+        if finished(item) and not args.train_only and rec.exists():
+            if attach_log(item, rec):
+                print(f"training log attached to {rec.name}", flush=True)
+            continue
         if finished(item) and not args.train_only:
             t = time.perf_counter()
             print(f"record {write_record(item).name} in {time.perf_counter() - t:.0f} s", flush=True)
