@@ -175,7 +175,7 @@ def fid(ctx) -> None:
     import torch
     from pytorch_fid.fid_score import calculate_frechet_distance
 
-    from ganbench.metrics.fid import frechet_distance, frechet_distance_torch
+    from ganbench.metrics.fid import frechet_distance
     from ganbench.stats import GaussianStats
 
     n, d = (600, 64) if ctx.quick else (50000, 2048)
@@ -185,7 +185,7 @@ def fid(ctx) -> None:
     def ours_device():
         ta, tb = torch.from_numpy(a).to(ctx.device), torch.from_numpy(b).to(ctx.device)
         ga, gb = GaussianStats.from_tensor(ta), GaussianStats.from_tensor(tb)
-        return frechet_distance_torch(ga.mu, ga.sigma, gb.mu, gb.sigma, device=ctx.device)
+        return frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma, device=ctx.device)
 
     def ours_cpu():
         ga, gb = GaussianStats.from_features(a), GaussianStats.from_features(b)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ganbench.errors import GanbenchError
-from ganbench.metrics.fid import fid_from_features, frechet_distance, frechet_distance_torch
+from ganbench.metrics.fid import fid_from_features, frechet_distance
 from ganbench.stats import GaussianStats
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def test_statistics_on_a_torch_device_equal_the_float64_numpy_route():
 def test_frechet_distance_on_a_torch_device_equals_the_numpy_route(n1, n2):
     a, b = _features(n1, 48, 1), _features(n2, 48, 2, scale=1.3)
     ga, gb = GaussianStats.from_features(a), GaussianStats.from_features(b)
-    ours = frechet_distance_torch(ga.mu, ga.sigma, gb.mu, gb.sigma, device="cpu")
+    ours = frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma, device="cpu")
     full_rank = min(n1, n2) > 48
     # singular covariances: both d x d routes carry ~1e-8 of rounding noise from the zero eigenvalues
     assert ours == pytest.approx(frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma), rel=1e-9 if full_rank else 1e-6)
@@ -53,7 +53,7 @@ def test_frechet_distance_on_a_torch_device_equals_the_numpy_route(n1, n2):
 def test_identical_sets_have_zero_distance_on_the_device_route():
     a = _features(300, 32, 3)
     g = GaussianStats.from_features(a)
-    assert frechet_distance_torch(g.mu, g.sigma, g.mu, g.sigma) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_distance(g.mu, g.sigma, g.mu, g.sigma, device="cpu") == pytest.approx(0.0, abs=1e-9)
 
 
 def test_bf16_autocast_extraction_changes_features_a_little_and_says_so(inception_weights):

@@ -97,22 +97,16 @@ def trace_sqrt_product_torch(sigma1, sigma2, device=None) -> float:
     return float(ev.clamp(min=0).sqrt().sum())
 
 
-def frechet_distance_torch(mu1, sigma1, mu2, sigma2, device=None) -> float:
-    """`frechet_distance` with the square-root term on a torch device (float64)."""
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    diff = mu1 - mu2
-    value = (diff @ diff + np.trace(np.asarray(sigma1, np.float64)) + np.trace(np.asarray(sigma2, np.float64))
-             - 2 * trace_sqrt_product_torch(sigma1, sigma2, device))
-    return float(max(value, 0.0))
-
-
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+def frechet_distance(mu1, sigma1, mu2, sigma2, device=None) -> float:
+    """||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2); with `device`, the square-root term is taken on
+    that torch device in float64 (`trace_sqrt_product_torch`: the GPU path)."""
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
         raise ValueError(f"statistics of different dimensions: {mu1.shape} vs {mu2.shape}")
     diff = mu1 - mu2
-    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt_product(sigma1, sigma2)
+    root = trace_sqrt_product(sigma1, sigma2) if device is None else trace_sqrt_product_torch(sigma1, sigma2, device)
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * root
     return float(max(value, 0.0))  # rounding can give -1e-12 for identical sets
 
 

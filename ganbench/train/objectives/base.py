@@ -44,6 +44,27 @@ class Objective:
     def check(self, world: int) -> None:
         """Raise a one-line GanbenchError for a config this objective cannot train (e.g. on `world` ranks)."""
 
+    def refuse_unused(self, names, hint: str = "") -> None:
+        """One line naming the options in `names` set away from their default: this objective never reads them,
+        so set they would silently do nothing."""
+        from ...errors import GanbenchError
+        from ..options import OPTIONS
+
+        bad = [k for k in names if self.cfg[k] != OPTIONS[k].default]
+        if bad:
+            raise GanbenchError(f"objective={self.name} does not use {', '.join(bad)}: leave "
+                                f"{'them' if len(bad) > 1 else 'it'} at the default "
+                                f"(--set {bad[0]}={OPTIONS[bad[0]].default}){hint}")
+
+    def require_single_step(self, loss: str) -> None:
+        """The loss=bce, n_dis=1, g_batch_size=batch_size step that objectives with one fixed loss train."""
+        from ...errors import GanbenchError
+
+        cfg = self.cfg
+        if cfg["loss"] != "bce" or cfg["n_dis"] != 1 or cfg["g_batch_size"] != cfg["batch_size"]:
+            raise GanbenchError(f"objective={self.name} trains with {loss} (loss=bce), n_dis=1 and one batch size "
+                                "for D and G (g_batch_size = batch_size): fix the baseline's [train]")
+
     def build(self, cfg: dict, seed: int, num_classes: int, device, channels_last: bool, sync_bn: bool):
         """-> models.Nets: the named networks, optimisers, EMA pairs and base learning rates."""
         raise NotImplementedError

@@ -37,16 +37,8 @@ class Paired(Objective):
     name = "paired"
 
     def check(self, world: int) -> None:
-        from ..options import OPTIONS
-
-        cfg = self.cfg
-        bad = [k for k in _NOT_HERE if cfg[k] != OPTIONS[k].default]
-        if bad:
-            raise GanbenchError(f"objective=paired does not use {', '.join(bad)}: leave "
-                                f"{'them' if len(bad) > 1 else 'it'} at the default (--set {bad[0]}={OPTIONS[bad[0]].default})")
-        if cfg["loss"] != "bce" or cfg["n_dis"] != 1 or cfg["g_batch_size"] != cfg["batch_size"]:
-            raise GanbenchError("objective=paired trains with the vanilla GAN loss (loss=bce), n_dis=1 and one batch "
-                                "for D and G (g_batch_size = batch_size): fix the baseline's [train]")
+        self.refuse_unused(_NOT_HERE)
+        self.require_single_step("the vanilla GAN loss")
 
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, 0, device, channels_last, sync_bn)

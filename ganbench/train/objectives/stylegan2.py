@@ -57,15 +57,8 @@ class StyleGAN2(Objective):
 
     def check(self, world: int) -> None:
         cfg = self.cfg
-        from ..options import OPTIONS
-
-        bad = [k for k in _NOT_HERE if cfg[k] != OPTIONS[k].default]
-        if bad:
-            raise GanbenchError(f"objective=stylegan2 does not use {', '.join(bad)}: leave {'them' if len(bad) > 1 else 'it'} "
-                                f"at the default (--set {bad[0]}={OPTIONS[bad[0]].default}); its EMA is ema_kimg")
-        if cfg["loss"] != "bce" or cfg["n_dis"] != 1 or cfg["g_batch_size"] != cfg["batch_size"]:
-            raise GanbenchError("objective=stylegan2 trains with its logistic loss (loss=bce), n_dis=1 and one batch "
-                                "size (g_batch_size = batch_size): fix the baseline's [train]")
+        self.refuse_unused(_NOT_HERE, "; its EMA is ema_kimg")
+        self.require_single_step("its logistic loss")
         if cfg["pl_weight"] and world > 1:
             raise GanbenchError("pl_weight > 0 runs in one process (the running path-length mean is not averaged over "
                                 "ranks): train without torchrun, or --set pl_weight=0")
