@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import streams, toydata
+from .. import toydata
 from . import sampling
 from .data import OFFLINE, TrainData
 
@@ -105,8 +105,7 @@ class _RunImages:
 
     def __call__(self, z, y=None):
         if self.styled:
-            noise = [streams.generator(self.seed, "sample_noise", self.done + j) for j in range(len(z))]
-            x = self.G(z, y, generator=noise)
+            x = self.G(z, y, generator=sampling.noise_generators(self.seed, self.done, len(z)))
         else:
             x = self.G(z) if y is None else self.G(z, y)
         self.done += len(z)

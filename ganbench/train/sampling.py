@@ -54,6 +54,12 @@ def to_images(x: torch.Tensor) -> torch.Tensor:
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
+def noise_generators(seed: int, start: int, n: int) -> list:
+    """One generator per sample start..start+n-1 for a StyleGAN2 G's noise inputs: sample i's noise depends on
+    (seed, i) alone, so it does not change with the batch size (`sample` and `--eval-every` draw it alike)."""
+    return [streams.generator(seed, "sample_noise", start + j) for j in range(n)]
+
+
 def _styled(G) -> bool:
     """A generator with a mapping network and noise inputs (StyleGAN2): G(z, c, truncation_psi, generator=)."""
     return hasattr(G, "mapping") and hasattr(getattr(G, "synthesis", None), "noise_generator")
@@ -89,7 +95,7 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
             zi = z[i:i + batch_size].to(device)
             yi = None if y is None else y[i:i + batch_size].to(device)
             if styled:
-                noise = [streams.generator(seed, "sample_noise", b * BLOCK + j) for j in range(i, i + len(zi))]
+                noise = noise_generators(seed, b * BLOCK + i, len(zi))
                 x = G(zi, yi, truncation_psi=1 if truncation is None else truncation, generator=noise)
             else:
                 x = G(zi) if yi is None else G(zi, yi)
