@@ -51,8 +51,8 @@ def _mimicry():
     return sngan_32, MetricLog
 
 
-def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: str = "cpu"):
-    """One generator step of the reference's own loop (real batches already on `device`)."""
+def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: str = "cpu", batch: int = B):
+    """One generator step of the reference's own loop (real batches of `batch` already on `device`)."""
     if kind == "mimicry":
         from torch_mimicry.training.metric_log import MetricLog
 
@@ -64,7 +64,7 @@ def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: s
     n_dis = 5 if kind == "wgangp" else 1
     for _ in range(n_dis):
         with torch.no_grad():
-            fake = G(torch.randn(B, z_dim, device=device)).detach()
+            fake = G(torch.randn(batch, z_dim, device=device)).detach()
         real = next(real_iter)[0]
         d_real, d_fake = D(real), D(fake)
         if kind == "dcgan":
@@ -72,14 +72,14 @@ def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: s
                     + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
         else:
             loss = d_fake.mean() - d_real.mean()
-            t = torch.rand(B, 1, 1, 1, device=device)
+            t = torch.rand(batch, 1, 1, 1, device=device)
             x = (t * real + (1 - t) * fake).requires_grad_(True)
             (g,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
             loss = loss + 10 * ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
         optD.zero_grad()
         loss.backward()
         optD.step()
-    out = D(G(torch.randn(2 * B, z_dim, device=device)))
+    out = D(G(torch.randn(2 * batch, z_dim, device=device)))
     loss = (F.binary_cross_entropy_with_logits(out, torch.ones_like(out)) if kind == "dcgan" else -out.mean())
     optG.zero_grad()
     loss.backward()

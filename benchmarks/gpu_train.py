@@ -108,10 +108,7 @@ def train(ctx) -> None:
         optG = torch.optim.Adam(G.parameters(), 2e-4, betas=betas)
         optD = torch.optim.Adam(D.parameters(), 2e-4, betas=betas)
         it = real_iter()
-        import bench_train
-
-        bench_train.B = b
-        ref_s, _ = _time(lambda: reference_step(kind, G, D, optG, optD, it, z_dim, dev), dev, steps)
+        ref_s, _ = _time(lambda: reference_step(kind, G, D, optG, optD, it, z_dim, dev, b), dev, steps)
         ours, cfg = _trainer(name, ctx, sets)
         our_s, _ = _time(ours.train_step, dev, steps)
         res.add("train", baseline=name, reference=label, precision="fp32", batch=b, n_dis=cfg["n_dis"],
