@@ -60,6 +60,11 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Ten
     return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
 
 
+def l1_penalty(D) -> torch.Tensor:
+    """sum |w| over every parameter of D (the `l1` option; `weight_decay` is the L2 one)."""
+    return torch.stack([p.abs().sum() for p in D.parameters()]).sum()
+
+
 def r1_penalty(D, real: torch.Tensor, y=None, augment=_same) -> torch.Tensor:
     """Mescheder et al. 2018: gamma/2 E[||grad D(x)||^2] on real data (the caller multiplies gamma/2).
     With an augmentation, D sees augment(x) and the gradient is taken at the un-augmented x, as

@@ -16,6 +16,7 @@ from .objectives import OBJECTIVES
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
+OPTIMIZERS = ("adam", "rmsprop")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,13 @@ OPTIONS: Dict[str, Option] = {
     "spectral_norm": Option(False, bool, _any, "true | false", "spectral norm on every D layer (Miyato et al.)"),
     "gp": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "gradient penalty weight (WGAN-GP: 10)"),
     "r1": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "R1 penalty gamma on real data (Mescheder et al.)"),
-    "weight_decay": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "L2 regularisation of D (Adam weight_decay)"),
+    "weight_decay": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                           "L2 regularisation of D (the optimizer's weight_decay)"),
+    "l1": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
+                 "adversarial: L1 regularisation of D, l1 * sum |w| over D's parameters added to D's loss", "adversarial"),
+    "optimizer": Option("adam", str, lambda v: v in OPTIMIZERS, " | ".join(OPTIMIZERS),
+                        "adversarial: adam (beta1, beta2) or rmsprop (torch defaults alpha 0.99, eps 1e-8: WGAN's "
+                        "optim.RMSprop(lr)) for G and D", "adversarial"),
     "label_smoothing": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
                               "one-sided: real target 1 - s (Salimans et al.); bce, minimax and lsgan"),
     "label_flip": Option(0.0, float, _num(0, 0.5, hi_open=True), "a number in [0, 0.5)",
@@ -165,10 +172,13 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
                 raise GanbenchError(f"{key} applies to the bce and lsgan losses, not {cfg['loss']}: "
                                     f"--set {key}=0 or pick --set loss=bce")
     if cfg["unrolled"]:
-        for key in ("gp", "r1"):
+        for key in ("gp", "r1", "l1"):
             if cfg[key]:
                 raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
                                     f"penalty: --set {key}=0 or --set unrolled=0")
+        if cfg["optimizer"] != "adam":
+            raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with Adam's update, not {cfg['optimizer']}'s: "
+                                "--set optimizer=adam or --set unrolled=0")
     for key, opt in OPTIONS.items():
         if opt.objective and opt.objective != cfg["objective"] and cfg[key] != opt.default:
             raise GanbenchError(f"{key} belongs to objective={opt.objective}, not {cfg['objective']}: "
@@ -187,7 +197,7 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer")
 
 
 def _canonical(cfg: dict) -> dict:

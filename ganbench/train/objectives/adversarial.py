@@ -31,9 +31,13 @@ class Adversarial(Objective):
         nets = {"G": G, "D": D}
         if cfg["ema"]:
             nets["G_ema"] = models.ema_copy(G)
-        betas = (cfg["beta1"], cfg["beta2"])
-        opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)
-        opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"])
+        if cfg["optimizer"] == "rmsprop":  # WGAN (Arjovsky et al. 2017): momentum-free, torch's defaults otherwise
+            opt_g = torch.optim.RMSprop(G.parameters(), lr=cfg["lr_g"])
+            opt_d = torch.optim.RMSprop(D.parameters(), lr=cfg["lr_d"], weight_decay=cfg["weight_decay"])
+        else:
+            betas = (cfg["beta1"], cfg["beta2"])
+            opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)
+            opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"])
         return models.Nets(nets, {"opt_g": opt_g, "opt_d": opt_d}, arch,
                            ema={"G_ema": "G"} if cfg["ema"] else {},
                            base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]})
@@ -88,6 +92,8 @@ class Adversarial(Objective):
             total = total + cfg["gp"] * losses.gradient_penalty(D, x, fake, alpha, y, augment=ctx.augment)
         if cfg["r1"]:
             total = total + 0.5 * cfg["r1"] * losses.r1_penalty(D, x, y, augment=ctx.augment)
+        if cfg["l1"]:
+            total = total + cfg["l1"] * losses.l1_penalty(D)
         return total, {"loss_d": float(total.detach()), "d_real": losses.d_score(cfg["loss"], out_real.detach()),
                        "d_fake": losses.d_score(cfg["loss"], out_fake.detach())}
 
