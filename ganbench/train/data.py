@@ -35,6 +35,7 @@ class TrainData:
     num_classes: int = 0
     meta: dict = field(default_factory=dict)
     inputs: Optional[np.ndarray] = None  # paired data: (N, H, W, 3) uint8 inputs of `images`, the targets
+    masks: Optional[np.ndarray] = None  # inpainting pairs: (N, H, W) bool, True in each input's filled hole
     _perm: tuple = (None, None)
 
     @property
@@ -77,6 +78,13 @@ class TrainData:
         x = torch.from_numpy(self.inputs[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x, y
+
+    def holes(self, seed: int, index: int, n: int) -> torch.Tensor:
+        """(n, 1, H, W) float32 hole masks (1 in the hole) of the global batch `index`, as `pairs` gives it."""
+        if self.masks is None:
+            raise GanbenchError(f"--data {self.name} holds no `mask`: recon=l2-masked (the context encoder) trains on "
+                                "inpainting pairs (`ganbench data inpainting --source IMAGES -o pairs.npz`)")
+        return torch.from_numpy(self.masks[self.indices(seed, index, n)]).float()[:, None]
 
     def reference_images(self, n: int, seed: int = 0) -> np.ndarray:
         """Real images for eval-every's reference: the set itself (at most `n`), or fresh draws."""
@@ -134,10 +142,21 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> Tr
     x, y = arrays["inputs"], arrays["targets"]
     if len(x) != len(y) or not len(x):
         raise GanbenchError(f"--data {data}: {len(x)} inputs for {len(y)} targets; one input per target, at least one")
-    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
-    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": digest, "resized": bool(resize)}
+    mask = None
+    if "mask" in _npz_keys(path):  # inpainting pairs (`ganbench data inpainting`): the hole of each input
+        from ..toydata.inpainting import read_mask
+
+        if resize:
+            raise GanbenchError(f"--data {data}: inpainting pairs carry a mask of their own size: write them at the "
+                                "model's size instead of passing --resize")
+        mask = np.ascontiguousarray(read_mask(path, len(y), y.shape[1:3], where="--data"))
+    h = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
+    if mask is not None:
+        h.update(mask.tobytes())
+    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": h.hexdigest(),
+            "resized": bool(resize), **({"masked": True} if mask is not None else {})}
     return TrainData(str(data), "images", tuple(shape), np.ascontiguousarray(y), meta=meta,
-                     inputs=np.ascontiguousarray(x))
+                     inputs=np.ascontiguousarray(x), masks=mask)
 
 
 def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,

@@ -36,6 +36,7 @@ class Trainer:
         self.augment = augment
         self.step = 0
         self.objective.check(self.world)
+        self.objective.check_data(data)
         for name in ("batch_size", "g_batch_size"):
             if cfg[name] % self.world:
                 raise GanbenchError(f"{name}={cfg[name]} does not split over {self.world} processes: "

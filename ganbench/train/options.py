@@ -118,6 +118,18 @@ OPTIONS: Dict[str, Option] = {
     # Pix2Pix (Isola et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix's pix2pix_model.py)
     "l1_weight": Option(100.0, float, _num(0), "a number >= 0", "paired: weight of the L1 loss |G(x) - y| (lambda_L1: 100)",
                         "paired"),
+    # Context encoder (Pathak et al. 2016; pathak22/context-encoder's train.lua): recon=l2-masked
+    "recon": Option("l1", str, lambda v: v in ("l1", "l2-masked"), "l1 | l2-masked",
+                    "paired: reconstruction loss, L1 over the image (pix2pix) or L2 over the hole and its overlap "
+                    "border (context encoder; the data's `mask`)", "paired"),
+    "l2_weight": Option(0.999, float, _num(0), "a number >= 0", "paired, recon=l2-masked: weight of the L2 loss (wtl2)",
+                        "paired"),
+    "adv_weight": Option(1.0, float, _num(0), "a number >= 0", "paired: weight of G's adversarial loss (context "
+                         "encoder: 1 - wtl2 = 0.001)", "paired"),
+    "overlap": Option(1, int, _num(0), "an integer >= 0", "paired, recon=l2-masked: the border around the hole "
+                      "that G predicts too (overlapPred, scaled)", "paired"),
+    "overlap_weight": Option(10.0, float, _num(0), "a number >= 0", "paired, recon=l2-masked: the L2 weight on the "
+                             "overlap border relative to the hole (overlapL2Weight)", "paired"),
 }
 
 
@@ -197,7 +209,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer", "recon", "l2_weight", "adv_weight", "overlap",
+         "overlap_weight")
 
 
 def _canonical(cfg: dict) -> dict:

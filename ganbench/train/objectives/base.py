@@ -44,6 +44,9 @@ class Objective:
     def check(self, world: int) -> None:
         """Raise a one-line GanbenchError for a config this objective cannot train (e.g. on `world` ranks)."""
 
+    def check_data(self, data) -> None:
+        """Raise a one-line GanbenchError for training data this config cannot use (before any step)."""
+
     def refuse_unused(self, names, hint: str = "") -> None:
         """One line naming the options in `names` set away from their default: this objective never reads them,
         so set they would silently do nothing."""
