@@ -104,6 +104,8 @@ def command(samples, ref, train, train_key, target, target_key, mask, lpips_weig
         raise GanbenchError("--train reads a training set for unpaired metrics (ct, authpct, mifid, ...): leave it "
                             "out with --target, or score the outputs unpaired with --ref")
     if mask is not None and target is None:
+        from ..errors import GanbenchError
+
         raise GanbenchError("--mask scores inpainting outputs against their targets: add --target TARGETS")
     if target is not None:
         return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
