@@ -116,7 +116,8 @@ class Adversarial(Objective):
         if cfg["l1"]:
             total = total + cfg["l1"] * losses.l1_penalty(D)
         return total, {"loss_d": float(total.detach()), "d_real": losses.d_score(cfg["loss"], out_real.detach()),
-                       "d_fake": losses.d_score(cfg["loss"], out_fake.detach())}
+                       "d_fake": losses.d_score(cfg["loss"], out_fake.detach()),
+                       "d_acc": losses.d_accuracy(cfg["loss"], out_real, out_fake)}
 
     def g_loss(self, ctx: StepContext):
         cfg, n, s = self.cfg, self.cfg["g_batch_size"], ctx.step
