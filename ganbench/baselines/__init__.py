@@ -25,10 +25,12 @@ def _architectures():
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
     from .stylegan2 import STYLEGAN2_CIFAR, STYLEGAN2_SMALL
     from .toy import CONV8, MLP2D, MLP2D_WIDE
+    from .wgan import WGAN_DCGAN32
 
     archs: Registry[Architecture] = Registry("architecture")
     for a in (DCGAN32, DCGAN32_SMALL, CNN32, CNN32_SMALL, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32,
-              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, CONV8, PIX2PIX32, PIX2PIX32_SMALL):
+              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, CONV8, PIX2PIX32, PIX2PIX32_SMALL,
+              WGAN_DCGAN32):
         archs.add(a.name, a)
     return archs
 

@@ -17,6 +17,7 @@ LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
 OPTIMIZERS = ("adam", "rmsprop")
+CRITIC_SCHEDULES = ("constant", "wgan")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ OPTIONS: Dict[str, Option] = {
     "ada_interval": Option(4, int, _num(1), "an integer >= 1", "ADA: adjust p every this many steps (reference: 4)"),
     "ada_kimg": Option(500.0, float, _num(0), "a number > 0",
                        "ADA: p can go from 0 to 1 in this many thousand real images (reference: 500)"),
+    "critic_schedule": Option("constant", str, lambda v: v in CRITIC_SCHEDULES, " | ".join(CRITIC_SCHEDULES),
+                              "adversarial: D steps per G step; constant: n_dis; wgan: 100 while G steps < 25 and "
+                              "at every 500th, n_dis otherwise (WassersteinGAN's main.py)", "adversarial"),
     "weight_clip": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
                           "adversarial: clip D's weights to [-c, c] after each D step (WGAN, Arjovsky et al.: 0.01)",
                           "adversarial"),
@@ -188,6 +192,9 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             if cfg[key]:
                 raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
                                     f"penalty: --set {key}=0 or --set unrolled=0")
+        if cfg["critic_schedule"] != "constant":
+            raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead over n_dis D batches, not the "
+                                f"{cfg['critic_schedule']} critic schedule: --set critic_schedule=constant or --set unrolled=0")
         if cfg["optimizer"] != "adam":
             raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with Adam's update, not {cfg['optimizer']}'s: "
                                 "--set optimizer=adam or --set unrolled=0")
@@ -209,8 +216,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer", "recon", "l2_weight", "adv_weight", "overlap",
-         "overlap_weight")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer",
+         "critic_schedule", "recon", "l2_weight", "adv_weight", "overlap", "overlap_weight")
 
 
 def _canonical(cfg: dict) -> dict:
