@@ -109,10 +109,12 @@ def command(samples, ref, train, train_key, target, target_key, mask, lpips_weig
         raise GanbenchError("--mask scores inpainting outputs against their targets: add --target TARGETS")
     if target is not None:
         return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
-                       html_path, dict(mask=mask, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
-                            num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
-                            bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
-                            kid_subset_size=kid_subset_size, is_splits=is_splits, **extra))
+                       html_path, {**dict(mask=mask, weights=weights, weights_for=parse_weights_for(weights_for),
+                                          resize=resize, fast=fast, num_workers=num_workers, use_cache=not no_cache,
+                                          bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
+                                          kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
+                                          is_splits=is_splits),
+                                   **extra})  # -O kid_subset_size=... overrides the flag, as unpaired
     evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed, classes=classes)
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
