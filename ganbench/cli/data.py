@@ -4,6 +4,9 @@
 
 `ganbench data colorize --source IMAGES [--key K] [-n N] -o OUT.npz`: a paired image-to-image data set
 (toydata/paired.py) from real images: `inputs` (greyscale) and `targets` (the colour images).
+
+`ganbench data sr --scale 2|4 [-n N] [--crop C] -o OUT.npz`: the super-resolution task (toydata/superres.py):
+OUT.npz training pairs, OUT-test.npz held-out pairs, OUT-bicubic.npz the bicubic floor's outputs.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ from .options import check_output
 @click.option("--source", type=click.Path(), default=None,
               help="colorize: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
 @click.option("--key", default=None, help="colorize: the array of a multi-array --source .npz (e.g. train_images).")
-def command(name, n, output, seed, list_, source, key):
-    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, or the paired
-    data set `colorize` (greyscale inputs, colour targets) of --source's images to a .npz."""
+@click.option("--scale", type=int, default=None, help="sr: the upscaling factor, 2 or 4.")
+@click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
+def command(name, n, output, seed, list_, source, key, scale, crop):
+    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
+    data set `colorize` (greyscale inputs, colour targets) of --source's images to a .npz, or the
+    super-resolution task `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
     if name in ("colorize",):
         return _paired(name, n, output, source, key)
+    if name == "sr":
+        return _superres(n, output, seed, scale, crop)
 
     if list_:
         for key, bench in toydata.BENCHMARKS.items():
@@ -69,3 +77,20 @@ def _paired(task, n, output, source, key):
     inputs, targets = paired.make_pairs(task, images)
     path = paired.save_pairs(output, inputs, targets)
     click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}) of {source} to {path}")
+
+
+def _superres(n, output, seed, scale, crop):
+    from ..toydata import superres
+
+    if scale is None:
+        raise GanbenchError("sr needs its factor: add --scale 2 or --scale 4")
+    if output is None:
+        raise GanbenchError(f"no output file: add -o sr_x{scale}.npz")
+    check_output(output, "data set", "-o")
+    task = superres.make_task(scale, 2000 if n is None else n, crop, seed)
+    train, test, floor = superres.save_task(output, task)
+    click.echo(f"wrote {len(task['train_targets'])} x{scale} training pairs ({crop}x{crop} crops of "
+               f"{', '.join(superres.TRAIN)}) to {train}; the held-out {', '.join(superres.TEST)} "
+               f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
+               f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
+               f"-O paired_channel=y -O paired_crop={scale}")

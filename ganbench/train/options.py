@@ -118,6 +118,16 @@ OPTIONS: Dict[str, Option] = {
     # Pix2Pix (Isola et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix's pix2pix_model.py)
     "l1_weight": Option(100.0, float, _num(0), "a number >= 0", "paired: weight of the L1 loss |G(x) - y| (lambda_L1: 100)",
                         "paired"),
+    # SRResNet / SRGAN (Ledig et al. 2017; objectives/superres.py)
+    "content": Option("mse", str, lambda v: v in ("mse", "vgg54"), "mse | vgg54",
+                      "superres: G's content loss, pixel MSE (SRResNet) or MSE of VGG19's relu5_4 features / 12.75 (SRGAN)",
+                      "superres"),
+    "adv_weight": Option(0.0, float, _num(0), "a number >= 0 (0: no D)",
+                         "superres: weight of G's adversarial BCE (SRGAN: 1e-3); 0 trains G alone (SRResNet)", "superres"),
+    "vgg_weights": Option("", str, _any, "a file, random, or empty (torchvision's vgg19-dcbb9e9d.pth from the cache)",
+                          "superres: VGG19 ImageNet weights of content=vgg54; random: NOT official", "superres"),
+    "init_g": Option("", str, _any, "a run folder or empty", "superres: start G from this run's last G (SRGAN from SRResNet)",
+                     "superres"),
 }
 
 
@@ -197,7 +207,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer",
+         "content", "adv_weight", "vgg_weights", "init_g")
 
 
 def _canonical(cfg: dict) -> dict:
