@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import time
 from pathlib import Path
@@ -192,7 +191,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
             stats = trainer.train_step()
             step = trainer.step
             watch.check_step(step, stats, last_good, out)
-            pbar.set_postfix(loss_d=f"{stats.get('loss_d', math.nan):.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            pbar.set_postfix(**({"loss_d": f"{stats['loss_d']:.3f}"} if "loss_d" in stats else {}),  # srresnet: no D
+                             loss_g=f"{stats['loss_g']:.3f}", refresh=False)
             pbar.update(1)  # draws this step's losses
             if step % log_every == 0 or step == cfg["steps"]:
                 dt = max(time.perf_counter() - t0, 1e-9)

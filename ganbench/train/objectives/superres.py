@@ -53,14 +53,7 @@ class SuperRes(Objective):
                                 f"{arch.name} is not one: pick the srresnet or srgan baseline")
         if cfg["init_g"]:
             self._init_from(G, cfg["init_g"], arch.name)
-        if cfg["content"] == "vgg54":
-            from .. import vgg
-
-            self.vgg, self.vgg_info = vgg.load(cfg["vgg_weights"], device)
-            if not self.vgg_info["official"]:
-                print(f"ganbench: warning: VGG19 weights {self.vgg_info['weights']} are NOT torchvision's ImageNet "
-                      f"{vgg.NAME}: the content loss is not the paper's", file=sys.stderr)
-        elif cfg["vgg_weights"]:
+        if cfg["content"] != "vgg54" and cfg["vgg_weights"]:
             raise GanbenchError("vgg_weights is read by content=vgg54 only: leave it out, or --set content=vgg54")
         nets = {"G": G, **({"D": D} if self.adversarial else {})}
         if cfg["ema"]:
@@ -86,8 +79,23 @@ class SuperRes(Objective):
         src, _info = load_generator(run_dir, "last", ema=False)
         G.load_state_dict(src.state_dict())
 
+    def _content_net(self, device):
+        """VGG19 for content=vgg54, loaded on first use (the trainer's objective is not the one that built
+        the networks, and sampling builds them without needing it)."""
+        if self.vgg is None:
+            from .. import vgg
+
+            self.vgg, self.vgg_info = vgg.load(self.cfg["vgg_weights"], device)
+            if not self.vgg_info["official"]:
+                print(f"ganbench: warning: VGG19 weights {self.vgg_info['weights']} are NOT torchvision's ImageNet "
+                      f"{vgg.NAME}: the content loss is not the paper's", file=sys.stderr)
+        return self.vgg
+
     def describe(self) -> dict:
-        return {"vgg19": self.vgg_info} if self.vgg_info else {}
+        if self.cfg["content"] != "vgg54":
+            return {}
+        self._content_net("cpu")
+        return {"vgg19": self.vgg_info}
 
     def phases(self, step: int):
         out = [Phase("G", "opt_g", ("G",), self.g_loss, grad_norm="grad_norm_g")]
@@ -110,11 +118,12 @@ class SuperRes(Objective):
         x, y = self._pairs(ctx)
         with ctx.autocast():
             fake = ctx.f["G"](x).float()
-        if self.vgg is None:
+        if self.cfg["content"] == "mse":
             content = F.mse_loss(fake, y)
         else:
+            net = self._content_net(ctx.device).to(ctx.device)
             with ctx.autocast():
-                content = F.mse_loss(vgg.features(self.vgg, fake).float(), vgg.features(self.vgg, y).float())
+                content = F.mse_loss(vgg.features(net, fake).float(), vgg.features(net, y).float())
         stats = {"content": float(content.detach()), "mse": float(F.mse_loss(fake.detach(), y))}
         loss = content
         if self.adversarial:
