@@ -132,7 +132,8 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
         if arrays[name].shape[1:3] != (h, w):
             if not resize:
                 raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
-                                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, or pick data of that size")
+                                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, "
+                                    "or pick data of that size")
             arrays[name] = _resize(arrays[name], (h, w), str(data))
     x, y = arrays["inputs"], arrays["targets"]
     if len(x) != len(y) or not len(x):
