@@ -29,6 +29,7 @@ SERVES = [  # (path prefix, commands); the first that matches
     ("train/sampling.py", ("sample",)),
     ("train/translate.py", ("sample",)),
     ("toydata/paired.py", ("data",)),
+    ("toydata/superres.py", ("data",)),
     ("train/__init__.py", ("eval",)),
     ("train/", ("train",)),
     ("baselines/", ("train",)),  # architectures are built when a baseline is trained
