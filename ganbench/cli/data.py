@@ -9,6 +9,8 @@
 inputs with a filled hole, targets, and the hole `mask` (toydata/inpainting.py, Pathak et al. 2016);
 `ganbench data inpainting-floor --source PAIRS.npz --fill identity|mean [--train TRAIN.npz] -o OUT.npz`:
 the identity-fill or mean-fill outputs, scored by `ganbench eval OUT.npz --target PAIRS.npz`.
+`ganbench data sr --scale 2|4 [-n N] [--crop C] -o OUT.npz`: the super-resolution task (toydata/superres.py):
+OUT.npz training pairs, OUT-test.npz held-out pairs, OUT-bicubic.npz the bicubic floor's outputs.
 """
 
 from __future__ import annotations
@@ -39,15 +41,21 @@ from .options import check_output
               help="inpainting-floor: the holed input as it is, or the hole filled with --train's mean colour.")
 @click.option("--train", "train", type=click.Path(), default=None,
               help="inpainting-floor --fill mean: the training pairs whose targets give the mean colour.")
-def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train):
-    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, or the paired
-    data set `colorize` (greyscale inputs, colour targets) of --source's images to a .npz."""
+@click.option("--scale", type=int, default=None, help="sr: the upscaling factor, 2 or 4.")
+@click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
+def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop):
+    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
+    data sets `colorize` (greyscale inputs, colour targets) and `inpainting` (holed inputs, targets, mask) of
+    --source's images to a .npz, the inpainting floors (`inpainting-floor`), or the super-resolution task
+    `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
     if name in ("colorize", "inpainting"):
         return _paired(name, n, output, source, key, holes=holes, overlap=overlap, seed=seed)
     if name == "inpainting-floor":
         return _floor(source, fill, train, output)
+    if name == "sr":
+        return _superres(n, output, seed, scale, crop)
 
     if list_:
         for key, bench in toydata.BENCHMARKS.items():
@@ -130,3 +138,20 @@ def _floor(source, fill, train, output):
     out = inpainting.floor(inputs, mask, fill, tt)
     path = inpainting.save_outputs(output, out)
     click.echo(f"wrote {len(out)} {fill}-fill outputs of {source} to {path}")
+
+
+def _superres(n, output, seed, scale, crop):
+    from ..toydata import superres
+
+    if scale is None:
+        raise GanbenchError("sr needs its factor: add --scale 2 or --scale 4")
+    if output is None:
+        raise GanbenchError(f"no output file: add -o sr_x{scale}.npz")
+    check_output(output, "data set", "-o")
+    task = superres.make_task(scale, 2000 if n is None else n, crop, seed)
+    train, test, floor = superres.save_task(output, task)
+    click.echo(f"wrote {len(task['train_targets'])} x{scale} training pairs ({crop}x{crop} crops of "
+               f"{', '.join(superres.TRAIN)}) to {train}; the held-out {', '.join(superres.TEST)} "
+               f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
+               f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
+               f"-O paired_channel=y -O paired_crop={scale}")

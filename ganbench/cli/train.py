@@ -62,6 +62,7 @@ def command(baseline, out, resume, data, key, labels, steps, seed, sets, checkpo
         return
     last = summary["last"]
     table = (f"run {summary['run_dir']}: step {summary['step']}"
-             + (f", loss_d {last['loss_d']:.4f}, loss_g {last['loss_g']:.4f}, {last['step_per_s']:.2f} step/s"
+             + (("" if "loss_d" not in last else f", loss_d {last['loss_d']:.4f}")  # srresnet has no D
+                + f", loss_g {last['loss_g']:.4f}, {last['step_per_s']:.2f} step/s"
                 if last else ""))
     write_output(json_path, json.dumps(summary, indent=2, sort_keys=True), "summary", table=table)

@@ -115,9 +115,10 @@ def _labels(labels, data: str, src, where: str) -> np.ndarray:
     return load_labels(labels)
 
 
-def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> TrainData:
+def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale: int = 1) -> TrainData:
     """Paired data for an image-to-image model making images of `shape`: a .npz with `inputs` and
-    `targets` arrays (N, H, W, 3) uint8 of one count and size."""
+    `targets` arrays (N, H, W, 3) uint8 of one count; the inputs `scale` times smaller than the targets
+    (super-resolution; 1: one size)."""
     from ..inputs.arrays import _npz_keys
     from ..inputs.images import open_source
 
@@ -134,10 +135,13 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> Tr
         src.check()
         arrays[name] = src.read(range(len(src)))
         h, w = shape[1:]
+        if name == "inputs":
+            h, w = h // scale, w // scale
         if arrays[name].shape[1:3] != (h, w):
             if not resize:
                 raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
-                                    f"but the model makes {h}x{w}: pass --resize, or pick data of that size")
+                                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, "
+                                    "or pick data of that size")
             arrays[name] = _resize(arrays[name], (h, w), str(data))
     x, y = arrays["inputs"], arrays["targets"]
     if len(x) != len(y) or not len(x):
@@ -160,7 +164,7 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> Tr
 
 
 def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
-              want_labels: bool = False, paired: bool = False) -> TrainData:
+              want_labels: bool = False, paired: bool = False, scale: int = 1) -> TrainData:
     """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
     the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz.
     `paired`: an image-to-image model's (inputs, targets) data (`open_pairs`)."""
@@ -175,7 +179,7 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     if paired:
         if labels is not None or key is not None:
             raise GanbenchError("--labels / --key do not apply to paired data: it holds `inputs` and `targets`")
-        return open_pairs(data, shape, resize=resize)
+        return open_pairs(data, shape, resize=resize, scale=scale)
     if data in OFFLINE:
         bench = toydata.BENCHMARKS.get(data)
         kind_shape = (2,) if bench.kind == "points" else (3, 8, 8)

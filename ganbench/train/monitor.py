@@ -92,7 +92,7 @@ class FailureWatch:
             self.early_g = state.get("early_grad_norm_g")
 
     def check_step(self, step: int, stats: dict, last_good: Optional[int], run_dir) -> None:
-        bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
+        bad = [k for k in ("loss_d", "loss_g") if k in stats and not math.isfinite(stats[k])]
         if bad:
             where = (f"the last good checkpoint is step {last_good} ({run_dir}/checkpoints)" if last_good is not None
                      else "no checkpoint was written yet")
@@ -100,6 +100,8 @@ class FailureWatch:
                    "lower the learning rates (--set lr_d=... --set lr_g=...) or add a penalty (--set gp=10)")
             self.log.write({"kind": "warning", "step": step, "failure": "divergence", "message": msg})
             raise Diverged(msg)
+        if "d_real" not in stats:  # no discriminator (srresnet): no D-wins signal
+            return
         self.recent.append(stats)
         if len(self.recent) < self.recent.maxlen:
             return
@@ -214,7 +216,8 @@ def plot_curves(run_dir) -> Optional[Path]:
     fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.5), squeeze=False)
     ax = axes[0, 0]
     steps = [r["step"] for r in train]
-    ax.plot(steps, [r["loss_d"] for r in train], label="D loss")
+    if "loss_d" in train[-1]:  # an objective without D (srresnet) logs G's loss alone
+        ax.plot(steps, [r.get("loss_d") for r in train], label="D loss")
     ax.plot(steps, [r["loss_g"] for r in train], label="G loss")
     ax.set_xlabel("generator step")
     ax.legend()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from ..errors import GanbenchError
 
@@ -27,7 +27,7 @@ class Option:
     check: Callable[[Any], bool]
     valid: str  # what `check` accepts, for the error message
     help: str
-    objective: str = ""  # the one objective that reads it ("": all); set elsewhere it is an error
+    objective: Union[str, Tuple[str, ...]] = ""  # the objective(s) that read it ("": all); set elsewhere: an error
 
 
 def _num(lo=None, hi=None, lo_open=False, hi_open=False):
@@ -128,12 +128,21 @@ OPTIONS: Dict[str, Option] = {
                     "border (context encoder; the data's `mask`)", "paired"),
     "l2_weight": Option(0.999, float, _num(0), "a number >= 0", "paired, recon=l2-masked: weight of the L2 loss (wtl2)",
                         "paired"),
-    "adv_weight": Option(1.0, float, _num(0), "a number >= 0", "paired: weight of G's adversarial loss (context "
-                         "encoder: 1 - wtl2 = 0.001)", "paired"),
+    "adv_weight": Option(1.0, float, _num(0), "a number >= 0",
+                         "paired and superres: weight of G's adversarial loss (context encoder: 1 - wtl2 = 0.001; "
+                         "SRGAN: 1e-3; superres with 0 trains G alone, SRResNet)", ("paired", "superres")),
     "overlap": Option(1, int, _num(0), "an integer >= 0", "paired, recon=l2-masked: the border around the hole "
                       "that G predicts too (overlapPred, scaled)", "paired"),
     "overlap_weight": Option(10.0, float, _num(0), "a number >= 0", "paired, recon=l2-masked: the L2 weight on the "
                              "overlap border relative to the hole (overlapL2Weight)", "paired"),
+    # SRResNet / SRGAN (Ledig et al. 2017; objectives/superres.py)
+    "content": Option("mse", str, lambda v: v in ("mse", "vgg54"), "mse | vgg54",
+                      "superres: G's content loss, pixel MSE (SRResNet) or MSE of VGG19's relu5_4 features / 12.75 (SRGAN)",
+                      "superres"),
+    "vgg_weights": Option("", str, _any, "a file, random, or empty (torchvision's vgg19-dcbb9e9d.pth from the cache)",
+                          "superres: VGG19 ImageNet weights of content=vgg54; random: NOT official", "superres"),
+    "init_g": Option("", str, _any, "a run folder or empty", "superres: start G from this run's last G (SRGAN from SRResNet)",
+                     "superres"),
 }
 
 
@@ -199,9 +208,10 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with Adam's update, not {cfg['optimizer']}'s: "
                                 "--set optimizer=adam or --set unrolled=0")
     for key, opt in OPTIONS.items():
-        if opt.objective and opt.objective != cfg["objective"] and cfg[key] != opt.default:
-            raise GanbenchError(f"{key} belongs to objective={opt.objective}, not {cfg['objective']}: "
-                                f"--set {key}={opt.default} or --set objective={opt.objective}")
+        owners = (opt.objective,) if isinstance(opt.objective, str) else opt.objective
+        if opt.objective and cfg["objective"] not in owners and cfg[key] != opt.default:
+            raise GanbenchError(f"{key} belongs to objective={' | '.join(owners)}, not {cfg['objective']}: "
+                                f"--set {key}={opt.default} or --set objective={owners[0]}")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -217,7 +227,8 @@ def changed(cfg: dict) -> Dict[str, Any]:
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
          "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer",
-         "critic_schedule", "recon", "l2_weight", "adv_weight", "overlap", "overlap_weight")
+         "critic_schedule", "recon", "l2_weight", "adv_weight", "overlap", "overlap_weight", "content",
+         "vgg_weights", "init_g")
 
 
 def _canonical(cfg: dict) -> dict:

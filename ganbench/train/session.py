@@ -134,7 +134,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"], paired=paired)
+                      want_labels=cfg["conditional"], paired=paired, scale=getattr(arch, "extra", {}).get("scale", 1))
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
@@ -153,7 +153,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                "config": cfg, "config_hash": options.config_hash(cfg), "seed": int(seed),
                "data": {**tdata.meta, "num_classes": tdata.num_classes}, "world_size": world,
                "device": environment(dev), "amp": amp, "compile": bool(opts["compile"]), "options": opts,
-               "determinism": _determinism(dev),
+               "determinism": _determinism(dev), **({"objective": trainer.objective.describe()}
+                                                    if trainer.objective.describe() else {}),
                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if main:
             Path(out).mkdir(parents=True, exist_ok=True)
@@ -198,7 +199,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
             if trainer.layer_grads is not None:  # before the divergence check: a blow-up's gradients are kept
                 log.write(monitor.grads_record(step, trainer.layer_grads))
             watch.check_step(step, stats, last_good, out)
-            pbar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            pbar.set_postfix(**({"loss_d": f"{stats['loss_d']:.3f}"} if "loss_d" in stats else {}),  # srresnet: no D
+                             loss_g=f"{stats['loss_g']:.3f}", refresh=False)
             pbar.update(1)  # draws this step's losses
             if step % log_every == 0 or step == cfg["steps"]:
                 dt = max(time.perf_counter() - t0, 1e-9)

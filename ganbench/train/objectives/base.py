@@ -81,6 +81,11 @@ class Objective:
         """The EMA decay after step `step` (None: copy the weights into the EMA copy)."""
         return None if step < self.cfg["ema_start"] else self.cfg["ema"]
 
+    def describe(self) -> Dict[str, object]:
+        """What the run's record states about the objective beyond its options (e.g. which backbone
+        weights its loss ran on, official or not); {} for most."""
+        return {}
+
     def state(self) -> Dict[str, object]:
         """JSON numbers the objective keeps across steps (StyleGAN2's running pl_mean), for checkpoints."""
         return {}
