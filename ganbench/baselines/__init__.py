@@ -20,6 +20,7 @@ def _architectures():
     from .biggan import BIGGAN32
     from .cgan_pd import CGANPD_RESNET32
     from .cnn import CNN32, CNN32_SMALL
+    from .cyclegan import CYCLEGAN32, CYCLEGAN32_SMALL
     from .dcgan import DCGAN32, DCGAN32_SMALL
     from .pix2pix import PIX2PIX32, PIX2PIX32_SMALL
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
@@ -31,7 +32,8 @@ def _architectures():
     archs: Registry[Architecture] = Registry("architecture")
     for a in (DCGAN32, DCGAN32_SMALL, CNN32, CNN32_SMALL, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32,
               STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, CONV8, PIX2PIX32, PIX2PIX32_SMALL,
-              WGAN_DCGAN32, SRRESNET_X2, SRRESNET_X4, SRRESNET_SMALL_X2, SRRESNET_SMALL_X4):
+              WGAN_DCGAN32, SRRESNET_X2, SRRESNET_X4, SRRESNET_SMALL_X2, SRRESNET_SMALL_X4, CYCLEGAN32,
+              CYCLEGAN32_SMALL):
         archs.add(a.name, a)
     return archs
 

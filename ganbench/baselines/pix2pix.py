@@ -73,14 +73,18 @@ class PatchD(nn.Module):
     """(N, in_ch, H, W) -> (N, 1, H', W') logits, one per receptive field (70x70 for n_layers = 3,
     34 for 2, 16 for 1)."""
 
-    def __init__(self, in_ch: int = 6, ndf: int = 64, n_layers: int = 3):
+    def __init__(self, in_ch: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch"):
         super().__init__()
+        # the reference's get_norm_layer: 'batch' (pix2pix; convolutions before it unbiased) or 'instance'
+        # (CycleGAN; InstanceNorm2d without affine weights or running statistics, convolutions biased)
+        instance = norm == "instance"
+        make_norm = (lambda c: nn.InstanceNorm2d(c)) if instance else nn.BatchNorm2d
         layers = [nn.Conv2d(in_ch, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         mult = 1
         for n in range(1, n_layers + 1):  # the last of these has stride 1
             prev, mult = mult, min(2 ** n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=False),
-                       nn.BatchNorm2d(ndf * mult), nn.LeakyReLU(0.2, True)]
+            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=instance),
+                       make_norm(ndf * mult), nn.LeakyReLU(0.2, True)]
         layers.append(nn.Conv2d(ndf * mult, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
 
