@@ -11,6 +11,8 @@ inputs with a filled hole, targets, and the hole `mask` (toydata/inpainting.py, 
 the identity-fill or mean-fill outputs, scored by `ganbench eval OUT.npz --target PAIRS.npz`.
 `ganbench data sr --scale 2|4 [-n N] [--crop C] -o OUT.npz`: the super-resolution task (toydata/superres.py):
 OUT.npz training pairs, OUT-test.npz held-out pairs, OUT-bicubic.npz the bicubic floor's outputs.
+`ganbench data unpaired --source IMAGES.npz --key train_images --from CLASS --to CLASS -o OUT.npz`: one
+CIFAR-10 class as domain A and another as B (toydata/unpaired.py), by the labels beside the images.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ from .options import check_output
               help="inpainting-floor --fill mean: the training pairs whose targets give the mean colour.")
 @click.option("--scale", type=int, default=None, help="sr: the upscaling factor, 2 or 4.")
 @click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
-def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop):
+@click.option("--from", "from_", default=None, metavar="CLASS", help="unpaired: domain A's CIFAR-10 class (name or 0-9).")
+@click.option("--to", "to", default=None, metavar="CLASS", help="unpaired: domain B's CIFAR-10 class (name or 0-9).")
+def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop, from_, to):
     """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
     data sets `colorize` (greyscale inputs, colour targets) and `inpainting` (holed inputs, targets, mask) of
     --source's images to a .npz, the inpainting floors (`inpainting-floor`), or the super-resolution task
@@ -56,6 +60,8 @@ def command(name, n, output, seed, list_, source, key, holes, overlap, fill, tra
         return _floor(source, fill, train, output)
     if name == "sr":
         return _superres(n, output, seed, scale, crop)
+    if name == "unpaired":
+        return _unpaired(output, source, key, from_, to)
 
     if list_:
         for key, bench in toydata.BENCHMARKS.items():
@@ -155,3 +161,44 @@ def _superres(n, output, seed, scale, crop):
                f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
                f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
                f"-O paired_channel=y -O paired_crop={scale}")
+
+
+def _unpaired(output, source, key, from_, to):
+    import numpy as np
+
+    from ..inputs.arrays import _npz_keys
+    from ..inputs.images import open_source
+    from ..toydata import unpaired
+
+    if source is None or from_ is None or to is None:
+        raise GanbenchError("unpaired needs --source IMAGES.npz with labels, --from CLASS and --to CLASS (e.g. --source "
+                            "cifar10-excerpt.npz --key train_images --from automobile --to truck)")
+    if output is None:
+        raise GanbenchError("no output file: add -o unpaired.npz")
+    a, b = unpaired.class_index(from_, "--from"), unpaired.class_index(to, "--to")
+    if a == b:
+        raise GanbenchError(f"--from {from_} and --to {to} are the same class: pick two different classes")
+    check_output(output, "data set", "-o")
+    path = Path(str(source)).expanduser()
+    keys = _npz_keys(path) if path.suffix.lower() == ".npz" and path.is_file() else []
+    lab = unpaired.labels_key(keys, key)
+    if not lab:
+        raise GanbenchError(f"--source {source} has no labels beside its images (a .npz with `labels`, or "
+                            "`train_labels` beside --key train_images): unpaired picks the classes by them")
+    src = open_source(source, key=key)
+    src.check()
+    images = src.read(range(len(src)))
+    if isinstance(images, list):
+        raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
+    with np.load(path, allow_pickle=False) as z:
+        labels = np.asarray(z[lab]).reshape(-1)
+    if len(labels) != len(images):
+        raise GanbenchError(f"--source {source}: {len(labels)} `{lab}` for {len(images)} images; one label per image")
+    xa, xb = unpaired.split(images, labels, a, b)
+    for cls, x, flag in ((a, xa, "--from"), (b, xb, "--to")):
+        if not len(x):
+            raise GanbenchError(f"{flag}: --source {source} has no image of class {unpaired.CIFAR10[cls]} ({cls}) in "
+                                f"`{lab}`: pick a class it holds")
+    out = unpaired.save_unpaired(output, xa, xb)
+    click.echo(f"wrote {len(xa)} {unpaired.CIFAR10[a]} (a) and {len(xb)} {unpaired.CIFAR10[b]} (b) images "
+               f"({images.shape[1]}x{images.shape[2]}) of {source} to {out}")

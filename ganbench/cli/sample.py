@@ -28,8 +28,11 @@ from .options import check_output, json_option, write_output
               help="An image-to-image run (pix2pix): translate these inputs (a folder, .npz or .npy; a paired "
                    ".npz's `inputs`) instead of sampling; a folder's outputs keep the inputs' file names.")
 @click.option("--key", default=None, help="With --input: the array of a multi-array .npz to translate.")
+@click.option("--direction", default=None, metavar="AB|BA",
+              help="With --input, an unpaired run (CycleGAN): AB translates A -> B with G_AB (default), BA B -> A.")
 @json_option
-def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, input_, key, json_path):
+def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, input_, key, direction,
+            json_path):
     """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes.
     A conditional run's samples are written with their classes. With --input, an image-to-image run's
     outputs for those input images."""
@@ -51,12 +54,17 @@ def command(run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes,
         from ..train.translate import translate_run
 
         _outputs, info = translate_run(run_dir, input_, out, key=key, checkpoint=checkpoint, ema=ema,
-                                       batch_size=batch_size, device=device)
+                                       batch_size=batch_size, device=device, direction=direction)
         info = {**info, "out": str(out)}
-        table = (f"{info['n']} outputs of {info['baseline']} step {info['step']} ({'EMA' if info['ema'] else 'raw'} G) "
+        way = f" {info['direction'][0]} -> {info['direction'][1]}" if "direction" in info else ""
+        table = (f"{info['n']}{way} outputs of {info['baseline']} step {info['step']} ({'EMA' if info['ema'] else 'raw'} G) "
                  f"for {input_} -> {out}")
         write_output(json_path, json.dumps(info, indent=2, sort_keys=True), "summary", table=table)
         return
+    if direction is not None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--direction: only with --input (an unpaired run's translation direction): leave it out")
     _samples, info = sample(run_dir, n, seed=seed, checkpoint=checkpoint, ema=ema, out=out, batch_size=batch_size,
                             device=device, classes=classes, truncation=truncation)
     labels = info.pop("labels")

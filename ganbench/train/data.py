@@ -6,7 +6,11 @@ arguments: images come in epochs of seeded permutations, benchmark points from s
 
 Paired data (an image-to-image architecture, e.g. pix2pix): a .npz holding `inputs` and `targets`, the
 same count and size (`ganbench data colorize` writes one); `images` are the targets and `inputs` the
-inputs, and `pairs(seed, index, n)` gives both at the same indices."""
+inputs, and `pairs(seed, index, n)` gives both at the same indices.
+
+Unpaired data (CycleGAN): a .npz holding `a` and `b`, two image sets of any counts (`ganbench data
+unpaired` writes one); `inputs` are A, `images` B, and `unpaired(seed, index, n)` draws each from its own
+seeded epochs, independently of the other."""
 
 from __future__ import annotations
 
@@ -48,12 +52,7 @@ class TrainData:
         return self._perm[1]
 
     def indices(self, seed: int, index: int, n: int) -> np.ndarray:
-        start, out, N = index * n, [], len(self.images)
-        while len(out) < n:
-            epoch, pos = divmod(start + len(out), N)
-            take = min(n - len(out), N - pos)
-            out.extend(self._order(seed, epoch)[pos:pos + take])
-        return np.asarray(out)
+        return _epochs(lambda epoch: self._order(seed, epoch), len(self.images), index, n)
 
     def batch(self, seed: int, index: int, n: int):
         """(x float32 in the model's range, y int64 or None) of the global batch `index`."""
@@ -74,10 +73,23 @@ class TrainData:
         if self.inputs is None:
             raise GanbenchError(f"--data {self.name} holds no inputs: an image-to-image model trains on a .npz with "
                                 "`inputs` and `targets` arrays (`ganbench data colorize`)")
+        if self.meta.get("kind") == "unpaired":
+            raise GanbenchError(f"--data {self.name} holds unpaired sets `a` and `b`: a paired model trains on `inputs` "
+                                "and `targets` (`ganbench data colorize`)")
         idx = self.indices(seed, index, n)
         x = torch.from_numpy(self.inputs[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x, y
+
+    def unpaired(self, seed: int, index: int, n: int):
+        """(a, b) float32 in [-1, 1] of the global batch `index`: A (`inputs`) and B (`images`) each in
+        epochs of its own seeded permutations, so the two draws are independent (as the reference's
+        unaligned loader, which walks A in order and picks B at random)."""
+        out = []
+        for purpose, arr in (("data_a", self.inputs), ("data_b", self.images)):
+            idx = _epochs(lambda e: streams.numpy_rng(seed, purpose, e).permutation(len(arr)), len(arr), index, n)
+            out.append(torch.from_numpy(arr[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0)
+        return tuple(out)
 
     def holes(self, seed: int, index: int, n: int) -> torch.Tensor:
         """(n, 1, H, W) float32 hole masks (1 in the hole) of the global batch `index`, as `pairs` gives it."""
@@ -92,6 +104,16 @@ class TrainData:
             return self.images if len(self.images) <= n else self.images[np.sort(
                 streams.numpy_rng(seed, "eval", 0).choice(len(self.images), n, replace=False))]
         return np.asarray(toydata.make(self.name, n=n, seed=streams.seed_of(seed, "eval", 1))[0])
+
+
+def _epochs(order, N: int, index: int, n: int) -> np.ndarray:
+    """Indices of batch `index` of size `n` walking epochs of `order(epoch)` (a permutation of N)."""
+    start, out = index * n, []
+    while len(out) < n:
+        epoch, pos = divmod(start + len(out), N)
+        take = min(n - len(out), N - pos)
+        out.extend(order(epoch)[pos:pos + take])
+    return np.asarray(out)
 
 
 def _resize(images: np.ndarray, size: Tuple[int, int], where: str) -> np.ndarray:
@@ -163,14 +185,49 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
                      inputs=np.ascontiguousarray(x), masks=mask)
 
 
+def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> TrainData:
+    """Unpaired data for a CycleGAN making images of `shape`: a .npz with `a` and `b` arrays (N, H, W, 3)
+    uint8, any counts >= 1."""
+    from ..inputs.arrays import _npz_keys
+    from ..inputs.images import open_source
+
+    path = Path(str(data)).expanduser()
+    hint = "write one with `ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`"
+    if path.suffix.lower() != ".npz" or not path.is_file():
+        raise GanbenchError(f"--data {data}: an unpaired model trains on a .npz with `a` and `b` arrays; {hint}")
+    arrays, h = {}, hashlib.sha256()
+    for name in ("a", "b"):
+        if name not in _npz_keys(path):
+            raise GanbenchError(f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): an "
+                                f"unpaired data set holds `a` and `b`; {hint}")
+        src = open_source(path, key=name)
+        if len(src) == 0:
+            raise GanbenchError(f"--data {data}: its `{name}` holds no images; each domain needs at least one")
+        src.check()
+        arrays[name] = src.read(range(len(src)))
+        if arrays[name].shape[1:3] != tuple(shape[1:]):
+            if not resize:
+                raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} but "
+                                    f"the model makes {shape[1]}x{shape[2]}: pass --resize, or pick data of that size")
+            arrays[name] = _resize(arrays[name], tuple(shape[1:]), str(data))
+        h.update(name.encode() + np.ascontiguousarray(arrays[name]).tobytes())
+    a, b = (np.ascontiguousarray(arrays[k]) for k in ("a", "b"))
+    meta = {"name": str(data), "kind": "unpaired", "count": int(len(b)), "count_a": int(len(a)),
+            "content_sha256": h.hexdigest(), "resized": bool(resize)}
+    return TrainData(str(data), "images", tuple(shape), b, meta=meta, inputs=a)
+
+
 def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
-              want_labels: bool = False, paired: bool = False, scale: int = 1) -> TrainData:
+              want_labels: bool = False, paired: bool = False, scale: int = 1, unpaired: bool = False) -> TrainData:
     """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
     the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz.
     `paired`: an image-to-image model's (inputs, targets) data (`open_pairs`)."""
     from ..inputs import references
     from ..inputs.images import open_source
 
+    if unpaired and not data:
+        raise GanbenchError("no training data: pass --data X.npz, a .npz of unpaired `a` and `b` images (write one with "
+                            "`ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`)")
     if paired and not data:
         raise GanbenchError("no training data: pass --data PAIRS.npz, a .npz of `inputs` and `targets` (write one with "
                             "`ganbench data colorize --source IMAGES -o pairs.npz`)")
@@ -179,6 +236,8 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     if paired:
         if labels is not None or key is not None:
             raise GanbenchError("--labels / --key do not apply to paired data: it holds `inputs` and `targets`")
+        if unpaired:
+            return open_unpaired(data, shape, resize=resize)
         return open_pairs(data, shape, resize=resize, scale=scale)
     if data in OFFLINE:
         bench = toydata.BENCHMARKS.get(data)

@@ -30,6 +30,7 @@ class Nets:
     arch: object
     ema: Dict[str, str] = field(default_factory=dict)
     base_lr: Dict[str, float] = field(default_factory=dict)
+    main: str = "G"  # the generator that samples, grids and `sample` run (CycleGAN: G_AB)
 
     def modules(self) -> dict:
         return dict(self.nets)
@@ -38,7 +39,7 @@ class Nets:
         return dict(self.opts)
 
     # the noise-to-image families' names
-    G = property(lambda self: self.nets["G"])
+    G = property(lambda self: self.nets[self.main])
     D = property(lambda self: self.nets["D"])
     G_ema = property(lambda self: self.nets.get("G_ema"))
     opt_g = property(lambda self: self.opts["opt_g"])
@@ -82,8 +83,13 @@ def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", chann
 
 
 def lr_factor(cfg: dict, step: int) -> float:
-    """pytorch-gan-collections' / torch-mimicry's linear decay: 1 - step / steps at generator step `step`."""
-    return 1.0 - step / cfg["steps"] if cfg["lr_schedule"] == "linear" else 1.0
+    """pytorch-gan-collections' / torch-mimicry's linear decay: 1 - step / steps at generator step `step`;
+    with lr_decay_start f (CycleGAN: its niter epochs of niter + niter_decay), 1 until step k = f * steps,
+    then 1 - (step - k) / (steps - k)."""
+    if cfg["lr_schedule"] != "linear":
+        return 1.0
+    k = cfg.get("lr_decay_start", 0.0) * cfg["steps"]
+    return 1.0 - max(0.0, step - k) / (cfg["steps"] - k)
 
 
 def set_lr(opt: torch.optim.Optimizer, base: float, factor: float) -> None:

@@ -56,7 +56,10 @@ OPTIONS: Dict[str, Option] = {
     "beta1": Option(0.5, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta1"),
     "beta2": Option(0.999, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta2"),
     "lr_schedule": Option("constant", str, lambda v: v in SCHEDULES, " | ".join(SCHEDULES),
-                          "linear: decay to 0 over `steps` (SNGAN)"),
+                          "linear: decay to 0 over `steps` (SNGAN), from step lr_decay_start"),
+    "lr_decay_start": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1)",
+                             "lr_schedule=linear: constant for this fraction of `steps`, then linear to 0 at `steps` "
+                             "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5)"),
     "ema": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1) (0: off)", "EMA decay of G's weights"),
     "ema_start": Option(0, int, _num(0), "an integer >= 0", "generator step from which the EMA averages"),
     "spectral_norm": Option(False, bool, _any, "true | false", "spectral norm on every D layer (Miyato et al.)"),
@@ -135,6 +138,16 @@ OPTIONS: Dict[str, Option] = {
                       "that G predicts too (overlapPred, scaled)", "paired"),
     "overlap_weight": Option(10.0, float, _num(0), "a number >= 0", "paired, recon=l2-masked: the L2 weight on the "
                              "overlap border relative to the hole (overlapL2Weight)", "paired"),
+    # CycleGAN (Zhu et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix's cycle_gan_model.py)
+    "lambda_a": Option(10.0, float, _num(0), "a number >= 0", "cycle: weight of the A -> B -> A cycle loss (lambda_A)",
+                       "cycle"),
+    "lambda_b": Option(10.0, float, _num(0), "a number >= 0", "cycle: weight of the B -> A -> B cycle loss (lambda_B)",
+                       "cycle"),
+    "lambda_identity": Option(0.5, float, _num(0), "a number >= 0 (0: off)",
+                              "cycle: identity loss weight relative to the cycle weight of the domain (lambda_identity)",
+                              "cycle"),
+    "pool_size": Option(50, int, _num(0), "an integer >= 0 (0: no pool)",
+                        "cycle: fakes kept in each image pool that D is also shown (pool_size)", "cycle"),
     # SRResNet / SRGAN (Ledig et al. 2017; objectives/superres.py)
     "content": Option("mse", str, lambda v: v in ("mse", "vgg54"), "mse | vgg54",
                       "superres: G's content loss, pixel MSE (SRResNet) or MSE of VGG19's relu5_4 features / 12.75 (SRGAN)",
@@ -212,6 +225,9 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
         if opt.objective and cfg["objective"] not in owners and cfg[key] != opt.default:
             raise GanbenchError(f"{key} belongs to objective={' | '.join(owners)}, not {cfg['objective']}: "
                                 f"--set {key}={opt.default} or --set objective={owners[0]}")
+    if cfg["lr_decay_start"] and cfg["lr_schedule"] != "linear":
+        raise GanbenchError(f"lr_decay_start={cfg['lr_decay_start']} is where a linear decay starts: --set "
+                            "lr_schedule=linear, or --set lr_decay_start=0")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -228,7 +244,7 @@ LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", 
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
          "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer",
          "critic_schedule", "recon", "l2_weight", "adv_weight", "overlap", "overlap_weight", "content",
-         "vgg_weights", "init_g")
+         "vgg_weights", "init_g", "lr_decay_start", "lambda_a", "lambda_b", "lambda_identity", "pool_size")
 
 
 def _canonical(cfg: dict) -> dict:

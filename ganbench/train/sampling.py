@@ -24,7 +24,9 @@ from .. import streams
 from . import checkpoint, models, runs
 
 
-def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cpu") -> Tuple[torch.nn.Module, dict]:
+def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cpu",
+                   net: Optional[str] = None) -> Tuple[torch.nn.Module, dict]:
+    """The run's generator (`net`: a named one, e.g. CycleGAN's G_BA; default the run's main G)."""
     run = runs.read(run_dir)
     cfg = run["config"]
     step, path, how = checkpoint.pick(run_dir, which)
@@ -33,8 +35,9 @@ def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cp
     use_ema = ("G_ema" in nets.nets) if ema is None else bool(ema)
     if use_ema and not any(k.startswith("G_ema.") for k in tensors):
         raise GanbenchError(f"{run_dir} was trained without an EMA (ema=0): pass --no-ema")
-    G = nets.G
-    G.load_state_dict(checkpoint.module_state(tensors, "G_ema" if use_ema else "G"))
+    name = net or nets.main
+    G = nets.nets[name]
+    G.load_state_dict(checkpoint.module_state(tensors, "G_ema" if use_ema else name))
     G.to(device).eval()
     info = {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": step, "training_seed": run["seed"],
             "checkpoint": str(path), "checkpoint_sha256": checkpoint.sha256(path), "ema": use_ema,

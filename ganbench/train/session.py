@@ -134,7 +134,8 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"], paired=paired, scale=getattr(arch, "extra", {}).get("scale", 1))
+                      want_labels=cfg["conditional"], paired=paired, scale=getattr(arch, "extra", {}).get("scale", 1),
+                      unpaired=bool(getattr(arch, "extra", {}).get("unpaired")))
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]

@@ -5,7 +5,9 @@ G runs in eval mode: batch norm uses its running statistics and dropout is off, 
 its input alone (not on the batch it was run in) and the same run, checkpoint and inputs give the same
 bytes. (The reference's test.py keeps training mode unless --eval is passed; at 32x32 pix2pix-unet32 has
 no dropout layer, so only the batch-norm statistics differ.) A folder's outputs keep the inputs' relative
-file names (as .png), so outputs and targets match by name; a .npz's are `arr_0` in input order."""
+file names (as .png), so outputs and targets match by name; a .npz's are `arr_0` in input order.
+An unpaired run (CycleGAN) translates A -> B with G_AB, or B -> A with G_BA (`direction="BA"`); score
+each direction's outputs against the other domain's real test images (`ganbench eval OUT --ref B_TEST`)."""
 
 from __future__ import annotations
 
@@ -78,9 +80,10 @@ def write_outputs(outputs: np.ndarray, out, names=None) -> Path:
 
 
 def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, checkpoint="last",
-                  ema: Optional[bool] = None, batch_size: int = 100, device=None, progress: bool = True):
+                  ema: Optional[bool] = None, batch_size: int = 100, device=None, progress: bool = True,
+                  direction: Optional[str] = None):
     """G's outputs for the inputs in `source` (folder, .npz, .npy); written to `out` when given.
-    Returns (outputs, info)."""
+    `direction`: an unpaired run's AB (G_AB, the default) or BA (G_BA). Returns (outputs, info)."""
     from ..baselines import ARCHITECTURES
     from ..device import pick_device
     from . import runs
@@ -91,10 +94,16 @@ def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, check
     if not arch.paired:
         raise GanbenchError(f"--input: {run_dir} ({run['baseline']}) generates from noise, not from input images: "
                             "leave --input out")
+    unpaired = bool(arch.extra.get("unpaired"))
+    if direction is not None and (not unpaired or str(direction).upper() not in ("AB", "BA")):
+        raise GanbenchError(f"--direction {direction}: " + ("AB (G_AB, A -> B) or BA (G_BA, B -> A)" if unpaired else
+                            f"{run_dir} ({run['baseline']}) translates one way only: leave --direction out"))
+    direction = str(direction or "AB").upper() if unpaired else None
     images, names = read_inputs(source, arch.shape, key, any_size="scale" in arch.extra)
     dev = pick_device(device)
-    G, info = load_generator(run_dir, checkpoint, ema, dev)
+    G, info = load_generator(run_dir, checkpoint, ema, dev, net=f"G_{direction}" if unpaired else None)
     outputs = translate(G, images, batch_size, dev, progress=progress)
     if out is not None:
         write_outputs(outputs, out, names)
-    return outputs, {**info, "input": str(source), "n": int(len(outputs))}
+    return outputs, {**info, "input": str(source), "n": int(len(outputs)),
+                     **({"direction": direction} if unpaired else {})}

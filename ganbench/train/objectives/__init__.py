@@ -13,6 +13,7 @@ OBJECTIVES = {
     "stylegan2": ("stylegan2", "StyleGAN2"),  # lazy R1, path length, style mixing, kimg EMA
     "paired": ("paired", "Paired"),  # pix2pix: G(input) -> output, conditional PatchGAN D, BCE + L1
     "superres": ("superres", "SuperRes"),  # SRResNet (MSE) and SRGAN (VGG54 + 1e-3 BCE)
+    "cycle": ("cycle", "Cycle"),  # CycleGAN: G_AB, G_BA, D_A, D_B, LSGAN + cycle + identity, image pools
 }
 
 

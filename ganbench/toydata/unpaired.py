@@ -1,0 +1,53 @@
+"""Unpaired image-to-image data sets (`ganbench data unpaired`): a .npz holding `a` and `b`, (N, H, W, 3)
+uint8 each and of different counts, the images of one CIFAR-10 class (domain A) and of another (domain B),
+picked by the labels that sit beside the images in the source .npz (`train_labels` beside
+`train_images`). No image of A has a counterpart in B: CycleGAN's setting.
+
+The suggested task is automobile -> truck: both are road vehicles photographed from similar viewpoints on
+similar backgrounds, so a translation can keep the layout and change what differs (cab, load bed, size,
+colour), the kind of change CycleGAN makes well; cat -> dog needs changes of shape, which the paper lists
+among its failure cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..cache import atomic_path
+from ..errors import GanbenchError
+
+CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def class_index(spec: str, where: str) -> int:
+    """A CIFAR-10 class name or index (0-9) -> its index; anything else is a one-line error listing them."""
+    text = str(spec).strip().lower()
+    if text.isdigit() and int(text) < len(CIFAR10):
+        return int(text)
+    if text in CIFAR10:
+        return CIFAR10.index(text)
+    raise GanbenchError(f"{where} {spec}: not a CIFAR-10 class; give a name ({', '.join(CIFAR10)}) or an index 0-9")
+
+
+def labels_key(keys, key) -> str:
+    """The labels array beside the images `key` of a .npz holding `keys`: X_labels beside X_images, else `labels`."""
+    if key and key.endswith("images") and key[:-len("images")] + "labels" in keys:
+        return key[:-len("images")] + "labels"
+    if "labels" in keys:
+        return "labels"
+    return ""
+
+
+def split(images: np.ndarray, labels: np.ndarray, a: int, b: int):
+    """(images of class a, images of class b), each in source order."""
+    return np.ascontiguousarray(images[labels == a]), np.ascontiguousarray(images[labels == b])
+
+
+def save_unpaired(path, a: np.ndarray, b: np.ndarray) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".npz" or path.is_dir():
+        raise GanbenchError(f"-o {path}: an unpaired data set is a .npz file (a and b): end the name in .npz")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, a=a, b=b)
+    return path
