@@ -30,6 +30,7 @@ REFERENCE_COUNTS = {
     "cgan-pd": (4304387, 1055105),  # torch-mimicry cgan_pd_32 CGANPDGenerator32(10), CGANPDDiscriminator32(10)
     "biggan": (9416196, 2415170),  # StudioGAN@947b35e big_resnet for configs/CIFAR10/BigGAN.yaml (benchmarks/reference/biggan_fixture.py)
     "pix2pix": (16659075, 139585),  # junyanz/pytorch-CycleGAN-and-pix2pix@032e884 UnetGenerator(3, 3, 5, 64), NLayerDiscriminator(6, 64, 1)
+    "cyclegan": (7837699, 136385),  # same commit: ResnetGenerator(3, 3, 64, instance norm, n_blocks=6), NLayerDiscriminator(3, 64, 1, instance norm)
 }
 
 
@@ -94,7 +95,8 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
             with torch.no_grad():
                 inp = torch.rand((2,) + arch.shape) * 2 - 1
                 x = G(inp)
-            assert tuple(x.shape[1:]) == arch.shape and D(torch.cat([inp, x], 1)).shape[:2] == (2, 1)
+            shown = x if arch.extra.get("unpaired") else torch.cat([inp, x], 1)  # CycleGAN's D sees one image
+            assert tuple(x.shape[1:]) == arch.shape and D(shown).shape[:2] == (2, 1)
             continue
         with torch.no_grad():
             x = G(torch.randn(2, cfg["z_dim"]), *y)
