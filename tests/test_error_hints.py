@@ -31,6 +31,7 @@ SERVES = [  # (path prefix, commands); the first that matches
     ("toydata/paired.py", ("data",)),
     ("toydata/inpainting.py", ("data",)),  # read_mask names its caller's option (where=)
     ("toydata/superres.py", ("data",)),
+    ("toydata/unpaired.py", ("data",)),
     ("train/__init__.py", ("eval",)),
     ("train/", ("train",)),
     ("baselines/", ("train",)),  # architectures are built when a baseline is trained
