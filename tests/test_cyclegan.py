@@ -296,6 +296,10 @@ def test_unpaired_data_errors_are_one_line(source, cifar_excerpt, tmp_path):
     _fails(["data", "unpaired", "--source", tmp_path / "plain.npz", "--from", "cat", "--to", "dog", "-o",
             tmp_path / "x.npz"], "has no labels beside its images")
     _fails(["data", "unpaired", "--source", source, "--to", "dog", "-o", tmp_path / "x.npz"], "--from CLASS and --to CLASS")
+    _fails(["data", "unpaired", "--source", source, "--from", "cat", "--to", "dog", "-o", tmp_path / "x.npz"],
+           "pass --key train_images (its labels are `train_labels`)")
+    _fails(["data", "colorize", "--source", source, "--key", "train_images", "--from", "cat", "-o", tmp_path / "x.npz"],
+           "--from / --to pick the classes of `ganbench data unpaired`")
     assert not (tmp_path / "x.npz").exists()
     # training data: paired pairs for a CycleGAN, unpaired sets for pix2pix
     np.savez(tmp_path / "pairs.npz", inputs=cifar_excerpt["train_images"][:4], targets=cifar_excerpt["train_images"][:4])

@@ -54,6 +54,8 @@ def command(name, n, output, seed, list_, source, key, holes, overlap, fill, tra
     `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
+    if name != "unpaired" and (from_ is not None or to is not None):
+        raise GanbenchError(f"--from / --to pick the classes of `ganbench data unpaired`, not of {name}: leave them out")
     if name in ("colorize", "inpainting"):
         return _paired(name, n, output, source, key, holes=holes, overlap=overlap, seed=seed)
     if name == "inpainting-floor":
@@ -183,6 +185,10 @@ def _unpaired(output, source, key, from_, to):
     keys = _npz_keys(path) if path.suffix.lower() == ".npz" and path.is_file() else []
     lab = unpaired.labels_key(keys, key)
     if not lab:
+        pick = next((k for k in keys if k.endswith("_images") and unpaired.labels_key(keys, k)), None)
+        if pick and key is None:
+            raise GanbenchError(f"--source {source} holds several arrays: pass --key {pick} (its labels are "
+                                f"`{unpaired.labels_key(keys, pick)}`)")
         raise GanbenchError(f"--source {source} has no labels beside its images (a .npz with `labels`, or "
                             "`train_labels` beside --key train_images): unpaired picks the classes by them")
     src = open_source(source, key=key)
