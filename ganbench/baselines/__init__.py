@@ -24,11 +24,11 @@ def _architectures():
     from .pix2pix import PIX2PIX32, PIX2PIX32_SMALL
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
     from .stylegan2 import STYLEGAN2_CIFAR, STYLEGAN2_SMALL
-    from .toy import CONV8, MLP2D, MLP2D_WIDE
+    from .toy import CONV8, MLP2D, MLP2D_DEEP, MLP2D_WIDE
 
     archs: Registry[Architecture] = Registry("architecture")
     for a in (DCGAN32, DCGAN32_SMALL, CNN32, CNN32_SMALL, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32,
-              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, CONV8, PIX2PIX32, PIX2PIX32_SMALL):
+              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, MLP2D_DEEP, CONV8, PIX2PIX32, PIX2PIX32_SMALL):
         archs.add(a.name, a)
     return archs
 
