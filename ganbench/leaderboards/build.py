@@ -81,6 +81,13 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
 
 def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, bytes]:
     board = read_board(out)
+    if board.get("kind") == "studies":  # a board of studies (studies.py): curves per setting, not rows
+        from . import studies
+
+        files = studies.build_files(board, load_records(records or [out / "records"], kinds=("study",)))
+        if write:
+            _write_all(out, files)
+        return files
     entries = load_records(records or [out / "records"])
     want = board.get("protocol", {})
     official, aside = [], []

@@ -4,7 +4,7 @@ no date): the same records give the same bytes."""
 from __future__ import annotations
 
 import io
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,8 +26,10 @@ def _legend(ax) -> None:
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
-def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> bytes:
-    """`metric` against the training step: each row's mean over its seeds, the band their range."""
+def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, xlabel: str = "generator step",
+           ylabel: Optional[str] = None, title: Optional[str] = None, ylog: bool = False) -> bytes:
+    """`metric` against the training step (or the logs' other x under "step"): each row's mean over its
+    seeds, the band their range; `ylog`: a log scale, the mean taken of the logs (a geometric mean)."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.add_subplot()
     for i, r in enumerate(rows):
@@ -38,11 +40,17 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> 
         vals = np.array([[next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan)
                           for s in steps] for log in runs], np.float64)
         colour = COLOURS[i % len(COLOURS)]
-        ax.plot(steps, np.nanmean(vals, 0), color=colour, label=f"{r['label']} ({len(runs)} seeds)")
+        mean = np.exp(np.nanmean(np.log(vals), 0)) if ylog else np.nanmean(vals, 0)
+        ax.plot(steps, mean, color=colour, label=f"{r['label']} ({len(runs)} seeds)")
         ax.fill_between(steps, np.nanmin(vals, 0), np.nanmax(vals, 0), color=colour, alpha=0.15, linewidth=0)
-    ax.set_xlabel("generator step")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
+    if ylog:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or metric)
+    if title:
+        ax.set_title(title, fontsize=9)
+    else:
+        ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
     _legend(ax)
     return _png(fig)
 

@@ -138,10 +138,11 @@ def clipping_config(setting: str, steps: int) -> dict:
     return {**base, **CLIP_SETTINGS[setting], "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5}
 
 
-def clipping(seed: int, setting: str, *, steps: int = 30, every: int = 5, batch: int = 256, progress=None) -> dict:
+def clipping(seed: int, setting: str, *, steps: int = 30, every: int = 5, batch: int = 256, train_batch: int = 256,
+             progress=None) -> dict:
     """Per-layer gradient norms of the critic loss E[D(G(z))] - E[D(x)] (no penalty term) on a fixed batch,
     every `every` generator steps, layer 1 being the input side."""
-    sets = clipping_config(setting, steps)
+    sets = {**clipping_config(setting, steps), "batch_size": train_batch, "g_batch_size": train_batch}
     tr = _trainer("toy-mlp", sets, seed, "swissroll")
     G, D = tr.nets.nets["G"], tr.nets.nets["D"]
     x, _ = tr.data.batch(seed, 10 ** 6, batch)

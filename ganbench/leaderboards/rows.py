@@ -43,8 +43,9 @@ class Row:
         return self.selection == SELECTIONS["best"]
 
 
-def load_records(paths) -> List[Entry]:
-    """Every record in `paths` (files, or folders of *.json), in file-name order, each hashed."""
+def load_records(paths, kinds=("eval",)) -> List[Entry]:
+    """Every record in `paths` (files, or folders of *.json), in file-name order, each hashed; `kinds`:
+    the record kinds the board takes (evaluation records; a studies board's "study" records)."""
     files = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -60,7 +61,11 @@ def load_records(paths) -> List[Entry]:
             data = json.loads(raw)
         except ValueError as e:
             raise GanbenchError(f"{f} is not JSON ({e}); pass evaluation records written by `ganbench eval --json`") from None
-        if not isinstance(data, dict) or data.get("record_kind") != "eval" or "protocol" not in data:
+        if kinds == ("study",):
+            if not isinstance(data, dict) or data.get("record_kind") != "study" or "curves" not in data:
+                raise GanbenchError(f"{f} is not a study record; a studies board takes the records its runner "
+                                    f"writes (e.g. leaderboards/pathologies_runs.py)")
+        elif not isinstance(data, dict) or data.get("record_kind") != "eval" or "protocol" not in data:
             raise GanbenchError(f"{f} is not an evaluation record (format 2); write it with `ganbench eval --json`")
         out.append(Entry(f.name, hashlib.sha256(raw).hexdigest(), data))
     if len({e.name for e in out}) != len(out):
