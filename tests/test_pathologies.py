@@ -77,6 +77,21 @@ def test_board_builds_byte_identical_and_verifies(tiny_board):
     assert {(r["study"], r["setting"]) for r in rows} >= {("vanishing", "1 epoch"), ("clipping", "clip c=0.01")}
     out = CliRunner().invoke(cli, ["leaderboard", "verify", str(tiny_board)])
     assert out.exit_code == 0 and "OK" in out.stdout, out.output
+    from ganbench.leaderboards import load
+
+    df = load(tiny_board)
+    assert set(df["study"]) == {"vanishing", "clipping"} and set(df["seeds"]) == {2}
+
+
+def test_committed_board_verifies_and_loads():
+    if not (BOARD / "board.json").is_file():
+        pytest.skip("the pathologies board is not built yet")
+    v = verify(BOARD)
+    assert v.ok, v.problems
+    from ganbench.leaderboards import load
+
+    df = load(BOARD)
+    assert set(df["study"]) == {"vanishing", "clipping"} and (df["seeds"] >= 3).all()
 
 
 def csv_rows(payload: bytes):

@@ -39,6 +39,8 @@ def load(board):
         data = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise GanbenchError(f"cannot read board {path}: {e}; build it with `ganbench leaderboard build`") from None
+    if data.get("kind") == "studies":  # one row per study, setting and curve: its summary
+        return pd.DataFrame([{"kind": "study", "study": st["name"], **r} for st in data["studies"] for r in st["summary"]])
     rows = []
     for r in data["rows"]:
         row = {"kind": "reproduced", "label": r["label"], "baseline": r["baseline"], "seeds": len(r["seeds"]),

@@ -103,7 +103,7 @@ def _g(x) -> str:
 def _summary_rows(st: dict) -> List[List[str]]:
     out = []
     for r in st["summary"]:
-        where = "layer" if r["profile"] else "x"
+        where = "layer" if r["profile"] else "step"
         span = "" if r["log10_change_min"] is None else f" [{_g(r['log10_change_min'])}, {_g(r['log10_change_max'])}]"
         out.append([r["setting"], r["curve"], str(r["seeds"]), f"{where} {r['from']}: {_g(r['first_mean'])}",
                     f"{where} {r['to']}: {_g(r['last_mean'])}", _g(r["log10_change_mean"]) + span])
