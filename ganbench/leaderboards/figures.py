@@ -40,6 +40,8 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, 
         vals = np.array([[next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan)
                           for s in steps] for log in runs], np.float64)
         colour = COLOURS[i % len(COLOURS)]
+        if ylog:  # a 0 (a float32 gradient that underflowed) has no place on a log axis: left out, not -inf
+            vals = np.where(vals > 0, vals, np.nan)
         mean = np.exp(np.nanmean(np.log(vals), 0)) if ylog else np.nanmean(vals, 0)
         ax.plot(steps, mean, color=colour, label=f"{r['label']} ({len(runs)} seeds)")
         ax.fill_between(steps, np.nanmin(vals, 0), np.nanmax(vals, 0), color=colour, alpha=0.15, linewidth=0)
