@@ -4,6 +4,7 @@ no date): the same records give the same bytes."""
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -42,9 +43,12 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, 
         colour = COLOURS[i % len(COLOURS)]
         if ylog:  # a 0 (a float32 gradient that underflowed) has no place on a log axis: left out, not -inf
             vals = np.where(vals > 0, vals, np.nan)
-        mean = np.exp(np.nanmean(np.log(vals), 0)) if ylog else np.nanmean(vals, 0)
+        with warnings.catch_warnings():  # a point with no value in any seed stays NaN: a gap, said by the table
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.exp(np.nanmean(np.log(vals), 0)) if ylog else np.nanmean(vals, 0)
+            lo, hi = np.nanmin(vals, 0), np.nanmax(vals, 0)
         ax.plot(steps, mean, color=colour, label=f"{r['label']} ({len(runs)} seeds)")
-        ax.fill_between(steps, np.nanmin(vals, 0), np.nanmax(vals, 0), color=colour, alpha=0.15, linewidth=0)
+        ax.fill_between(steps, lo, hi, color=colour, alpha=0.15, linewidth=0)
     if ylog:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
