@@ -150,3 +150,12 @@ def test_swissroll_is_gan_toys_draw_and_has_no_mode_score(tmp_path):
     (tmp_path / "s.npy").write_bytes((tmp_path / "x.npy").read_bytes())
     out = CliRunner().invoke(cli, ["diagnose", str(tmp_path / "s.npy"), "--benchmark", "swissroll"])
     assert out.exit_code != 0 and "no mode score" in out.output and "Traceback" not in out.output
+
+
+def test_training_on_the_swissroll_refuses_a_mode_score_log(tmp_path):
+    import ganbench
+
+    sets = {"arch": "mlp-2d-deep", "loss": "wasserstein", "z_dim": 2, "batch_size": 8, "g_batch_size": 8}
+    with pytest.raises(GanbenchError, match="--eval-every on swissroll: it has no mode score"):
+        ganbench.train("toy-mlp", out=tmp_path / "run", data="swissroll", steps=1, set=sets, eval_every=1,
+                       progress=False)
