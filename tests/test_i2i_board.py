@@ -99,6 +99,7 @@ def test_rows_are_grouped_by_task_with_floors_and_seed_intervals(board):
     assert sorted(data["figures"]) == ["lpips_bars.png", "psnr_bars.png"]
     df = load(tmp)
     assert list(df["label"][:3]) == ["g2g", "input (floor)", "g2g, untrained (step 0)"]
+    assert list(df["role"][:3]) == ["trained", "floor", "untrained"] and df["task"].iloc[3] == "inpaint"
 
 
 def test_readme_groups_tasks_and_marks_unofficial_lpips(board):
