@@ -114,8 +114,16 @@ def drop_identical(src: Path, dst: Path) -> int:
     return int((~keep).sum())
 
 
+def source_name(item: dict) -> str:
+    """A setting that continues another (`continues`: its label): that setting's run of the same seed."""
+    s = item["setting"]
+    return f"{s['task']}-{slug(s['continues'])}-s{item['seed']}"
+
+
 def train_command(item: dict, board: dict) -> str:
     s, r = item["setting"], board["recipe"]
+    if s.get("continues"):  # bit-exact resume: the same as training `steps` from scratch (constant lr)
+        return f"cp -r {source_name(item)} {item['name']} && ganbench train --resume {item['name']} --steps {s['steps']}"
     sets = "".join(f" --set {k}={v}" for k, v in sorted(s.get("set", {}).items()))
     return (f"ganbench train {s['baseline']} --data {s['task']}-train.npz --steps {s['steps']} --seed {item['seed']}"
             f"{sets} --checkpoint-every {r['log_every']} --out {item['name']}")
@@ -161,6 +169,15 @@ def train(item: dict, board: dict, runs: Path) -> None:
     run_dir = runs / item["name"]
     if run_dir.exists():  # an interrupted run: start it again, the seed makes it the same
         shutil.rmtree(run_dir)
+    if item["setting"].get("continues"):
+        from ganbench.train.checkpoint import list_steps
+
+        src = runs / source_name(item)
+        last = f"step-{list_steps(src)[-1]:08d}.safetensors"  # the copy needs only the last checkpoint
+        shutil.copytree(src, run_dir, ignore=lambda d, names: [n for n in names if n.startswith("step-") and
+                                                               n.endswith(".safetensors") and n != last])
+        ganbench(train_command(item, board).split(" && ", 1)[1], runs, runs / f"{item['name']}.log")
+        return
     ganbench(train_command(item, board), runs, runs / f"{item['name']}.log")
     write_step0(run_dir)
 
@@ -188,6 +205,8 @@ def score_floors(board: dict, task: str, runs: Path) -> list:
     out = []
     for f in board["task"][task]["floors"]:
         name = f"{task}-{slug(f['label'])}"
+        if (RECORDS / f"{name}.json").exists():  # scored already (a second pass of the runner)
+            continue
         if f["outputs"] != "inputs":
             raise SystemExit(f"floor {f['label']!r}: outputs {f['outputs']!r} is not known (inputs)")
         cmd = score_command(f"{task}-test.npz", task, f"{name}.json", board, key=" --key inputs")
@@ -213,14 +232,15 @@ def score_run(item: dict, board: dict, runs: Path) -> list:
     meta = runfiles.read(run_dir)
     steps = checkpoint.list_steps(run_dir)
     log = []
-    for step in steps[1:-1]:  # the curve between step 0 and the last (those two are the records themselves)
+    for step in [x for x in steps[:-1] if x != 0]:  # the curve between step 0 and the last (both are records)
         tmp = f"{name}.step{step}"
         ganbench(sample_command(name, task, str(step)).replace(f"-o {name}.outputs.npz", f"-o {tmp}.npz"), runs,
                  runs / "commands.log")
         ganbench(score_command(f"{tmp}.npz", task, f"{tmp}.json", board, bootstrap=0), runs, runs / "commands.log")
         log.append({"step": step, **_scores(runs / f"{tmp}.json")})
     out = []
-    for which, label, role in (("0", f"{s['label']}, untrained (step 0)", "untrained"), ("last", s["label"], "trained")):
+    which_ones = (("0", f"{s['label']}, untrained (step 0)", "untrained"), ("last", s["label"], "trained"))
+    for which, label, role in which_ones[0 if 0 in steps else 1:]:  # a continued run has no step 0
         rec_name = f"{name}{'-step0' if which == '0' else ''}"
         sample = sample_command(name, task, which).replace(f"-o {name}.outputs.npz", f"-o {rec_name}.outputs.npz")
         score = score_command(f"{rec_name}.outputs.npz", task, f"{rec_name}.json", board)
@@ -284,7 +304,7 @@ def main():
             t, c = time.perf_counter(), time.process_time()
             train(item, board, runs)
             print(f"trained {item['name']} in {time.perf_counter() - t:.0f} s", flush=True)
-        if finished(item, runs) and not args.train_only:
+        if finished(item, runs) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():
             t = time.perf_counter()
             for p in score_run(item, board, runs):
                 print(f"record {p.name} ({time.perf_counter() - t:.0f} s)", flush=True)
