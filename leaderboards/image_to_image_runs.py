@@ -301,7 +301,7 @@ def main():
                 print(f"record {p.name}", flush=True)
     for item in items:
         if not args.records_only and not finished(item, runs):
-            t, c = time.perf_counter(), time.process_time()
+            t = time.perf_counter()
             train(item, board, runs)
             print(f"trained {item['name']} in {time.perf_counter() - t:.0f} s", flush=True)
         if finished(item, runs) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():

@@ -5,6 +5,7 @@ without official weights marked on the board; the build verifies, and a changed 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
@@ -132,3 +133,23 @@ def test_built_board_verifies_and_a_changed_record_names_its_row(board, tmp_path
     v = verify(copy)
     assert not v.ok and any("'g2g'" in p and "colorize-trained-s1.json" in p for p in v.problems)
 
+
+
+def test_runner_drops_pairs_whose_target_is_already_grey(tmp_path):
+    """The colourisation test pairs leave out grey images (input == target: PSNR inf for the floor)."""
+    import importlib.util
+
+    from ganbench.toydata.paired import make_pairs, save_pairs
+
+    path = Path(__file__).resolve().parents[1] / "leaderboards" / "image_to_image_runs.py"
+    spec = importlib.util.spec_from_file_location("image_to_image_runs", path)
+    runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runs)
+    images = np.random.default_rng(1).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
+    images[[1, 3]] = images[[1, 3], ..., :1]  # R = G = B: grey already
+    save_pairs(tmp_path / "all.npz", *make_pairs("colorize", images))
+    assert runs.drop_identical(tmp_path / "all.npz", tmp_path / "kept.npz") == 2
+    with np.load(tmp_path / "kept.npz") as z:
+        assert np.array_equal(z["targets"], images[[0, 2, 4]])
+    items = runs.plan(runs.read_board())  # the committed board: every setting names a task it defines
+    assert {i["setting"]["task"] for i in items} <= set(runs.read_board()["task"])
