@@ -136,13 +136,19 @@ def paired_parts(board: dict, rows) -> dict:
     tasks = list(dict.fromkeys(list(board.get("task", {})) + [r.task for r in rows if r.task is not None]))
     unofficial = sorted({m for r in rows for e in r.entries for m, v in e.data["metrics"].items()
                          if m in board["metrics"] and (v.get("extra") or {}).get("official") is False})
-    conventions = {}
+    by_task = {}  # metric -> task -> its conventions (a super-resolution task may score the Y channel, cropped)
     for r in rows:
         for e in r.entries:
             for m in board["metrics"]:
                 c = ((e.data["metrics"].get(m) or {}).get("extra") or {}).get("conventions")
                 if c:
-                    conventions.setdefault(m, c)
+                    by_task.setdefault(m, {}).setdefault(r.task, c)
+    conventions = {}
+    for m, per in by_task.items():
+        if all(c == next(iter(per.values())) for c in per.values()):
+            conventions[m] = next(iter(per.values()))
+        else:
+            conventions.update({f"{m} ({t})": c for t, c in per.items()})
     higher = board.get("higher_is_better", [])
     return {"tasks": [{"name": t, "title": board.get("task", {}).get(t, {}).get("title", t)} for t in tasks],
             "direction": {m: "higher is better" if m in higher else "lower is better" for m in board["metrics"]},
