@@ -30,7 +30,7 @@ NOT_OFFICIAL_LPIPS = ("NOT the official LPIPS {net} weights (backbone sha256 {sh
 
 def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *, key: Optional[str] = None,
                     target_key: Optional[str] = None, lpips_weights=None, device=None,
-                    batch_size: Optional[int] = None, **kwargs) -> Result:
+                    batch_size: Optional[int] = None, mask=None, **kwargs) -> Result:
     """Score each output against its target (folders: matched by relative file name; arrays: by index).
 
     metrics: paired ones (psnr, ssim, lpips) and any feature metric (fid, kid, ...), which then compares
@@ -39,6 +39,9 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
     paired_channel="y", paired_crop=4, lpips_net="vgg", bootstrap=1000. Other keyword arguments
     (weights, resize, ...) go to the feature metrics.
     `ganbench.diagnose.pairs.write_report` shows the worst pairs side by side (eval --html).
+    mask: inpainting's hole, (N, H, W) booleans or a .npz (its `mask`) / .npy; a --target .npz of
+    `ganbench data inpainting` (inputs, targets, mask) brings its own. With a mask, psnr/ssim/lpips
+    score the hole only and fid/kid the completed images (metrics/masked.py).
     """
     from .engine import _options, option_keys, parse_metrics
 
@@ -53,7 +56,16 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
         if METRICS.get(n).validate is not None:
             METRICS.get(n).validate(opts)
     t0 = time.perf_counter()
+    mask_from = mask if mask is not None and not isinstance(mask, np.ndarray) else ("array" if mask is not None else None)
+    if mask is None and target_key in (None, "targets") and _inpainting_npz(targets):
+        mask, mask_from, target_key = targets, str(targets), "targets"  # the pairs carry their hole
+    if mask is not None:
+        from .metrics import masked
+
+        masked.check(opts, paired)
     pairs = open_pairs(outputs, targets, key=key, target_key=target_key)
+    if mask is not None:
+        mask = _mask(mask, pairs)
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always")
         net = None
@@ -65,10 +77,11 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
         if featured:  # first: its counts and options are checked before any pair is read
             from .engine import evaluate
 
-            fr = evaluate(outputs, targets, featured, key=key, ref_key=target_key, device=device,
-                          batch_size=batch_size, **kwargs)
+            scored = outputs if mask is None else _completed(pairs, mask)
+            fr = evaluate(scored, targets, featured, key=None if mask is not None else key, ref_key=target_key,
+                          device=device, batch_size=batch_size, **kwargs)
         t1 = time.perf_counter()
-        values = _per_pair(pairs, paired, opts, batch_size or BATCH)
+        values = _per_pair(pairs, paired, opts, batch_size or BATCH, mask)
         results = {}
         for n in paired:
             rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(n.encode())])
@@ -87,10 +100,51 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
     provenance["pairs"] = pairs.describe()
     if net is not None:
         provenance["lpips"] = net.describe()
+    if mask is not None:
+        from .metrics.masked import DEFINITIONS
+
+        provenance["mask"] = {"from": mask_from, "hole_pixels_mean": float(mask.reshape(len(mask), -1).sum(1).mean()),
+                              "scored": {n: DEFINITIONS[n] for n in paired},
+                              **({"features_of": "completed images (input outside the hole, output inside)"}
+                                 if featured else {})}
+        for n in paired:
+            results[n].extra = {**(results[n].extra or {}), "masked": DEFINITIONS[n]}
     return Result({n: results[n] for n in names}, provenance, caught)
 
 
-def _per_pair(pairs, names, opts, batch) -> dict:
+def _inpainting_npz(targets) -> bool:
+    """A --target .npz written by `ganbench data inpainting`: it holds inputs, targets and mask."""
+    from pathlib import Path
+
+    if isinstance(targets, np.ndarray) or not str(targets).lower().endswith(".npz") or not Path(targets).is_file():
+        return False
+    from .inputs.arrays import _npz_keys
+
+    return {"inputs", "targets", "mask"} <= set(_npz_keys(Path(targets)))
+
+
+def _mask(mask, pairs) -> np.ndarray:
+    """The hole of each target, checked against the targets' count and size."""
+    from .errors import GanbenchError
+    from .toydata.inpainting import read_mask
+
+    size = pairs.targets.shape_hint
+    if size is None:
+        raise GanbenchError(f"--mask: the targets {pairs.shown[1]} have mixed sizes; a mask needs targets of one size")
+    return read_mask(mask, len(pairs.targets), size)
+
+
+def _completed(pairs, mask) -> np.ndarray:
+    """Every output completed: inside the hole the output, outside it the target (which equals the
+    inpainting input there): what FID/KID of an inpainting run compare with the targets."""
+    from .metrics.masked import composite
+
+    outs, tgts = pairs.read(range(len(pairs)))
+    return composite(np.asarray(outs), np.asarray(tgts), mask[pairs.index])
+
+
+def _per_pair(pairs, names, opts, batch, mask=None) -> dict:
+    from .metrics.masked import MASKED
     from .progress import bar
 
     out = {n: np.empty(len(pairs)) for n in names}
@@ -105,7 +159,10 @@ def _per_pair(pairs, names, opts, batch) -> dict:
             ([i], a[None], b[None]) for i, a, b in zip(idx, outs, tgts)]  # sizes differ between pairs
         for where, a, b in groups:
             for n in names:
-                out[n][where] = METRICS.get(n).pairs(a, b, opts)
+                if mask is None:
+                    out[n][where] = METRICS.get(n).pairs(a, b, opts)
+                else:
+                    out[n][where] = MASKED[n](a, b, mask[[pairs.index[i] for i in where]], opts)
     return out
 
 

@@ -85,6 +85,11 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
         arch = ARCHITECTURES.get(cfg["arch"])
         G.eval()
         y = (torch.tensor([0, 9]),) if cfg["conditional"] else ()
+        if "scale" in arch.extra:  # super-resolution: G(small image) -> arch.shape, D(image) -> one logit
+            with torch.no_grad():
+                x = G(torch.rand((2, 3) + tuple(d // arch.extra["scale"] for d in arch.shape[1:])) * 2 - 1)
+            assert tuple(x.shape[1:]) == arch.shape and D(x).shape == (2, 1)
+            continue
         if arch.paired:  # image-to-image: G(input image), D(input and output) -> one logit per patch
             with torch.no_grad():
                 inp = torch.rand((2,) + arch.shape) * 2 - 1

@@ -29,6 +29,8 @@ SERVES = [  # (path prefix, commands); the first that matches
     ("train/sampling.py", ("sample",)),
     ("train/translate.py", ("sample",)),
     ("toydata/paired.py", ("data",)),
+    ("toydata/inpainting.py", ("data",)),  # read_mask names its caller's option (where=)
+    ("toydata/superres.py", ("data",)),
     ("train/__init__.py", ("eval",)),
     ("train/", ("train",)),
     ("baselines/", ("train",)),  # architectures are built when a baseline is trained

@@ -228,3 +228,16 @@ def test_wrong_use_is_one_line_errors(tmp_path, images, monkeypatch):
     junk = tmp_path / "alexnet-owt-7be5be79.pth"
     junk.write_bytes(b"junk")
     fails(run("fetch", "lpips-alex", "--from", junk), "not one of the official")
+
+
+def test_metric_options_that_are_also_flags_are_taken_paired_as_unpaired(tmp_path, images):
+    """-O kid_subset_size=... beside the --kid-subset-size flag's default: the option wins, as in an unpaired
+    eval (it once raised a TypeError of duplicate keywords here)."""
+    outputs, targets = images
+    np.save(tmp_path / "o.npy", outputs)
+    np.save(tmp_path / "t.npy", targets)
+    r = run("eval", tmp_path / "o.npy", "--target", tmp_path / "t.npy", "--metrics", "psnr",
+            "-O", "kid_subset_size=5", "--json", "-")
+    assert r.exit_code == 0, (r.stderr, r.exception)
+    assert json.loads(r.stdout)["metrics"]["psnr"]["value"] == pytest.approx(
+        psnr.per_pair(outputs, targets, {}).mean(), abs=1e-12)

@@ -23,12 +23,15 @@ def _architectures():
     from .dcgan import DCGAN32, DCGAN32_SMALL
     from .pix2pix import PIX2PIX32, PIX2PIX32_SMALL
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
+    from .srresnet import SRRESNET_SMALL_X2, SRRESNET_SMALL_X4, SRRESNET_X2, SRRESNET_X4
     from .stylegan2 import STYLEGAN2_CIFAR, STYLEGAN2_SMALL
     from .toy import CONV8, MLP2D, MLP2D_DEEP, MLP2D_WIDE
+    from .wgan import WGAN_DCGAN32
 
     archs: Registry[Architecture] = Registry("architecture")
     for a in (DCGAN32, DCGAN32_SMALL, CNN32, CNN32_SMALL, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32,
-              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, MLP2D_DEEP, CONV8, PIX2PIX32, PIX2PIX32_SMALL):
+              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, MLP2D_DEEP, CONV8, PIX2PIX32, PIX2PIX32_SMALL,
+              WGAN_DCGAN32, SRRESNET_X2, SRRESNET_X4, SRRESNET_SMALL_X2, SRRESNET_SMALL_X4):
         archs.add(a.name, a)
     return archs
 

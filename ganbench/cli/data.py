@@ -4,9 +4,18 @@
 
 `ganbench data colorize --source IMAGES [--key K] [-n N] -o OUT.npz`: a paired image-to-image data set
 (toydata/paired.py) from real images: `inputs` (greyscale) and `targets` (the colour images).
+
+`ganbench data inpainting --source IMAGES [--key K] [--holes centre|random] [--overlap 1] -o OUT.npz`:
+inputs with a filled hole, targets, and the hole `mask` (toydata/inpainting.py, Pathak et al. 2016);
+`ganbench data inpainting-floor --source PAIRS.npz --fill identity|mean [--train TRAIN.npz] -o OUT.npz`:
+the identity-fill or mean-fill outputs, scored by `ganbench eval OUT.npz --target PAIRS.npz`.
+`ganbench data sr --scale 2|4 [-n N] [--crop C] -o OUT.npz`: the super-resolution task (toydata/superres.py):
+OUT.npz training pairs, OUT-test.npz held-out pairs, OUT-bicubic.npz the bicubic floor's outputs.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -24,13 +33,29 @@ from .options import check_output
 @click.option("--source", type=click.Path(), default=None,
               help="colorize: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
 @click.option("--key", default=None, help="colorize: the array of a multi-array --source .npz (e.g. train_images).")
-def command(name, n, output, seed, list_, source, key):
-    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, or the paired
-    data set `colorize` (greyscale inputs, colour targets) of --source's images to a .npz."""
+@click.option("--holes", type=click.Choice(["centre", "random"]), default="centre", show_default=True,
+              help="inpainting: the central half of the image, or a seeded random rectangle per image.")
+@click.option("--overlap", type=int, default=1, show_default=True,
+              help="inpainting: the region's border left as context (Pathak's overlapPred 4 at 128, 1 at 32).")
+@click.option("--fill", "fill", type=click.Choice(["identity", "mean"]), default=None,
+              help="inpainting-floor: the holed input as it is, or the hole filled with --train's mean colour.")
+@click.option("--train", "train", type=click.Path(), default=None,
+              help="inpainting-floor --fill mean: the training pairs whose targets give the mean colour.")
+@click.option("--scale", type=int, default=None, help="sr: the upscaling factor, 2 or 4.")
+@click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
+def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop):
+    """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
+    data sets `colorize` (greyscale inputs, colour targets) and `inpainting` (holed inputs, targets, mask) of
+    --source's images to a .npz, the inpainting floors (`inpainting-floor`), or the super-resolution task
+    `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
-    if name in ("colorize",):
-        return _paired(name, n, output, source, key)
+    if name in ("colorize", "inpainting"):
+        return _paired(name, n, output, source, key, holes=holes, overlap=overlap, seed=seed)
+    if name == "inpainting-floor":
+        return _floor(source, fill, train, output)
+    if name == "sr":
+        return _superres(n, output, seed, scale, crop)
 
     if list_:
         for key, bench in toydata.BENCHMARKS.items():
@@ -48,7 +73,7 @@ def command(name, n, output, seed, list_, source, key):
     click.echo(f"wrote {len(data)} {name} {bench.kind} (seed {seed}) to {path}")
 
 
-def _paired(task, n, output, source, key):
+def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0):
     from ..inputs.images import open_source
     from ..toydata import paired
 
@@ -66,6 +91,67 @@ def _paired(task, n, output, source, key):
     images = src.read(range(count))
     if isinstance(images, list):
         raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
+    if task == "inpainting":
+        from ..toydata import inpainting
+
+        inputs, targets, mask = inpainting.make_inpainting(images, holes, overlap, seed)
+        path = inpainting.save_inpainting(output, inputs, targets, mask)
+        click.echo(f"wrote {count} inpainting pairs ({images.shape[1]}x{images.shape[2]}, {holes} holes, overlap "
+                   f"{overlap}, seed {seed}) of {source} to {path}")
+        return
     inputs, targets = paired.make_pairs(task, images)
     path = paired.save_pairs(output, inputs, targets)
     click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}) of {source} to {path}")
+
+
+def _arrays(path, names, where):
+    from ..inputs.arrays import _npz_keys
+
+    p = Path(str(path)).expanduser()
+    if p.suffix.lower() != ".npz" or not p.is_file():
+        raise GanbenchError(f"{where} {path}: expected the .npz of `ganbench data inpainting` (inputs, targets, mask)")
+    keys = _npz_keys(p)
+    missing = [k for k in names if k not in keys]
+    if missing:
+        raise GanbenchError(f"{where} {path} has no `{missing[0]}` array (it holds {', '.join(keys)}): pass the .npz "
+                            "written by `ganbench data inpainting`")
+    import numpy as np
+
+    with np.load(p, allow_pickle=False) as z:
+        return [z[k] for k in names]
+
+
+def _floor(source, fill, train, output):
+    from ..toydata import inpainting
+
+    if source is None:
+        raise GanbenchError("inpainting-floor needs the pairs to fill: add --source PAIRS.npz "
+                            "(written by `ganbench data inpainting`)")
+    if fill is None:
+        raise GanbenchError("inpainting-floor: add --fill identity (the holed input) or --fill mean (with --train)")
+    if output is None:
+        raise GanbenchError(f"no output file: add -o {fill}-fill.npz")
+    check_output(output, "outputs", "-o")
+    inputs, mask = _arrays(source, ("inputs", "mask"), "--source")
+    mask = inpainting.read_mask(mask, len(inputs), inputs.shape[1:3], where=f"--source {source}:")
+    tt = _arrays(train, ("targets",), "--train")[0] if (train is not None and fill == "mean") else None
+    out = inpainting.floor(inputs, mask, fill, tt)
+    path = inpainting.save_outputs(output, out)
+    click.echo(f"wrote {len(out)} {fill}-fill outputs of {source} to {path}")
+
+
+def _superres(n, output, seed, scale, crop):
+    from ..toydata import superres
+
+    if scale is None:
+        raise GanbenchError("sr needs its factor: add --scale 2 or --scale 4")
+    if output is None:
+        raise GanbenchError(f"no output file: add -o sr_x{scale}.npz")
+    check_output(output, "data set", "-o")
+    task = superres.make_task(scale, 2000 if n is None else n, crop, seed)
+    train, test, floor = superres.save_task(output, task)
+    click.echo(f"wrote {len(task['train_targets'])} x{scale} training pairs ({crop}x{crop} crops of "
+               f"{', '.join(superres.TRAIN)}) to {train}; the held-out {', '.join(superres.TEST)} "
+               f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
+               f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
+               f"-O paired_channel=y -O paired_crop={scale}")

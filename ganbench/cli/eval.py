@@ -30,6 +30,10 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
                    "by index) [default metrics then: psnr,ssim,lpips; fid, kid, ... compare the outputs with the "
                    "targets as sets]. Conventions: -O paired_channel=rgb|y -O paired_crop=N -O lpips_net=alex|vgg.")
 @click.option("--target-key", default=None, help="Array of a multi-array --target .npz to read.")
+@click.option("--mask", "mask", default=None, type=click.Path(dir_okay=False),
+              help="Paired evaluation of inpainting: the hole (.npz with `mask`, or .npy of (N, H, W) booleans); "
+                   "psnr/ssim/lpips then score the hole only, fid/kid the completed images [default: the --target "
+                   ".npz's own `mask` when it is one of `ganbench data inpainting`].")
 @click.option("--lpips-weights", default=None, metavar="FILE|random",
               help="LPIPS backbone weights (else $GANBENCH_LPIPS_ALEX_WEIGHTS / _VGG_, the cache, torchvision's "
                    "official URL); `random`: deterministic random weights, NOT official.")
@@ -69,7 +73,7 @@ from .options import (check_output, echo_notes, extractor_options, json_option, 
               help="Also write the samples' features here; the record names them by sha256, so `ganbench "
                    "compare` and `ganbench check` can read them back instead of the images.")
 @json_option
-def command(samples, ref, train, train_key, target, target_key, lpips_weights, html_path, metrics, key, ref_key,
+def command(samples, ref, train, train_key, target, target_key, mask, lpips_weights, html_path, metrics, key, ref_key,
             labels, ref_labels, weights_for, weights, resize, batch_size, fast, device, num_workers, no_cache,
             bootstrap, bootstrap_seed, confidence, kid_subsets, kid_subset_size, is_splits, metric_options, n,
             checkpoint, ema, sample_seed, classes, save_features, json_path):
@@ -99,12 +103,18 @@ def command(samples, ref, train, train_key, target, target_key, lpips_weights, h
 
         raise GanbenchError("--train reads a training set for unpaired metrics (ct, authpct, mifid, ...): leave it "
                             "out with --target, or score the outputs unpaired with --ref")
+    if mask is not None and target is None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--mask scores inpainting outputs against their targets: add --target TARGETS")
     if target is not None:
         return _paired(samples, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path,
-                       html_path, dict(weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, fast=fast,
-                            num_workers=num_workers, use_cache=not no_cache, bootstrap=bootstrap,
-                            bootstrap_seed=bootstrap_seed, confidence=confidence, kid_subsets=kid_subsets,
-                            kid_subset_size=kid_subset_size, is_splits=is_splits, **extra))
+                       html_path, {**dict(mask=mask, weights=weights, weights_for=parse_weights_for(weights_for),
+                                          resize=resize, fast=fast, num_workers=num_workers, use_cache=not no_cache,
+                                          bootstrap=bootstrap, bootstrap_seed=bootstrap_seed, confidence=confidence,
+                                          kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
+                                          is_splits=is_splits),
+                                   **extra})  # -O kid_subset_size=... overrides the flag, as unpaired
     evaluate = (partial(evaluate_run, n=n, checkpoint=checkpoint, ema=ema, sample_seed=sample_seed, classes=classes)
                 if is_run_dir(samples) else evaluate_samples)
     result = evaluate(samples, ref, metrics, weights=weights, weights_for=parse_weights_for(weights_for), resize=resize, batch_size=batch_size, device=device,
@@ -131,6 +141,10 @@ def _paired(outputs, target, ref, metrics, key, target_key, lpips_weights, devic
         raise GanbenchError("--target and --ref: the outputs are compared with their targets (FID/KID too, when "
                             "--metrics names them); pass one of them")
     check_output(html_path, "report", "--html")
+    from ..paired import _inpainting_npz
+
+    if target_key is None and _inpainting_npz(target):
+        target_key = "targets"  # `ganbench data inpainting`'s pairs: their targets, and their mask
     result = evaluate_paired(outputs, target, metrics, key=key, target_key=target_key, lpips_weights=lpips_weights,
                              device=device, batch_size=batch_size, **kw)
     for w in result.warnings:

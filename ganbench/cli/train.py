@@ -33,6 +33,9 @@ from .options import check_output, json_option, write_output
 @click.option("--eval-every", type=click.IntRange(0), default=None,
               help="Score a small sample every this many steps (0: off): FID/KID, or the toy mode metrics "
                    "[default: 0].")
+@click.option("--grad-every", type=click.IntRange(0), default=None,
+              help="Log G's and D's gradient norm per layer every this many steps (metrics.jsonl kind \"grads\", "
+                   "curves.png; 0: off); changes no trained number [default: 100].")
 @click.option("--eval-n", type=click.IntRange(10), default=None, help="Samples per eval [default: 1000].")
 @click.option("--weights", type=click.Path(dir_okay=False), default=None,
               help="Inception weights for --eval-every on image data.")
@@ -42,7 +45,7 @@ from .options import check_output, json_option, write_output
 @click.option("--compile", "compile_", is_flag=True, help="torch.compile G and D.")
 @json_option
 def command(baseline, out, resume, data, key, labels, steps, seed, sets, checkpoint_every, checkpoint_minutes,
-            eval_every, eval_n, weights, resize, device, amp, compile_, json_path):
+            eval_every, grad_every, eval_n, weights, resize, device, amp, compile_, json_path):
     """Train BASELINE (`ganbench list baselines`, or a .toml file) into --out; the same command under
     torchrun trains on every process, each on its slice of every batch. --resume continues a run with
     the options it was started with (those given again replace them where they change no number)."""
@@ -51,14 +54,15 @@ def command(baseline, out, resume, data, key, labels, steps, seed, sets, checkpo
     check_output(json_path, "summary", "--json")
     summary = train(baseline, out=out, resume=resume, data=data, steps=steps, seed=seed, set=parse_sets(sets),
                     checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
-                    eval_n=eval_n, weights=weights, device=device, amp=amp, compile=compile_ or None,
-                    resize=resize or None, labels=labels, key=key)
+                    grad_every=grad_every, eval_n=eval_n, weights=weights, device=device, amp=amp,
+                    compile=compile_ or None, resize=resize or None, labels=labels, key=key)
     from .. import distributed
 
     if not distributed.is_main():
         return
     last = summary["last"]
     table = (f"run {summary['run_dir']}: step {summary['step']}"
-             + (f", loss_d {last['loss_d']:.4f}, loss_g {last['loss_g']:.4f}, {last['step_per_s']:.2f} step/s"
+             + (("" if "loss_d" not in last else f", loss_d {last['loss_d']:.4f}")  # srresnet has no D
+                + f", loss_g {last['loss_g']:.4f}, {last['step_per_s']:.2f} step/s"
                 if last else ""))
     write_output(json_path, json.dumps(summary, indent=2, sort_keys=True), "summary", table=table)

@@ -45,7 +45,8 @@ def load(board):
     for r in data["rows"]:
         row = {"kind": "reproduced", "label": r["label"], "baseline": r["baseline"], "seeds": len(r["seeds"]),
                "checkpoint": r["selection"], "selected_on_reference": r["flagged"], "protocol": r["protocol"],
-               "records": [e["record"] for e in r["records"]], "reason": None}
+               "records": [e["record"] for e in r["records"]], "reason": None,
+               **({"task": r["task"], "role": r["role"]} if "task" in r else {})}  # a paired board's row
         for m in data["metrics"]:
             c = r["cells"].get(m) or {}
             row.update({m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")})

@@ -31,8 +31,6 @@ def gaussian_window(size: int, sigma: float) -> np.ndarray:
 
 
 def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray:
-    import torch
-
     opts = with_defaults(opts)
     a, b = paired.prepare(outputs, opts), paired.prepare(targets, opts)
     size = int(opts["ssim_window"])
@@ -40,6 +38,20 @@ def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray
         raise GanbenchError(f"SSIM's {size}x{size} window does not fit {a.shape[2]}x{a.shape[3]} images"
                             f"{' after the border crop' if opts['paired_crop'] else ''}: pass -O ssim_window=N "
                             f"with a smaller odd N (and a matching -O ssim_sigma)")
+    return ssim_map(a, b, opts).mean(dim=(2, 3)).mean(1).numpy()  # per channel, then the channels' mean
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, opts: dict, same: bool = False):
+    """The SSIM map (a float64 tensor) of float64 (N, C, H, W) images: 'valid' windows only, or with `same` one value per
+    pixel, the images mirrored at the border first (numpy's 'symmetric', scipy's 'reflect': what
+    scikit-image's structural_similarity(full=True) returns)."""
+    import torch
+
+    opts = with_defaults(opts)
+    size = int(opts["ssim_window"])
+    if same:
+        r = size // 2
+        a, b = (np.pad(t, ((0, 0), (0, 0), (r, r), (r, r)), mode="symmetric") for t in (a, b))
     ch = a.shape[1]
     g = torch.from_numpy(gaussian_window(size, float(opts["ssim_sigma"])))
     wy, wx = g.view(1, 1, size, 1).repeat(ch, 1, 1, 1), g.view(1, 1, 1, size).repeat(ch, 1, 1, 1)
@@ -47,13 +59,13 @@ def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray
     def blur(t):  # separable Gaussian, 'valid' region only
         return torch.nn.functional.conv2d(torch.nn.functional.conv2d(t, wy, groups=ch), wx, groups=ch)
 
-    x, y = torch.from_numpy(a), torch.from_numpy(b)
+    x, y = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b))
     r = float(opts["paired_data_range"])
     c1, c2 = (opts["ssim_k1"] * r) ** 2, (opts["ssim_k2"] * r) ** 2
     mx, my = blur(x), blur(y)
     vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return s.mean(dim=(2, 3)).mean(1).numpy()  # per channel, then the channels' mean
+    return s
 
 
 def validate(opts: dict) -> None:

@@ -35,6 +35,7 @@ class TrainData:
     num_classes: int = 0
     meta: dict = field(default_factory=dict)
     inputs: Optional[np.ndarray] = None  # paired data: (N, H, W, 3) uint8 inputs of `images`, the targets
+    masks: Optional[np.ndarray] = None  # inpainting pairs: (N, H, W) bool, True in each input's filled hole
     _perm: tuple = (None, None)
 
     @property
@@ -78,6 +79,13 @@ class TrainData:
         y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x, y
 
+    def holes(self, seed: int, index: int, n: int) -> torch.Tensor:
+        """(n, 1, H, W) float32 hole masks (1 in the hole) of the global batch `index`, as `pairs` gives it."""
+        if self.masks is None:
+            raise GanbenchError(f"--data {self.name} holds no `mask`: recon=l2-masked (the context encoder) trains on "
+                                "inpainting pairs (`ganbench data inpainting --source IMAGES -o pairs.npz`)")
+        return torch.from_numpy(self.masks[self.indices(seed, index, n)]).float()[:, None]
+
     def reference_images(self, n: int, seed: int = 0) -> np.ndarray:
         """Real images for eval-every's reference: the set itself (at most `n`), or fresh draws."""
         if self.images is not None:
@@ -107,9 +115,10 @@ def _labels(labels, data: str, src, where: str) -> np.ndarray:
     return load_labels(labels)
 
 
-def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> TrainData:
+def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale: int = 1) -> TrainData:
     """Paired data for an image-to-image model making images of `shape`: a .npz with `inputs` and
-    `targets` arrays (N, H, W, 3) uint8 of one count and size."""
+    `targets` arrays (N, H, W, 3) uint8 of one count; the inputs `scale` times smaller than the targets
+    (super-resolution; 1: one size)."""
     from ..inputs.arrays import _npz_keys
     from ..inputs.images import open_source
 
@@ -126,22 +135,36 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> Tr
         src.check()
         arrays[name] = src.read(range(len(src)))
         h, w = shape[1:]
+        if name == "inputs":
+            h, w = h // scale, w // scale
         if arrays[name].shape[1:3] != (h, w):
             if not resize:
                 raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
-                                    f"but the model makes {h}x{w}: pass --resize, or pick data of that size")
+                                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, "
+                                    "or pick data of that size")
             arrays[name] = _resize(arrays[name], (h, w), str(data))
     x, y = arrays["inputs"], arrays["targets"]
     if len(x) != len(y) or not len(x):
         raise GanbenchError(f"--data {data}: {len(x)} inputs for {len(y)} targets; one input per target, at least one")
-    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
-    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": digest, "resized": bool(resize)}
+    mask = None
+    if "mask" in _npz_keys(path):  # inpainting pairs (`ganbench data inpainting`): the hole of each input
+        from ..toydata.inpainting import read_mask
+
+        if resize:
+            raise GanbenchError(f"--data {data}: inpainting pairs carry a mask of their own size: write them at the "
+                                "model's size instead of passing --resize")
+        mask = np.ascontiguousarray(read_mask(path, len(y), y.shape[1:3], where="--data"))
+    h = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
+    if mask is not None:
+        h.update(mask.tobytes())
+    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": h.hexdigest(),
+            "resized": bool(resize), **({"masked": True} if mask is not None else {})}
     return TrainData(str(data), "images", tuple(shape), np.ascontiguousarray(y), meta=meta,
-                     inputs=np.ascontiguousarray(x))
+                     inputs=np.ascontiguousarray(x), masks=mask)
 
 
 def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
-              want_labels: bool = False, paired: bool = False) -> TrainData:
+              want_labels: bool = False, paired: bool = False, scale: int = 1) -> TrainData:
     """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
     the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz.
     `paired`: an image-to-image model's (inputs, targets) data (`open_pairs`)."""
@@ -156,7 +179,7 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     if paired:
         if labels is not None or key is not None:
             raise GanbenchError("--labels / --key do not apply to paired data: it holds `inputs` and `targets`")
-        return open_pairs(data, shape, resize=resize)
+        return open_pairs(data, shape, resize=resize, scale=scale)
     if data in OFFLINE:
         bench = toydata.BENCHMARKS.get(data)
         kind_shape = (2,) if bench.kind == "points" else (3, 8, 8)

@@ -13,7 +13,7 @@ from typing import Optional
 import torch
 
 from ..errors import GanbenchError
-from . import models
+from . import gradients, models
 from .context import StepContext
 from .objectives import objective_for
 
@@ -35,7 +35,11 @@ class Trainer:
                                amp=amp, channels_last=self.channels_last, compiled=compiled, augment=augment)
         self.augment = augment
         self.step = 0
+        # monitoring, no trained number: every `grad_every` steps the per-layer gradient norms of the networks
+        # of the phases that log a gradient norm (gradients.py) land in `layer_grads`; None on other steps
+        self.grad_every, self.layer_grads, self._grads = 0, None, None
         self.objective.check(self.world)
+        self.objective.check_data(data)
         for name in ("batch_size", "g_batch_size"):
             if cfg[name] % self.world:
                 raise GanbenchError(f"{name}={cfg[name]} does not split over {self.world} processes: "
@@ -64,6 +68,9 @@ class Trainer:
             phase.after_backward(ctx)
         if phase.grad_norm:
             stats[phase.grad_norm] = models.grad_norm(*trains)
+            if self._grads is not None:  # read where grad_norm is: averaged over ranks, before the step
+                for k in phase.trains:
+                    self._grads.setdefault(k, []).append(gradients.layer_norms(trainable[k]))
         opt.step()
         if phase.after_step is not None:
             phase.after_step(ctx)
@@ -81,6 +88,7 @@ class Trainer:
         for k in nets.ema:
             nets.nets[k].eval()
         self.ctx.step = s
+        self._grads = {} if self.grad_every and (s + 1) % self.grad_every == 0 else None  # s + 1: as logged
         runs, collected = {}, {}
         for phase in self.objective.phases(s):
             if s % phase.interval:
@@ -89,6 +97,7 @@ class Trainer:
             for k, v in self.run_phase(phase, index).items():
                 collected.setdefault(k, []).append(v)
         stats = {k: sum(v) / len(v) for k, v in collected.items()}  # a phase run n_dis times: the mean
+        self.layer_grads, self._grads = _mean_norms(self._grads), None
         decay = self.objective.ema_decay(s)
         for copy_name, source in nets.ema.items():
             if decay is None:
@@ -133,3 +142,18 @@ class Trainer:
             self.objective.restore(meta["objective"])
         if "augment" in meta and hasattr(self.augment, "restore"):
             self.augment.restore(meta["augment"])
+
+
+def _mean_norms(captured: Optional[dict]) -> Optional[dict]:
+    """{network: [{layer: norm} per run of its phase]} -> {network: {layer: mean norm}}: a phase run n_dis
+    times is averaged, as its statistics are."""
+    if captured is None:
+        return None
+    out = {}
+    for net, runs in captured.items():
+        per = {}
+        for r in runs:
+            for name, v in r.items():
+                per.setdefault(name, []).append(v)
+        out[net] = {name: sum(v) / len(v) for name, v in per.items()}
+    return out

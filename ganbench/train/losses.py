@@ -45,6 +45,24 @@ def d_score(loss: str, out: torch.Tensor) -> float:
     return float((torch.sigmoid(out) if loss in ("bce", "minimax") else out).mean())
 
 
+def d_accuracy(loss: str, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """The fraction of real samples D scores real and of fake ones it scores fake (both halves weighted
+    alike). "Scored real": a logit > 0 (D(x) > 1/2) for bce and minimax; nearer the real target b=1 than
+    the fake one a=0 for lsgan; > 0, the middle of the margins, for hinge; above the midpoint of the
+    batch's mean real and fake outputs for wasserstein, whose critic has no fixed zero (adding a constant
+    changes no loss)."""
+    real, fake = real.detach().flatten().double(), fake.detach().flatten().double()
+    if loss in ("bce", "minimax", "hinge"):
+        cut = 0.0
+    elif loss == "lsgan":
+        cut = 0.5
+    elif loss == "wasserstein":
+        cut = float(real.mean() + fake.mean()) / 2
+    else:
+        raise ValueError(loss)
+    return 0.5 * float((real > cut).double().mean() + (fake <= cut).double().mean())
+
+
 def _same(x):
     return x
 

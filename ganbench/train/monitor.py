@@ -1,5 +1,5 @@
-"""What a run writes as it goes: metrics.jsonl (one JSON object per line: `kind` train / eval /
-warning), the failures every GAN tutorial warns about, caught as they happen, and curves.png."""
+"""What a run writes as it goes: metrics.jsonl (one JSON object per line: `kind` train / eval / grads /
+samples / warning), the failures every GAN tutorial warns about, caught as they happen, and curves.png."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ def read_log(path):
             yield line, json.loads(line)
         except ValueError:
             continue
+
+
+def grads_record(step: int, layer_grads: dict) -> dict:
+    """The `grads` line: {network: {layer: gradient norm}} of one step (loop.Trainer.layer_grads); a
+    non-finite norm is written as null, as Log.write does for the top-level numbers."""
+    return {"kind": "grads", "step": step,
+            **{net: {k: (v if math.isfinite(v) else None) for k, v in norms.items()} for net, norms in layer_grads.items()}}
+
+
+# the vanishing-gradients rule (README, "Failure warnings"): over the last window, G's median gradient norm is
+# below VANISH_RATIO x its median over the run's first window, while D's median accuracy is at least VANISH_ACC
+VANISH_RATIO, VANISH_ACC = 0.1, 0.9
 
 
 class Diverged(GanbenchError):
@@ -56,24 +68,31 @@ class Log:
 
 
 class FailureWatch:
-    """Divergence (every step), a discriminator that wins (a window of steps), mode collapse (evals)."""
+    """Divergence (every step), a discriminator that wins and vanishing gradients (a window of steps),
+    mode collapse (evals)."""
 
     def __init__(self, loss: str, log: Log, window: int = 50):
         self.loss, self.log = loss, log
         self.recent = deque(maxlen=window)
         self.flagged = set()
+        self.early_g = None  # G's median gradient norm over the first window: what "vanished" is measured against
 
     def state(self) -> dict:
         """What a checkpoint keeps, so a resumed run warns exactly where an uninterrupted one would."""
-        return {"flagged": sorted(self.flagged), "recent": list(self.recent)}
+        out = {"flagged": sorted(self.flagged), "recent": list(self.recent)}
+        if self.early_g is not None:
+            out["early_grad_norm_g"] = self.early_g
+        return out
 
     def restore(self, state: Optional[dict]) -> None:
         if state:  # checkpoints from before this was kept: start afresh, as before
             self.flagged = set(state["flagged"])
             self.recent.extend(state["recent"])
+            # kept since the vanishing rule; before, the first full window after the resume stands in for it
+            self.early_g = state.get("early_grad_norm_g")
 
     def check_step(self, step: int, stats: dict, last_good: Optional[int], run_dir) -> None:
-        bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
+        bad = [k for k in ("loss_d", "loss_g") if k in stats and not math.isfinite(stats[k])]
         if bad:
             where = (f"the last good checkpoint is step {last_good} ({run_dir}/checkpoints)" if last_good is not None
                      else "no checkpoint was written yet")
@@ -81,10 +100,19 @@ class FailureWatch:
                    "lower the learning rates (--set lr_d=... --set lr_g=...) or add a penalty (--set gp=10)")
             self.log.write({"kind": "warning", "step": step, "failure": "divergence", "message": msg})
             raise Diverged(msg)
+        if "d_real" not in stats:  # no discriminator (srresnet): no D-wins signal
+            return
         self.recent.append(stats)
         if len(self.recent) < self.recent.maxlen:
             return
-        self._on_onset(step, "discriminator_wins", self._d_wins())
+        if self.early_g is None:
+            self.early_g = statistics.median(s["grad_norm_g"] for s in self.recent)
+        vanishing, wins = self._vanishing(), self._d_wins()
+        self._on_onset(step, "vanishing_gradients", vanishing)
+        if vanishing and wins:  # one episode, one warning: the vanishing one names D's accuracy and the fix
+            self.flagged.add("discriminator_wins")
+        else:
+            self._on_onset(step, "discriminator_wins", wins)
 
     def _on_onset(self, step: int, failure: str, msg: Optional[str]) -> None:
         """Warn when a failure starts, not on every step it lasts; re-armed once it clears."""
@@ -116,6 +144,30 @@ class FailureWatch:
             return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
         return None
 
+    def _vanishing(self) -> Optional[str]:
+        """G's gradient fell an order of magnitude below its early value while D tells real from fake: the
+        saturation of Arjovsky & Bottou 2017 (fig. 2). Needs D's accuracy (`d_acc`, the adversarial family)."""
+        if not self.early_g or any("d_acc" not in s for s in self.recent):
+            return None
+        n = len(self.recent)
+        g = statistics.median(s["grad_norm_g"] for s in self.recent)
+        acc = statistics.median(s["d_acc"] for s in self.recent)
+        if g >= VANISH_RATIO * self.early_g or acc < VANISH_ACC:
+            return None
+        if self.loss == "minimax":
+            fix = ("the saturating loss log(1 - D(G(z))) is flat where D rejects G's samples (Goodfellow et al. "
+                   "2014): --set loss=bce (the non-saturating loss), or weaken D (a lower lr_d, "
+                   "--set instance_noise=0.1)")
+        elif self.loss in ("bce", "lsgan"):
+            fix = ("D is too strong for G: lower lr_d, or --set instance_noise=0.1 or --set label_smoothing=0.1 "
+                   "(Arjovsky & Bottou 2017)")
+        else:
+            fix = ("lower lr_d or n_dis; a clipped critic's gradients vanish (Gulrajani et al. 2017): "
+                   "--set weight_clip=0 --set gp=10")
+        return (f"vanishing gradients: G's gradient norm is {g:.2g}, {g / self.early_g:.2g}x its early value "
+                f"{self.early_g:.2g} (medians over {n} steps), and D scores {100 * acc:.0f}% of real and fake "
+                f"samples right; {fix}")
+
     def check_eval(self, step: int, scores: dict, warmup: int = 0) -> None:
         msg = None
         if step < warmup:  # an untrained G makes near-identical samples: that is not yet collapse
@@ -144,13 +196,14 @@ class FailureWatch:
 
 
 def plot_curves(run_dir) -> Optional[Path]:
-    """curves.png: D and G losses, and the eval metric, against the generator step."""
+    """curves.png: D and G losses, the eval metric, and the gradient norms against the generator step."""
     log = Path(run_dir) / "metrics.jsonl"
     if not log.is_file():
         return None
-    train, evals = [], []
+    kinds = {"train": [], "eval": [], "grads": []}
     for _line, rec in read_log(log):
-        (train if rec.get("kind") == "train" else evals if rec.get("kind") == "eval" else []).append(rec)
+        kinds.get(rec.get("kind"), []).append(rec)
+    train, evals, grads = kinds["train"], kinds["eval"], kinds["grads"]
     if not train:
         return None
     import matplotlib
@@ -159,10 +212,12 @@ def plot_curves(run_dir) -> Optional[Path]:
     import matplotlib.pyplot as plt
 
     key = next((k for k in ("fid", "reverse_kl", "kl_to_uniform") if evals and k in evals[0]), None)
-    fig, axes = plt.subplots(1, 2 if key else 1, figsize=(10 if key else 5, 3.5), squeeze=False)
+    panels = 1 + bool(key) + bool(grads)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.5), squeeze=False)
     ax = axes[0, 0]
     steps = [r["step"] for r in train]
-    ax.plot(steps, [r["loss_d"] for r in train], label="D loss")
+    if "loss_d" in train[-1]:  # an objective without D (srresnet) logs G's loss alone
+        ax.plot(steps, [r.get("loss_d") for r in train], label="D loss")
     ax.plot(steps, [r["loss_g"] for r in train], label="G loss")
     ax.set_xlabel("generator step")
     ax.legend()
@@ -171,6 +226,8 @@ def plot_curves(run_dir) -> Optional[Path]:
         ax.plot([r["step"] for r in evals], [r[key] for r in evals], marker="o")
         ax.set_xlabel("generator step")
         ax.set_ylabel(key)
+    if grads:
+        _plot_grads(axes[0, -1], grads)
     fig.tight_layout()
     dest = Path(run_dir) / "curves.png"
     try:
@@ -182,3 +239,24 @@ def plot_curves(run_dir) -> Optional[Path]:
     finally:
         plt.close(fig)
     return dest
+
+
+def _plot_grads(ax, grads: list) -> None:
+    """Each network's total gradient norm (the L2 norm over its layers), and its first and last layer."""
+    nets = [k for k in grads[-1] if k not in ("kind", "step")]
+    for i, net in enumerate(nets):
+        rows = [(r["step"], r[net]) for r in grads if isinstance(r.get(net), dict) and r[net]]
+        if not rows:
+            continue
+        layers = list(rows[-1][1])
+        steps = [s for s, _ in rows]
+        total = [math.sqrt(sum(v * v for v in n.values() if v is not None)) for _, n in rows]
+        color = f"C{i}"
+        ax.plot(steps, total, color=color, label=f"{net} total")
+        for name, style in ((layers[0], "--"), (layers[-1], ":")) if len(layers) > 1 else ():
+            ax.plot(steps, [math.nan if n.get(name) is None else n[name] for _, n in rows], color=color, linestyle=style, linewidth=0.8,
+                    label=f"{net} {name or '(top)'}")
+    ax.set_yscale("log")
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("gradient norm")
+    ax.legend(fontsize=7)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from ..errors import GanbenchError
 
@@ -17,6 +17,7 @@ LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
 SCHEDULES = ("constant", "linear")
 AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
 OPTIMIZERS = ("adam", "rmsprop")
+CRITIC_SCHEDULES = ("constant", "wgan")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Option:
     check: Callable[[Any], bool]
     valid: str  # what `check` accepts, for the error message
     help: str
-    objective: str = ""  # the one objective that reads it ("": all); set elsewhere it is an error
+    objective: Union[str, Tuple[str, ...]] = ""  # the objective(s) that read it ("": all); set elsewhere: an error
 
 
 def _num(lo=None, hi=None, lo_open=False, hi_open=False):
@@ -95,6 +96,9 @@ OPTIONS: Dict[str, Option] = {
     "ada_interval": Option(4, int, _num(1), "an integer >= 1", "ADA: adjust p every this many steps (reference: 4)"),
     "ada_kimg": Option(500.0, float, _num(0), "a number > 0",
                        "ADA: p can go from 0 to 1 in this many thousand real images (reference: 500)"),
+    "critic_schedule": Option("constant", str, lambda v: v in CRITIC_SCHEDULES, " | ".join(CRITIC_SCHEDULES),
+                              "adversarial: D steps per G step; constant: n_dis; wgan: 100 while G steps < 25 and "
+                              "at every 500th, n_dis otherwise (WassersteinGAN's main.py)", "adversarial"),
     "weight_clip": Option(0.0, float, _num(0), "a number >= 0 (0: off)",
                           "adversarial: clip D's weights to [-c, c] after each D step (WGAN, Arjovsky et al.: 0.01)",
                           "adversarial"),
@@ -118,6 +122,27 @@ OPTIONS: Dict[str, Option] = {
     # Pix2Pix (Isola et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix's pix2pix_model.py)
     "l1_weight": Option(100.0, float, _num(0), "a number >= 0", "paired: weight of the L1 loss |G(x) - y| (lambda_L1: 100)",
                         "paired"),
+    # Context encoder (Pathak et al. 2016; pathak22/context-encoder's train.lua): recon=l2-masked
+    "recon": Option("l1", str, lambda v: v in ("l1", "l2-masked"), "l1 | l2-masked",
+                    "paired: reconstruction loss, L1 over the image (pix2pix) or L2 over the hole and its overlap "
+                    "border (context encoder; the data's `mask`)", "paired"),
+    "l2_weight": Option(0.999, float, _num(0), "a number >= 0", "paired, recon=l2-masked: weight of the L2 loss (wtl2)",
+                        "paired"),
+    "adv_weight": Option(1.0, float, _num(0), "a number >= 0",
+                         "paired and superres: weight of G's adversarial loss (context encoder: 1 - wtl2 = 0.001; "
+                         "SRGAN: 1e-3; superres with 0 trains G alone, SRResNet)", ("paired", "superres")),
+    "overlap": Option(1, int, _num(0), "an integer >= 0", "paired, recon=l2-masked: the border around the hole "
+                      "that G predicts too (overlapPred, scaled)", "paired"),
+    "overlap_weight": Option(10.0, float, _num(0), "a number >= 0", "paired, recon=l2-masked: the L2 weight on the "
+                             "overlap border relative to the hole (overlapL2Weight)", "paired"),
+    # SRResNet / SRGAN (Ledig et al. 2017; objectives/superres.py)
+    "content": Option("mse", str, lambda v: v in ("mse", "vgg54"), "mse | vgg54",
+                      "superres: G's content loss, pixel MSE (SRResNet) or MSE of VGG19's relu5_4 features / 12.75 (SRGAN)",
+                      "superres"),
+    "vgg_weights": Option("", str, _any, "a file, random, or empty (torchvision's vgg19-dcbb9e9d.pth from the cache)",
+                          "superres: VGG19 ImageNet weights of content=vgg54; random: NOT official", "superres"),
+    "init_g": Option("", str, _any, "a run folder or empty", "superres: start G from this run's last G (SRGAN from SRResNet)",
+                     "superres"),
 }
 
 
@@ -176,13 +201,17 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
             if cfg[key]:
                 raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with D's loss alone, not the {key} "
                                     f"penalty: --set {key}=0 or --set unrolled=0")
+        if cfg["critic_schedule"] != "constant":
+            raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead over n_dis D batches, not the "
+                                f"{cfg['critic_schedule']} critic schedule: --set critic_schedule=constant or --set unrolled=0")
         if cfg["optimizer"] != "adam":
             raise GanbenchError(f"unrolled={cfg['unrolled']} looks ahead with Adam's update, not {cfg['optimizer']}'s: "
                                 "--set optimizer=adam or --set unrolled=0")
     for key, opt in OPTIONS.items():
-        if opt.objective and opt.objective != cfg["objective"] and cfg[key] != opt.default:
-            raise GanbenchError(f"{key} belongs to objective={opt.objective}, not {cfg['objective']}: "
-                                f"--set {key}={opt.default} or --set objective={opt.objective}")
+        owners = (opt.objective,) if isinstance(opt.objective, str) else opt.objective
+        if opt.objective and cfg["objective"] not in owners and cfg[key] != opt.default:
+            raise GanbenchError(f"{key} belongs to objective={' | '.join(owners)}, not {cfg['objective']}: "
+                                f"--set {key}={opt.default} or --set objective={owners[0]}")
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
     return cfg
@@ -197,7 +226,9 @@ def changed(cfg: dict) -> Dict[str, Any]:
 # without them reads as having the default, so earlier runs keep their hash and resume unchanged
 LATER = ("unrolled", "ortho_reg", "objective", "augment", "diffaugment_policy", "ada_target", "ada_interval",
          "ada_kimg", "weight_clip", "d_reg_interval", "g_reg_interval", "pl_weight",
-         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer")
+         "pl_decay", "pl_batch_shrink", "style_mixing", "ema_kimg", "ema_rampup", "l1_weight", "l1", "optimizer",
+         "critic_schedule", "recon", "l2_weight", "adv_weight", "overlap", "overlap_weight", "content",
+         "vgg_weights", "init_g")
 
 
 def _canonical(cfg: dict) -> dict:

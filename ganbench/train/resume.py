@@ -14,7 +14,8 @@ from typing import Optional
 from ..errors import GanbenchError
 
 DEFAULTS = {"checkpoint_every": 1000, "checkpoint_minutes": 5.0, "eval_every": 0, "eval_n": 1000, "weights": None,
-            "device": None, "key": None, "labels": None, "resize": False, "amp": None, "compile": False}
+            "device": None, "key": None, "labels": None, "resize": False, "amp": None, "compile": False,
+            "grad_every": 100}  # per-layer gradient norms: at 100, <= 1,000 log lines for 100k steps, ~no time
 FIXED = ("key", "labels", "resize", "amp")  # they change the numbers: a resumed run keeps them
 PATHS = ("weights", "labels")
 

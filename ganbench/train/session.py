@@ -81,11 +81,14 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
           checkpoint_every: Optional[int] = None, checkpoint_minutes: Optional[float] = None,
           eval_every: Optional[int] = None, eval_n: Optional[int] = None, weights=None, device=None,
           amp: Optional[str] = None, compile: Optional[bool] = None, resize: Optional[bool] = None, labels=None,
-          key: Optional[str] = None, log_every: int = 0, progress: bool = True) -> dict:
+          key: Optional[str] = None, grad_every: Optional[int] = None, log_every: int = 0,
+          progress: bool = True) -> dict:
     """Train `baseline` (a name or .toml) into `out`, or continue the run folder `resume`.
 
     Options left None take their defaults (`resume.DEFAULTS`) on a new run and the run's own on
-    `resume`; `steps` on resume extends a run whose schedule does not depend on its end."""
+    `resume`; `steps` on resume extends a run whose schedule does not depend on its end. `grad_every`:
+    log G's and D's per-layer gradient norms every this many steps (0: off), a monitor that changes no
+    trained number and not the config hash."""
     overrides = dict(set or {})
     if data is not None:
         overrides["data"] = str(data)
@@ -93,11 +96,13 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         overrides["steps"] = steps
     given = dict(checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
                  eval_n=eval_n, weights=weights, device=device, amp=amp, compile=compile, resize=resize,
-                 labels=labels, key=key)
+                 labels=labels, key=key, grad_every=grad_every)
     if amp not in (None, "bf16"):
         raise GanbenchError(f"--amp {amp}: the one mixed precision supported is bf16")
     if checkpoint_every is not None and checkpoint_every < 1:
         raise GanbenchError(f"--checkpoint-every {checkpoint_every}: pass a number of steps >= 1")
+    if grad_every is not None and grad_every < 0:
+        raise GanbenchError(f"--grad-every {grad_every}: pass a number of steps >= 1, or 0 for off")
     if resume is not None:
         run = runs.read(resume)
         out, seed, cfg = Path(resume), run["seed"], run["config"]
@@ -129,7 +134,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
     tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"], paired=paired)
+                      want_labels=cfg["conditional"], paired=paired, scale=getattr(arch, "extra", {}).get("scale", 1))
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
@@ -141,13 +146,15 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=opts["compile"],
                       channels_last=True,  # NHWC: oneDNN and cuDNN convs run faster on it
                       augment=_augment(cfg, seed))
+    trainer.grad_every = opts["grad_every"] if main else 0  # the gradients are the same on every rank
     log = monitor.Log(out, enabled=main)
     if run is None:
         run = {"baseline": base["name"], "baseline_file": base["file"], "source": base.get("source", {}),
                "config": cfg, "config_hash": options.config_hash(cfg), "seed": int(seed),
                "data": {**tdata.meta, "num_classes": tdata.num_classes}, "world_size": world,
                "device": environment(dev), "amp": amp, "compile": bool(opts["compile"]), "options": opts,
-               "determinism": _determinism(dev),
+               "determinism": _determinism(dev), **({"objective": trainer.objective.describe()}
+                                                    if trainer.objective.describe() else {}),
                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if main:
             Path(out).mkdir(parents=True, exist_ok=True)
@@ -189,8 +196,11 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         while trainer.step < cfg["steps"]:
             stats = trainer.train_step()
             step = trainer.step
+            if trainer.layer_grads is not None:  # before the divergence check: a blow-up's gradients are kept
+                log.write(monitor.grads_record(step, trainer.layer_grads))
             watch.check_step(step, stats, last_good, out)
-            pbar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            pbar.set_postfix(**({"loss_d": f"{stats['loss_d']:.3f}"} if "loss_d" in stats else {}),  # srresnet: no D
+                             loss_g=f"{stats['loss_g']:.3f}", refresh=False)
             pbar.update(1)  # draws this step's losses
             if step % log_every == 0 or step == cfg["steps"]:
                 dt = max(time.perf_counter() - t0, 1e-9)

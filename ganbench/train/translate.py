@@ -39,8 +39,9 @@ def translate(G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, dev
         G.train(was_training)
 
 
-def read_inputs(source, shape, key: Optional[str] = None):
-    """(images, relative names or None) of a folder / .npz / .npy of inputs, each of the model's size."""
+def read_inputs(source, shape, key: Optional[str] = None, any_size: bool = False):
+    """(images, relative names or None) of a folder / .npz / .npy of inputs, each of the model's size
+    (`any_size`: a fully convolutional G, e.g. SRResNet, takes any size, one size for all the inputs)."""
     from ..inputs.images import open_source
 
     if key is None and str(source).lower().endswith(".npz"):
@@ -54,7 +55,10 @@ def read_inputs(source, shape, key: Optional[str] = None):
     src.check()
     images = src.read(range(len(src)))
     names = list(getattr(src, "files", None) or []) or None
-    h, w = shape[1:]
+    if any_size and isinstance(images, list):
+        raise GanbenchError(f"--input {source} holds images of several sizes: translate each size on its own "
+                            "(one folder or array per size)")
+    h, w = images.shape[1:3] if any_size else shape[1:]
     if isinstance(images, list):
         bad = next(i for i, im in enumerate(images) if im.shape[:2] != (h, w))
         raise GanbenchError(f"--input {source}: {names[bad] if names else f'image {bad}'} is "
@@ -87,7 +91,7 @@ def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, check
     if not arch.paired:
         raise GanbenchError(f"--input: {run_dir} ({run['baseline']}) generates from noise, not from input images: "
                             "leave --input out")
-    images, names = read_inputs(source, arch.shape, key)
+    images, names = read_inputs(source, arch.shape, key, any_size="scale" in arch.extra)
     dev = pick_device(device)
     G, info = load_generator(run_dir, checkpoint, ema, dev)
     outputs = translate(G, images, batch_size, dev, progress=progress)

@@ -12,6 +12,7 @@ OBJECTIVES = {
     "adversarial": ("adversarial", "Adversarial"),  # DCGAN/LSGAN/WGAN(-GP)/SNGAN/cGAN-PD, unrolled
     "stylegan2": ("stylegan2", "StyleGAN2"),  # lazy R1, path length, style mixing, kimg EMA
     "paired": ("paired", "Paired"),  # pix2pix: G(input) -> output, conditional PatchGAN D, BCE + L1
+    "superres": ("superres", "SuperRes"),  # SRResNet (MSE) and SRGAN (VGG54 + 1e-3 BCE)
 }
 
 

@@ -1,8 +1,9 @@
 """The noise-to-image GANs (DCGAN, LSGAN, WGAN-GP, SNGAN, cGAN-PD): n_dis discriminator updates, then
 one generator update (pytorch-gan-collections' and torch-mimicry's order), with every switch of
 `options.OPTIONS` applied where its paper applies it: the losses of losses.py, the gradient penalty and
-R1, label smoothing and flips, instance noise, dequantisation, weight clipping, and the unrolled
-generator loss (unrolled.py) when `unrolled` > 0."""
+R1, label smoothing and flips, instance noise, dequantisation, weight clipping, WGAN's critic schedule
+(critic_schedule=wgan: the extra D steps of the authors' code), and the unrolled generator loss
+(unrolled.py) when `unrolled` > 0."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from .. import losses, models, streams
 from ..context import StepContext
 from . import unrolled
 from .base import Objective, Phase
+
+WGAN_EXTRA_ITERS = 100  # WassersteinGAN's main.py: D steps while G steps < 25 and at every 500th
 
 
 class Adversarial(Objective):
@@ -42,10 +45,28 @@ class Adversarial(Objective):
                            ema={"G_ema": "G"} if cfg["ema"] else {},
                            base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]})
 
+    def critic_steps(self, step: int) -> int:
+        """D updates at generator step `step`: n_dis, or with critic_schedule=wgan WassersteinGAN's main.py
+        (`Diters = 100 if gen_iterations < 25 or gen_iterations % 500 == 0 else opt.Diters`)."""
+        n = self.cfg["n_dis"]
+        if self.cfg["critic_schedule"] == "wgan" and (step < 25 or step % 500 == 0):
+            return WGAN_EXTRA_ITERS
+        return n
+
+    def d_batches_before(self, step: int) -> int:
+        """D batches drawn before generator step `step` (the sum of critic_steps over the earlier steps, in
+        closed form): D's j-th batch of the step is batch d_batches_before(step) + j, so every D batch of a
+        run is a different one, and the constant schedule's index is step * n_dis + j as it always was."""
+        n = self.cfg["n_dis"]
+        if self.cfg["critic_schedule"] == "constant" or step <= 0:
+            return step * n
+        extra = min(step, 25) + (step - 1) // 500  # steps < 25, and the multiples of 500 in [25, step)
+        return step * n + (WGAN_EXTRA_ITERS - n) * extra
+
     def phases(self, step: int):
         d = [Phase("D", "opt_d", ("D",), functools.partial(self.d_loss, j=j), grad_norm="grad_norm_d",
                    after_step=self.clip if self.cfg["weight_clip"] else None)
-             for j in range(self.cfg["n_dis"])]
+             for j in range(self.critic_steps(step))]
         g_loss = unrolled.g_loss if self.cfg["unrolled"] else self.g_loss
         return d + [Phase("G", "opt_g", ("G",), g_loss, grad_norm="grad_norm_g",
                           after_backward=self.ortho if self.cfg["ortho_reg"] else None)]
@@ -62,7 +83,7 @@ class Adversarial(Objective):
 
     def d_loss(self, ctx: StepContext, j: int):
         cfg, n, s = self.cfg, self.cfg["batch_size"], ctx.step
-        x, y = ctx.data.batch(ctx.seed, s * cfg["n_dis"] + j, n)
+        x, y = ctx.data.batch(ctx.seed, self.d_batches_before(s) + j, n)
         if cfg["dequantize"] and ctx.data.kind == "images":
             x = x + torch.rand(x.shape, generator=streams.generator(ctx.seed, "dequant", s, j)) / 128.0
         x, y = ctx.local(x), (ctx.local(y) if cfg["conditional"] else None)
@@ -95,7 +116,8 @@ class Adversarial(Objective):
         if cfg["l1"]:
             total = total + cfg["l1"] * losses.l1_penalty(D)
         return total, {"loss_d": float(total.detach()), "d_real": losses.d_score(cfg["loss"], out_real.detach()),
-                       "d_fake": losses.d_score(cfg["loss"], out_fake.detach())}
+                       "d_fake": losses.d_score(cfg["loss"], out_fake.detach()),
+                       "d_acc": losses.d_accuracy(cfg["loss"], out_real, out_fake)}
 
     def g_loss(self, ctx: StepContext):
         cfg, n, s = self.cfg, self.cfg["g_batch_size"], ctx.step
@@ -106,7 +128,9 @@ class Adversarial(Objective):
         return loss, {"loss_g": float(loss.detach())}
 
     def clip(self, ctx: StepContext) -> None:
-        """WGAN (Arjovsky et al. 2017, algorithm 1): the critic's weights clipped to [-c, c] after each step."""
+        """WGAN (Arjovsky et al. 2017, algorithm 1): the critic's weights clipped to [-c, c] after each step
+        (the authors' main.py clamps before each critic step instead: baselines/wgan.toml says why this follows
+        the algorithm)."""
         c = self.cfg["weight_clip"]
         with torch.no_grad():
             for p in ctx.nets.D.parameters():

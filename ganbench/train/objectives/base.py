@@ -44,6 +44,9 @@ class Objective:
     def check(self, world: int) -> None:
         """Raise a one-line GanbenchError for a config this objective cannot train (e.g. on `world` ranks)."""
 
+    def check_data(self, data) -> None:
+        """Raise a one-line GanbenchError for training data this config cannot use (before any step)."""
+
     def refuse_unused(self, names, hint: str = "") -> None:
         """One line naming the options in `names` set away from their default: this objective never reads them,
         so set they would silently do nothing."""
@@ -77,6 +80,11 @@ class Objective:
     def ema_decay(self, step: int) -> Optional[float]:
         """The EMA decay after step `step` (None: copy the weights into the EMA copy)."""
         return None if step < self.cfg["ema_start"] else self.cfg["ema"]
+
+    def describe(self) -> Dict[str, object]:
+        """What the run's record states about the objective beyond its options (e.g. which backbone
+        weights its loss ran on, official or not); {} for most."""
+        return {}
 
     def state(self) -> Dict[str, object]:
         """JSON numbers the objective keeps across steps (StyleGAN2's running pl_mean), for checkpoints."""

@@ -8,6 +8,14 @@ with Conditional Adversarial Networks, CVPR) as junyanz/pytorch-CycleGAN-and-pix
   down this way); then G on BCE(D(cat(x, fake)), real) + l1_weight * mean |fake - y|;
 - Adam(lr, betas (0.5, 0.999)) for each network (the baseline's lr_g, lr_d, beta1, beta2).
 
+recon=l2-masked: the context encoder (Pathak, Krahenbuhl, Donahue, Darrell, Efros 2016, CVPR) as
+pathak22/context-encoder@68abd11 train.lua trains it (wtl2 0.999, overlapPred 4 at 128): the data's
+hole (`mask`) grown by `overlap` pixels is the region G predicts; the reconstruction is the mean
+squared error over that region's elements, each border pixel's squared error weighted overlap_weight
+(the reference's overlapL2Weight 10), and G's loss is adv_weight (1 - wtl2 = 0.001) x BCE + l2_weight
+(wtl2 = 0.999) x that. D sees the completed image (G's output in the region, the target elsewhere)
+beside the input, as the paired D does; the reference's D sees the predicted centre patch alone.
+
 G's dropout draws from torch's global RNG: it runs under ctx.seeded("net_rng", step, phase_id("pix2pix-G")),
 so its masks are a function of the seed and step (a resumed run draws them again identically; under
 torchrun each rank draws its own slice's masks from that seed, so N processes differ from one there). The reference runs G once
@@ -39,6 +47,12 @@ class Paired(Objective):
     def check(self, world: int) -> None:
         self.refuse_unused(_NOT_HERE)
         self.require_single_step("the vanilla GAN loss")
+        self.refuse_unused(("l1_weight",) if self.cfg["recon"] == "l2-masked" else ("l2_weight", "overlap", "overlap_weight"),
+                           hint=f" (recon={self.cfg['recon']})")
+
+    def check_data(self, data) -> None:
+        if self.cfg["recon"] == "l2-masked" and data.masks is None:
+            data.holes(0, 0, 1)  # its one-line error: the data holds no mask
 
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, 0, device, channels_last, sync_bn)
@@ -64,6 +78,18 @@ class Paired(Objective):
         x, y = ctx.data.pairs(ctx.seed, ctx.step, self.cfg["batch_size"])
         return ctx.local(x), ctx.local(y)
 
+    def _region(self, ctx: StepContext):
+        """(hole, region) masks (n, 1, H, W): the data's hole, and it grown by `overlap` pixels."""
+        hole = ctx.local(ctx.data.holes(ctx.seed, ctx.step, self.cfg["batch_size"]))
+        k = self.cfg["overlap"]
+        return hole, (F.max_pool2d(hole, 2 * k + 1, 1, k) if k else hole)
+
+    def _shown(self, ctx: StepContext, fake: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What D sees of G's output: all of it (pix2pix), or the completed image (context encoder)."""
+        if self.cfg["recon"] != "l2-masked":
+            return fake
+        return torch.where(self._region(ctx)[1].bool(), fake, y)
+
     def _fake(self, ctx: StepContext, x: torch.Tensor, keep_stats: bool) -> torch.Tensor:
         """G(x) with this step's dropout masks; `keep_stats`: G's batch-norm buffers left as they are."""
         with ctx.seeded("net_rng", ctx.step, phase_id("pix2pix-G")), ctx.autocast():
@@ -81,7 +107,7 @@ class Paired(Objective):
     def d_loss(self, ctx: StepContext):
         x, y = self._pairs(ctx)
         with torch.no_grad():
-            fake = self._fake(ctx, x, keep_stats=True)
+            fake = self._shown(ctx, self._fake(ctx, x, keep_stats=True), y)
         with ctx.autocast():  # the reference's order: fake, then real (D's batch-norm statistics)
             out_fake = ctx.f["D"](torch.cat([x, fake], 1)).float()
             out_real = ctx.f["D"](torch.cat([x, y], 1)).float()
@@ -93,8 +119,14 @@ class Paired(Objective):
         x, y = self._pairs(ctx)
         fake = self._fake(ctx, x, keep_stats=False)
         with ctx.autocast():
-            out = ctx.f["D"](torch.cat([x, fake], 1)).float()
+            out = ctx.f["D"](torch.cat([x, self._shown(ctx, fake, y)], 1)).float()
         gan = self._bce(out, True)
+        if self.cfg["recon"] == "l2-masked":
+            hole, region = self._region(ctx)
+            w = hole + self.cfg["overlap_weight"] * (region - hole)  # 1 in the hole, 10 on its border
+            l2 = (w * (fake - y) ** 2).sum() / (region.sum() * fake.shape[1])
+            loss = self.cfg["adv_weight"] * gan + self.cfg["l2_weight"] * l2
+            return loss, {"loss_g": float(loss.detach()), "loss_g_gan": float(gan.detach()), "l2": float(l2.detach())}
         l1 = (fake - y).abs().mean()
-        loss = gan + self.cfg["l1_weight"] * l1
+        loss = self.cfg["adv_weight"] * gan + self.cfg["l1_weight"] * l1
         return loss, {"loss_g": float(loss.detach()), "loss_g_gan": float(gan.detach()), "l1": float(l1.detach())}
