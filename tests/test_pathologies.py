@@ -28,6 +28,13 @@ def _write(rec: dict, out: Path) -> None:
     (out / name).write_text(json.dumps(rec, indent=1, sort_keys=True) + "\n")
 
 
+def _copy(board: Path, tmp_path: Path) -> Path:
+    """A copy of a board folder with the ring board its [[link]] reads beside it."""
+    shutil.copytree(board.parent / "ring", tmp_path / "ring")
+    shutil.copytree(board, tmp_path / "pathologies")
+    return tmp_path / "pathologies"
+
+
 @pytest.fixture(scope="module")
 def tiny_board(tmp_path_factory):
     """A board folder: the committed board.toml and records from 2 seeds of each study at toy sizes."""
@@ -38,6 +45,8 @@ def tiny_board(tmp_path_factory):
     board = root / "pathologies"
     (board / "records").mkdir(parents=True)
     shutil.copy(BOARD / "board.toml", board / "board.toml")
+    (root / "ring").mkdir()  # the board its [[link]] reads
+    shutil.copy(BOARD.parent / "ring" / "board.json", root / "ring" / "board.json")
     for seed in (0, 1):
         for rec in P.vanishing(seed, epochs=(1,), data=str(data), d_steps=4, every=2, batch=8):
             _write(rec, board / "records")
@@ -94,6 +103,30 @@ def test_committed_board_verifies_and_loads():
     assert set(df["study"]) == {"vanishing", "clipping"} and (df["seeds"] >= 3).all()
 
 
+def test_linked_rows_are_read_from_the_linked_board(tiny_board, tmp_path):
+    """Section 3's numbers come from ../ring/board.json at build time, never typed in board.toml; a linked row
+    or board that is not there is a one-line error naming it."""
+    ring = json.loads((tiny_board.parent / "ring" / "board.json").read_text())
+    link = json.loads((tiny_board / "board.json").read_text())["links"][0]
+    by = {r["label"]: r for r in ring["rows"]}
+    assert link["linked_rows"] and link["metrics"] == ring["metrics"]
+    for row in link["linked_rows"]:
+        for m in ring["metrics"]:
+            assert row["cells"][m]["mean"] == by[row["label"]]["cells"][m]["mean"]
+    readme = (tiny_board / "README.md").read_text()
+    first = link["linked_rows"][0]
+    assert f"| {first['label']} | {first['seeds']} |" in readme
+    bad = tmp_path / "root" / "pathologies"
+    shutil.copytree(tiny_board, bad)
+    with pytest.raises(GanbenchError, match="ring/board.json is missing"):
+        build(None, bad)
+    (bad.parent / "ring").mkdir()
+    doctored = {**ring, "rows": [r for r in ring["rows"] if r["label"] != first["label"]]}
+    (bad.parent / "ring" / "board.json").write_text(json.dumps(doctored))
+    with pytest.raises(GanbenchError, match="has no row"):
+        build(None, bad)
+
+
 def csv_rows(payload: bytes):
     import csv
     import io
@@ -102,8 +135,7 @@ def csv_rows(payload: bytes):
 
 
 def test_verify_fails_on_a_tampered_missing_or_stray_record(tiny_board, tmp_path):
-    board = tmp_path / "b"
-    shutil.copytree(tiny_board, board)
+    board = _copy(tiny_board, tmp_path)
     rec_path = sorted((board / "records").glob("clipping*.json"))[0]
     rec = json.loads(rec_path.read_text())
     rec["curves"]["act_grad"][-1][0] *= 10
@@ -120,8 +152,7 @@ def test_verify_fails_on_a_tampered_missing_or_stray_record(tiny_board, tmp_path
 
 
 def test_a_studies_board_refuses_other_records(tiny_board, tmp_path):
-    board = tmp_path / "b"
-    shutil.copytree(tiny_board, board)
+    board = _copy(tiny_board, tmp_path)
     (board / "records" / "eval.json").write_text(json.dumps({"record_kind": "eval", "protocol": {}}))
     with pytest.raises(GanbenchError, match="eval.json is not a study record"):
         build(None, board, write=False)

@@ -98,7 +98,7 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
     if board.get("kind") == "studies":  # a board of studies (studies.py): curves per setting, not rows
         from . import studies
 
-        files = studies.build_files(board, load_records(records or [out / "records"], kinds=("study",)))
+        files = studies.build_files(board, load_records(records or [out / "records"], kinds=("study",)), out)
         if write:
             _write_all(out, files)
         return files

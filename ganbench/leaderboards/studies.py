@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
@@ -51,8 +53,29 @@ def _summary(logs: List[List[dict]], name: str) -> dict:
             "log10_change_max": float(max(ratios)) if ratios else None}
 
 
-def build_files(board: dict, entries) -> Dict[str, bytes]:
-    """{file name: bytes} of a studies board from its definition and its study records (rows.Entry)."""
+def _linked(link: dict, out) -> dict:
+    """A [[link]] with its rows' numbers read from the linked board's board.json (built from its own records),
+    so the figures quoted here are never typed by hand; a rebuild of that board shows up here at the next build."""
+    path = Path(out) / link["board"] / "board.json"
+    if not path.is_file():
+        raise GanbenchError(f"{path} is missing: the [[link]] {link['title']!r} reads the board it links; build "
+                            f"that board first (ganbench leaderboard build {Path(out) / link['board']}/records "
+                            f"--out {Path(out) / link['board']})")
+    linked = json.loads(path.read_text())
+    metrics, by_label = linked["metrics"], {r["label"]: r for r in linked["rows"]}
+    missing = [r for r in link.get("rows", []) if r not in by_label]
+    if missing:
+        raise GanbenchError(f"{path} has no row {missing[0]!r}: fix the [[link]]'s rows in board.toml "
+                            f"(that board's rows: {', '.join(sorted(by_label))})")
+    rows = [{"label": r, "seeds": max((by_label[r]["cells"][m].get("n") or 0) for m in metrics),
+             "cells": {m: {k: by_label[r]["cells"][m].get(k) for k in ("mean", "lo", "hi")} for m in metrics}}
+            for r in link.get("rows", [])]
+    return {**link, "metrics": metrics, "linked_rows": rows}
+
+
+def build_files(board: dict, entries, folder=".") -> Dict[str, bytes]:
+    """{file name: bytes} of a studies board (in `folder`) from its definition and its study records
+    (rows.Entry)."""
     from .build import figures_made_with
 
     by = {}
@@ -89,7 +112,7 @@ def build_files(board: dict, entries) -> Dict[str, bytes]:
         raise GanbenchError(f"{stray.name} belongs to study {stray.data['study']!r}, which board.toml does not define: "
                             f"add a [[study]] for it or remove the record")
     data = {"ganbench_board": 1, "kind": "studies", "title": board["title"], "description": board["description"],
-            "studies": studies, "links": board.get("link", []), "rows": rows, "set_aside": [], "set_aside_count": 0,
+            "studies": studies, "links": [_linked(link, folder) for link in board.get("link", [])], "rows": rows, "set_aside": [], "set_aside_count": 0,
             "figures": sorted(figs), "figures_made_with": figures_made_with(),
             "records": [{"record": e.name, "sha256": e.sha256} for e in entries], "records_dir": "records"}
     return {"README.md": markdown(data).encode(), "board.csv": csv_text(data).encode(),
@@ -132,7 +155,12 @@ def markdown(board: dict) -> str:
             lines += ["Reproducing it:", "", "```bash", *sorted(set(cmds)), "```", ""]
     for link in board["links"]:
         lines += [f"## {link['title']}", "", link["text"], ""]
-        lines += [f"- [{r}]({link['board']}/README.md)" for r in link.get("rows", [])] + [""]
+        cell = lambda c: "n/a" if c["mean"] is None else f"{_g(c['mean'])} [{_g(c['lo'])}, {_g(c['hi'])}]"
+        lines += render._md_table(["row", "seeds"] + link["metrics"],
+                                  [[r["label"], str(r["seeds"])] + [cell(r["cells"][m]) for m in link["metrics"]]
+                                   for r in link["linked_rows"]]) + [""]
+        lines += [f"Read from [{link['board']}/board.json]({link['board']}/README.md) at build time: mean over "
+                  "training seeds [95% interval], as that board shows them.", ""]
     lines += ["## Records", ""] + [f"- `{r['record']}` sha256 {r['sha256'][:16]}..." for r in board["records"]]
     return "\n".join(lines) + "\n"
 
