@@ -58,7 +58,7 @@ def test_stacked_digits_npz_and_npy(tmp_path):
 def test_list():
     r = run("--list")
     assert r.exit_code == 0
-    assert [line.split()[0] for line in r.output.splitlines()] == ["grid", "ring", "stacked-digits"]
+    assert [line.split()[0] for line in r.output.splitlines()] == ["grid", "ring", "stacked-digits", "swissroll"]
 
 
 def _bad_parent(tmp_path):
@@ -67,14 +67,14 @@ def _bad_parent(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["rings", "-o", "{tmp}/x.npy"], "known benchmarks are grid, ring, stacked-digits"),
+    (["rings", "-o", "{tmp}/x.npy"], "known benchmarks are grid, ring, stacked-digits, swissroll"),
     (["ring", "-n", "0", "-o", "{tmp}/x.npy"], "positive integer"),
     (["ring", "-n", "-5", "-o", "{tmp}/x.npy"], "positive integer"),
     (["ring", "-o", "{tmp}/x.txt"], ".npy or .npz"),
     (["ring", "-o", "{bad}"], "cannot write"),
     (["ring", "-o", "{tmp}"], "it is a folder"),
     (["ring"], "no output file"),
-    ([], "grid, ring, stacked-digits"),
+    ([], "grid, ring, stacked-digits, swissroll"),
     (["ring", "-o", "{tmp}/x.npy", "--seed", "-1"], "seed"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, args, message):

@@ -24,7 +24,7 @@ BOARDS = Path(__file__).resolve().parents[1] / "leaderboards"
 TOY = ["ring", "grid", "stacked-digits"]
 
 
-@pytest.mark.parametrize("name", TOY + ["cifar10", "cifar10-1k"])
+@pytest.mark.parametrize("name", TOY + ["cifar10", "cifar10-1k", "image-to-image"])
 def test_committed_board_rebuilds_byte_identical_and_verifies(name):
     board = BOARDS / name
     first, second = build(None, board, write=False), build(None, board, write=False)

@@ -130,10 +130,10 @@ def test_scoring_from_files(tmp_path):
 
 
 def test_registry_lists_and_rejects_unknown_names():
-    assert toydata.list_benchmarks() == ["grid", "ring", "stacked-digits"]
-    with pytest.raises(GanbenchError, match="grid, ring, stacked-digits"):
+    assert toydata.list_benchmarks() == ["grid", "ring", "stacked-digits", "swissroll"]
+    with pytest.raises(GanbenchError, match="grid, ring, stacked-digits, swissroll"):
         toydata.make("rings", 10)
-    with pytest.raises(GanbenchError, match="grid, ring, stacked-digits"):
+    with pytest.raises(GanbenchError, match="grid, ring, stacked-digits, swissroll"):
         toydata.score("mnist", np.zeros((3, 2)))
 
 

@@ -29,6 +29,10 @@ def build_command(records, out, fmt, json_path):
 
     check_output(json_path, "board", "--json")
     files = build(list(records) or None, out)
+    if fmt == "latex" and "board.tex" not in files:
+        from ..errors import GanbenchError
+
+        raise GanbenchError(f"{out} is a board of studies: it has no LaTeX table; pass --format md")
     text = files["board.tex" if fmt == "latex" else "README.md"].decode()
     board = json.loads(files["board.json"])
     summary = f"\nwrote {', '.join(sorted(files))} to {out}: {len(board['rows'])} row(s), {board['set_aside_count']} set aside"

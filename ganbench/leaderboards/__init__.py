@@ -39,11 +39,14 @@ def load(board):
         data = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise GanbenchError(f"cannot read board {path}: {e}; build it with `ganbench leaderboard build`") from None
+    if data.get("kind") == "studies":  # one row per study, setting and curve: its summary
+        return pd.DataFrame([{"kind": "study", "study": st["name"], **r} for st in data["studies"] for r in st["summary"]])
     rows = []
     for r in data["rows"]:
         row = {"kind": "reproduced", "label": r["label"], "baseline": r["baseline"], "seeds": len(r["seeds"]),
                "checkpoint": r["selection"], "selected_on_reference": r["flagged"], "protocol": r["protocol"],
-               "records": [e["record"] for e in r["records"]], "reason": None}
+               "records": [e["record"] for e in r["records"]], "reason": None,
+               **({"task": r["task"], "role": r["role"]} if "task" in r else {})}  # a paired board's row
         for m in data["metrics"]:
             c = r["cells"].get(m) or {}
             row.update({m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")})

@@ -20,6 +20,10 @@ GENERATED = ("README.md", "board.csv", "board.json", "board.tex", "index.html")
 
 def _protocol_text(board: dict) -> str:
     want = board.get("protocol", {})
+    if board.get("paired"):
+        return ("each row's outputs for its task's test inputs, scored pair by pair against their targets by "
+                "`ganbench eval OUTPUTS --target TARGETS` (conventions below the tables); evaluation intervals: "
+                "percentile bootstrap over the pairs; " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in want.items()))
     if str(want.get("extractor", "")).startswith("toy:"):
         r = board.get("recipe", {})
         return (f"{want.get('n_generated')} samples of each run's final checkpoint (sampling seed "
@@ -36,8 +40,11 @@ def _row_dict(row) -> dict:
         recs.append({"record": e.name, "sha256": e.sha256, "training_seed": (e.data.get("run") or {}).get("training_seed"),
                      "samples": {"path": s.get("path"), "file_sha256": s.get("file_sha256"),
                                  "content_sha256": s.get("content_sha256")}})
-    return {"label": row.label, "baseline": row.baseline, "seeds": row.seeds, "selection": row.selection,
-            "flagged": row.flagged, "protocol": row.protocol, "cells": row.cells, "records": recs}
+    out = {"label": row.label, "baseline": row.baseline, "seeds": row.seeds, "selection": row.selection,
+           "flagged": row.flagged, "protocol": row.protocol, "cells": row.cells, "records": recs}
+    if row.task is not None:  # a paired board's row: its task and role (boards without tasks keep their bytes)
+        out.update(task=row.task, role=row.role)
+    return out
 
 
 def _commands(board: dict, rows) -> List[dict]:
@@ -47,7 +54,9 @@ def _commands(board: dict, rows) -> List[dict]:
         for e in row.entries:
             c = e.data["provenance"].get("commands")
             if c:
-                cmds += [f"# training seed {e.data['run']['training_seed']}"] + [c[k] for k in ("train", "sample", "score") if k in c]
+                seed = e.data["run"].get("training_seed")
+                cmds += [f"# training seed {seed}" if seed is not None else "# no model (a floor)"]
+                cmds += [c[k] for k in ("data", "train", "step0", "sample", "score") if k in c]
         if cmds:
             out.append({"label": row.label, "commands": cmds})
     return out
@@ -56,8 +65,13 @@ def _commands(board: dict, rows) -> List[dict]:
 def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str, list]) -> Dict[str, bytes]:
     head, ms = board["headline"], board["metrics"]
     out = {}
-    if any(logs.values()):
+    if any(any(runs) for runs in logs.values()):  # some run of some row has a training log
         out[f"{head}_vs_step.png"] = figures.curves(rows, logs, head)
+    if board.get("paired"):  # one chart per metric, rows grouped by task, each metric's direction said
+        higher = board.get("higher_is_better", [])
+        for m in board.get("bars", [head]):
+            out[f"{m}_bars.png"] = figures.bars(rows, reported, m, higher=m in higher, by_task=True)
+        return out
     out[f"{head}_bars.png"] = figures.bars(rows, reported, head)
     if not rows:  # nothing reproduced yet: the bars show the reported rows alone
         return out
@@ -81,6 +95,13 @@ def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, byte
 
 def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, bytes]:
     board = read_board(out)
+    if board.get("kind") == "studies":  # a board of studies (studies.py): curves per setting, not rows
+        from . import studies
+
+        files = studies.build_files(board, load_records(records or [out / "records"], kinds=("study",)), out)
+        if write:
+            _write_all(out, files)
+        return files
     entries = load_records(records or [out / "records"])
     want = board.get("protocol", {})
     official, aside = [], []
@@ -94,8 +115,9 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
     rows = group(official)
     for r in rows:
         summarise(r, board["metrics"], board.get("bounds"))
-    rows = order(rows, board.get("sort", board["headline"]), higher)
+    rows = order(rows, board.get("sort", board["headline"]), higher, list(board.get("task", {})))
     row_dicts = [_row_dict(r) for r in rows]
+    paired = paired_parts(board, rows) if board.get("paired") else {}
     reported = read_reported(out, board)
     logs = {r.label: [e.data["provenance"].get("training_log") or [] for e in sorted(r.entries, key=lambda e: e.name)]
             for r in rows}
@@ -106,13 +128,38 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
             "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
             "figures": sorted(figs), "figures_made_with": figures_made_with(),
             "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
-            "records_dir": "records", **({"notes": list(board["notes"])} if board.get("notes") else {})}
+            "records_dir": "records", **({"notes": list(board["notes"])} if board.get("notes") else {}), **paired}
     files = {"README.md": render.markdown(data).encode(), "board.csv": render.csv_text(data).encode(),
              "board.json": render.to_json(data).encode(), "board.tex": render.latex(data).encode(),
              "index.html": html.page(data, {k: figs[k] for k in sorted(figs)}).encode(), **figs}
     if write:
         _write_all(out, files)
     return files
+
+
+def paired_parts(board: dict, rows) -> dict:
+    """A paired board's extras: its tasks (title, in board order), each metric's direction, the metrics whose
+    numbers are not from official weights (LPIPS offline: the record marks each value) and the conventions."""
+    tasks = list(dict.fromkeys(list(board.get("task", {})) + [r.task for r in rows if r.task is not None]))
+    unofficial = sorted({m for r in rows for e in r.entries for m, v in e.data["metrics"].items()
+                         if m in board["metrics"] and (v.get("extra") or {}).get("official") is False})
+    by_task = {}  # metric -> task -> its conventions (a super-resolution task may score the Y channel, cropped)
+    for r in rows:
+        for e in r.entries:
+            for m in board["metrics"]:
+                c = ((e.data["metrics"].get(m) or {}).get("extra") or {}).get("conventions")
+                if c:
+                    by_task.setdefault(m, {}).setdefault(r.task, c)
+    conventions = {}
+    for m, per in by_task.items():
+        if all(c == next(iter(per.values())) for c in per.values()):
+            conventions[m] = next(iter(per.values()))
+        else:
+            conventions.update({f"{m} ({t})": c for t, c in per.items()})
+    higher = board.get("higher_is_better", [])
+    return {"tasks": [{"name": t, "title": board.get("task", {}).get(t, {}).get("title", t)} for t in tasks],
+            "direction": {m: "higher is better" if m in higher else "lower is better" for m in board["metrics"]},
+            "unofficial": unofficial, "conventions": conventions}
 
 
 def figures_made_with() -> str:

@@ -30,7 +30,8 @@ def read_board(board_dir) -> dict:
         raise GanbenchError(f"{board_dir} has no board.toml: a board folder holds its definition (title, description, "
                             f"metrics, headline; see leaderboards/ring/board.toml)")
     board = read_toml(board_dir / "board.toml", "board definition")
-    missing = [k for k in ("title", "description", "metrics", "headline") if k not in board]
+    need = ("title", "description") + (() if board.get("kind") == "studies" else ("metrics", "headline"))
+    missing = [k for k in need if k not in board]
     if missing:
         raise GanbenchError(f"{board_dir}/board.toml lacks {', '.join(missing)}; see leaderboards/ring/board.toml")
     return board

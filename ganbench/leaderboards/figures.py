@@ -4,7 +4,8 @@ no date): the same records give the same bytes."""
 from __future__ import annotations
 
 import io
-from typing import Dict, List
+import warnings
+from typing import Dict, List, Optional
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,8 +27,10 @@ def _legend(ax) -> None:
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
-def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> bytes:
-    """`metric` against the training step: each row's mean over its seeds, the band their range."""
+def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, xlabel: str = "generator step",
+           ylabel: Optional[str] = None, title: Optional[str] = None, ylog: bool = False) -> bytes:
+    """`metric` against the training step (or the logs' other x under "step"): each row's mean over its
+    seeds, the band their range; `ylog`: a log scale, the mean taken of the logs (a geometric mean)."""
     fig = Figure(figsize=(8, 4.5))
     ax = fig.add_subplot()
     for i, r in enumerate(rows):
@@ -38,34 +41,56 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str) -> 
         vals = np.array([[next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan)
                           for s in steps] for log in runs], np.float64)
         colour = COLOURS[i % len(COLOURS)]
-        ax.plot(steps, np.nanmean(vals, 0), color=colour, label=f"{r['label']} ({len(runs)} seeds)")
-        ax.fill_between(steps, np.nanmin(vals, 0), np.nanmax(vals, 0), color=colour, alpha=0.15, linewidth=0)
-    ax.set_xlabel("generator step")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
+        if ylog:  # a 0 (a float32 gradient that underflowed) has no place on a log axis: left out, not -inf
+            vals = np.where(vals > 0, vals, np.nan)
+        with warnings.catch_warnings():  # a point with no value in any seed stays NaN: a gap, said by the table
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.exp(np.nanmean(np.log(vals), 0)) if ylog else np.nanmean(vals, 0)
+            lo, hi = np.nanmin(vals, 0), np.nanmax(vals, 0)
+        ax.plot(steps, mean, color=colour, label=f"{r['label']} ({len(runs)} seeds)")
+        ax.fill_between(steps, lo, hi, color=colour, alpha=0.15, linewidth=0)
+    if ylog:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or metric)
+    if title:
+        ax.set_title(title, fontsize=9)
+    else:
+        ax.set_title(f"{metric} during training (line: mean over training seeds; band: their range)")
     _legend(ax)
     return _png(fig)
 
 
-def bars(rows: List[dict], reported: List[dict], metric: str) -> bytes:
-    """The headline metric of every row with its 95% interval; reported rows hatched, apart."""
-    items = [(r["label"], r["cells"].get(metric, {}), False) for r in rows]
-    items += [(f"{r['label']} [reported]", {"mean": r["metrics"][metric]}, True) for r in reported if metric in r["metrics"]]
-    items = [(lab, c, rep) for lab, c, rep in items if c.get("mean") is not None]
+ROLE_COLOURS = {"floor": "#999999", "untrained": "#aec7e8"}  # a paired board's floors; trained rows are blue
+
+
+def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_task: bool = False) -> bytes:
+    """`metric` of every row with its 95% interval; reported rows hatched, apart. `by_task` (a paired
+    board): labels name the task, floors grey, untrained generators light blue, and the title says which
+    way is better."""
+    items = [((f"{r['task']}: " if by_task and r.get("task") else "") + r["label"], r["cells"].get(metric, {}),
+              False, ROLE_COLOURS.get(r.get("role"), "#1f77b4") if by_task else "#1f77b4") for r in rows]
+    items += [(f"{r['label']} [reported]", {"mean": r["metrics"][metric]}, True, "#bbbbbb") for r in reported
+              if metric in r["metrics"]]
+    items = [it for it in items if it[1].get("mean") is not None]
     fig = Figure(figsize=(8, 0.45 * max(len(items), 2) + 1.2))
     ax = fig.add_subplot()
     y = np.arange(len(items))[::-1]
-    for yi, (lab, c, rep) in zip(y, items):
+    for yi, (lab, c, rep, colour) in zip(y, items):
         err = None
         if c.get("lo") is not None:
             err = [[c["mean"] - c["lo"]], [c["hi"] - c["mean"]]]
-        ax.barh(yi, c["mean"], xerr=err, color="#bbbbbb" if rep else "#1f77b4", hatch="//" if rep else None,
+        ax.barh(yi, c["mean"], xerr=err, color=colour, hatch="//" if rep else None,
                 capsize=3, edgecolor="#555555", linewidth=0.5)
     ax.set_yticks(y)
-    ax.set_yticklabels([lab for lab, _c, _r in items], fontsize=8)
+    ax.set_yticklabels([it[0] for it in items], fontsize=8)
     ax.set_xlabel(f"{metric} (bars: mean; whiskers: 95% interval)")
-    ax.set_title("reproduced (blue, with intervals); reported (hatched): each under its own protocol, see the table",
-                 fontsize=9)
+    if by_task:
+        ax.set_title(f"{metric}, {'higher' if higher else 'lower'} is better: trained (blue), untrained generator "
+                     f"(light blue), floor (grey)", fontsize=9)
+    else:
+        ax.set_title("reproduced (blue, with intervals); reported (hatched): each under its own protocol, see the "
+                     "table", fontsize=9)
     return _png(fig)
 
 

@@ -9,7 +9,7 @@ import html
 import json
 from typing import Dict
 
-from .render import REPORTED_PROTOCOL_HEAD, cell_text, num, reported_protocol_cells
+from .render import REPORTED_PROTOCOL_HEAD, cell_text, metric_head, num, reported_protocol_cells
 
 CSS = """body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
 h2{margin-top:2em;border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:8px 0}
@@ -45,11 +45,31 @@ def _details(summary: str, obj) -> str:
     return f"<details><summary>{_e(summary)}</summary><pre>{_e(json.dumps(obj, indent=1, sort_keys=True))}</pre></details>"
 
 
+def _unofficial(board: dict) -> str:
+    if not board.get("unofficial"):
+        return ""
+    ms = ", ".join(board["unofficial"])
+    return (f'<p class="note"><b>{_e(ms)}: NOT the official weights</b> (offline, the LPIPS backbone is randomly '
+            f'initialised; each record says so): compare these rows with each other, never with published {_e(ms)} '
+            f'numbers.</p>\n')
+
+
 def page(board: dict, figures: Dict[str, bytes]) -> str:
     ms = board["metrics"]
-    head = "".join(f"<th>{_e(h)}</th>" for h in ["setting", "kind", "seeds", "checkpoint"] + ms + ["protocol and records"])
+    paired = "tasks" in board  # rows grouped by task (a click sorts within each), kind: task and role
+    task_index = {t["name"]: i for i, t in enumerate(board.get("tasks", []))}
+    head = "".join(f"<th>{_e(h)}</th>" for h in ["setting", "task: role" if paired else "kind", "seeds", "checkpoint"]
+                   + [metric_head(board, m) for m in ms] + ["protocol and records"])
     body = []
     for r in board["rows"]:
+        if paired:
+            cells = "".join(f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
+                            for m in ms)
+            info = _details("protocol", r["protocol"]) + _details(f"{len(r['records'])} records", r["records"])
+            body.append(f'<tr class="reproduced" data-g="{task_index.get(r.get("task"), -1)}"><td>{_e(r["label"])}</td>'
+                        f'<td>{_e(r.get("task"))}: {_e(r.get("role"))}</td><td data-v="{len(r["seeds"])}">{len(r["seeds"])}'
+                        f'</td><td>{_e(r["selection"])}</td>{cells}<td>{info}</td></tr>')
+            continue
         flag = '<span class="badge flag">selected on the reference</span>' if r["flagged"] else ""
         cells = "".join(f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
                         for m in ms)
@@ -86,7 +106,7 @@ Each cell: mean [95% interval] across training seeds; (eval): one training seed,
 Reported rows (grey, their own table below) come from papers and reference implementations and are never
 averaged with ours.</p>
 <h2>Leaderboard</h2><p class="note">Protocol: {_e(board['protocol_text'])}. {board['set_aside_count']} record(s) set aside.</p>
-<table class="sortable" id="board"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
+{_unofficial(board)}<table class="{'sortable grouped' if paired else 'sortable'}" id="board"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
 {notes}{reported}
 {'<h2>Reproducing a row</h2>' + cmds if cmds else ''}
 <h2>Set aside</h2><table id="set-aside"><thead><tr><th>record</th><th>setting</th><th>reason</th></tr></thead><tbody>{aside}</tbody></table>

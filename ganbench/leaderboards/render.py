@@ -45,6 +45,41 @@ def _md_table(head: List[str], rows: List[List[str]]) -> List[str]:
     return out + ["| " + " | ".join(r) + " |" for r in rows]
 
 
+def metric_head(board: dict, m: str) -> str:
+    """A paired board's column head: the metric, which way is better, and NOT official where it is so."""
+    if "direction" not in board:
+        return m
+    head = f"{m} {'↑' if board['direction'][m].startswith('higher') else '↓'}"
+    return head + " (NOT official weights)" if m in board.get("unofficial", []) else head
+
+
+def _seeds_text(r: dict) -> str:
+    return "none (no model)" if r.get("role") == "floor" else str(len(r["seeds"]))
+
+
+def _paired_tables(board: dict) -> List[str]:
+    """One table per task (its floors and untrained generators among its rows), then the conventions."""
+    ms, lines = board["metrics"], []
+    head = ["setting", "role", "training seeds", "checkpoint"] + [metric_head(board, m) for m in ms]
+    for t in board["tasks"]:
+        rows = [r for r in board["rows"] if r.get("task") == t["name"]]
+        lines += [f"### {t['title']} (task `{t['name']}`)", ""]
+        lines += _md_table(head, [[r["label"], r.get("role") or "", _seeds_text(r), r["selection"]]
+                                  + [cell_text(r["cells"].get(m)) for m in ms] for r in rows]) if rows else \
+            ["No record for this task yet."]
+        lines.append("")
+    lines += ["Roles: trained (the last checkpoint), untrained (step 0 of the same baseline and training seed: its initial "
+              "weights), floor (no model, e.g. the input taken as the output). A floor's (eval) interval is the "
+              "evaluation's bootstrap over the pairs: it has no training seed to vary.", ""]
+    if board.get("unofficial"):
+        lines += [f"{', '.join(board['unofficial'])}: computed with weights that are NOT the official ones (offline, "
+                  f"the LPIPS backbone is randomly initialised; each record says so): compare rows of this board with "
+                  f"each other, never with published {', '.join(board['unofficial'])} numbers.", ""]
+    for m, c in sorted(board.get("conventions", {}).items()):
+        lines.append(f"- {m}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())))
+    return lines
+
+
 def markdown(board: dict) -> str:
     ms = board["metrics"]
     lines = [f"# {board['title']}", "", board["description"], "",
@@ -56,7 +91,10 @@ def markdown(board: dict) -> str:
     head = ["setting", "seeds", "checkpoint"] + ms
     rows = [[r["label"] + (" (selected on the reference)" if r["flagged"] else ""), str(len(r["seeds"])),
              r["selection"]] + [cell_text(r["cells"].get(m)) for m in ms] for r in board["rows"]]
-    lines += _md_table(head, rows) if rows else ["No record meets this board's protocol yet."]
+    if "tasks" in board:
+        lines += _paired_tables(board)
+    else:
+        lines += _md_table(head, rows) if rows else ["No record meets this board's protocol yet."]
     lines += ["", f"Protocol: {board['protocol_text']}. "
               f"{board['set_aside_count']} record(s) set aside (below)."]
     if board.get("notes"):  # the board's own findings (board.toml `notes`), e.g. how it compares with a paper
@@ -85,8 +123,11 @@ def csv_text(board: dict) -> str:
     ms = board["metrics"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["kind", "label", "baseline", "seeds", "checkpoint", "selected_on_reference", "reason"]
-               + [f"{m}{s}" for m in ms for s in ("", "_lo", "_hi", "_interval")] + ["records"])
+    paired = "tasks" in board  # a paired board: each row's task and role first
+    pre = (lambda r: [r.get("task") or "", r.get("role") or ""]) if paired else (lambda r: [])
+    w.writerow((["task", "role"] if paired else []) + ["kind", "label", "baseline", "seeds", "checkpoint",
+               "selected_on_reference", "reason"] + [f"{m}{s}" for m in ms for s in ("", "_lo", "_hi", "_interval")]
+               + ["records"])
 
     def f(x):
         return "" if x is None else repr(float(x))
@@ -94,13 +135,13 @@ def csv_text(board: dict) -> str:
     for r in board["rows"]:
         cells = [v for m in ms for c in [r["cells"].get(m) or {}]
                  for v in (f(c.get("mean")), f(c.get("lo")), f(c.get("hi")), c.get("interval", ""))]
-        w.writerow(["reproduced", r["label"], r["baseline"], len(r["seeds"]), r["selection"], r["flagged"], ""] + cells
+        w.writerow(pre(r) + ["reproduced", r["label"], r["baseline"], len(r["seeds"]), r["selection"], r["flagged"], ""] + cells
                    + [" ".join(e["record"] for e in r["records"])])
     for r in board["reported"]:
-        w.writerow(["reported", r["label"], "", "", "", "", r["group"] + (f" / {r['loss']}" if r.get("loss") else "")]
+        w.writerow(pre({}) + ["reported", r["label"], "", "", "", "", r["group"] + (f" / {r['loss']}" if r.get("loss") else "")]
                    + [v for m in ms for v in (f(r["metrics"].get(m)), "", "", "reported")] + [""])
     for s in board["set_aside"]:
-        w.writerow(["set-aside", s["label"], "", "", "", "", s["reason"]] + [""] * (4 * len(ms)) + [s["record"]])
+        w.writerow(pre({}) + ["set-aside", s["label"], "", "", "", "", s["reason"]] + [""] * (4 * len(ms)) + [s["record"]])
     return buf.getvalue()
 
 
@@ -115,8 +156,15 @@ def latex(board: dict) -> str:
     ms = board["metrics"]
     lines = ["% Generated by `ganbench leaderboard build --format latex`; needs \\usepackage{booktabs}",
              r"\begin{tabular}{l r " + "r " * len(ms) + "}", r"\toprule",
-             "Setting & Seeds & " + " & ".join(_tex(m) for m in ms) + r" \\", r"\midrule"]
+             "Setting & Seeds & " + " & ".join(_tex(metric_head(board, m)).replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$") for m in ms) + r" \\", r"\midrule"]
+    titles = {t["name"]: t["title"] for t in board.get("tasks", [])}
+    task = None
     for r in board["rows"]:
+        if r.get("task") is not None and r["task"] != task:  # a paired board: a heading row per task
+            if task is not None:
+                lines.append(r"\midrule")
+            task = r["task"]
+            lines.append(f"\\multicolumn{{{len(ms) + 2}}}{{l}}{{\\emph{{{_tex(titles.get(task, task))}}}}} \\\\")
         cells = []
         for m in ms:
             c = r["cells"].get(m) or {}
@@ -126,7 +174,8 @@ def latex(board: dict) -> str:
                 cells.append(num(c["mean"]))
             else:
                 cells.append(f"{num(c['mean'])} $\\pm$ {num((c['hi'] - c['lo']) / 2)}")
-        lines.append(f"{_tex(r['label'])} & {len(r['seeds'])} & " + " & ".join(cells) + r" \\")
+        seeds = "--" if r.get("role") == "floor" else str(len(r["seeds"]))
+        lines.append(f"{_tex(r['label'])} & {seeds} & " + " & ".join(cells) + r" \\")
     if board["reported"]:
         lines.append(r"\midrule")
         for r in board["reported"]:

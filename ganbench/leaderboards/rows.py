@@ -36,15 +36,27 @@ class Row:
 
     @property
     def seeds(self) -> List[int]:
-        return sorted({e.data["run"]["training_seed"] for e in self.entries if e.data.get("run")})
+        return sorted({e.data["run"]["training_seed"] for e in self.entries
+                       if (e.data.get("run") or {}).get("training_seed") is not None})  # a floor has none
+
+    @property
+    def task(self) -> Optional[str]:
+        """A paired board's task (colorize, ...): rows of several tasks share a board, grouped by it."""
+        return (self.entries[0].data.get("run") or {}).get("task")
+
+    @property
+    def role(self) -> Optional[str]:
+        """trained, untrained (step 0 of the same baseline and seed) or floor (no model: e.g. the input)."""
+        return (self.entries[0].data.get("run") or {}).get("role")
 
     @property
     def flagged(self) -> bool:
         return self.selection == SELECTIONS["best"]
 
 
-def load_records(paths) -> List[Entry]:
-    """Every record in `paths` (files, or folders of *.json), in file-name order, each hashed."""
+def load_records(paths, kinds=("eval",)) -> List[Entry]:
+    """Every record in `paths` (files, or folders of *.json), in file-name order, each hashed; `kinds`:
+    the record kinds the board takes (evaluation records; a studies board's "study" records)."""
     files = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -60,7 +72,11 @@ def load_records(paths) -> List[Entry]:
             data = json.loads(raw)
         except ValueError as e:
             raise GanbenchError(f"{f} is not JSON ({e}); pass evaluation records written by `ganbench eval --json`") from None
-        if not isinstance(data, dict) or data.get("record_kind") != "eval" or "protocol" not in data:
+        if kinds == ("study",):
+            if not isinstance(data, dict) or data.get("record_kind") != "study" or "curves" not in data:
+                raise GanbenchError(f"{f} is not a study record; a studies board takes the records its runner "
+                                    f"writes (e.g. leaderboards/pathologies_runs.py)")
+        elif not isinstance(data, dict) or data.get("record_kind") != "eval" or "protocol" not in data:
             raise GanbenchError(f"{f} is not an evaluation record (format 2); write it with `ganbench eval --json`")
         out.append(Entry(f.name, hashlib.sha256(raw).hexdigest(), data))
     if len({e.name for e in out}) != len(out):
@@ -105,10 +121,11 @@ def group(entries: List[Entry]) -> List[Row]:
     groups: Dict[tuple, List[Entry]] = {}
     for e in entries:
         run = e.data.get("run") or {}
-        key = (row_label(e.data), run.get("config_hash"), run.get("checkpoint_selection", "final"), _protocol_key(e.data))
+        key = (run.get("task"), row_label(e.data), run.get("config_hash"), run.get("checkpoint_selection", "final"),
+               _protocol_key(e.data))
         groups.setdefault(key, []).append(e)
     rows = []
-    for (label, _cfg, sel, _p), members in groups.items():
+    for (_task, label, _cfg, sel, _p), members in groups.items():
         run = members[0].data.get("run") or {}
         rows.append(Row(label, run.get("baseline", ""), members[0].data["protocol"], SELECTIONS.get(sel, sel), members))
     return rows
@@ -132,7 +149,8 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
         elif len(have) == 1:
             v = have[0][1]
             lo, hi = v["ci"] if v.get("ci") else (None, None)
-            cell.update(mean=v["value"], lo=lo, hi=hi, interval="evaluation (1 training seed)")
+            cell.update(mean=v["value"], lo=lo, hi=hi, interval="evaluation (1 training seed)" if row.seeds or
+                        row.role != "floor" else "evaluation (a floor: no model, no training seed)")
         else:
             x = np.array([v["value"] for _s, v in have], np.float64)
             half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
@@ -144,8 +162,13 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
         row.cells[m] = cell
 
 
-def order(rows: List[Row], metric: str, higher: bool) -> List[Row]:
+def order(rows: List[Row], metric: str, higher: bool, tasks: Optional[List[str]] = None) -> List[Row]:
+    """Best `metric` first; rows with a task grouped by it first (in `tasks`' order, then by name)."""
+    tasks = list(tasks or [])
+
     def key(r: Row):
         mean = r.cells.get(metric, {}).get("mean")
-        return (mean is None, -(mean or 0) if higher else (mean or 0), r.label)
+        t = r.task
+        place = (0, "") if t is None else ((1, f"{tasks.index(t):06d}") if t in tasks else (2, t))
+        return (place, mean is None, -(mean or 0) if higher else (mean or 0), r.label)
     return sorted(rows, key=key)

@@ -6,6 +6,7 @@ Benchmarks (registry `BENCHMARKS`, names from `list_benchmarks()`):
 * ``grid``  -- 25 Gaussians on {-4,-2,0,2,4}^2 (PacGAN); 2-D points, default 2,500 samples
 * ``stacked-digits`` -- three 8x8 sklearn digits as RGB, 1,000 modes (Stacked MNIST's analogue);
   uint8 images (N, 8, 8, 3), default 26,000 samples (stacked_digits.py)
+* ``swissroll`` -- WGAN-GP's Swiss roll (swissroll.py); 2-D points, no modes, so no mode score
 
 Python API::
 
@@ -24,8 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
+from ..errors import GanbenchError
 from ..registry import Registry
-from . import mixtures, stacked_digits
+from . import mixtures, stacked_digits, swissroll
 from .io import check_n_seed, load_array, save_dataset
 from .mixtures import sample_mixture, score_mixture
 from .stacked_digits import sample_stacked_digits, score_stacked_digits
@@ -38,7 +40,7 @@ class Benchmark:
     default_n: int
     description: str
     sample: Callable  # (n, seed) -> (data, labels)
-    score: Callable  # (array or path) -> dict
+    score: Optional[Callable]  # (array or path) -> dict; None: no modes to score (swissroll)
 
 
 BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
@@ -53,6 +55,11 @@ BENCHMARKS.add("stacked-digits", Benchmark(
     "stacked-digits", "images", stacked_digits.DEFAULT_N,
     "3 sklearn 8x8 digits stacked as RGB, 1000 modes (Stacked MNIST analogue)",
     lambda n, seed: sample_stacked_digits(n, seed), score_stacked_digits))
+
+BENCHMARKS.add("swissroll", Benchmark(
+    "swissroll", "points", swissroll.DEFAULT_N,
+    "WGAN-GP's Swiss roll (sklearn make_swiss_roll, noise 0.25, x and z / 7.5); no modes, no mode score",
+    swissroll.sample_swissroll, None))
 
 
 def list_benchmarks() -> List[str]:
@@ -69,7 +76,12 @@ def make(name: str, n: Optional[int] = None, seed: int = 0):
 
 def score(name: str, data) -> dict:
     """Mode-collapse metrics of generated samples `data` (array or .npy/.npz path) for benchmark `name`."""
-    return BENCHMARKS.get(name).score(data)
+    bench = BENCHMARKS.get(name)
+    if bench.score is None:
+        scored = ", ".join(k for k, b in BENCHMARKS.items() if b.score is not None)
+        raise GanbenchError(f"{name} has no mode score (it is one continuous manifold, not a mixture of modes): "
+                            f"score samples of {scored}")
+    return bench.score(data)
 
 
 def score_points(path_or_array, name: str) -> dict:

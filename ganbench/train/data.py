@@ -26,7 +26,7 @@ from .. import toydata
 from ..errors import GanbenchError
 from . import streams
 
-OFFLINE = ("ring", "grid", "stacked-digits")
+OFFLINE = ("ring", "grid", "stacked-digits", "swissroll")
 
 
 @dataclass
@@ -245,7 +245,8 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
         if tuple(shape) != kind_shape:
             raise GanbenchError(f"--data {data} gives samples of shape {kind_shape} but this architecture makes "
                                 f"{tuple(shape)}: pick a baseline made for it (`ganbench list baselines`)")
-        classes = 1000 if data == "stacked-digits" else len(toydata.mixtures.mixture(data).centres)
+        classes = 1000 if data == "stacked-digits" else (len(toydata.mixtures.MIXTURES[data].centres)
+                                                         if data in toydata.mixtures.MIXTURES else 0)
         return TrainData(data, bench.kind, kind_shape, num_classes=classes,
                          meta={"name": data, "kind": "benchmark", "count": None, "fresh_draws": True})
     if len(shape) != 3:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .. import toydata
+from ..errors import GanbenchError
 from . import sampling
 from .data import OFFLINE, TrainData
 
@@ -46,6 +47,8 @@ class Evaluator:
     def __init__(self, data: TrainData, n: int, *, weights=None, device=None, ref_n: int = 10000):
         self.data, self.n, self.weights, self.device = data, int(n), weights, device
         self.bench = data.name if data.name in OFFLINE else None
+        if self.bench is not None and toydata.BENCHMARKS.get(self.bench).score is None:
+            raise GanbenchError(f"--eval-every on {self.bench}: it has no mode score to log; train without --eval-every")
         self.ref_fs = self.extractor = None
         if self.bench is None:
             from ..features import get_features
