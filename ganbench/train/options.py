@@ -56,7 +56,7 @@ OPTIONS: Dict[str, Option] = {
     "beta1": Option(0.5, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta1"),
     "beta2": Option(0.999, float, _num(0, 1, hi_open=True), "a number in [0, 1)", "Adam beta2"),
     "lr_schedule": Option("constant", str, lambda v: v in SCHEDULES, " | ".join(SCHEDULES),
-                          "linear: decay to 0 over `steps` (SNGAN), from step lr_decay_start"),
+                          "linear: decay to 0 over `steps` (SNGAN), from lr_decay_start x steps"),
     "lr_decay_start": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1)",
                              "lr_schedule=linear: constant for this fraction of `steps`, then linear to 0 at `steps` "
                              "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5)"),
