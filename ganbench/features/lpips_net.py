@@ -88,9 +88,9 @@ def random_backbone(net: str, seed: int = 0) -> Path:
 
 
 def _features(net: str):
-    import torchvision
+    from .convnets import alexnet_features, vgg_features
 
-    return (torchvision.models.alexnet() if net == "alex" else torchvision.models.vgg16()).features
+    return alexnet_features() if net == "alex" else vgg_features("vgg16")
 
 
 def _load(path: Path, what: str) -> dict:

@@ -35,7 +35,11 @@ TEST_SIZE = 256  # the held-out squares (HR); 128 (x2) or 64 (x4) low-resolution
 
 
 def _photo(name: str) -> np.ndarray:
-    from skimage import data
+    try:
+        from skimage import data
+    except ImportError:  # not in the base install: the photos ship in scikit-image's wheel
+        raise GanbenchError("ganbench data sr cuts its images from scikit-image's sample photos: "
+                            "pip install 'ganbench[sr]' (scikit-image)") from None
 
     img = data.stereo_motorcycle()[0] if name == "motorcycle_left" else getattr(data, name)()
     return np.ascontiguousarray(img[..., :3])

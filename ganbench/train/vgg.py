@@ -27,9 +27,9 @@ RESCALE = 1 / 12.75  # the paper's: "VGG losses ... rescaled by 1/12.75" (featur
 
 
 def _layers() -> torch.nn.Sequential:
-    import torchvision
+    from ..features.convnets import vgg_features
 
-    return torchvision.models.vgg19().features[:END]
+    return vgg_features("vgg19")[:END]
 
 
 def _find() -> Path:
