@@ -71,19 +71,10 @@ def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
 
 
 def load_state_dict(path: Path) -> dict:
-    import torch
+    from .weightfiles import load_state_dict as load
 
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load DINOv2 weights {path}: not a state dict ganbench loads without running "
-                            f"code ({type(e).__name__}); pass {FILENAME} or a .safetensors state dict") from None
-    if not isinstance(state, dict) or tuple(getattr(state.get("patch_embed.proj.weight"), "shape", ())) != \
+    state = load(path, "DINOv2 weights", f"pass {FILENAME} or a .safetensors state dict")
+    if tuple(getattr(state.get("patch_embed.proj.weight"), "shape", ())) != \
             (DIM, 3, PATCH, PATCH):
         raise GanbenchError(f"{path} is not a DINOv2 ViT-L/14 state dict: pass {FILENAME}")
     state = {k: v.float() for k, v in state.items() if k != "mask_token"}  # mask_token: training only

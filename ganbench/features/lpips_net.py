@@ -93,23 +93,6 @@ def _features(net: str):
     return alexnet_features() if net == "alex" else vgg_features("vgg16")
 
 
-def _load(path: Path, what: str) -> dict:
-    import torch
-
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path))
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load {what} {path}: not a state dict ganbench loads without running code "
-                            f"({type(e).__name__}); pass a .pth state dict or a .safetensors file") from None
-    if not isinstance(state, dict):
-        raise GanbenchError(f"{what} {path} hold no state dict; pass a state dict file")
-    return state
-
-
 class LPIPS:
     """LPIPS distance of uint8 image pairs; `weights` / `lin` say which files it runs on."""
 
@@ -127,7 +110,7 @@ class LPIPS:
             raise ChecksumError(f"LPIPS {net} linear layers {self.lin.path} are not lpips {LPIPS_DIST[1]}'s (sha256 "
                                 f"{weightfiles.digest(self.lin.path)[:16]}...): reinstall lpips=={LPIPS_DIST[1]}")
         features = _features(net)
-        state = _load(self.weights.path, f"LPIPS {net} backbone weights")
+        state = weightfiles.load_state_dict(self.weights.path, f"LPIPS {net} backbone weights")
         want = {f"features.{k}": v.shape for k, v in features.state_dict().items()}
         wrong = [k for k, s in want.items() if k not in state or state[k].shape != s]
         if wrong:
@@ -139,7 +122,7 @@ class LPIPS:
                 m.inplace = False
         ends = SLICES[net]
         self.slices = [features[a:b].eval().to(self.device) for a, b in zip((0,) + ends[:-1], ends)]
-        lin = _load(self.lin.path, f"LPIPS {net} linear layers")
+        lin = weightfiles.load_state_dict(self.lin.path, f"LPIPS {net} linear layers")
         self.lins = [lin[f"lin{i}.model.1.weight"].float().to(self.device) for i in range(5)]
         if [w.shape[1] for w in self.lins] != list(CHANNELS[net]):
             raise GanbenchError(f"{self.lin.path} are not LPIPS {net}'s linear layers: reinstall lpips")

@@ -59,16 +59,9 @@ def load(weights: str = "", device="cpu") -> Tuple[torch.nn.Module, dict]:
         path = Path(weights).expanduser() if weights else _find()
         if not path.is_file():
             raise GanbenchError(f"--set vgg_weights={weights}: no such file; pass torchvision's {NAME} or random")
-        try:
-            if path.suffix == ".safetensors":
-                from safetensors.torch import load_file
+        from ..features.weightfiles import load_state_dict
 
-                state = load_file(str(path))
-            else:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-            raise GanbenchError(f"cannot load VGG19 weights {path} ({type(e).__name__}): pass torchvision's {NAME} "
-                                "(a state dict) or a .safetensors file") from None
+        state = load_state_dict(path, "VGG19 weights", f"pass torchvision's {NAME} or a .safetensors file")
         want = net.state_dict()
         if not isinstance(state, dict) or any(f"features.{k}" not in state or state[f"features.{k}"].shape != v.shape
                                               for k, v in want.items()):
