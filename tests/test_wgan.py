@@ -313,3 +313,17 @@ def test_a_critic_step_draws_its_scheduled_batch_the_same_in_two_trainers():
     b.data.batch = lambda seed, index, n: (seen.append(index), real(seed, index, n))[1]
     b.objective.d_loss(b.ctx, j=2)
     assert seen == [2527] and torch.equal(real(b.seed, 2527, 16)[0], x_expected)
+
+
+def test_images_per_s_counts_the_critic_batches_the_schedule_runs(tmp_path):
+    """The log's images_per_s is the real images D saw per second: 100 critic batches a step under the wgan
+    schedule's early steps, n_dis otherwise (it once multiplied n_dis alone)."""
+    sets = {"loss": "wasserstein", "weight_clip": 0.01, "batch_size": 8, "g_batch_size": 8, "n_dis": 2}
+    rates = {}
+    for schedule in ("wgan", "constant"):
+        ganbench.train("toy-mlp", out=tmp_path / schedule, data="ring", steps=2, progress=False, log_every=1,
+                       set={**sets, "critic_schedule": schedule})
+        recs = [json.loads(x) for x in (tmp_path / schedule / "metrics.jsonl").read_text().splitlines()]
+        last = [r for r in recs if r["kind"] == "train"][-1]
+        rates[schedule] = last["images_per_s"] / last["step_per_s"]  # images per generator step
+    assert rates["wgan"] == pytest.approx(100 * 8, rel=1e-2) and rates["constant"] == pytest.approx(2 * 8, rel=1e-2)

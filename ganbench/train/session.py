@@ -189,12 +189,13 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     log_every = log_every or max(1, cfg["steps"] // 500)
     saved = checkpoint.list_steps(out) if main else []
     last_good = saved[-1] if saved else None
-    t0, s0, last = time.perf_counter(), trainer.step, {}
+    t0, s0, last, seen = time.perf_counter(), trainer.step, {}, 0
     pbar = bar(total=cfg["steps"], desc=f"train {base['name']}", unit="step", enabled=progress and main)
     pbar.update(trainer.step)
     meta = {"config": cfg, "config_hash": run["config_hash"], "baseline": run["baseline"], "seed": int(seed)}
     try:
         while trainer.step < cfg["steps"]:
+            seen += trainer.objective.real_images(trainer.step)  # wgan's schedule: 100 critic batches at some steps
             stats = trainer.train_step()
             step = trainer.step
             if trainer.layer_grads is not None:  # before the divergence check: a blow-up's gradients are kept
@@ -207,7 +208,7 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                 dt = max(time.perf_counter() - t0, 1e-9)
                 rate = (step - s0) / dt
                 last = {"kind": "train", "step": step, **{k: round(v, 6) for k, v in stats.items()},
-                        "step_per_s": round(rate, 3), "images_per_s": round(rate * cfg["n_dis"] * cfg["batch_size"], 1)}
+                        "step_per_s": round(rate, 3), "images_per_s": round(seen / dt, 1)}
                 log.write(last)
             if evaluator is not None and (step % eval_every == 0 or step == cfg["steps"]):
                 G, info = _eval_generator(trainer, cfg, tdata)

@@ -53,6 +53,9 @@ class Adversarial(Objective):
             return WGAN_EXTRA_ITERS
         return n
 
+    def real_images(self, step: int) -> int:
+        return self.critic_steps(step) * self.cfg["batch_size"]
+
     def d_batches_before(self, step: int) -> int:
         """D batches drawn before generator step `step` (the sum of critic_steps over the earlier steps, in
         closed form): D's j-th batch of the step is batch d_batches_before(step) + j, so every D batch of a

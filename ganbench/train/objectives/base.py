@@ -77,6 +77,10 @@ class Objective:
         interval does not divide the step)."""
         raise NotImplementedError
 
+    def real_images(self, step: int) -> int:
+        """Real images D is shown at generator step `step` (the log's images_per_s)."""
+        return self.cfg["n_dis"] * self.cfg["batch_size"]
+
     def ema_decay(self, step: int) -> Optional[float]:
         """The EMA decay after step `step` (None: copy the weights into the EMA copy)."""
         return None if step < self.cfg["ema_start"] else self.cfg["ema"]
