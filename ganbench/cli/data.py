@@ -36,7 +36,8 @@ from .options import check_output
 @click.option("--list", "list_", is_flag=True, help="List the benchmark data sets and exit.")
 @click.option("--source", type=click.Path(), default=None,
               help="colorize, edges, inpainting: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
-@click.option("--key", default=None, help="colorize, edges: the array of a multi-array --source .npz (e.g. train_images).")
+@click.option("--key", default=None,
+              help="colorize, edges: the array of a multi-array --source .npz (e.g. train_images).")
 @click.option("--holes", type=click.Choice(["centre", "random"]), default="centre", show_default=True,
               help="inpainting: the central half of the image, or a seeded random rectangle per image.")
 @click.option("--overlap", type=int, default=1, show_default=True,
@@ -53,7 +54,8 @@ from .options import check_output
 def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop, from_, to, sigma):
     """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
     data sets `colorize` (greyscale inputs, colour targets), `edges` (Canny edge maps, colour targets) and
-    `inpainting` (holed inputs, targets, mask) of --source's images to a .npz, the inpainting floors (`inpainting-floor`), or the super-resolution task
+    `inpainting` (holed inputs, targets, mask) of --source's images to a .npz, the inpainting floors
+    (`inpainting-floor`), or the super-resolution task
     `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
