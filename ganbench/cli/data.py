@@ -4,6 +4,8 @@
 
 `ganbench data colorize --source IMAGES [--key K] [-n N] -o OUT.npz`: a paired image-to-image data set
 (toydata/paired.py) from real images: `inputs` (greyscale) and `targets` (the colour images).
+`ganbench data edges --source IMAGES [--key K] [--sigma S] [-n N] -o OUT.npz`: the same with Canny edge maps
+(toydata/edges.py, black on white) as `inputs`.
 
 `ganbench data inpainting --source IMAGES [--key K] [--holes centre|random] [--overlap 1] -o OUT.npz`:
 inputs with a filled hole, targets, and the hole `mask` (toydata/inpainting.py, Pathak et al. 2016);
@@ -33,8 +35,9 @@ from .options import check_output
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--list", "list_", is_flag=True, help="List the benchmark data sets and exit.")
 @click.option("--source", type=click.Path(), default=None,
-              help="colorize: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
-@click.option("--key", default=None, help="colorize: the array of a multi-array --source .npz (e.g. train_images).")
+              help="colorize, edges, inpainting: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
+@click.option("--key", default=None,
+              help="colorize, edges: the array of a multi-array --source .npz (e.g. train_images).")
 @click.option("--holes", type=click.Choice(["centre", "random"]), default="centre", show_default=True,
               help="inpainting: the central half of the image, or a seeded random rectangle per image.")
 @click.option("--overlap", type=int, default=1, show_default=True,
@@ -47,17 +50,21 @@ from .options import check_output
 @click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
 @click.option("--from", "from_", default=None, metavar="CLASS", help="unpaired: domain A's CIFAR-10 class (name or 0-9).")
 @click.option("--to", "to", default=None, metavar="CLASS", help="unpaired: domain B's CIFAR-10 class (name or 0-9).")
-def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop, from_, to):
+@click.option("--sigma", type=float, default=None, help="edges: the Canny Gaussian's sigma in pixels [default: 1].")
+def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop, from_, to, sigma):
     """Write benchmark data set NAME (ring, grid, stacked-digits) to a .npy / .npz file, the paired
-    data sets `colorize` (greyscale inputs, colour targets) and `inpainting` (holed inputs, targets, mask) of
-    --source's images to a .npz, the inpainting floors (`inpainting-floor`), or the super-resolution task
+    data sets `colorize` (greyscale inputs, colour targets), `edges` (Canny edge maps, colour targets) and
+    `inpainting` (holed inputs, targets, mask) of --source's images to a .npz, the inpainting floors
+    (`inpainting-floor`), or the super-resolution task
     `sr --scale 2|4` (training crops, held-out test images, bicubic floor)."""
     from .. import toydata
 
     if name != "unpaired" and (from_ is not None or to is not None):
         raise GanbenchError(f"--from / --to pick the classes of `ganbench data unpaired`, not of {name}: leave them out")
-    if name in ("colorize", "inpainting"):
-        return _paired(name, n, output, source, key, holes=holes, overlap=overlap, seed=seed)
+    if name != "edges" and sigma is not None:
+        raise GanbenchError(f"--sigma sets the Canny smoothing of `ganbench data edges`, not of {name}: leave it out")
+    if name in ("colorize", "edges", "inpainting"):
+        return _paired(name, n, output, source, key, holes=holes, overlap=overlap, seed=seed, sigma=sigma)
     if name == "inpainting-floor":
         return _floor(source, fill, train, output)
     if name == "sr":
@@ -81,7 +88,7 @@ def command(name, n, output, seed, list_, source, key, holes, overlap, fill, tra
     click.echo(f"wrote {len(data)} {name} {bench.kind} (seed {seed}) to {path}")
 
 
-def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0):
+def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sigma=None):
     from ..inputs.images import open_source
     from ..toydata import paired
 
@@ -90,6 +97,8 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0):
                             "--key train_images for the CIFAR-10 excerpt)")
     if output is None:
         raise GanbenchError(f"no output file: add -o {task}.npz")
+    if sigma is not None and not sigma > 0:
+        raise GanbenchError(f"--sigma {sigma}: the Canny Gaussian's sigma is a positive number of pixels (e.g. 1)")
     check_output(output, "data set", "-o")
     src = open_source(source, key=key)
     src.check()
@@ -107,9 +116,14 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0):
         click.echo(f"wrote {count} inpainting pairs ({images.shape[1]}x{images.shape[2]}, {holes} holes, overlap "
                    f"{overlap}, seed {seed}) of {source} to {path}")
         return
-    inputs, targets = paired.make_pairs(task, images)
+    inputs, targets = paired.make_pairs(task, images, sigma)
     path = paired.save_pairs(output, inputs, targets)
-    click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}) of {source} to {path}")
+    how = ""
+    if task == "edges":
+        from ..toydata import edges
+
+        how = f", Canny sigma {edges.SIGMA if sigma is None else sigma} thresholds {edges.LOW}/{edges.HIGH}"
+    click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}{how}) of {source} to {path}")
 
 
 def _arrays(path, names, where):

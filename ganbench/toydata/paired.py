@@ -1,10 +1,13 @@
-"""Paired image-to-image data sets from real images (`ganbench data colorize`): a .npz holding `inputs`
+"""Paired image-to-image data sets from real images (`ganbench data colorize|edges`): a .npz holding `inputs`
 and `targets`, (N, H, W, 3) uint8 each, input i the source of target i.
 
 colorize: input = the image's luma, ITU-R BT.601 Y = 0.299 R + 0.587 G + 0.114 B rounded to the nearest
 integer (half to even), replicated to 3 channels so that inputs, targets and outputs are all RGB images
 (every reader, metric and the "greyscale floor" of a colourisation table take them as they are); target =
-the colour image. Pix2Pix's networks then have 3 input and 3 output channels, its default."""
+the colour image. Pix2Pix's networks then have 3 input and 3 output channels, its default.
+
+edges: input = the Canny edge map of that luma (toydata/edges.py: black edges on white, 3 channels, as pix2pix's
+edges2shoes shows its HED edges); target = the colour image."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import numpy as np
 from ..cache import atomic_path
 from ..errors import GanbenchError
 
-TASKS = ("colorize",)
+TASKS = ("colorize", "edges")
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -25,11 +28,15 @@ def greyscale(images: np.ndarray) -> np.ndarray:
     return np.repeat(y[..., None], 3, axis=-1)
 
 
-def make_pairs(task: str, images: np.ndarray):
-    """(inputs, targets) of `task` for RGB uint8 `images`."""
+def make_pairs(task: str, images: np.ndarray, sigma: float | None = None):
+    """(inputs, targets) of `task` for RGB uint8 `images`; `sigma`: edges' Gaussian (default edges.SIGMA)."""
     if task not in TASKS:
         raise GanbenchError(f"unknown paired task {task!r}: known tasks are {', '.join(TASKS)}")
     images = np.ascontiguousarray(images)
+    if task == "edges":
+        from . import edges
+
+        return edges.edge_maps(greyscale(images)[..., 0], edges.SIGMA if sigma is None else sigma), images
     return greyscale(images), images
 
 
