@@ -71,7 +71,7 @@ def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
 
 
 def load_state_dict(path: Path) -> dict:
-    from .weightfiles import load_state_dict as load
+    from .statefiles import load_state_dict as load
 
     state = load(path, "DINOv2 weights", f"pass {FILENAME} or a .safetensors state dict")
     if tuple(getattr(state.get("patch_embed.proj.weight"), "shape", ())) != \

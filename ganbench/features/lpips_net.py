@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import cache
 from ..errors import ChecksumError, GanbenchError
-from . import weightfiles
+from . import statefiles, weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
 
 # torchvision's features module indices that end each LPIPS slice, and each slice's channels
@@ -110,7 +110,7 @@ class LPIPS:
             raise ChecksumError(f"LPIPS {net} linear layers {self.lin.path} are not lpips {LPIPS_DIST[1]}'s (sha256 "
                                 f"{weightfiles.digest(self.lin.path)[:16]}...): reinstall lpips=={LPIPS_DIST[1]}")
         features = _features(net)
-        state = weightfiles.load_state_dict(self.weights.path, f"LPIPS {net} backbone weights")
+        state = statefiles.load_state_dict(self.weights.path, f"LPIPS {net} backbone weights")
         want = {f"features.{k}": v.shape for k, v in features.state_dict().items()}
         wrong = [k for k, s in want.items() if k not in state or state[k].shape != s]
         if wrong:
@@ -122,7 +122,7 @@ class LPIPS:
                 m.inplace = False
         ends = SLICES[net]
         self.slices = [features[a:b].eval().to(self.device) for a, b in zip((0,) + ends[:-1], ends)]
-        lin = weightfiles.load_state_dict(self.lin.path, f"LPIPS {net} linear layers")
+        lin = statefiles.load_state_dict(self.lin.path, f"LPIPS {net} linear layers")
         self.lins = [lin[f"lin{i}.model.1.weight"].float().to(self.device) for i in range(5)]
         if [w.shape[1] for w in self.lins] != list(CHANNELS[net]):
             raise GanbenchError(f"{self.lin.path} are not LPIPS {net}'s linear layers: reinstall lpips")

@@ -209,26 +209,6 @@ def _convert(spec: WeightsSpec, kf: KnownFile, src: Path, dest: Path) -> None:
         os.chmod(tmp, 0o666 & ~cache._umask())  # safetensors writes 0600; every other file follows the umask
 
 
-def load_state_dict(path: Path, what: str, fix: str = "pass a .pth state dict or a .safetensors file") -> Dict:
-    """A state dict from a .safetensors file or a .pth read with weights_only=True (never unpickling code);
-    anything else is a one-line error naming `what`, the file and `fix`."""
-    import torch
-
-    try:
-        if Path(path).suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load {what} {path}: not a state dict ganbench loads without running code "
-                            f"({type(e).__name__}); {fix}") from None
-    if not isinstance(state, dict):
-        raise GanbenchError(f"{what} {path} holds no state dict; {fix}")
-    return state
-
-
 def load_converted(path: Path, what: str) -> Dict:
     """A converted file's tensors, refused (one line, with the fix) when they are not what was written."""
     from safetensors import safe_open

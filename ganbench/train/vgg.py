@@ -59,7 +59,7 @@ def load(weights: str = "", device="cpu") -> Tuple[torch.nn.Module, dict]:
         path = Path(weights).expanduser() if weights else _find()
         if not path.is_file():
             raise GanbenchError(f"--set vgg_weights={weights}: no such file; pass torchvision's {NAME} or random")
-        from ..features.weightfiles import load_state_dict
+        from ..features.statefiles import load_state_dict
 
         state = load_state_dict(path, "VGG19 weights", f"pass torchvision's {NAME} or a .safetensors file")
         want = net.state_dict()
