@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import atomic_path
 from ..errors import GanbenchError
+from .paired import save_npz
 
 FILL = np.array([117, 104, 123], dtype=np.uint8)  # train.lua: 2*117/255-1, 2*104/255-1, 2*123/255-1
 HOLES = ("centre", "random")
@@ -87,23 +87,13 @@ def floor(inputs: np.ndarray, mask: np.ndarray, kind: str, train_targets=None) -
 
 
 def save_inpainting(path, inputs, targets, mask) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".npz" or path.is_dir():
-        raise GanbenchError(f"-o {path}: an inpainting data set is a .npz file (inputs, targets, mask): "
-                            "end the name in .npz")
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, inputs=inputs, targets=targets, mask=mask)
-    return path
+    return save_npz(path, "an inpainting data set is a .npz file (inputs, targets, mask)", inputs=inputs,
+                    targets=targets, mask=mask)
 
 
 def save_outputs(path, outputs: np.ndarray) -> Path:
     """Outputs as `ganbench sample --input` writes a .npz: `arr_0`, in the pairs' order."""
-    path = Path(path)
-    if path.suffix.lower() != ".npz" or path.is_dir():
-        raise GanbenchError(f"-o {path}: floor outputs go to a .npz file (arr_0): end the name in .npz")
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, outputs)
-    return path
+    return save_npz(path, "floor outputs go to a .npz file (arr_0)", outputs)
 
 
 def read_mask(source, n: int, size, where: str = "--mask") -> np.ndarray:

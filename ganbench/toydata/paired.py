@@ -41,9 +41,15 @@ def make_pairs(task: str, images: np.ndarray, sigma: float | None = None):
 
 
 def save_pairs(path, inputs: np.ndarray, targets: np.ndarray) -> Path:
+    return save_npz(path, "a paired data set is a .npz file (inputs and targets)", inputs=inputs, targets=targets)
+
+
+def save_npz(path, what: str, *arrays, **named) -> Path:
+    """`arrays` (arr_0, ...) and `named` into the .npz `path`, atomically; anything but a .npz file name is the
+    one-line error "-o PATH: {what}: end the name in .npz"."""
     path = Path(path)
     if path.suffix.lower() != ".npz" or path.is_dir():
-        raise GanbenchError(f"-o {path}: a paired data set is a .npz file (inputs and targets): end the name in .npz")
+        raise GanbenchError(f"-o {path}: {what}: end the name in .npz")
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, inputs=inputs, targets=targets)
+        np.savez(f, *arrays, **named)
     return path

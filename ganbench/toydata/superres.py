@@ -106,16 +106,14 @@ def make_task(scale: int, n: int = 2000, crop: int = 32, seed: int = 0) -> Dict[
 def save_task(out, task: Dict[str, np.ndarray]) -> Tuple[Path, Path, Path]:
     """OUT.npz (training pairs), OUT-test.npz (held-out pairs and their names), OUT-bicubic.npz (the
     floor's outputs, arr_0, in the test set's order), each written atomically."""
-    from ..cache import atomic_path
-    from .paired import save_pairs
+    from .paired import save_npz, save_pairs
 
     out = Path(out)
     if out.suffix.lower() != ".npz" or out.is_dir():
         raise GanbenchError(f"-o {out}: the super-resolution task is written as .npz files: end the name in .npz")
     test, floor = out.with_name(out.stem + "-test.npz"), out.with_name(out.stem + "-bicubic.npz")
     save_pairs(out, task["train_inputs"], task["train_targets"])
-    with atomic_path(test) as tmp, open(tmp, "wb") as f:
-        np.savez(f, inputs=task["test_inputs"], targets=task["test_targets"], names=task["test_names"])
-    with atomic_path(floor) as tmp, open(tmp, "wb") as f:
-        np.savez(f, task["bicubic"])
+    what = "the super-resolution task is written as .npz files"
+    save_npz(test, what, inputs=task["test_inputs"], targets=task["test_targets"], names=task["test_names"])
+    save_npz(floor, what, task["bicubic"])
     return out, test, floor

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import atomic_path
 from ..errors import GanbenchError
+from .paired import save_npz
 
 CIFAR10 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -45,9 +45,4 @@ def split(images: np.ndarray, labels: np.ndarray, a: int, b: int):
 
 
 def save_unpaired(path, a: np.ndarray, b: np.ndarray) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".npz" or path.is_dir():
-        raise GanbenchError(f"-o {path}: an unpaired data set is a .npz file (a and b): end the name in .npz")
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, a=a, b=b)
-    return path
+    return save_npz(path, "an unpaired data set is a .npz file (a and b)", a=a, b=b)
