@@ -48,8 +48,23 @@ def _env(folders):
 
 
 def _ganbench_cmd(folders, weights, device, out_json):
-    return [sys.executable, "-m", "ganbench", "eval", str(folders["samples"]), "--ref", str(folders["reference"]),
-            "--metrics", "fid", "--weights", str(weights), "--device", device, "--json", str(out_json)]
+    return [
+        sys.executable,
+        "-m",
+        "ganbench",
+        "eval",
+        str(folders["samples"]),
+        "--ref",
+        str(folders["reference"]),
+        "--metrics",
+        "fid",
+        "--weights",
+        str(weights),
+        "--device",
+        device,
+        "--json",
+        str(out_json),
+    ]
 
 
 FIDELITY_CALL = """
@@ -63,8 +78,16 @@ print(json.dumps(m))
 
 
 def _fidelity_cmd(folders, weights, device, samples_cache_name=None):
-    return [sys.executable, "-c", FIDELITY_CALL, str(folders["samples"]), str(folders["reference"]),
-            str(folders["fidelity_cache"]), str(weights), device] + ([samples_cache_name] if samples_cache_name else [])
+    return [
+        sys.executable,
+        "-c",
+        FIDELITY_CALL,
+        str(folders["samples"]),
+        str(folders["reference"]),
+        str(folders["fidelity_cache"]),
+        str(weights),
+        device,
+    ] + ([samples_cache_name] if samples_cache_name else [])
 
 
 def _fidelity_features(folders, name):
@@ -99,6 +122,7 @@ def bench_eval(benchmark, impl, folders, weights, device, report, quick, workdir
 
         def value(stdout):
             return json.loads(stdout.strip().splitlines()[-1])["frechet_inception_distance"]
+
     # untimed: fills the reference cache (and warms the file system cache); torch-fidelity's
     # warm-up also caches its sample features, which the agreement check below reads
     _run(cmd if impl == "ganbench" else _fidelity_cmd(folders, weights, device, "bench-samples"), env, repo)
@@ -108,8 +132,16 @@ def bench_eval(benchmark, impl, folders, weights, device, report, quick, workdir
     fid = value(stdout)
     n = len(list(folders["samples"].iterdir()))
     _RESULTS[impl] = (fid, seconds)
-    row = report.add("eval", f"{n} samples vs {len(list(folders['reference'].iterdir()))} cached reference, FID",
-                     impl, n=n, rounds=rounds, seconds=seconds, img_per_s=n / seconds, fid=fid)
+    row = report.add(
+        "eval",
+        f"{n} samples vs {len(list(folders['reference'].iterdir()))} cached reference, FID",
+        impl,
+        n=n,
+        rounds=rounds,
+        seconds=seconds,
+        img_per_s=n / seconds,
+        fid=fid,
+    )
     if impl == "ganbench" and "torch-fidelity" in _RESULTS:
         from common import exact_fid
 
@@ -123,6 +155,8 @@ def bench_eval(benchmark, impl, folders, weights, device, report, quick, workdir
         row["fidelity_rel_diff_to_exact"] = abs(ref - exact) / abs(exact)
         row["exact_fid_of_fidelity_features"] = exact
         row["ratio_vs"] = f"{ref_s / seconds:.2f}x torch-fidelity"
-        row["note"] = (f"fresh processes from PNG folders, start-up included; rel_diff vs the exact FID of "
-                       f"torch-fidelity's features (torch-fidelity's own value: {row['fidelity_rel_diff_to_exact']:.1e})")
+        row["note"] = (
+            f"fresh processes from PNG folders, start-up included; rel_diff vs the exact FID of "
+            f"torch-fidelity's features (torch-fidelity's own value: {row['fidelity_rel_diff_to_exact']:.1e})"
+        )
         assert row["rel_diff"] <= FID_TOL, f"FID {fid} vs exact {exact}: {row['rel_diff']:.2e}"

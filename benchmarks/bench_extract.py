@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from common import GMAC_PER_IMAGE, CleanFid, PytorchFid, TorchFidelity, inception_flops, rel_diff, upscale
 
 SIZES = (32, 256)
@@ -45,8 +44,9 @@ def _impl(name, weights, device):
             from ganbench.features import InceptionExtractor
 
             resize = "clean" if name == "ganbench-clean" else "tf-legacy"
-            _IMPLS[name] = InceptionExtractor(weights=weights, resize=resize, device=device,
-                                              fast=name == "ganbench-fast")
+            _IMPLS[name] = InceptionExtractor(
+                weights=weights, resize=resize, device=device, fast=name == "ganbench-fast"
+            )
     return _IMPLS[name]
 
 
@@ -59,6 +59,7 @@ def _runner(name, weights, device):
         def run(images):
             fs = extract(open_source(images), impl, batch_size=None, keep="features")
             return fs.pool, fs.logits
+
         return run
     if name == "torch-fidelity":
         return impl
@@ -75,8 +76,9 @@ def bench_extract(benchmark, impl, size, inputs, weights, device, report, fp32_p
     seconds = benchmark.stats.stats.min
     img_s = len(images) / seconds
     _OUT[(impl, size)] = (pool, logits)
-    row = report.add("extract", f"{size}x{size} -> 299", impl, n=len(images), rounds=rounds,
-                     seconds=seconds, img_per_s=img_s)
+    row = report.add(
+        "extract", f"{size}x{size} -> 299", impl, n=len(images), rounds=rounds, seconds=seconds, img_per_s=img_s
+    )
     protocol = "clean" if impl in ("clean-fid", "ganbench-clean") else "tf-legacy"
     row["protocol"] = protocol if impl != "pytorch-fid" else "pytorch-fid (torch bilinear, x/255)"
 
@@ -130,8 +132,16 @@ def bench_extract_fast_mode(weights, device, inputs, report, quick):
     seconds = time.perf_counter() - t
     dev = rel_diff(pf[:256], p32)
     InceptionExtractor(weights=weights, device=device)  # back to fp32 for what follows
-    report.add("extract", "32x32 -> 299", "ganbench-fast (TF32)", n=len(images), seconds=seconds,
-               img_per_s=len(images) / seconds, max_rel_diff=dev, note="opt-in; deviation vs fp32 measured")
+    report.add(
+        "extract",
+        "32x32 -> 299",
+        "ganbench-fast (TF32)",
+        n=len(images),
+        seconds=seconds,
+        img_per_s=len(images) / seconds,
+        max_rel_diff=dev,
+        note="opt-in; deviation vs fp32 measured",
+    )
     print(f"fast mode (TF32): max relative deviation from fp32 features {dev:.2e}")
 
 
@@ -146,9 +156,11 @@ def bench_extract_targets(report, device):
             continue
         ratio = rows["ganbench"]["img_per_s"] / rows["torch-fidelity"]["img_per_s"]
         met &= ratio >= 2 and rows["ganbench"]["max_rel_diff"] <= FEATURE_TOL
-        parts.append(f"{size}px: {rows['ganbench']['img_per_s']:.2f} vs {rows['torch-fidelity']['img_per_s']:.2f} img/s "
-                     f"= {ratio:.2f}x, features max rel diff {rows['ganbench']['max_rel_diff']:.1e}, "
-                     f"{rows['ganbench']['gflops']:.0f} GFLOP/s = {100 * rows['ganbench']['peak_fraction']:.0f}% "
-                     f"of the measured fp32 matmul peak")
+        parts.append(
+            f"{size}px: {rows['ganbench']['img_per_s']:.2f} vs {rows['torch-fidelity']['img_per_s']:.2f} img/s "
+            f"= {ratio:.2f}x, features max rel diff {rows['ganbench']['max_rel_diff']:.1e}, "
+            f"{rows['ganbench']['gflops']:.0f} GFLOP/s = {100 * rows['ganbench']['peak_fraction']:.0f}% "
+            f"of the measured fp32 matmul peak"
+        )
     if parts:
         report.check("extract_cuda" if device.startswith("cuda") else "extract_cpu", met, "; ".join(parts))

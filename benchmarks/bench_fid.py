@@ -15,8 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
-
-from common import rel_diff, synthetic_features
+from common import synthetic_features
 
 FID_TOL_PYTORCH_FID = 1e-6  # the issue's target
 FID_TOL = 1e-5  # against every implementation
@@ -70,8 +69,12 @@ def fid_clean_fid(f1, f2):
     return float(frechet_distance(mu1, s1, mu2, s2))
 
 
-RUN = {"ganbench": fid_ganbench, "pytorch-fid": fid_pytorch_fid, "torch-fidelity": fid_torch_fidelity,
-       "clean-fid": fid_clean_fid}
+RUN = {
+    "ganbench": fid_ganbench,
+    "pytorch-fid": fid_pytorch_fid,
+    "torch-fidelity": fid_torch_fidelity,
+    "clean-fid": fid_clean_fid,
+}
 
 
 def _cases():
@@ -134,10 +137,18 @@ def bench_fid_sqrt_term(report, quick):
     rel = abs(values["ganbench"] - values["pytorch-fid"]) / abs(values["pytorch-fid"])
     case = f"N={n:,}, square-root term only (same statistics)"
     report.add("fid", case, "pytorch-fid", n=n, seconds=times["pytorch-fid"], fid=values["pytorch-fid"])
-    report.add("fid", case, "ganbench", n=n, seconds=times["ganbench"], fid=values["ganbench"], rel_diff=rel,
-               ratio_vs=f"{times['pytorch-fid'] / times['ganbench']:.2f}x pytorch-fid",
-               stats_seconds=stats_seconds,
-               note=f"statistics excluded (ganbench's two float64 covariances took {stats_seconds:.2f} s on their own)")
+    report.add(
+        "fid",
+        case,
+        "ganbench",
+        n=n,
+        seconds=times["ganbench"],
+        fid=values["ganbench"],
+        rel_diff=rel,
+        ratio_vs=f"{times['pytorch-fid'] / times['ganbench']:.2f}x pytorch-fid",
+        stats_seconds=stats_seconds,
+        note=f"statistics excluded (ganbench's two float64 covariances took {stats_seconds:.2f} s on their own)",
+    )
     assert rel <= FID_TOL_PYTORCH_FID, rel
 
 
@@ -155,26 +166,46 @@ def bench_fid_rank_deficient(report, quick):
         ref = fid_pytorch_fid(f1, f2)
     assert np.isfinite(ours) and isinstance(ours, float)
     rel = abs(ours - ref) / abs(ref)
-    report.add("fid", f"N={n} per set (rank-deficient)", "ganbench", n=n, seconds=seconds, fid=ours, rel_diff=rel,
-               note="singular covariances: finite and real; rel_diff vs pytorch-fid (sqrtm + eps offset)")
+    report.add(
+        "fid",
+        f"N={n} per set (rank-deficient)",
+        "ganbench",
+        n=n,
+        seconds=seconds,
+        fid=ours,
+        rel_diff=rel,
+        note="singular covariances: finite and real; rel_diff vs pytorch-fid (sqrtm + eps offset)",
+    )
     assert rel <= FID_TOL
 
 
 def bench_fid_targets(report, quick):
     n = _sizes(quick)[1]
-    rows = {r["impl"]: r for r in report.rows if r["bench"] == "fid" and r.get("n") == n
-            and "rank" not in r["case"] and "square-root" not in r["case"]}
+    rows = {
+        r["impl"]: r
+        for r in report.rows
+        if r["bench"] == "fid" and r.get("n") == n and "rank" not in r["case"] and "square-root" not in r["case"]
+    }
     sq = {r["impl"]: r for r in report.rows if r["bench"] == "fid" and "square-root" in r["case"]}
-    sq_text = (f"; square-root term alone: {sq['ganbench']['seconds']:.2f} s vs {sq['pytorch-fid']['seconds']:.2f} s "
-               f"= {sq['pytorch-fid']['seconds'] / sq['ganbench']['seconds']:.1f}x; the two float64 covariances alone "
-               f"(dsyrk, N d^2 flops each) took {sq['ganbench']['stats_seconds']:.2f} s") if len(sq) == 2 else ""
+    sq_text = (
+        (
+            f"; square-root term alone: {sq['ganbench']['seconds']:.2f} s vs {sq['pytorch-fid']['seconds']:.2f} s "
+            f"= {sq['pytorch-fid']['seconds'] / sq['ganbench']['seconds']:.1f}x; the two float64 covariances alone "
+            f"(dsyrk, N d^2 flops each) took {sq['ganbench']['stats_seconds']:.2f} s"
+        )
+        if len(sq) == 2
+        else ""
+    )
     if "ganbench" not in rows or "pytorch-fid" not in rows:
         pytest.skip("needs the N=50k rows")
     g, p = rows["ganbench"], rows["pytorch-fid"]
     ratio = p["seconds"] / g["seconds"]
     rd = [r for r in report.rows if r["bench"] == "fid" and "rank" in r["case"]]
     ok_rd = bool(rd) and np.isfinite(rd[0]["fid"])
-    report.check("fid", ratio >= 5 and g["rel_diff"] <= FID_TOL_PYTORCH_FID and ok_rd,
-                 f"N={n:,}: {g['seconds']:.2f} s vs pytorch-fid {p['seconds']:.2f} s = {ratio:.2f}x, "
-                 f"rel diff {g['rel_diff']:.1e}; rank-deficient N={rd[0]['n'] if rd else '?'}: "
-                 f"{'finite, real' if ok_rd else 'FAILED'}{sq_text}")
+    report.check(
+        "fid",
+        ratio >= 5 and g["rel_diff"] <= FID_TOL_PYTORCH_FID and ok_rd,
+        f"N={n:,}: {g['seconds']:.2f} s vs pytorch-fid {p['seconds']:.2f} s = {ratio:.2f}x, "
+        f"rel diff {g['rel_diff']:.1e}; rank-deficient N={rd[0]['n'] if rd else '?'}: "
+        f"{'finite, real' if ok_rd else 'FAILED'}{sq_text}",
+    )

@@ -37,11 +37,16 @@ def main() -> None:
         rows.append((name, time.perf_counter() - t))
         print(name, round(rows[-1][1], 1), "s", flush=True)
     total = sum(s for _n, s in rows)
-    lines = ["# Paired bootstrap cost of `compare` (3 models + reference, 2048-d features)", "",
-             f"`python benchmarks/bench_gates.py --bootstrap {a.bootstrap} --n {a.n}`: {a.n} images per set, "
-             f"{a.bootstrap} replicates, CPU with {os.cpu_count()} cores shared with other jobs (1-minute load "
-             f"average {os.getloadavg()[0]:.1f} at the end: an idle machine is faster).", "",
-             "| metric | seconds |", "| --- | ---: |"]
+    lines = [
+        "# Paired bootstrap cost of `compare` (3 models + reference, 2048-d features)",
+        "",
+        f"`python benchmarks/bench_gates.py --bootstrap {a.bootstrap} --n {a.n}`: {a.n} images per set, "
+        f"{a.bootstrap} replicates, CPU with {os.cpu_count()} cores shared with other jobs (1-minute load "
+        f"average {os.getloadavg()[0]:.1f} at the end: an idle machine is faster).",
+        "",
+        "| metric | seconds |",
+        "| --- | ---: |",
+    ]
     lines += [f"| {n} | {s:.1f} |" for n, s in rows] + [f"| all four | {total:.1f} |"]
     out = Path(__file__).parent / "results" / "gates_bootstrap.md"
     out.write_text("\n".join(lines) + "\n")

@@ -43,8 +43,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "grad_monitor.md")
     a = ap.parse_args()
-    _base, cfg = resolve_config(a.baseline, {"batch_size": a.batch, "g_batch_size": a.batch, "data": str(DATA),
-                                             "steps": a.warmup + a.steps})
+    _base, cfg = resolve_config(
+        a.baseline, {"batch_size": a.batch, "g_batch_size": a.batch, "data": str(DATA), "steps": a.warmup + a.steps}
+    )
     data = open_data(cfg["data"], ARCHITECTURES.get(cfg["arch"]).shape, key="train_images")
     off, on = (Trainer(cfg, data, 0, channels_last=True) for _ in range(2))
     on.grad_every = 1
@@ -62,31 +63,47 @@ def main() -> None:
         lines = len((Path(tmp) / "metrics.jsonl").read_text().splitlines())
     assert lines == a.warmup + a.steps, lines
     # the monitor changes no trained number: both trainers end with the same weights
-    same = all(torch.equal(p, q) for k in ("G", "D") for p, q in
-               zip(off.nets.nets[k].parameters(), on.nets.nets[k].parameters()))
+    same = all(
+        torch.equal(p, q)
+        for k in ("G", "D")
+        for p, q in zip(off.nets.nets[k].parameters(), on.nets.nets[k].parameters())
+    )
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["on"] / med["off"]
     layers = {k: len(v) for k, v in on.layer_grads.items()}
-    res = {"baseline": a.baseline, "batch": a.batch, "steps_timed": a.steps, "warmup": a.warmup,
-           "threads": torch.get_num_threads(), "median_s_per_step": med, "ratio_on_over_off": ratio,
-           "overhead_at_default": (ratio - 1) / DEFAULTS["grad_every"], "default_grad_every": DEFAULTS["grad_every"],
-           "layers": layers, "weights_identical": same, "load_average": os.getloadavg(),
-           "environment": environment(torch.device("cpu")), "times_s": times,
-           "command": f"OMP_NUM_THREADS=1 python benchmarks/bench_grad_monitor.py --baseline {a.baseline} "
-                      f"--batch {a.batch} --steps {a.steps}"}
+    res = {
+        "baseline": a.baseline,
+        "batch": a.batch,
+        "steps_timed": a.steps,
+        "warmup": a.warmup,
+        "threads": torch.get_num_threads(),
+        "median_s_per_step": med,
+        "ratio_on_over_off": ratio,
+        "overhead_at_default": (ratio - 1) / DEFAULTS["grad_every"],
+        "default_grad_every": DEFAULTS["grad_every"],
+        "layers": layers,
+        "weights_identical": same,
+        "load_average": os.getloadavg(),
+        "environment": environment(torch.device("cpu")),
+        "times_s": times,
+        "command": f"OMP_NUM_THREADS=1 python benchmarks/bench_grad_monitor.py --baseline {a.baseline} "
+        f"--batch {a.batch} --steps {a.steps}",
+    }
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.with_suffix(".json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
-    text = (f"# Gradient monitor cost ({a.baseline}, batch {a.batch}, CPU, {res['threads']} thread(s))\n\n"
-            f"Median of {a.steps} generator steps (1 D + 1 G update each) after {a.warmup} warm-up steps, two "
-            f"trainers of the same seed interleaved in one process; `on` reads `gradients.layer_norms` of G "
-            f"({layers['G']} layers) and D ({layers['D']} layers) and writes a `grads` line every step. "
-            f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}. "
-            f"`{res['command']}`\n\n"
-            "| --grad-every | s/step | ratio |\n| --- | ---: | ---: |\n"
-            f"| 0 (off) | {med['off']:.4f} | 1.000 |\n| 1 | {med['on']:.4f} | {ratio:.3f} |\n\n"
-            f"At the default `--grad-every {DEFAULTS['grad_every']}` the expected cost is (ratio - 1) / "
-            f"{DEFAULTS['grad_every']} = {100 * res['overhead_at_default']:.3f}% of the training time. "
-            f"Weights after the run identical with and without the monitor: {same}.\n")
+    text = (
+        f"# Gradient monitor cost ({a.baseline}, batch {a.batch}, CPU, {res['threads']} thread(s))\n\n"
+        f"Median of {a.steps} generator steps (1 D + 1 G update each) after {a.warmup} warm-up steps, two "
+        f"trainers of the same seed interleaved in one process; `on` reads `gradients.layer_norms` of G "
+        f"({layers['G']} layers) and D ({layers['D']} layers) and writes a `grads` line every step. "
+        f"Load average at the end: {', '.join(f'{x:.2f}' for x in res['load_average'])}. "
+        f"`{res['command']}`\n\n"
+        "| --grad-every | s/step | ratio |\n| --- | ---: | ---: |\n"
+        f"| 0 (off) | {med['off']:.4f} | 1.000 |\n| 1 | {med['on']:.4f} | {ratio:.3f} |\n\n"
+        f"At the default `--grad-every {DEFAULTS['grad_every']}` the expected cost is (ratio - 1) / "
+        f"{DEFAULTS['grad_every']} = {100 * res['overhead_at_default']:.3f}% of the training time. "
+        f"Weights after the run identical with and without the monitor: {same}.\n"
+    )
     a.out.write_text(text)
     print(text)
 

@@ -46,22 +46,34 @@ def main() -> None:
     rows = {}
     for name, args in COMMANDS.items():
         runs = [run_once(args) for _ in range(a.repeat)]
-        rows[name] = {"median_s": round(statistics.median(r[0] for r in runs), 3),
-                      "min_s": round(min(r[0] for r in runs), 3), "imports_torch": runs[0][1], "exit": runs[0][2]}
+        rows[name] = {
+            "median_s": round(statistics.median(r[0] for r in runs), 3),
+            "min_s": round(min(r[0] for r in runs), 3),
+            "imports_torch": runs[0][1],
+            "exit": runs[0][2],
+        }
         print(f"{a.label:8} {name:16} {rows[name]}", file=sys.stderr)
     out = Path(a.out)
     data = json.loads(out.read_text()) if out.is_file() else {}
     data.pop(a.label, None)  # a label measured again goes last: the table reads left to right in time
-    data[a.label] = {"python": sys.version.split()[0], "repeat": a.repeat, "commands": rows,
-                     "load_average_1min": round(os.getloadavg()[0], 1)}
+    data[a.label] = {
+        "python": sys.version.split()[0],
+        "repeat": a.repeat,
+        "commands": rows,
+        "load_average_1min": round(os.getloadavg()[0], 1),
+    }
     out.write_text(json.dumps(data, indent=2) + "\n")
-    lines = ["# Start-up time of commands that do no work (fresh process, median wall s)", "",
-             "`python benchmarks/bench_startup.py --label LABEL`, 2-core CPU shared with other jobs (1-minute load "
-             "average at the end of each run: "
-             + ", ".join(f"{k} {v.get('load_average_1min', '?')}" for k, v in data.items())
-             + "); `-X importtime` adds a little. `before`: commit 1ca1f7e; `after`: this branch.", "",
-             "| command | " + " | ".join(f"{k} s | {k} imports torch" for k in data) + " |",
-             "| --- | " + " | ".join("---: | ---" for _ in data) + " |"]
+    lines = [
+        "# Start-up time of commands that do no work (fresh process, median wall s)",
+        "",
+        "`python benchmarks/bench_startup.py --label LABEL`, 2-core CPU shared with other jobs (1-minute load "
+        "average at the end of each run: "
+        + ", ".join(f"{k} {v.get('load_average_1min', '?')}" for k, v in data.items())
+        + "); `-X importtime` adds a little. `before`: commit 1ca1f7e; `after`: this branch.",
+        "",
+        "| command | " + " | ".join(f"{k} s | {k} imports torch" for k in data) + " |",
+        "| --- | " + " | ".join("---: | ---" for _ in data) + " |",
+    ]
     for name in COMMANDS:
         cells = []
         for k in data:

@@ -68,8 +68,9 @@ def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: s
         real = next(real_iter)[0]
         d_real, d_fake = D(real), D(fake)
         if kind == "dcgan":
-            loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                    + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+            loss = F.binary_cross_entropy_with_logits(
+                d_real, torch.ones_like(d_real)
+            ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
         else:
             loss = d_fake.mean() - d_real.mean()
             t = torch.rand(batch, 1, 1, 1, device=device)
@@ -80,7 +81,7 @@ def reference_step(kind: str, G, D, optG, optD, real_iter, z_dim: int, device: s
         loss.backward()
         optD.step()
     out = D(G(torch.randn(2 * batch, z_dim, device=device)))
-    loss = (F.binary_cross_entropy_with_logits(out, torch.ones_like(out)) if kind == "dcgan" else -out.mean())
+    loss = F.binary_cross_entropy_with_logits(out, torch.ones_like(out)) if kind == "dcgan" else -out.mean()
     optG.zero_grad()
     loss.backward()
     optG.step()
@@ -94,10 +95,10 @@ def main():
     args = ap.parse_args()
     import numpy as np
 
+    from ganbench.baselines import baseline_config
     from ganbench.train.data import TrainData
     from ganbench.train.loop import Trainer
     from ganbench.train.options import resolve
-    from ganbench.baselines import baseline_config
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (1024, 32, 32, 3), dtype=np.uint8)
@@ -107,18 +108,36 @@ def main():
     def real_iter():
         i = 0
         while True:
-            yield (real[i % 1024:i % 1024 + B], None)
+            yield (real[i % 1024 : i % 1024 + B], None)
             i = (i + B) % (1024 - B)
 
     pgc_dc, pgc_wg = _load(args.pgc / "dcgan.py", "pgc_dcgan"), _load(args.pgc / "wgangp.py", "pgc_wgangp")
     sngan_32, _ = _mimicry()
     cases = {
-        "dcgan": ("dcgan", lambda: (pgc_dc.Generator32(100), pgc_dc.Discriminator32()), (0.5, 0.999), 100,
-                  {"batch_size": B, "g_batch_size": 2 * B}, "pytorch-gan-collections dcgan.py"),
-        "wgan-gp": ("wgangp", lambda: (pgc_wg.Generator32(128), pgc_wg.Discriminator32()), (0.0, 0.9), 128,
-                    {"batch_size": B, "g_batch_size": 2 * B}, "pytorch-gan-collections wgangp.py"),
-        "sngan-resnet": ("mimicry", lambda: (sngan_32.SNGANGenerator32(), sngan_32.SNGANDiscriminator32()), (0.0, 0.9),
-                         128, {"batch_size": B, "g_batch_size": B}, "torch-mimicry 0.1.16 sngan_32 train_step"),
+        "dcgan": (
+            "dcgan",
+            lambda: (pgc_dc.Generator32(100), pgc_dc.Discriminator32()),
+            (0.5, 0.999),
+            100,
+            {"batch_size": B, "g_batch_size": 2 * B},
+            "pytorch-gan-collections dcgan.py",
+        ),
+        "wgan-gp": (
+            "wgangp",
+            lambda: (pgc_wg.Generator32(128), pgc_wg.Discriminator32()),
+            (0.0, 0.9),
+            128,
+            {"batch_size": B, "g_batch_size": 2 * B},
+            "pytorch-gan-collections wgangp.py",
+        ),
+        "sngan-resnet": (
+            "mimicry",
+            lambda: (sngan_32.SNGANGenerator32(), sngan_32.SNGANDiscriminator32()),
+            (0.0, 0.9),
+            128,
+            {"batch_size": B, "g_batch_size": B},
+            "torch-mimicry 0.1.16 sngan_32 train_step",
+        ),
     }
     rows = []
     for name, (kind, make, betas, z_dim, sets, ref_label) in cases.items():
@@ -140,8 +159,17 @@ def main():
             ours.train_step()
             t_ours.append(time.perf_counter() - t)
         r, o = statistics.median(t_ref), statistics.median(t_ours)
-        rows.append({"baseline": name, "reference": ref_label, "reference_s": r, "ganbench_s": o, "ratio": r / o,
-                     "n_dis": cfg["n_dis"], "g_batch": cfg["g_batch_size"]})
+        rows.append(
+            {
+                "baseline": name,
+                "reference": ref_label,
+                "reference_s": r,
+                "ganbench_s": o,
+                "ratio": r / o,
+                "n_dis": cfg["n_dis"],
+                "g_batch": cfg["g_batch_size"],
+            }
+        )
         print(rows[-1], flush=True)
     # sampling must not be the slow part of `ganbench eval RUN`: G's images/s against Inception's
     from ganbench.train.sampling import generate
@@ -156,17 +184,29 @@ def main():
         generate(G, info, 2000, 0, progress=False)
         sample_rows.append((name, 2000 / (time.perf_counter() - t)))
         print(sample_rows[-1], flush=True)
-    lines = [f"# Training step time, batch {B}, CPU ({torch.get_num_threads()} threads, torch {torch.__version__})", "",
-             f"Median of {args.steps} generator steps (each n_dis D updates + 1 G update), interleaved with the "
-             "reference in one process. `python benchmarks/bench_train.py --pgc DIR`", "",
-             "| baseline | reference | n_dis | G batch | reference s/step | ganbench s/step | ratio |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"# Training step time, batch {B}, CPU ({torch.get_num_threads()} threads, torch {torch.__version__})",
+        "",
+        f"Median of {args.steps} generator steps (each n_dis D updates + 1 G update), interleaved with the "
+        "reference in one process. `python benchmarks/bench_train.py --pgc DIR`",
+        "",
+        "| baseline | reference | n_dis | G batch | reference s/step | ganbench s/step | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
-        lines.append(f"| {r['baseline']} | {r['reference']} | {r['n_dis']} | {r['g_batch']} | {r['reference_s']:.3f} | "
-                     f"{r['ganbench_s']:.3f} | {r['ratio']:.2f}x |")
-    lines += ["", "Sampling (G in eval mode, batch 500, CPU): images/s; for scale, Inception feature extraction "
-              "runs at ~14 img/s on this machine (benchmarks/results/cpu-amd-epyc-2c.md), so sampling is not "
-              "the slow part of `ganbench eval RUN`.", "", "| baseline | images/s |", "| --- | ---: |"]
+        lines.append(
+            f"| {r['baseline']} | {r['reference']} | {r['n_dis']} | {r['g_batch']} | {r['reference_s']:.3f} | "
+            f"{r['ganbench_s']:.3f} | {r['ratio']:.2f}x |"
+        )
+    lines += [
+        "",
+        "Sampling (G in eval mode, batch 500, CPU): images/s; for scale, Inception feature extraction "
+        "runs at ~14 img/s on this machine (benchmarks/results/cpu-amd-epyc-2c.md), so sampling is not "
+        "the slow part of `ganbench eval RUN`.",
+        "",
+        "| baseline | images/s |",
+        "| --- | ---: |",
+    ]
     lines += [f"| {n} | {r:.0f} |" for n, r in sample_rows]
     Path(args.out).write_text("\n".join(lines) + "\n")
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")

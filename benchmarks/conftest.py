@@ -156,6 +156,7 @@ def fp32_peak(report, device) -> float:
         found["numpy.matmul (float32)"] = 2 * n**3 / best_np / 1e9
     how, peak = max(found.items(), key=lambda kv: kv[1])
     report.machine["fp32_matmul_peak_gflops"] = round(peak, 1)
-    report.machine["fp32_matmul_peak_how"] = (f"best of {how} {n}x{n}, repeated; all measured: "
-                                              + ", ".join(f"{k} {v:.1f}" for k, v in found.items()))
+    report.machine["fp32_matmul_peak_how"] = f"best of {how} {n}x{n}, repeated; all measured: " + ", ".join(
+        f"{k} {v:.1f}" for k, v in found.items()
+    )
     return peak

@@ -30,7 +30,7 @@ def dgemm_peak(n: int = 3072, reps: int = 3) -> float:
     a = np.random.default_rng(0).standard_normal((n, n))
     a @ a
     best = min(_timed(lambda: a @ a) for _ in range(reps))
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def _timed(fn) -> float:
@@ -41,9 +41,9 @@ def _timed(fn) -> float:
 
 def fid_floor(n: int, d: int) -> dict:
     import torch  # noqa: F401 - ganbench's FID imports it; loaded before timing
+    from common import synthetic_features
     from pytorch_fid.fid_score import calculate_frechet_distance
 
-    from common import synthetic_features
     from ganbench.metrics.fid import frechet_distance
     from ganbench.stats import GaussianStats
 
@@ -56,12 +56,22 @@ def fid_floor(n: int, d: int) -> dict:
 
     def pfid():
         return calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+
     t_ref = _timed(pfid)
     floor = 2 * (n * d * d) / (peak * 1e9) + t_sqrt  # two syrks at the dgemm peak, plus the square-root term
-    return {"n": n, "d": d, "float64_matmul_peak_gflops": peak, "one_covariance_s": t_cov, "sqrt_term_s": t_sqrt,
-            "ganbench_s": t_ours, "pytorch_fid_s": t_ref, "ratio_now": t_ref / t_ours, "floor_s": floor,
-            "best_possible_ratio": t_ref / floor,
-            "syrk_fraction_of_peak": (n * d * d) / t_cov / (peak * 1e9)}
+    return {
+        "n": n,
+        "d": d,
+        "float64_matmul_peak_gflops": peak,
+        "one_covariance_s": t_cov,
+        "sqrt_term_s": t_sqrt,
+        "ganbench_s": t_ours,
+        "pytorch_fid_s": t_ref,
+        "ratio_now": t_ref / t_ours,
+        "floor_s": floor,
+        "best_possible_ratio": t_ref / floor,
+        "syrk_fraction_of_peak": (n * d * d) / t_cov / (peak * 1e9),
+    }
 
 
 def _stats(a, b):
@@ -105,24 +115,34 @@ def main(argv=None) -> int:
     for s in shares:
         print(json.dumps(s), flush=True)
     load = os.getloadavg()
-    lines = [f"# What bounds the open CPU speed goals (`python benchmarks/cpu_bounds.py`), {os.cpu_count()} CPUs, "
-             f"load average at the end {load[0]:.2f}", "",
-             f"## FID from 2 x {n:,} x {d} features (goal: >= 5x pytorch-fid)", "",
-             "| float64 matmul peak | one covariance (dsyrk) | its share of peak | square-root term | ganbench | "
-             "pytorch-fid | ratio now | float64 floor | best possible ratio |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-             f"| {f['float64_matmul_peak_gflops']:.1f} GFLOP/s | {f['one_covariance_s']:.2f} s | "
-             f"{100 * f['syrk_fraction_of_peak']:.0f}% | {f['sqrt_term_s']:.2f} s | {f['ganbench_s']:.2f} s | "
-             f"{f['pytorch_fid_s']:.2f} s | {f['ratio_now']:.2f}x | {f['floor_s']:.2f} s | {f['best_possible_ratio']:.2f}x |",
-             "", "The floor is two N d^2 multiply-add covariances at the measured float64 matrix-product peak plus "
-             "the square-root term as it runs now. A float64 result cannot be had faster on this machine; a lower "
-             "precision accumulation would, and the goal's 1e-6 relative bound on FID rules it out.", "",
-             "## Training step (goal: >= 1.3x the reference at the same numerics)", "",
-             "| baseline | convolution share of ganbench's step | bound on any speed-up outside the convolutions |",
-             "| --- | ---: | ---: |"]
+    lines = [
+        f"# What bounds the open CPU speed goals (`python benchmarks/cpu_bounds.py`), {os.cpu_count()} CPUs, "
+        f"load average at the end {load[0]:.2f}",
+        "",
+        f"## FID from 2 x {n:,} x {d} features (goal: >= 5x pytorch-fid)",
+        "",
+        "| float64 matmul peak | one covariance (dsyrk) | its share of peak | square-root term | ganbench | "
+        "pytorch-fid | ratio now | float64 floor | best possible ratio |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {f['float64_matmul_peak_gflops']:.1f} GFLOP/s | {f['one_covariance_s']:.2f} s | "
+        f"{100 * f['syrk_fraction_of_peak']:.0f}% | {f['sqrt_term_s']:.2f} s | {f['ganbench_s']:.2f} s | "
+        f"{f['pytorch_fid_s']:.2f} s | {f['ratio_now']:.2f}x | {f['floor_s']:.2f} s | {f['best_possible_ratio']:.2f}x |",
+        "",
+        "The floor is two N d^2 multiply-add covariances at the measured float64 matrix-product peak plus "
+        "the square-root term as it runs now. A float64 result cannot be had faster on this machine; a lower "
+        "precision accumulation would, and the goal's 1e-6 relative bound on FID rules it out.",
+        "",
+        "## Training step (goal: >= 1.3x the reference at the same numerics)",
+        "",
+        "| baseline | convolution share of ganbench's step | bound on any speed-up outside the convolutions |",
+        "| --- | ---: | ---: |",
+    ]
     lines += [f"| {s['baseline']} | {100 * s['conv_share']:.0f}% | {s['bound']:.2f}x |" for s in shares]
-    lines += ["", "Both implementations run the same convolutions (oneDNN, same shapes, batch 64); making the rest of "
-              "the step free would give at most the bound above over today's ganbench step."]
+    lines += [
+        "",
+        "Both implementations run the same convolutions (oneDNN, same shapes, batch 64); making the rest of "
+        "the step free would give at most the bound above over today's ganbench step.",
+    ]
     args.out.write_text("\n".join(lines) + "\n")
     args.out.with_suffix(".json").write_text(json.dumps({"fid": f, "train": shares}, indent=1) + "\n")
     print("\n".join(lines))

@@ -46,7 +46,7 @@ def black_rectangles(x: np.ndarray, count: int, rng) -> np.ndarray:
         for _ in range(int(count)):
             rh, rw = rng.integers(3, 11, 2)
             top, left = rng.integers(0, h - rh + 1), rng.integers(0, w - rw + 1)
-            img[top:top + rh, left:left + rw] = 0
+            img[top : top + rh, left : left + rw] = 0
     return out
 
 
@@ -65,8 +65,9 @@ def swirl(x: np.ndarray, strength: float, rng=None, radius: float = 16.0) -> np.
     out = np.empty_like(x)
     for i, img in enumerate(x.astype(np.float64)):
         for c in range(x.shape[3]):
-            out[i, :, :, c] = np.clip(ndimage.map_coordinates(img[:, :, c], src, order=1, mode="reflect"),
-                                      0, 255).round()
+            out[i, :, :, c] = np.clip(
+                ndimage.map_coordinates(img[:, :, c], src, order=1, mode="reflect"), 0, 255
+            ).round()
     return out
 
 
@@ -90,5 +91,10 @@ def outside_images(n: int, rng) -> np.ndarray:
     return np.repeat(up[..., None], 3, axis=3)
 
 
-APPLY = {"gaussian noise": gaussian_noise, "gaussian blur": gaussian_blur, "black rectangles": black_rectangles,
-         "swirl": swirl, "salt and pepper": salt_and_pepper}
+APPLY = {
+    "gaussian noise": gaussian_noise,
+    "gaussian blur": gaussian_blur,
+    "black rectangles": black_rectangles,
+    "swirl": swirl,
+    "salt and pepper": salt_and_pepper,
+}

@@ -55,18 +55,27 @@ class Results:
 
     def write(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
-        for name, text in (("gpu.json", json.dumps({"env": self.env, "rows": self.rows, "notes": self.notes},
-                                                   indent=1, default=str) + "\n"), ("gpu.md", self.markdown())):
+        for name, text in (
+            (
+                "gpu.json",
+                json.dumps({"env": self.env, "rows": self.rows, "notes": self.notes}, indent=1, default=str) + "\n",
+            ),
+            ("gpu.md", self.markdown()),
+        ):
             tmp = self.out / f".{name}.tmp"
             tmp.write_text(text)
             os.replace(tmp, self.out / name)
 
     def markdown(self) -> str:
         e = self.env
-        lines = [f"# ganbench on {e['device_name']}", "",
-                 f"{e['device_name']} (driver {e.get('driver', '?')}, CUDA {e.get('cuda', '-')}, cuDNN {e.get('cudnn', '-')}), "
-                 f"{e['cpu_count']} CPU cores; torch {e['torch']}, " + ", ".join(f"{k} {v}" for k, v in e["libs"].items()),
-                 f"; `{e['command']}` on {e['date']}.", ""]
+        lines = [
+            f"# ganbench on {e['device_name']}",
+            "",
+            f"{e['device_name']} (driver {e.get('driver', '?')}, CUDA {e.get('cuda', '-')}, cuDNN {e.get('cudnn', '-')}), "
+            f"{e['cpu_count']} CPU cores; torch {e['torch']}, " + ", ".join(f"{k} {v}" for k, v in e["libs"].items()),
+            f"; `{e['command']}` on {e['date']}.",
+            "",
+        ]
         for section in SECTIONS:
             rows = [r for r in self.rows if r["section"] == section]
             if not rows and section not in self.notes:
@@ -91,25 +100,47 @@ def environment(device: str) -> dict:
     import torch
 
     libs = {}
-    for mod, dist in (("ganbench", "ganbench"), ("torch_fidelity", "torch-fidelity"), ("cleanfid", "clean-fid"),
-                      ("pytorch_fid", "pytorch-fid"), ("torch_mimicry", "torch-mimicry"), ("numpy", "numpy"),
-                      ("scipy", "scipy"), ("torchvision", "torchvision")):
+    for mod, dist in (
+        ("ganbench", "ganbench"),
+        ("torch_fidelity", "torch-fidelity"),
+        ("cleanfid", "clean-fid"),
+        ("pytorch_fid", "pytorch-fid"),
+        ("torch_mimicry", "torch-mimicry"),
+        ("numpy", "numpy"),
+        ("scipy", "scipy"),
+        ("torchvision", "torchvision"),
+    ):
         try:
             from importlib.metadata import version
 
             libs[dist] = version(dist)
         except Exception:  # noqa: BLE001 - e.g. torch-mimicry from a path: its module's presence is enough
             libs[dist] = "present" if _importable(mod) else "absent"
-    env = {"device": device, "torch": torch.__version__, "libs": libs, "cpu_count": os.cpu_count(),
-           "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-           "command": " ".join(["python", "benchmarks/gpu.py"] + sys.argv[1:])}
+    env = {
+        "device": device,
+        "torch": torch.__version__,
+        "libs": libs,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": " ".join(["python", "benchmarks/gpu.py"] + sys.argv[1:]),
+    }
     if device.startswith("cuda"):
         p = torch.cuda.get_device_properties(0)
-        env.update(device_name=p.name, memory_gib=round(p.total_memory / 2**30, 1), sms=p.multi_processor_count,
-                   cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version())
+        env.update(
+            device_name=p.name,
+            memory_gib=round(p.total_memory / 2**30, 1),
+            sms=p.multi_processor_count,
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+        )
         try:
-            env["driver"] = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                                           capture_output=True, text=True, timeout=30).stdout.strip()
+            env["driver"] = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             env["driver"] = "unknown (no nvidia-smi)"
     else:
@@ -157,8 +188,11 @@ def main(argv=None) -> int:
     import torch
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        print(f"gpu.py: CUDA is not available here (torch {torch.__version__}): run it on a GPU machine, "
-              "or `--device cpu --quick` for the dry run", file=sys.stderr)
+        print(
+            f"gpu.py: CUDA is not available here (torch {torch.__version__}): run it on a GPU machine, "
+            "or `--device cpu --quick` for the dry run",
+            file=sys.stderr,
+        )
         return 2
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(only) - set(SECTIONS))
@@ -193,8 +227,10 @@ def main(argv=None) -> int:
                 failed.append(name)
             res.note(name, f"section took {time.perf_counter() - t:.1f} s")
             res.write()
-    print(f"results: {args.out / 'gpu.md'} and {args.out / 'gpu.json'} "
-          f"({time.perf_counter() - t_start:.0f} s)", flush=True)
+    print(
+        f"results: {args.out / 'gpu.md'} and {args.out / 'gpu.json'} ({time.perf_counter() - t_start:.0f} s)",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from common import CleanFid, TorchFidelity, rel_diff, synthetic_features, upscale
 
 
@@ -43,7 +42,6 @@ def load_images(data: Path, quick: bool):
     else:
         train, test = synthetic_images(1017, 0), synthetic_images(1017, 1)
     return (train[:24], test[:24]) if quick else (train, test)
-
 
 
 EXTRACT_SHARE = 0.35  # of --budget; training gets most of the rest (gpu_train.py)
@@ -81,13 +79,19 @@ def _ganbench_run(fx, batch: int):
 
     def run(images):
         return extract(open_source(images), fx, batch_size=batch, keep="features", num_workers=0).pool
+
     return run
 
 
 def _runner(ctx, impl: str, batch: int, prec: str):
     if impl in ("ganbench", "ganbench-clean"):
-        fx = _ganbench_extractor(ctx, "clean" if impl == "ganbench-clean" else "tf-legacy", ctx.device, batch,
-                                 amp="bf16" if prec == "bf16" else None)
+        fx = _ganbench_extractor(
+            ctx,
+            "clean" if impl == "ganbench-clean" else "tf-legacy",
+            ctx.device,
+            batch,
+            amp="bf16" if prec == "bf16" else None,
+        )
         return _ganbench_run(fx, batch)
     ref = {"torch-fidelity": TorchFidelity, "clean-fid": CleanFid}[impl](ctx.weights, ctx.device)
     ref.batch_size = batch
@@ -133,9 +137,16 @@ def extract(ctx) -> None:
                     sync(ctx.device)
                 sec = time.perf_counter() - t
                 resize = "clean" if "clean" in impl else "tf-legacy"
-                row = res.add("extract", size=f"{size}px", precision=prec, batch=batch, impl=impl,
-                              n=len(imgs), img_per_s=len(imgs) / sec,
-                              max_rel_diff_vs_cpu_fp32=rel_diff(feats[:k], cpu[size, resize]))
+                row = res.add(
+                    "extract",
+                    size=f"{size}px",
+                    precision=prec,
+                    batch=batch,
+                    impl=impl,
+                    n=len(imgs),
+                    img_per_s=len(imgs) / sec,
+                    max_rel_diff_vs_cpu_fp32=rel_diff(feats[:k], cpu[size, resize]),
+                )
                 timed[size, prec, batch, impl] = row["img_per_s"]
             ours, ref = pair
             if (size, prec, batch, ref) in timed:
@@ -152,8 +163,9 @@ def bf16_fid(ctx) -> None:
         train, test = train[:12], test[:12]
     feats = {}
     for prec in ("fp32", "bf16"):
-        fx = _ganbench_extractor(ctx, "tf-legacy", ctx.device, 8 if ctx.quick else 256,
-                                 amp="bf16" if prec == "bf16" else None)
+        fx = _ganbench_extractor(
+            ctx, "tf-legacy", ctx.device, 8 if ctx.quick else 256, amp="bf16" if prec == "bf16" else None
+        )
         run = _ganbench_run(fx, fx.max_batch)
         with precision(prec, ctx.device):
             feats[prec] = (run(train), run(test))
@@ -165,9 +177,16 @@ def bf16_fid(ctx) -> None:
         return frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma)
 
     f32, f16 = fid(*feats["fp32"]), fid(*feats["bf16"])
-    ctx.res.add("bf16-fid", weights=ctx.weights.name, n=f"{len(train)} vs {len(test)}", fid_fp32=f32, fid_bf16=f16,
-                abs_change=f16 - f32, rel_change=(f16 - f32) / f32,
-                feature_max_rel_diff=rel_diff(np.concatenate(feats["bf16"]), np.concatenate(feats["fp32"])))
+    ctx.res.add(
+        "bf16-fid",
+        weights=ctx.weights.name,
+        n=f"{len(train)} vs {len(test)}",
+        fid_fp32=f32,
+        fid_bf16=f16,
+        abs_change=f16 - f32,
+        rel_change=(f16 - f32) / f32,
+        feature_max_rel_diff=rel_diff(np.concatenate(feats["bf16"]), np.concatenate(feats["fp32"])),
+    )
 
 
 def fid(ctx) -> None:
@@ -191,12 +210,14 @@ def fid(ctx) -> None:
         ga, gb = GaussianStats.from_features(a), GaussianStats.from_features(b)
         return frechet_distance(ga.mu, ga.sigma, gb.mu, gb.sigma)
 
-    import scipy.linalg
     import pytorch_fid.fid_score as pf
+    import scipy.linalg
 
     if "disp" not in scipy.linalg.sqrtm.__code__.co_varnames:  # newer scipy dropped `disp`: same matrix
+
         class _Linalg:
             sqrtm = staticmethod(lambda m, disp=False: (scipy.linalg.sqrtm(m), 0.0))
+
         pf.linalg = _Linalg
 
     def pytorch_fid():
@@ -207,13 +228,23 @@ def fid(ctx) -> None:
     ours_device()  # warm-up: cuSOLVER handles, allocator
     sync(ctx.device)
     out = {}
-    for name, fn in ((f"ganbench (torch on {ctx.device}, float64)", ours_device), ("ganbench (cpu, float64)", ours_cpu),
-                     ("pytorch-fid (cpu, np.cov + scipy sqrtm)", pytorch_fid)):
+    for name, fn in (
+        (f"ganbench (torch on {ctx.device}, float64)", ours_device),
+        ("ganbench (cpu, float64)", ours_cpu),
+        ("pytorch-fid (cpu, np.cov + scipy sqrtm)", pytorch_fid),
+    ):
         t = time.perf_counter()
         out[name] = fn()
         sync(ctx.device)
         out[name] = (out[name], time.perf_counter() - t)
     ref_value, ref_s = out["pytorch-fid (cpu, np.cov + scipy sqrtm)"]
     for name, (value, sec) in out.items():
-        res.add("fid", impl=name, n=f"2 x {n} x {d}", fid=value, seconds=sec, rel_diff_vs_pytorch_fid=abs(value - ref_value) / ref_value,
-                speedup_vs_pytorch_fid=ref_s / sec)
+        res.add(
+            "fid",
+            impl=name,
+            n=f"2 x {n} x {d}",
+            fid=value,
+            seconds=sec,
+            rel_diff_vs_pytorch_fid=abs(value - ref_value) / ref_value,
+            speedup_vs_pytorch_fid=ref_s / sec,
+        )

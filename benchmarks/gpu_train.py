@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from gpu_sections import load_images, sync
 
 B = 64
@@ -35,8 +34,9 @@ def _trainer(name: str, ctx, sets: dict, amp=None, compile=False):
     from ganbench.train.options import resolve
 
     cfg = resolve(baseline_config(name)["train"], {**sets, "lr_schedule": "constant"})
-    return Trainer(cfg, _data(ctx, cfg["conditional"]), 0, device=ctx.device, amp=amp, compile=compile,
-                   channels_last=True), cfg
+    return Trainer(
+        cfg, _data(ctx, cfg["conditional"]), 0, device=ctx.device, amp=amp, compile=compile, channels_last=True
+    ), cfg
 
 
 def _time(step, device: str, steps: int, warmup: int = 2):
@@ -57,22 +57,39 @@ def _time(step, device: str, steps: int, warmup: int = 2):
 
 def _reference_cases(ctx):
     import torch
-
     from bench_train import _load, _mimicry
 
     cases = {}
     if ctx.args.pgc and Path(ctx.args.pgc).is_dir():
         dc, wg = _load(ctx.args.pgc / "dcgan.py", "pgc_dcgan"), _load(ctx.args.pgc / "wgangp.py", "pgc_wgangp")
-        cases["dcgan"] = ("dcgan", lambda: (dc.Generator32(100), dc.Discriminator32()), (0.5, 0.999), 100,
-                          {"batch_size": B, "g_batch_size": 2 * B}, "pytorch-gan-collections dcgan.py")
-        cases["wgan-gp"] = ("wgangp", lambda: (wg.Generator32(128), wg.Discriminator32()), (0.0, 0.9), 128,
-                            {"batch_size": B, "g_batch_size": 2 * B}, "pytorch-gan-collections wgangp.py")
+        cases["dcgan"] = (
+            "dcgan",
+            lambda: (dc.Generator32(100), dc.Discriminator32()),
+            (0.5, 0.999),
+            100,
+            {"batch_size": B, "g_batch_size": 2 * B},
+            "pytorch-gan-collections dcgan.py",
+        )
+        cases["wgan-gp"] = (
+            "wgangp",
+            lambda: (wg.Generator32(128), wg.Discriminator32()),
+            (0.0, 0.9),
+            128,
+            {"batch_size": B, "g_batch_size": 2 * B},
+            "pytorch-gan-collections wgangp.py",
+        )
     else:
         ctx.res.note("train", "no --pgc folder: dcgan and wgan-gp are timed without their reference")
     try:
         sngan_32, _ = _mimicry()
-        cases["sngan-resnet"] = ("mimicry", lambda: (sngan_32.SNGANGenerator32(), sngan_32.SNGANDiscriminator32()),
-                                 (0.0, 0.9), 128, {"batch_size": B, "g_batch_size": B}, "torch-mimicry sngan_32")
+        cases["sngan-resnet"] = (
+            "mimicry",
+            lambda: (sngan_32.SNGANGenerator32(), sngan_32.SNGANDiscriminator32()),
+            (0.0, 0.9),
+            128,
+            {"batch_size": B, "g_batch_size": B},
+            "torch-mimicry sngan_32",
+        )
     except ImportError:
         ctx.res.note("train", "torch-mimicry absent: sngan-resnet is timed without its reference")
     del torch
@@ -81,7 +98,6 @@ def _reference_cases(ctx):
 
 def train(ctx) -> None:
     import torch
-
     from bench_train import reference_step
 
     from ganbench.baselines import list_baselines
@@ -95,7 +111,7 @@ def train(ctx) -> None:
     def real_iter():
         i = 0
         while True:
-            yield (real[i:i + b], None)
+            yield (real[i : i + b], None)
             i = (i + b) % (len(real) - b)
 
     cases = _reference_cases(ctx)
@@ -111,9 +127,18 @@ def train(ctx) -> None:
         ref_s, _ = _time(lambda: reference_step(kind, G, D, optG, optD, it, z_dim, dev, b), dev, steps)
         ours, cfg = _trainer(name, ctx, sets)
         our_s, _ = _time(ours.train_step, dev, steps)
-        res.add("train", baseline=name, reference=label, precision="fp32", batch=b, n_dis=cfg["n_dis"],
-                reference_s_per_step=ref_s, ganbench_s_per_step=our_s, ratio=f"{ref_s / our_s:.2f}x",
-                ganbench_real_img_per_s=b * cfg["n_dis"] / our_s)
+        res.add(
+            "train",
+            baseline=name,
+            reference=label,
+            precision="fp32",
+            batch=b,
+            n_dis=cfg["n_dis"],
+            reference_s_per_step=ref_s,
+            ganbench_s_per_step=our_s,
+            ratio=f"{ref_s / our_s:.2f}x",
+            ganbench_real_img_per_s=b * cfg["n_dis"] / our_s,
+        )
     augment(ctx, real)
     names = [n for n in list_baselines() if not n.startswith("toy")]
     if ctx.quick:  # the dry run: one baseline's paths; compilation is tested in tests/test_gpu_path.py
@@ -132,8 +157,16 @@ def train(ctx) -> None:
         except Exception as exc:  # noqa: BLE001 - a finding to report, not a reason to stop
             res.add("train", baseline=name, precision=prec, batch=b, error=f"{type(exc).__name__}: {exc}"[:160])
             continue
-        res.add("train", baseline=name, precision=prec, batch=b, n_dis=cfg["n_dis"], ganbench_s_per_step=sec,
-                ganbench_real_img_per_s=b * cfg["n_dis"] / sec, warmup_s=warm)
+        res.add(
+            "train",
+            baseline=name,
+            precision=prec,
+            batch=b,
+            n_dis=cfg["n_dis"],
+            ganbench_s_per_step=sec,
+            ganbench_real_img_per_s=b * cfg["n_dis"] / sec,
+            warmup_s=warm,
+        )
 
 
 def augment(ctx, real) -> None:
@@ -153,9 +186,16 @@ def augment(ctx, real) -> None:
 
         def fwd_bwd():
             aug(xr, torch.Generator().manual_seed(7)).square().sum().backward()
+
         sec, _ = _time(fwd_bwd, ctx.device, 1 if ctx.quick else 10)
-        ctx.res.add("train", baseline=f"augment={name}", precision="fp32", batch=len(x),
-                    max_abs_diff_device_vs_cpu=float((outs[0] - outs[1]).detach().abs().max()), aug_fwd_bwd_s=sec)
+        ctx.res.add(
+            "train",
+            baseline=f"augment={name}",
+            precision="fp32",
+            batch=len(x),
+            max_abs_diff_device_vs_cpu=float((outs[0] - outs[1]).detach().abs().max()),
+            aug_fwd_bwd_s=sec,
+        )
 
 
 def _run(cmd, env):
@@ -184,22 +224,75 @@ def torchrun(ctx) -> None:
     out = {}
     for label, prefix in (("one process", py), ("torchrun 1 proc", tr)):
         j = tmp / f"eval-{len(out)}.json"
-        _run(prefix + ["eval", str(tmp / "gen.npz"), "--ref", str(tmp / "ref.npz"), "--metrics", "fid,kid,precision,recall,density,coverage", "--kid-subset-size", str(min(100, len(test) - 1)),
-                       "--weights", str(ctx.weights), "--device", dev, "--json", str(j)], env)
+        _run(
+            prefix
+            + [
+                "eval",
+                str(tmp / "gen.npz"),
+                "--ref",
+                str(tmp / "ref.npz"),
+                "--metrics",
+                "fid,kid,precision,recall,density,coverage",
+                "--kid-subset-size",
+                str(min(100, len(test) - 1)),
+                "--weights",
+                str(ctx.weights),
+                "--device",
+                dev,
+                "--json",
+                str(j),
+            ],
+            env,
+        )
         out[label] = json.loads(j.read_text())
     values = [{k: v.get("value") for k, v in o["metrics"].items()} for o in out.values()]
     diff = max(abs(values[0][k] - values[1][k]) / max(abs(values[0][k]), 1e-12) for k in values[0])
-    res.add("torchrun", case=f"eval fid, kid, precision/recall/density/coverage ({n} vs {n})", one_process=values[0], torchrun=values[1],
-            max_rel_diff=diff)
+    res.add(
+        "torchrun",
+        case=f"eval fid, kid, precision/recall/density/coverage ({n} vs {n})",
+        one_process=values[0],
+        torchrun=values[1],
+        max_rel_diff=diff,
+    )
     runs = []
     for label, prefix in (("one process", py), ("torchrun 1 proc", tr), ("one process again", py)):
         run = tmp / f"run-{len(runs)}"
-        _run(prefix + ["train", "dcgan", "--data", str(tmp / "train.npz"), "--out", str(run), "--steps", "3",
-                       "--set", "batch_size=16", "--set", "g_batch_size=16", "--device", dev], env)
+        _run(
+            prefix
+            + [
+                "train",
+                "dcgan",
+                "--data",
+                str(tmp / "train.npz"),
+                "--out",
+                str(run),
+                "--steps",
+                "3",
+                "--set",
+                "batch_size=16",
+                "--set",
+                "g_batch_size=16",
+                "--device",
+                dev,
+            ],
+            env,
+        )
         runs.append(load_file(str(path_for(run, list_steps(run)[-1]))))
-    diff = max(float((runs[0][k].double() - runs[1][k].double()).abs().max()) for k in runs[0]
-               if runs[0][k].is_floating_point())
-    again = max(float((runs[0][k].double() - runs[2][k].double()).abs().max()) for k in runs[0]
-                if runs[0][k].is_floating_point())
-    res.add("torchrun", case="train dcgan 3 steps, batch 16", tensors=len(runs[0]), max_abs_weight_diff=diff,
-            identical=diff == 0.0, one_process_twice_max_abs_diff=again)
+    diff = max(
+        float((runs[0][k].double() - runs[1][k].double()).abs().max())
+        for k in runs[0]
+        if runs[0][k].is_floating_point()
+    )
+    again = max(
+        float((runs[0][k].double() - runs[2][k].double()).abs().max())
+        for k in runs[0]
+        if runs[0][k].is_floating_point()
+    )
+    res.add(
+        "torchrun",
+        case="train dcgan 3 steps, batch 16",
+        tensors=len(runs[0]),
+        max_abs_weight_diff=diff,
+        identical=diff == 0.0,
+        one_process_twice_max_abs_diff=again,
+    )

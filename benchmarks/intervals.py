@@ -47,18 +47,32 @@ def main() -> None:
         rows.append((subsets, per_subset.mean(), before, after))
     resample_sd = float(np.std(bootstrap_mmd2(x, y, 1000, {}, np.random.default_rng(1))))
     rng = np.random.default_rng(2)
-    draws = [kid_subsets(pool_train[rng.choice(len(pool_train), N, replace=False)],
-                         pool_test[rng.choice(len(pool_test), N, replace=False)],
-                         dict(kid_subsets=100, kid_subset_size=SIZE)).mean() for _ in range(30)]
-    lines = [f"# KID 95% intervals, {N} vs {N} images, subsets of {SIZE} (random-init Inception, NOT official)", "",
-             "| subsets | KID | before: interval | width | after: interval | width |",
-             "| ---: | ---: | --- | ---: | --- | ---: |"]
+    draws = [
+        kid_subsets(
+            pool_train[rng.choice(len(pool_train), N, replace=False)],
+            pool_test[rng.choice(len(pool_test), N, replace=False)],
+            dict(kid_subsets=100, kid_subset_size=SIZE),
+        ).mean()
+        for _ in range(30)
+    ]
+    lines = [
+        f"# KID 95% intervals, {N} vs {N} images, subsets of {SIZE} (random-init Inception, NOT official)",
+        "",
+        "| subsets | KID | before: interval | width | after: interval | width |",
+        "| ---: | ---: | --- | ---: | --- | ---: |",
+    ]
     for s, v, b, a in rows:
-        lines.append(f"| {s} | {v:.4f} | [{b[0]:.4f}, {b[1]:.4f}] | {b[1] - b[0]:.4f} | "
-                     f"[{a[0]:.4f}, {a[1]:.4f}] | {a[1] - a[0]:.4f} |")
-    lines += ["", f"Spread of KID over the data: std {resample_sd:.4f} over resamples of both sets "
-                  f"(3.92 std = {3.92 * resample_sd:.4f}); std {np.std(draws):.4f} over 30 random {N}/{N} draws from "
-                  f"the excerpt (3.92 std = {3.92 * np.std(draws):.4f}).", ""]
+        lines.append(
+            f"| {s} | {v:.4f} | [{b[0]:.4f}, {b[1]:.4f}] | {b[1] - b[0]:.4f} | "
+            f"[{a[0]:.4f}, {a[1]:.4f}] | {a[1] - a[0]:.4f} |"
+        )
+    lines += [
+        "",
+        f"Spread of KID over the data: std {resample_sd:.4f} over resamples of both sets "
+        f"(3.92 std = {3.92 * resample_sd:.4f}); std {np.std(draws):.4f} over 30 random {N}/{N} draws from "
+        f"the excerpt (3.92 std = {3.92 * np.std(draws):.4f}).",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     out = REPO / "benchmarks" / "results" / "intervals.md"

@@ -34,8 +34,8 @@ def main():
     mode, n = sys.argv[1], int(sys.argv[2])
     images = np.random.default_rng(0).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
     import torch  # noqa: F401
-
     from common import StubExtractor
+
     from ganbench.features.pipeline import extract
     from ganbench.inputs.images import open_source
 
@@ -62,7 +62,7 @@ def main():
 
         feats = []  # torch-fidelity's get_featuresdict_from_dataset keeps every batch, then cats
         for s in range(0, n, 64):
-            feats.append(torch.from_numpy(extractor(images[s:s + 64])[0]))
+            feats.append(torch.from_numpy(extractor(images[s : s + 64])[0]))
         all_feats = torch.cat(feats, dim=0)
         del feats
         fid_features_to_statistics(all_feats)
@@ -71,8 +71,18 @@ def main():
     if extractor.__class__.__name__ == "InceptionExtractor" and extractor.device.type == "cuda":
         gpu_peak = torch.cuda.max_memory_allocated() / 2**20
     peak = rss_mb("VmHWM")
-    print(json.dumps({"mode": mode, "n": n, "peak_rss_mb": peak, "base_rss_mb": base,
-                      "delta_rss_mb": peak - base, "gpu_peak_mb": gpu_peak}))
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "n": n,
+                "peak_rss_mb": peak,
+                "base_rss_mb": base,
+                "delta_rss_mb": peak - base,
+                "gpu_peak_mb": gpu_peak,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

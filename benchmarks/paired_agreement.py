@@ -48,34 +48,56 @@ def main() -> None:
         for a, b in zip(o, t):
             if crop:
                 a, b = a[crop:-crop, crop:-crop], b[crop:-crop, crop:-crop]
-            a, b, kw = ((rgb2ycbcr(a)[..., 0], rgb2ycbcr(b)[..., 0], {}) if channel == "y" else
-                        (a.astype(np.float64), b.astype(np.float64), {"channel_axis": -1}))
+            a, b, kw = (
+                (rgb2ycbcr(a)[..., 0], rgb2ycbcr(b)[..., 0], {})
+                if channel == "y"
+                else (a.astype(np.float64), b.astype(np.float64), {"channel_axis": -1})
+            )
             rp.append(peak_signal_noise_ratio(b, a, data_range=255))
-            rs.append(structural_similarity(b, a, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                            data_range=255, **kw))
+            rs.append(
+                structural_similarity(
+                    b, a, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, **kw
+                )
+            )
         line(f"psnr vs skimage ({channel}, crop {crop}) dB", p - rp)
         line(f"ssim vs skimage ({channel}, crop {crop})", s - rs)
 
     p, s = psnr.per_pair(o, t, {}), ssim.per_pair(o, t, {})
-    line("psnr vs torchmetrics per image (dim=(1,2,3)) dB",
-         tm_psnr(tensor(o), tensor(t), data_range=255.0, dim=(1, 2, 3), reduction="none").numpy() - p)
-    line("psnr mean vs torchmetrics default (one pooled MSE) dB",
-         float(tm_psnr(tensor(o), tensor(t), data_range=255.0)) - p.mean(), "pools the set's squared errors")
-    line("ssim vs torchmetrics (data_range=255)",
-         tm_ssim(tensor(o), tensor(t), data_range=255.0, reduction="none").numpy() - s,
-         "averages the reflect-padded border too (no valid crop)")
-    line("psnr vs piq (data_range=255) dB", piq.psnr(tensor(o), tensor(t), data_range=255., reduction="none").numpy() - p,
-         "piq adds 1e-8 to the MSE")
-    line("psnr Y vs piq convert_to_greyscale dB",
-         piq.psnr(tensor(o), tensor(t), data_range=255., reduction="none", convert_to_greyscale=True).numpy()
-         - psnr.per_pair(o, t, {"paired_channel": "y"}), "piq: 0.299/0.587/0.114, no 16 offset")
-    line("ssim vs piq (data_range=255)", piq.ssim(tensor(o), tensor(t), data_range=255., reduction="none").numpy() - s,
-         "(piq average-pools images of 384+ px first: downsample=True)")
+    line(
+        "psnr vs torchmetrics per image (dim=(1,2,3)) dB",
+        tm_psnr(tensor(o), tensor(t), data_range=255.0, dim=(1, 2, 3), reduction="none").numpy() - p,
+    )
+    line(
+        "psnr mean vs torchmetrics default (one pooled MSE) dB",
+        float(tm_psnr(tensor(o), tensor(t), data_range=255.0)) - p.mean(),
+        "pools the set's squared errors",
+    )
+    line(
+        "ssim vs torchmetrics (data_range=255)",
+        tm_ssim(tensor(o), tensor(t), data_range=255.0, reduction="none").numpy() - s,
+        "averages the reflect-padded border too (no valid crop)",
+    )
+    line(
+        "psnr vs piq (data_range=255) dB",
+        piq.psnr(tensor(o), tensor(t), data_range=255.0, reduction="none").numpy() - p,
+        "piq adds 1e-8 to the MSE",
+    )
+    line(
+        "psnr Y vs piq convert_to_greyscale dB",
+        piq.psnr(tensor(o), tensor(t), data_range=255.0, reduction="none", convert_to_greyscale=True).numpy()
+        - psnr.per_pair(o, t, {"paired_channel": "y"}),
+        "piq: 0.299/0.587/0.114, no 16 offset",
+    )
+    line(
+        "ssim vs piq (data_range=255)",
+        piq.ssim(tensor(o), tensor(t), data_range=255.0, reduction="none").numpy() - s,
+        "(piq average-pools images of 384+ px first: downsample=True)",
+    )
 
     for net in ("alex", "vgg"):
         ours = LPIPS(net, weights="random", device="cpu")
         ref = lpips.LPIPS(net=net, pnet_rand=True, verbose=False)
-        feats = {k[len("features."):]: v for k, v in load_file(str(ours.weights.path)).items()}
+        feats = {k[len("features.") :]: v for k, v in load_file(str(ours.weights.path)).items()}
         for part in (ref.net.slice1, ref.net.slice2, ref.net.slice3, ref.net.slice4, ref.net.slice5):
             part.load_state_dict({k: feats[k] for k in part.state_dict()})
         with torch.no_grad():

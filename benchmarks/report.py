@@ -13,7 +13,7 @@ TARGETS = {
     "extract_cpu": "CPU feature extraction >= 2x torch-fidelity img/s, features equal to 1e-4 relative",
     "extract_cuda": "GPU feature extraction >= 2x torch-fidelity img/s, fp32 (TF32 off); fast mode's deviation printed",
     "fid": "FID from features >= 5x pytorch-fid (np.cov + scipy sqrtm) at N=50k, equal to 1e-6 relative, "
-           "never NaN/complex on rank-deficient covariances",
+    "never NaN/complex on rank-deficient covariances",
     "memory": "FID-only evaluation keeps O(d^2) memory (running float64 sums), not O(N d)",
 }
 
@@ -85,8 +85,13 @@ class Report:
         self.checks[name] = {"target": TARGETS.get(name, name), "met": bool(met), "measured": detail}
 
     def to_dict(self) -> dict:
-        return {"ganbench_benchmarks": 1, "quick": self.quick, "machine": self.machine,
-                "targets": self.checks, "results": self.rows}
+        return {
+            "ganbench_benchmarks": 1,
+            "quick": self.quick,
+            "machine": self.machine,
+            "targets": self.checks,
+            "results": self.rows,
+        }
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,23 +124,37 @@ def _fmt(v, unit=""):
 def markdown(data: dict) -> str:
     m = data["machine"]
     lines = [f"# ganbench benchmarks: {m.get('gpu') or m.get('cpu')} ({m.get('device')})", ""]
-    lines.append(f"torch {m.get('torch')}, {m.get('torch_threads')} threads, {m.get('cpu_count')} CPUs; "
-                 f"torch-fidelity {m.get('torch_fidelity')}, clean-fid {m.get('cleanfid')}, "
-                 f"pytorch-fid {m.get('pytorch_fid')}; measured fp32 matmul peak "
-                 f"{_fmt(m.get('fp32_matmul_peak_gflops'))} GFLOP/s ({m.get('fp32_matmul_peak_how')}); "
-                 f"load average at start {m.get('load_average_at_start')}. "
-                 + ("QUICK run (small sizes): not the reported figures." if data.get("quick") else ""))
+    lines.append(
+        f"torch {m.get('torch')}, {m.get('torch_threads')} threads, {m.get('cpu_count')} CPUs; "
+        f"torch-fidelity {m.get('torch_fidelity')}, clean-fid {m.get('cleanfid')}, "
+        f"pytorch-fid {m.get('pytorch_fid')}; measured fp32 matmul peak "
+        f"{_fmt(m.get('fp32_matmul_peak_gflops'))} GFLOP/s ({m.get('fp32_matmul_peak_how')}); "
+        f"load average at start {m.get('load_average_at_start')}. "
+        + ("QUICK run (small sizes): not the reported figures." if data.get("quick") else "")
+    )
     lines.append("")
     rows = data["results"]
     sections = [
-        ("extract", "1. Feature extraction (uint8 -> 299x299 -> pool3 + logits)",
-         ["case", "impl", "n", "img_per_s", "ratio_vs", "max_rel_diff", "gflops", "peak_fraction", "note"]),
-        ("fid", "2. FID from 2048-d features (statistics + matrix square root)",
-         ["case", "impl", "seconds", "ratio_vs", "fid", "rel_diff", "note"]),
-        ("eval", "3. End-to-end evaluation against a cached reference",
-         ["case", "impl", "seconds", "img_per_s", "ratio_vs", "fid", "rel_diff", "note"]),
-        ("memory", "4. Peak memory, N = 50,000",
-         ["case", "impl", "peak_rss_mb", "delta_rss_mb", "gpu_peak_mb", "note"]),
+        (
+            "extract",
+            "1. Feature extraction (uint8 -> 299x299 -> pool3 + logits)",
+            ["case", "impl", "n", "img_per_s", "ratio_vs", "max_rel_diff", "gflops", "peak_fraction", "note"],
+        ),
+        (
+            "fid",
+            "2. FID from 2048-d features (statistics + matrix square root)",
+            ["case", "impl", "seconds", "ratio_vs", "fid", "rel_diff", "note"],
+        ),
+        (
+            "eval",
+            "3. End-to-end evaluation against a cached reference",
+            ["case", "impl", "seconds", "img_per_s", "ratio_vs", "fid", "rel_diff", "note"],
+        ),
+        (
+            "memory",
+            "4. Peak memory, N = 50,000",
+            ["case", "impl", "peak_rss_mb", "delta_rss_mb", "gpu_peak_mb", "note"],
+        ),
     ]
     for key, title, cols in sections:
         sel = [r for r in rows if r["bench"] == key]

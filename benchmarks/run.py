@@ -27,7 +27,6 @@ def main(argv=None) -> int:
     if out is None:
         sys.path.insert(0, str(HERE))
         import torch
-
         from report import machine_info
 
         dev = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -35,8 +34,17 @@ def main(argv=None) -> int:
         out = HERE / "results" / f"{slug}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = out.with_name(out.stem + "-pytest-benchmark.json")
-    pytest_args = [str(HERE), "-p", "no:cacheprovider", "-q", "-rs", "--benchmark-sort=name",
-                   "--benchmark-columns=min,mean,rounds", f"--benchmark-json={raw}", f"--bench-out={out}"]
+    pytest_args = [
+        str(HERE),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rs",
+        "--benchmark-sort=name",
+        "--benchmark-columns=min,mean,rounds",
+        f"--benchmark-json={raw}",
+        f"--bench-out={out}",
+    ]
     if args.quick:
         pytest_args.append("--bench-quick")
     if args.device:

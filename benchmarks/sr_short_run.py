@@ -30,8 +30,7 @@ from ganbench.train.translate import translate  # noqa: E402
 
 def _score(outputs: np.ndarray, test: Path, tmp: Path) -> dict:
     np.savez(tmp, outputs)
-    res = ganbench.evaluate_paired(tmp, test, ["psnr", "ssim"], target_key="targets", paired_channel="y",
-                                   paired_crop=2)
+    res = ganbench.evaluate_paired(tmp, test, ["psnr", "ssim"], target_key="targets", paired_channel="y", paired_crop=2)
     return {k: round(float(res.metrics[k].value), 4) for k in ("psnr", "ssim")}
 
 
@@ -55,9 +54,13 @@ def main() -> None:
         G, _ = load_generator(args.run, str(step), ema=False)
         rows[f"step {step}"] = _score(translate(G, inputs), test, tmp)
     tmp.unlink()
-    out = {"what": "srresnet x2, one seed, PSNR/SSIM on Y, border crop 2, the 3 held-out 256x256 squares",
-           "config": {k: run["config"][k] for k in ("arch", "batch_size", "lr_g", "beta1", "beta2")},
-           "seed": run["seed"], "data": run["data"], "rows": rows}
+    out = {
+        "what": "srresnet x2, one seed, PSNR/SSIM on Y, border crop 2, the 3 held-out 256x256 squares",
+        "config": {k: run["config"][k] for k in ("arch", "batch_size", "lr_g", "beta1", "beta2")},
+        "seed": run["seed"],
+        "data": run["data"],
+        "rows": rows,
+    }
     Path(args.o).write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(rows, indent=2))
 

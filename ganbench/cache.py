@@ -87,7 +87,7 @@ def clean_stale_parts(dest: Path) -> int:
     for e in entries:
         if not (e.name.startswith(prefix) and e.name.endswith(PART_SUFFIX)):
             continue
-        fields = e.name[len(prefix):-len(PART_SUFFIX)].rsplit("-", 2)  # host, pid, random
+        fields = e.name[len(prefix) : -len(PART_SUFFIX)].rsplit("-", 2)  # host, pid, random
         try:
             age = time.time() - e.stat(follow_symlinks=False).st_mtime
             pid = int(fields[1]) if len(fields) == 3 else None
@@ -153,8 +153,9 @@ def atomic_path(dest) -> Iterator[Path]:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_parts(dest)
-    fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(dest)}{_host()}-{os.getpid()}-", suffix=PART_SUFFIX,
-                               dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{_part_prefix(dest)}{_host()}-{os.getpid()}-", suffix=PART_SUFFIX, dir=dest.parent
+    )
     os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp_path = Path(tmp)
@@ -182,7 +183,7 @@ def append_line(path, line: str) -> None:
             _run_hooks(path, None)
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)

@@ -32,8 +32,8 @@ class _Defaults(Mapping):
 
     def _table(self) -> dict:
         if self._merged is None:
-            from .metrics.base import metric_options
             from . import metrics  # noqa: F401 - registration
+            from .metrics.base import metric_options
 
             self._merged = {**ENGINE, **metric_options()}
         return self._merged

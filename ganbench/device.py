@@ -10,12 +10,14 @@ from .errors import GanbenchError
 
 def inference_mode(f):
     """torch.inference_mode() as a decorator that imports torch on the first call, not at definition."""
+
     @functools.wraps(f)
     def run(*args, **kwargs):
         import torch
 
         with torch.inference_mode():
             return f(*args, **kwargs)
+
     return run
 
 

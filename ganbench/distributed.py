@@ -84,8 +84,13 @@ def init_process_group(backend: str, timeout: Optional[datetime.timedelta] = Non
         dist.init_process_group(backend=backend, **kw)
         return
     store, rank_, world = next(dist.rendezvous("env://", **kw))
-    dist.init_process_group(backend=backend, store=dist.PrefixStore(f"/ganbench/attempt_{attempt}", store),
-                            rank=rank_, world_size=world, **kw)
+    dist.init_process_group(
+        backend=backend,
+        store=dist.PrefixStore(f"/ganbench/attempt_{attempt}", store),
+        rank=rank_,
+        world_size=world,
+        **kw,
+    )
 
 
 def init() -> bool:

@@ -23,8 +23,19 @@ from .features.pipeline import FeatureSet, cache_mode, pick_batch_size
 from .features.weights import FULL_GRAPH
 from .metrics import METRICS
 from .records import Result, environment, not_official
-from .sides import (check_counts, check_inputs, count_only, for_extractor, labels_meta, resolve_reference,
-                    resolve_samples, side_features, side_labels, side_meta, with_labels)
+from .sides import (
+    check_counts,
+    check_inputs,
+    count_only,
+    for_extractor,
+    labels_meta,
+    resolve_reference,
+    resolve_samples,
+    side_features,
+    side_labels,
+    side_meta,
+    with_labels,
+)
 
 INTERVAL_KEYS = ("bootstrap", "bootstrap_seed", "confidence")
 
@@ -51,9 +62,11 @@ def parse_metrics(metrics, paired: bool = False) -> list:
         raise GanbenchError("no metrics asked for: pass e.g. --metrics fid,kid")
     pairs = [n for n in names if METRICS.get(n).pairs is not None]
     if pairs and not paired:
-        raise GanbenchError(f"{', '.join(pairs)} compare{'s' if len(pairs) == 1 else ''} each output with its target: "
-                            f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
-                            f"ganbench.evaluate_paired(outputs, targets))")
+        raise GanbenchError(
+            f"{', '.join(pairs)} compare{'s' if len(pairs) == 1 else ''} each output with its target: "
+            f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
+            f"ganbench.evaluate_paired(outputs, targets))"
+        )
     return names
 
 
@@ -72,8 +85,10 @@ def check_train(names: Sequence[str], train) -> None:
     """Metrics that need the training set refuse to start without it; a training set no metric reads warns."""
     need = [n for n in names if "train" in METRICS.get(n).needs]
     if need and train is None:
-        raise GanbenchError(f"{', '.join(need)} need{'s' if len(need) == 1 else ''} the model's training set: pass "
-                            f"--train PATH (and the held-out test set as --ref)")
+        raise GanbenchError(
+            f"{', '.join(need)} need{'s' if len(need) == 1 else ''} the model's training set: pass "
+            f"--train PATH (and the held-out test set as --ref)"
+        )
     if train is not None and not any(METRICS.get(n).uses_train for n in names):
         readers = ", ".join(n for n, m in METRICS.items() if n == m.name and m.uses_train)
         warnings.warn(f"--train is read by {readers} only; none of them is asked for, so it is left unused")
@@ -84,8 +99,9 @@ def check_train_count(names: Sequence[str], train, opts: dict) -> None:
     for n in names:
         m = METRICS.get(n)
         if m.uses_train and train.n and train.n < m.min_samples(opts):
-            raise GanbenchError(f"{n} needs at least {m.min_samples(opts)} training images, got {train.n}: pass a "
-                                f"larger --train")
+            raise GanbenchError(
+                f"{n} needs at least {m.min_samples(opts)} training images, got {train.n}: pass a larger --train"
+            )
 
 
 def _check_options(names: Sequence[str], opts: dict) -> None:
@@ -111,16 +127,34 @@ def _extractor_weights(weights, weights_for) -> dict:
     return out
 
 
-def build_extractors(groups: Dict[str, list], paths: dict, *, extractor=None, device=None,
-                     resize: str = DEFAULTS["resize"], fast: bool = DEFAULTS["fast"]) -> dict:
+def build_extractors(
+    groups: Dict[str, list],
+    paths: dict,
+    *,
+    extractor=None,
+    device=None,
+    resize: str = DEFAULTS["resize"],
+    fast: bool = DEFAULTS["fast"],
+) -> dict:
     """{extractor name: extractor} for `groups_by_extractor`'s groups; `extractor` replaces the first (a
     {name: extractor} mapping, those it names)."""
-    given = extractor if isinstance(extractor, dict) else {next(iter(groups)): extractor} if extractor is not None else {}
+    given = (
+        extractor if isinstance(extractor, dict) else {next(iter(groups)): extractor} if extractor is not None else {}
+    )
     used = {}
     for name, members in groups.items():
-        used[name] = given[name] if given.get(name) is not None else make_extractor(
-            name, weights=paths.get(name), device=device, resize=resize, fast=fast,
-            spatial=any("spatial" in METRICS.get(n).needs for n in members))
+        used[name] = (
+            given[name]
+            if given.get(name) is not None
+            else make_extractor(
+                name,
+                weights=paths.get(name),
+                device=device,
+                resize=resize,
+                fast=fast,
+                spatial=any("spatial" in METRICS.get(n).needs for n in members),
+            )
+        )
     return used
 
 
@@ -136,14 +170,20 @@ def fit_to_outputs(names: Sequence[str], used: dict, defaulted: bool) -> list:
             dropped.append(n)
             lacking = ex
         else:
-            raise GanbenchError(f"{n} needs the Inception logits, which {_weights_name(ex)} does not have (pool3 only): "
-                                f"pass the full graph, {FULL_GRAPH}, with `ganbench fetch inception --from FILE` or "
-                                f"--weights FILE")
+            raise GanbenchError(
+                f"{n} needs the Inception logits, which {_weights_name(ex)} does not have (pool3 only): "
+                f"pass the full graph, {FULL_GRAPH}, with `ganbench fetch inception --from FILE` or "
+                f"--weights FILE"
+            )
     if dropped:
-        warnings.warn(f"{', '.join(dropped)} left out: the Inception weights {_weights_name(lacking)} have no logits "
-                      f"(pool3 only); for {'them' if len(dropped) > 1 else 'it'} fetch the full graph ({FULL_GRAPH})")
+        warnings.warn(
+            f"{', '.join(dropped)} left out: the Inception weights {_weights_name(lacking)} have no logits "
+            f"(pool3 only); for {'them' if len(dropped) > 1 else 'it'} fetch the full graph ({FULL_GRAPH})"
+        )
     if not keep:
-        raise GanbenchError(f"none of {', '.join(names)} can be computed with {_weights_name(ex)}: pass other --metrics")
+        raise GanbenchError(
+            f"none of {', '.join(names)} can be computed with {_weights_name(ex)}: pass other --metrics"
+        )
     return keep
 
 
@@ -168,15 +208,35 @@ def _precomputed_matches(obj, name: str, label: str) -> None:
         return
     held = obj.meta.get("extractor") or "inception-v3-compat"  # a pytorch-fid (mu, sigma) file is pool3
     if held != name:
-        raise GanbenchError(f"{label} holds {held} features but {name} features are needed: pass "
-                            f"the images, or a file from `ganbench stats --extractor {name}`")
+        raise GanbenchError(
+            f"{label} holds {held} features but {name} features are needed: pass "
+            f"the images, or a file from `ganbench stats --extractor {name}`"
+        )
 
 
-def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weights=None, weights_for=None,
-             resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
-             num_workers: Optional[int] = None, use_cache: bool = True, extractor=None,
-             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
-             save_features=None, labels=None, ref_labels=None, train=None, train_key=None, **options) -> Result:
+def evaluate(
+    samples,
+    ref=None,
+    metrics: Optional[Iterable[str]] = None,
+    *,
+    weights=None,
+    weights_for=None,
+    resize: str = DEFAULTS["resize"],
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    device=None,
+    num_workers: Optional[int] = None,
+    use_cache: bool = True,
+    extractor=None,
+    fast: bool = DEFAULTS["fast"],
+    key: Optional[str] = None,
+    ref_key: Optional[str] = None,
+    save_features=None,
+    labels=None,
+    ref_labels=None,
+    train=None,
+    train_key=None,
+    **options,
+) -> Result:
     """Score `samples` against `ref`.
 
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
@@ -202,8 +262,9 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     groups = groups_by_extractor(names)
     paths = _extractor_weights(weights, weights_for)
     if any(METRICS.get(n).uses_ref for n in names) and ref is None:
-        raise GanbenchError(f"{', '.join(n for n in names if METRICS.get(n).uses_ref)} need a reference: "
-                            "pass --ref NAME|PATH")
+        raise GanbenchError(
+            f"{', '.join(n for n in names if METRICS.get(n).uses_ref)} need a reference: pass --ref NAME|PATH"
+        )
     timings, results = {}, {}
     with warnings.catch_warnings(record=True) as wlist:
         warnings.simplefilter("always")
@@ -240,17 +301,34 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
             ref_fs, what = None, ("", "") if i == 0 else (f" ({name})", f"_{name}")  # the first as it always was
             t = time.perf_counter()
             if ref_obj is not None:
-                ref_fs = side_features(ref_obj, f"reference {ref_label}", desc, ex, keep, use_cache,
-                                       f"reference features{what[0]}", **kw)
+                ref_fs = side_features(
+                    ref_obj, f"reference {ref_label}", desc, ex, keep, use_cache, f"reference features{what[0]}", **kw
+                )
                 timings[f"reference_features{what[1]}"] = time.perf_counter() - t
             t = time.perf_counter()
-            gen_fs = side_features(for_extractor(gen_obj, name), f"samples {gen_label}", desc, ex, keep,
-                                   use_cache is True and "progress", f"sample features{what[0]}", **kw)
+            gen_fs = side_features(
+                for_extractor(gen_obj, name),
+                f"samples {gen_label}",
+                desc,
+                ex,
+                keep,
+                use_cache is True and "progress",
+                f"sample features{what[0]}",
+                **kw,
+            )
             timings[f"sample_features{what[1]}"] = time.perf_counter() - t
             if train_obj is not None and any(METRICS.get(m).uses_train for m in members):
                 t = time.perf_counter()
-                trains[name] = side_features(train_obj, f"training set {train_label}", desc, ex, "features",
-                                             use_cache, f"training features{what[0]}", **kw)
+                trains[name] = side_features(
+                    train_obj,
+                    f"training set {train_label}",
+                    desc,
+                    ex,
+                    "features",
+                    use_cache,
+                    f"training features{what[0]}",
+                    **kw,
+                )
                 timings[f"training_features{what[1]}"] = time.perf_counter() - t
             sides[name] = (with_labels(gen_fs, found.get("gen")), with_labels(ref_fs, found.get("ref")))
         if not distributed.is_main():  # under torchrun: rank 0 gathered the features and scores them
@@ -273,8 +351,11 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
     first = next(iter(groups))
     gen_fs, ref_fs = sides[first]
     ex, desc = used[first], used[first].describe()
-    samples_meta = (gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
-                    if not isinstance(gen_obj, (FeatureSet, dict)) else side_meta(gen_fs, gen_label))
+    samples_meta = (
+        gen_obj.describe() | {"content_sha256": gen_obj.content_hash()}
+        if not isinstance(gen_obj, (FeatureSet, dict))
+        else side_meta(gen_fs, gen_label)
+    )
     if save_features is not None:
         samples_meta["features_files"] = samples_files
     samples_meta.update(labels_meta(found.get("gen")))
@@ -289,21 +370,42 @@ def evaluate(samples, ref=None, metrics: Optional[Iterable[str]] = None, *, weig
         "options": {k: v for k, v in opts.items() if not k.startswith("_")},  # not the metrics' scratch memo
         "seeds": {"bootstrap": opts["bootstrap_seed"], "kid": opts["kid_seed"], "is_shuffle": opts["is_shuffle_seed"]},
         "samples": samples_meta,
-        "reference": ({**side_meta(ref_fs, ref_label), **labels_meta(found.get("ref"))} if ref_fs is not None
-                      else {"name": None, "count": 0}),
+        "reference": (
+            {**side_meta(ref_fs, ref_label), **labels_meta(found.get("ref"))}
+            if ref_fs is not None
+            else {"name": None, "count": 0}
+        ),
         **({"train": side_meta(next(iter(trains.values())), train_label)} if trains else {}),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
-        **({"extractors": {n: {**e.describe(), "weights": e.weights.describe(), "metrics": groups[n]}
-                           for n, e in used.items()}} if len(used) > 1 else {}),
+        **(
+            {
+                "extractors": {
+                    n: {**e.describe(), "weights": e.weights.describe(), "metrics": groups[n]} for n, e in used.items()
+                }
+            }
+            if len(used) > 1
+            else {}
+        ),
         **({"world_size": distributed.world_size()} if distributed.is_enabled() else {}),
     }
     return Result(results, provenance, caught)
 
 
-def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["resize"],
-                  batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                  use_cache: bool = True, fast: bool = DEFAULTS["fast"], key: Optional[str] = None,
-                  spatial: bool = False, extractor: str = "inception-v3-compat") -> FeatureSet:
+def compute_stats(
+    source,
+    output=None,
+    *,
+    weights=None,
+    resize: str = DEFAULTS["resize"],
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    device=None,
+    num_workers: Optional[int] = None,
+    use_cache: bool = True,
+    fast: bool = DEFAULTS["fast"],
+    key: Optional[str] = None,
+    spatial: bool = False,
+    extractor: str = "inception-v3-compat",
+) -> FeatureSet:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`.
     `spatial` also keeps Inception's mixed_6/conv features, so the file serves sFID too; `extractor`
     names the feature space (`ganbench list extractors`), whose weights `weights` then are."""
@@ -318,12 +420,14 @@ def compute_stats(source, output=None, *, weights=None, resize: str = DEFAULTS["
         src = _registered_reference(str(source))
     else:
         src = open_source(source, key=key)
-    ex = make_extractor(EXTRACTORS.get(extractor).name, weights=weights, resize=resize, device=device, fast=fast,
-                        spatial=spatial)
+    ex = make_extractor(
+        EXTRACTORS.get(extractor).name, weights=weights, resize=resize, device=device, fast=fast, spatial=spatial
+    )
     use_cache = cache_mode(use_cache)
     check_inputs(src, extractors=[ex], use_cache=use_cache)
-    fs = get_features(src, extractor=ex, batch_size=batch_size, num_workers=num_workers,
-                      use_cache=use_cache, desc="features")
+    fs = get_features(
+        src, extractor=ex, batch_size=batch_size, num_workers=num_workers, use_cache=use_cache, desc="features"
+    )
     fs.meta = {**fs.meta, "name": label}
     if output is not None:
         write_stats_file(fs, output)

@@ -105,8 +105,11 @@ def try_hold(path) -> Iterator[Optional[int]]:
 
 def run_folder(run_dir):
     """The lock of a run folder while it trains."""
-    return hold(Path(run_dir) / NAME, f"run folder {run_dir}",
-                "wait for that process to end (or stop it), or train into another --out")
+    return hold(
+        Path(run_dir) / NAME,
+        f"run folder {run_dir}",
+        "wait for that process to end (or stop it), or train into another --out",
+    )
 
 
 def board_folder(out):

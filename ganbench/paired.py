@@ -22,15 +22,37 @@ from .records import Result, environment
 PAIRED_DEFAULT = ("psnr", "ssim", "lpips")
 BATCH = 64  # pairs per batch (LPIPS runs a network on them)
 # what `ganbench.evaluate` takes besides options, passed on to it for the feature metrics
-FEATURE_ARGS = {"weights", "weights_for", "resize", "fast", "num_workers", "use_cache", "extractor", "save_features",
-                "labels", "ref_labels"}
-NOT_OFFICIAL_LPIPS = ("NOT the official LPIPS {net} weights (backbone sha256 {sha}...): the lpips numbers are not "
-                      "comparable with published results")
+FEATURE_ARGS = {
+    "weights",
+    "weights_for",
+    "resize",
+    "fast",
+    "num_workers",
+    "use_cache",
+    "extractor",
+    "save_features",
+    "labels",
+    "ref_labels",
+}
+NOT_OFFICIAL_LPIPS = (
+    "NOT the official LPIPS {net} weights (backbone sha256 {sha}...): the lpips numbers are not "
+    "comparable with published results"
+)
 
 
-def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *, key: Optional[str] = None,
-                    target_key: Optional[str] = None, lpips_weights=None, device=None,
-                    batch_size: Optional[int] = None, mask=None, **kwargs) -> Result:
+def evaluate_paired(
+    outputs,
+    targets,
+    metrics: Optional[Iterable[str]] = None,
+    *,
+    key: Optional[str] = None,
+    target_key: Optional[str] = None,
+    lpips_weights=None,
+    device=None,
+    batch_size: Optional[int] = None,
+    mask=None,
+    **kwargs,
+) -> Result:
     """Score each output against its target (folders: matched by relative file name; arrays: by index).
 
     metrics: paired ones (psnr, ssim, lpips) and any feature metric (fid, kid, ...), which then compares
@@ -56,7 +78,9 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
         if METRICS.get(n).validate is not None:
             METRICS.get(n).validate(opts)
     t0 = time.perf_counter()
-    mask_from = mask if mask is not None and not isinstance(mask, np.ndarray) else ("array" if mask is not None else None)
+    mask_from = (
+        mask if mask is not None and not isinstance(mask, np.ndarray) else ("array" if mask is not None else None)
+    )
     if mask is None and target_key in (None, "targets") and _inpainting_npz(targets):
         mask, mask_from, target_key = targets, str(targets), "targets"  # the pairs carry their hole
     if mask is not None:
@@ -78,8 +102,16 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
             from .engine import evaluate
 
             scored = outputs if mask is None else _completed(pairs, mask)
-            fr = evaluate(scored, targets, featured, key=None if mask is not None else key, ref_key=target_key,
-                          device=device, batch_size=batch_size, **kwargs)
+            fr = evaluate(
+                scored,
+                targets,
+                featured,
+                key=None if mask is not None else key,
+                ref_key=target_key,
+                device=device,
+                batch_size=batch_size,
+                **kwargs,
+            )
         t1 = time.perf_counter()
         values = _per_pair(pairs, paired, opts, batch_size or BATCH, mask)
         results = {}
@@ -103,10 +135,12 @@ def evaluate_paired(outputs, targets, metrics: Optional[Iterable[str]] = None, *
     if mask is not None:
         from .metrics.masked import DEFINITIONS
 
-        provenance["mask"] = {"from": mask_from, "hole_pixels_mean": float(mask.reshape(len(mask), -1).sum(1).mean()),
-                              "scored": {n: DEFINITIONS[n] for n in paired},
-                              **({"features_of": "completed images (input outside the hole, output inside)"}
-                                 if featured else {})}
+        provenance["mask"] = {
+            "from": mask_from,
+            "hole_pixels_mean": float(mask.reshape(len(mask), -1).sum(1).mean()),
+            "scored": {n: DEFINITIONS[n] for n in paired},
+            **({"features_of": "completed images (input outside the hole, output inside)"} if featured else {}),
+        }
         for n in paired:
             results[n].extra = {**(results[n].extra or {}), "masked": DEFINITIONS[n]}
     return Result({n: results[n] for n in names}, provenance, caught)
@@ -155,8 +189,11 @@ def _per_pair(pairs, names, opts, batch, mask=None) -> dict:
     for s in bar(starts, desc="pairs", unit="batch", enabled=None if len(starts) > 1 else False):
         idx = list(range(s, min(s + batch, len(pairs))))
         outs, tgts = pairs.read(idx)
-        groups = [(idx, outs, tgts)] if isinstance(outs, np.ndarray) else [
-            ([i], a[None], b[None]) for i, a, b in zip(idx, outs, tgts)]  # sizes differ between pairs
+        groups = (
+            [(idx, outs, tgts)]
+            if isinstance(outs, np.ndarray)
+            else [([i], a[None], b[None]) for i, a, b in zip(idx, outs, tgts)]
+        )  # sizes differ between pairs
         for where, a, b in groups:
             for n in names:
                 if mask is None:

@@ -11,5 +11,13 @@ def bar(iterable=None, total=None, desc: str = "", unit: str = "img", enabled: b
 
     if enabled is None:
         enabled = not os.environ.get("GANBENCH_QUIET")
-    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
-                leave=False, dynamic_ncols=True)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+    )

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import cache
-from .version import __version__
 from .metrics.base import MetricValue
+from .version import __version__
 
 RECORD_FORMAT = 2  # 2: record_kind, protocol and run blocks; 1 (loadable): metrics, warnings, provenance
-NOT_OFFICIAL = ("NOT the official FID Inception weights (sha256 {sha}...): these numbers are not "
-                "comparable with published results")
+NOT_OFFICIAL = (
+    "NOT the official FID Inception weights (sha256 {sha}...): these numbers are not comparable with published results"
+)
 _WHOSE = {"clip-vit-b-32": "CLIP ViT-B/32", "dinov2-vit-l-14": "DINOv2 ViT-L/14"}
 
 
@@ -78,11 +79,15 @@ class Result:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         p = self.provenance
         lines.append("")
-        lines.append(f"samples: {_count(p['samples'])} ({p['samples'].get('path') or p['samples'].get('name') or p['samples'].get('kind')})"
-                     f"  reference: {p['reference']['name']} ({_count(p['reference'])})")
+        lines.append(
+            f"samples: {_count(p['samples'])} ({p['samples'].get('path') or p['samples'].get('name') or p['samples'].get('kind')})"
+            f"  reference: {p['reference']['name']} ({_count(p['reference'])})"
+        )
         if p["weights"].get("sha256"):
-            lines.append(f"weights: {'official' if p['weights']['official'] else 'NOT OFFICIAL'} "
-                         f"sha256 {p['weights']['sha256'][:16]}...  resize: {p['resize']}  device: {p['device']}")
+            lines.append(
+                f"weights: {'official' if p['weights']['official'] else 'NOT OFFICIAL'} "
+                f"sha256 {p['weights']['sha256'][:16]}...  resize: {p['resize']}  device: {p['device']}"
+            )
         else:  # PSNR/SSIM alone run no network
             lines.append(f"weights: none  device: {p['device']}")
         if p.get("pairs"):
@@ -127,12 +132,15 @@ def git_commit(package_dir=None) -> str | None:
     """
     here = Path(package_dir or Path(__file__).resolve().parent)
     try:
-        tracked = subprocess.run(["git", "-C", str(here), "ls-files", "--error-unmatch", "--", "__init__.py"],
-                                 capture_output=True, text=True, timeout=5)
+        tracked = subprocess.run(
+            ["git", "-C", str(here), "ls-files", "--error-unmatch", "--", "__init__.py"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         if tracked.returncode != 0:
             return None
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return (out.stdout.strip() or None) if out.returncode == 0 else None
@@ -186,8 +194,11 @@ def protocol_of(p: dict) -> dict:
     return {
         "n_generated": (p.get("samples") or {}).get("count"),
         "n_reference": ref.get("count"),
-        "reference": {"name": ref.get("name"), "content_sha256": ref.get("content_sha256"),
-                      "file_sha256": ref.get("file_sha256")},
+        "reference": {
+            "name": ref.get("name"),
+            "content_sha256": ref.get("content_sha256"),
+            "file_sha256": ref.get("file_sha256"),
+        },
         "extractor": p.get("extractor"),
         "weights_sha256": weights.get("sha256"),
         "weights_official": weights.get("official"),
@@ -195,8 +206,11 @@ def protocol_of(p: dict) -> dict:
         "dtype": p.get("dtype"),
         "metrics": list(p.get("metrics") or []),
         "options": dict(p.get("options") or {}),
-        **({"train": {k: p["train"].get(k) for k in ("name", "count", "content_sha256", "file_sha256")}}
-           if p.get("train") else {}),  # the training set, where a metric read one (--train)
+        **(
+            {"train": {k: p["train"].get(k) for k in ("name", "count", "content_sha256", "file_sha256")}}
+            if p.get("train")
+            else {}
+        ),  # the training set, where a metric read one (--train)
     }
 
 
@@ -205,17 +219,22 @@ def from_dict(d: dict, where: str = "the record") -> Result:
 
     version = d.get("ganbench_record") if isinstance(d, dict) else None
     if version not in (1, RECORD_FORMAT):
-        raise GanbenchError(f"{where} is not a ganbench evaluation record (ganbench_record={version!r}); "
-                            f"write it with `ganbench eval --json`")
+        raise GanbenchError(
+            f"{where} is not a ganbench evaluation record (ganbench_record={version!r}); "
+            f"write it with `ganbench eval --json`"
+        )
     if d.get("record_kind", "eval") != "eval":
         raise GanbenchError(f"{where} is a {d['record_kind']} record, not an evaluation record")
     try:
-        metrics = {k: MetricValue(**{**v, "ci": tuple(v["ci"]) if v.get("ci") else None})
-                   for k, v in _text_as_infinite(d["metrics"]).items()}
+        metrics = {
+            k: MetricValue(**{**v, "ci": tuple(v["ci"]) if v.get("ci") else None})
+            for k, v in _text_as_infinite(d["metrics"]).items()
+        }
         return Result(metrics, d["provenance"], list(d.get("warnings", [])), run=d.get("run"))
     except (KeyError, TypeError, AttributeError) as e:
-        raise GanbenchError(f"{where} is damaged ({type(e).__name__}: {e}); write it again with "
-                            f"`ganbench eval --json`") from None
+        raise GanbenchError(
+            f"{where} is damaged ({type(e).__name__}: {e}); write it again with `ganbench eval --json`"
+        ) from None
 
 
 def load(path) -> Result:
@@ -228,8 +247,9 @@ def load(path) -> Result:
     except (OSError, UnicodeDecodeError) as e:
         raise GanbenchError(f"cannot read record {path}: {getattr(e, 'strerror', None) or e}") from None
     except json.JSONDecodeError as e:
-        raise GanbenchError(f"{path} is not JSON ({e.msg} at line {e.lineno}): pass a record written by "
-                            f"`ganbench eval --json`") from None
+        raise GanbenchError(
+            f"{path} is not JSON ({e.msg} at line {e.lineno}): pass a record written by `ganbench eval --json`"
+        ) from None
     return from_dict(d, str(path))
 
 
@@ -242,23 +262,31 @@ def comparable(a, b) -> List[str]:
     pa, pb = (x.protocol if isinstance(x, Result) else protocol_of(x.get("provenance", x)) for x in (a, b))
     reasons = []
     if pa["n_generated"] != pb["n_generated"]:
-        reasons.append(f"generated sample counts differ ({pa['n_generated']} vs {pb['n_generated']}): FID and "
-                       f"the k-NN metrics are biased by N")
+        reasons.append(
+            f"generated sample counts differ ({pa['n_generated']} vs {pb['n_generated']}): FID and "
+            f"the k-NN metrics are biased by N"
+        )
     if pa["n_reference"] != pb["n_reference"]:
         reasons.append(f"reference counts differ ({pa['n_reference']} vs {pb['n_reference']})")
     ra, rb = pa["reference"], pb["reference"]
-    same_ref = ((ra["content_sha256"] or ra["file_sha256"]) == (rb["content_sha256"] or rb["file_sha256"])
-                if (ra["content_sha256"] or ra["file_sha256"]) and (rb["content_sha256"] or rb["file_sha256"])
-                else ra["name"] == rb["name"])
+    same_ref = (
+        (ra["content_sha256"] or ra["file_sha256"]) == (rb["content_sha256"] or rb["file_sha256"])
+        if (ra["content_sha256"] or ra["file_sha256"]) and (rb["content_sha256"] or rb["file_sha256"])
+        else ra["name"] == rb["name"]
+    )
     if not same_ref:
-        reasons.append(f"references differ ({ra['name']} vs {rb['name']}: other images, e.g. a train and a test "
-                       f"split)")
+        reasons.append(f"references differ ({ra['name']} vs {rb['name']}: other images, e.g. a train and a test split)")
     ta, tb = pa.get("train") or {}, pb.get("train") or {}
     if ta != tb and (ta.get("name") or tb.get("name")):
-        reasons.append(f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, fld, mifid and "
-                       f"authpct read them")
-    for key, what in (("extractor", "extractors"), ("weights_sha256", "extractor weights"),
-                      ("resize", "resize modes"), ("dtype", "precisions")):
+        reasons.append(
+            f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, fld, mifid and authpct read them"
+        )
+    for key, what in (
+        ("extractor", "extractors"),
+        ("weights_sha256", "extractor weights"),
+        ("resize", "resize modes"),
+        ("dtype", "precisions"),
+    ):
         if key == "weights_sha256" and _same_official_network(pa, pb):
             continue
         if pa[key] != pb[key]:
@@ -280,8 +308,11 @@ def _same_official_network(pa: dict, pb: dict) -> bool:
     network: their features agree to ~1e-6 relative (tests/test_official_weights.py measures it)."""
     from .features.weights import is_official_inception
 
-    return (pa["extractor"] == pb["extractor"] == "inception-v3-compat"
-            and is_official_inception(pa["weights_sha256"]) and is_official_inception(pb["weights_sha256"]))
+    return (
+        pa["extractor"] == pb["extractor"] == "inception-v3-compat"
+        and is_official_inception(pa["weights_sha256"])
+        and is_official_inception(pb["weights_sha256"])
+    )
 
 
 def _option_matters(key: str, metrics: List[str]) -> bool:

@@ -47,8 +47,10 @@ def resolve_reference(ref, key: Optional[str] = None) -> tuple:
         from .inputs import references
 
         known = ", ".join(references.REFERENCES.names())
-        raise GanbenchError(f"reference {ref!s}: no such file or folder, and not a known reference name "
-                            f"(known: {known}); pass an existing path or one of those names")
+        raise GanbenchError(
+            f"reference {ref!s}: no such file or folder, and not a known reference name "
+            f"(known: {known}); pass an existing path or one of those names"
+        )
     if isinstance(ref, (str, Path)) and is_stats_file(ref):
         return str(ref), load_stats_file(ref)
     src = open_source(ref, key=key)
@@ -100,22 +102,32 @@ def check_counts(names: Sequence[str], gen: Features, ref: Features, opts: dict,
         need = m.min_samples(opts)
         for side, f in (("samples'", gen), ("reference's", ref)):
             if "spatial" in m.needs and (side == "samples'" or m.uses_ref) and "spatial" not in f.extra:
-                raise GanbenchError(f"{name} needs the {side} mixed_6/conv features, which a statistics file made "
-                                    f"without them does not hold: recompute it with `ganbench stats --spatial`, or "
-                                    f"pass the images")
+                raise GanbenchError(
+                    f"{name} needs the {side} mixed_6/conv features, which a statistics file made "
+                    f"without them does not hold: recompute it with `ganbench stats --spatial`, or "
+                    f"pass the images"
+                )
         if stats_only(gen) and set(m.needs) & {"pool", "logits", "spatial"}:
-            raise GanbenchError(f"{name} needs the samples' features but the samples are a file of mean/covariance "
-                                f"only; use --metrics fid, or pass the images")
+            raise GanbenchError(
+                f"{name} needs the samples' features but the samples are a file of mean/covariance "
+                f"only; use --metrics fid, or pass the images"
+            )
         if not stats_only(gen) and gen.n < need:
             lower = {"kid": "kid_subset_size", "is": "is_splits"}.get(name)
-            raise GanbenchError(f"{name} needs at least {need} generated samples, got {gen.n}; "
-                                f"supply more samples" + (f" or lower {flag(lower)}" if lower else ""))
+            raise GanbenchError(
+                f"{name} needs at least {need} generated samples, got {gen.n}; "
+                f"supply more samples" + (f" or lower {flag(lower)}" if lower else "")
+            )
         if m.uses_ref and "pool" in m.needs and ref.pool is None:
-            raise GanbenchError(f"{name} needs reference features but the reference holds only mean/covariance "
-                                f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`")
+            raise GanbenchError(
+                f"{name} needs reference features but the reference holds only mean/covariance "
+                f"(a pytorch-fid .npz); use --metrics fid, or a file from `ganbench stats`"
+            )
         if m.uses_ref and ref.pool is not None and len(ref.pool) < need:
-            raise GanbenchError(f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
-                                + (f"; lower {flag('kid_subset_size')}" if name == "kid" else ""))
+            raise GanbenchError(
+                f"{name} needs at least {need} reference samples, got {len(ref.pool)}"
+                + (f"; lower {flag('kid_subset_size')}" if name == "kid" else "")
+            )
 
 
 def rows(n: int) -> np.ndarray:
@@ -155,10 +167,21 @@ def check_inputs(*sources, extractors=(), use_cache=True) -> None:
 
 def side_meta(fs: FeatureSet, label) -> dict:
     if fs.meta.get("kind") == PFID_KIND:  # what is known of a bare (mu, sigma) file
-        return {"name": label, "count": None, "kind": PFID_KIND, "content_sha256": None,
-                "file_sha256": fs.meta.get("file_sha256"), "dims": fs.meta.get("dims")}
-    meta = {"name": label, "count": fs.n, "cached": fs.meta.get("cached"),
-            "content_sha256": fs.meta.get("content_sha256"), "source": fs.meta.get("source")}
+        return {
+            "name": label,
+            "count": None,
+            "kind": PFID_KIND,
+            "content_sha256": None,
+            "file_sha256": fs.meta.get("file_sha256"),
+            "dims": fs.meta.get("dims"),
+        }
+    meta = {
+        "name": label,
+        "count": fs.n,
+        "cached": fs.meta.get("cached"),
+        "content_sha256": fs.meta.get("content_sha256"),
+        "source": fs.meta.get("source"),
+    }
     for key in ("kind", "file_sha256"):
         if fs.meta.get(key):
             meta[key] = fs.meta[key]
@@ -175,15 +198,30 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
     if not asked and labels is None and ref_labels is None:
         return {}
     out = {}
-    for side, (label, obj, given), spec, flag in (("gen", gen, labels, "--labels"), ("ref", ref, ref_labels, "--ref-labels")):
+    for side, (label, obj, given), spec, flag in (
+        ("gen", gen, labels, "--labels"),
+        ("ref", ref, ref_labels, "--ref-labels"),
+    ):
         required = need[side]
         if obj is None or (spec is None and not required):  # labels no metric reads: nothing to look for
             continue
-        registered = str(given) if side == "ref" and isinstance(given, (str, Path)) and _is_registered(str(given)) \
-            and not Path(given).exists() else None
+        registered = (
+            str(given)
+            if side == "ref"
+            and isinstance(given, (str, Path))
+            and _is_registered(str(given))
+            and not Path(given).exists()
+            else None
+        )
         try:
-            out[side] = resolve_labels(spec, obj, f"{'samples' if side == 'gen' else 'reference'} {label}", flag,
-                                       registered=registered, required=required)
+            out[side] = resolve_labels(
+                spec,
+                obj,
+                f"{'samples' if side == 'gen' else 'reference'} {label}",
+                flag,
+                registered=registered,
+                required=required,
+            )
         except GanbenchError as e:
             if asked and "has no class labels" in str(e):
                 both = "both sets" if need["ref"] else "the samples"

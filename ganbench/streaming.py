@@ -18,8 +18,17 @@ import numpy as np
 
 from . import distributed
 from .defaults import DEFAULTS
-from .engine import (_check_options, _extractor_weights, _options, build_extractors, check_train, evaluate,
-                     fit_to_outputs, groups_by_extractor, parse_metrics)
+from .engine import (
+    _check_options,
+    _extractor_weights,
+    _options,
+    build_extractors,
+    check_train,
+    evaluate,
+    fit_to_outputs,
+    groups_by_extractor,
+    parse_metrics,
+)
 from .errors import GanbenchError
 from .features.pipeline import featureset_from, pick_batch_size, run_batches
 from .inputs.arrays import ArraySource
@@ -29,9 +38,20 @@ from .progress import bar
 from .records import Result
 
 
-def evaluate_generator(G, ref=None, metrics: Optional[Iterable[str]] = None, *, n: int = 50000,
-                       z_dim: Optional[int] = None, seed: int = 0, classes=None, num_classes: Optional[int] = None,
-                       batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, **kwargs) -> Result:
+def evaluate_generator(
+    G,
+    ref=None,
+    metrics: Optional[Iterable[str]] = None,
+    *,
+    n: int = 50000,
+    z_dim: Optional[int] = None,
+    seed: int = 0,
+    classes=None,
+    num_classes: Optional[int] = None,
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    device=None,
+    **kwargs,
+) -> Result:
     """Score n images of the generator G against `ref`, with no file written.
 
     G: a torch.nn.Module or any callable from latents (n, z_dim) float32, and with `classes` int64 labels
@@ -77,27 +97,61 @@ class Metrics:
     (weights, resize, device, use_cache for the reference, extractor, kid_subset_size, bootstrap, ...).
     """
 
-    def __init__(self, metrics: Iterable[str] = ("fid", "kid"), ref=None, *, weights=None, weights_for=None,
-                 resize: str = DEFAULTS["resize"], batch_size: Optional[int] = DEFAULTS["batch_size"], device=None,
-                 fast: bool = DEFAULTS["fast"], use_cache: bool = True, ref_key: Optional[str] = None,
-                 ref_labels=None, extractor=None, train=None, train_key: Optional[str] = None, **options):
+    def __init__(
+        self,
+        metrics: Iterable[str] = ("fid", "kid"),
+        ref=None,
+        *,
+        weights=None,
+        weights_for=None,
+        resize: str = DEFAULTS["resize"],
+        batch_size: Optional[int] = DEFAULTS["batch_size"],
+        device=None,
+        fast: bool = DEFAULTS["fast"],
+        use_cache: bool = True,
+        ref_key: Optional[str] = None,
+        ref_labels=None,
+        extractor=None,
+        train=None,
+        train_key: Optional[str] = None,
+        **options,
+    ):
         names = parse_metrics(metrics)
         check_train(names, train)  # ct, fld: the training set, now rather than at the first compute()
         with warnings.catch_warnings():  # a bad option fails now, not at the first compute(); its notes come
             warnings.simplefilter("ignore")  # with each Result, as ganbench.evaluate gives them
             _check_options(names, _options(options))
         if ref is None and any(METRICS.get(m).uses_ref for m in names):
-            raise GanbenchError(f"{', '.join(m for m in names if METRICS.get(m).uses_ref)} need a reference: "
-                                f"pass ref=NAME|PATH")
-        used = build_extractors(groups_by_extractor(names), _extractor_weights(weights, weights_for),
-                                extractor=extractor, device=device, resize=resize, fast=fast)
+            raise GanbenchError(
+                f"{', '.join(m for m in names if METRICS.get(m).uses_ref)} need a reference: pass ref=NAME|PATH"
+            )
+        used = build_extractors(
+            groups_by_extractor(names),
+            _extractor_weights(weights, weights_for),
+            extractor=extractor,
+            device=device,
+            resize=resize,
+            fast=fast,
+        )
         self.names = fit_to_outputs(names, used, defaulted=False)
         self.extractors = {k: used[k] for k in groups_by_extractor(self.names)}
         self.batch = {k: pick_batch_size(ex, batch_size) for k, ex in self.extractors.items()}
         self._needs_labels = any("labels" in METRICS.get(m).needs for m in self.names)
-        self._scoring = dict(ref=ref, metrics=self.names, extractor=self.extractors, resize=resize,
-                             batch_size=batch_size, device=device, use_cache=use_cache, ref_key=ref_key,
-                             ref_labels=ref_labels, fast=fast, train=train, train_key=train_key, **options)
+        self._scoring = dict(
+            ref=ref,
+            metrics=self.names,
+            extractor=self.extractors,
+            resize=resize,
+            batch_size=batch_size,
+            device=device,
+            use_cache=use_cache,
+            ref_key=ref_key,
+            ref_labels=ref_labels,
+            fast=fast,
+            train=train,
+            train_key=train_key,
+            **options,
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -113,15 +167,21 @@ class Metrics:
             if len(labels) != len(x):
                 raise GanbenchError(f"Metrics.update: {len(labels)} labels for {len(x)} images: pass one per image")
         if self.n and (labels is None) != (not self._labels):
-            raise GanbenchError("Metrics.update: some batches came with labels and some without: pass labels with "
-                                "every batch or with none")
+            raise GanbenchError(
+                "Metrics.update: some batches came with labels and some without: pass labels with "
+                "every batch or with none"
+            )
         if self._needs_labels and labels is None:
-            raise GanbenchError(f"{', '.join(m for m in self.names if 'labels' in METRICS.get(m).needs)} needs the "
-                                f"images' classes: pass update(images, labels)")
+            raise GanbenchError(
+                f"{', '.join(m for m in self.names if 'labels' in METRICS.get(m).needs)} needs the "
+                f"images' classes: pass update(images, labels)"
+            )
         hw = x.shape[1:3]
         if self._hw not in (None, hw):
-            raise GanbenchError(f"Metrics.update: {hw[0]}x{hw[1]} images after {self._hw[0]}x{self._hw[1]} ones: "
-                                f"pass images of one size")
+            raise GanbenchError(
+                f"Metrics.update: {hw[0]}x{hw[1]} images after {self._hw[0]}x{self._hw[1]} ones: "
+                f"pass images of one size"
+            )
         self._hw = hw
         self.n += len(x)
         self._batches += 1
@@ -169,11 +229,14 @@ class Metrics:
         if not n:
             raise GanbenchError("Metrics.compute: no images yet: call update(images) first")
         if len(labels) not in (0, n):
-            raise GanbenchError("Metrics.compute: some processes passed labels and some did not: pass labels with "
-                                "every batch on every process, or with none")
-        source = {"kind": "stream", "count": n, "updates": self._batches, "world_size": world,
-                  "conversion": CONVERSION}
-        sides = {k: featureset_from(outs, {**self.extractors[k].describe(), "count": n, "source": source})
-                 for k, outs in local.items()}
+            raise GanbenchError(
+                "Metrics.compute: some processes passed labels and some did not: pass labels with "
+                "every batch on every process, or with none"
+            )
+        source = {"kind": "stream", "count": n, "updates": self._batches, "world_size": world, "conversion": CONVERSION}
+        sides = {
+            k: featureset_from(outs, {**self.extractors[k].describe(), "count": n, "source": source})
+            for k, outs in local.items()
+        }
         result = evaluate(sides, labels=labels if len(labels) else None, **self._scoring)
         return distributed.broadcast_object(result) if world > 1 else result

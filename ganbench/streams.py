@@ -9,9 +9,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-PURPOSES = {"data": 1, "z_d": 2, "z_g": 3, "noise": 4, "gp": 5, "flip": 6, "dequant": 7, "sample": 8,
-            "labels": 9, "eval": 10, "init": 11, "augment": 12,
-            "mixing": 13, "pl_noise": 14, "net_rng": 15, "sample_noise": 16}
+PURPOSES = {
+    "data": 1,
+    "z_d": 2,
+    "z_g": 3,
+    "noise": 4,
+    "gp": 5,
+    "flip": 6,
+    "dequant": 7,
+    "sample": 8,
+    "labels": 9,
+    "eval": 10,
+    "init": 11,
+    "augment": 12,
+    "mixing": 13,
+    "pl_noise": 14,
+    "net_rng": 15,
+    "sample_noise": 16,
+}
 PURPOSES.update({"data_a": 31, "data_b": 32, "pool": 33})  # CycleGAN: its two domains' orders, its image pools
 
 

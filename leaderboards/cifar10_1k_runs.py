@@ -33,8 +33,15 @@ def plan(runs: Path) -> list:
     for s in board["setting"]:
         slug = s["label"].replace(" + ", "-").replace(" ", "-").lower()
         for seed in r["seeds"]:
-            items.append({"recipe": r, "setting": s, "seed": int(seed), "name": f"{slug}-s{seed}",
-                          "run_dir": runs / f"{slug}-s{seed}"})
+            items.append(
+                {
+                    "recipe": r,
+                    "setting": s,
+                    "seed": int(seed),
+                    "name": f"{slug}-s{seed}",
+                    "run_dir": runs / f"{slug}-s{seed}",
+                }
+            )
     return items
 
 
@@ -45,11 +52,13 @@ def _sets(s: dict) -> list:
 def commands(item: dict) -> dict:
     r, s, name = item["recipe"], item["setting"], item["name"]
     sets = "".join(f" --set {x}" for x in _sets(s))
-    return {"train": f"ganbench train {s['baseline']} --data {r['data']} --key {r['key']} --steps {r['steps']} "
-                     f"--seed {item['seed']}{sets} --eval-every {r['eval_every']} --eval-n {r['eval_n']} --out runs/{name}",
-            "score": f"ganbench eval runs/{name} --ref {r['data']} --ref-key {r['ref_key']} --n {r['n']} "
-                     f"--sample-seed {r['sample_seed']} --metrics fid,kid,precision,recall,density,coverage "
-                     f"--bootstrap {r['bootstrap']} --json leaderboards/cifar10-1k/records/{name}.json"}
+    return {
+        "train": f"ganbench train {s['baseline']} --data {r['data']} --key {r['key']} --steps {r['steps']} "
+        f"--seed {item['seed']}{sets} --eval-every {r['eval_every']} --eval-n {r['eval_n']} --out runs/{name}",
+        "score": f"ganbench eval runs/{name} --ref {r['data']} --ref-key {r['ref_key']} --n {r['n']} "
+        f"--sample-seed {r['sample_seed']} --metrics fid,kid,precision,recall,density,coverage "
+        f"--bootstrap {r['bootstrap']} --json leaderboards/cifar10-1k/records/{name}.json",
+    }
 
 
 def finished(item: dict) -> bool:
@@ -67,13 +76,26 @@ def train_run(item: dict) -> None:
 
     weights = resolve_weights(None)  # the official pool3 weights (`ganbench fetch inception`), for --eval-every
     if not weights.official:
-        raise SystemExit("the cifar10-1k board needs the official FID Inception weights: run `ganbench fetch inception`")
+        raise SystemExit(
+            "the cifar10-1k board needs the official FID Inception weights: run `ganbench fetch inception`"
+        )
     if item["run_dir"].exists():  # an interrupted run: start it again, the seed makes it the same
         shutil.rmtree(item["run_dir"])
     r, s = item["recipe"], item["setting"]
-    ganbench.train(s["baseline"], out=item["run_dir"], data=str(REPO / r["data"]), key=r["key"], steps=r["steps"],
-                   seed=item["seed"], set=dict(x.split("=", 1) for x in _sets(s)), eval_every=r["eval_every"],
-                   eval_n=r["eval_n"], checkpoint_every=r["steps"], weights=str(weights.path), progress=False)
+    ganbench.train(
+        s["baseline"],
+        out=item["run_dir"],
+        data=str(REPO / r["data"]),
+        key=r["key"],
+        steps=r["steps"],
+        seed=item["seed"],
+        set=dict(x.split("=", 1) for x in _sets(s)),
+        eval_every=r["eval_every"],
+        eval_n=r["eval_n"],
+        checkpoint_every=r["steps"],
+        weights=str(weights.path),
+        progress=False,
+    )
 
 
 def training_log(run_dir: Path) -> list:
@@ -81,8 +103,11 @@ def training_log(run_dir: Path) -> list:
     shows whether a run had plateaued. Not the board's protocol (that is the record's own metrics)."""
     from ganbench.train.monitor import read_log
 
-    return [{k: v for k, v in row.items() if k != "kind"} for _line, row in read_log(run_dir / "metrics.jsonl")
-            if row.get("kind") == "eval"]
+    return [
+        {k: v for k, v in row.items() if k != "kind"}
+        for _line, row in read_log(run_dir / "metrics.jsonl")
+        if row.get("kind") == "eval"
+    ]
 
 
 def attach_log(item: dict, path: Path) -> bool:
@@ -103,9 +128,16 @@ def write_record(item: dict) -> Path:
     from ganbench.cache import atomic_path
 
     r = item["recipe"]
-    res = ganbench.evaluate(item["run_dir"], ref=str(REPO / r["data"]), ref_key=r["ref_key"], n=r["n"],
-                            sample_seed=r["sample_seed"], bootstrap=r["bootstrap"], progress=False,
-                            metrics=["fid", "kid", "precision", "recall", "density", "coverage"])
+    res = ganbench.evaluate(
+        item["run_dir"],
+        ref=str(REPO / r["data"]),
+        ref_key=r["ref_key"],
+        n=r["n"],
+        sample_seed=r["sample_seed"],
+        bootstrap=r["bootstrap"],
+        progress=False,
+        metrics=["fid", "kid", "precision", "recall", "density", "coverage"],
+    )
     res.run["setting"] = item["setting"]["label"]
     res.provenance["commands"] = commands(item)
     res.provenance["training_log"] = training_log(item["run_dir"])

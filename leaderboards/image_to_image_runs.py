@@ -88,8 +88,11 @@ def make_data(board: dict, task: str, runs: Path) -> None:
     for cmd in data_commands(board, task).values():
         out = Path(runs) / shlex.split(cmd)[-1]
         if not out.exists():  # the excerpt path in the command is relative to the repository root
-            ganbench(cmd.replace(board["recipe"]["excerpt"], str(REPO / board["recipe"]["excerpt"])), runs,
-                     runs / "commands.log")
+            ganbench(
+                cmd.replace(board["recipe"]["excerpt"], str(REPO / board["recipe"]["excerpt"])),
+                runs,
+                runs / "commands.log",
+            )
     if board["task"][task].get("drop_identical") and not (runs / f"{task}-test.npz").exists():
         drop_identical(runs / f"{task}-test-all.npz", runs / f"{task}-test.npz")
 
@@ -109,8 +112,11 @@ def drop_identical(src: Path, dst: Path) -> int:
         inputs, targets = z["inputs"], z["targets"]
     keep = ~(inputs == targets).reshape(len(inputs), -1).all(1)
     save_pairs(dst, inputs[keep], targets[keep])
-    print(f"{dst.name}: {int(keep.sum())} of {len(keep)} pairs of {src.name} (dropped {int((~keep).sum())} whose "
-          f"target equals its input)", flush=True)
+    print(
+        f"{dst.name}: {int(keep.sum())} of {len(keep)} pairs of {src.name} (dropped {int((~keep).sum())} whose "
+        f"target equals its input)",
+        flush=True,
+    )
     return int((~keep).sum())
 
 
@@ -123,10 +129,14 @@ def source_name(item: dict) -> str:
 def train_command(item: dict, board: dict) -> str:
     s, r = item["setting"], board["recipe"]
     if s.get("continues"):  # bit-exact resume: the same as training `steps` from scratch (constant lr)
-        return f"cp -r {source_name(item)} {item['name']} && ganbench train --resume {item['name']} --steps {s['steps']}"
+        return (
+            f"cp -r {source_name(item)} {item['name']} && ganbench train --resume {item['name']} --steps {s['steps']}"
+        )
     sets = "".join(f" --set {k}={v}" for k, v in sorted(s.get("set", {}).items()))
-    return (f"ganbench train {s['baseline']} --data {s['task']}-train.npz --steps {s['steps']} --seed {item['seed']}"
-            f"{sets} --checkpoint-every {r['log_every']} --out {item['name']}")
+    return (
+        f"ganbench train {s['baseline']} --data {s['task']}-train.npz --steps {s['steps']} --seed {item['seed']}"
+        f"{sets} --checkpoint-every {r['log_every']} --out {item['name']}"
+    )
 
 
 def step0_command(item: dict) -> str:
@@ -140,8 +150,13 @@ def write_step0(run_dir: Path) -> Path:
 
     run = runs.read(run_dir)
     nets = models.build(run["config"], run["seed"], run["data"].get("num_classes", 0), "cpu")
-    meta = {"config": run["config"], "config_hash": run["config_hash"], "baseline": run["baseline"],
-            "seed": int(run["seed"]), "untrained": True}
+    meta = {
+        "config": run["config"],
+        "config_hash": run["config_hash"],
+        "baseline": run["baseline"],
+        "seed": int(run["seed"]),
+        "untrained": True,
+    }
     return checkpoint.save(run_dir, 0, nets.modules(), nets.optimizers(), meta)
 
 
@@ -152,8 +167,10 @@ def sample_command(name: str, task: str, checkpoint: str) -> str:
 def score_command(outputs: str, task: str, record: str, board: dict, bootstrap=None, key: str = "") -> str:
     r = board["recipe"]
     b = r["bootstrap"] if bootstrap is None else bootstrap
-    return (f"ganbench eval {outputs}{key} --target {task}-test.npz --target-key targets --lpips-weights "
-            f"{r['lpips_weights']} --bootstrap {b} --json {record}")
+    return (
+        f"ganbench eval {outputs}{key} --target {task}-test.npz --target-key targets --lpips-weights "
+        f"{r['lpips_weights']} --bootstrap {b} --json {record}"
+    )
 
 
 def finished(item: dict, runs: Path) -> bool:
@@ -174,8 +191,13 @@ def train(item: dict, board: dict, runs: Path) -> None:
 
         src = runs / source_name(item)
         last = f"step-{list_steps(src)[-1]:08d}.safetensors"  # the copy needs only the last checkpoint
-        shutil.copytree(src, run_dir, ignore=lambda d, names: [n for n in names if n.startswith("step-") and
-                                                               n.endswith(".safetensors") and n != last])
+        shutil.copytree(
+            src,
+            run_dir,
+            ignore=lambda d, names: [
+                n for n in names if n.startswith("step-") and n.endswith(".safetensors") and n != last
+            ],
+        )
         ganbench(train_command(item, board).split(" && ", 1)[1], runs, runs / f"{item['name']}.log")
         return
     ganbench(train_command(item, board), runs, runs / f"{item['name']}.log")
@@ -225,7 +247,8 @@ def score_run(item: dict, board: dict, runs: Path) -> list:
     """The untrained row (step 0) and the trained row (last checkpoint) of one seed; the curve over the
     checkpoints (scored without bootstrap) goes into the trained record's training_log."""
     from ganbench.cache import file_digest
-    from ganbench.train import checkpoint, runs as runfiles
+    from ganbench.train import checkpoint
+    from ganbench.train import runs as runfiles
 
     s, name, task = item["setting"], item["name"], item["setting"]["task"]
     run_dir = runs / name
@@ -234,30 +257,44 @@ def score_run(item: dict, board: dict, runs: Path) -> list:
     log = []
     for step in [x for x in steps[:-1] if x != 0]:  # the curve between step 0 and the last (both are records)
         tmp = f"{name}.step{step}"
-        ganbench(sample_command(name, task, str(step)).replace(f"-o {name}.outputs.npz", f"-o {tmp}.npz"), runs,
-                 runs / "commands.log")
+        ganbench(
+            sample_command(name, task, str(step)).replace(f"-o {name}.outputs.npz", f"-o {tmp}.npz"),
+            runs,
+            runs / "commands.log",
+        )
         ganbench(score_command(f"{tmp}.npz", task, f"{tmp}.json", board, bootstrap=0), runs, runs / "commands.log")
         log.append({"step": step, **_scores(runs / f"{tmp}.json")})
     out = []
     which_ones = (("0", f"{s['label']}, untrained (step 0)", "untrained"), ("last", s["label"], "trained"))
-    for which, label, role in which_ones[0 if 0 in steps else 1:]:  # a continued run has no step 0
+    for which, label, role in which_ones[0 if 0 in steps else 1 :]:  # a continued run has no step 0
         rec_name = f"{name}{'-step0' if which == '0' else ''}"
         sample = sample_command(name, task, which).replace(f"-o {name}.outputs.npz", f"-o {rec_name}.outputs.npz")
         score = score_command(f"{rec_name}.outputs.npz", task, f"{rec_name}.json", board)
         ganbench(sample, runs, runs / "commands.log")
         ganbench(score, runs, runs / "commands.log")
         step = 0 if which == "0" else steps[-1]
-        run = {"baseline": meta["baseline"], "config_hash": meta["config_hash"], "step": int(step),
-               "training_seed": int(meta["seed"]), "checkpoint_sha256": file_digest(checkpoint.path_for(run_dir, step)),
-               "checkpoint_selection": "step 0 (untrained)" if which == "0" else "final", "setting": label,
-               "task": task, "role": role, "set": {k: str(v) for k, v in sorted(s.get("set", {}).items())}}
+        run = {
+            "baseline": meta["baseline"],
+            "config_hash": meta["config_hash"],
+            "step": int(step),
+            "training_seed": int(meta["seed"]),
+            "checkpoint_sha256": file_digest(checkpoint.path_for(run_dir, step)),
+            "checkpoint_selection": "step 0 (untrained)" if which == "0" else "final",
+            "setting": label,
+            "task": task,
+            "role": role,
+            "set": {k: str(v) for k, v in sorted(s.get("set", {}).items())},
+        }
         cmds = {"data": data_text(board, task), "train": train_command(item, board)}
         if which == "0":
             cmds["step0"] = step0_command(item)
         cmds.update(sample=sample, score=score)
         log.append({"step": int(step), **_scores(runs / f"{rec_name}.json")})
-        out.append(_record(runs / f"{rec_name}.json", run, cmds, sorted(log, key=lambda p: p["step"])
-                           if which == "last" else None))
+        out.append(
+            _record(
+                runs / f"{rec_name}.json", run, cmds, sorted(log, key=lambda p: p["step"]) if which == "last" else None
+            )
+        )
     return out
 
 
@@ -269,8 +306,13 @@ def main():
     ap.add_argument("--records-only", action="store_true")
     ap.add_argument("--steps", type=int, help="a smoke test: every setting's steps (with --records elsewhere)")
     ap.add_argument("--records", type=Path, help=f"where the records go [default: {RECORDS}]")
-    ap.add_argument("--drop-identical", nargs=2, type=Path, metavar=("SRC", "DST"),
-                    help="write DST: SRC's pairs whose target differs from the input, and exit")
+    ap.add_argument(
+        "--drop-identical",
+        nargs=2,
+        type=Path,
+        metavar=("SRC", "DST"),
+        help="write DST: SRC's pairs whose target differs from the input, and exit",
+    )
     ap.add_argument("--step0", type=Path, metavar="RUN", help="write RUN's step-0 (untrained) checkpoint and exit")
     args = ap.parse_args()
     os.environ.setdefault("GANBENCH_QUIET", "1")

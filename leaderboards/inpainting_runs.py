@@ -48,27 +48,35 @@ def ganbench(cmd: str, runs: Path) -> None:
 
 
 def data_commands() -> dict:
-    return {k: f"ganbench data inpainting --source {EXCERPT} --key {k}_images -o inpainting-{k}.npz"
-            for k in ("train", "test")}
+    return {
+        k: f"ganbench data inpainting --source {EXCERPT} --key {k}_images -o inpainting-{k}.npz"
+        for k in ("train", "test")
+    }
 
 
 def floor_commands() -> dict:
-    return {"identity-fill": "ganbench data inpainting-floor --source inpainting-test.npz --fill identity "
-                             "-o identity-fill.npz",
-            "mean-fill": "ganbench data inpainting-floor --source inpainting-test.npz --fill mean "
-                         "--train inpainting-train.npz -o mean-fill.npz"}
+    return {
+        "identity-fill": "ganbench data inpainting-floor --source inpainting-test.npz --fill identity "
+        "-o identity-fill.npz",
+        "mean-fill": "ganbench data inpainting-floor --source inpainting-test.npz --fill mean "
+        "--train inpainting-train.npz -o mean-fill.npz",
+    }
 
 
 def score_command(outputs: str, record: str, bootstrap: int, fid: bool) -> str:
     metrics = " --metrics psnr,ssim,lpips,fid,kid" if fid else ""
-    return (f"ganbench eval {outputs} --target inpainting-test.npz --lpips-weights random{metrics} "
-            f"--bootstrap {bootstrap} --json {record}")
+    return (
+        f"ganbench eval {outputs} --target inpainting-test.npz --lpips-weights random{metrics} "
+        f"--bootstrap {bootstrap} --json {record}"
+    )
 
 
 def train_command(steps: int, seed: int) -> str:
     sets = "".join(f" --set {k}={v}" for k, v in SETS.items())
-    return (f"ganbench train context-encoder --data inpainting-train.npz --steps {steps} --seed {seed}{sets} "
-            f"--checkpoint-every {steps} --out context-encoder-s{seed}")
+    return (
+        f"ganbench train context-encoder --data inpainting-train.npz --steps {steps} --seed {seed}{sets} "
+        f"--checkpoint-every {steps} --out context-encoder-s{seed}"
+    )
 
 
 def record(path: Path, records: Path, run: dict, commands: dict) -> Path:
@@ -114,7 +122,8 @@ def main():
         out = record(runs / f"inpainting-{name}.json", records, run, {"data": data_text, "floor": cmd, "score": score})
         print(f"{out.name} in {time.perf_counter() - t:.0f} s", flush=True)
     from ganbench.cache import file_digest
-    from ganbench.train import checkpoint, runs as runfiles
+    from ganbench.train import checkpoint
+    from ganbench.train import runs as runfiles
 
     for seed in (int(s) for s in args.seeds.split(",")):
         t = time.perf_counter()
@@ -133,12 +142,24 @@ def main():
         ganbench(score, runs)
         meta = runfiles.read(runs / name)
         last = checkpoint.list_steps(runs / name)[-1]
-        run = {"baseline": "context-encoder", "config_hash": meta["config_hash"], "step": int(last),
-               "training_seed": seed, "checkpoint_sha256": file_digest(checkpoint.path_for(runs / name, last)),
-               "checkpoint_selection": "final", "setting": "context-encoder (pix2pix-small)", "task": "inpainting",
-               "role": "trained", "set": dict(SETS)}
-        out = record(runs / f"inpainting-{name}.json", records, run,
-                     {"data": data_text, "train": train, "sample": sample, "score": score})
+        run = {
+            "baseline": "context-encoder",
+            "config_hash": meta["config_hash"],
+            "step": int(last),
+            "training_seed": seed,
+            "checkpoint_sha256": file_digest(checkpoint.path_for(runs / name, last)),
+            "checkpoint_selection": "final",
+            "setting": "context-encoder (pix2pix-small)",
+            "task": "inpainting",
+            "role": "trained",
+            "set": dict(SETS),
+        }
+        out = record(
+            runs / f"inpainting-{name}.json",
+            records,
+            run,
+            {"data": data_text, "train": train, "sample": sample, "score": score},
+        )
         print(f"{out.name} in {time.perf_counter() - t:.0f} s", flush=True)
 
 

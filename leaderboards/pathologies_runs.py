@@ -61,8 +61,12 @@ def main():
                 say(f"vanishing seed {seed}: records exist")
             else:
                 t = time.perf_counter()
-                for rec in P.vanishing(seed, d_steps=args.d_steps, every=args.every,
-                                       progress=lambda m: say(m) if m.endswith("0/" + str(args.d_steps)) else None):
+                for rec in P.vanishing(
+                    seed,
+                    d_steps=args.d_steps,
+                    every=args.every,
+                    progress=lambda m: say(m) if m.endswith("0/" + str(args.d_steps)) else None,
+                ):
                     say(f"wrote {_write(rec, out).name}")
                 say(f"vanishing seed {seed}: {time.perf_counter() - t:.0f} s")
         if args.study in ("clipping", "all"):

@@ -23,7 +23,9 @@ HERE = Path(__file__).resolve().parent
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("board", help="ring, grid or stacked-digits (a folder of leaderboards/)")
-    ap.add_argument("--runs", required=True, help="where the run folders go (kept between calls: done runs are skipped)")
+    ap.add_argument(
+        "--runs", required=True, help="where the run folders go (kept between calls: done runs are skipped)"
+    )
     ap.add_argument("--records-only", action="store_true", help="write records from finished runs, train nothing")
     ap.add_argument("--train-only", action="store_true", help="train what is missing, write no record")
     ap.add_argument("--only", default="", help="a regular expression: only the runs whose name matches it")

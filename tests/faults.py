@@ -15,9 +15,8 @@ import errno
 import os
 import signal
 import sys
-from pathlib import Path
-
 from collections import Counter
+from pathlib import Path
 
 from ganbench import cache
 
@@ -93,14 +92,20 @@ class TinyExtractor:
 
         import numpy as np
 
-        self.weights = types.SimpleNamespace(official=True, sha256="0" * 64, path=None,
-                                             describe=lambda: {"sha256": "0" * 64})
+        self.weights = types.SimpleNamespace(
+            official=True, sha256="0" * 64, path=None, describe=lambda: {"sha256": "0" * 64}
+        )
         self.proj = np.random.default_rng(0).standard_normal((32 * 32 * 3, 12)).astype(np.float32) / 100
         self.calls, self.fail_at = 0, fail_at
 
     def describe(self) -> dict:
-        return {"extractor": self.name, "weights_sha256": "0" * 64, "weights_official": True, "resize": "none",
-                "dtype": "float32"}
+        return {
+            "extractor": self.name,
+            "weights_sha256": "0" * 64,
+            "weights_official": True,
+            "resize": "none",
+            "dtype": "float32",
+        }
 
     def __call__(self, images):
         import numpy as np
@@ -115,7 +120,7 @@ class TinyExtractor:
 def main(argv) -> None:
     sig, at = signal.Signals[argv[0]], int(argv[1])
     rank = argv[2] if argv[2] != "--" else None
-    args = argv[argv.index("--") + 1:]
+    args = argv[argv.index("--") + 1 :]
     first_try = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     if first_try and (rank is None or os.environ.get("RANK", "0") == rank):
         StepSignal(at, sig).__enter__()

@@ -59,16 +59,28 @@ def fidelity(sets, inception_weights):
     import torch_fidelity
 
     return torch_fidelity.calculate_metrics(
-        input1=_UInt8Dataset(sets[0]), input2=_UInt8Dataset(sets[1]), cuda=False, batch_size=50,
-        isc=True, fid=True, kid=True, prc=True, verbose=False, cache=False,
+        input1=_UInt8Dataset(sets[0]),
+        input2=_UInt8Dataset(sets[1]),
+        cuda=False,
+        batch_size=50,
+        isc=True,
+        fid=True,
+        kid=True,
+        prc=True,
+        verbose=False,
+        cache=False,
         feature_extractor="inception-v3-compat",  # its prc default is VGG16; ours is Inception pool3
-        feature_extractor_weights_path=str(inception_weights), **KID_OPTS)
+        feature_extractor_weights_path=str(inception_weights),
+        **KID_OPTS,
+    )
 
 
 def _report(what: str, ours: float, theirs: float) -> None:
     """Printed with `pytest -s`: the measured deviation behind each closing-note figure."""
     rel = abs(ours - theirs) / max(abs(theirs), 1e-300)
-    print(f"\nagreement {what}: ganbench={ours:.10g} reference={theirs:.10g} abs={abs(ours - theirs):.3g} rel={rel:.3g}")
+    print(
+        f"\nagreement {what}: ganbench={ours:.10g} reference={theirs:.10g} abs={abs(ours - theirs):.3g} rel={rel:.3g}"
+    )
 
 
 def _metric(name, gen, ref, **opts):
@@ -78,8 +90,9 @@ def _metric(name, gen, ref, **opts):
 def test_features_equal_torch_fidelity(sets, ours, inception_weights):
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    tf = FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"],
-                                     feature_extractor_weights_path=str(inception_weights))
+    tf = FeatureExtractorInceptionV3(
+        "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(inception_weights)
+    )
     x = torch.from_numpy(sets[1][:48]).permute(0, 3, 1, 2).contiguous()
     with torch.no_grad():
         pool, logits = (t.numpy() for t in tf(x))
@@ -131,8 +144,9 @@ def test_fid_equals_pytorch_fid_on_same_statistics(ours):
     # Full rank (N=200 > d=128: the first 128 pool3 dimensions): every route is accurate.
     g, r = (GaussianStats.from_features(f.pool[:, :128]) for f in ours)
     expected = calculate_frechet_distance(g.mu, g.sigma, r.mu, r.sigma)
-    _report("fid vs pytorch-fid, full-rank statistics (128-d)", frechet_distance(g.mu, g.sigma, r.mu, r.sigma),
-            expected)
+    _report(
+        "fid vs pytorch-fid, full-rank statistics (128-d)", frechet_distance(g.mu, g.sigma, r.mu, r.sigma), expected
+    )
     assert frechet_distance(g.mu, g.sigma, r.mu, r.sigma) == pytest.approx(expected, rel=1e-6)
 
     # Rank-deficient (N=200 < d=2048): the exact reduced-space value, our d x d route, and scipy's sqrtm.
@@ -181,15 +195,22 @@ def test_clean_resize_fid_equals_clean_fid(tmp_path, cifar_excerpt, inception_we
         def forward(self, x):
             return ex.forward_prepared(x)[0]
 
-    expected = cleanfid.compute_fid(str(tmp_path / "gen"), str(tmp_path / "ref"), mode="clean",
-                                    custom_feat_extractor=Wrapped(), device=torch.device("cpu"),
-                                    num_workers=0, batch_size=30, verbose=False)
-    got = ganbench.evaluate(tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights,
-                            resize="clean", device="cpu")
+    expected = cleanfid.compute_fid(
+        str(tmp_path / "gen"),
+        str(tmp_path / "ref"),
+        mode="clean",
+        custom_feat_extractor=Wrapped(),
+        device=torch.device("cpu"),
+        num_workers=0,
+        batch_size=30,
+        verbose=False,
+    )
+    got = ganbench.evaluate(
+        tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights, resize="clean", device="cpu"
+    )
     _report("fid --resize clean vs clean-fid mode=clean", got["fid"], expected)
     # identical PIL resize and network; only the square root differs, and at N=60 < d clean-fid's
     # scipy sqrtm of a singular product carries ~1e-5 relative error (see the pytorch-fid test)
     assert got["fid"] == pytest.approx(expected, rel=1e-4)
-    legacy = ganbench.evaluate(tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights,
-                               device="cpu")
+    legacy = ganbench.evaluate(tmp_path / "gen", tmp_path / "ref", ["fid"], weights=inception_weights, device="cpu")
     assert abs(legacy["fid"] - got["fid"]) > 1e-3 * got["fid"]  # the two protocols really differ

@@ -110,8 +110,12 @@ def test_build_registry_and_errors():
     assert isinstance(augment.build({"augment": "diffaugment"}), DiffAugment)
     ada = augment.build({"augment": "ada", "ada_target": 0.5, "ada_interval": 2, "ada_kimg": 100})
     assert (ada.p, ada.target, ada.interval, ada.kimg, ada.pipe_name) == (0.0, 0.5, 2, 100.0, "bgc")
-    for cfg in ({"augment": "mixup"}, {"augment": "diffaugment", "diffaugment_policy": "color,blur"},
-                {"augment": "ada", "ada_pipe": "bgcfnc"}, {"augment": "ada", "ada_target": 2}):
+    for cfg in (
+        {"augment": "mixup"},
+        {"augment": "diffaugment", "diffaugment_policy": "color,blur"},
+        {"augment": "ada", "ada_pipe": "bgcfnc"},
+        {"augment": "ada", "ada_target": 2},
+    ):
         with pytest.raises(GanbenchError):
             augment.build(cfg)
 
@@ -172,9 +176,14 @@ def test_p_rises_on_a_discriminator_that_overfits_a_tiny_set():
     positive, r_t passes the target and the controller raises p from 0."""
     torch.manual_seed(0)
     x, _ = _images()
-    d = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 4, 2, 1), torch.nn.LeakyReLU(0.2),
-                            torch.nn.Conv2d(16, 32, 4, 2, 1), torch.nn.LeakyReLU(0.2),
-                            torch.nn.Flatten(), torch.nn.Linear(32 * 8 * 8, 1))
+    d = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 4, 2, 1),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Conv2d(16, 32, 4, 2, 1),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 8 * 8, 1),
+    )
     opt = torch.optim.Adam(d.parameters(), lr=1e-3)
     ada = Ada(target=0.6, interval=4, kimg=0.1)  # fast controller: 8 * 4 / 100 = 0.32 per interval
     bce = torch.nn.functional.binary_cross_entropy_with_logits

@@ -25,12 +25,24 @@ REFERENCE_COUNTS = {
     "lsgan": (11429632, 4309441),
     "wgan-gp": (3813379, 5860865),  # wgangp.py Generator32(128), Discriminator32()
     "sngan": (3584003, 5860865),  # sngan.py Generator32(100), Discriminator32()
-    "sngan-resnet": (4276739, 1053825),  # torch-mimicry sngan_32 (pytorch-gan-collections' res32 D: 1053824, no head bias)
+    "sngan-resnet": (
+        4276739,
+        1053825,
+    ),  # torch-mimicry sngan_32 (pytorch-gan-collections' res32 D: 1053824, no head bias)
     "wgan-gp-resnet": (4276739, 1053825),  # torch-mimicry wgan_gp_32
     "cgan-pd": (4304387, 1055105),  # torch-mimicry cgan_pd_32 CGANPDGenerator32(10), CGANPDDiscriminator32(10)
-    "biggan": (9416196, 2415170),  # StudioGAN@947b35e big_resnet for configs/CIFAR10/BigGAN.yaml (benchmarks/reference/biggan_fixture.py)
-    "pix2pix": (16659075, 139585),  # junyanz/pytorch-CycleGAN-and-pix2pix@032e884 UnetGenerator(3, 3, 5, 64), NLayerDiscriminator(6, 64, 1)
-    "cyclegan": (7837699, 136385),  # same commit: ResnetGenerator(3, 3, 64, instance norm, n_blocks=6), NLayerDiscriminator(3, 64, 1, instance norm)
+    "biggan": (
+        9416196,
+        2415170,
+    ),  # StudioGAN@947b35e big_resnet for configs/CIFAR10/BigGAN.yaml (benchmarks/reference/biggan_fixture.py)
+    "pix2pix": (
+        16659075,
+        139585,
+    ),  # junyanz/pytorch-CycleGAN-and-pix2pix@032e884 UnetGenerator(3, 3, 5, 64), NLayerDiscriminator(6, 64, 1)
+    "cyclegan": (
+        7837699,
+        136385,
+    ),  # same commit: ResnetGenerator(3, 3, 64, instance norm, n_blocks=6), NLayerDiscriminator(3, 64, 1, instance norm)
 }
 
 
@@ -107,8 +119,9 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
 def _mimicry():
     spec = None if "torch_mimicry" in sys.modules else importlib.util.find_spec("torch_mimicry")
     if spec is None and "torch_mimicry" not in sys.modules:
-        pytest.fail("torch-mimicry is missing: the test command installs it with "
-                    "`pip install --no-deps torch-mimicry==0.1.16`")
+        pytest.fail(
+            "torch-mimicry is missing: the test command installs it with `pip install --no-deps torch-mimicry==0.1.16`"
+        )
     if "torch_mimicry" not in sys.modules:  # its __init__ imports tensorflow; the nets need torch only
         pkg = types.ModuleType("torch_mimicry")
         pkg.__path__ = list(spec.submodule_search_locations)
@@ -168,8 +181,13 @@ def test_cgan_pd_computes_what_torch_mimicry_computes():
     # D by name: the body's parameters and torch spectral-norm buffers, l5 -> head, l_y -> the projection
     # embedding, whose u comes from torch-mimicry's sn_u (its sn_sigma is an output, not an input)
     ours = dict(D.named_parameters()) | dict(D.named_buffers())
-    names = {"l5.weight": "head.weight_orig", "l5.bias": "head.bias", "l_y.weight": "embed.weight_orig",
-             "l5.sn_u": "head.weight_u", "l_y.sn_u": "embed.weight_u"}
+    names = {
+        "l5.weight": "head.weight_orig",
+        "l5.bias": "head.bias",
+        "l_y.weight": "embed.weight_orig",
+        "l5.sn_u": "head.weight_u",
+        "l_y.sn_u": "embed.weight_u",
+    }
     copied = set()
     with torch.no_grad():
         for n, t in list(theirs_d.named_parameters()) + list(theirs_d.named_buffers()):
@@ -217,8 +235,18 @@ def test_options_are_validated_with_the_valid_ones_listed():
 def test_list_shows_baselines_with_their_sources():
     out = CliRunner().invoke(cli, ["list", "baselines"])
     assert out.exit_code == 0, out.output
-    for name in ("dcgan", "lsgan", "wgan-gp", "wgan-gp-resnet", "sngan", "sngan-resnet", "cgan-pd", "toy-mlp",
-                 "toy-conv", "toy-mlp-wgan-gp"):
+    for name in (
+        "dcgan",
+        "lsgan",
+        "wgan-gp",
+        "wgan-gp-resnet",
+        "sngan",
+        "sngan-resnet",
+        "cgan-pd",
+        "toy-mlp",
+        "toy-conv",
+        "toy-mlp-wgan-gp",
+    ):
         assert f"  {name} " in out.output
     assert "Miyato" in out.output and "torch-mimicry 0.1.16" in out.output and "pytorch-gan-collections" in out.output
     out = CliRunner().invoke(cli, ["list", "options"])
@@ -227,15 +255,36 @@ def test_list_shows_baselines_with_their_sources():
 
 def test_cpu_sized_variants_are_the_reference_layers_at_a_quarter_width():
     """dcgan-small / sngan-small: every layer of the cited network with channels / 4, counted by hand."""
+
     def conv(cin, cout, k, bias=False):
         return cin * cout * k * k + (cout if bias else 0)
-    g = conv(100, 256, 2) + 512 + conv(256, 128, 4) + 256 + conv(128, 64, 4) + 128 + conv(64, 32, 4) + 64 + conv(32, 3, 4)
+
+    g = (
+        conv(100, 256, 2)
+        + 512
+        + conv(256, 128, 4)
+        + 256
+        + conv(128, 64, 4)
+        + 128
+        + conv(64, 32, 4)
+        + 64
+        + conv(32, 3, 4)
+    )
     d = conv(3, 16, 5) + conv(16, 32, 5) + 64 + conv(32, 64, 5) + 128 + conv(64, 128, 5) + 256 + (2 * 2 * 128 + 1)
     _cfg, G, D = _built("dcgan-small")
     assert (count_params(G), count_params(D)) == (g, d)
     spec = [(3, 16, 3), (16, 32, 4), (32, 32, 3), (32, 64, 4), (64, 64, 3), (64, 128, 4), (128, 128, 3)]
     d = sum(conv(a, b, k, bias=True) for a, b, k in spec) + 4 * 4 * 128 + 1
-    g = (100 * 4 * 4 * 128 + 4 * 4 * 128) + 256 + conv(128, 64, 4, True) + 128 + conv(64, 32, 4, True) + 64 \
-        + conv(32, 16, 4, True) + 32 + conv(16, 3, 3, True)
+    g = (
+        (100 * 4 * 4 * 128 + 4 * 4 * 128)
+        + 256
+        + conv(128, 64, 4, True)
+        + 128
+        + conv(64, 32, 4, True)
+        + 64
+        + conv(32, 16, 4, True)
+        + 32
+        + conv(16, 3, 3, True)
+    )
     _cfg, G, D = _built("sngan-small")
     assert (count_params(G), count_params(D)) == (g, d)

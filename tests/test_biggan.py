@@ -16,7 +16,6 @@ from safetensors.torch import load_file
 import ganbench
 from ganbench.baselines import ARCHITECTURES, BASELINES, apply_spectral_norm, count_params
 from ganbench.baselines.biggan import networks
-from ganbench.errors import GanbenchError
 from ganbench.train.options import config_hash, differing, resolve
 from ganbench.train.regularizers import ortho_, ortho_penalty
 
@@ -35,7 +34,11 @@ def test_parameter_counts_equal_studiogans():
     assert (count_params(G), count_params(D)) == (ref["G"], ref["D"]) == (9416196, 2415170)
     assert BASELINES.get("biggan")["source"]["params"] == ref
     # spectral norm with StudioGAN's eps everywhere but G's shared embedding; the hierarchical latent
-    sn = {n: m for n, m in list(G.named_modules()) + [("D." + n, m) for n, m in D.named_modules()] if hasattr(m, "weight_orig")}
+    sn = {
+        n: m
+        for n, m in list(G.named_modules()) + [("D." + n, m) for n, m in D.named_modules()]
+        if hasattr(m, "weight_orig")
+    }
     assert "shared" not in sn and {"D.head", "D.embed", "linear", "blocks.0.b1.gain", "attention.o"} <= set(sn)
     assert all(m._forward_pre_hooks[next(iter(m._forward_pre_hooks))].eps == 1e-6 for m in sn.values())
     assert G.blocks[0].b1.gain.weight_orig.shape == (384, 128 + 20)
@@ -76,7 +79,7 @@ def test_output_depends_on_the_label_and_every_latent_chunk(small):
         assert (G(z, (y + 1) % 10) - base).abs().amax((1, 2, 3)).min() > 1e-3  # every sample moves
         for k in range(4):  # chunk 0 feeds the first linear layer, chunks 1..3 one block's BN each
             z2 = z.clone()
-            z2[:, 5 * k:5 * (k + 1)] += 1.0
+            z2[:, 5 * k : 5 * (k + 1)] += 1.0
             assert (G(z2, y) - base).abs().max() > 1e-3, k
         assert (D(x, (y + 1) % 10) - D(x, y)).abs().min() > 1e-4  # the projection reads the class
 
@@ -118,12 +121,14 @@ def test_ortho_reg_is_added_to_gs_gradients_in_the_g_phase():
     from ganbench.train.loop import Trainer
 
     rng = np.random.default_rng(0)
-    data = TrainData("t", "images", (3, 32, 32), rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8),
-                     rng.integers(0, 10, 16), 10)
+    data = TrainData(
+        "t", "images", (3, 32, 32), rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, 16), 10
+    )
     grads, before = {}, None
     for strength in (0.0, 0.05):
-        cfg = resolve(BASELINES.get("cgan-pd")["train"], {"batch_size": 2, "g_batch_size": 2, "n_dis": 1,
-                                                          "ortho_reg": strength})
+        cfg = resolve(
+            BASELINES.get("cgan-pd")["train"], {"batch_size": 2, "g_batch_size": 2, "n_dis": 1, "ortho_reg": strength}
+        )
         tr = Trainer(cfg, data, 0)
         w = {k: v.detach().clone() for k, v in tr.nets.G.named_parameters()}
         before = before or w
@@ -157,8 +162,16 @@ def test_biggan_trains_a_step_with_labels_and_samples_per_class(cifar_excerpt, t
     """The full-size networks (the step and the 64-sample grid take ~20 s on one core)."""
     np.savez(tmp_path / "l.npz", images=cifar_excerpt["train_images"][:16], labels=cifar_excerpt["train_labels"][:16])
     out = tmp_path / "run"
-    ganbench.train("biggan", out=out, data=tmp_path / "l.npz", key="images", labels="labels", steps=1,
-                   set={"batch_size": 2, "g_batch_size": 2, "n_dis": 1, "ema_start": 0}, progress=False)
+    ganbench.train(
+        "biggan",
+        out=out,
+        data=tmp_path / "l.npz",
+        key="images",
+        labels="labels",
+        steps=1,
+        set={"batch_size": 2, "g_batch_size": 2, "n_dis": 1, "ema_start": 0},
+        progress=False,
+    )
     meta = json.loads((out / "run.json").read_text())
     assert meta["config"]["arch"] == "biggan32" and meta["config"]["ema"] == 0.9999
     log = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]

@@ -110,8 +110,22 @@ def test_resize_and_weights_change_the_cache_key(paths, extracted, inception_wei
 def test_no_cache_writes_nothing(paths, extracted, inception_weights, tmp_path):
     samples, reals = paths
     out = tmp_path / "r.json"
-    result = CliRunner().invoke(cli, ["eval", str(samples), "--ref", str(reals), "--metrics", "precision",
-                                      "--weights", str(inception_weights), "--no-cache", "--json", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(samples),
+            "--ref",
+            str(reals),
+            "--metrics",
+            "precision",
+            "--weights",
+            str(inception_weights),
+            "--no-cache",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, (result.output, result.exception)
     assert extracted == ["reference features", "sample features"]
     assert leftovers() == []

@@ -62,14 +62,37 @@ def test_report_from_a_record(tmp_path):
     record = {
         "setup": {"data": "excerpt", "args": {"n_disturb": 10}, "extractor": {"weights_official": True}},
         "floor": {"n": [10, 10], "bootstrap": 5, "metrics": m},
-        "bias": {"draws": 2, "rows": [{"n": n, "draw": d, "fid": {"value": 50.0 / n + d, "ci": None},
-                                       "kid": {"value": 0.001 * d, "ci": None}} for n in (10, 20) for d in (0, 1)]},
+        "bias": {
+            "draws": 2,
+            "rows": [
+                {"n": n, "draw": d, "fid": {"value": 50.0 / n + d, "ci": None}, "kid": {"value": 0.001 * d, "ci": None}}
+                for n in (10, 20)
+                for d in (0, 1)
+            ],
+        },
         "disturbance": {"n": 10, "ref_n": 10, "results": {"clean": m, "swirl|5": worse, "swirl|1": m}},
-        "gates_fp": {"n_each": 10, "alpha": 0.05, "bootstrap": 10,
-                     "splits": [{"fid": {"differs": s == 0}, "kid": {"differs": False}} for s in range(4)]},
-        "gates_power": {"n": 10, "n_ref": 10, "alpha": 0.05, "bootstrap": 10, "reps": {
-            str(sg): [{"a": "test", "fid": {"diff": sg / 2, "p": 0.5 / sg, "differs": sg > 8},
-                       "kid": {"diff": 1e-4 * sg, "p": 0.9, "differs": False}}] for sg in (2, 4, 8, 16)}},
+        "gates_fp": {
+            "n_each": 10,
+            "alpha": 0.05,
+            "bootstrap": 10,
+            "splits": [{"fid": {"differs": s == 0}, "kid": {"differs": False}} for s in range(4)],
+        },
+        "gates_power": {
+            "n": 10,
+            "n_ref": 10,
+            "alpha": 0.05,
+            "bootstrap": 10,
+            "reps": {
+                str(sg): [
+                    {
+                        "a": "test",
+                        "fid": {"diff": sg / 2, "p": 0.5 / sg, "differs": sg > 8},
+                        "kid": {"diff": 1e-4 * sg, "p": 0.9, "differs": False},
+                    }
+                ]
+                for sg in (2, 4, 8, 16)
+            },
+        },
     }
     text = cr.report(record, tmp_path)
     assert "| fid | 1/4 | 0.250 |" in text and "| any of them (family-wise) | 1/4 |" in text

@@ -32,8 +32,9 @@ def test_held_out_stacked_digits_come_from_the_other_half():
 def test_cas_of_samples_that_follow_their_labels_is_high_and_of_shuffled_labels_near_zero(sets):
     x, y, xr, yr = sets
     follows = evaluate(x, xr, ["cas"], labels=y, ref_labels=yr, use_cache=False).metrics["cas"]
-    ignores = evaluate(x, xr, ["cas"], labels=np.random.default_rng(0).permutation(y), ref_labels=yr,
-                       use_cache=False).metrics["cas"]
+    ignores = evaluate(
+        x, xr, ["cas"], labels=np.random.default_rng(0).permutation(y), ref_labels=yr, use_cache=False
+    ).metrics["cas"]
     # three channels each right with the held-out accuracy (~0.99) of the same recipe trained on real digits
     assert follows.value > 0.9 and ignores.value < 0.05
     assert follows.extra["trained_on"] == 400 and follows.extra["classes"] == len(np.unique(yr))

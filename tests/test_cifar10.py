@@ -10,13 +10,13 @@ import tarfile
 
 import numpy as np
 import pytest
-
 from conftest import SHARED_DATA
+
 from ganbench.errors import GanbenchError
 from ganbench.inputs import cifar10
 
-
 # ------------------------------------------------------------- building archives like the official one
+
 
 def py2_pickle(obj) -> bytes:
     """Pickle `obj` the way Python 2's cPickle wrote the official batches (protocol 2, str as
@@ -27,8 +27,13 @@ def py2_pickle(obj) -> bytes:
         out.write(b"U" + bytes([len(b)]) + b if len(b) < 256 else b"T" + struct.pack("<i", len(b)) + b)
 
     def i(n: int):
-        out.write(b"K" + bytes([n]) if 0 <= n < 256 else b"M" + struct.pack("<H", n) if 0 <= n < 65536
-                  else b"J" + struct.pack("<i", n))
+        out.write(
+            b"K" + bytes([n])
+            if 0 <= n < 256
+            else b"M" + struct.pack("<H", n)
+            if 0 <= n < 65536
+            else b"J" + struct.pack("<i", n)
+        )
 
     def save(o):
         if isinstance(o, dict):
@@ -72,8 +77,14 @@ def py2_pickle(obj) -> bytes:
 def batch_pickle(images: np.ndarray, labels, name: bytes) -> bytes:
     """An official-format batch: b'data' is N×3072 uint8 (R plane, G plane, B plane, row-major)."""
     data = np.ascontiguousarray(images.transpose(0, 3, 1, 2)).reshape(len(images), 3072)
-    return py2_pickle({b"batch_label": name, b"labels": [int(x) for x in labels], b"data": data,
-                       b"filenames": [b"img_%05d.png" % k for k in range(len(images))]})
+    return py2_pickle(
+        {
+            b"batch_label": name,
+            b"labels": [int(x) for x in labels],
+            b"data": data,
+            b"filenames": [b"img_%05d.png" % k for k in range(len(images))],
+        }
+    )
 
 
 def add_member(tar: tarfile.TarFile, name: str, data: bytes):
@@ -93,8 +104,10 @@ def build_cifar_archive(path, excerpt, *, extra=None, replace=None):
     train, train_labels = excerpt["train_images"], excerpt["train_labels"]
     test, test_labels = excerpt["test_images"], excerpt["test_labels"]
     parts = np.array_split(np.arange(len(train)), 5)
-    members = {f"data_batch_{k + 1}": batch_pickle(train[p], train_labels[p], b"training batch %d of 5" % (k + 1))
-               for k, p in enumerate(parts)}
+    members = {
+        f"data_batch_{k + 1}": batch_pickle(train[p], train_labels[p], b"training batch %d of 5" % (k + 1))
+        for k, p in enumerate(parts)
+    }
     members["test_batch"] = batch_pickle(test, test_labels, b"testing batch 1 of 1")
     members["batches.meta"] = (SHARED_DATA / "cifar-10-batches-py" / "batches.meta").read_bytes()
     members["readme.html"] = b"<html>CIFAR-10</html>"
@@ -117,6 +130,7 @@ def archive(tmp_path, cifar_excerpt):
 
 
 # ------------------------------------------------------------------------------------------ tests
+
 
 def test_train_and_test_splits_round_trip(archive):
     path, (train, train_labels, test, test_labels) = archive
@@ -160,11 +174,14 @@ def test_malicious_pickle_is_refused_without_running(tmp_path, cifar_excerpt):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("payload", [
-    pickle.dumps(eval, protocol=2),  # a builtin
-    b"\x80\x02cnumpy\nload\nU\x01x\x85R.",  # an allowed module but not an allowed name
-    b"\x80\x02c__builtin__\nexec\nU\x0bprint('hi')\x85R.",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pickle.dumps(eval, protocol=2),  # a builtin
+        b"\x80\x02cnumpy\nload\nU\x01x\x85R.",  # an allowed module but not an allowed name
+        b"\x80\x02c__builtin__\nexec\nU\x0bprint('hi')\x85R.",
+    ],
+)
 def test_restricted_unpickler_refuses_other_globals(payload):
     with pytest.raises(GanbenchError, match="refused to load"):
         cifar10.safe_loads(payload, "x")
@@ -178,11 +195,14 @@ def test_python3_pickled_batches_also_parse(tmp_path, cifar_excerpt):
     np.testing.assert_array_equal(images, imgs)
 
 
-@pytest.mark.parametrize("bad", [
-    {b"data": np.zeros((2, 3072), np.float32).view(np.uint8)[:, :3072], b"labels": [0, 1, 2]},
-    {b"labels": [0]},
-    [1, 2, 3],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {b"data": np.zeros((2, 3072), np.float32).view(np.uint8)[:, :3072], b"labels": [0, 1, 2]},
+        {b"labels": [0]},
+        [1, 2, 3],
+    ],
+)
 def test_not_a_batch_is_refused(bad):
     blob = pickle.dumps(bad, protocol=4)
     with pytest.raises(GanbenchError, match="not a CIFAR-10 batch"):
@@ -194,17 +214,21 @@ def _link(name, target, kind=tarfile.SYMTYPE):
         info = tarfile.TarInfo(name)
         info.type, info.linkname = kind, target
         tar.addfile(info)
+
     return add
 
 
-@pytest.mark.parametrize("extra,what", [
-    (lambda tar: add_member(tar, "../evil", b"x"), "../evil"),
-    (lambda tar: add_member(tar, "cifar-10-batches-py/../../evil", b"x"), "../../evil"),
-    (lambda tar: add_member(tar, "/etc/evil", b"x"), "/etc/evil"),
-    (_link("cifar-10-batches-py/link", "/etc/passwd"), "link"),
-    (_link("cifar-10-batches-py/hard", "/etc/passwd", tarfile.LNKTYPE), "hard"),
-    (_link("cifar-10-batches-py/dev", "", tarfile.CHRTYPE), "dev"),
-])
+@pytest.mark.parametrize(
+    "extra,what",
+    [
+        (lambda tar: add_member(tar, "../evil", b"x"), "../evil"),
+        (lambda tar: add_member(tar, "cifar-10-batches-py/../../evil", b"x"), "../../evil"),
+        (lambda tar: add_member(tar, "/etc/evil", b"x"), "/etc/evil"),
+        (_link("cifar-10-batches-py/link", "/etc/passwd"), "link"),
+        (_link("cifar-10-batches-py/hard", "/etc/passwd", tarfile.LNKTYPE), "hard"),
+        (_link("cifar-10-batches-py/dev", "", tarfile.CHRTYPE), "dev"),
+    ],
+)
 def test_unsafe_members_are_refused(tmp_path, cifar_excerpt, extra, what):
     path = tmp_path / "cifar-10-python.tar.gz"
     build_cifar_archive(path, cifar_excerpt, extra=extra)

@@ -66,17 +66,20 @@ def _bad_parent(tmp_path):
     return tmp_path / "file" / "out.npy"  # a parent that is a file: unwritable even as root
 
 
-@pytest.mark.parametrize("args, message", [
-    (["rings", "-o", "{tmp}/x.npy"], "known benchmarks are grid, ring, stacked-digits, swissroll"),
-    (["ring", "-n", "0", "-o", "{tmp}/x.npy"], "positive integer"),
-    (["ring", "-n", "-5", "-o", "{tmp}/x.npy"], "positive integer"),
-    (["ring", "-o", "{tmp}/x.txt"], ".npy or .npz"),
-    (["ring", "-o", "{bad}"], "cannot write"),
-    (["ring", "-o", "{tmp}"], "it is a folder"),
-    (["ring"], "no output file"),
-    ([], "grid, ring, stacked-digits, swissroll"),
-    (["ring", "-o", "{tmp}/x.npy", "--seed", "-1"], "seed"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["rings", "-o", "{tmp}/x.npy"], "known benchmarks are grid, ring, stacked-digits, swissroll"),
+        (["ring", "-n", "0", "-o", "{tmp}/x.npy"], "positive integer"),
+        (["ring", "-n", "-5", "-o", "{tmp}/x.npy"], "positive integer"),
+        (["ring", "-o", "{tmp}/x.txt"], ".npy or .npz"),
+        (["ring", "-o", "{bad}"], "cannot write"),
+        (["ring", "-o", "{tmp}"], "it is a folder"),
+        (["ring"], "no output file"),
+        ([], "grid, ring, stacked-digits, swissroll"),
+        (["ring", "-o", "{tmp}/x.npy", "--seed", "-1"], "seed"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
     bad = _bad_parent(tmp_path)
     r = run(*[a.format(tmp=tmp_path, bad=bad) for a in args])

@@ -135,8 +135,18 @@ def baseline(data, inception_weights):
 
 @pytest.fixture(scope="module")
 def by_stats_file(data, stats_file, inception_weights):
-    return eval_json(data["root"] / "fakes", "--ref", stats_file, "--metrics", "fid,is,kid", *TINY,
-                     "--weights", inception_weights, "--batch-size", "16")
+    return eval_json(
+        data["root"] / "fakes",
+        "--ref",
+        stats_file,
+        "--metrics",
+        "fid,is,kid",
+        *TINY,
+        "--weights",
+        inception_weights,
+        "--batch-size",
+        "16",
+    )
 
 
 def values(record: dict) -> dict:
@@ -144,6 +154,7 @@ def values(record: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------- listing
+
 
 def test_list_metrics_lists_every_registered_metric_once():
     r = ok(run("list", "metrics"))
@@ -158,6 +169,7 @@ def test_list_metrics_lists_every_registered_metric_once():
 
 # -------------------------------------------------------------------------------- inputs
 
+
 @pytest.mark.parametrize("form", ["fakes_mixed", "fakes_arr0.npz", "fakes_key.npz", "fakes.npy"])
 def test_every_input_form_gives_the_array_values(form, data, baseline, inception_weights):
     """Lossless files hold the same pixels, so every metric must be equal, not close.
@@ -165,8 +177,9 @@ def test_every_input_form_gives_the_array_values(form, data, baseline, inception
     FID is left out here to keep the module fast: it reads the same pool features that KID,
     precision, recall, density and coverage read (and the PNG folder's FID is checked equal to
     the array's in test_stats_file_reference_equals_folder_reference)."""
-    r = ganbench.evaluate(str(data["root"] / form), ref=data["reals"], metrics=NO_FID,
-                          weights=inception_weights, **OPTS)
+    r = ganbench.evaluate(
+        str(data["root"] / form), ref=data["reals"], metrics=NO_FID, weights=inception_weights, **OPTS
+    )
     for name in NO_FID:
         assert r[name] == pytest.approx(baseline[name], rel=1e-12, abs=1e-15), name
         std, base_std = r.metrics[name].std, baseline.metrics[name].std
@@ -184,41 +197,78 @@ def test_every_input_form_gives_the_array_values(form, data, baseline, inception
 
 def test_stats_file_reference_equals_folder_reference(data, by_stats_file, baseline, inception_weights):
     """`ganbench stats reals/ -o F` then `--ref F` gives what `--ref reals/` gives (and the arrays give)."""
-    by_folder = eval_json(data["root"] / "fakes", "--ref", data["root"] / "reals", "--metrics", "fid,is,kid",
-                          *TINY, "--weights", inception_weights, "--batch-size", "16")
+    by_folder = eval_json(
+        data["root"] / "fakes",
+        "--ref",
+        data["root"] / "reals",
+        "--metrics",
+        "fid,is,kid",
+        *TINY,
+        "--weights",
+        inception_weights,
+        "--batch-size",
+        "16",
+    )
     assert values(by_stats_file) == pytest.approx(values(by_folder), rel=1e-12)
     for name in ("fid", "is", "kid"):
         assert by_folder["metrics"][name]["value"] == pytest.approx(baseline[name], rel=1e-9), name
     assert by_stats_file["provenance"]["reference"]["count"] == N
-    assert by_stats_file["provenance"]["reference"]["content_sha256"] == \
-        by_folder["provenance"]["reference"]["content_sha256"]  # the stats file remembers its images
+    assert (
+        by_stats_file["provenance"]["reference"]["content_sha256"]
+        == by_folder["provenance"]["reference"]["content_sha256"]
+    )  # the stats file remembers its images
 
 
 def test_results_do_not_depend_on_batch_size(data, stats_file, by_stats_file, inception_weights):
-    bs5 = eval_json(data["root"] / "fakes", "--ref", stats_file, "--metrics", "fid,is,kid", *TINY,
-                    "--weights", inception_weights, "--batch-size", "5")  # batches of 5, 5, 2
+    bs5 = eval_json(
+        data["root"] / "fakes",
+        "--ref",
+        stats_file,
+        "--metrics",
+        "fid,is,kid",
+        *TINY,
+        "--weights",
+        inception_weights,
+        "--batch-size",
+        "5",
+    )  # batches of 5, 5, 2
     assert bs5["provenance"]["batch_size"] == 5 and by_stats_file["provenance"]["batch_size"] == 16
     for name in ("fid", "is", "kid"):
         # features agree to float32 rounding (convolution algorithms can depend on the batch)
-        assert bs5["metrics"][name]["value"] == pytest.approx(by_stats_file["metrics"][name]["value"],
-                                                              rel=1e-6), name
+        assert bs5["metrics"][name]["value"] == pytest.approx(by_stats_file["metrics"][name]["value"], rel=1e-6), name
 
 
-def test_default_batch_size_is_chosen_from_the_device_and_fast_is_cuda_only(data, stats_file, by_stats_file,
-                                                                             inception_weights):
+def test_default_batch_size_is_chosen_from_the_device_and_fast_is_cuda_only(
+    data, stats_file, by_stats_file, inception_weights
+):
     """No --batch-size: the extractor's memory-derived batch is used and recorded. --fast on a
     CPU says that it changes nothing, and changes nothing (no TF32 here)."""
     from ganbench.features.extractor import auto_batch_size
 
-    r = ok(run("eval", data["root"] / "fakes", "--ref", stats_file, "--metrics", "fid,is,kid", *TINY,
-               "--weights", inception_weights, "--fast", "--device", "cpu", "--json", "-"))
+    r = ok(
+        run(
+            "eval",
+            data["root"] / "fakes",
+            "--ref",
+            stats_file,
+            "--metrics",
+            "fid,is,kid",
+            *TINY,
+            "--weights",
+            inception_weights,
+            "--fast",
+            "--device",
+            "cpu",
+            "--json",
+            "-",
+        )
+    )
     assert "ganbench: warning: fast mode (TF32) exists on CUDA only" in r.stderr
     rec = json.loads(r.stdout)
     assert rec["provenance"]["batch_size"] == auto_batch_size(torch.device("cpu")) >= 1
     assert rec["provenance"]["dtype"] == "float32"
     for name in ("fid", "is", "kid"):
-        assert rec["metrics"][name]["value"] == pytest.approx(by_stats_file["metrics"][name]["value"],
-                                                              rel=1e-6), name
+        assert rec["metrics"][name]["value"] == pytest.approx(by_stats_file["metrics"][name]["value"], rel=1e-6), name
 
 
 def test_pytorch_fid_statistics_are_an_fid_only_reference(data, stats_file, by_stats_file, inception_weights):
@@ -230,27 +280,56 @@ def test_pytorch_fid_statistics_are_an_fid_only_reference(data, stats_file, by_s
     assert rec["metrics"]["fid"]["value"] == pytest.approx(by_stats_file["metrics"]["fid"]["value"], rel=1e-6)
     assert rec["provenance"]["reference"]["kind"] == "pytorch-fid statistics"
     out = data["root"] / "kid.json"
-    r = run("eval", data["root"] / "fakes", "--ref", pfid, "--metrics", "fid,kid", *TINY,
-            "--weights", inception_weights, "--json", out)
+    r = run(
+        "eval",
+        data["root"] / "fakes",
+        "--ref",
+        pfid,
+        "--metrics",
+        "fid,kid",
+        *TINY,
+        "--weights",
+        inception_weights,
+        "--json",
+        out,
+    )
     assert_clean_error(r, "kid", "mean/covariance", "--metrics fid", written=[out])
 
 
 # ---------------------------------------------------------------------------- known answers
+
 
 def test_set_against_itself_gives_fid_zero_arrays(data, inception_weights):
     r = ganbench.evaluate(data["reals"], ref=data["reals"], metrics=["fid"], weights=inception_weights)
     assert r["fid"] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_set_against_itself_gives_fid_zero_cli_subprocess(data, stats_file, module_home, inception_weights,
-                                                           tmp_path):
+def test_set_against_itself_gives_fid_zero_cli_subprocess(data, stats_file, module_home, inception_weights, tmp_path):
     """A true end-to-end run: `python -m ganbench`, exit codes, streams."""
     env = {**os.environ, "GANBENCH_HOME": str(module_home), "GANBENCH_QUIET": "1", "OMP_NUM_THREADS": "1"}
     out = tmp_path / "self.json"
     reals = str(data["root"] / "reals")
-    p = subprocess.run([sys.executable, "-m", "ganbench", "eval", reals, "--ref", reals, "--metrics", "fid",
-                        "--weights", str(inception_weights), "--json", str(out)],
-                       capture_output=True, text=True, env=env, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganbench",
+            "eval",
+            reals,
+            "--ref",
+            reals,
+            "--metrics",
+            "fid",
+            "--weights",
+            str(inception_weights),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     assert all(line.startswith("ganbench: ") for line in p.stderr.splitlines()), p.stderr
@@ -260,15 +339,31 @@ def test_set_against_itself_gives_fid_zero_cli_subprocess(data, stats_file, modu
     assert rec["metrics"]["fid"]["value"] == pytest.approx(0.0, abs=1e-6)
     assert rec["provenance"]["reference"]["cached"] is True  # `ganbench stats reals/` (in-process) cached them
 
-    bad = subprocess.run([sys.executable, "-m", "ganbench", "eval", str(tmp_path / "missing"), "--ref", reals,
-                          "--weights", str(inception_weights)], capture_output=True, text=True, env=env,
-                         timeout=300)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganbench",
+            "eval",
+            str(tmp_path / "missing"),
+            "--ref",
+            reals,
+            "--weights",
+            str(inception_weights),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr.splitlines() == [f"ganbench: error: no such file or folder: {tmp_path / 'missing'}: "
-                                       f"check the path"]
+    assert bad.stderr.splitlines() == [
+        f"ganbench: error: no such file or folder: {tmp_path / 'missing'}: check the path"
+    ]
 
 
 # -------------------------------------------------------------------------------- records
+
 
 def test_python_api_record(data, inception_weights, tmp_path):
     samples, reals = str(data["root"] / "fakes"), str(data["root"] / "reals")
@@ -301,6 +396,7 @@ def test_python_api_record(data, inception_weights, tmp_path):
 
 # ------------------------------------------------------------------------------- bootstrap
 
+
 @pytest.fixture
 def reuse_features(monkeypatch):
     """Extract each (source, kind) once: the bootstrap reruns differ in resampling only."""
@@ -320,8 +416,18 @@ def reuse_features(monkeypatch):
 
 def test_bootstrap_is_seeded(data, stats_file, inception_weights, reuse_features):
     """FID's bootstrap (21 FIDs of 2048-d) is too slow for this module: see the next test."""
-    args = [data["root"] / "fakes.npy", "--ref", stats_file, "--metrics", "is,kid,precision,recall", *TINY,
-            "--weights", inception_weights, "--bootstrap", "20"]
+    args = [
+        data["root"] / "fakes.npy",
+        "--ref",
+        stats_file,
+        "--metrics",
+        "is,kid,precision,recall",
+        *TINY,
+        "--weights",
+        inception_weights,
+        "--bootstrap",
+        "20",
+    ]
     a, b = eval_json(*args, "--seed", "1"), eval_json(*args, "--seed", "1")
     c = eval_json(*args, "--seed", "2")
     assert a["metrics"] == b["metrics"]
@@ -362,6 +468,7 @@ def test_fid_bootstrap_interval(n, d):
 
 # ------------------------------------------------------------------------------- odd inputs
 
+
 def test_mixed_sizes_and_modes_are_converted_and_reported(data, stats_file, inception_weights, tmp_path):
     x = data["fakes"]
     odd = tmp_path / "odd"
@@ -373,8 +480,20 @@ def test_mixed_sizes_and_modes_are_converted_and_reported(data, stats_file, ince
     save(odd / "5-rgb-24x24.png", x[5][:24, :24])
     assert Image.open(odd / "3-grey16.png").mode.startswith("I")
     out = tmp_path / "new" / "sub" / "out.json"  # --json into a missing folder creates it
-    r = ok(run("eval", odd, "--ref", stats_file, "--metrics", "precision,recall", "--weights", inception_weights,
-               "--json", out))
+    r = ok(
+        run(
+            "eval",
+            odd,
+            "--ref",
+            stats_file,
+            "--metrics",
+            "precision,recall",
+            "--weights",
+            inception_weights,
+            "--json",
+            out,
+        )
+    )
     rec = json.loads(out.read_text())
     notes = rec["provenance"]["samples"]["notes"]
     assert any("greyscale image(s) converted to RGB" in n for n in notes)
@@ -390,30 +509,48 @@ def test_mixed_sizes_and_modes_are_converted_and_reported(data, stats_file, ince
 
 # ------------------------------------------------------------------------------- bad input
 
+
 def test_bad_inputs_fail_cleanly(data, inception_weights, tmp_path):
     """Each: exit 2, one line on stderr naming the file or option and the fix, no output file."""
     reals = data["root"] / "reals"
     out = tmp_path / "out.json"
     w = ["--weights", inception_weights, "--json", out]
 
-    assert_clean_error(run("eval", tmp_path / "nope", "--ref", reals, *w), "nope", "check the path",
-                       written=[out])
+    assert_clean_error(run("eval", tmp_path / "nope", "--ref", reals, *w), "nope", "check the path", written=[out])
     (tmp_path / "empty").mkdir()
-    assert_clean_error(run("eval", tmp_path / "empty", "--ref", reals, *w), "no images found in",
-                       str(tmp_path / "empty"), written=[out])
-    assert_clean_error(run("eval", data["root"] / "fakes", "--ref", "cifar100", *w),
-                       "cifar100", "cifar10", "cifar10-test", written=[out])
-    line = assert_clean_error(run("eval", data["root"] / "fakes", "--ref", reals, "--metrics", "fid,fud", *w),
-                              "fud", written=[out])
+    assert_clean_error(
+        run("eval", tmp_path / "empty", "--ref", reals, *w),
+        "no images found in",
+        str(tmp_path / "empty"),
+        written=[out],
+    )
+    assert_clean_error(
+        run("eval", data["root"] / "fakes", "--ref", "cifar100", *w),
+        "cifar100",
+        "cifar10",
+        "cifar10-test",
+        written=[out],
+    )
+    line = assert_clean_error(
+        run("eval", data["root"] / "fakes", "--ref", reals, "--metrics", "fid,fud", *w), "fud", written=[out]
+    )
     assert all(m in line for m in ALL)
     np.save(tmp_path / "twenty.npy", np.concatenate([data["fakes"], data["fakes"][:8]]))
-    assert_clean_error(run("eval", tmp_path / "twenty.npy", "--ref", reals, "--metrics", "kid", *w),
-                       "kid needs at least 1000", "got 20", "--kid-subset-size", written=[out])
+    assert_clean_error(
+        run("eval", tmp_path / "twenty.npy", "--ref", reals, "--metrics", "kid", *w),
+        "kid needs at least 1000",
+        "got 20",
+        "--kid-subset-size",
+        written=[out],
+    )
     np.save(tmp_path / "floats.npy", data["fakes"].astype(np.float32) / 255)
-    assert_clean_error(run("eval", tmp_path / "floats.npy", "--ref", reals, *w), "floats.npy", "uint8",
-                       written=[out])
-    assert_clean_error(run("eval", data["root"] / "fakes", "--metrics", "is", *w),  # 12 < 2 x 10 splits
-                       "is needs at least 20", "--is-splits", written=[out])
+    assert_clean_error(run("eval", tmp_path / "floats.npy", "--ref", reals, *w), "floats.npy", "uint8", written=[out])
+    assert_clean_error(
+        run("eval", data["root"] / "fakes", "--metrics", "is", *w),  # 12 < 2 x 10 splits
+        "is needs at least 20",
+        "--is-splits",
+        written=[out],
+    )
 
 
 def test_truncated_png_is_named(data, inception_weights, tmp_path):
@@ -423,9 +560,23 @@ def test_truncated_png_is_named(data, inception_weights, tmp_path):
     blob = (folder / "1.png").read_bytes()
     (folder / "1.png").write_bytes(blob[: len(blob) // 2])
     out = tmp_path / "out.json"
-    assert_clean_error(run("eval", folder, "--ref", data["root"] / "reals", "--metrics", "fid",
-                           "--weights", inception_weights, "--json", out),
-                       f"cannot read image {folder}/1.png", "re-export or delete it", written=[out])
+    assert_clean_error(
+        run(
+            "eval",
+            folder,
+            "--ref",
+            data["root"] / "reals",
+            "--metrics",
+            "fid",
+            "--weights",
+            inception_weights,
+            "--json",
+            out,
+        ),
+        f"cannot read image {folder}/1.png",
+        "re-export or delete it",
+        written=[out],
+    )
 
 
 def test_bad_weights_files(data, tmp_path):
@@ -435,20 +586,36 @@ def test_bad_weights_files(data, tmp_path):
     corrupt = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
     corrupt.write_bytes(b"\0" * 1000)
     fid = ["--metrics", "fid"]
-    assert_clean_error(run("eval", reals, "--ref", reals, *fid, "--weights", corrupt, "--json", out),
-                       str(corrupt), "corrupted", "sha256", "download it again", written=[out])
+    assert_clean_error(
+        run("eval", reals, "--ref", reals, *fid, "--weights", corrupt, "--json", out),
+        str(corrupt),
+        "corrupted",
+        "sha256",
+        "download it again",
+        written=[out],
+    )
 
     wrong = tmp_path / "wrong.pth"
     torch.save({"a": torch.zeros(3)}, wrong)
-    assert_clean_error(run("eval", reals, "--ref", reals, *fid, "--weights", wrong, "--json", out),
-                       str(wrong), "not an FID Inception-v3 weights file", written=[out])
+    assert_clean_error(
+        run("eval", reals, "--ref", reals, *fid, "--weights", wrong, "--json", out),
+        str(wrong),
+        "not an FID Inception-v3 weights file",
+        written=[out],
+    )
 
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"this is not a torch file\n" * 40)
-    assert_clean_error(run("eval", reals, "--ref", reals, *fid, "--weights", garbage, "--json", out),
-                       str(garbage), "cannot load Inception weights", written=[out])
+    assert_clean_error(
+        run("eval", reals, "--ref", reals, *fid, "--weights", garbage, "--json", out),
+        str(garbage),
+        "cannot load Inception weights",
+        written=[out],
+    )
 
-    assert_clean_error(run("eval", reals, "--ref", reals, *fid, "--weights", tmp_path / "missing.pth"),
-                       "missing.pth", "do not exist")
-    assert_clean_error(run("stats", reals, "-o", tmp_path / "s.npz", "--weights", wrong), str(wrong),
-                       written=[tmp_path / "s.npz"])
+    assert_clean_error(
+        run("eval", reals, "--ref", reals, *fid, "--weights", tmp_path / "missing.pth"), "missing.pth", "do not exist"
+    )
+    assert_clean_error(
+        run("stats", reals, "-o", tmp_path / "s.npz", "--weights", wrong), str(wrong), written=[tmp_path / "s.npz"]
+    )

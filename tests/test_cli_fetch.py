@@ -12,15 +12,14 @@ import socket
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_cifar10 import build_cifar_archive
+from test_download import LoopbackServer
 
 from ganbench.cache import home
 from ganbench.cli import cli
 from ganbench.errors import ChecksumError, GanbenchError
 from ganbench.inputs import references
-from ganbench.inputs.references import (get_reference, import_archive, list_references,
-                                        resolve_reference)
-from test_cifar10 import build_cifar_archive
-from test_download import LoopbackServer
+from ganbench.inputs.references import get_reference, import_archive, list_references, resolve_reference
 
 ARCHIVE = "cifar-10-python.tar.gz"
 
@@ -143,8 +142,7 @@ def test_fetch_from_bad_paths(fake, tmp_path):
 
 
 def test_unknown_reference_lists_the_known_ones():
-    assert_clean_error(fetch("imagenet"), "unknown reference 'imagenet'", "cifar10", "cifar10-test",
-                       "cifar10-train")
+    assert_clean_error(fetch("imagenet"), "unknown reference 'imagenet'", "cifar10", "cifar10-test", "cifar10-train")
     with pytest.raises(GanbenchError, match="known references are"):
         resolve_reference("imagenet")
 

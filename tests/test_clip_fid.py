@@ -29,9 +29,18 @@ def clip_weights(tmp_path_factory):
     import clip.model
 
     torch.manual_seed(0)
-    model = clip.model.CLIP(embed_dim=512, image_resolution=224, vision_layers=12, vision_width=768,
-                            vision_patch_size=32, context_length=77, vocab_size=49408, transformer_width=512,
-                            transformer_heads=8, transformer_layers=12)
+    model = clip.model.CLIP(
+        embed_dim=512,
+        image_resolution=224,
+        vision_layers=12,
+        vision_width=768,
+        vision_patch_size=32,
+        context_length=77,
+        vocab_size=49408,
+        transformer_width=512,
+        transformer_heads=8,
+        transformer_layers=12,
+    )
     path = tmp_path_factory.mktemp("clip") / "random-clip-vit-b-32.pt"
     torch.save({k: v.half() for k, v in model.state_dict().items()}, path)
     return path
@@ -53,8 +62,7 @@ def cleanfid_clip(clip_weights, monkeypatch):
     import clip
 
     real = clip.load
-    monkeypatch.setattr(clip, "load", lambda name, device="cpu", **kw: real(str(clip_weights), device="cpu",
-                                                                             jit=False))
+    monkeypatch.setattr(clip, "load", lambda name, device="cpu", **kw: real(str(clip_weights), device="cpu", jit=False))
 
 
 def test_preprocessing_equals_clean_fid(folders):
@@ -73,16 +81,30 @@ def test_features_and_clip_fid_equal_clean_fid(folders, clip_weights, cleanfid_c
     root, sets = folders
     ours = make_extractor("clip", weights=clip_weights, device="cpu")
     got = ours(sets["fakes"])[0]
-    theirs = cfid.get_folder_features(str(root / "fakes"), CLIP_fx("ViT-B/32", device="cpu"), num_workers=0,
-                                      batch_size=8, device=torch.device("cpu"), mode="clean", verbose=False,
-                                      custom_fn_resize=img_preprocess_clip)
+    theirs = cfid.get_folder_features(
+        str(root / "fakes"),
+        CLIP_fx("ViT-B/32", device="cpu"),
+        num_workers=0,
+        batch_size=8,
+        device=torch.device("cpu"),
+        mode="clean",
+        verbose=False,
+        custom_fn_resize=img_preprocess_clip,
+    )
     dev = np.abs(got - theirs).max() / np.abs(theirs).max()
     print(f"CLIP features: max deviation {dev:.2e} of the largest value")
     assert got.shape == (N, 512) and dev < 1e-4
-    want = cfid.compute_fid(str(root / "fakes"), str(root / "reals"), mode="clean", model_name="clip_vit_b_32",
-                            device=torch.device("cpu"), num_workers=0, batch_size=8, verbose=False)
-    r = ganbench.evaluate(root / "fakes", ref=root / "reals", metrics=["clip-fid"],
-                          weights_for={"clip": clip_weights})
+    want = cfid.compute_fid(
+        str(root / "fakes"),
+        str(root / "reals"),
+        mode="clean",
+        model_name="clip_vit_b_32",
+        device=torch.device("cpu"),
+        num_workers=0,
+        batch_size=8,
+        verbose=False,
+    )
+    r = ganbench.evaluate(root / "fakes", ref=root / "reals", metrics=["clip-fid"], weights_for={"clip": clip_weights})
     print(f"CLIP-FID ganbench {r['clip-fid']:.8f}, clean-fid {want:.8f}")
     assert r["clip-fid"] == pytest.approx(want, rel=1e-4)
     assert any("NOT the official CLIP ViT-B/32 weights" in w for w in r.warnings)
@@ -94,8 +116,10 @@ def test_each_extractor_runs_once_and_the_record_names_both(folders, clip_weight
 
     calls = {"clip": 0, "inception": 0}
     # the pipeline calls an extractor's `submit` where it has one (Inception), else the extractor itself
-    for mod, key, cls, method in ((clip_module, "clip", "ClipExtractor", "__call__"),
-                                  (inception_module, "inception", "InceptionExtractor", "submit")):
+    for mod, key, cls, method in (
+        (clip_module, "clip", "ClipExtractor", "__call__"),
+        (inception_module, "inception", "InceptionExtractor", "submit"),
+    ):
         real = getattr(getattr(mod, cls), method)
 
         def counted(self, images, _real=real, _key=key):
@@ -104,9 +128,25 @@ def test_each_extractor_runs_once_and_the_record_names_both(folders, clip_weight
 
         monkeypatch.setattr(getattr(mod, cls), method, counted)
     root, _ = folders
-    r = CliRunner().invoke(cli, ["eval", str(root / "fakes"), "--ref", str(root / "reals"), "--metrics",
-                                 "fid,clip-fid,precision", "--weights", str(inception_weights), "--weights-for",
-                                 f"clip={clip_weights}", "--batch-size", str(N), "--json", "-"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(root / "fakes"),
+            "--ref",
+            str(root / "reals"),
+            "--metrics",
+            "fid,clip-fid,precision",
+            "--weights",
+            str(inception_weights),
+            "--weights-for",
+            f"clip={clip_weights}",
+            "--batch-size",
+            str(N),
+            "--json",
+            "-",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert calls == {"clip": 2, "inception": 2}  # one batch per image set and extractor
     import json
@@ -122,18 +162,52 @@ def test_a_stats_file_of_another_feature_space_is_refused(folders, clip_weights,
     run = CliRunner().invoke
     r = run(cli, ["stats", str(root / "reals"), "-o", str(tmp_path / "inc.npz"), "--weights", str(inception_weights)])
     assert r.exit_code == 0, r.output
-    r = run(cli, ["eval", str(root / "fakes"), "--ref", str(tmp_path / "inc.npz"), "--metrics", "clip-fid",
-                  "--weights-for", f"clip={clip_weights}"])
+    r = run(
+        cli,
+        [
+            "eval",
+            str(root / "fakes"),
+            "--ref",
+            str(tmp_path / "inc.npz"),
+            "--metrics",
+            "clip-fid",
+            "--weights-for",
+            f"clip={clip_weights}",
+        ],
+    )
     assert r.exit_code == 2 and "holds inception-v3-compat features" in r.stderr, r.output
     with np.load(tmp_path / "inc.npz") as z:  # a pytorch-fid (mu, sigma) file is Inception pool3 too
         np.savez(tmp_path / "pfid.npz", mu=z["mu"], sigma=z["sigma"])
-    r = run(cli, ["eval", str(root / "fakes"), "--ref", str(tmp_path / "pfid.npz"), "--metrics", "clip-fid",
-                  "--weights-for", f"clip={clip_weights}"])
+    r = run(
+        cli,
+        [
+            "eval",
+            str(root / "fakes"),
+            "--ref",
+            str(tmp_path / "pfid.npz"),
+            "--metrics",
+            "clip-fid",
+            "--weights-for",
+            f"clip={clip_weights}",
+        ],
+    )
     assert r.exit_code == 2 and "holds inception-v3-compat features" in r.stderr, r.output
-    r = run(cli, ["stats", str(root / "reals"), "-o", str(tmp_path / "clip.npz"), "--extractor", "clip",
-                  "--weights-for", f"clip={clip_weights}"])
+    r = run(
+        cli,
+        [
+            "stats",
+            str(root / "reals"),
+            "-o",
+            str(tmp_path / "clip.npz"),
+            "--extractor",
+            "clip",
+            "--weights-for",
+            f"clip={clip_weights}",
+        ],
+    )
     assert r.exit_code == 0, r.output
-    a = ganbench.evaluate(root / "fakes", ref=tmp_path / "clip.npz", metrics=["clip-fid"],
-                          weights_for={"clip": clip_weights})
+    a = ganbench.evaluate(
+        root / "fakes", ref=tmp_path / "clip.npz", metrics=["clip-fid"], weights_for={"clip": clip_weights}
+    )
     b = ganbench.evaluate(root / "fakes", ref=root / "reals", metrics=["clip-fid"], weights_for={"clip": clip_weights})
     assert a["clip-fid"] == pytest.approx(b["clip-fid"], rel=1e-6)

@@ -24,7 +24,7 @@ def _sets(seed=0):
 
 
 def _k(a, b, sigma=10.0):
-    return np.exp(-cdist(_unit(a), _unit(b), "sqeuclidean") / (2 * sigma ** 2))
+    return np.exp(-cdist(_unit(a), _unit(b), "sqeuclidean") / (2 * sigma**2))
 
 
 def test_cmmd_is_the_biased_mmd_times_1000():
@@ -70,8 +70,9 @@ def test_cmmd_preprocessing_crops_the_centre_square_then_resizes():
     want = np.asarray(Image.fromarray(image[:, 12:52]).resize((336, 336), Image.BICUBIC))
     np.testing.assert_array_equal(clip.preprocess(image, clip.L14_336), want)
     square = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(clip.preprocess(square, clip.L14_336),
-                                  np.asarray(Image.fromarray(square).resize((336, 336), Image.BICUBIC)))
+    np.testing.assert_array_equal(
+        clip.preprocess(square, clip.L14_336), np.asarray(Image.fromarray(square).resize((336, 336), Image.BICUBIC))
+    )
 
 
 def test_vit_l14_336_weights_are_checked_by_shape(tmp_path):
@@ -90,8 +91,9 @@ def test_cmmd_and_sw_approx_per_class_with_labels():
     gl, rl = np.arange(len(gen)) % 2, np.arange(len(ref)) % 2
     for name, fn in (("cmmd", lambda g, r: cmmd(g, r)), ("sw-approx", lambda g, r: sw_approx(r, g))):
         v = METRICS.get(name).compute(Features(gen, labels=gl), Features(ref, labels=rl), {}, None)
-        assert v.extra["per_class"] == {str(k): pytest.approx(fn(gen[gl == k], ref[rl == k]), rel=1e-12)
-                                        for k in (0, 1)}
+        assert v.extra["per_class"] == {
+            str(k): pytest.approx(fn(gen[gl == k], ref[rl == k]), rel=1e-12) for k in (0, 1)
+        }
         with pytest.warns(UserWarning, match="no per-class values"):  # a class the reference lacks
             w = METRICS.get(name).compute(Features(gen, labels=gl + (gl == 1) * 5), Features(ref, labels=rl), {}, None)
         assert "per_class" not in w.extra and w.value == v.value

@@ -58,18 +58,47 @@ def source(cifar_excerpt, tmp_path_factory):
     keep = np.concatenate([np.flatnonzero(lab == 1)[:16], np.flatnonzero(lab == 9)[:13], np.flatnonzero(lab == 3)[:2]])
     tl, ti = cifar_excerpt["test_labels"], cifar_excerpt["test_images"]
     test = np.concatenate([np.flatnonzero(tl == 1)[:12], np.flatnonzero(tl == 9)[:11]])
-    np.savez(folder / "src.npz", train_images=imgs[keep], train_labels=lab[keep], test_images=ti[test],
-             test_labels=tl[test])
+    np.savez(
+        folder / "src.npz", train_images=imgs[keep], train_labels=lab[keep], test_images=ti[test], test_labels=tl[test]
+    )
     return folder / "src.npz"
 
 
 @pytest.fixture(scope="module")
 def task(source):
     out = source.parent
-    _ok(["data", "unpaired", "--source", source, "--key", "train_images", "--from", "automobile", "--to", "truck",
-         "-o", out / "train.npz"])
-    _ok(["data", "unpaired", "--source", source, "--key", "test_images", "--from", "1", "--to", "9",
-         "-o", out / "test.npz"])
+    _ok(
+        [
+            "data",
+            "unpaired",
+            "--source",
+            source,
+            "--key",
+            "train_images",
+            "--from",
+            "automobile",
+            "--to",
+            "truck",
+            "-o",
+            out / "train.npz",
+        ]
+    )
+    _ok(
+        [
+            "data",
+            "unpaired",
+            "--source",
+            source,
+            "--key",
+            "test_images",
+            "--from",
+            "1",
+            "--to",
+            "9",
+            "-o",
+            out / "test.npz",
+        ]
+    )
     return out / "train.npz", out / "test.npz"
 
 
@@ -93,7 +122,11 @@ def test_parameter_counts_equal_the_reference():
     assert (full["params"]["G"], full["params"]["D"]) == COUNTS and max(full["max_abs_diff"].values()) == 0.0
     # the originals, built by ganbench's classes with their arguments, have the reference's counts too
     assert count_params(ResnetG(3, 3, 64, 9)) == summary["full"]["resnet_9blocks+basic"]["params"]["G"] == 11378179
-    assert count_params(PatchD(3, 64, 3, norm="instance")) == summary["full"]["resnet_9blocks+basic"]["params"]["D"] == 2764737
+    assert (
+        count_params(PatchD(3, 64, 3, norm="instance"))
+        == summary["full"]["resnet_9blocks+basic"]["params"]["D"]
+        == 2764737
+    )
     assert nets.nets["D_B"](torch.zeros(1, 3, 32, 32)).shape == (1, 1, 14, 14)
     # the two pairs start from different weights, each a function of the seed
     assert not torch.equal(nets.nets["G_AB"].model[1].weight, nets.nets["G_BA"].model[1].weight)
@@ -107,8 +140,8 @@ def test_forward_equals_the_reference_fixture():
     with safe_open(path, "pt") as f:
         spec = json.loads(f.metadata()["summary"])["small32"]["spec"]
     G, D = ResnetG(3, 3, spec["ngf"], spec["n_blocks"]), PatchD(3, spec["ndf"], spec["n_layers"], norm="instance")
-    G.load_state_dict({k[len("small32.G."):]: v for k, v in tensors.items() if k.startswith("small32.G.")})
-    D.load_state_dict({k[len("small32.D."):]: v for k, v in tensors.items() if k.startswith("small32.D.")})
+    G.load_state_dict({k[len("small32.G.") :]: v for k, v in tensors.items() if k.startswith("small32.G.")})
+    D.load_state_dict({k[len("small32.D.") :]: v for k, v in tensors.items() if k.startswith("small32.D.")})
     with torch.no_grad():
         for mode in (True, False):  # instance norm: no running statistics, one function in both modes
             G.train(mode), D.train(mode)
@@ -206,8 +239,14 @@ def test_one_step_equals_the_reference_update(task):
     D_A.requires_grad_(False), D_B.requires_grad_(False)
     loss_idt_A = (G_A(real_B) - real_B).abs().mean() * 10 * 0.5
     loss_idt_B = (G_B(real_A) - real_A).abs().mean() * 10 * 0.5
-    loss_G = (_ls(D_A(fake_B), 1.0) + _ls(D_B(fake_A), 1.0) + (rec_A - real_A).abs().mean() * 10
-              + (rec_B - real_B).abs().mean() * 10 + loss_idt_A + loss_idt_B)
+    loss_G = (
+        _ls(D_A(fake_B), 1.0)
+        + _ls(D_B(fake_A), 1.0)
+        + (rec_A - real_A).abs().mean() * 10
+        + (rec_B - real_B).abs().mean() * 10
+        + loss_idt_A
+        + loss_idt_B
+    )
     opt_g.zero_grad(), loss_G.backward(), opt_g.step()
     D_A.requires_grad_(True), D_B.requires_grad_(True)
     opt_d.zero_grad()
@@ -268,8 +307,14 @@ def test_cyclegan_resumes_after_a_kill_to_identical_weights_and_pools(task, tmp_
     metas = [checkpoint.load(checkpoint.path_for(tmp_path / r, 4))[1]["objective"] for r in ("full", "cut")]
     assert metas[0] == metas[1]
     logs = [[json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in ("full", "cut")]
-    strip = [[{k: v for k, v in rec.items() if k not in ("step_per_s", "images_per_s")} for rec in log
-              if rec["kind"] == "train"] for log in logs]
+    strip = [
+        [
+            {k: v for k, v in rec.items() if k not in ("step_per_s", "images_per_s")}
+            for rec in log
+            if rec["kind"] == "train"
+        ]
+        for log in logs
+    ]
     assert strip[0] == strip[1] and len(strip[0]) == 4
     # without the pools' contents the resumed run differs (the test can fail)
     ganbench.train("cyclegan", out=tmp_path / "lost", **kw)
@@ -283,8 +328,11 @@ def test_cyclegan_resumes_after_a_kill_to_identical_weights_and_pools(task, tmp_
         ganbench.train(resume=tmp_path / "lost", progress=False)
     finally:
         loop.Trainer.restore = restore
-    assert any(_tensors(tmp_path / "full")[k].numpy().tobytes() != v.numpy().tobytes()
-               for k, v in _tensors(tmp_path / "lost").items() if k.startswith("D_"))
+    assert any(
+        _tensors(tmp_path / "full")[k].numpy().tobytes() != v.numpy().tobytes()
+        for k, v in _tensors(tmp_path / "lost").items()
+        if k.startswith("D_")
+    )
 
 
 def test_unpaired_data_errors_are_one_line(source, cifar_excerpt, tmp_path):
@@ -293,21 +341,45 @@ def test_unpaired_data_errors_are_one_line(source, cifar_excerpt, tmp_path):
     _fails(base + ["--from", "truck", "--to", "9", "-o", tmp_path / "x.npz"], "are the same class")
     _fails(base + ["--from", "cat", "--to", "airplane", "-o", tmp_path / "x.npz"], "no image of class airplane")
     np.savez(tmp_path / "plain.npz", images=cifar_excerpt["train_images"][:4])
-    _fails(["data", "unpaired", "--source", tmp_path / "plain.npz", "--from", "cat", "--to", "dog", "-o",
-            tmp_path / "x.npz"], "has no labels beside its images")
-    _fails(["data", "unpaired", "--source", source, "--to", "dog", "-o", tmp_path / "x.npz"], "--from CLASS and --to CLASS")
-    _fails(["data", "unpaired", "--source", source, "--from", "cat", "--to", "dog", "-o", tmp_path / "x.npz"],
-           "pass --key train_images (its labels are `train_labels`)")
-    _fails(["data", "colorize", "--source", source, "--key", "train_images", "--from", "cat", "-o", tmp_path / "x.npz"],
-           "--from / --to pick the classes of `ganbench data unpaired`")
+    _fails(
+        [
+            "data",
+            "unpaired",
+            "--source",
+            tmp_path / "plain.npz",
+            "--from",
+            "cat",
+            "--to",
+            "dog",
+            "-o",
+            tmp_path / "x.npz",
+        ],
+        "has no labels beside its images",
+    )
+    _fails(
+        ["data", "unpaired", "--source", source, "--to", "dog", "-o", tmp_path / "x.npz"], "--from CLASS and --to CLASS"
+    )
+    _fails(
+        ["data", "unpaired", "--source", source, "--from", "cat", "--to", "dog", "-o", tmp_path / "x.npz"],
+        "pass --key train_images (its labels are `train_labels`)",
+    )
+    _fails(
+        ["data", "colorize", "--source", source, "--key", "train_images", "--from", "cat", "-o", tmp_path / "x.npz"],
+        "--from / --to pick the classes of `ganbench data unpaired`",
+    )
     assert not (tmp_path / "x.npz").exists()
     # training data: paired pairs for a CycleGAN, unpaired sets for pix2pix
-    np.savez(tmp_path / "pairs.npz", inputs=cifar_excerpt["train_images"][:4], targets=cifar_excerpt["train_images"][:4])
-    _fails(["train", "cyclegan", "--data", tmp_path / "pairs.npz", "--steps", "1", "--out", tmp_path / "r"],
-           "has no `a` array")
+    np.savez(
+        tmp_path / "pairs.npz", inputs=cifar_excerpt["train_images"][:4], targets=cifar_excerpt["train_images"][:4]
+    )
+    _fails(
+        ["train", "cyclegan", "--data", tmp_path / "pairs.npz", "--steps", "1", "--out", tmp_path / "r"],
+        "has no `a` array",
+    )
     with pytest.raises(GanbenchError, match="objective=cycle trains an unpaired"):
         Cycle(resolve(BASELINES.get("cyclegan")["train"], {"arch": "pix2pix-small"})).build(
-            resolve(BASELINES.get("cyclegan")["train"], {"arch": "pix2pix-small"}), 0, 0, "cpu", False, False)
+            resolve(BASELINES.get("cyclegan")["train"], {"arch": "pix2pix-small"}), 0, 0, "cpu", False, False
+        )
     with pytest.raises(GanbenchError, match="does not use ema"):
         Cycle(resolve(BASELINES.get("cyclegan")["train"], {"ema": 0.9})).check(1)
     with pytest.raises(GanbenchError, match="one process"):
@@ -318,8 +390,24 @@ def test_sample_input_translates_both_directions_and_eval_scores_them(run, task,
     test = task[1]
     out = json.loads(_ok(["sample", run, "--input", test, "--key", "a", "-o", tmp_path / "fake_b.npz", "--json", "-"]))
     assert out["direction"] == "AB" and out["n"] == 12
-    out = json.loads(_ok(["sample", run, "--input", test, "--key", "b", "--direction", "ba", "-o", tmp_path / "fake_a.npz",
-                          "--json", "-"]))
+    out = json.loads(
+        _ok(
+            [
+                "sample",
+                run,
+                "--input",
+                test,
+                "--key",
+                "b",
+                "--direction",
+                "ba",
+                "-o",
+                tmp_path / "fake_a.npz",
+                "--json",
+                "-",
+            ]
+        )
+    )
     assert out["direction"] == "BA" and out["n"] == 11
     with np.load(tmp_path / "fake_b.npz") as z, np.load(tmp_path / "fake_a.npz") as w, np.load(test) as t:
         fb, fa, a, b = z["arr_0"], w["arr_0"], t["a"], t["b"]
@@ -333,12 +421,30 @@ def test_sample_input_translates_both_directions_and_eval_scores_them(run, task,
         x = torch.from_numpy(a[:1]).permute(0, 3, 1, 2).float() / 127.5 - 1
         assert np.array_equal(to_images(G_ab(x)).permute(0, 2, 3, 1).numpy()[0], fb[0])
         assert not np.array_equal(to_images(G_ba(x)).permute(0, 2, 3, 1).numpy()[0], fb[0])
-    _fails(["sample", run, "--input", test, "--key", "a", "--direction", "AC", "-o", tmp_path / "x.npz"],
-           "--direction AC: AB (G_AB, A -> B) or BA")
+    _fails(
+        ["sample", run, "--input", test, "--key", "a", "--direction", "AC", "-o", tmp_path / "x.npz"],
+        "--direction AC: AB (G_AB, A -> B) or BA",
+    )
     _fails(["sample", run, "-n", "4", "--direction", "BA", "-o", tmp_path / "y.npz"], "only with --input")
     # A -> B outputs scored against B's real test images (unpaired FID/KID)
-    _ok(["eval", tmp_path / "fake_b.npz", "--ref", test, "--ref-key", "b", "--metrics", "fid,kid",
-         "--kid-subset-size", "10", "--weights", inception_weights, "--json", tmp_path / "rec.json"])
+    _ok(
+        [
+            "eval",
+            tmp_path / "fake_b.npz",
+            "--ref",
+            test,
+            "--ref-key",
+            "b",
+            "--metrics",
+            "fid,kid",
+            "--kid-subset-size",
+            "10",
+            "--weights",
+            inception_weights,
+            "--json",
+            tmp_path / "rec.json",
+        ]
+    )
     rec = json.loads((tmp_path / "rec.json").read_text())
     assert np.isfinite(rec["metrics"]["fid"]["value"]) and np.isfinite(rec["metrics"]["kid"]["value"])
     assert (rec["protocol"]["n_generated"], rec["protocol"]["n_reference"]) == (12, 11)

@@ -48,8 +48,9 @@ def test_mann_whitney_z_counts_pairs():
     lp = np.round(rng.exponential(size=23) + 0.2, 1)
     u = (lq[:, None] > lp[None, :]).sum() + 0.5 * (lq[:, None] == lp[None, :]).sum()
     m, n = len(lq), len(lp)
-    assert mann_whitney_z(lq, lp) == pytest.approx((u - (m * n / 2 - 0.5)) / np.sqrt(m * n * (m + n + 1) / 12),
-                                                   rel=1e-12)
+    assert mann_whitney_z(lq, lp) == pytest.approx(
+        (u - (m * n / 2 - 0.5)) / np.sqrt(m * n * (m + n + 1) / 12), rel=1e-12
+    )
 
 
 def test_ct_with_one_cell_is_the_z_of_the_nearest_training_distances():
@@ -100,8 +101,12 @@ def test_ct_without_train_stops_before_extraction(inception_weights):
 
     train, test, fresh, _ = inputs()
     with pytest.raises(GanbenchError, match="ct, ct-modified need the model's training set: pass --train"):
-        ganbench.evaluate(np.zeros((4, 8, 8, 3), np.uint8), np.zeros((4, 8, 8, 3), np.uint8),
-                          metrics="ct,ct-modified,sw-approx", weights=inception_weights)
+        ganbench.evaluate(
+            np.zeros((4, 8, 8, 3), np.uint8),
+            np.zeros((4, 8, 8, 3), np.uint8),
+            metrics="ct,ct-modified,sw-approx",
+            weights=inception_weights,
+        )
     images = np.zeros((70, 8, 8, 3), np.uint8)
     with pytest.raises(GanbenchError, match="ct needs at least 64 training images, got 30: pass a larger --train"):
         ganbench.evaluate(images, images, metrics="ct", train=images[:30], weights=inception_weights)
@@ -117,11 +122,23 @@ def test_cli_names_the_missing_training_set(tmp_path, inception_weights):
     images = np.zeros((30, 8, 8, 3), np.uint8)
     for name in ("a", "b"):
         np.savez(tmp_path / f"{name}.npz", images)
-    r = CliRunner().invoke(cli, ["eval", str(tmp_path / "a.npz"), "--ref", str(tmp_path / "b.npz"), "--metrics",
-                                 "ct,vendi", "--weights", str(inception_weights)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(tmp_path / "a.npz"),
+            "--ref",
+            str(tmp_path / "b.npz"),
+            "--metrics",
+            "ct,vendi",
+            "--weights",
+            str(inception_weights),
+        ],
+    )
     assert r.exit_code != 0 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1] == ("ganbench: error: ct needs the model's training set: pass "
-                                                 "--train PATH (and the held-out test set as --ref)")
+    assert r.stderr.strip().splitlines()[-1] == (
+        "ganbench: error: ct needs the model's training set: pass --train PATH (and the held-out test set as --ref)"
+    )
 
 
 @pytest.mark.slow
@@ -133,15 +150,16 @@ def test_copies_of_the_training_set_on_real_features(cifar_excerpt, inception_we
     from ganbench.features import InceptionExtractor
 
     n = 100
-    images = np.concatenate([cifar_excerpt["train_images"][:n], cifar_excerpt["test_images"][:2 * n]])
+    images = np.concatenate([cifar_excerpt["train_images"][:n], cifar_excerpt["test_images"][: 2 * n]])
     pool = InceptionExtractor(weights=inception_weights, device="cpu")(images)[0]
-    train, heldout, unseen = pool[:n], pool[n:2 * n], pool[2 * n:]
+    train, heldout, unseen = pool[:n], pool[n : 2 * n], pool[2 * n :]
     copies = train[np.random.default_rng(0).permutation(n)]  # the features the same images have
     metrics = "authpct,ct,ct-modified,sw-approx,mifid"
     got = {}
     for label, gen in (("copies", copies), ("unseen", unseen)):
-        r = ganbench.evaluate(Features(gen), Features(heldout), metrics, train=Features(train),
-                              weights=inception_weights)
+        r = ganbench.evaluate(
+            Features(gen), Features(heldout), metrics, train=Features(train), weights=inception_weights
+        )
         assert r.provenance["train"]["count"] == n
         got[label] = r.metrics
     assert got["copies"]["authpct"].value == 0.0
@@ -149,8 +167,11 @@ def test_copies_of_the_training_set_on_real_features(cifar_excerpt, inception_we
     assert got["copies"]["ct"].value < -5 < got["unseen"]["ct"].value
     assert got["copies"]["ct-modified"].value < -5
     # random-init Inception features are nearly collinear, so both are under mifid's 0.1 threshold: copies at 0
-    assert got["copies"]["mifid"].extra["memorization_distance"] < 1e-6 < got["unseen"]["mifid"].extra[
-        "memorization_distance"]
+    assert (
+        got["copies"]["mifid"].extra["memorization_distance"]
+        < 1e-6
+        < got["unseen"]["mifid"].extra["memorization_distance"]
+    )
 
 
 def test_gates_run_the_newer_metrics_and_refuse_those_needing_train():
@@ -162,8 +183,10 @@ def test_gates_run_the_newer_metrics_and_refuse_those_needing_train():
     rng = np.random.default_rng(0)
     space = "inception-v3-compat"
     ref = FeatureSet(rng.normal(size=(200, 64)).astype(np.float32))
-    gens = [{space: FeatureSet(rng.normal(size=(200, 64)).astype(np.float32))},
-            {space: FeatureSet((rng.normal(size=(200, 64)) * 1.3).astype(np.float32))}]
+    gens = [
+        {space: FeatureSet(rng.normal(size=(200, 64)).astype(np.float32))},
+        {space: FeatureSet((rng.normal(size=(200, 64)) * 1.3).astype(np.float32))},
+    ]
     names = ["vendi", "sw-approx", "authpct", "mifid", "rarity", "topp", "topr"]
     points, reps = paired(names, gens, {space: ref}, {}, 5, 0)
     assert set(reps) == set(names) and all(np.isfinite(reps[n]).all() and reps[n].shape == (2, 5) for n in names)
@@ -195,7 +218,7 @@ def test_records_against_other_training_sets_are_not_comparable(inception_weight
 
     train, test, fresh, _ = inputs()
     pad = np.zeros((len(train), 2048 - train.shape[1]), np.float32)  # as Inception pool3 rows
-    wide = [Features(np.hstack([a, pad[:len(a)]])) for a in (train, test, fresh)]
+    wide = [Features(np.hstack([a, pad[: len(a)]])) for a in (train, test, fresh)]
 
     def run(t):
         return ganbench.evaluate(wide[2], wide[1], "authpct", train=t, weights=inception_weights)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from ganbench.diagnose import class_histogram, coverage_recall_by_bin, diagnose_features, knn
-from ganbench.metrics import knn as distances
 from ganbench.diagnose.duplicates import close_pairs, duplicates, support_estimate
 from ganbench.diagnose.memorization import memorization
 from ganbench.diagnose.ndb import assign, fit_bins, js_divergence, ndb, split_reference, two_proportion_z
 from ganbench.errors import GanbenchError
+from ganbench.metrics import knn as distances
 
 DIM = 64
 

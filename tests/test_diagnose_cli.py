@@ -23,8 +23,13 @@ class Projection:
     weights = SimpleNamespace(official=False, sha256="0" * 64)
 
     def describe(self):
-        return {"extractor": "test-projection", "weights_sha256": "0" * 64, "weights_official": False,
-                "resize": "none", "dtype": "float32"}
+        return {
+            "extractor": "test-projection",
+            "weights_sha256": "0" * 64,
+            "weights_official": False,
+            "resize": "none",
+            "dtype": "float32",
+        }
 
     def __call__(self, images):
         x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
@@ -74,8 +79,20 @@ def test_text_output(images):
 def test_user_labels_replace_inception_classes(images):
     np.save(images / "gl.npy", np.r_[np.zeros(150, int), np.ones(150, int)])
     np.save(images / "rl.npy", np.arange(600) % 3)
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
-               "--labels", images / "gl.npy", "--ref-labels", images / "rl.npy")
+    r = invoke(
+        "diagnose",
+        images / "gen.npy",
+        "--ref",
+        images / "ref.npy",
+        "--k",
+        10,
+        "--json",
+        "-",
+        "--labels",
+        images / "gl.npy",
+        "--ref-labels",
+        images / "rl.npy",
+    )
     assert r.exit_code == 0, r.output
     cls = json.loads(r.stdout)["classes"]
     assert cls["source"] == "user labels" and cls["missing_significant"] == [2]
@@ -99,9 +116,26 @@ def _conditional_labels(d):
 def test_diagnose_names_the_classes_a_conditional_model_drops(images):
     _conditional_labels(images)
     out = images / "report"
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-", "--out", out,
-               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
-               "--intended", images / "intended.npy", "--ref-true", images / "true.npy")
+    r = invoke(
+        "diagnose",
+        images / "gen.npy",
+        "--ref",
+        images / "ref.npy",
+        "--k",
+        10,
+        "--json",
+        "-",
+        "--out",
+        out,
+        "--labels",
+        images / "pred.npy",
+        "--ref-labels",
+        images / "ref_pred.npy",
+        "--intended",
+        images / "intended.npy",
+        "--ref-true",
+        images / "true.npy",
+    )
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     cond = res["conditional"]
@@ -113,9 +147,22 @@ def test_diagnose_names_the_classes_a_conditional_model_drops(images):
     assert res["summary"]["classes_dropped"] == 2 and res["summary"]["dropped_classes"] == "3 7"
     assert "Classes asked for" in (out / "index.html").read_text()
     # without the reference's labels: each class against how well the model follows the others
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
-               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
-               "--intended", images / "intended.npy")
+    r = invoke(
+        "diagnose",
+        images / "gen.npy",
+        "--ref",
+        images / "ref.npy",
+        "--k",
+        10,
+        "--json",
+        "-",
+        "--labels",
+        images / "pred.npy",
+        "--ref-labels",
+        images / "ref_pred.npy",
+        "--intended",
+        images / "intended.npy",
+    )
     cond = json.loads(r.stdout)["conditional"]
     assert cond["dropped"] == [3, 7] and "other classes" in cond["ceiling"]
 
@@ -123,23 +170,40 @@ def test_diagnose_names_the_classes_a_conditional_model_drops(images):
 def test_a_model_that_follows_every_class_drops_none(images):
     _conditional_labels(images)
     np.save(images / "pred.npy", np.arange(300) % 10)
-    r = invoke("diagnose", images / "gen.npy", "--ref", images / "ref.npy", "--k", 10, "--json", "-",
-               "--labels", images / "pred.npy", "--ref-labels", images / "ref_pred.npy",
-               "--intended", images / "intended.npy", "--ref-true", images / "true.npy")
+    r = invoke(
+        "diagnose",
+        images / "gen.npy",
+        "--ref",
+        images / "ref.npy",
+        "--k",
+        10,
+        "--json",
+        "-",
+        "--labels",
+        images / "pred.npy",
+        "--ref-labels",
+        images / "ref_pred.npy",
+        "--intended",
+        images / "intended.npy",
+        "--ref-true",
+        images / "true.npy",
+    )
     assert r.exit_code == 0 and json.loads(r.stdout)["conditional"]["dropped"] == []
 
 
-@pytest.mark.parametrize("extra, message", [
-    (("--intended", "{d}/gl.npy"), "--intended needs --labels"),
-    (("--ref-true", "{d}/gl.npy"), "--ref-true without --intended"),
-    (("--k", 5000), "--k"),
-    (("--labels", "{d}/gl.npy"), "labels were given for only one set"),
-    (("--ref", "no-such-reference"), "not a known reference"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (("--intended", "{d}/gl.npy"), "--intended needs --labels"),
+        (("--ref-true", "{d}/gl.npy"), "--ref-true without --intended"),
+        (("--k", 5000), "--k"),
+        (("--labels", "{d}/gl.npy"), "labels were given for only one set"),
+        (("--ref", "no-such-reference"), "not a known reference"),
+    ],
+)
 def test_errors_are_one_line(images, extra, message):
     np.save(images / "gl.npy", np.zeros(300, int))
-    args = ["diagnose", images / "gen.npy", "--ref", images / "ref.npy",
-            *[str(a).format(d=images) for a in extra]]
+    args = ["diagnose", images / "gen.npy", "--ref", images / "ref.npy", *[str(a).format(d=images) for a in extra]]
     r = invoke(*args)
     assert r.exit_code == 2, r.output
     assert message in r.stderr

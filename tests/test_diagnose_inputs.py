@@ -26,7 +26,23 @@ def test_diagnose_takes_a_stats_file_reference(cifar_excerpt, inception_weights,
         np.savez(tmp_path / "pfid.npz", mu=z["mu"], sigma=z["sigma"])
     with pytest.raises(GanbenchError, match="no per-image features"):
         diagnose(tmp_path / "fakes.npy", tmp_path / "pfid.npz", k_bins=2, weights=inception_weights)
-    r = CliRunner().invoke(cli, ["diagnose", str(tmp_path / "fakes.npy"), "--ref", str(tmp_path / "pfid.npz"),
-                                 "--k", "2", "--weights", str(inception_weights), "--workers", "0",
-                                 "--batch-size", "4", "--json", "-"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "diagnose",
+            str(tmp_path / "fakes.npy"),
+            "--ref",
+            str(tmp_path / "pfid.npz"),
+            "--k",
+            "2",
+            "--weights",
+            str(inception_weights),
+            "--workers",
+            "0",
+            "--batch-size",
+            "4",
+            "--json",
+            "-",
+        ],
+    )
     assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "no per-image features" in r.stderr, r.output

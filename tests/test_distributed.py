@@ -38,8 +38,11 @@ def files(tmp_path_factory, cifar_excerpt):
 
 
 def _env(home, quiet=True):
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
-                                                               "MASTER_PORT", "GANBENCH_QUIET")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "GANBENCH_QUIET")
+    }
     env["GANBENCH_HOME"] = str(home)
     if quiet:
         env["GANBENCH_QUIET"] = "1"
@@ -49,8 +52,19 @@ def _env(home, quiet=True):
 def _eval(files, weights, out, *extra, nproc=1, quiet=True, home="home"):
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
     cmd = (launcher if nproc > 1 else [sys.executable]) + [
-        "-m", "ganbench", "eval", str(files / "gen.npy"), "--ref", str(files / "ref.npy"),
-        "--weights", str(weights), "--json", str(out), *OPTS, *extra]
+        "-m",
+        "ganbench",
+        "eval",
+        str(files / "gen.npy"),
+        "--ref",
+        str(files / "ref.npy"),
+        "--weights",
+        str(weights),
+        "--json",
+        str(out),
+        *OPTS,
+        *extra,
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, env=_env(files / home, quiet), timeout=600)
     assert p.returncode == 0, p.stderr[-4000:]
     return json.loads(out.read_text()), p
@@ -76,8 +90,9 @@ def _assert_same(got, want):
 
 
 def test_torchrun_all_metrics_equal_single_process(files, inception_weights, single):
-    rec, p = _eval(files, inception_weights, files / "multi.json", "--metrics", METRICS, "--no-cache", nproc=2,
-                   quiet=False)
+    rec, p = _eval(
+        files, inception_weights, files / "multi.json", "--metrics", METRICS, "--no-cache", nproc=2, quiet=False
+    )
     _assert_same(_values(rec), _values(single))
     assert rec["provenance"]["world_size"] == 2
     assert rec["provenance"]["samples"]["count"] == N_SAMPLES and rec["provenance"]["reference"]["count"] == N_REF
@@ -118,7 +133,7 @@ def test_single_process_is_not_distributed(monkeypatch):
     assert distributed.init() is False
 
 
-METRICS_SCRIPT = '''
+METRICS_SCRIPT = """
 import json, os, sys
 import numpy as np, torch
 import ganbench
@@ -140,7 +155,7 @@ with open(f"{out}.{rank}.json", "w") as f:
     json.dump({k: {"metrics": {m: {"value": v.value, "std": v.std} for m, v in r.metrics.items()} if r else None,
                    "count": r.provenance["samples"]["count"] if r else None,
                    "world": r.provenance.get("world_size", 1) if r else None} for k, r in results.items()}, f)
-'''
+"""
 
 
 def test_metrics_object_and_generator_under_torchrun_equal_one_process(files, inception_weights, tmp_path):
@@ -154,8 +169,13 @@ def test_metrics_object_and_generator_under_torchrun_equal_one_process(files, in
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     recs = {}
     for nproc, cmd in ((1, [sys.executable]), (2, launcher)):
-        args = [str(script), str(files / "gen.npy"), str(files / "ref.npy"), str(inception_weights),
-                str(tmp_path / f"n{nproc}")]
+        args = [
+            str(script),
+            str(files / "gen.npy"),
+            str(files / "ref.npy"),
+            str(inception_weights),
+            str(tmp_path / f"n{nproc}"),
+        ]
         p = subprocess.run(cmd + args, capture_output=True, text=True, env=_env(tmp_path / "home"), timeout=600)
         assert p.returncode == 0, p.stderr[-4000:]
         recs[nproc] = [json.loads((tmp_path / f"n{nproc}.{r}.json").read_text()) for r in range(nproc)]

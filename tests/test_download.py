@@ -41,8 +41,7 @@ class LoopbackServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
         return self
 
@@ -89,8 +88,12 @@ def test_sha256_prefix_mismatch(tmp_path):
 def test_404_is_a_clean_error_with_the_import_hint(tmp_path):
     with LoopbackServer({}) as srv:
         with pytest.raises(GanbenchError) as e:
-            download(srv.url + "/missing.tar.gz", tmp_path / "x.tar.gz", md5=MD5,
-                     offline_hint="import it with `ganbench fetch x --from PATH`")
+            download(
+                srv.url + "/missing.tar.gz",
+                tmp_path / "x.tar.gz",
+                md5=MD5,
+                offline_hint="import it with `ganbench fetch x --from PATH`",
+            )
     msg = str(e.value)
     assert "404" in msg and "/missing.tar.gz" in msg and "--from PATH" in msg
     assert leftovers(tmp_path) == []

@@ -26,12 +26,12 @@ def _shapes():
     square[10:-10, 10:-10] = 1
     yy, xx = np.mgrid[:33, :33]
     disc = ((yy - 16) ** 2 + (xx - 14) ** 2 < 100).astype(float)
-    return [square + 0.2 * rng.random(square.shape), disc, xx / 32.0, np.full((8, 8), 0.5),
-            rng.random((17, 29))]
+    return [square + 0.2 * rng.random(square.shape), disc, xx / 32.0, np.full((8, 8), 0.5), rng.random((17, 29))]
 
 
-@pytest.mark.parametrize("sigma, low, high", [(edges.SIGMA, edges.LOW, edges.HIGH), (1.0, 0.1, 0.2),
-                                              (0.5, 0.4, 0.8), (2.0, 0.0, 0.3)])
+@pytest.mark.parametrize(
+    "sigma, low, high", [(edges.SIGMA, edges.LOW, edges.HIGH), (1.0, 0.1, 0.2), (0.5, 0.4, 0.8), (2.0, 0.0, 0.3)]
+)
 def test_canny_equals_scikit_image(cifar_excerpt, sigma, low, high):
     from skimage.feature import canny
 
@@ -51,8 +51,23 @@ def test_edges_data_command(cifar_excerpt, tmp_path):
     images = cifar_excerpt["train_images"][:16]
     np.savez(tmp_path / "src.npz", train_images=images)
     out = tmp_path / "edges.npz"
-    r = CliRunner().invoke(cli, ["data", "edges", "--source", str(tmp_path / "src.npz"), "--key", "train_images",
-                                 "-n", "12", "--sigma", "1.5", "-o", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "data",
+            "edges",
+            "--source",
+            str(tmp_path / "src.npz"),
+            "--key",
+            "train_images",
+            "-n",
+            "12",
+            "--sigma",
+            "1.5",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "wrote 12 edges pairs" in r.output and "sigma 1.5" in r.output
     with np.load(out) as z:
@@ -62,7 +77,7 @@ def test_edges_data_command(cifar_excerpt, tmp_path):
     assert (y == images[:12]).all()
     assert set(np.unique(x)) == {0, 255} and (x == x[..., :1]).all()  # black and white, the same in 3 channels
     for k in range(12):  # black where scikit-image's Canny of the BT.601 luma finds an edge
-        g = greyscale(images[k:k + 1])[0, ..., 0] / 255.0
+        g = greyscale(images[k : k + 1])[0, ..., 0] / 255.0
         assert ((x[k, ..., 0] == 0) == canny(g, 1.5, edges.LOW, edges.HIGH)).all()
 
 
@@ -80,12 +95,15 @@ def test_pix2pix_trains_on_edges(cifar_excerpt, tmp_path):
     assert len(train) == 2 and all(np.isfinite(r["loss_d"]) and np.isfinite(r["l1"]) for r in train)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-o", "{tmp}/e.npz"], "edges needs colour images: add --source"),
-    (["--source", "{src}"], "no output file: add -o edges.npz"),
-    (["--source", "{src}", "--sigma", "0", "-o", "{tmp}/e.npz"], "--sigma 0.0"),
-    (["--source", "{src}", "-o", "{tmp}/e.txt"], ".npz"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-o", "{tmp}/e.npz"], "edges needs colour images: add --source"),
+        (["--source", "{src}"], "no output file: add -o edges.npz"),
+        (["--source", "{src}", "--sigma", "0", "-o", "{tmp}/e.npz"], "--sigma 0.0"),
+        (["--source", "{src}", "-o", "{tmp}/e.txt"], ".npz"),
+    ],
+)
 def test_edges_errors_are_one_line(cifar_excerpt, tmp_path, args, message):
     src = tmp_path / "src.npy"
     np.save(src, cifar_excerpt["train_images"][:4])
@@ -94,6 +112,7 @@ def test_edges_errors_are_one_line(cifar_excerpt, tmp_path, args, message):
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("ganbench: error: ") and message in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.npy"]  # nothing written
-    r = CliRunner().invoke(cli, ["data", "colorize", "--source", str(src), "--sigma", "1",
-                                 "-o", str(tmp_path / "c.npz")])
+    r = CliRunner().invoke(
+        cli, ["data", "colorize", "--source", str(src), "--sigma", "1", "-o", str(tmp_path / "c.npz")]
+    )
     assert r.exit_code == 2 and "--sigma sets the Canny smoothing of `ganbench data edges`" in r.stderr

@@ -59,9 +59,12 @@ def _commands_of(path: Path) -> tuple:
         if rel.startswith(prefix):
             if commands is None:
                 module = "ganbench." + rel[:-3].replace("/", ".")
-                return tuple(n for n, c in cli.commands.items() if c.callback.__module__ == module
-                             or any(getattr(s.callback, "__module__", "") == module
-                                    for s in getattr(c, "commands", {}).values()))
+                return tuple(
+                    n
+                    for n, c in cli.commands.items()
+                    if c.callback.__module__ == module
+                    or any(getattr(s.callback, "__module__", "") == module for s in getattr(c, "commands", {}).values())
+                )
             return commands
     raise AssertionError(rel)
 

@@ -26,5 +26,5 @@ def test_batch_dependent_features_of_duplicated_images():
     img = rng.integers(0, 255, size=(300, 3072)).astype(np.float32)
     img[250:280] = img[100:130]
     w = rng.normal(size=(3072, 48)).astype(np.float32) / 255
-    feats = np.concatenate([img[s:s + 64] @ w for s in range(0, 300, 64)])
+    feats = np.concatenate([img[s : s + 64] @ w for s in range(0, 300, 64)])
     assert copies_beyond_first(feats, exact_tolerance(feats)) == 30

@@ -15,15 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from faults import TRIED, StepSignal, WriteFault
 
 from ganbench.errors import GanbenchError
 from ganbench.train import checkpoint, runs
 from ganbench.train.session import train
-
-from faults import TRIED, StepSignal, WriteFault
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 STEPS = 4
@@ -41,8 +39,10 @@ def _train(run: Path):
 def _outcome(run: Path) -> tuple:
     steps = checkpoint.list_steps(run)
     tensors, _meta = checkpoint.load(checkpoint.path_for(run, steps[-1]))
-    lines = [{k: v for k, v in json.loads(line).items() if k not in VOLATILE}
-             for line in (run / "metrics.jsonl").read_text().splitlines()]
+    lines = [
+        {k: v for k, v in json.loads(line).items() if k not in VOLATILE}
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+    ]
     return steps, tensors, lines
 
 
@@ -122,8 +122,22 @@ def test_sigkill_at_every_step_then_resume(reference, tmp_path):
     sets = [a for k, v in ARGS["set"].items() for a in ("--set", f"{k}={v}")]
     for k in range(1, STEPS + 1):
         run = tmp_path / f"k{k}"
-        cmd = [sys.executable, str(Path(__file__).with_name("faults.py")), "SIGKILL", str(k), "--", "train", "toy-mlp",
-               "--out", str(run), "--steps", str(STEPS), "--checkpoint-every", "2", *sets]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).with_name("faults.py")),
+            "SIGKILL",
+            str(k),
+            "--",
+            "train",
+            "toy-mlp",
+            "--out",
+            str(run),
+            "--steps",
+            str(STEPS),
+            "--checkpoint-every",
+            "2",
+            *sets,
+        ]
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
         assert_whole(run, parts_allowed=True)

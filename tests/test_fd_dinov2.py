@@ -30,8 +30,10 @@ def dinov2_weights(tmp_path_factory):
     m = timm.create_model("vit_large_patch14_dinov2", pretrained=False, num_classes=0, img_size=518)
     # LayerScale starts at 1e-5, which leaves every block nearly the identity and the features nearly
     # constant; unit scales give features that differ from image to image, a sharper comparison
-    state = {k: (torch.ones_like(v) if k.endswith(("ls1.gamma", "ls2.gamma")) else v).half().contiguous()
-             for k, v in m.state_dict().items()}
+    state = {
+        k: (torch.ones_like(v) if k.endswith(("ls1.gamma", "ls2.gamma")) else v).half().contiguous()
+        for k, v in m.state_dict().items()
+    }
     state["mask_token"] = torch.zeros(1, 1024, dtype=torch.float16)
     assert state["pos_embed"].shape == (1, 1 + 37 * 37, 1024)
     path = tmp_path_factory.mktemp("dinov2") / "random-dinov2-vitl14.safetensors"
@@ -47,14 +49,20 @@ def direct_features(images: np.ndarray, path) -> np.ndarray:
     state = {k: v.float() for k, v in load_file(str(path)).items() if k != "mask_token"}
     pe = state["pos_embed"]
     patches = pe[:, 1:].reshape(1, 37, 37, -1).permute(0, 3, 1, 2)
-    patches = torch.nn.functional.interpolate(patches, scale_factor=((16 + 0.1) / 37,) * 2, mode="bicubic",
-                                              antialias=False)
+    patches = torch.nn.functional.interpolate(
+        patches, scale_factor=((16 + 0.1) / 37,) * 2, mode="bicubic", antialias=False
+    )
     state["pos_embed"] = torch.cat([pe[:, :1], patches.permute(0, 2, 3, 1).reshape(1, 256, -1)], 1)
     model = timm.create_model("vit_large_patch14_dinov2", pretrained=False, num_classes=0, img_size=224)
     model.load_state_dict(state)
     model.eval()
-    t = TF.Compose([TF.Resize((224, 224), TF.InterpolationMode.BICUBIC), TF.ToTensor(),
-                    TF.Normalize(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225]))])
+    t = TF.Compose(
+        [
+            TF.Resize((224, 224), TF.InterpolationMode.BICUBIC),
+            TF.ToTensor(),
+            TF.Normalize(np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])),
+        ]
+    )
     x = torch.stack([t(Image.fromarray(im)) for im in images])
     with torch.no_grad():
         return model(x).numpy()
@@ -72,9 +80,13 @@ def test_fd_dinov2_and_prdc_equal_a_direct_computation(dinov2_weights, cifar_exc
     fakes, reals = cifar_excerpt["train_images"][:N], cifar_excerpt["test_images"][:N]
     np.save(tmp_path / "fakes.npy", fakes)
     np.save(tmp_path / "reals.npy", reals)
-    r = ganbench.evaluate(tmp_path / "fakes.npy", ref=tmp_path / "reals.npy",
-                          metrics=["fd-dinov2", "density-dinov2", "coverage-dinov2"],
-                          weights_for={"dinov2": dinov2_weights}, dc_k=3)
+    r = ganbench.evaluate(
+        tmp_path / "fakes.npy",
+        ref=tmp_path / "reals.npy",
+        metrics=["fd-dinov2", "density-dinov2", "coverage-dinov2"],
+        weights_for={"dinov2": dinov2_weights},
+        dc_k=3,
+    )
     a, b = direct_features(fakes, dinov2_weights), direct_features(reals, dinov2_weights)
     want = frechet(a.astype(np.float64), b.astype(np.float64))  # rank-deficient: sqrtm off by ~1e-5 here
     print(f"FD-DINOv2 ganbench {r['fd-dinov2']:.6f}, direct {want:.6f}")

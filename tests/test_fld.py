@@ -42,8 +42,9 @@ def test_mixture_nll_is_the_formula():
     m = Mixture(torch.as_tensor(centres, dtype=torch.float64))
     log_sigmas = rng.normal(0, 0.3, 7)  # log variances
     m.log_sigmas = torch.as_tensor(log_sigmas)
-    lls = np.array([[multivariate_normal(c, np.exp(s) * np.eye(3)).logpdf(p) for c, s in zip(centres, log_sigmas)]
-                    for p in x])
+    lls = np.array(
+        [[multivariate_normal(c, np.exp(s) * np.eye(3)).logpdf(p) for c, s in zip(centres, log_sigmas)] for p in x]
+    )
     want = np.mean(-(logsumexp(lls, axis=1) - np.log(7)) / 3)
     assert m.nll(torch.as_tensor(x)) == pytest.approx(want, rel=1e-10)
 

@@ -30,8 +30,14 @@ def _gate_fails(seed: int, n: int, d: int, shift: float) -> bool:
     rng = np.random.default_rng([20261202, seed])
     ref, base, cand = (rng.normal(size=(n, d)).astype(np.float32) for _ in range(3))
     cand[:, 0] += np.float32(shift)
-    points, reps = paired(["fid"], [{SPACE: FeatureSet(base)}, {SPACE: FeatureSet(cand)}], {SPACE: FeatureSet(ref)},
-                          {}, DEFAULTS["gate_bootstrap"], seed)
+    points, reps = paired(
+        ["fid"],
+        [{SPACE: FeatureSet(base)}, {SPACE: FeatureSet(cand)}],
+        {SPACE: FeatureSet(ref)},
+        {},
+        DEFAULTS["gate_bootstrap"],
+        seed,
+    )
     return not judge([make_limit("fid", "increase", 0.0, "--max-fid-increase")], points, reps, ALPHA)[0].passed
 
 

@@ -39,8 +39,12 @@ def data(tmp_path_factory, cifar_excerpt, inception_weights):
         tr, te = cifar_excerpt["train_images"], cifar_excerpt["test_images"]
         noisy = gaussian_filter(te[200:400].astype(np.float32), sigma=(0, 2.5, 2.5, 0))
         noisy += np.random.default_rng(0).normal(0, 40, noisy.shape)
-        sets = {"ref": tr[:400], "a": te[:200], "b": te[200:400],
-                "deg": np.clip(np.round(noisy), 0, 255).astype(np.uint8)}
+        sets = {
+            "ref": tr[:400],
+            "a": te[:200],
+            "b": te[200:400],
+            "deg": np.clip(np.round(noisy), 0, 255).astype(np.uint8),
+        }
         for name, images in sets.items():
             np.savez(root / f"{name}.npz", images)
             ganbench.compute_stats(root / f"{name}.npz", root / f"{name}.feat.npz", weights=inception_weights)
@@ -54,13 +58,33 @@ def run(data, inception_weights, monkeypatch):
 
     def invoke(*args):
         return CliRunner().invoke(cli, [*map(str, args), "--weights", str(inception_weights)])
+
     return invoke
 
 
 def test_check_passes_on_two_draws_of_the_same_images(run, data):
-    out = run("check", "b.npz", "--ref", "ref.feat.npz", "--baseline", "a.npz", "--max-fid-increase", 0,
-              "--max-kid-increase", 0, "--max-decrease", "recall=0", "--min-precision", 0.5, *KID, *BOOT,
-              "--junit", "pass.xml", "--summary", "pass.md")
+    out = run(
+        "check",
+        "b.npz",
+        "--ref",
+        "ref.feat.npz",
+        "--baseline",
+        "a.npz",
+        "--max-fid-increase",
+        0,
+        "--max-kid-increase",
+        0,
+        "--max-decrease",
+        "recall=0",
+        "--min-precision",
+        0.5,
+        *KID,
+        *BOOT,
+        "--junit",
+        "pass.xml",
+        "--summary",
+        "pass.md",
+    )
     assert out.exit_code == 0, out.output
     lines = [x for x in out.stdout.splitlines() if x.startswith(("PASS", "FAIL"))]
     assert len(lines) == 4 and all(x.startswith("PASS") for x in lines)
@@ -72,8 +96,26 @@ def test_check_passes_on_two_draws_of_the_same_images(run, data):
 def test_check_fails_on_degraded_images_naming_the_metric(run, data):
     import xml.etree.ElementTree as ET
 
-    out = run("check", "deg.npz", "--ref", "ref.feat.npz", "--baseline", "a.npz", "--max-fid-increase", 1.0,
-              "--max-kid-increase", 0.01, *KID, *BOOT, "--junit", "fail.xml", "--summary", "fail.md", "--json", "gate.json")
+    out = run(
+        "check",
+        "deg.npz",
+        "--ref",
+        "ref.feat.npz",
+        "--baseline",
+        "a.npz",
+        "--max-fid-increase",
+        1.0,
+        "--max-kid-increase",
+        0.01,
+        *KID,
+        *BOOT,
+        "--junit",
+        "fail.xml",
+        "--summary",
+        "fail.md",
+        "--json",
+        "gate.json",
+    )
     assert out.exit_code == 1, out.output
     assert "FAIL fid" in out.stdout and "FAIL kid" in out.stdout
     suite = ET.parse(data / "fail.xml").getroot().find("testsuite")
@@ -103,23 +145,47 @@ def test_check_fails_when_a_third_of_the_modes_are_gone(inception_weights):
 
 
 def test_compare_three_sample_sets_gives_the_table_and_p_values(run):
-    out = run("compare", "a.npz", "b.npz", "deg.npz", "--ref", "ref.feat.npz", "--metrics", "fid,kid",
-              *KID, *BOOT, "--json", "-")
+    out = run(
+        "compare",
+        "a.npz",
+        "b.npz",
+        "deg.npz",
+        "--ref",
+        "ref.feat.npz",
+        "--metrics",
+        "fid,kid",
+        *KID,
+        *BOOT,
+        "--json",
+        "-",
+    )
     assert out.exit_code == 0, out.output
     res = json.loads(out.stdout)
     assert [m["label"] for m in res["models"]] == ["a.npz", "b.npz", "deg.npz"]
     fid = {p["model"]: p for p in res["differences"]["fid"]}
     assert fid["b.npz"]["p"] > 0.05 and fid["deg.npz"]["p"] < 0.05
     assert fid["deg.npz"]["ci"][0] > 0 > fid["b.npz"]["ci"][0]
-    md = run("compare", "a.npz", "b.npz", "deg.npz", "--ref", "ref.feat.npz", "--metrics", "fid", *BOOT,
-             "--format", "md")
+    md = run(
+        "compare", "a.npz", "b.npz", "deg.npz", "--ref", "ref.feat.npz", "--metrics", "fid", *BOOT, "--format", "md"
+    )
     assert "| vs a.npz | metric | difference | 95% CI | p |" in md.stdout
 
 
 def test_records_with_features_compare_paired_and_bare_records_approximately(run, data):
     for name, extra in (("a", ["--save-features", "a.rec.npz"]), ("b", []), ("deg", ["--save-features", "d.rec.npz"])):
-        out = run("eval", f"{name}.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--bootstrap", 50,
-                  *extra, "--json", f"{name}.json")
+        out = run(
+            "eval",
+            f"{name}.feat.npz",
+            "--ref",
+            "ref.feat.npz",
+            "--metrics",
+            "fid",
+            "--bootstrap",
+            50,
+            *extra,
+            "--json",
+            f"{name}.json",
+        )
         assert out.exit_code == 0, out.output
     paired = run("compare", "a.json", "deg.json", "--ref", "ref.feat.npz", "--metrics", "fid", *BOOT, "--json", "-")
     assert paired.exit_code == 0, paired.output
@@ -131,12 +197,23 @@ def test_records_with_features_compare_paired_and_bare_records_approximately(run
     assert gate.exit_code == 1 and "FAIL fid" in gate.stdout
 
 
-@pytest.mark.parametrize("case", ["missing", "bare", "other-n", "other-split", "other-weights", "unknown-metric",
-                                  "direction"])
+@pytest.mark.parametrize(
+    "case", ["missing", "bare", "other-n", "other-split", "other-weights", "unknown-metric", "direction"]
+)
 def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
     if case in ("bare", "other-weights") and not (data / "a.json").exists():
-        run("eval", "a.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--save-features", "a.rec.npz",
-            "--json", "a.json")
+        run(
+            "eval",
+            "a.feat.npz",
+            "--ref",
+            "ref.feat.npz",
+            "--metrics",
+            "fid",
+            "--save-features",
+            "a.rec.npz",
+            "--json",
+            "a.json",
+        )
         run("eval", "b.feat.npz", "--ref", "ref.feat.npz", "--metrics", "fid", "--json", "b.json")
     if case == "other-n":  # the same features, 150 of the 200 samples
         from ganbench.features.featureset import FeatureSet
@@ -145,8 +222,18 @@ def test_bad_baselines_and_limits_are_one_line_errors(run, data, case):
         fs = load_stats_file(data / "a.feat.npz")
         write_stats_file(FeatureSet(fs.pool[:150], fs.logits[:150], meta=fs.meta), data / "a150.feat.npz")
     if case == "other-split":  # scored against other reference images (as a test split would be)
-        run("eval", "a.feat.npz", "--ref", "b.feat.npz", "--metrics", "fid", "--save-features", "a.split.npz",
-            "--json", "a-split.json")
+        run(
+            "eval",
+            "a.feat.npz",
+            "--ref",
+            "b.feat.npz",
+            "--metrics",
+            "fid",
+            "--save-features",
+            "a.split.npz",
+            "--json",
+            "a-split.json",
+        )
     if case == "other-weights":
         rec = json.loads((data / "a.json").read_text())
         rec["provenance"]["weights"]["sha256"] = "0" * 64
@@ -189,15 +276,38 @@ def test_the_example_ci_workflow_runs_as_written(data, inception_weights, tmp_pa
     shutil.copytree(data / "home", tmp_path / ".ganbench")
     shutil.copy(data / "ref.npz", tmp_path / "reference.npz")
     shutil.copy(data / "b.npz", tmp_path / "samples.npz")
-    env = {**os.environ, **flow["env"], "REFERENCE": "reference.npz", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-           "GANBENCH_INCEPTION_WEIGHTS": str(inception_weights), "GANBENCH_QUIET": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        **flow["env"],
+        "REFERENCE": "reference.npz",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GANBENCH_INCEPTION_WEIGHTS": str(inception_weights),
+        "GANBENCH_QUIET": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     subprocess.run(["bash", "-ec", steps["ref-stats"]], cwd=tmp_path, env=env, check=True)
     (tmp_path / "baseline").mkdir()
-    subprocess.run([sys.executable, "-m", "ganbench", "eval", str(data / "a.npz"), "--ref",
-                    ".ganbench/reference.ganbench.npz", "--metrics", "fid,precision", "--save-features",
-                    "baseline/features.npz", "--json", "baseline/record.json"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganbench",
+            "eval",
+            str(data / "a.npz"),
+            "--ref",
+            ".ganbench/reference.ganbench.npz",
+            "--metrics",
+            "fid,precision",
+            "--save-features",
+            "baseline/features.npz",
+            "--json",
+            "baseline/record.json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     gate = subprocess.run(["bash", "-ec", steps["gate"]], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert gate.returncode == 0, gate.stderr
     assert "PASS fid" in gate.stdout and "PASS precision" in gate.stdout
@@ -211,10 +321,24 @@ def test_a_run_folder_is_sampled_and_compared(run, data, tmp_path):
     import ganbench
 
     np.savez(tmp_path / "train.npz", np.load(data / "a.npz")["arr_0"][:64])
-    ganbench.train("dcgan", out=tmp_path / "run", data=tmp_path / "train.npz", steps=2, seed=0, checkpoint_every=2,
-                   progress=False)
-    out = run("compare", "a.npz", tmp_path / "run", "--ref", "ref.feat.npz", "--metrics", "fid", "--n", 200,
-              "--bootstrap", 20, "--json", "-")
+    ganbench.train(
+        "dcgan", out=tmp_path / "run", data=tmp_path / "train.npz", steps=2, seed=0, checkpoint_every=2, progress=False
+    )
+    out = run(
+        "compare",
+        "a.npz",
+        tmp_path / "run",
+        "--ref",
+        "ref.feat.npz",
+        "--metrics",
+        "fid",
+        "--n",
+        200,
+        "--bootstrap",
+        20,
+        "--json",
+        "-",
+    )
     assert out.exit_code == 0, out.output
     res = json.loads(out.stdout)
     assert res["models"][1]["kind"] == "run" and res["models"][1]["n"] == 200

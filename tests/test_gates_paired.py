@@ -21,8 +21,13 @@ OPTS = {"kid_subset_size": 10, "kid_subsets": 20, "is_splits": 2}
 def _sets(seed=0, d=6, n_ref=40, n=30, models=3):
     rng = np.random.default_rng(seed)
     ref = FeatureSet(rng.normal(size=(n_ref, d)).astype(np.float32))
-    gens = [FeatureSet(rng.normal(0.2 * m, 1, size=(n, d)).astype(np.float32),
-                       (rng.normal(size=(n, 10)) * (1 + m)).astype(np.float32)) for m in range(models)]
+    gens = [
+        FeatureSet(
+            rng.normal(0.2 * m, 1, size=(n, d)).astype(np.float32),
+            (rng.normal(size=(n, 10)) * (1 + m)).astype(np.float32),
+        )
+        for m in range(models)
+    ]
     return ref, gens
 
 
@@ -51,12 +56,14 @@ def test_paired_replicates_equal_a_direct_computation():
         for m, g in enumerate(g64):
             rows = rng.integers(0, len(g), len(g))
             x = g[rows]
-            fid[m, b] = calculate_frechet_distance(x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False))
+            fid[m, b] = calculate_frechet_distance(
+                x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False)
+            )
             kid[m, b] = _mmd_without_copies(x, y, rows, rr)
             lp = gens[m].logits[rows].astype(np.float64)
             lp = lp - lp.max(1, keepdims=True)
             lp = lp - np.log(np.exp(lp).sum(1, keepdims=True))
-            halves = [lp[:len(lp) // 2], lp[len(lp) // 2:]]
+            halves = [lp[: len(lp) // 2], lp[len(lp) // 2 :]]
             isc[m, b] = np.mean([np.exp((np.exp(h) * (h - np.log(np.exp(h).mean(0)))).sum(1).mean()) for h in halves])
     for m in range(3):  # KID replicates carry the subsets' noise too, drawn from their own stream
         std = points["kid"][m].std / np.sqrt(OPTS["kid_subsets"])
@@ -91,10 +98,18 @@ def test_judge_reads_the_direction_of_each_metric():
     ref, gens = _sets(2, d=4, n_ref=400, n=400, models=2)
     worse = FeatureSet(gens[0].pool + np.float32(1.5))  # far from the reference
     points, reps = paired(["fid", "precision"], [{SPACE: gens[0]}, {SPACE: worse}], {SPACE: ref}, {}, 50, 0)
-    fid, prec = judge([make_limit("fid", "increase", 0.0, "--max-fid-increase"),
-                       make_limit("precision", "decrease", 0.0, "--max-decrease")], points, reps, 0.05)
+    fid, prec = judge(
+        [
+            make_limit("fid", "increase", 0.0, "--max-fid-increase"),
+            make_limit("precision", "decrease", 0.0, "--max-decrease"),
+        ],
+        points,
+        reps,
+        0.05,
+    )
     assert not fid.passed and fid.line.startswith("FAIL fid") and fid.diff > 0
     assert not prec.passed and prec.line.startswith("FAIL precision") and prec.diff < 0
-    back = judge([make_limit("fid", "increase", 0.0, "x")], {"fid": points["fid"][::-1]},
-                 {"fid": reps["fid"][::-1]}, 0.05)[0]
+    back = judge(
+        [make_limit("fid", "increase", 0.0, "x")], {"fid": points["fid"][::-1]}, {"fid": reps["fid"][::-1]}, 0.05
+    )[0]
     assert back.passed  # an improvement never fails a change limit

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from faults import TinyExtractor
 
 import ganbench
 from ganbench import streams
@@ -19,8 +20,6 @@ from ganbench.cli import cli
 from ganbench.engine import compute_stats
 from ganbench.errors import GanbenchError
 from ganbench.inputs.generator import BLOCK, GeneratorSource
-
-from faults import TinyExtractor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -48,8 +47,9 @@ class TinyG(torch.nn.Module):
 
 def by_hand(G, n: int, seed: int = 0, labels=None) -> np.ndarray:
     """The samples written out the long way: latents from the streams, StyleGAN2-ADA's conversion."""
-    z = torch.cat([torch.randn(BLOCK, Z, generator=streams.generator(seed, "sample", b))
-                   for b in range((n + BLOCK - 1) // BLOCK)])[:n]
+    z = torch.cat(
+        [torch.randn(BLOCK, Z, generator=streams.generator(seed, "sample", b)) for b in range((n + BLOCK - 1) // BLOCK)]
+    )[:n]
     with torch.no_grad():
         x = G(z) if labels is None else G(z, torch.as_tensor(labels))
     return (x * 127.5 + 128).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
@@ -71,13 +71,34 @@ def from_generator(ref_stats, inception_weights):
     return ganbench.evaluate(TinyG(), ref_stats, METRICS, n=N, batch_size=16, weights=inception_weights, **OPTS)
 
 
-def test_generator_equals_ganbench_eval_of_the_same_samples_in_a_file(from_generator, ref_stats, inception_weights,
-                                                                      tmp_path):
+def test_generator_equals_ganbench_eval_of_the_same_samples_in_a_file(
+    from_generator, ref_stats, inception_weights, tmp_path
+):
     np.savez(tmp_path / "samples.npz", by_hand(TinyG(), N))
-    res = CliRunner().invoke(cli, ["eval", str(tmp_path / "samples.npz"), "--ref", str(ref_stats), "--metrics",
-                                   ",".join(METRICS), "--weights", str(inception_weights), "--batch-size", "16",
-                                   "--kid-subset-size", "16", "--kid-subsets", "5", "--is-splits", "2",
-                                   "--json", str(tmp_path / "r.json"), "--no-cache"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(tmp_path / "samples.npz"),
+            "--ref",
+            str(ref_stats),
+            "--metrics",
+            ",".join(METRICS),
+            "--weights",
+            str(inception_weights),
+            "--batch-size",
+            "16",
+            "--kid-subset-size",
+            "16",
+            "--kid-subsets",
+            "5",
+            "--is-splits",
+            "2",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--no-cache",
+        ],
+    )
     assert res.exit_code == 0, res.output
     rec = json.loads((tmp_path / "r.json").read_text())
     assert values(from_generator) == {k: (v["value"], v["std"]) for k, v in rec["metrics"].items()}
@@ -139,12 +160,18 @@ def test_latents_do_not_depend_on_the_batch_size_and_the_seed_moves_them():
     assert np.array_equal(src.read([5, 3]), whole[[5, 3]]) and np.array_equal(src.first(70), whole[:70])
 
 
-@pytest.mark.parametrize("G, match", [
-    (lambda z: torch.zeros(len(z), 32, 32, 3), r"gave shape \(\d+, 32, 32, 3\): give NCHW .*permute\(0, 3, 1, 2\)"),
-    (lambda z: torch.zeros(len(z), 3, 32, 32, dtype=torch.int32), "gave int32 images: give uint8 in 0..255 or float"),
-    (lambda z: torch.zeros(1, 3, 32, 32), r"gave 1 images for \d+ latents: give one image per latent"),
-    (lambda z: "image", "gave a str: give a torch tensor of NCHW images"),
-])
+@pytest.mark.parametrize(
+    "G, match",
+    [
+        (lambda z: torch.zeros(len(z), 32, 32, 3), r"gave shape \(\d+, 32, 32, 3\): give NCHW .*permute\(0, 3, 1, 2\)"),
+        (
+            lambda z: torch.zeros(len(z), 3, 32, 32, dtype=torch.int32),
+            "gave int32 images: give uint8 in 0..255 or float",
+        ),
+        (lambda z: torch.zeros(1, 3, 32, 32), r"gave 1 images for \d+ latents: give one image per latent"),
+        (lambda z: "image", "gave a str: give a torch tensor of NCHW images"),
+    ],
+)
 def test_a_wrong_output_is_one_line_naming_the_fix(G, match):
     with pytest.raises(GanbenchError, match=match) as e:
         ganbench.evaluate(G, metrics=["is"], n=20, z_dim=Z, extractor=TinyExtractor(), is_splits=2)

@@ -75,8 +75,12 @@ def test_bf16_autocast_extraction_changes_features_a_little_and_says_so(inceptio
 def test_gpu_benchmark_refuses_without_cuda_in_one_line(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--out", str(tmp_path)],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "CUDA is not available" in lines[0] and "--device cpu --quick" in lines[0]
@@ -87,8 +91,12 @@ def test_gpu_benchmark_refuses_without_cuda_in_one_line(tmp_path):
 def test_gpu_benchmark_dry_run_on_cpu(tmp_path):
     """Every section's code path runs on CPU and writes its rows (the figures mean nothing here)."""
     out = tmp_path / "out"
-    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--out", str(out), "--device", "cpu",
-                        "--quick"], capture_output=True, text=True, timeout=1200)
+    p = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--out", str(out), "--device", "cpu", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     res = json.loads((out / "gpu.json").read_text())
     rows = res["rows"]
@@ -124,15 +132,23 @@ def test_compiled_training_follows_the_eager_run(tmp_path):
     logs, weights = {}, {}
     for compiled in (False, True):
         out = tmp_path / ("c" if compiled else "e")
-        ganbench.train("toy-mlp", out=out, steps=3, compile=compiled, checkpoint_every=3,
-                       set={"batch_size": 64, "g_batch_size": 64}, progress=False)
-        logs[compiled] = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()
-                          if '"train"' in x]
+        ganbench.train(
+            "toy-mlp",
+            out=out,
+            steps=3,
+            compile=compiled,
+            checkpoint_every=3,
+            set={"batch_size": 64, "g_batch_size": 64},
+            progress=False,
+        )
+        logs[compiled] = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if '"train"' in x]
         weights[compiled] = checkpoint.load(checkpoint.path_for(out, 3))[0]
         assert json.loads((out / "run.json").read_text())["compile"] is compiled
     assert [r["step"] for r in logs[True]] == [r["step"] for r in logs[False]] == [1, 2, 3]
     for a, b in zip(logs[False], logs[True]):
-        assert a["loss_d"] == pytest.approx(b["loss_d"], rel=1e-4) and a["loss_g"] == pytest.approx(b["loss_g"], rel=1e-4)
+        assert a["loss_d"] == pytest.approx(b["loss_d"], rel=1e-4) and a["loss_g"] == pytest.approx(
+            b["loss_g"], rel=1e-4
+        )
     for k, v in weights[False].items():
         if v.is_floating_point():
             torch.testing.assert_close(weights[True][k], v, rtol=1e-4, atol=1e-5)

@@ -27,8 +27,10 @@ VOLATILE = ("step_per_s", "images_per_s")
 
 
 def _log(run_dir):
-    return [{k: v for k, v in json.loads(x).items() if k not in VOLATILE}
-            for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [
+        {k: v for k, v in json.loads(x).items() if k not in VOLATILE}
+        for x in (run_dir / "metrics.jsonl").read_text().splitlines()
+    ]
 
 
 def _warnings(run_dir):
@@ -62,7 +64,7 @@ def test_grads_records_hold_every_layer_and_equal_layer_norms_taken_by_hand(tmp_
         tr.train_step()
     for rec in recs:
         s = rec["step"] - 1  # the log counts steps done
-        for net, runs in (("G", seen["G"][s:s + 1]), ("D", seen["D"][2 * s:2 * s + 2])):
+        for net, runs in (("G", seen["G"][s : s + 1]), ("D", seen["D"][2 * s : 2 * s + 2])):
             assert list(rec[net]) == [name for name, _ in gradients.layers(tr.nets.nets[net])]  # every layer
             want = {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
             assert rec[net] == pytest.approx(want, rel=1e-12, abs=0)
@@ -87,8 +89,25 @@ def test_the_monitor_changes_no_trained_number_and_not_the_config_hash(tmp_path)
 
 def test_grad_every_from_the_command_line_and_on_resume(tmp_path):
     run = tmp_path / "r"
-    res = CliRunner().invoke(cli, ["train", "toy-mlp", "--out", str(run), "--steps", "4", "--set", "batch_size=16",
-                                   "--set", "g_batch_size=16", "--grad-every", "2", "--checkpoint-every", "2"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "toy-mlp",
+            "--out",
+            str(run),
+            "--steps",
+            "4",
+            "--set",
+            "batch_size=16",
+            "--set",
+            "g_batch_size=16",
+            "--grad-every",
+            "2",
+            "--checkpoint-every",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert [r["step"] for r in _log(run) if r["kind"] == "grads"] == [2, 4]
     checkpoint.path_for(run, 4).unlink()  # as if killed after step 2: the resumed log reads as one run

@@ -18,6 +18,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from PIL import Image
+from test_cifar10 import build_cifar_archive
 
 import ganbench
 from ganbench import cache
@@ -28,7 +29,6 @@ from ganbench.inputs import references
 from ganbench.inputs.images import open_source
 from ganbench.inputs.labels import load_labels
 from ganbench.inputs.references import get_reference, resolve_reference
-from test_cifar10 import build_cifar_archive
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 N = 6
@@ -67,20 +67,35 @@ def images(cifar_excerpt, tmp_path_factory):
 
 # ------------------------------------------------------------------------- 2: KID settings
 
+
 def test_tiny_kid_subsets_are_refused_before_any_extraction(images, inception_weights, monkeypatch):
     monkeypatch.setattr("ganbench.features.pipeline.extract", lambda *a, **k: pytest.fail("extracted"))
-    r = run("eval", images / "fakes.npy", "--ref", images / "reals.npy", "--metrics", "kid",
-            "--kid-subset-size", 2, "--weights", inception_weights)
+    r = run(
+        "eval",
+        images / "fakes.npy",
+        "--ref",
+        images / "reals.npy",
+        "--metrics",
+        "kid",
+        "--kid-subset-size",
+        2,
+        "--weights",
+        inception_weights,
+    )
     one_line_error(r, "subset size 2 is too small", "--kid-subset-size 10")
 
 
 # ------------------------------------------------------------------- 3: unwritable outputs
 
-@pytest.mark.parametrize("cmd", [
-    ("eval", "{d}/fakes.npy", "--ref", "{d}/reals.npy", "--metrics", "is", "--is-splits", "2", "--json", "{bad}"),
-    ("stats", "{d}/reals.npy", "-o", "{bad}.npz"),
-    ("diagnose", "{d}/fakes.npy", "--ref", "{d}/reals.npy", "--out", "{bad}"),
-])
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ("eval", "{d}/fakes.npy", "--ref", "{d}/reals.npy", "--metrics", "is", "--is-splits", "2", "--json", "{bad}"),
+        ("stats", "{d}/reals.npy", "-o", "{bad}.npz"),
+        ("diagnose", "{d}/fakes.npy", "--ref", "{d}/reals.npy", "--out", "{bad}"),
+    ],
+)
 @pytest.mark.parametrize("bad", ["/proc/ganbench-out", "{d}/a-file/out"])
 def test_unwritable_outputs_fail_first_in_one_line(images, inception_weights, monkeypatch, cmd, bad):
     (images / "a-file").write_text("not a folder")
@@ -90,14 +105,26 @@ def test_unwritable_outputs_fail_first_in_one_line(images, inception_weights, mo
     one_line_error(run(*args), "cannot write")
 
 
-def test_a_record_that_cannot_be_written_after_the_work_still_prints_the_results(images, inception_weights,
-                                                                                monkeypatch):
+def test_a_record_that_cannot_be_written_after_the_work_still_prints_the_results(
+    images, inception_weights, monkeypatch
+):
     def broken(dest):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cache, "atomic_path", broken)
-    r = run("eval", images / "fakes.npy", "--metrics", "is", "--is-splits", "2", "--no-cache",
-            "--weights", inception_weights, "--json", images / "out.json")
+    r = run(
+        "eval",
+        images / "fakes.npy",
+        "--metrics",
+        "is",
+        "--is-splits",
+        "2",
+        "--no-cache",
+        "--weights",
+        inception_weights,
+        "--json",
+        images / "out.json",
+    )
     line = one_line_error(r, "No space left", "results are printed above")
     assert "is " in r.stdout and line not in r.stdout
     assert not (images / "out.json").exists()
@@ -107,8 +134,18 @@ def test_a_record_that_cannot_be_written_after_the_work_still_prints_the_results
 def test_an_unwritable_cache_home_costs_a_warning_not_the_result(images, inception_weights, monkeypatch, home):
     (images / "a-file").write_text("not a folder")
     monkeypatch.setenv("GANBENCH_HOME", home.format(d=images))
-    r = run("eval", images / "fakes", "--ref", images / "reals", "--metrics", "precision",
-            "--weights", inception_weights, "--json", images / "rec.json")
+    r = run(
+        "eval",
+        images / "fakes",
+        "--ref",
+        images / "reals",
+        "--metrics",
+        "precision",
+        "--weights",
+        inception_weights,
+        "--json",
+        images / "rec.json",
+    )
     assert r.exit_code == 0, r.output
     assert "precision" in r.stdout
     assert r.stderr.count("cannot be written") == 1, r.stderr
@@ -116,6 +153,7 @@ def test_an_unwritable_cache_home_costs_a_warning_not_the_result(images, incepti
 
 
 # ----------------------------------------------------------------------------- 4: labels
+
 
 def test_labels_load_without_pickle_and_fail_in_one_line(tmp_path):
     np.savez(tmp_path / "evil.npz", arr_0=np.array([{"a": 1}], dtype=object))
@@ -135,12 +173,21 @@ def test_labels_load_without_pickle_and_fail_in_one_line(tmp_path):
 
 def test_diagnose_refuses_pickled_labels_in_one_line(images, tmp_path):
     np.savez(tmp_path / "evil.npz", arr_0=np.array([{"a": 1}], dtype=object))
-    r = run("diagnose", images / "fakes.npy", "--ref", images / "reals.npy", "--labels", tmp_path / "evil.npz",
-            "--ref-labels", tmp_path / "evil.npz")
+    r = run(
+        "diagnose",
+        images / "fakes.npy",
+        "--ref",
+        images / "reals.npy",
+        "--labels",
+        tmp_path / "evil.npz",
+        "--ref-labels",
+        tmp_path / "evil.npz",
+    )
     one_line_error(r, "evil.npz", "Python objects")
 
 
 # ---------------------------------------------------------------------------- 5: weights
+
 
 class _Evil:
     def __reduce__(self):
@@ -181,6 +228,7 @@ def test_fetch_inception_imports_a_file_checked_by_sha256(inception_weights, mon
 
 # ------------------------------------------------------------------- 6, 7, 13: folder scan
 
+
 def test_symlinked_folders_are_followed_once(tmp_path, cifar_excerpt):
     imgs = cifar_excerpt["test_images"]
     for i in range(5):
@@ -210,20 +258,21 @@ def test_a_fifo_named_png_is_skipped_with_a_note_not_a_hang(tmp_path, cifar_exce
 
 def test_jpeg_inputs_get_one_note(tmp_path, cifar_excerpt):
     for i in range(4):
-        Image.fromarray(cifar_excerpt["test_images"][i]).save(tmp_path / f"{i}.{'jpg' if i % 2 else 'png'}",
-                                                             quality=75)
+        Image.fromarray(cifar_excerpt["test_images"][i]).save(tmp_path / f"{i}.{'jpg' if i % 2 else 'png'}", quality=75)
     notes = open_source(tmp_path).notes
     assert sum("JPEG" in n for n in notes) == 1 and any("2 JPEG file(s)" in n for n in notes), notes
 
 
 # ---------------------------------------------------------------- 8: pytorch-fid statistics
 
+
 def test_pytorch_fid_reference_is_warned_about_and_recorded_as_known(images, inception_weights, tmp_path):
     rng = np.random.default_rng(0)
     a = rng.normal(size=(3000, 2048)) * 0.1
     np.savez(tmp_path / "pfid_ref.npz", mu=a.mean(0), sigma=np.cov(a, rowvar=False))
-    r = ganbench.evaluate(images / "fakes.npy", ref=tmp_path / "pfid_ref.npz", metrics=["fid"],
-                          weights=inception_weights)
+    r = ganbench.evaluate(
+        images / "fakes.npy", ref=tmp_path / "pfid_ref.npz", metrics=["fid"], weights=inception_weights
+    )
     assert any("cannot check which extractor, weights and resize" in w for w in r.warnings), r.warnings
     ref = r.provenance["reference"]
     assert ref["count"] is None and ref["content_sha256"] is None
@@ -232,6 +281,7 @@ def test_pytorch_fid_reference_is_warned_about_and_recorded_as_known(images, inc
 
 
 # -------------------------------------------------------------------------- 9: check first
+
 
 def test_a_broken_sample_is_found_before_anything_is_extracted(images, tmp_path, inception_weights, monkeypatch):
     for i in range(3):
@@ -244,6 +294,7 @@ def test_a_broken_sample_is_found_before_anything_is_extracted(images, tmp_path,
 
 
 # ------------------------------------------------------------------- 10, 11: files written
+
 
 def test_stale_part_files_are_cleaned_on_the_next_write(tmp_path):
     dest = tmp_path / "x.npz"
@@ -276,22 +327,41 @@ def test_files_follow_the_umask(tmp_path, umask, mode):
 
 # ----------------------------------------------------------------- 12: --key, stats as samples
 
+
 def test_npz_key_option_and_stats_file_as_samples(images, inception_weights, tmp_path):
     np.savez(tmp_path / "two.npz", a=np.load(images / "reals.npy"), b=np.load(images / "fakes.npy"))
     r = run("eval", tmp_path / "two.npz", "--metrics", "is", "--is-splits", "2", "--weights", inception_weights)
     one_line_error(r, "--key")
-    r = run("eval", tmp_path / "two.npz", "--key", "b", "--ref", images / "fakes.npy", "--metrics", "precision",
-            "--weights", inception_weights, "--json", "-")
+    r = run(
+        "eval",
+        tmp_path / "two.npz",
+        "--key",
+        "b",
+        "--ref",
+        images / "fakes.npy",
+        "--metrics",
+        "precision",
+        "--weights",
+        inception_weights,
+        "--json",
+        "-",
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["metrics"]["precision"]["value"] == 1.0  # the same images
     run("stats", images / "fakes.npy", "-o", tmp_path / "fakes.ganbench.npz", "--weights", inception_weights)
-    rec = ganbench.evaluate(tmp_path / "fakes.ganbench.npz", ref=images / "fakes.npy", metrics=["fid", "is"],
-                            weights=inception_weights, is_splits=2)
+    rec = ganbench.evaluate(
+        tmp_path / "fakes.ganbench.npz",
+        ref=images / "fakes.npy",
+        metrics=["fid", "is"],
+        weights=inception_weights,
+        is_splits=2,
+    )
     assert rec["fid"] == pytest.approx(0.0, abs=1e-6)
     assert rec.provenance["samples"]["file_sha256"] == cache.file_digest(tmp_path / "fakes.ganbench.npz")
 
 
 # ------------------------------------------------------------------------------ 14: records
+
 
 def test_records_name_every_library_and_the_device_used(images, inception_weights, tmp_path):
     out = tmp_path / "s.npz"
@@ -322,6 +392,7 @@ def test_diagnostics_json_has_a_schema_version_and_provenance(tmp_path):
 
 # ---------------------------------------------------------------------------- 15: warnings
 
+
 def test_each_warning_is_printed_once(images, inception_weights):
     r = run("eval", images / "fakes", "--ref", images / "reals", "--metrics", "fid", "--weights", inception_weights)
     assert r.exit_code == 0, r.output
@@ -332,6 +403,7 @@ def test_each_warning_is_printed_once(images, inception_weights):
 
 
 # ------------------------------------------------------------------------------ 16: report
+
 
 def test_report_markers_point_the_right_way(monkeypatch):
     from matplotlib.axes import Axes
@@ -346,8 +418,17 @@ def test_report_markers_point_the_right_way(monkeypatch):
         return real(self, *a, **k)
 
     monkeypatch.setattr(Axes, "scatter", spy)
-    figures.bin_proportions({"proportions_gen": [0.7, 0.1, 0.2], "proportions_ref": [0.3, 0.4, 0.3],
-                             "over_represented": [0], "under_represented": [1], "ndb": 2, "k": 3, "alpha": 0.05})
+    figures.bin_proportions(
+        {
+            "proportions_gen": [0.7, 0.1, 0.2],
+            "proportions_ref": [0.3, 0.4, 0.3],
+            "over_represented": [0],
+            "under_represented": [1],
+            "ndb": 2,
+            "k": 3,
+            "alpha": 0.05,
+        }
+    )
     assert seen["over-represented"] == "^" and seen["under-represented"] == "v"
 
 
@@ -362,9 +443,16 @@ def test_report_sections_say_none_warn_on_one_class_and_show_images(tmp_path, ci
     logits = np.zeros((100, 10), np.float32)
     logits[:, 3] = 5  # every sample in one class
     ref_logits = rng.normal(size=(200, 10)).astype(np.float32)
-    res = diagnose_features(gen_f, ref_f, tmp_path / "rep", gen_logits=logits, ref_logits=ref_logits,
-                            gen_images=cifar_excerpt["test_images"][:100],
-                            ref_images=cifar_excerpt["train_images"][:200], k_bins=5)
+    res = diagnose_features(
+        gen_f,
+        ref_f,
+        tmp_path / "rep",
+        gen_logits=logits,
+        ref_logits=ref_logits,
+        gen_images=cifar_excerpt["test_images"][:100],
+        ref_images=cifar_excerpt["train_images"][:200],
+        k_bins=5,
+    )
     assert any("falls in one class" in w for w in res["warnings"]), res["warnings"]
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "Generated samples" in page and "The first 64 of 100 samples" in page
@@ -386,10 +474,16 @@ def test_stacked_digits_report_draws_the_mode_histogram(tmp_path):
 
 # ------------------------------------------------------------------------- 17: help and docs
 
+
 def test_every_metric_option_has_help():
     out = run("eval", "--help").stdout
-    for opt, words in (("--confidence", "Level of"), ("--kid-subsets", "subsets averaged"),
-                       ("--kid-subset-size", "at least 10"), ("--is-splits", "splits"), ("--key", "multi-array")):
+    for opt, words in (
+        ("--confidence", "Level of"),
+        ("--kid-subsets", "subsets averaged"),
+        ("--kid-subset-size", "at least 10"),
+        ("--is-splits", "splits"),
+        ("--key", "multi-array"),
+    ):
         assert opt in out and words in out, opt
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -55,22 +56,44 @@ def board(tmp_path_factory):
     rng = np.random.default_rng(0)
     targets = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
     grey = np.repeat(targets.mean(-1, keepdims=True).round().astype(np.uint8), 3, -1)
-    recs = {"floor": _record(grey, targets, {"setting": "input (floor)", "task": "colorize", "role": "floor",
-                                     "checkpoint_selection": "none (no model)"},
-                             "colorize-floor", tmp)}
+    recs = {
+        "floor": _record(
+            grey,
+            targets,
+            {
+                "setting": "input (floor)",
+                "task": "colorize",
+                "role": "floor",
+                "checkpoint_selection": "none (no model)",
+            },
+            "colorize-floor",
+            tmp,
+        )
+    }
     for seed in range(3):
         noise = rng.integers(-20 - 10 * seed, 21 + 10 * seed, targets.shape)
         good = np.clip(targets.astype(int) + noise, 0, 255).astype(np.uint8)
         bad = rng.integers(0, 256, targets.shape, dtype=np.uint8)
         for role, out, label in (("trained", good, "g2g"), ("untrained", bad, "g2g, untrained (step 0)")):
-            run = {"baseline": "g2g", "config_hash": "abc", "training_seed": seed, "setting": label, "task": "colorize",
-                   "role": role, "checkpoint_selection": "final" if role == "trained" else "step 0 (untrained)"}
+            run = {
+                "baseline": "g2g",
+                "config_hash": "abc",
+                "training_seed": seed,
+                "setting": label,
+                "task": "colorize",
+                "role": role,
+                "checkpoint_selection": "final" if role == "trained" else "step 0 (untrained)",
+            }
             recs[f"{role}{seed}"] = _record(out, targets, run, f"colorize-{role}-s{seed}", tmp)
     holes = targets.copy()
     holes[:, 8:24, 8:24] = 127
-    recs["inpaint"] = _record(holes, targets, {"setting": "mean fill (floor)", "task": "inpaint", "role": "floor",
-                               "checkpoint_selection": "none (no model)"},
-                              "inpaint-floor", tmp)
+    recs["inpaint"] = _record(
+        holes,
+        targets,
+        {"setting": "mean fill (floor)", "task": "inpaint", "role": "floor", "checkpoint_selection": "none (no model)"},
+        "inpaint-floor",
+        tmp,
+    )
     build(None, tmp)
     return tmp, recs, targets, grey
 
@@ -86,7 +109,7 @@ def test_rows_are_grouped_by_task_with_floors_and_seed_intervals(board):
     assert (trained["role"], floor["role"], untrained["role"]) == ("trained", "floor", "untrained")
     # the floor's psnr, computed here independently: the mean over pairs of 10 log10(255^2 / MSE)
     mse = ((grey.astype(np.float64) - targets) ** 2).reshape(len(targets), -1).mean(1)
-    assert floor["cells"]["psnr"]["mean"] == pytest.approx(np.mean(10 * np.log10(255.0 ** 2 / mse)), abs=1e-9)
+    assert floor["cells"]["psnr"]["mean"] == pytest.approx(np.mean(10 * np.log10(255.0**2 / mse)), abs=1e-9)
     assert floor["cells"]["psnr"]["interval"].startswith("evaluation")
     assert [floor["cells"]["psnr"]["lo"], floor["cells"]["psnr"]["hi"]] == recs["floor"]["metrics"]["psnr"]["ci"]
     # a trained row: mean and t interval across its three seeds' records
@@ -110,7 +133,7 @@ def test_readme_groups_tasks_and_marks_unofficial_lpips(board):
     assert data["unofficial"] == ["lpips"]  # the records' lpips values say official: false
     assert "lpips ↓ (NOT official weights)" in readme and "psnr ↑" in readme
     assert readme.index("### colourisation (task `colorize`)") < readme.index("### inpainting (task `inpaint`)")
-    inpaint = readme[readme.index("### inpainting"):].split("\n## ")[0]  # its table, up to the next section
+    inpaint = readme[readme.index("### inpainting") :].split("\n## ")[0]  # its table, up to the next section
     assert "mean fill (floor)" in inpaint and "g2g" not in inpaint
     assert "none (no model)" in readme  # a floor has no training seed
     csv_head = (tmp / "board.csv").read_text().splitlines()[0]
@@ -132,7 +155,6 @@ def test_built_board_verifies_and_a_changed_record_names_its_row(board, tmp_path
     path.write_text(json.dumps(rec, indent=2) + "\n")
     v = verify(copy)
     assert not v.ok and any("'g2g'" in p and "colorize-trained-s1.json" in p for p in v.problems)
-
 
 
 def test_runner_drops_pairs_whose_target_is_already_grey(tmp_path):

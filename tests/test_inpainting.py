@@ -37,11 +37,19 @@ def _invoke(*args):
 def data(cifar_excerpt, tmp_path_factory):
     """Centre-hole pairs of 16 training and 12 test images, and random-hole pairs, written by the CLI."""
     folder = tmp_path_factory.mktemp("inpaint")
-    np.savez(folder / "src.npz", train_images=cifar_excerpt["train_images"][:16],
-             test_images=cifar_excerpt["test_images"][:12])
-    for name, key, extra in (("train", "train_images", ()), ("test", "test_images", ()),
-                             ("random", "train_images", ("--holes", "random", "--seed", "5"))):
-        r = _invoke("data", "inpainting", "--source", folder / "src.npz", "--key", key, "-o", folder / f"{name}.npz", *extra)
+    np.savez(
+        folder / "src.npz",
+        train_images=cifar_excerpt["train_images"][:16],
+        test_images=cifar_excerpt["test_images"][:12],
+    )
+    for name, key, extra in (
+        ("train", "train_images", ()),
+        ("test", "test_images", ()),
+        ("random", "train_images", ("--holes", "random", "--seed", "5")),
+    ):
+        r = _invoke(
+            "data", "inpainting", "--source", folder / "src.npz", "--key", key, "-o", folder / f"{name}.npz", *extra
+        )
         assert r.exit_code == 0, r.output
     return folder
 
@@ -62,11 +70,35 @@ def test_centre_hole_fill_and_random_holes(data, cifar_excerpt):
     assert (x[m] == [117, 104, 123]).all()  # train.lua's 2*117/255-1, 2*104/255-1, 2*123/255-1
     assert (x[~m] == y[~m]).all()  # the overlap border and everything else stay context
     r = _load(data / "random.npz")["mask"]
-    again = _invoke("data", "inpainting", "--source", data / "src.npz", "--key", "train_images", "--holes", "random",
-                    "--seed", "5", "-o", data / "again.npz")
+    again = _invoke(
+        "data",
+        "inpainting",
+        "--source",
+        data / "src.npz",
+        "--key",
+        "train_images",
+        "--holes",
+        "random",
+        "--seed",
+        "5",
+        "-o",
+        data / "again.npz",
+    )
     assert again.exit_code == 0 and (_load(data / "again.npz")["mask"] == r).all()  # seeded
-    other = _invoke("data", "inpainting", "--source", data / "src.npz", "--key", "train_images", "--holes", "random",
-                    "--seed", "6", "-o", data / "other.npz")
+    other = _invoke(
+        "data",
+        "inpainting",
+        "--source",
+        data / "src.npz",
+        "--key",
+        "train_images",
+        "--holes",
+        "random",
+        "--seed",
+        "6",
+        "-o",
+        data / "other.npz",
+    )
     assert other.exit_code == 0 and not (_load(data / "other.npz")["mask"] == r).all()
     for hole in r:  # one rectangle each, sides 8..16 less the 2 border pixels
         rows, cols = np.flatnonzero(hole.any(1)), np.flatnonzero(hole.any(0))
@@ -144,9 +176,17 @@ def test_masked_metrics_equal_an_independent_computation_on_the_hole(data):
     done = np.where(m[..., None], out, y)
     for i in range(len(y)):
         d = (out[i].astype(float) - y[i].astype(float))[m[i]]
-        assert per["psnr"][i] == pytest.approx(10 * np.log10(255.0 ** 2 / np.mean(d ** 2)), abs=1e-10)
-        _, smap = structural_similarity(y[i], done[i], gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                        data_range=255, channel_axis=-1, full=True)
+        assert per["psnr"][i] == pytest.approx(10 * np.log10(255.0**2 / np.mean(d**2)), abs=1e-10)
+        _, smap = structural_similarity(
+            y[i],
+            done[i],
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=255,
+            channel_axis=-1,
+            full=True,
+        )
         assert per["ssim"][i] == pytest.approx(smap[m[i]].mean(), abs=1e-10)
     r = _load(data / "random.npz")  # holes near the border: the SSIM map there sees the mirrored image
     near = np.random.default_rng(1).integers(0, 256, size=r["targets"].shape).astype(np.uint8)
@@ -154,11 +194,19 @@ def test_masked_metrics_equal_an_independent_computation_on_the_hole(data):
     done_r = np.where(r["mask"][..., None], near, r["targets"])
     assert min(np.flatnonzero(h.any(0)).min() for h in r["mask"]) < 5  # some hole within a window of the edge
     for i in range(len(near)):
-        _, smap = structural_similarity(r["targets"][i], done_r[i], gaussian_weights=True, sigma=1.5,
-                                        use_sample_covariance=False, data_range=255, channel_axis=-1, full=True)
+        _, smap = structural_similarity(
+            r["targets"][i],
+            done_r[i],
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+            data_range=255,
+            channel_axis=-1,
+            full=True,
+        )
         assert got["ssim"].extra["per_pair"][i] == pytest.approx(smap[r["mask"][i]].mean(), abs=1e-10)
         d = (near[i].astype(float) - r["targets"][i].astype(float))[r["mask"][i]]
-        assert got["psnr"].extra["per_pair"][i] == pytest.approx(10 * np.log10(255.0 ** 2 / np.mean(d ** 2)), abs=1e-10)
+        assert got["psnr"].extra["per_pair"][i] == pytest.approx(10 * np.log10(255.0**2 / np.mean(d**2)), abs=1e-10)
     plain = evaluate_paired(done, y, ["lpips"], lpips_weights="random")  # LPIPS itself is checked against lpips
     assert np.allclose(per["lpips"], plain.metrics["lpips"].extra["per_pair"], atol=1e-6)
     # the pairs' own mask is found without --mask, and a different output outside the hole changes nothing
@@ -189,8 +237,18 @@ def test_fid_of_inpainting_scores_the_completed_images(data, monkeypatch):
 def test_floors_are_written_and_scored(data):
     r = _invoke("data", "inpainting-floor", "--source", data / "test.npz", "--fill", "identity", "-o", data / "id.npz")
     assert r.exit_code == 0, r.output
-    r = _invoke("data", "inpainting-floor", "--source", data / "test.npz", "--fill", "mean", "--train",
-                data / "train.npz", "-o", data / "mean.npz")
+    r = _invoke(
+        "data",
+        "inpainting-floor",
+        "--source",
+        data / "test.npz",
+        "--fill",
+        "mean",
+        "--train",
+        data / "train.npz",
+        "-o",
+        data / "mean.npz",
+    )
     assert r.exit_code == 0, r.output
     p, train = _load(data / "test.npz"), _load(data / "train.npz")
     ident, mean = _load(data / "id.npz")["arr_0"], _load(data / "mean.npz")["arr_0"]
@@ -200,9 +258,9 @@ def test_floors_are_written_and_scored(data):
     assert (mean[m] == colour).all() and (mean[~m] == p["inputs"][~m]).all()
     r = _invoke("eval", data / "mean.npz", "--target", data / "test.npz", "--metrics", "psnr", "--json", "-")
     assert r.exit_code == 0, r.output
-    rec = json.loads(r.output[r.output.index("{"):])
+    rec = json.loads(r.output[r.output.index("{") :])
     d = mean.astype(float) - p["targets"].astype(float)
-    want = [10 * np.log10(255.0 ** 2 / np.mean(d[i][m[i]] ** 2)) for i in range(len(d))]
+    want = [10 * np.log10(255.0**2 / np.mean(d[i][m[i]] ** 2)) for i in range(len(d))]
     assert np.allclose(rec["metrics"]["psnr"]["extra"]["per_pair"], want, atol=1e-10)
     assert rec["provenance"]["mask"]["from"] == str(data / "test.npz")
 
@@ -212,23 +270,56 @@ def test_errors_are_one_line(data, tmp_path):
     np.save(tmp_path / "o.npy", out)
     np.save(tmp_path / "bad.npy", p["mask"][:, :16])
     cases = [
-        (("eval", tmp_path / "o.npy", "--target", data / "test.npz", "--target-key", "targets", "--mask",
-          tmp_path / "bad.npy", "--metrics", "psnr"), "the mask needs shape (12, 32, 32)"),
-        (("eval", tmp_path / "o.npy", "--target", data / "test.npz", "--target-key", "targets", "--mask",
-          data / "src.npz", "--metrics", "psnr"), "has no `mask` array"),
+        (
+            (
+                "eval",
+                tmp_path / "o.npy",
+                "--target",
+                data / "test.npz",
+                "--target-key",
+                "targets",
+                "--mask",
+                tmp_path / "bad.npy",
+                "--metrics",
+                "psnr",
+            ),
+            "the mask needs shape (12, 32, 32)",
+        ),
+        (
+            (
+                "eval",
+                tmp_path / "o.npy",
+                "--target",
+                data / "test.npz",
+                "--target-key",
+                "targets",
+                "--mask",
+                data / "src.npz",
+                "--metrics",
+                "psnr",
+            ),
+            "has no `mask` array",
+        ),
         (("eval", tmp_path / "o.npy", "--mask", data / "test.npz"), "add --target"),
-        (("data", "inpainting-floor", "--source", data / "test.npz", "--fill", "mean", "-o", tmp_path / "m.npz"),
-         "add --train"),
-        (("data", "inpainting-floor", "--source", data / "src.npz", "--fill", "identity", "-o", tmp_path / "i.npz"),
-         "has no `inputs` array"),
-        (("eval", tmp_path / "o.npy", "--target", data / "test.npz", "-O", "paired_crop=2", "--metrics", "psnr"),
-         "leave the border crop out"),
+        (
+            ("data", "inpainting-floor", "--source", data / "test.npz", "--fill", "mean", "-o", tmp_path / "m.npz"),
+            "add --train",
+        ),
+        (
+            ("data", "inpainting-floor", "--source", data / "src.npz", "--fill", "identity", "-o", tmp_path / "i.npz"),
+            "has no `inputs` array",
+        ),
+        (
+            ("eval", tmp_path / "o.npy", "--target", data / "test.npz", "-O", "paired_crop=2", "--metrics", "psnr"),
+            "leave the border crop out",
+        ),
     ]
     for args, text in cases:
         r = _invoke(*args)
         assert r.exit_code == 2 and text in r.output and len(r.output.strip().splitlines()) == 1, r.output
     np.savez(tmp_path / "plain.npz", inputs=p["inputs"], targets=p["targets"])  # no mask: colorize-like pairs
     with pytest.raises(GanbenchError, match="holds no `mask`"):
-        ganbench.train("context-encoder", out=tmp_path / "r", data=tmp_path / "plain.npz", steps=1, set=SMALL,
-                       progress=False)
+        ganbench.train(
+            "context-encoder", out=tmp_path / "r", data=tmp_path / "plain.npz", steps=1, set=SMALL, progress=False
+        )
     assert not (tmp_path / "r" / "checkpoints").exists()

@@ -33,6 +33,7 @@ def write_folder(root, images, names=None):
 
 # ------------------------------------------------------------------------------------------ folders
 
+
 def test_folder_reads_real_images_in_sorted_relative_path_order(tmp_path, imgs):
     # Nested folders and mixed-case extensions; sorted order is by relative POSIX path.
     names = ["b/2.PNG", "a/10.png", "a/1.png", "c.Png"]
@@ -109,12 +110,18 @@ def test_16bit_greyscale_is_rounded_not_clipped(tmp_path):
 
 def _png16_rgb(values: np.ndarray) -> bytes:
     """A 16-bit-per-channel RGB PNG (Pillow cannot write one)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     h, w, _ = values.shape
     raw = b"".join(b"\x00" + values[r].astype(">u2").tobytes() for r in range(h))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_16bit_colour_and_animated_images_are_noted(tmp_path, imgs):
@@ -192,11 +199,14 @@ def test_folder_pickles_and_decodes_in_workers(tmp_path, imgs):
     np.testing.assert_array_equal(img, np.dstack([imgs[1][..., 0]] * 3))
 
 
-@pytest.mark.parametrize("setup,message", [
-    (lambda p: None, "no such file or folder: {p}/missing"),
-    (lambda p: (p / "missing").mkdir(), r"no images found in {p}/missing \(looked for .png, .jpg"),
-    (lambda p: (p / "missing").write_text("x"), "unsupported input {p}/missing"),
-])
+@pytest.mark.parametrize(
+    "setup,message",
+    [
+        (lambda p: None, "no such file or folder: {p}/missing"),
+        (lambda p: (p / "missing").mkdir(), r"no images found in {p}/missing \(looked for .png, .jpg"),
+        (lambda p: (p / "missing").write_text("x"), "unsupported input {p}/missing"),
+    ],
+)
 def test_bad_paths(tmp_path, setup, message):
     setup(tmp_path)
     with pytest.raises(GanbenchError, match=message.format(p=tmp_path)):
@@ -216,6 +226,7 @@ def test_folder_of_non_images(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- arrays
+
 
 def test_npz_arr_0_is_memory_mapped(tmp_path, imgs):
     path = tmp_path / "samples.npz"
@@ -295,14 +306,17 @@ def test_float_npy_is_refused_naming_the_file(tmp_path, imgs):
         open_source(path)
 
 
-@pytest.mark.parametrize("array,message", [
-    (np.zeros((0, 32, 32, 3), np.uint8), "contains no images"),
-    (np.zeros((32, 32, 3), np.uint8), "looks like one H×W×C image"),
-    (np.zeros((5, 32, 32, 2), np.uint8), r"has shape \(5, 32, 32, 2\): expected N×H×W×3"),
-    (np.zeros((5, 3072), np.uint8), "expected N×H×W×3"),
-    (np.zeros((5, 0, 32, 3), np.uint8), "empty images"),
-    (np.zeros((5, 32, 32, 3), bool), "holds bool values"),
-])
+@pytest.mark.parametrize(
+    "array,message",
+    [
+        (np.zeros((0, 32, 32, 3), np.uint8), "contains no images"),
+        (np.zeros((32, 32, 3), np.uint8), "looks like one H×W×C image"),
+        (np.zeros((5, 32, 32, 2), np.uint8), r"has shape \(5, 32, 32, 2\): expected N×H×W×3"),
+        (np.zeros((5, 3072), np.uint8), "expected N×H×W×3"),
+        (np.zeros((5, 0, 32, 3), np.uint8), "empty images"),
+        (np.zeros((5, 32, 32, 3), bool), "holds bool values"),
+    ],
+)
 def test_bad_arrays(tmp_path, array, message):
     with pytest.raises(GanbenchError, match=message):
         open_source(array)

@@ -25,13 +25,16 @@ NAMES = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
 def draw(rng, n=N):
-    return (rng.normal(size=(n, D)).astype(np.float32),
-            (rng.normal(size=(n, D)) * 1.2 + 0.3).astype(np.float32))
+    return (rng.normal(size=(n, D)).astype(np.float32), (rng.normal(size=(n, D)) * 1.2 + 0.3).astype(np.float32))
 
 
 def kid(x, y, subsets, boot=200):
-    return METRICS.get("kid").compute(Features(x), Features(y), dict(kid_subsets=subsets, kid_subset_size=100,
-                                                                     bootstrap=boot), np.random.default_rng(0))
+    return METRICS.get("kid").compute(
+        Features(x),
+        Features(y),
+        dict(kid_subsets=subsets, kid_subset_size=100, bootstrap=boot),
+        np.random.default_rng(0),
+    )
 
 
 def test_kid_interval_does_not_shrink_with_more_subsets():
@@ -58,6 +61,7 @@ def test_bootstrap_replicate_of_unit_weights_is_the_full_set_statistic():
     x, y = draw(np.random.default_rng(3), 60)
     rng = np.random.default_rng(0)
     full = mmd2_unbiased(x, y)
+
     # a "resample" that draws every point once: patch multinomial to return ones
     class Ones:
         def multinomial(self, n, p, size):
@@ -121,7 +125,8 @@ def test_manifold_intervals_stay_inside_each_metrics_range():
     gen = np.concatenate([rng.normal(size=(6, 8)), rng.normal(4.0, 1.0, size=(294, 8))])
     opts = {"bootstrap": 100, "bootstrap_seed": 0, "confidence": 0.95, "_memo": {}}
     for name in ("precision", "recall", "density", "coverage"):
-        v = METRICS.get(name).compute(Features(gen.astype(np.float32)), Features(ref.astype(np.float32)), opts,
-                                      np.random.default_rng(0))
+        v = METRICS.get(name).compute(
+            Features(gen.astype(np.float32)), Features(ref.astype(np.float32)), opts, np.random.default_rng(0)
+        )
         assert v.ci[0] >= 0.0 and (name == "density" or v.ci[1] <= 1.0), (name, v.value, v.ci)
         assert v.ci[0] <= v.value <= v.ci[1] or v.value == 0.0, (name, v.value, v.ci)

@@ -10,8 +10,8 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from faults import TinyExtractor
+
 from ganbench.cli import cli
 from ganbench.engine import evaluate
 from ganbench.errors import GanbenchError
@@ -72,12 +72,16 @@ def test_intra_fid_equals_the_mean_of_per_class_fids_computed_independently(sets
 def test_a_sampler_that_ignores_its_labels_gets_a_clearly_worse_intra_fid(sets):
     gen, gen_y, ref, ref_y = sets
     follows = _score(gen, ref, ("intra-fid", "fid"), labels=gen_y, ref_labels=ref_y)
-    ignores = _score(gen, ref, ("intra-fid", "fid"), labels=np.random.default_rng(0).permutation(gen_y),
-                     ref_labels=ref_y)
+    ignores = _score(
+        gen, ref, ("intra-fid", "fid"), labels=np.random.default_rng(0).permutation(gen_y), ref_labels=ref_y
+    )
     assert ignores.metrics["fid"].value == follows.metrics["fid"].value  # the same images
     assert ignores.metrics["intra-fid"].value > 2 * follows.metrics["intra-fid"].value  # measured: 5713 vs 1793
-    worse = [k for k in map(str, range(10))
-             if ignores.metrics["intra-fid"].extra["per_class"][k] > follows.metrics["intra-fid"].extra["per_class"][k]]
+    worse = [
+        k
+        for k in map(str, range(10))
+        if ignores.metrics["intra-fid"].extra["per_class"][k] > follows.metrics["intra-fid"].extra["per_class"][k]
+    ]
     assert len(worse) == 10
 
 
@@ -120,8 +124,9 @@ def test_labels_from_an_npz_array_class_folders_and_a_csv(sets, tmp_path):
     got = _score(tmp_path / "by_class", tmp_path / "ref.npz", ref_key="images", ref_labels="classes")
     assert got.metrics["intra-fid"].value == pytest.approx(want, rel=1e-9)
     assert got.provenance["samples"]["labels"]["source"] == "class subfolders"
-    got = _score(tmp_path / "flat", tmp_path / "ref.npz", ref_key="images", labels=tmp_path / "labels.csv",
-                 ref_labels="classes")
+    got = _score(
+        tmp_path / "flat", tmp_path / "ref.npz", ref_key="images", labels=tmp_path / "labels.csv", ref_labels="classes"
+    )
     assert got.metrics["intra-fid"].value == pytest.approx(want, rel=1e-9)
 
 
@@ -145,17 +150,43 @@ def test_bad_label_input_is_one_line_naming_the_file_and_the_fix(sets, tmp_path)
     (tmp_path / "few.csv").write_text("0.png,1\n1.png,2\n")
     ref_args = ("--ref", tmp_path / "ref.npz", "--ref-key", "images", "--metrics", "intra-fid")
     cases = [
-        ((tmp_path / "gen.npy", *ref_args), "samples " + str(tmp_path / "gen.npy") + " has no class labels: pass --labels FILE"),
-        ((tmp_path / "gen.npy", *ref_args, "--labels", tmp_path / "short.npy"), f"{tmp_path / 'short.npy'}: 5 labels for the 200 images"),
+        (
+            (tmp_path / "gen.npy", *ref_args),
+            "samples " + str(tmp_path / "gen.npy") + " has no class labels: pass --labels FILE",
+        ),
+        (
+            (tmp_path / "gen.npy", *ref_args, "--labels", tmp_path / "short.npy"),
+            f"{tmp_path / 'short.npy'}: 5 labels for the 200 images",
+        ),
         ((tmp_path / "gen.npy", *ref_args, "--labels", tmp_path / "missing.npy"), "no such labels file"),
         ((tmp_path / "gen.npy", *ref_args, "--labels", "folders"), "is not a folder of images; pass a labels file"),
-        ((tmp_path / "flat", *ref_args, "--labels", tmp_path / "bad.csv"), "bad.csv row 2: label 'cat' is not a class number"),
-        ((tmp_path / "flat", *ref_args, "--labels", tmp_path / "some.csv"), "some.csv row 2 names 'nope.png', which is not an image of"),
+        (
+            (tmp_path / "flat", *ref_args, "--labels", tmp_path / "bad.csv"),
+            "bad.csv row 2: label 'cat' is not a class number",
+        ),
+        (
+            (tmp_path / "flat", *ref_args, "--labels", tmp_path / "some.csv"),
+            "some.csv row 2 names 'nope.png', which is not an image of",
+        ),
         ((tmp_path / "flat", *ref_args, "--labels", tmp_path / "few.csv"), "few.csv has no row for 1 image(s)"),
         ((tmp_path / "flat", *ref_args), "intra-fid needs the classes of both sets: samples"),
         ((tmp_path / "flat", *ref_args, "--labels", "folders"), "has images outside class subfolders (e.g. 0.png)"),
-        ((tmp_path / "gen.npy", "--ref", tmp_path / "ref.npz", "--ref-key", "images", "--metrics", "intra-fid",
-          "--labels", tmp_path / "good.npy", "--ref-labels", "nope"), "has no array of that name (it holds images, labels)"),
+        (
+            (
+                tmp_path / "gen.npy",
+                "--ref",
+                tmp_path / "ref.npz",
+                "--ref-key",
+                "images",
+                "--metrics",
+                "intra-fid",
+                "--labels",
+                tmp_path / "good.npy",
+                "--ref-labels",
+                "nope",
+            ),
+            "has no array of that name (it holds images, labels)",
+        ),
     ]
     for args, message in cases:
         r = _cli(*args)
@@ -169,18 +200,34 @@ def test_eval_cli_writes_intra_fid_with_per_class_values(sets, tmp_path, incepti
     keep, rkeep = gen_y < 2, ref_y < 2  # two classes, 40 and 60 images: Inception on CPU stays quick
     np.savez(tmp_path / "gen.npz", gen[keep], labels=gen_y[keep])
     np.savez(tmp_path / "ref.npz", images=ref[rkeep], test_labels=ref_y[rkeep])
-    r = _cli(tmp_path / "gen.npz", "--ref", tmp_path / "ref.npz", "--ref-key", "images", "--ref-labels", "test_labels",
-             "--metrics", "intra-fid,fid", "--weights", inception_weights, "--json", tmp_path / "r.json")
+    r = _cli(
+        tmp_path / "gen.npz",
+        "--ref",
+        tmp_path / "ref.npz",
+        "--ref-key",
+        "images",
+        "--ref-labels",
+        "test_labels",
+        "--metrics",
+        "intra-fid,fid",
+        "--weights",
+        inception_weights,
+        "--json",
+        tmp_path / "r.json",
+    )
     assert r.exit_code == 0, r.output
     rec = json.loads((tmp_path / "r.json").read_text())
     v = rec["metrics"]["intra-fid"]
     assert sorted(v["extra"]["per_class"]) == ["0", "1"]
     assert v["value"] == pytest.approx(np.mean(list(v["extra"]["per_class"].values())), rel=1e-12)
     assert "intra-fid" in r.output
-    assert rec["provenance"]["reference"]["labels"] == {"source": f"array test_labels of reference {tmp_path / 'ref.npz'}",
-                                                        "classes": 2}
-    import jsonschema
+    assert rec["provenance"]["reference"]["labels"] == {
+        "source": f"array test_labels of reference {tmp_path / 'ref.npz'}",
+        "classes": 2,
+    }
     from importlib import resources
+
+    import jsonschema
 
     schema = json.loads(resources.files("ganbench").joinpath("schemas/record.schema.json").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(rec)
@@ -213,7 +260,6 @@ def test_per_class_precision_recall_density_coverage(sets):
 def test_per_class_manifold_intervals_are_the_class_replicates_averaged(sets):
     """With --bootstrap each class is resampled on its own (manifold_bootstrap.replicates: k-NN balls rebuilt,
     copies not neighbours) and the mean over classes is taken per replicate; the interval holds the value."""
-    from ganbench.metrics.class_prdc import class_replicates
 
     gen, gen_y, ref, ref_y = sets
     names = ("class-precision", "class-recall", "class-density", "class-coverage")
@@ -243,8 +289,9 @@ def test_gan_test_with_the_offline_digits_classifier(tmp_path):
 
     x, y = sample_stacked_digits(300, 0)
     follows = evaluate(x, None, ["gan-test"], labels=y, use_cache=False).metrics["gan-test"]
-    ignores = evaluate(x, None, ["gan-test"], labels=np.random.default_rng(0).permutation(y),
-                       use_cache=False).metrics["gan-test"]
+    ignores = evaluate(x, None, ["gan-test"], labels=np.random.default_rng(0).permutation(y), use_cache=False).metrics[
+        "gan-test"
+    ]
     assert follows.value == 1.0 and ignores.value < 0.05
     assert follows.extra["classes"] == len(np.unique(y)) and set(follows.extra["per_class"].values()) == {1.0}
     # the 1,000-mode logits' argmax is the mode the benchmark's own scoring reads
@@ -259,8 +306,10 @@ def test_gan_test_with_the_offline_digits_classifier(tmp_path):
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["metrics"]["gan-test"]["value"] == 1.0
     np.save(tmp_path / "x.npy", x)
-    for args, message in (([tmp_path / "s.npz", "--labels", tmp_path / "none.npy"], "none.npy: no such file, and samples"),
-                          ([tmp_path / "x.npy"], "gan-test needs the classes of the samples: samples")):
+    for args, message in (
+        ([tmp_path / "s.npz", "--labels", tmp_path / "none.npy"], "none.npy: no such file, and samples"),
+        ([tmp_path / "x.npy"], "gan-test needs the classes of the samples: samples"),
+    ):
         r = CliRunner().invoke(cli, ["eval", *map(str, args), "--metrics", "gan-test"])
         assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output
     with pytest.raises(GanbenchError, match="reads 8x8 RGB stacked-digit images"):

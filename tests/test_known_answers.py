@@ -120,8 +120,10 @@ def test_kid_is_zero_in_expectation_for_same_distribution_and_positive_otherwise
 def test_precision_recall_density_coverage_on_identical_and_disjoint_sets():
     rng = np.random.default_rng(7)
     x = rng.normal(size=(300, 8))
-    same = {n: METRICS.get(n).compute(Features(pool=x), Features(pool=x.copy()), {}, None).value
-            for n in ("precision", "recall", "coverage")}
+    same = {
+        n: METRICS.get(n).compute(Features(pool=x), Features(pool=x.copy()), {}, None).value
+        for n in ("precision", "recall", "coverage")
+    }
     assert same == {"precision": 1.0, "recall": 1.0, "coverage": 1.0}
     far = Features(pool=x + 100.0)
     for name in ("precision", "recall", "density", "coverage"):

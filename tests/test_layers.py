@@ -43,7 +43,7 @@ def _imports(path: Path):
     package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
             target = base + (node.module.split(".") if node.module else [])
             if not target and not node.module:  # `from . import x` at the top: x is the module
                 target = [node.names[0].name]
@@ -75,6 +75,9 @@ def test_no_module_imports_a_layer_above_its_own():
 
 
 def test_modules_stay_small():
-    big = {str(p.relative_to(PKG.parent)): n for p in PKG.rglob("*.py")
-           if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    big = {
+        str(p.relative_to(PKG.parent)): n
+        for p in PKG.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
     assert not big, f"modules over {MAX_LINES} lines: {big}"

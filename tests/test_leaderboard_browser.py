@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_report_browser import FLAGS, check_images, chromium, not_blank, screenshot  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -18,8 +17,12 @@ BOARD = Path(__file__).resolve().parents[1] / "leaderboards" / "ring"
 def _dom(exe, tmp_path, url):
     import subprocess
 
-    r = subprocess.run([exe, *FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", "--virtual-time-budget=5000",
-                        url], capture_output=True, timeout=120, text=True)
+    r = subprocess.run(
+        [exe, *FLAGS, f"--user-data-dir={tmp_path / 'dom'}", "--dump-dom", "--virtual-time-budget=5000", url],
+        capture_output=True,
+        timeout=120,
+        text=True,
+    )
     assert r.returncode == 0 and "<body" in r.stdout, r.stderr[-2000:]
     return r.stdout
 

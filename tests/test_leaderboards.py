@@ -29,11 +29,15 @@ def test_committed_board_rebuilds_byte_identical_and_verifies(name):
     board = BOARDS / name
     first, second = build(None, board, write=False), build(None, board, write=False)
     assert first == second
-    same_matplotlib = json.loads(first["board.json"])["figures_made_with"] == \
-        json.loads((board / "board.json").read_text())["figures_made_with"]
+    same_matplotlib = (
+        json.loads(first["board.json"])["figures_made_with"]
+        == json.loads((board / "board.json").read_text())["figures_made_with"]
+    )
     if not same_matplotlib:
-        first["board.json"] = first["board.json"].replace(json.loads(first["board.json"])["figures_made_with"].encode(),
-                                                          json.loads((board / "board.json").read_text())["figures_made_with"].encode())
+        first["board.json"] = first["board.json"].replace(
+            json.loads(first["board.json"])["figures_made_with"].encode(),
+            json.loads((board / "board.json").read_text())["figures_made_with"].encode(),
+        )
     for fname, payload in first.items():
         if same_matplotlib or fname not in figure_files(first):  # PNG bytes are stable within one release
             assert (board / fname).read_bytes() == payload, f"{board / fname} is not what its records build"
@@ -70,8 +74,11 @@ def test_verify_names_the_row_when_a_record_value_moved(ring_copy):
 
 def test_verify_names_the_row_when_a_sample_file_changed(ring_copy):
     # a record with high-quality samples to lose (moving samples off the modes changes nothing where there are none)
-    rec_path = [p for p in sorted((ring_copy / "records").glob("*.json"))
-                if json.loads(p.read_text())["metrics"]["high_quality_fraction"]["value"] > 0.05][-1]
+    rec_path = [
+        p
+        for p in sorted((ring_copy / "records").glob("*.json"))
+        if json.loads(p.read_text())["metrics"]["high_quality_fraction"]["value"] > 0.05
+    ][-1]
     rec = json.loads(rec_path.read_text())
     spath = ring_copy / "records" / rec["provenance"]["samples"]["path"]
     with np.load(spath) as z:
@@ -85,17 +92,45 @@ def test_verify_names_the_row_when_a_sample_file_changed(ring_copy):
 
 
 def _image_record(n=50000, official=True, fid=20.0, seed=0, baseline="dcgan", selection="final"):
-    return {"ganbench_record": 2, "record_kind": "eval",
-            "metrics": {"fid": {"value": fid, "std": None, "std_of": None, "ci": [fid - 0.5, fid + 0.5],
-                                "ci_method": "bootstrap", "extra": {}}},
-            "protocol": {"n_generated": n, "n_reference": 50000, "reference": {"name": "cifar10", "content_sha256": None,
-                                                                              "file_sha256": None},
-                         "extractor": "inception-v3-compat", "weights_sha256": "ab" * 32, "weights_official": official,
-                         "resize": "tf-legacy", "dtype": "float32", "metrics": ["fid"], "options": {}},
-            "run": {"baseline": baseline, "config_hash": "cd" * 32, "step": 100, "training_seed": seed,
-                    "sampling_seed": 0, "checkpoint_sha256": "ef" * 32, "ema": False, "checkpoint_selection": selection,
-                    "n": n},
-            "warnings": [], "provenance": {"samples": {"count": n}}}
+    return {
+        "ganbench_record": 2,
+        "record_kind": "eval",
+        "metrics": {
+            "fid": {
+                "value": fid,
+                "std": None,
+                "std_of": None,
+                "ci": [fid - 0.5, fid + 0.5],
+                "ci_method": "bootstrap",
+                "extra": {},
+            }
+        },
+        "protocol": {
+            "n_generated": n,
+            "n_reference": 50000,
+            "reference": {"name": "cifar10", "content_sha256": None, "file_sha256": None},
+            "extractor": "inception-v3-compat",
+            "weights_sha256": "ab" * 32,
+            "weights_official": official,
+            "resize": "tf-legacy",
+            "dtype": "float32",
+            "metrics": ["fid"],
+            "options": {},
+        },
+        "run": {
+            "baseline": baseline,
+            "config_hash": "cd" * 32,
+            "step": 100,
+            "training_seed": seed,
+            "sampling_seed": 0,
+            "checkpoint_sha256": "ef" * 32,
+            "ema": False,
+            "checkpoint_selection": selection,
+            "n": n,
+        },
+        "warnings": [],
+        "provenance": {"samples": {"count": n}},
+    }
 
 
 def test_not_official_weights_or_another_n_never_reach_the_official_table(tmp_path):
@@ -103,16 +138,22 @@ def test_not_official_weights_or_another_n_never_reach_the_official_table(tmp_pa
     (board / "records").mkdir(parents=True)
     shutil.copy(BOARDS / "cifar10" / "board.toml", board / "board.toml")
     (board / "board.toml").write_text((board / "board.toml").read_text().replace('reported = "reported.toml"\n', ""))
-    recs = {"dcgan-s0.json": _image_record(seed=0, fid=20.0), "dcgan-s1.json": _image_record(seed=1, fid=22.0),
-            "dcgan-10k.json": _image_record(n=10000, fid=30.0), "dcgan-random.json": _image_record(official=False, fid=1.0)}
+    recs = {
+        "dcgan-s0.json": _image_record(seed=0, fid=20.0),
+        "dcgan-s1.json": _image_record(seed=1, fid=22.0),
+        "dcgan-10k.json": _image_record(n=10000, fid=30.0),
+        "dcgan-random.json": _image_record(official=False, fid=1.0),
+    }
     for name, rec in recs.items():
         (board / "records" / name).write_text(json.dumps(rec))
     data = json.loads(build(None, board)["board.json"])
     assert [r["label"] for r in data["rows"]] == ["dcgan"]
     assert sorted(e["record"] for e in data["rows"][0]["records"]) == ["dcgan-s0.json", "dcgan-s1.json"]
     reasons = {s["record"]: s["reason"] for s in data["set_aside"]}
-    assert reasons == {"dcgan-10k.json": "10000 generated samples; the protocol is 50000",
-                       "dcgan-random.json": "NOT the official weights: not comparable with published numbers"}
+    assert reasons == {
+        "dcgan-10k.json": "10000 generated samples; the protocol is 50000",
+        "dcgan-random.json": "NOT the official weights: not comparable with published numbers",
+    }
     readme = (board / "README.md").read_text()
     assert "2 record(s) set aside" in readme and "dcgan-random.json" in readme.split("## Set aside")[1]
 
@@ -138,8 +179,9 @@ def test_row_statistics_known_answers():
 
 
 def test_latex_dataframe_and_cli(ring_copy):
-    out = CliRunner().invoke(cli, ["leaderboard", "build", str(ring_copy / "records"), "--out", str(ring_copy),
-                                   "--format", "latex"])
+    out = CliRunner().invoke(
+        cli, ["leaderboard", "build", str(ring_copy / "records"), "--out", str(ring_copy), "--format", "latex"]
+    )
     assert out.exit_code == 0, out.output
     assert "\\toprule" in out.stdout and "\\bottomrule" in out.stdout and "(reported)" in out.stdout
     df = load(ring_copy)
@@ -173,8 +215,9 @@ def test_toy_scores_equal_the_benchmarks_own():
     for bench in ("ring", "grid"):
         x = toydata.make(bench, 2500, seed=1)[0][:1800]
         want, got = toydata.score(bench, x), scores(per_sample(bench, x))
-        assert {k: want[k] for k in ("modes_covered", "high_quality_fraction", "reverse_kl")} == \
-               {k: got[k] for k in ("modes_covered", "high_quality_fraction", "reverse_kl")}
+        assert {k: want[k] for k in ("modes_covered", "high_quality_fraction", "reverse_kl")} == {
+            k: got[k] for k in ("modes_covered", "high_quality_fraction", "reverse_kl")
+        }
         assert got["modes_reached"] == modes_reached(x, bench)
     x = toydata.make("stacked-digits", 800, seed=2)[0]
     want, got = toydata.score("stacked-digits", x), scores(per_sample("stacked-digits", x))
@@ -186,12 +229,16 @@ def test_toy_scores_equal_the_benchmarks_own():
     mu, sigma, _b = _reference_moments()
     # both covariances are singular (border pixels never vary): each route keeps ~sqrt(1e-16) per zero
     # eigenvalue, so they agree to ~1e-7 absolute, not to rounding
-    assert got["fd_pixels"] == pytest.approx(frechet_distance(px.mean(0), np.cov(px, rowvar=False), mu, sigma), abs=1e-6)
+    assert got["fd_pixels"] == pytest.approx(
+        frechet_distance(px.mean(0), np.cov(px, rowvar=False), mu, sigma), abs=1e-6
+    )
 
 
 def test_toy_record_matches_the_record_schema():
     import jsonschema
 
-    schema = json.loads((Path(__file__).resolve().parents[1] / "ganbench" / "schemas" / "record.schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).resolve().parents[1] / "ganbench" / "schemas" / "record.schema.json").read_text()
+    )
     rec = json.loads(sorted((BOARDS / "ring" / "records").glob("*.json"))[0].read_text())
     jsonschema.validate(copy.deepcopy(rec), schema)

@@ -49,8 +49,9 @@ def test_mifid_reads_train_for_memorisation_and_gives_an_interval():
     _, heldout, _ = _sets(seed=1)
     m = METRICS.get("mifid")
     plain = m.compute(Features(copies), Features(heldout), {}, None)
-    with_train = m.compute(Features(copies), Features(heldout), {"bootstrap": 30}, np.random.default_rng(0),
-                           train=Features(real))
+    with_train = m.compute(
+        Features(copies), Features(heldout), {"bootstrap": 30}, np.random.default_rng(0), train=Features(real)
+    )
     assert not plain.extra["penalised"] and with_train.extra["penalised"]
     assert with_train.extra["fid"] == plain.extra["fid"]  # FID stays against --ref
     assert with_train.ci[0] <= with_train.value <= with_train.ci[1]

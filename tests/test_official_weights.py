@@ -20,8 +20,8 @@ import torch
 
 from ganbench import cache
 from ganbench.errors import ChecksumError, GanbenchError
-from ganbench.features import weights as W
 from ganbench.features import weightfiles
+from ganbench.features import weights as W
 from ganbench.features.torchscript import read_tensors
 
 N = 200  # images per side for the metric agreement: KID subsets of 100, minutes on 2 cores
@@ -76,6 +76,7 @@ def _wheel(path: Path, member_bytes: bytes) -> Path:
 
 
 # ------------------------------------------------------------------------------ conversion, safety
+
 
 def test_installed_package_is_found_converted_once_and_official(helper_file, monkeypatch):
     monkeypatch.delenv(W.ENV, raising=False)
@@ -172,6 +173,7 @@ def test_without_the_package_or_network_the_error_names_both_fixes(monkeypatch):
 
 # ------------------------------------------------------------------------------ the same network
 
+
 @pytest.mark.reference
 @pytest.mark.parametrize("resize", ["tf-legacy", "clean"])
 def test_pool3_equals_the_torchscript_graph(official, helper_file, cifar_excerpt, resize):
@@ -188,11 +190,14 @@ def test_pool3_equals_the_torchscript_graph(official, helper_file, cifar_excerpt
     with torch.no_grad():
         theirs = graph((x.contiguous() - 128) / 128).numpy()
     rel = np.linalg.norm(ours - theirs) / np.linalg.norm(theirs)
-    print(f"\nagreement pool3 ({resize}) vs TorchScript graph: rel {rel:.3g}, max abs {np.abs(ours - theirs).max():.3g}")
+    print(
+        f"\nagreement pool3 ({resize}) vs TorchScript graph: rel {rel:.3g}, max abs {np.abs(ours - theirs).max():.3g}"
+    )
     assert rel <= 1e-5
 
 
 # ------------------------------------------------------------------------------ metrics, officialness
+
 
 @pytest.fixture(scope="module")
 def excerpt_sets(cifar_excerpt):
@@ -204,9 +209,9 @@ def excerpt_sets(cifar_excerpt):
 def test_fid_kid_agree_with_torch_fidelity_and_pytorch_fid(official, excerpt_sets, tmp_path):
     import torch_fidelity
     from pytorch_fid.fid_score import calculate_frechet_distance
+    from test_agreement import _UInt8Dataset
 
     import ganbench
-    from test_agreement import _UInt8Dataset
 
     train, test = excerpt_sets
     result = ganbench.evaluate(test, ref=train, metrics=["fid", "kid"], kid_subsets=20, kid_subset_size=100)
@@ -215,14 +220,26 @@ def test_fid_kid_agree_with_torch_fidelity_and_pytorch_fid(official, excerpt_set
     pth = tmp_path / "converted.pth"
     torch.save(state, pth)
     fidelity = torch_fidelity.calculate_metrics(
-        input1=_UInt8Dataset(test), input2=_UInt8Dataset(train), cuda=False, batch_size=50, fid=True, kid=True,
-        verbose=False, cache=False, feature_extractor="inception-v3-compat",
-        feature_extractor_weights_path=str(pth), kid_subsets=20, kid_subset_size=100)
+        input1=_UInt8Dataset(test),
+        input2=_UInt8Dataset(train),
+        cuda=False,
+        batch_size=50,
+        fid=True,
+        kid=True,
+        verbose=False,
+        cache=False,
+        feature_extractor="inception-v3-compat",
+        feature_extractor_weights_path=str(pth),
+        kid_subsets=20,
+        kid_subset_size=100,
+    )
     a, b = _pytorch_fid_pool3(test, state), _pytorch_fid_pool3(train, state)
     pf_fid = calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
-    print(f"\nofficial pool3, excerpt test[:{N}] vs train[:{N}]: ganbench FID {result['fid']:.6f} KID {result['kid']:.6g}; "
-          f"torch-fidelity FID {fidelity['frechet_inception_distance']:.6f} KID "
-          f"{fidelity['kernel_inception_distance_mean']:.6g}; pytorch-fid FID {pf_fid:.6f}")
+    print(
+        f"\nofficial pool3, excerpt test[:{N}] vs train[:{N}]: ganbench FID {result['fid']:.6f} KID {result['kid']:.6g}; "
+        f"torch-fidelity FID {fidelity['frechet_inception_distance']:.6f} KID "
+        f"{fidelity['kernel_inception_distance_mean']:.6g}; pytorch-fid FID {pf_fid:.6f}"
+    )
     # measured here: torch-fidelity 5e-7 relative (same TF resize; float32 features, its sqrtm on a
     # rank-deficient covariance); pytorch-fid 9e-5 (its own bilinear resize, scipy sqrtm); KID 5e-5
     # (the same subsets, seed 2020; float32 kernel sums)
@@ -241,8 +258,10 @@ def _pytorch_fid_pool3(images: np.ndarray, state: dict) -> np.ndarray:
     finally:
         pi.load_state_dict_from_url = original
     with torch.no_grad():
-        out = [model(torch.from_numpy(images[s:s + 50]).permute(0, 3, 1, 2).float() / 255)[0].flatten(1)
-               for s in range(0, len(images), 50)]
+        out = [
+            model(torch.from_numpy(images[s : s + 50]).permute(0, 3, 1, 2).float() / 255)[0].flatten(1)
+            for s in range(0, len(images), 50)
+        ]
     return torch.cat(out).double().numpy()
 
 
@@ -262,9 +281,18 @@ def test_official_files_are_one_protocol(official):
     from ganbench.records import comparable
 
     def record(sha):
-        return {"provenance": {"samples": {"count": 10}, "reference": {"name": "r", "count": 10},
-                               "extractor": "inception-v3-compat", "weights": {"sha256": sha}, "resize": "tf-legacy",
-                               "dtype": "float32", "metrics": ["fid"], "options": {}}}
+        return {
+            "provenance": {
+                "samples": {"count": 10},
+                "reference": {"name": "r", "count": 10},
+                "extractor": "inception-v3-compat",
+                "weights": {"sha256": sha},
+                "resize": "tf-legacy",
+                "dtype": "float32",
+                "metrics": ["fid"],
+                "options": {},
+            }
+        }
 
     assert comparable(record(W.HELPER_SHA256), record(W.OFFICIAL_SHA256)) == []
     assert comparable(record(W.NVIDIA_SHA256), record(W.OFFICIAL_SHA256)) == []

@@ -15,7 +15,6 @@ from PIL import Image
 import ganbench
 import ganbench.errors
 from ganbench.cli import cli
-from ganbench.metrics import lpips as lpips_metric
 from ganbench.metrics import psnr, ssim
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -73,8 +72,9 @@ def test_psnr_ssim_agree_with_scikit_image(images, channel, crop):
         else:
             a, b, kw = a.astype(np.float64), b.astype(np.float64), {"channel_axis": -1}
         assert ours_p[i] == pytest.approx(peak_signal_noise_ratio(b, a, data_range=255), abs=TOL)
-        ref = structural_similarity(b, a, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                    data_range=255, **kw)
+        ref = structural_similarity(
+            b, a, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, **kw
+        )
         assert ours_s[i] == pytest.approx(ref, abs=TOL)
     assert 0.5 < ours_s.mean() < 0.99 and 20 < ours_p.mean() < 40  # the noise is visible, not total
 
@@ -92,7 +92,7 @@ def test_lpips_equals_the_lpips_package_on_the_same_weights(images, net):
     ours = LPIPS(net, weights="random", device="cpu")
     assert not ours.official and ours.lin.official  # random backbone; the wheel's pinned linear layers
     ref = lpips.LPIPS(net=net, pnet_rand=True, verbose=False)  # the wheel's linear layers, a random trunk ...
-    feats = {k[len("features."):]: v for k, v in load_file(str(ours.weights.path)).items()}
+    feats = {k[len("features.") :]: v for k, v in load_file(str(ours.weights.path)).items()}
     for part in (ref.net.slice1, ref.net.slice2, ref.net.slice3, ref.net.slice4, ref.net.slice5):
         part.load_state_dict({k: feats[k] for k in part.state_dict()})  # ... replaced by ours
     with torch.no_grad():
@@ -109,7 +109,7 @@ def test_known_answers(images):
     _, targets = images
     t = np.clip(targets, 0, 250)
     shifted = t + 5  # every pixel off by 5: MSE 25 exactly
-    assert psnr.per_pair(shifted, t, {}) == pytest.approx(10 * np.log10(255 ** 2 / 25), abs=1e-12)
+    assert psnr.per_pair(shifted, t, {}) == pytest.approx(10 * np.log10(255**2 / 25), abs=1e-12)
     assert np.isposinf(psnr.per_pair(targets, targets, {})).all()
     assert (ssim.per_pair(targets, targets, {}) == 1.0).all()
     assert (ssim.per_pair(targets, targets, {"paired_channel": "y"}) == 1.0).all()
@@ -145,7 +145,10 @@ def test_eval_target_folders_record(tmp_path, images):
     assert m["lpips"]["extra"]["worst"][0]["value"] == lp.max() and lp[4] == 0  # lower is better
     p = record["provenance"]
     assert p["pairs"]["matched_by"] == "relative file name" and p["lpips"]["official"] is False
-    assert record["protocol"]["options"]["paired_channel"] == "rgb" and m["ssim"]["extra"]["conventions"]["ssim_sigma"] == 1.5
+    assert (
+        record["protocol"]["options"]["paired_channel"] == "rgb"
+        and m["ssim"]["extra"]["conventions"]["ssim_sigma"] == 1.5
+    )
     again = json.loads(run(*args).stdout)  # the seed fixes every number
     assert again["metrics"] == record["metrics"]
     page = (tmp_path / "report.html").read_text()
@@ -160,8 +163,20 @@ def test_y_channel_and_crop_options_are_recorded(tmp_path, images):
     outputs, targets = images
     np.save(tmp_path / "o.npy", outputs)
     np.save(tmp_path / "t.npy", targets)
-    r = run("eval", tmp_path / "o.npy", "--target", tmp_path / "t.npy", "--metrics", "psnr,ssim",
-            "-O", "paired_channel=y", "-O", "paired_crop=2", "--json", "-")
+    r = run(
+        "eval",
+        tmp_path / "o.npy",
+        "--target",
+        tmp_path / "t.npy",
+        "--metrics",
+        "psnr,ssim",
+        "-O",
+        "paired_channel=y",
+        "-O",
+        "paired_crop=2",
+        "--json",
+        "-",
+    )
     assert r.exit_code == 0, (r.stderr, r.exception)
     m = json.loads(r.stdout)["metrics"]
     opts = {"paired_channel": "y", "paired_crop": 2}
@@ -187,8 +202,11 @@ def test_unmatched_names_sizes_and_unreadable_files_are_one_line_errors(tmp_path
     out = write_folder(tmp_path / "out", outputs[:3], ["000.png", "001.png", "x.png"])
     fails(run("eval", out, "--target", tgt, "--metrics", "psnr"), "x.png", "has no target", "relative file name")
     more = write_folder(tmp_path / "tgt2", targets[:4])
-    fails(run("eval", write_folder(tmp_path / "out2", outputs[:3]), "--target", more, "--metrics", "psnr"),
-          "003.png", "has no output")
+    fails(
+        run("eval", write_folder(tmp_path / "out2", outputs[:3]), "--target", more, "--metrics", "psnr"),
+        "003.png",
+        "has no output",
+    )
     big = write_folder(tmp_path / "out3", list(outputs[:2]) + [np.zeros((40, 32, 3), np.uint8)])
     fails(run("eval", big, "--target", tgt, "--metrics", "ssim"), "002.png", "40x32", "32x32")
     bad = write_folder(tmp_path / "out4", outputs[:3])
@@ -214,17 +232,22 @@ def test_wrong_use_is_one_line_errors(tmp_path, images, monkeypatch):
     fails(run("eval", o, "--ref", t, "--html", tmp_path / "r.html"), "--html", "--target")
     fails(run("eval", o, "--target", t, "-O", "paired_channel=ycbcr", "--metrics", "psnr"), "paired_channel")
     fails(run("eval", o, "--target", t, "-O", "paired_crop=16", "--metrics", "psnr"), "paired_crop=16")
-    fails(run("eval", o, "--target", t, "-O", "paired_crop=12", "--metrics", "ssim"),
-          "window does not fit")
+    fails(run("eval", o, "--target", t, "-O", "paired_crop=12", "--metrics", "ssim"), "window does not fit")
     fails(run("eval", o, "--target", t, "-O", "lpips_net=squeeze", "--metrics", "lpips"), "lpips_net")
     # offline, no backbone in the cache: how to get it, or random weights
     kf = lpips_net.BACKBONE["alex"]
-    monkeypatch.setitem(lpips_net.BACKBONE, "alex", KnownFile(kf.sha256, kf.name, kf.origin, kf.outputs,
-                                                                urls=("http://127.0.0.1:9/alexnet.pth",)))
+    monkeypatch.setitem(
+        lpips_net.BACKBONE,
+        "alex",
+        KnownFile(kf.sha256, kf.name, kf.origin, kf.outputs, urls=("http://127.0.0.1:9/alexnet.pth",)),
+    )
     fails(run("eval", o, "--target", t, "--metrics", "lpips"), "LPIPS alex backbone", "--lpips-weights random")
     monkeypatch.setitem(lpips_net.LIN, "alex", "0" * 64)  # as if the installed lpips file had been changed
-    fails(run("eval", o, "--target", t, "--metrics", "lpips", "--lpips-weights", "random"), "linear layers",
-          "reinstall lpips")
+    fails(
+        run("eval", o, "--target", t, "--metrics", "lpips", "--lpips-weights", "random"),
+        "linear layers",
+        "reinstall lpips",
+    )
     junk = tmp_path / "alexnet-owt-7be5be79.pth"
     junk.write_bytes(b"junk")
     fails(run("fetch", "lpips-alex", "--from", junk), "not one of the official")
@@ -236,8 +259,19 @@ def test_metric_options_that_are_also_flags_are_taken_paired_as_unpaired(tmp_pat
     outputs, targets = images
     np.save(tmp_path / "o.npy", outputs)
     np.save(tmp_path / "t.npy", targets)
-    r = run("eval", tmp_path / "o.npy", "--target", tmp_path / "t.npy", "--metrics", "psnr",
-            "-O", "kid_subset_size=5", "--json", "-")
+    r = run(
+        "eval",
+        tmp_path / "o.npy",
+        "--target",
+        tmp_path / "t.npy",
+        "--metrics",
+        "psnr",
+        "-O",
+        "kid_subset_size=5",
+        "--json",
+        "-",
+    )
     assert r.exit_code == 0, (r.stderr, r.exception)
     assert json.loads(r.stdout)["metrics"]["psnr"]["value"] == pytest.approx(
-        psnr.per_pair(outputs, targets, {}).mean(), abs=1e-12)
+        psnr.per_pair(outputs, targets, {}).mean(), abs=1e-12
+    )

@@ -77,7 +77,13 @@ def test_study_records_hold_the_measured_curves(tiny_board):
 
 def test_board_builds_byte_identical_and_verifies(tiny_board):
     first = build(None, tiny_board, write=False)  # the fixture built and wrote it once
-    for name in ("README.md", "board.csv", "board.json", "vanishing_g_grad_minimax.png", "clipping_activation_grads.png"):
+    for name in (
+        "README.md",
+        "board.csv",
+        "board.json",
+        "vanishing_g_grad_minimax.png",
+        "clipping_activation_grads.png",
+    ):
         assert name in first and (tiny_board / name).read_bytes() == first[name]
     readme = first["README.md"].decode()
     assert "Arjovsky & Bottou" in readme and "Gulrajani" in readme and "../ring/README.md" in readme
@@ -170,7 +176,9 @@ def test_swissroll_is_gan_toys_draw_and_has_no_mode_score(tmp_path):
     assert np.array_equal(x, toydata.make("swissroll", 500, seed=3)[0])
     assert not np.array_equal(x, toydata.make("swissroll", 500, seed=4)[0])
     # gan_toy.py: make_swiss_roll(noise=0.25)[0][:, [0, 2]] / 7.5, here with a seeded generator
-    ref = make_swiss_roll(500, noise=0.25, random_state=np.random.RandomState(np.random.MT19937(np.random.SeedSequence(3))))
+    ref = make_swiss_roll(
+        500, noise=0.25, random_state=np.random.RandomState(np.random.MT19937(np.random.SeedSequence(3)))
+    )
     assert np.array_equal(x, ref[0][:, [0, 2]] / 7.5)
     assert np.all(np.abs(x) < 2.5) and 0.5 < x.std() < 1.5  # "stdev plus a little"
     out = CliRunner().invoke(cli, ["data", "swissroll", "-n", "64", "-o", str(tmp_path / "x.npy")])
@@ -188,5 +196,6 @@ def test_training_on_the_swissroll_refuses_a_mode_score_log(tmp_path):
 
     sets = {"arch": "mlp-2d-deep", "loss": "wasserstein", "z_dim": 2, "batch_size": 8, "g_batch_size": 8}
     with pytest.raises(GanbenchError, match="--eval-every on swissroll: it has no mode score"):
-        ganbench.train("toy-mlp", out=tmp_path / "run", data="swissroll", steps=1, set=sets, eval_every=1,
-                       progress=False)
+        ganbench.train(
+            "toy-mlp", out=tmp_path / "run", data="swissroll", steps=1, set=sets, eval_every=1, progress=False
+        )

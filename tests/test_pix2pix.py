@@ -39,8 +39,19 @@ def pairs(cifar_excerpt, tmp_path_factory):
     """16 colourisation pairs of CIFAR-10 images, written by the CLI."""
     folder = tmp_path_factory.mktemp("data")
     np.savez(folder / "src.npz", train_images=cifar_excerpt["train_images"][:16])
-    r = CliRunner().invoke(cli, ["data", "colorize", "--source", str(folder / "src.npz"), "--key", "train_images",
-                                 "-o", str(folder / "pairs.npz")])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "data",
+            "colorize",
+            "--source",
+            str(folder / "src.npz"),
+            "--key",
+            "train_images",
+            "-o",
+            str(folder / "pairs.npz"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     return folder / "pairs.npz"
 
@@ -73,12 +84,13 @@ def test_parameter_counts_equal_the_reference():
 @pytest.mark.parametrize("name", ["small32", "dropout64"])
 def test_forward_equals_the_reference_fixture(name):
     tensors = load_file(str(DATA / "pix2pix_small.safetensors"))
-    spec = json.loads(__import__("safetensors").safe_open(str(DATA / "pix2pix_small.safetensors"), "pt")
-                      .metadata()["summary"])[name]
+    spec = json.loads(
+        __import__("safetensors").safe_open(str(DATA / "pix2pix_small.safetensors"), "pt").metadata()["summary"]
+    )[name]
     s = spec["spec"]
     G, D = UNet(3, 3, s["num_downs"], s["ngf"]), PatchD(6, s["ndf"], s["n_layers"])
-    G.load_state_dict({k[len(name) + 3:]: v for k, v in tensors.items() if k.startswith(f"{name}.G.")})
-    D.load_state_dict({k[len(name) + 3:]: v for k, v in tensors.items() if k.startswith(f"{name}.D.")})
+    G.load_state_dict({k[len(name) + 3 :]: v for k, v in tensors.items() if k.startswith(f"{name}.G.")})
+    D.load_state_dict({k[len(name) + 3 :]: v for k, v in tensors.items() if k.startswith(f"{name}.D.")})
     x = tensors[f"{name}.x"]
     with torch.no_grad():
         for mode in ("eval", "train"):  # running statistics; batch statistics and dropout
@@ -163,11 +175,14 @@ def test_pix2pix_trains_on_colourisation_pairs(run, pairs):
 def test_paired_data_errors_are_one_line(cifar_excerpt, tmp_path):
     plain = tmp_path / "plain.npz"
     np.savez(plain, images=cifar_excerpt["train_images"][:4])
-    res = CliRunner().invoke(cli, ["train", "pix2pix", "--data", str(plain), "--steps", "1", "--out", str(tmp_path / "r")])
+    res = CliRunner().invoke(
+        cli, ["train", "pix2pix", "--data", str(plain), "--steps", "1", "--out", str(tmp_path / "r")]
+    )
     assert res.exit_code == 2 and "no `inputs` array" in res.output and len(res.output.strip().splitlines()) == 1
     with pytest.raises(GanbenchError, match="objective=paired trains an image-to-image"):
-        ganbench.train("dcgan", out=tmp_path / "s", data=plain, key="images", steps=1,
-                       set={"objective": "paired"}, progress=False)
+        ganbench.train(
+            "dcgan", out=tmp_path / "s", data=plain, key="images", steps=1, set={"objective": "paired"}, progress=False
+        )
     with pytest.raises(GanbenchError, match="does not use mbstd"):
         Paired(resolve(BASELINES.get("pix2pix")["train"], {"mbstd": 4})).check(1)
 
@@ -186,7 +201,9 @@ def test_pix2pix_resumes_after_a_kill_to_identical_weights(pairs, tmp_path):
 
 
 def test_sample_input_translates_npz_and_folders(run, pairs, tmp_path):
-    r = CliRunner().invoke(cli, ["sample", str(run), "--input", str(pairs), "-o", str(tmp_path / "o.npz"), "--json", "-"])
+    r = CliRunner().invoke(
+        cli, ["sample", str(run), "--input", str(pairs), "-o", str(tmp_path / "o.npz"), "--json", "-"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["n"] == 16
     with np.load(tmp_path / "o.npz") as z, np.load(pairs) as p:
@@ -199,7 +216,10 @@ def test_sample_input_translates_npz_and_folders(run, pairs, tmp_path):
     Image.fromarray(inputs[1]).save(tmp_path / "in" / "sub" / "b.png")
     r = CliRunner().invoke(cli, ["sample", str(run), "--input", str(tmp_path / "in"), "-o", str(tmp_path / "dir")])
     assert r.exit_code == 0, r.output
-    assert sorted(str(p.relative_to(tmp_path / "dir")) for p in (tmp_path / "dir").rglob("*.png")) == ["a.png", "sub/b.png"]
+    assert sorted(str(p.relative_to(tmp_path / "dir")) for p in (tmp_path / "dir").rglob("*.png")) == [
+        "a.png",
+        "sub/b.png",
+    ]
     # an output depends on its input alone (eval mode): the same as in the batch of 16
     assert np.array_equal(np.asarray(Image.open(tmp_path / "dir" / "sub" / "b.png")), out[1])
     Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in" / "small.png")

@@ -40,8 +40,9 @@ def test_rarity_from_its_definition_and_sparse_regions_score_higher():
     d_rr = np.sqrt(((real[:, None] - real[None]) ** 2).sum(-1))
     radius = np.sort(d_rr, axis=1)[:, 3]  # the 3rd nearest other real image
     d_rg = np.sqrt(((real[:, None] - fake[None]) ** 2).sum(-1))
-    want = np.array([radius[d_rg[:, j] < radius].min() if (d_rg[:, j] < radius).any() else 0.0
-                     for j in range(len(fake))])
+    want = np.array(
+        [radius[d_rg[:, j] < radius].min() if (d_rg[:, j] < radius).any() else 0.0 for j in range(len(fake))]
+    )
     got = rarity_scores(fake, real, 3)
     np.testing.assert_allclose(got, want, rtol=1e-10)
     assert got[-1] == 0.0  # far off the real manifold: left out

@@ -36,8 +36,14 @@ def record(cifar_excerpt, inception_weights, tmp_path_factory):
     d = tmp_path_factory.mktemp("rec")
     np.save(d / "fakes.npy", cifar_excerpt["train_images"][:8])
     np.save(d / "reals.npy", cifar_excerpt["test_images"][:8])
-    r = ganbench.evaluate(d / "fakes.npy", ref=d / "reals.npy", metrics=["is", "precision", "recall"],
-                          weights=inception_weights, is_splits=2, bootstrap=20)
+    r = ganbench.evaluate(
+        d / "fakes.npy",
+        ref=d / "reals.npy",
+        metrics=["is", "precision", "recall"],
+        weights=inception_weights,
+        is_splits=2,
+        bootstrap=20,
+    )
     path = d / "record.json"
     r.to_json(path)
     return r, path
@@ -68,8 +74,11 @@ def test_diagnose_records_validate(tmp_path, schema):
 
 def test_schema_rejects_a_damaged_record(record, schema):
     doc = json.loads(record[1].read_text())
-    for damage in (lambda d: d.pop("protocol"), lambda d: d["metrics"]["is"].update(value="high"),
-                   lambda d: d.update(ganbench_record=3)):
+    for damage in (
+        lambda d: d.pop("protocol"),
+        lambda d: d["metrics"]["is"].update(value="high"),
+        lambda d: d.update(ganbench_record=3),
+    ):
         bad = copy.deepcopy(doc)
         damage(bad)
         with pytest.raises(jsonschema.ValidationError):
@@ -82,8 +91,9 @@ def test_comparable_names_every_reason(record):
     assert records.comparable(a, copy.deepcopy(a)) == []
     cases = {
         "generated sample counts differ": lambda d: d["provenance"]["samples"].update(count=50_000),
-        "references differ": lambda d: d["provenance"]["reference"].update(name="cifar10-test",
-                                                                           content_sha256="0" * 64),
+        "references differ": lambda d: d["provenance"]["reference"].update(
+            name="cifar10-test", content_sha256="0" * 64
+        ),
         "extractor weights differ": lambda d: d["provenance"]["weights"].update(sha256="1" * 64),
         "resize modes differ": lambda d: d["provenance"].update(resize="clean"),
         "option is_splits differs": lambda d: d["provenance"]["options"].update(is_splits=10),

@@ -44,8 +44,14 @@ def test_to_dict_holds_values_uncertainties_and_provenance():
     r = make_result()
     d = r.to_dict()
     assert d["ganbench_record"] == RECORD_FORMAT
-    assert d["metrics"]["fid"] == {"value": 12.5, "std": None, "std_of": None, "ci": [10.25, 14.75],
-                                   "ci_method": "bias-corrected percentile bootstrap", "extra": {}}
+    assert d["metrics"]["fid"] == {
+        "value": 12.5,
+        "std": None,
+        "std_of": None,
+        "ci": [10.25, 14.75],
+        "ci_method": "bias-corrected percentile bootstrap",
+        "extra": {},
+    }
     assert d["metrics"]["is"]["std"] == 0.125 and d["metrics"]["is"]["std_of"] == "10 splits"
     assert d["metrics"]["kid"]["extra"] == {"subsets": 100}
     assert d["provenance"]["weights"]["official"] is False
@@ -115,8 +121,7 @@ def test_git_commit_in_and_outside_a_checkout(tmp_path, monkeypatch):
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (repo / "README").write_text("a user's project that happens to hold a venv\n")
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
 

@@ -20,8 +20,16 @@ from ganbench.diagnose import diagnose_features, diagnose_toy
 
 pytestmark = pytest.mark.browser
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +100,16 @@ def test_feature_report_renders(chromium, tmp_path, cifar_excerpt):
     gen_images[:20] = cifar_excerpt["train_images"][:20]
     gen_images[500:520] = gen_images[100:120]
     out = tmp_path / "report"
-    diagnose_features(gen, ref, out, gen_labels=gl, ref_labels=rl, gen_images=gen_images,
-                      ref_images=cifar_excerpt["train_images"], k_bins=20)
+    diagnose_features(
+        gen,
+        ref,
+        out,
+        gen_labels=gl,
+        ref_labels=rl,
+        gen_images=gen_images,
+        ref_images=cifar_excerpt["train_images"],
+        k_bins=20,
+    )
     url = (out / "index.html").as_uri()
 
     not_blank(screenshot(chromium, tmp_path, url))

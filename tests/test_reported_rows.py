@@ -55,7 +55,10 @@ def test_every_baseline_reported_block_has_protocol_source_and_checked(path):
 
 def test_the_corrected_numbers():
     """The values of Miyato et al. 2018 table 2 as the paper prints them (issue 21's corrections)."""
-    rows = {r["label"]: r for r in read_reported(ROOT / "leaderboards" / "cifar10", read_board(ROOT / "leaderboards" / "cifar10"))}
+    rows = {
+        r["label"]: r
+        for r in read_reported(ROOT / "leaderboards" / "cifar10", read_board(ROOT / "leaderboards" / "cifar10"))
+    }
     wgan = rows["WGAN-GP, standard CNN (in the SNGAN paper)"]
     assert wgan["metrics"]["fid"] == 40.2 and (wgan["n_generated"], wgan["n_real"]) == (5000, 10000)
     assert rows["SNGAN, standard CNN, hinge loss (Miyato et al.; ganbench's sngan)"]["metrics"]["fid"] == 25.5
@@ -79,8 +82,13 @@ def test_reported_rows_sort_within_their_protocol_group():
     def row(label, fid, n):
         return {"label": label, "metrics": {"fid": fid} if fid is not None else {}, "group": f"{n} / {n}"}
 
-    rows = [row("a", 30.0, 50000), row("b", 10.0, 10000), row("c", 20.0, 50000), row("d", None, 50000),
-            row("e", 5.0, 10000)]
+    rows = [
+        row("a", 30.0, 50000),
+        row("b", 10.0, 10000),
+        row("c", 20.0, 50000),
+        row("d", None, 50000),
+        row("e", 5.0, 10000),
+    ]
     assert [r["label"] for r in sort_reported(rows, "fid", [])] == ["c", "a", "d", "e", "b"]
     rows = [row("a", 7.0, 1), row("b", 8.0, 1)]
     assert [r["label"] for r in sort_reported(rows, "fid", ["fid"])] == ["b", "a"]

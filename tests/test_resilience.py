@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from faults import TRIED, TinyExtractor, WriteFault
 
 from ganbench import cache, locks
 from ganbench.errors import GanbenchError
@@ -23,8 +24,6 @@ from ganbench.features import entries, pipeline
 from ganbench.inputs.images import open_source
 from ganbench.train import checkpoint, signals
 from ganbench.train.session import train
-
-from faults import TRIED, TinyExtractor, WriteFault
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 FAULTS = Path(__file__).with_name("faults.py")
@@ -45,8 +44,9 @@ def small_chunks(monkeypatch):
 def features(source, keep="features", ex=None, use_cache=True):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fs = pipeline.get_features(source, extractor=ex or TinyExtractor(), batch_size=4, use_cache=use_cache,
-                                   keep=keep)
+        fs = pipeline.get_features(
+            source, extractor=ex or TinyExtractor(), batch_size=4, use_cache=use_cache, keep=keep
+        )
     return fs, [str(w.message) for w in caught]
 
 
@@ -102,8 +102,9 @@ def test_a_damaged_cache_entry_is_discarded_with_one_warning_and_recomputed(sour
 
 
 # -- a killed extraction resumes after its last whole chunk -------------------------------------------------
-@pytest.mark.parametrize("keep,mode", [("features", True), ("stats", True), ("features", "progress")],
-                         ids=["features", "stats", "samples"])
+@pytest.mark.parametrize(
+    "keep,mode", [("features", True), ("stats", True), ("features", "progress")], ids=["features", "stats", "samples"]
+)
 def test_a_killed_extraction_resumes_from_the_last_whole_chunk_bit_for_bit(source, small_chunks, keep, mode):
     """mode "progress" is how `eval` extracts its samples: no cache entry, only the progress."""
     plain, _ = features(source, keep, use_cache=False)
@@ -111,8 +112,9 @@ def test_a_killed_extraction_resumes_from_the_last_whole_chunk_bit_for_bit(sourc
         features(source, keep, TinyExtractor(fail_at=6), use_cache=mode)
     entry = pipeline.cache_path(source, TinyExtractor(), keep)
     parts = entry.with_suffix(".parts")
-    assert sorted(p.name for p in parts.iterdir()) == (["chunk-000000000.npz", "chunk-000000008.npz"]
-                                                        if keep == "features" else ["moments.npz"])
+    assert sorted(p.name for p in parts.iterdir()) == (
+        ["chunk-000000000.npz", "chunk-000000008.npz"] if keep == "features" else ["moments.npz"]
+    )
     ex = TinyExtractor()
     resumed, w = features(source, keep, ex, use_cache=mode)
     assert w == [] and ex.calls == 8 - 4  # 30 images in batches of 4: 8 batches, 4 done before the kill
@@ -129,8 +131,13 @@ def test_every_cache_write_and_the_record_failing_then_rerun(source, small_chunk
     np.save(tmp_path / "samples.npy", cifar_excerpt["train_images"][:30])
 
     def run(record: Path):
-        r = evaluate(tmp_path / "samples.npy", ref=tmp_path / "imgs.npy", metrics=["fid", "precision"],
-                     extractor=TinyExtractor(), batch_size=4)
+        r = evaluate(
+            tmp_path / "samples.npy",
+            ref=tmp_path / "imgs.npy",
+            metrics=["fid", "precision"],
+            extractor=TinyExtractor(),
+            batch_size=4,
+        )
         r.to_json(record)
         return r
 
@@ -164,8 +171,13 @@ def test_a_second_process_on_a_run_is_refused_naming_the_first(tmp_path):
     with locks.run_folder(run):
         with pytest.raises(locks.Locked, match=f"in use by process {os.getpid()}"):
             train(resume=run, progress=False)
-        p = subprocess.run([sys.executable, "-m", "ganbench", "train", "--resume", str(run)], capture_output=True,
-                           text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+        p = subprocess.run(
+            [sys.executable, "-m", "ganbench", "train", "--resume", str(run)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            timeout=300,
+        )
         assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
         assert f"run folder {run} is in use by process {os.getpid()}" in p.stderr
     assert not (run / locks.NAME).exists()  # released with its holder
@@ -189,8 +201,10 @@ def test_a_second_board_build_and_cache_writer_are_refused(source, tmp_path):
 
 
 def test_a_lock_dies_with_its_process(tmp_path):
-    code = f"import os, time; from ganbench import locks; l = locks.run_folder({str(tmp_path)!r}); l.__enter__(); " \
-           "print('held', flush=True); time.sleep(60)"
+    code = (
+        f"import os, time; from ganbench import locks; l = locks.run_folder({str(tmp_path)!r}); l.__enter__(); "
+        "print('held', flush=True); time.sleep(60)"
+    )
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "held"
     with pytest.raises(locks.Locked, match=f"process {p.pid}"):
@@ -205,13 +219,32 @@ def test_a_lock_dies_with_its_process(tmp_path):
 # -- signals ------------------------------------------------------------------------------------------
 def test_sigterm_from_the_cli_checkpoints_and_says_how_to_resume(tmp_path):
     run = tmp_path / "run"
-    cmd = [sys.executable, str(FAULTS), "SIGTERM", "1", "--", "train", "toy-mlp", "--out", str(run), "--steps", "4",
-           "--set", "batch_size=16", "--set", "g_batch_size=16", "--set", "z_dim=8"]
+    cmd = [
+        sys.executable,
+        str(FAULTS),
+        "SIGTERM",
+        "1",
+        "--",
+        "train",
+        "toy-mlp",
+        "--out",
+        str(run),
+        "--steps",
+        "4",
+        "--set",
+        "batch_size=16",
+        "--set",
+        "g_batch_size=16",
+        "--set",
+        "z_dim=8",
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
     assert p.returncode == 143, p.stderr
     last = p.stderr.strip().splitlines()[-1]
-    assert last == (f"ganbench: error: stopped by SIGTERM after step 1; checkpoint {run}/checkpoints/"
-                    f"step-00000001.safetensors written; resume with: ganbench train --resume {run}")
+    assert last == (
+        f"ganbench: error: stopped by SIGTERM after step 1; checkpoint {run}/checkpoints/"
+        f"step-00000001.safetensors written; resume with: ganbench train --resume {run}"
+    )
     assert checkpoint.list_steps(run) == [1]
 
 
@@ -259,21 +292,53 @@ def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(tmp
 def test_torchrun_max_restarts_resumes_from_the_last_checkpoint_by_itself(tmp_path):
     """Rank 1 is killed (SIGKILL) after step 5 of the first attempt; torchrun restarts the group, which finds
     its run in --out and resumes from the step-4 checkpoint: the weights equal an uninterrupted run's."""
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
-                                                               "MASTER_PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+    }
     env.update(OMP_NUM_THREADS="1", GANBENCH_QUIET="1")
-    args = ["train", "toy-mlp", "--steps", "8", "--checkpoint-every", "2", "--device", "cpu", "--set", "batch_size=16",
-            "--set", "g_batch_size=16", "--set", "z_dim=8"]
+    args = [
+        "train",
+        "toy-mlp",
+        "--steps",
+        "8",
+        "--checkpoint-every",
+        "2",
+        "--device",
+        "cpu",
+        "--set",
+        "batch_size=16",
+        "--set",
+        "g_batch_size=16",
+        "--set",
+        "z_dim=8",
+    ]
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    p = subprocess.run(launcher + ["-m", "ganbench", *args, "--out", str(tmp_path / "one")], capture_output=True,
-                       text=True, env=env, timeout=600)
+    p = subprocess.run(
+        launcher + ["-m", "ganbench", *args, "--out", str(tmp_path / "one")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
-    p = subprocess.run(launcher + ["--max-restarts=1", str(FAULTS), "SIGKILL", "5", "1", "--", *args, "--out",
-                                   str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=600)
+    p = subprocess.run(
+        launcher + ["--max-restarts=1", str(FAULTS), "SIGKILL", "5", "1", "--", *args, "--out", str(tmp_path / "two")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     assert "exitcode: -9" in p.stderr, p.stderr[-3000:]  # the first attempt lost a worker
-    logs = [[{k: v for k, v in json.loads(line).items() if k not in ("step_per_s", "images_per_s")}
-             for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()] for run in ("one", "two")]
+    logs = [
+        [
+            {k: v for k, v in json.loads(line).items() if k not in ("step_per_s", "images_per_s")}
+            for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
+        ]
+        for run in ("one", "two")
+    ]
     assert [r["step"] for r in logs[1] if r["kind"] == "train"] == list(range(1, 9))
     assert logs[1] == logs[0]  # the log reads as one run: lines after the checkpoint were dropped
     a = checkpoint.load(checkpoint.path_for(tmp_path / "one", 8))[0]

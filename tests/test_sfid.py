@@ -77,8 +77,9 @@ def test_sfid_equals_the_adm_formula_on_identical_features():
 def test_sfid_end_to_end_and_statistics_files(inception_weights, cifar_excerpt, tmp_path):
     np.save(tmp_path / "fakes.npy", cifar_excerpt["train_images"][:10])
     np.save(tmp_path / "reals.npy", cifar_excerpt["test_images"][:10])
-    r = ganbench.evaluate(tmp_path / "fakes.npy", ref=tmp_path / "reals.npy", metrics=["fid", "sfid"],
-                          weights=inception_weights)
+    r = ganbench.evaluate(
+        tmp_path / "fakes.npy", ref=tmp_path / "reals.npy", metrics=["fid", "sfid"], weights=inception_weights
+    )
     ex = InceptionExtractor(weights=inception_weights, device="cpu", spatial=True)
     a = ex(cifar_excerpt["train_images"][:10])[2].astype(np.float64)
     b = ex(cifar_excerpt["test_images"][:10])[2].astype(np.float64)
@@ -90,10 +91,19 @@ def test_sfid_end_to_end_and_statistics_files(inception_weights, cifar_excerpt, 
         return CliRunner().invoke(cli, [str(x) for x in args])
 
     run("stats", tmp_path / "reals.npy", "-o", tmp_path / "plain.npz", "--weights", inception_weights)
-    bad = run("eval", tmp_path / "fakes.npy", "--ref", tmp_path / "plain.npz", "--metrics", "sfid",
-              "--weights", inception_weights)
+    bad = run(
+        "eval",
+        tmp_path / "fakes.npy",
+        "--ref",
+        tmp_path / "plain.npz",
+        "--metrics",
+        "sfid",
+        "--weights",
+        inception_weights,
+    )
     assert bad.exit_code == 2 and "ganbench stats --spatial" in bad.stderr, bad.output
     run("stats", tmp_path / "reals.npy", "-o", tmp_path / "spatial.npz", "--spatial", "--weights", inception_weights)
-    rec = ganbench.evaluate(tmp_path / "fakes.npy", ref=tmp_path / "spatial.npz", metrics=["sfid"],
-                            weights=inception_weights)
+    rec = ganbench.evaluate(
+        tmp_path / "fakes.npy", ref=tmp_path / "spatial.npz", metrics=["sfid"], weights=inception_weights
+    )
     assert rec["sfid"] == pytest.approx(r["sfid"], rel=1e-6)

@@ -70,8 +70,9 @@ def test_resize_matches_torch_fidelity():
     from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
     x = np.random.default_rng(1).integers(0, 256, (2, 37, 53, 3), dtype=np.uint8)
-    want = interpolate_bilinear_2d_like_tensorflow1x(torch.from_numpy(x).permute(0, 3, 1, 2).float(),
-                                                     size=(299, 299), align_corners=False)
+    want = interpolate_bilinear_2d_like_tensorflow1x(
+        torch.from_numpy(x).permute(0, 3, 1, 2).float(), size=(299, 299), align_corners=False
+    )
     got = rs.resize_tf_legacy_nhwc(torch.from_numpy(x), 299).permute(0, 3, 1, 2)
     assert float((got - want).abs().max()) <= 1e-3
 

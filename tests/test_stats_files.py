@@ -12,22 +12,29 @@ from click.testing import CliRunner
 
 from ganbench.cli import cli
 from ganbench.engine import evaluate
-from ganbench.sides import resolve_reference
 from ganbench.errors import GanbenchError
+from ganbench.features.files import MARKER, check_compatible, is_stats_file, load_stats_file, write_stats_file
 from ganbench.features.pipeline import FeatureSet, save_featureset
+from ganbench.sides import resolve_reference
 from ganbench.stats import GaussianStats
-from ganbench.features.files import (MARKER, check_compatible, is_stats_file, load_stats_file,
-                                  write_stats_file)
 
 D, C = 2048, 1008
-DESC = {"extractor": "inception-v3-compat", "weights_sha256": "ab" * 32, "weights_official": False,
-        "resize": "tf-legacy", "dtype": "float32"}
+DESC = {
+    "extractor": "inception-v3-compat",
+    "weights_sha256": "ab" * 32,
+    "weights_official": False,
+    "resize": "tf-legacy",
+    "dtype": "float32",
+}
 
 
 def features(n=20, seed=0):
     rng = np.random.default_rng(seed)
-    return FeatureSet(rng.normal(size=(n, D)).astype(np.float32), rng.normal(size=(n, C)).astype(np.float32),
-                      meta={**DESC, "count": n, "content_sha256": "cd" * 32})
+    return FeatureSet(
+        rng.normal(size=(n, D)).astype(np.float32),
+        rng.normal(size=(n, C)).astype(np.float32),
+        meta={**DESC, "count": n, "content_sha256": "cd" * 32},
+    )
 
 
 def assert_clean_error(result, *fragments):
@@ -120,8 +127,21 @@ def test_eval_refuses_a_stats_file_made_with_other_options(tmp_path, cifar_excer
     samples = tmp_path / "s.npy"
     np.save(samples, cifar_excerpt["test_images"][:8])
     out = tmp_path / "out.json"
-    r = CliRunner().invoke(cli, ["eval", str(samples), "--ref", str(ref), "--metrics", "fid",
-                                 "--weights", str(inception_weights), "--json", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(samples),
+            "--ref",
+            str(ref),
+            "--metrics",
+            "fid",
+            "--weights",
+            str(inception_weights),
+            "--json",
+            str(out),
+        ],
+    )
     assert_clean_error(r, str(ref), "resize=clean", "ganbench stats")
     assert not out.exists()
     with pytest.raises(GanbenchError, match="resize=clean"):
@@ -132,5 +152,6 @@ def test_stats_file_with_too_few_images_for_kid(tmp_path, cifar_excerpt, incepti
     fs = features(n=10)
     ref = write_stats_file(fs, tmp_path / "small.ganbench.npz")
     with pytest.raises(GanbenchError, match=r"kid needs at least 20 reference samples, got 10.*--kid-subset-size"):
-        evaluate(cifar_excerpt["test_images"][:30], ref=ref, metrics=["kid"], weights=inception_weights,
-                 kid_subset_size=20)
+        evaluate(
+            cifar_excerpt["test_images"][:30], ref=ref, metrics=["kid"], weights=inception_weights, kid_subset_size=20
+        )

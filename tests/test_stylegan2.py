@@ -6,7 +6,6 @@ and their parts do what the paper says: truncation, demodulation, noise, conditi
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,9 @@ SMALL = dict(z_dim=32, w_dim=32, channel_base=512, channel_max=16, conv_clamp=4)
 @pytest.mark.parametrize("name", sorted(REFERENCE_COUNTS))
 def test_parameter_counts_equal_the_references(name):
     b = BASELINES.get(name)
-    G, D = ARCHITECTURES.get(b["train"]["arch"]).build(b["train"]["z_dim"], mbstd_group=b["train"]["mbstd"],
-                                                      num_classes=10 if b["train"].get("conditional") else 0)
+    G, D = ARCHITECTURES.get(b["train"]["arch"]).build(
+        b["train"]["z_dim"], mbstd_group=b["train"]["mbstd"], num_classes=10 if b["train"].get("conditional") else 0
+    )
     assert (count_params(G), count_params(D)) == REFERENCE_COUNTS[name]
     assert (b["source"]["params"]["G"], b["source"]["params"]["D"]) == REFERENCE_COUNTS[name]
     assert G.num_ws == 8 and G.z_dim == G.w_dim == 512 and (G.img_resolution, G.img_channels) == (32, 3)
@@ -39,8 +39,10 @@ def test_parameter_counts_equal_the_references(name):
 def _fixture(name):
     """A config's arrays; the 'resnet' D's configs store only D's, and share G and its outputs with 'orig'."""
     with np.load(FIXTURE) as z:
+
         def part(prefix):
-            return {k[len(prefix) + 1:]: torch.from_numpy(z[k]) for k in z.files if k.startswith(prefix + "/")}
+            return {k[len(prefix) + 1 :]: torch.from_numpy(z[k]) for k in z.files if k.startswith(prefix + "/")}
+
         return {**part(name.replace("_resnet", "_orig")), **part(name)}
 
 
@@ -49,8 +51,12 @@ def test_forward_equals_the_reference_with_the_same_weights(name):
     f = _fixture(name)
     c_dim = 10 if "_c10_" in name else 0
     G = Generator(c_dim=c_dim, **SMALL)
-    D = Discriminator(c_dim=c_dim, architecture=name.rsplit("_", 1)[1], mbstd_group_size=32,
-                      **{k: v for k, v in SMALL.items() if k not in ("z_dim", "w_dim")})
+    D = Discriminator(
+        c_dim=c_dim,
+        architecture=name.rsplit("_", 1)[1],
+        mbstd_group_size=32,
+        **{k: v for k, v in SMALL.items() if k not in ("z_dim", "w_dim")},
+    )
     load_reference_state(G, {k[2:]: v for k, v in f.items() if k.startswith("G.")})
     load_reference_state(D, {k[2:]: v for k, v in f.items() if k.startswith("D.")})
     z, c = f["z"], f["c"]
@@ -67,8 +73,9 @@ def test_forward_equals_the_reference_with_the_same_weights(name):
             torch.testing.assert_close(D(f[f"out.img_const_{mode}"], c), f[f"out.d_{mode}"], **close)
         G.eval()
         torch.testing.assert_close(G.mapping(z, c, truncation_psi=0.7), f["out.ws_trunc"], **close)
-        torch.testing.assert_close(G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3), f["out.ws_trunc_cut"],
-                                   **close)
+        torch.testing.assert_close(
+            G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3), f["out.ws_trunc_cut"], **close
+        )
         G.mapping(z, c, update_emas=True)
         torch.testing.assert_close(G.mapping.w_avg, f["out.w_avg_updated"], **close)
     if c_dim:  # integer labels are the reference's one-hot rows
@@ -102,8 +109,9 @@ def test_demodulation_normalises_each_output_channel():
     x, weight, styles = torch.randn(2, 8, 64, 64), torch.randn(6, 8, 3, 3), torch.rand(2, 8) + 0.5
     out = modulated_conv2d(x, weight, styles, padding=1)
     # demodulated: scaling a sample's styles changes nothing, and unit-variance inputs give unit-variance outputs
-    torch.testing.assert_close(modulated_conv2d(x, weight, styles * torch.tensor([[10.0], [0.1]]), padding=1), out,
-                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        modulated_conv2d(x, weight, styles * torch.tensor([[10.0], [0.1]]), padding=1), out, rtol=1e-4, atol=1e-5
+    )
     std = out[:, :, 1:-1, 1:-1].std(dim=(2, 3))
     assert float((std - 1).abs().max()) < 0.05
     raw = modulated_conv2d(x, weight, styles * 10, padding=1, demodulate=False)
@@ -181,8 +189,9 @@ def run(labelled):
     import ganbench
 
     out = labelled.parent / "r"
-    ganbench.train("stylegan2-cond", out=out, data=labelled, key="images", labels="labels", steps=2, set=CPU_RUN,
-                   progress=False)
+    ganbench.train(
+        "stylegan2-cond", out=out, data=labelled, key="images", labels="labels", steps=2, set=CPU_RUN, progress=False
+    )
     return out
 
 
@@ -196,13 +205,20 @@ def test_stylegan2_trains_with_its_objective_and_ada_and_logs_p(run):
 
 
 def test_stylegan2_resumes_after_a_kill_to_identical_weights(labelled, tmp_path):
+    from test_train import _same, _tensors
+
     import ganbench
     from ganbench.train import checkpoint
 
-    from test_train import _same, _tensors
-
-    kw = dict(data=labelled, key="images", labels="labels", steps=3, set={**CPU_RUN, "ada_interval": 1},
-              checkpoint_every=1, progress=False)
+    kw = dict(
+        data=labelled,
+        key="images",
+        labels="labels",
+        steps=3,
+        set={**CPU_RUN, "ada_interval": 1},
+        checkpoint_every=1,
+        progress=False,
+    )
     ganbench.train("stylegan2-cond", out=tmp_path / "full", **kw)
     ganbench.train("stylegan2-cond", out=tmp_path / "cut", **kw)
     # as if killed after step 2's checkpoint: the later checkpoint gone, the log cut mid-line
@@ -218,18 +234,28 @@ def test_stylegan2_resumes_after_a_kill_to_identical_weights(labelled, tmp_path)
 def test_stylegan2_run_evaluates_per_class(run, inception_weights):
     import ganbench
 
-    res = ganbench.evaluate(run, n=20, ref=str(run.parent / "lab.npz"), ref_key="images", classes="uniform",
-                            metrics=["fid"], weights=inception_weights)
+    res = ganbench.evaluate(
+        run,
+        n=20,
+        ref=str(run.parent / "lab.npz"),
+        ref_key="images",
+        classes="uniform",
+        metrics=["fid"],
+        weights=inception_weights,
+    )
     assert np.isfinite(res.metrics["fid"].value)
 
 
 def test_samples_are_seeded_per_sample_and_truncation_pulls_to_the_mean(run, tmp_path):
-    import ganbench
     from click.testing import CliRunner
+
+    import ganbench
     from ganbench.cli import cli
 
     a, info = ganbench.sample(run, 6, classes=[0, 3], progress=False)
-    assert np.array_equal(a, ganbench.sample(run, 6, classes=[0, 3], progress=False)[0]) and "truncation_psi" not in info
+    assert (
+        np.array_equal(a, ganbench.sample(run, 6, classes=[0, 3], progress=False)[0]) and "truncation_psi" not in info
+    )
     # the noise is drawn per sample: another batch size changes only float rounding (the grouped convolution's)
     b, _ = ganbench.sample(run, 6, classes=[0, 3], batch_size=4, progress=False)
     assert np.abs(a.astype(int) - b).max() <= 1 and (a != b).mean() < 1e-3
@@ -238,21 +264,45 @@ def test_samples_are_seeded_per_sample_and_truncation_pulls_to_the_mean(run, tmp
 
     def spread(x):  # how much class 0's three samples differ
         return np.abs(x[[0, 2, 4]].astype(int) - x[0]).mean()
+
     assert spread(t) < 0.1 * spread(a)  # psi 0: every w is w_avg (class-agnostic, as the reference); noise differs
-    r = CliRunner().invoke(cli, ["sample", str(run), "-n", "4", "--classes", "uniform", "--truncation", "0.7",
-                                 "-o", str(tmp_path / "s.npz"), "--json", "-"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "sample",
+            str(run),
+            "-n",
+            "4",
+            "--classes",
+            "uniform",
+            "--truncation",
+            "0.7",
+            "-o",
+            str(tmp_path / "s.npz"),
+            "--json",
+            "-",
+        ],
+    )
     assert r.exit_code == 0 and '"truncation_psi": 0.7' in r.output, r.output
 
 
 def test_truncation_of_a_baseline_without_a_mapping_network_is_one_line(cifar_excerpt, tmp_path):
-    import ganbench
     from click.testing import CliRunner
+
+    import ganbench
     from ganbench.cli import cli
 
     np.save(tmp_path / "x.npy", cifar_excerpt["train_images"][:8])
-    ganbench.train("dcgan", out=tmp_path / "u", data=tmp_path / "x.npy", steps=1,
-                   set={"batch_size": 4, "g_batch_size": 4}, progress=False)
-    r = CliRunner().invoke(cli, ["sample", str(tmp_path / "u"), "-n", "4", "--truncation", "0.7",
-                                 "-o", str(tmp_path / "x.npz")])
+    ganbench.train(
+        "dcgan",
+        out=tmp_path / "u",
+        data=tmp_path / "x.npy",
+        steps=1,
+        set={"batch_size": 4, "g_batch_size": 4},
+        progress=False,
+    )
+    r = CliRunner().invoke(
+        cli, ["sample", str(tmp_path / "u"), "-n", "4", "--truncation", "0.7", "-o", str(tmp_path / "x.npz")]
+    )
     assert r.exit_code == 2 and "has no mapping network to truncate" in r.output, r.output
     assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "x.npz").exists()

@@ -60,15 +60,35 @@ class TinyD(nn.Module):
         return self.fc(F.avg_pool2d(img, 8).flatten(1))
 
 
-TINY = types.SimpleNamespace(name="tiny-style", kind="images", shape=(3, 32, 32), conditional=False,
-                             build=lambda z_dim, mbstd_group=0, mbdisc_kernels=0, num_classes=0:
-                             (TinyG(z_dim, num_classes), TinyD(num_classes)))
+TINY = types.SimpleNamespace(
+    name="tiny-style",
+    kind="images",
+    shape=(3, 32, 32),
+    conditional=False,
+    build=lambda z_dim, mbstd_group=0, mbdisc_kernels=0, num_classes=0: (TinyG(z_dim, num_classes), TinyD(num_classes)),
+)
 if "tiny-style" not in ARCHITECTURES.names():
     ARCHITECTURES.add("tiny-style", TINY)
 
-SG2 = {"arch": "tiny-style", "objective": "stylegan2", "z_dim": 4, "batch_size": 8, "g_batch_size": 8, "steps": 12,
-       "lr_g": 0.0025, "lr_d": 0.0025, "beta1": 0.0, "beta2": 0.99, "r1": 0.5, "pl_weight": 2.0,
-       "style_mixing": 0.9, "d_reg_interval": 4, "g_reg_interval": 2, "ema_kimg": 0.01, "ema_rampup": 0.05}
+SG2 = {
+    "arch": "tiny-style",
+    "objective": "stylegan2",
+    "z_dim": 4,
+    "batch_size": 8,
+    "g_batch_size": 8,
+    "steps": 12,
+    "lr_g": 0.0025,
+    "lr_d": 0.0025,
+    "beta1": 0.0,
+    "beta2": 0.99,
+    "r1": 0.5,
+    "pl_weight": 2.0,
+    "style_mixing": 0.9,
+    "d_reg_interval": 4,
+    "g_reg_interval": 2,
+    "ema_kimg": 0.01,
+    "ema_rampup": 0.05,
+}
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +139,12 @@ def test_main_losses_equal_a_hand_computation(images):
     ctx = tr.ctx
     sp = lambda v: math.log1p(math.exp(v))  # softplus
     real, fake = [0.0, 2.0, -1.0, 0.5, 1.0, -3.0, 0.25, 4.0], [-1.0, 1.0, 0.0, 2.0, -2.0, 0.5, 3.0, -0.5]
-    ctx.f = {**ctx.f, "D": lambda img, c: torch.tensor(real if torch.equal(img, ctx.local(
-        ctx.data.batch(ctx.seed, ctx.step, 8)[0])) else fake).view(-1, 1)}
+    ctx.f = {
+        **ctx.f,
+        "D": lambda img, c: torch.tensor(
+            real if torch.equal(img, ctx.local(ctx.data.batch(ctx.seed, ctx.step, 8)[0])) else fake
+        ).view(-1, 1),
+    }
     loss, stats = tr.objective.d_main(ctx)
     hand = sum(sp(v) for v in fake) / 8 + sum(sp(-v) for v in real) / 8
     assert float(loss.detach()) == pytest.approx(hand, rel=1e-6) and stats["loss_d"] == pytest.approx(hand, rel=1e-6)
@@ -201,8 +225,17 @@ def test_every_image_d_sees_passes_the_augmentation_and_its_draws_are_seeded(ima
 
 
 def test_after_step_hook_clips_wgan_weights():
-    cfg = resolve({"arch": "mlp-2d", "data": "ring", "loss": "wasserstein", "batch_size": 16, "z_dim": 4,
-                   "weight_clip": 0.01, "lr_d": 0.1})
+    cfg = resolve(
+        {
+            "arch": "mlp-2d",
+            "data": "ring",
+            "loss": "wasserstein",
+            "batch_size": 16,
+            "z_dim": 4,
+            "weight_clip": 0.01,
+            "lr_d": 0.1,
+        }
+    )
     tr = loop.Trainer(cfg, open_data("ring", (2,)), seed=0)
     tr.train_step()
     assert max(float(p.detach().abs().max()) for p in tr.nets.D.parameters()) == pytest.approx(0.01)

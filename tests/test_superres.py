@@ -51,11 +51,13 @@ def run(task, tmp_path_factory):
 
 def _psnr_y(a, b, crop):
     """PSNR on BT.601 Y with a border crop, per pair, written out independently of ganbench.metrics."""
+
     def y(x):
         x = x.astype(np.float64)[:, crop:-crop, crop:-crop]
         return 16 + (65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255
+
     mse = ((y(a) - y(b)) ** 2).reshape(len(a), -1).mean(1)
-    return 10 * np.log10(255.0 ** 2 / mse)
+    return 10 * np.log10(255.0**2 / mse)
 
 
 def test_data_sr_writes_the_task(task):
@@ -72,8 +74,11 @@ def test_data_sr_writes_the_task(task):
     c = data.chelsea()  # the held-out crop is the photograph's centre, nothing of it in training
     with np.load(task / "sr_x2-test.npz") as z:
         assert np.array_equal(z["targets"][0], c[22:278, 97:353])
-    for args, msg in ((["--scale", "3"], "scales 2 and 4"), ([], "--scale 2 or --scale 4"),
-                      (["--scale", "4", "--crop", "30"], "multiple of the scale 4")):
+    for args, msg in (
+        (["--scale", "3"], "scales 2 and 4"),
+        ([], "--scale 2 or --scale 4"),
+        (["--scale", "4", "--crop", "30"], "multiple of the scale 4"),
+    ):
         r = CliRunner().invoke(cli, ["data", "sr", *args, "-o", str(task / "bad.npz")])
         assert r.exit_code == 2 and msg in r.output and len(r.output.strip().splitlines()) == 1, r.output
     assert not (task / "bad.npz").exists()
@@ -101,13 +106,32 @@ def test_bicubic_is_matlabs_kernel(task, scale):
 def test_bicubic_floor_psnr_equals_an_independent_computation(task):
     with np.load(task / "sr_x2-test.npz") as z, np.load(task / "sr_x2-bicubic.npz") as f:
         hr, floor = z["targets"], f["arr_0"]
-    r = CliRunner().invoke(cli, ["eval", str(task / "sr_x2-bicubic.npz"), "--target", str(task / "sr_x2-test.npz"),
-                                 "--target-key", "targets", "--metrics", "psnr", "-O", "paired_channel=y",
-                                 "-O", "paired_crop=2", "--json", "-"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            str(task / "sr_x2-bicubic.npz"),
+            "--target",
+            str(task / "sr_x2-test.npz"),
+            "--target-key",
+            "targets",
+            "--metrics",
+            "psnr",
+            "-O",
+            "paired_channel=y",
+            "-O",
+            "paired_crop=2",
+            "--json",
+            "-",
+        ],
+    )
     assert r.exit_code == 0, r.output
-    rec = json.loads(r.output[r.output.index("{"):])
-    value = next(m for m in rec["metrics"] if m["name"] == "psnr")["value"] if isinstance(rec["metrics"], list) \
+    rec = json.loads(r.output[r.output.index("{") :])
+    value = (
+        next(m for m in rec["metrics"] if m["name"] == "psnr")["value"]
+        if isinstance(rec["metrics"], list)
         else rec["metrics"]["psnr"]["value"]
+    )
     mine = _psnr_y(floor, hr, 2)
     assert value == pytest.approx(mine.mean(), abs=1e-9)
     assert 25 < value < 40  # a real floor: far from identical, far from noise
@@ -197,23 +221,33 @@ def test_srgan_starts_from_the_srresnet_run(task, run):
 
 
 def test_outputs_of_any_size_are_scored_by_the_paired_eval(task, run, tmp_path):
-    r = CliRunner().invoke(cli, ["sample", str(run), "--input", str(task / "sr_x2-test.npz"), "-o", str(tmp_path / "o.npz")])
+    r = CliRunner().invoke(
+        cli, ["sample", str(run), "--input", str(task / "sr_x2-test.npz"), "-o", str(tmp_path / "o.npz")]
+    )
     assert r.exit_code == 0, r.output
     with np.load(tmp_path / "o.npz") as z, np.load(task / "sr_x2-test.npz") as t:
         out, hr = z["arr_0"], t["targets"]
     assert out.shape == hr.shape == (3, 256, 256, 3)  # 128x128 inputs, x2
-    res = ganbench.evaluate_paired(tmp_path / "o.npz", task / "sr_x2-test.npz", ["psnr"], target_key="targets",
-                                   paired_channel="y", paired_crop=2)
+    res = ganbench.evaluate_paired(
+        tmp_path / "o.npz", task / "sr_x2-test.npz", ["psnr"], target_key="targets", paired_channel="y", paired_crop=2
+    )
     assert res.metrics["psnr"].value == pytest.approx(_psnr_y(out, hr, 2).mean(), abs=1e-9)
 
 
 def test_super_resolution_errors_are_one_line(task, tmp_path):
-    r = CliRunner().invoke(cli, ["train", "srresnet", "--data", str(task / "sr_x2.npz"), "--steps", "1",
-                                 "--out", str(tmp_path / "r")])  # x4 model, x2 data
+    r = CliRunner().invoke(
+        cli, ["train", "srresnet", "--data", str(task / "sr_x2.npz"), "--steps", "1", "--out", str(tmp_path / "r")]
+    )  # x4 model, x2 data
     assert r.exit_code == 2 and "its inputs are 16x16 but the model takes 8x8" in r.output
     assert len(r.output.strip().splitlines()) == 1
     with pytest.raises(GanbenchError, match="superres trains a super-resolution architecture"):
         models.build(resolve(BASELINES.get("srresnet")["train"], {"arch": "pix2pix-small"}), 0)
     with pytest.raises(GanbenchError, match="no such file"):
-        ganbench.train("srgan", out=tmp_path / "v", data=task / "sr_x2.npz", steps=1, progress=False,
-                       set={**SMALL, "vgg_weights": str(tmp_path / "missing.pth")})
+        ganbench.train(
+            "srgan",
+            out=tmp_path / "v",
+            data=task / "sr_x2.npz",
+            steps=1,
+            progress=False,
+            set={**SMALL, "vgg_weights": str(tmp_path / "missing.pth")},
+        )

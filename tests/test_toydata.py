@@ -105,8 +105,7 @@ def test_no_high_quality_sample_gives_zero_modes_and_nan_kl():
     assert math.isnan(s["reverse_kl"])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((10, 3)), np.zeros((0, 2)), np.zeros(10),
-                                 np.array([[0.0, np.nan]])])
+@pytest.mark.parametrize("bad", [np.zeros((10, 3)), np.zeros((0, 2)), np.zeros(10), np.array([[0.0, np.nan]])])
 def test_bad_points_are_user_errors(bad):
     with pytest.raises(GanbenchError):
         toydata.score("ring", bad)
@@ -218,13 +217,16 @@ def test_nchw_and_float_images_score_like_nhwc_uint8():
     assert toydata.score("stacked-digits", images.astype(np.float32)) == s
 
 
-@pytest.mark.parametrize("bad", [
-    np.zeros((4, 28, 28, 3), np.uint8),
-    np.zeros((0, 8, 8, 3), np.uint8),
-    np.full((4, 8, 8, 3), 0.5, np.float32),  # 0..1 floats
-    np.full((4, 8, 8, 3), 300.0),
-    np.zeros((4, 8, 8, 3), bool),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((4, 28, 28, 3), np.uint8),
+        np.zeros((0, 8, 8, 3), np.uint8),
+        np.full((4, 8, 8, 3), 0.5, np.float32),  # 0..1 floats
+        np.full((4, 8, 8, 3), 300.0),
+        np.zeros((4, 8, 8, 3), bool),
+    ],
+)
 def test_bad_images_are_user_errors(bad):
     with pytest.raises(GanbenchError):
         toydata.score("stacked-digits", bad)

@@ -21,15 +21,27 @@ pytestmark = [pytest.mark.distributed]
 
 
 def _env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
-                                                               "MASTER_PORT")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+    }
     return {**env, "GANBENCH_QUIET": "1", "GANBENCH_HOME": str(tmp_path / "home"), "OMP_NUM_THREADS": "1"}
 
 
 def _train(tmp_path, name, out, nproc, *extra):
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
-    cmd = (launcher if nproc > 1 else [sys.executable]) + ["-m", "ganbench", "train", name, "--out",
-                                                           str(tmp_path / out), "--device", "cpu", *extra]
+    cmd = (launcher if nproc > 1 else [sys.executable]) + [
+        "-m",
+        "ganbench",
+        "train",
+        name,
+        "--out",
+        str(tmp_path / out),
+        "--device",
+        "cpu",
+        *extra,
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, env=_env(tmp_path), timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     steps = checkpoint.list_steps(tmp_path / out)
@@ -37,13 +49,28 @@ def _train(tmp_path, name, out, nproc, *extra):
 
 
 def _max_diff(a, b, prefix="G."):
-    return max(float((a[k].double() - b[k].double()).abs().max()) for k in a if k.startswith(prefix)
-               and a[k].is_floating_point())
+    return max(
+        float((a[k].double() - b[k].double()).abs().max())
+        for k in a
+        if k.startswith(prefix) and a[k].is_floating_point()
+    )
 
 
 def test_two_processes_equal_one_at_the_same_global_batch(tmp_path):
-    args = ["--steps", "20", "--set", "batch_size=64", "--set", "g_batch_size=64", "--set", "ema=0.9",
-            "--set", "gp=1.0", "--checkpoint-every", "10"]
+    args = [
+        "--steps",
+        "20",
+        "--set",
+        "batch_size=64",
+        "--set",
+        "g_batch_size=64",
+        "--set",
+        "ema=0.9",
+        "--set",
+        "gp=1.0",
+        "--checkpoint-every",
+        "10",
+    ]
     one, _ = _train(tmp_path, "toy-mlp", "one", 1, *args)
     two, p = _train(tmp_path, "toy-mlp", "two", 2, *args)
     assert sorted(one) == sorted(two)

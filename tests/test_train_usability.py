@@ -31,8 +31,12 @@ def multi(cifar_excerpt, tmp_path_factory):
     """A multi-array .npz like the shared excerpt: images and labels under their own names."""
     path = tmp_path_factory.mktemp("data") / "multi.npz"
     small = cifar_excerpt["train_images"][:32, ::4, ::4]  # 8x8: toy-conv's size, so tests stay fast
-    np.savez(path, train_images=small, test_images=cifar_excerpt["test_images"][:32, ::4, ::4],
-             train_labels=(np.arange(32) % 3).astype(np.int64))
+    np.savez(
+        path,
+        train_images=small,
+        test_images=cifar_excerpt["test_images"][:32, ::4, ::4],
+        train_labels=(np.arange(32) % 3).astype(np.int64),
+    )
     return path
 
 
@@ -47,8 +51,22 @@ def test_kill_minus_9_before_the_first_checkpoint_then_resume_says_so_and_keeps_
     env = {**os.environ, "GANBENCH_QUIET": "1", "OMP_NUM_THREADS": "1"}
     run = tmp_path / "killed"
     cmd = [sys.executable, "-m", "ganbench", "train"]
-    proc = subprocess.Popen(cmd + ["toy-mlp", "--steps", "30", "--checkpoint-every", "1000", "--checkpoint-minutes",
-                                   "0", *TOY, "--out", str(run)], env=env)
+    proc = subprocess.Popen(
+        cmd
+        + [
+            "toy-mlp",
+            "--steps",
+            "30",
+            "--checkpoint-every",
+            "1000",
+            "--checkpoint-minutes",
+            "0",
+            *TOY,
+            "--out",
+            str(run),
+        ],
+        env=env,
+    )
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
         if (run / "metrics.jsonl").is_file() and (run / "metrics.jsonl").read_text().count("\n") >= 2:
@@ -69,8 +87,17 @@ def test_kill_minus_9_before_the_first_checkpoint_then_resume_says_so_and_keeps_
 
 def test_resume_keeps_checkpoint_every_and_every_other_option(multi, tmp_path):
     run = tmp_path / "r"
-    ganbench.train("toy-conv", out=run, data=multi, key="train_images", steps=6, set=SMALL, checkpoint_every=2,
-                   checkpoint_minutes=0, progress=False)
+    ganbench.train(
+        "toy-conv",
+        out=run,
+        data=multi,
+        key="train_images",
+        steps=6,
+        set=SMALL,
+        checkpoint_every=2,
+        checkpoint_minutes=0,
+        progress=False,
+    )
     opts = json.loads((run / "run.json").read_text())["options"]
     assert opts["checkpoint_every"] == 2 and opts["key"] == "train_images" and opts["checkpoint_minutes"] == 0
     full = _tensors(run)
@@ -92,12 +119,14 @@ def test_a_complete_run_says_so_and_steps_extends_it_where_the_schedule_allows(t
     res = CliRunner().invoke(cli, ["train", "--resume", str(run), "--steps", "5"])
     assert res.exit_code == 0, res.output
     assert checkpoint.list_steps(run) == [3, 5] and json.loads((run / "run.json").read_text())["config"]["steps"] == 5
-    ganbench.train("toy-mlp", out=tmp_path / "whole", steps=5, set={"batch_size": 16, "g_batch_size": 16},
-                   progress=False)
+    ganbench.train(
+        "toy-mlp", out=tmp_path / "whole", steps=5, set={"batch_size": 16, "g_batch_size": 16}, progress=False
+    )
     _same(_tensors(tmp_path / "whole"), _tensors(run))  # constant lr: extending equals training 5 at once
     lin = tmp_path / "lin"
-    ganbench.train("toy-mlp", out=lin, steps=2, set={"lr_schedule": "linear", "batch_size": 16, "g_batch_size": 16},
-                   progress=False)
+    ganbench.train(
+        "toy-mlp", out=lin, steps=2, set={"lr_schedule": "linear", "batch_size": 16, "g_batch_size": 16}, progress=False
+    )
     res = CliRunner().invoke(cli, ["train", "--resume", str(lin), "--steps", "4"])
     assert res.exit_code == 2 and "decays linearly to 0 at step 2" in res.output and len(res.output.splitlines()) == 1
 
@@ -124,19 +153,55 @@ def test_unwritable_out_is_one_line_before_any_work(tmp_path, monkeypatch):
 def test_train_reads_a_multi_array_npz_by_key_and_labels_by_name(multi, tmp_path):
     res = CliRunner().invoke(cli, ["train", "toy-conv", "--data", str(multi), "--out", str(tmp_path / "a")])
     assert res.exit_code == 2 and "--key NAME" in res.output  # the hint names an option train has
-    res = CliRunner().invoke(cli, ["train", "toy-conv", "--data", str(multi), "--key", "train_images", "--steps", "1",
-                                   "--set", "batch_size=8", "--set", "g_batch_size=8", "--set", "conditional=true",
-                                   "--labels", "train_labels", "--out", str(tmp_path / "b")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "toy-conv",
+            "--data",
+            str(multi),
+            "--key",
+            "train_images",
+            "--steps",
+            "1",
+            "--set",
+            "batch_size=8",
+            "--set",
+            "g_batch_size=8",
+            "--set",
+            "conditional=true",
+            "--labels",
+            "train_labels",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     run = json.loads((tmp_path / "b" / "run.json").read_text())
     assert run["data"]["num_classes"] == 3 and run["data"]["count"] == 32
-    res = CliRunner().invoke(cli, ["train", "toy-conv", "--data", str(multi), "--key", "train_images", "--labels",
-                                   "nope", "--set", "conditional=true", "--out", str(tmp_path / "c")])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "toy-conv",
+            "--data",
+            str(multi),
+            "--key",
+            "train_images",
+            "--labels",
+            "nope",
+            "--set",
+            "conditional=true",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
     assert res.exit_code == 2 and "no array of that name" in res.output and "train_labels" in res.output
 
 
-def test_a_collapsed_generator_is_named_on_stderr_without_weights_and_grids_are_written(multi, tmp_path, capsys,
-                                                                                        monkeypatch):
+def test_a_collapsed_generator_is_named_on_stderr_without_weights_and_grids_are_written(
+    multi, tmp_path, capsys, monkeypatch
+):
     from ganbench.train import models
 
     build = models.build
@@ -149,8 +214,9 @@ def test_a_collapsed_generator_is_named_on_stderr_without_weights_and_grids_are_
 
     monkeypatch.setattr(models, "build", collapsed)
     run = tmp_path / "r"
-    ganbench.train("toy-conv", out=run, data=multi, key="train_images", steps=4, set=SMALL, checkpoint_every=2,
-                   progress=False)
+    ganbench.train(
+        "toy-conv", out=run, data=multi, key="train_images", steps=4, set=SMALL, checkpoint_every=2, progress=False
+    )
     err = capsys.readouterr().err
     assert "warning: step 2: mode collapse: the 64 fixed-latent samples" in err and err.count("mode collapse") == 1
     shown = [r for r in _log(run) if r["kind"] == "samples"]
@@ -164,8 +230,16 @@ def test_a_collapsed_generator_is_named_on_stderr_without_weights_and_grids_are_
 
 def test_grids_come_from_fixed_latents_and_only_a_narrow_batch_after_warmup_is_flagged(multi, tmp_path, capsys):
     for name in ("a", "b"):
-        ganbench.train("toy-conv", out=tmp_path / name, data=multi, key="train_images", steps=2, set=SMALL,
-                       checkpoint_every=1, progress=False)
+        ganbench.train(
+            "toy-conv",
+            out=tmp_path / name,
+            data=multi,
+            key="train_images",
+            steps=2,
+            set=SMALL,
+            checkpoint_every=1,
+            progress=False,
+        )
     assert grid.grid_path(tmp_path / "a", 1).read_bytes() == grid.grid_path(tmp_path / "b", 1).read_bytes()
     assert grid.grid_path(tmp_path / "a", 1).read_bytes() != grid.grid_path(tmp_path / "a", 2).read_bytes()
     from ganbench.train import monitor
@@ -208,8 +282,10 @@ def test_wall_time_checkpoints_change_no_number_and_replace_each_other(tmp_path,
     ganbench.train(resume=tmp_path / "clock", progress=False)
     _same(_tensors(tmp_path / "whole"), _tensors(tmp_path / "clock"))
     volatile = ("step_per_s", "images_per_s")
-    logs = [[{k: v for k, v in r.items() if k not in volatile} for r in _log(tmp_path / name)]
-            for name in ("whole", "clock")]
+    logs = [
+        [{k: v for k, v in r.items() if k not in volatile} for r in _log(tmp_path / name)]
+        for name in ("whole", "clock")
+    ]
     assert logs[0] == logs[1]  # the clock's checkpoint writes no grid and no collapse line either
     assert not grid.grid_path(tmp_path / "clock", 3).exists()
 
@@ -217,16 +293,16 @@ def test_wall_time_checkpoints_change_no_number_and_replace_each_other(tmp_path,
 def test_checkpoints_follow_the_umask(tmp_path):
     old = os.umask(0o022)
     try:
-        ganbench.train("toy-mlp", out=tmp_path / "r", steps=1, set={"batch_size": 16, "g_batch_size": 16},
-                       progress=False)
+        ganbench.train(
+            "toy-mlp", out=tmp_path / "r", steps=1, set={"batch_size": 16, "g_batch_size": 16}, progress=False
+        )
     finally:
         os.umask(old)
     mode = stat.S_IMODE(checkpoint.path_for(tmp_path / "r", 1).stat().st_mode)
     assert mode == 0o644, oct(mode)
 
 
-def test_greyscale_note_is_printed_and_the_bar_shows_this_steps_losses(cifar_excerpt, tmp_path, capsys,
-                                                                       monkeypatch):
+def test_greyscale_note_is_printed_and_the_bar_shows_this_steps_losses(cifar_excerpt, tmp_path, capsys, monkeypatch):
     grey = tmp_path / "grey.npy"
     np.save(grey, cifar_excerpt["train_images"][:16, ::4, ::4, 0])
     monkeypatch.delenv("GANBENCH_QUIET", raising=False)
@@ -249,16 +325,18 @@ def test_a_discriminator_that_wins_most_steps_is_named_despite_a_few_where_g_foo
     watch = monitor.FailureWatch("bce", monitor.Log(tmp_path), window=50)
     for s in range(50):  # mean D(G(z)) 0.051: the old mean-based check said nothing
         fake = 0.5 if s % 10 == 0 else 0.001
-        watch.check_step(s, {"loss_d": 0.01, "loss_g": 7.0, "d_real": 0.999, "d_fake": fake, "grad_norm_g": 0.5},
-                         None, tmp_path)
+        watch.check_step(
+            s, {"loss_d": 0.01, "loss_g": 7.0, "d_real": 0.999, "d_fake": fake, "grad_norm_g": 0.5}, None, tmp_path
+        )
     err = capsys.readouterr().err
     assert "warning: step 49: the discriminator wins (median D(x)=0.999, D(G(z))=0.001 over 50 steps)" in err
 
 
 def test_sample_and_data_check_their_output_before_any_work(tmp_path):
     (tmp_path / "afile").write_text("x")
-    res = CliRunner().invoke(cli, ["sample", str(tmp_path / "no-run"), "-n", "5", "-o",
-                                   str(tmp_path / "afile" / "s.npz")])
+    res = CliRunner().invoke(
+        cli, ["sample", str(tmp_path / "no-run"), "-n", "5", "-o", str(tmp_path / "afile" / "s.npz")]
+    )
     assert res.exit_code == 2 and "cannot write samples" in res.output and "pass -o" in res.output
     res = CliRunner().invoke(cli, ["data", "ring", "-o", str(tmp_path / "afile" / "ring.npy")])
     assert res.exit_code == 2 and "cannot write data set" in res.output and "pass -o" in res.output
@@ -269,8 +347,9 @@ def test_a_winning_discriminator_under_the_minimax_loss_points_to_the_non_satura
 
     watch = monitor.FailureWatch("minimax", monitor.Log(tmp_path), window=10)
     for s in range(10):  # the saturating loss's failure: D(G(z)) ~ 0, where log(1 - D(G(z))) is flat
-        watch.check_step(s, {"loss_d": 0.01, "loss_g": -1e-4, "d_real": 0.995, "d_fake": 0.002,
-                             "grad_norm_g": 1e-5}, None, tmp_path)
+        watch.check_step(
+            s, {"loss_d": 0.01, "loss_g": -1e-4, "d_real": 0.995, "d_fake": 0.002, "grad_norm_g": 1e-5}, None, tmp_path
+        )
     err = capsys.readouterr().err
     assert "warning: step 9: the discriminator wins" in err and "G's gradient vanishes" in err
     assert "--set loss=bce" in err

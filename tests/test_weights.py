@@ -6,11 +6,11 @@ import hashlib
 
 import pytest
 import torch
+from test_download import LoopbackServer, leftovers
 
 from ganbench import cache
 from ganbench.errors import ChecksumError, GanbenchError
 from ganbench.features import weights as W
-from test_download import LoopbackServer, leftovers
 
 
 @pytest.fixture

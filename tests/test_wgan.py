@@ -61,8 +61,11 @@ def test_parameter_counts_equal_the_reference_and_the_toml():
     assert (count_params(G), count_params(D)) == (g, d) == (params["G"], params["D"]) == (1068928, 663296)
     ref = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / "wgan_reference.json").read_text())
     assert (ref["full"]["isize32"]["params"]["G"], ref["full"]["isize32"]["params"]["D"]) == (g, d)
-    assert not any(m.bias is not None for m in list(G.modules()) + list(D.modules()) if hasattr(m, "bias")
-                   and not isinstance(m, torch.nn.BatchNorm2d))
+    assert not any(
+        m.bias is not None
+        for m in list(G.modules()) + list(D.modules())
+        if hasattr(m, "bias") and not isinstance(m, torch.nn.BatchNorm2d)
+    )
 
 
 @pytest.mark.parametrize("mode", ["eval", "train"])
@@ -72,8 +75,8 @@ def test_forward_equals_wassersteingans_classes_on_copied_weights(mode):
     t = load_file(str(FIXTURE))
     G, (b, features) = Generator(8, size=32, width=8), body(32, width=8)
     D = Critic(b, features, head_bias=False)
-    G.load_state_dict({k[len("small32.G."):]: v for k, v in t.items() if k.startswith("small32.G.")})
-    D.load_state_dict({k[len("small32.D."):]: v for k, v in t.items() if k.startswith("small32.D.")})
+    G.load_state_dict({k[len("small32.G.") :]: v for k, v in t.items() if k.startswith("small32.G.")})
+    D.load_state_dict({k[len("small32.D.") :]: v for k, v in t.items() if k.startswith("small32.D.")})
     G.train(mode == "train"), D.train(mode == "train")
     with torch.no_grad():
         g, d = G(t["small32.z"]), D(t["small32.x"])
@@ -104,16 +107,28 @@ def test_wgan_trains_and_its_critic_stays_clipped_after_every_critic_step(images
     """The baseline's networks and options on CIFAR images; n_critic 5 from the start (the authors' 100 early
     critic steps are the schedule's test, on the toy networks, to keep this one short)."""
     seen = _watch_d_phases(monkeypatch)
-    summary = ganbench.train("wgan", out=tmp_path / "r", data=images, steps=3, progress=False,
-                             set={"batch_size": 4, "g_batch_size": 4, "critic_schedule": "constant"})
+    summary = ganbench.train(
+        "wgan",
+        out=tmp_path / "r",
+        data=images,
+        steps=3,
+        progress=False,
+        set={"batch_size": 4, "g_batch_size": 4, "critic_schedule": "constant"},
+    )
     assert summary["step"] == 3 and np.isfinite(summary["last"]["loss_d"]) and np.isfinite(summary["last"]["loss_g"])
     assert [s for s, _ in seen["D"]] == [0] * 5 + [1] * 5 + [2] * 5 and seen["G"] == [0, 1, 2]
     assert all(m <= 0.01 for _, m in seen["D"]) and max(m for _, m in seen["D"]) == pytest.approx(0.01)
     run = json.loads((tmp_path / "r" / "run.json").read_text())["config"]
     assert (run["arch"], run["optimizer"], run["weight_clip"], run["lr_d"]) == ("wgan-dcgan32", "rmsprop", 0.01, 5e-5)
     tensors, _meta = checkpoint.load(checkpoint.path_for(tmp_path / "r", 3))
-    assert max(float(v.abs().max()) for k, v in tensors.items() if k.startswith("D.") and "running" not in k
-               and "num_batches" not in k) <= 0.01
+    assert (
+        max(
+            float(v.abs().max())
+            for k, v in tensors.items()
+            if k.startswith("D.") and "running" not in k and "num_batches" not in k
+        )
+        <= 0.01
+    )
 
 
 def test_the_clip_check_can_fail_without_clipping(monkeypatch):
@@ -133,9 +148,13 @@ def _count(tr, steps) -> tuple:
     function of the step alone)."""
     phases, batches = {}, {}
     real_batch, real_phase = tr.data.batch, tr.run_phase
-    tr.data.batch = lambda seed, index, n: (batches.setdefault(tr.step, []).append(index), real_batch(seed, index, n))[1]
-    tr.run_phase = lambda phase, index=0: (phases.__setitem__(tr.step, phases.get(tr.step, 0) + (phase.name == "D")),
-                                           real_phase(phase, index))[1]
+    tr.data.batch = lambda seed, index, n: (batches.setdefault(tr.step, []).append(index), real_batch(seed, index, n))[
+        1
+    ]
+    tr.run_phase = lambda phase, index=0: (
+        phases.__setitem__(tr.step, phases.get(tr.step, 0) + (phase.name == "D")),
+        real_phase(phase, index),
+    )[1]
     for s in steps:
         tr.step = s
         tr.train_step()
@@ -245,7 +264,13 @@ def test_rmsprop_is_torchs_rmsprop_step_by_hand():
     opt = tr.nets.opt_d
     assert isinstance(opt, torch.optim.RMSprop) and isinstance(tr.nets.opt_g, torch.optim.RMSprop)
     group = opt.param_groups[0]
-    assert (group["lr"], group["alpha"], group["eps"], group["momentum"], group["centered"]) == (5e-5, 0.99, 1e-8, 0, False)
+    assert (group["lr"], group["alpha"], group["eps"], group["momentum"], group["centered"]) == (
+        5e-5,
+        0.99,
+        1e-8,
+        0,
+        False,
+    )
     hand = copy.deepcopy(tr)  # the same weights and draws
     d_phases = [p for p in tr.objective.phases(0) if p.name == "D"][:2]
     tr.ctx.step = hand.ctx.step = 0
@@ -265,9 +290,14 @@ def test_rmsprop_is_torchs_rmsprop_step_by_hand():
 
 
 # -- refused combinations ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("sets,words", [({"optimizer": "rmsprop"}, "--set optimizer=adam"),
-                                        ({"l1": 0.1}, "--set l1=0"),
-                                        ({"critic_schedule": "wgan"}, "--set critic_schedule=constant")])
+@pytest.mark.parametrize(
+    "sets,words",
+    [
+        ({"optimizer": "rmsprop"}, "--set optimizer=adam"),
+        ({"l1": 0.1}, "--set l1=0"),
+        ({"critic_schedule": "wgan"}, "--set critic_schedule=constant"),
+    ],
+)
 def test_unrolled_refuses_what_its_look_ahead_does_not_model_in_one_line(sets, words):
     with pytest.raises(GanbenchError, match=words) as e:
         options.resolve({"arch": "mlp-2d", "unrolled": 2, **sets})
@@ -294,8 +324,13 @@ def test_the_issues_clip_and_g_loss_are_weight_clip_and_loss():
     with pytest.raises(GanbenchError, match="unknown option 'clip'.*weight_clip"):
         options.resolve({"arch": "mlp-2d"}, {"clip": "0.1"})
     cfg = options.resolve({"arch": "mlp-2d"}, {"weight_clip": "0.1", "loss": "minimax", "l1": "1e-3"})
-    assert options.changed(cfg) == {"arch": "mlp-2d", "weight_clip": 0.1, "loss": "minimax", "l1": 1e-3,
-                                    "g_batch_size": 64}  # g_batch_size: 0 resolves to batch_size
+    assert options.changed(cfg) == {
+        "arch": "mlp-2d",
+        "weight_clip": 0.1,
+        "loss": "minimax",
+        "l1": 1e-3,
+        "g_batch_size": 64,
+    }  # g_batch_size: 0 resolves to batch_size
 
 
 def test_a_critic_step_draws_its_scheduled_batch_the_same_in_two_trainers():
@@ -321,8 +356,15 @@ def test_images_per_s_counts_the_critic_batches_the_schedule_runs(tmp_path):
     sets = {"loss": "wasserstein", "weight_clip": 0.01, "batch_size": 8, "g_batch_size": 8, "n_dis": 2}
     rates = {}
     for schedule in ("wgan", "constant"):
-        ganbench.train("toy-mlp", out=tmp_path / schedule, data="ring", steps=2, progress=False, log_every=1,
-                       set={**sets, "critic_schedule": schedule})
+        ganbench.train(
+            "toy-mlp",
+            out=tmp_path / schedule,
+            data="ring",
+            steps=2,
+            progress=False,
+            log_every=1,
+            set={**sets, "critic_schedule": schedule},
+        )
         recs = [json.loads(x) for x in (tmp_path / schedule / "metrics.jsonl").read_text().splitlines()]
         last = [r for r in recs if r["kind"] == "train"][-1]
         rates[schedule] = last["images_per_s"] / last["step_per_s"]  # images per generator step

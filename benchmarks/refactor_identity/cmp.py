@@ -1,8 +1,12 @@
 """Compare two snap.py outputs: train logs, every checkpoint tensor's bytes, checkpoint meta (config
 without the options added since at their defaults; rng.purposes listed apart)."""
-import json, sys
+
+import json
+import sys
+
 sys.path.insert(0, ".")
 from ganbench.train.options import LATER, OPTIONS
+
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 ok = True
 for k in a:
@@ -13,6 +17,15 @@ for k in a:
     same = {f: x[f] == y[f] for f in ("log", "tensors_sha256", "tensor_keys")}
     rest = {m: x["meta"][m] == y["meta"][m] for m in x["meta"] if m != "purposes"}
     ok &= all(same.values()) and all(rest.values())
-    print(k, "tensors", x["tensors_sha256"][:16], y["tensors_sha256"][:16], same, "meta:", all(rest.values()),
-          "new purposes:", sorted(set(y["meta"]["purposes"]) - set(x["meta"]["purposes"])))
+    print(
+        k,
+        "tensors",
+        x["tensors_sha256"][:16],
+        y["tensors_sha256"][:16],
+        same,
+        "meta:",
+        all(rest.values()),
+        "new purposes:",
+        sorted(set(y["meta"]["purposes"]) - set(x["meta"]["purposes"])),
+    )
 print("IDENTICAL" if ok else "DIFFERENT")

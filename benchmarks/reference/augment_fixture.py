@@ -32,15 +32,29 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "data" / "augment_reference.npz"
 DIFFAUG_GIT = "/work/.mirror/mit-han-lab+data-efficient-gans/repo"
 ADA_GIT = "/work/.mirror/NVlabs+stylegan2-ada-pytorch/repo"
-BGC = dict(xflip=1, rotate90=1, xint=1, scale=1, rotate=1, aniso=1, xfrac=1,
-           brightness=1, contrast=1, lumaflip=1, hue=1, saturation=1)  # train.py's augpipe_specs['bgc']
+BGC = dict(
+    xflip=1,
+    rotate90=1,
+    xint=1,
+    scale=1,
+    rotate=1,
+    aniso=1,
+    xfrac=1,
+    brightness=1,
+    contrast=1,
+    lumaflip=1,
+    hue=1,
+    saturation=1,
+)  # train.py's augpipe_specs['bgc']
 
 
 def export(git_dir: str, paths, dest: Path) -> str:
-    commit = subprocess.run(["git", "--git-dir", git_dir, "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
-    tar = subprocess.run(["git", "--git-dir", git_dir, "archive", commit, *paths], check=True,
-                         capture_output=True).stdout
+    commit = subprocess.run(
+        ["git", "--git-dir", git_dir, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    tar = subprocess.run(
+        ["git", "--git-dir", git_dir, "archive", commit, *paths], check=True, capture_output=True
+    ).stdout
     tarfile.open(fileobj=io.BytesIO(tar)).extractall(dest)
     return commit
 
@@ -68,8 +82,12 @@ def main():
 
     u8, x, small = images(args.data)
     gray = small.mean(dim=1, keepdim=True)
-    out = {"images_u8": u8, "diffaugment_commit": np.array(da_commit), "ada_commit": np.array(ada_commit),
-           "torch_version": np.array(torch.__version__)}
+    out = {
+        "images_u8": u8,
+        "diffaugment_commit": np.array(da_commit),
+        "ada_commit": np.array(ada_commit),
+        "torch_version": np.array(torch.__version__),
+    }
     seed = 1000
 
     def case(name, fn, inp):
@@ -110,8 +128,9 @@ def main():
     tmp_out = OUT.with_suffix(".tmp.npz")
     np.savez_compressed(tmp_out, **out)
     tmp_out.replace(OUT)
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes): data-efficient-gans {da_commit}, "
-          f"stylegan2-ada-pytorch {ada_commit}")
+    print(
+        f"wrote {OUT} ({OUT.stat().st_size} bytes): data-efficient-gans {da_commit}, stylegan2-ada-pytorch {ada_commit}"
+    )
 
 
 if __name__ == "__main__":

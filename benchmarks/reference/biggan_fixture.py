@@ -46,15 +46,36 @@ SMALL = {"z_dim": 20, "g_shared_dim": 8, "g_conv_dim": 4, "d_conv_dim": 8}
 # reference name -> ganbench name (first matching pattern); the block indices are the reference's
 # ModuleList positions: G [block, block, attention, block], D [opt block, attention, block, block, block]
 NAME_MAP = {
-    "G": [(r"^linear0\.", "linear."), (r"^shared\.", "shared."), (r"^bn4\.", "bn."), (r"^conv2d5\.", "conv_out."),
-          (r"^blocks\.0\.0\.", "blocks.0."), (r"^blocks\.1\.0\.", "blocks.1."), (r"^blocks\.2\.0\.", "attention."),
-          (r"^blocks\.3\.0\.", "blocks.2.")],
-    "D": [(r"^linear1\.", "head."), (r"^embedding\.", "embed."), (r"^blocks\.0\.0\.", "body.block1."),
-          (r"^blocks\.1\.0\.", "body.attention."), (r"^blocks\.2\.0\.", "body.block2."),
-          (r"^blocks\.3\.0\.", "body.block3."), (r"^blocks\.4\.0\.", "body.block4.")],
-    "layer": [(r"\.bn1\.", ".b1."), (r"\.bn2\.", ".b2."), (r"\.conv2d0\.", ".c_sc."), (r"\.conv2d1\.", ".c1."),
-              (r"\.conv2d2\.", ".c2."), (r"\.conv1x1_theta\.", ".theta."), (r"\.conv1x1_phi\.", ".phi."),
-              (r"\.conv1x1_g\.", ".g."), (r"\.conv1x1_attn\.", ".o.")],
+    "G": [
+        (r"^linear0\.", "linear."),
+        (r"^shared\.", "shared."),
+        (r"^bn4\.", "bn."),
+        (r"^conv2d5\.", "conv_out."),
+        (r"^blocks\.0\.0\.", "blocks.0."),
+        (r"^blocks\.1\.0\.", "blocks.1."),
+        (r"^blocks\.2\.0\.", "attention."),
+        (r"^blocks\.3\.0\.", "blocks.2."),
+    ],
+    "D": [
+        (r"^linear1\.", "head."),
+        (r"^embedding\.", "embed."),
+        (r"^blocks\.0\.0\.", "body.block1."),
+        (r"^blocks\.1\.0\.", "body.attention."),
+        (r"^blocks\.2\.0\.", "body.block2."),
+        (r"^blocks\.3\.0\.", "body.block3."),
+        (r"^blocks\.4\.0\.", "body.block4."),
+    ],
+    "layer": [
+        (r"\.bn1\.", ".b1."),
+        (r"\.bn2\.", ".b2."),
+        (r"\.conv2d0\.", ".c_sc."),
+        (r"\.conv2d1\.", ".c1."),
+        (r"\.conv2d2\.", ".c2."),
+        (r"\.conv1x1_theta\.", ".theta."),
+        (r"\.conv1x1_phi\.", ".phi."),
+        (r"\.conv1x1_g\.", ".g."),
+        (r"\.conv1x1_attn\.", ".o."),
+    ],
 }
 
 
@@ -63,8 +84,11 @@ def _export(git_dir: str) -> Path:
     for f in FILES:
         target = out / f.replace("src/", "")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{COMMIT}:{f}"], check=True,
-                                          capture_output=True).stdout)
+        target.write_bytes(
+            subprocess.run(
+                ["git", f"--git-dir={git_dir}", "show", f"{COMMIT}:{f}"], check=True, capture_output=True
+            ).stdout
+        )
         (target.parent / "__init__.py").touch()
     # big_resnet.py needs misc.dummy_context_mgr only; the real utils/misc.py imports plotting and data
     # libraries, so a module with that class alone (a no-op context manager, as misc.py defines it) stands in
@@ -73,8 +97,9 @@ def _export(git_dir: str) -> Path:
 
 
 def _config(git_dir: str) -> dict:
-    text = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{COMMIT}:{CONFIG}"], check=True,
-                          capture_output=True).stdout
+    text = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "show", f"{COMMIT}:{CONFIG}"], check=True, capture_output=True
+    ).stdout
     return yaml.safe_load(text)["MODEL"]
 
 
@@ -85,20 +110,52 @@ def _reference(model: dict, num_classes: int = 10):
     assert model["apply_g_sn"] and model["apply_d_sn"] and model["g_cond_mtd"] == "cBN" and model["d_cond_mtd"] == "PD"
     # src/config.py define_modules for apply_g_sn / apply_d_sn True, cBN, ReLU (the defaults of g_act_fn / d_act_fn)
     modules = types.SimpleNamespace(
-        g_conv2d=ops.snconv2d, g_deconv2d=ops.sndeconv2d, g_linear=ops.snlinear, g_embedding=ops.sn_embedding,
-        d_conv2d=ops.snconv2d, d_deconv2d=ops.sndeconv2d, d_linear=ops.snlinear, d_embedding=ops.sn_embedding,
-        g_bn=ops.ConditionalBatchNorm2d, g_act_fn=nn.ReLU(inplace=True), d_act_fn=nn.ReLU(inplace=True))
+        g_conv2d=ops.snconv2d,
+        g_deconv2d=ops.sndeconv2d,
+        g_linear=ops.snlinear,
+        g_embedding=ops.sn_embedding,
+        d_conv2d=ops.snconv2d,
+        d_deconv2d=ops.sndeconv2d,
+        d_linear=ops.snlinear,
+        d_embedding=ops.sn_embedding,
+        g_bn=ops.ConditionalBatchNorm2d,
+        g_act_fn=nn.ReLU(inplace=True),
+        d_act_fn=nn.ReLU(inplace=True),
+    )
     extra = types.SimpleNamespace(info_type="N/A", g_info_injection="N/A")
     # src/models/model.py load_generator_discriminator; g_init / d_init "ortho" are config.py's defaults
-    G = big_resnet.Generator(z_dim=model["z_dim"], g_shared_dim=model["g_shared_dim"], img_size=32,
-                             g_conv_dim=model["g_conv_dim"], apply_attn=model["apply_attn"],
-                             attn_g_loc=model["attn_g_loc"], g_cond_mtd="cBN", num_classes=num_classes, g_init="ortho",
-                             g_depth="N/A", mixed_precision=False, MODULES=modules, MODEL=extra)
-    D = big_resnet.Discriminator(img_size=32, d_conv_dim=model["d_conv_dim"], apply_d_sn=True,
-                                 apply_attn=model["apply_attn"], attn_d_loc=model["attn_d_loc"], d_cond_mtd="PD",
-                                 aux_cls_type="W/O", d_embed_dim="N/A", normalize_d_embed=False,
-                                 num_classes=num_classes, d_init="ortho", d_depth="N/A", mixed_precision=False,
-                                 MODULES=modules, MODEL=extra)
+    G = big_resnet.Generator(
+        z_dim=model["z_dim"],
+        g_shared_dim=model["g_shared_dim"],
+        img_size=32,
+        g_conv_dim=model["g_conv_dim"],
+        apply_attn=model["apply_attn"],
+        attn_g_loc=model["attn_g_loc"],
+        g_cond_mtd="cBN",
+        num_classes=num_classes,
+        g_init="ortho",
+        g_depth="N/A",
+        mixed_precision=False,
+        MODULES=modules,
+        MODEL=extra,
+    )
+    D = big_resnet.Discriminator(
+        img_size=32,
+        d_conv_dim=model["d_conv_dim"],
+        apply_d_sn=True,
+        apply_attn=model["apply_attn"],
+        attn_d_loc=model["attn_d_loc"],
+        d_cond_mtd="PD",
+        aux_cls_type="W/O",
+        d_embed_dim="N/A",
+        normalize_d_embed=False,
+        num_classes=num_classes,
+        d_init="ortho",
+        d_depth="N/A",
+        mixed_precision=False,
+        MODULES=modules,
+        MODEL=extra,
+    )
     return G, D
 
 
@@ -133,7 +190,10 @@ def compare(model: dict, seed: int) -> dict:
     torch.manual_seed(seed)
     rG, rD = _reference(model)
     G, D = _ours(model)
-    counts = {"reference": {"G": count_params(rG), "D": count_params(rD)}, "ganbench": {"G": count_params(G), "D": count_params(D)}}
+    counts = {
+        "reference": {"G": count_params(rG), "D": count_params(rD)},
+        "ganbench": {"G": count_params(G), "D": count_params(D)},
+    }
     g = torch.Generator().manual_seed(seed + 1)
     n = 6
     with torch.no_grad():
@@ -148,7 +208,9 @@ def compare(model: dict, seed: int) -> dict:
         rG.bn4.bias.add_(0.1 * torch.randn(rG.bn4.bias.shape, generator=g))
     _copy(rG, G, "G")
     _copy(rD, D, "D")
-    weights = {f"G.{k}": v.clone() for k, v in G.state_dict().items()} | {f"D.{k}": v.clone() for k, v in D.state_dict().items()}
+    weights = {f"G.{k}": v.clone() for k, v in G.state_dict().items()} | {
+        f"D.{k}": v.clone() for k, v in D.state_dict().items()
+    }
     z, y = torch.randn(n, model["z_dim"], generator=g), torch.tensor([0, 3, 9, 3, 1, 7])
     x = torch.rand(n, 3, 32, 32, generator=g) * 2 - 1
     out, diff = {"z": z, "y": y, "x": x}, {}
@@ -176,15 +238,35 @@ def main() -> None:
     data = ROOT / "tests" / "data"
     data.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.contiguous() for k, v in (small["weights"] | small["tensors"]).items()}
-    save_file(tensors, str(data / "biggan_small.safetensors"),
-              metadata={"commit": COMMIT, "config": json.dumps({k: small_model[k] for k in ("z_dim", "g_shared_dim", "g_conv_dim", "d_conv_dim")})})
+    save_file(
+        tensors,
+        str(data / "biggan_small.safetensors"),
+        metadata={
+            "commit": COMMIT,
+            "config": json.dumps({k: small_model[k] for k in ("z_dim", "g_shared_dim", "g_conv_dim", "d_conv_dim")}),
+        },
+    )
     record = {
-        "script": "benchmarks/reference/biggan_fixture.py", "repository": "POSTECH-CVLab/PyTorch-StudioGAN",
-        "commit": COMMIT, "config": CONFIG, "files": list(FILES), "seed": args.seed, "torch": torch.__version__,
-        "full": {"model": {k: model[k] for k in ("z_dim", "g_shared_dim", "g_conv_dim", "d_conv_dim", "attn_g_loc", "attn_d_loc")},
-                 "params": full["counts"], "max_abs_diff": full["max_abs_diff"]},
-        "small": {"model": {k: small_model[k] for k in SMALL}, "params": small["counts"],
-                  "max_abs_diff": small["max_abs_diff"], "fixture": "tests/data/biggan_small.safetensors"},
+        "script": "benchmarks/reference/biggan_fixture.py",
+        "repository": "POSTECH-CVLab/PyTorch-StudioGAN",
+        "commit": COMMIT,
+        "config": CONFIG,
+        "files": list(FILES),
+        "seed": args.seed,
+        "torch": torch.__version__,
+        "full": {
+            "model": {
+                k: model[k] for k in ("z_dim", "g_shared_dim", "g_conv_dim", "d_conv_dim", "attn_g_loc", "attn_d_loc")
+            },
+            "params": full["counts"],
+            "max_abs_diff": full["max_abs_diff"],
+        },
+        "small": {
+            "model": {k: small_model[k] for k in SMALL},
+            "params": small["counts"],
+            "max_abs_diff": small["max_abs_diff"],
+            "fixture": "tests/data/biggan_small.safetensors",
+        },
     }
     (data / "biggan_fixture.json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps({k: record[k] for k in ("full", "small")}, indent=2))

@@ -44,36 +44,55 @@ def main():
     from ganbench.features.clip import L14_336, MEAN, STD, ClipExtractor
     from ganbench.metrics.cmmd import cmmd
 
-    commit = subprocess.run(["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("io_util", "distance"):
-            Path(tmp, f"{name}.py").write_text(subprocess.run(["git", "--git-dir", args.git, "show", f"HEAD:{name}.py"],
-                                                              check=True, capture_output=True, text=True).stdout)
-        text = subprocess.run(["git", "--git-dir", args.git, "show", "HEAD:embedding.py"], check=True,
-                              capture_output=True, text=True).stdout
+            Path(tmp, f"{name}.py").write_text(
+                subprocess.run(
+                    ["git", "--git-dir", args.git, "show", f"HEAD:{name}.py"],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
+        text = subprocess.run(
+            ["git", "--git-dir", args.git, "show", "HEAD:embedding.py"], check=True, capture_output=True, text=True
+        ).stdout
         # only its _resize_bicubic (the module imports transformers, absent here, at the top)
         start = text.index("def _resize_bicubic")
-        Path(tmp, "embedding_resize.py").write_text("import torch\n" + text[start:text.index("class ClipEmbeddingModel")])
+        Path(tmp, "embedding_resize.py").write_text(
+            "import torch\n" + text[start : text.index("class ClipEmbeddingModel")]
+        )
         sys.path.insert(0, tmp)
         import distance
         import embedding_resize
         import io_util
 
         torch.manual_seed(0)
-        model = clip.model.CLIP(embed_dim=768, image_resolution=336, vision_layers=24, vision_width=1024,
-                                vision_patch_size=14, context_length=77, vocab_size=49408, transformer_width=768,
-                                transformer_heads=12, transformer_layers=12)
+        model = clip.model.CLIP(
+            embed_dim=768,
+            image_resolution=336,
+            vision_layers=24,
+            vision_width=1024,
+            vision_patch_size=14,
+            context_length=77,
+            vocab_size=49408,
+            transformer_width=768,
+            transformer_heads=12,
+            transformer_layers=12,
+        )
         weights = Path(tmp, "random-clip-vit-l-14-336.pt")
         torch.save({k: v.half() for k, v in model.state_dict().items()}, weights)
         reference = clip.model.build_model(torch.load(weights, weights_only=True)).float().eval().to(args.device)
         ours = ClipExtractor(weights=weights, device=args.device, variant=L14_336)
 
         with np.load(args.data) as z:
-            a, b = z["train_images"][:args.n], z["test_images"][:args.n]
+            a, b = z["train_images"][: args.n], z["test_images"][: args.n]
         wide = [np.asarray(Image.fromarray(im).resize((48, 32), Image.BICUBIC)) for im in b]  # non-square
-        sets = {"gen": list(a), "ref": list(b[: args.n // 2]) + wide[args.n // 2:]}
+        sets = {"gen": list(a), "ref": list(b[: args.n // 2]) + wide[args.n // 2 :]}
         dataset = io_util.CMMDDataset(tmp, reshape_to=336)
         emb_ours, emb_ref = {}, {}
         for key, images in sets.items():
@@ -87,7 +106,9 @@ def main():
             emb_ref[key] = (e / torch.linalg.norm(e, axis=-1, keepdims=True)).numpy()
     unit = {k: v / np.linalg.norm(v, axis=1, keepdims=True) for k, v in emb_ours.items()}
     out = {
-        "commit": commit, "n_per_set": args.n, "device": args.device,
+        "commit": commit,
+        "n_per_set": args.n,
+        "device": args.device,
         "max_abs_diff_normalised_embeddings": float(max(np.abs(unit[k] - emb_ref[k]).max() for k in unit)),
         "cmmd_ours": cmmd(emb_ours["gen"], emb_ours["ref"]),
         "cmmd_reference": float(distance.mmd(emb_ref["ref"], emb_ref["gen"])),

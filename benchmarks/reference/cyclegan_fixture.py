@@ -46,8 +46,11 @@ from ganbench.baselines.pix2pix import PatchD, init_weights  # noqa: E402
 
 COMMIT = "032e88438b1b2690e538c2cf399ebceb76adbea9"
 # name -> (channels, image size, ngf, n_blocks, n_layers, ndf)
-FULL = {"cyclegan-resnet32": (3, 32, 64, 6, 1, 64), "resnet_6blocks+basic": (3, 128, 64, 6, 3, 64),
-        "resnet_9blocks+basic": (3, 256, 64, 9, 3, 64)}
+FULL = {
+    "cyclegan-resnet32": (3, 32, 64, 6, 1, 64),
+    "resnet_6blocks+basic": (3, 128, 64, 6, 3, 64),
+    "resnet_9blocks+basic": (3, 256, 64, 9, 3, 64),
+}
 SMALL = {"small32": (3, 32, 4, 2, 1, 4)}
 
 
@@ -86,12 +89,20 @@ def _compare(name, spec, ref, seed: int, n: int = 2):
         g_ref, g = G_ref(x), G(x)
         d_ref, d = D_ref(g_ref), D(g_ref)
     diffs = {"G": float((g - g_ref).abs().max()), "D": float((d - d_ref).abs().max())}
-    counts = {"G": count_params(G_ref), "D": count_params(D_ref), "G_ganbench": count_params(G),
-              "D_ganbench": count_params(D)}
-    print(f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
-          f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}")
-    start = {**{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
-             **{f"D.{k}": v.clone() for k, v in D.state_dict().items()}}
+    counts = {
+        "G": count_params(G_ref),
+        "D": count_params(D_ref),
+        "G_ganbench": count_params(G),
+        "D_ganbench": count_params(D),
+    }
+    print(
+        f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
+        f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}"
+    )
+    start = {
+        **{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
+        **{f"D.{k}": v.clone() for k, v in D.state_dict().items()},
+    }
     return start, x, {"G": g_ref, "D": d_ref}, counts, diffs
 
 
@@ -101,8 +112,13 @@ def main():
     args = ap.parse_args()
     ref = _reference(args.networks)
     keys = ("channels", "size", "ngf", "n_blocks", "n_layers", "ndf")
-    summary = {"commit": COMMIT, "networks_sha256": hashlib.sha256(Path(args.networks).read_bytes()).hexdigest(),
-               "torch": torch.__version__, "full": {}, "small": {}}
+    summary = {
+        "commit": COMMIT,
+        "networks_sha256": hashlib.sha256(Path(args.networks).read_bytes()).hexdigest(),
+        "torch": torch.__version__,
+        "full": {},
+        "small": {},
+    }
     for i, (name, spec) in enumerate(FULL.items()):
         _s, _x, _o, counts, diffs = _compare(name, spec, ref, i, n=1)
         summary["full"][name] = {"spec": dict(zip(keys, spec)), "params": counts, "max_abs_diff": diffs}

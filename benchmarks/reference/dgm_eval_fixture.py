@@ -44,16 +44,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--git", default=GIT)
     args = ap.parse_args()
-    commit = subprocess.run(["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("ct", "authpct", "sw"):
-            text = subprocess.run(["git", "--git-dir", args.git, "show", f"HEAD:dgm_eval/metrics/{name}.py"],
-                                  check=True, capture_output=True, text=True).stdout
+            text = subprocess.run(
+                ["git", "--git-dir", args.git, "show", f"HEAD:dgm_eval/metrics/{name}.py"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             if name == "ct":
                 assert text.count("    return Z_u\n") == 1
                 text = text.replace("    return Z_u\n", "    return float(np.ravel(Z_u)[0])\n")
-                text = text.replace("KMeans(n_clusters=3, n_init=10)", "KMeans(n_clusters=3, n_init=10, random_state=0)")
+                text = text.replace(
+                    "KMeans(n_clusters=3, n_init=10)", "KMeans(n_clusters=3, n_init=10, random_state=0)"
+                )
             Path(tmp, f"dgm_{name}.py").write_text(text)
         sys.path.insert(0, tmp)
         import dgm_authpct

@@ -34,9 +34,11 @@ def inputs():
     rng = np.random.default_rng(0)
     train = rng.normal(size=(300, 24)).astype(np.float32)
     test = rng.normal(size=(150, 24)).astype(np.float32)
-    gens = {"fresh": rng.normal(size=(200, 24)).astype(np.float32),
-            "copies": (train[:200] + rng.normal(0, 0.01, (200, 24))).astype(np.float32),
-            "narrow": (rng.normal(size=(200, 24)) * 0.3).astype(np.float32)}
+    gens = {
+        "fresh": rng.normal(size=(200, 24)).astype(np.float32),
+        "copies": (train[:200] + rng.normal(0, 0.01, (200, 24))).astype(np.float32),
+        "narrow": (rng.normal(size=(200, 24)) * 0.3).astype(np.float32),
+    }
     return train, test, gens
 
 
@@ -44,8 +46,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--git", default=GIT)
     args = ap.parse_args()
-    commit = subprocess.run(["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     for name in ("matplotlib", "matplotlib.pyplot", "seaborn", "tqdm"):
         try:
             __import__(name)
@@ -59,8 +62,13 @@ def main():
         for f in FILES:
             p = Path(tmp, f)
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(subprocess.run(["git", "--git-dir", args.git, "show", f"HEAD:{f}"], check=True,
-                                        capture_output=True, text=True).stdout if f != "fld/__init__.py" else "")
+            p.write_text(
+                subprocess.run(
+                    ["git", "--git-dir", args.git, "show", f"HEAD:{f}"], check=True, capture_output=True, text=True
+                ).stdout
+                if f != "fld/__init__.py"
+                else ""
+            )
         Path(tmp, "fld/metrics/__init__.py").write_text("")
         sys.path.insert(0, tmp)
         from fld.metrics.FLD import FLD

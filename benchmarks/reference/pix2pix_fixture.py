@@ -91,8 +91,10 @@ def _compare(name, spec, ref, seed: int, n: int = 4):
             G_ref(x.clone()), D_ref(torch.cat([x, y], 1))
     _copy(G_ref, G), _copy(D_ref, D)
     # the weights and statistics the comparison starts from (the train-mode forward moves the statistics)
-    start = {**{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
-             **{f"D.{k}": v.clone() for k, v in D.state_dict().items()}}
+    start = {
+        **{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
+        **{f"D.{k}": v.clone() for k, v in D.state_dict().items()},
+    }
     out, diffs = {}, {}
     with torch.no_grad():
         for mode in ("eval", "train"):
@@ -106,10 +108,16 @@ def _compare(name, spec, ref, seed: int, n: int = 4):
             diffs[f"G_{mode}"] = float((g - g_ref).abs().max())
             diffs[f"D_{mode}"] = float((d - d_ref).abs().max())
             out[f"G_{mode}"], out[f"D_{mode}"] = g_ref, d_ref
-    counts = {"G": count_params(G_ref), "D": count_params(D_ref), "G_ganbench": count_params(G),
-              "D_ganbench": count_params(D)}
-    print(f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
-          f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}")
+    counts = {
+        "G": count_params(G_ref),
+        "D": count_params(D_ref),
+        "G_ganbench": count_params(G),
+        "D_ganbench": count_params(D),
+    }
+    print(
+        f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
+        f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}"
+    )
     return start, x, out, counts, diffs
 
 
@@ -118,12 +126,20 @@ def main():
     ap.add_argument("--networks", required=True, help=f"models/networks.py of the reference at {COMMIT}")
     args = ap.parse_args()
     ref = _reference(args.networks)
-    summary = {"commit": COMMIT, "networks_sha256": hashlib.sha256(Path(args.networks).read_bytes()).hexdigest(),
-               "torch": torch.__version__, "full": {}, "small": {}}
+    summary = {
+        "commit": COMMIT,
+        "networks_sha256": hashlib.sha256(Path(args.networks).read_bytes()).hexdigest(),
+        "torch": torch.__version__,
+        "full": {},
+        "small": {},
+    }
     for name, spec in FULL.items():
         _s, _x, _o, counts, diffs = _compare(name, spec, ref, 0)
-        summary["full"][name] = {"spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
-                                 "params": counts, "max_abs_diff": diffs}
+        summary["full"][name] = {
+            "spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
+            "params": counts,
+            "max_abs_diff": diffs,
+        }
     tensors = {}
     for i, (name, spec) in enumerate(SMALL.items()):
         start, x, out, counts, diffs = _compare(name, spec, ref, 10 + i, n=2)
@@ -132,8 +148,12 @@ def main():
         tensors[f"{name}.x"] = x.contiguous()
         for k, v in out.items():
             tensors[f"{name}.{k}"] = v.contiguous()
-        summary["small"][name] = {"spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
-                                  "params": counts, "max_abs_diff": diffs, "dropout_seed": 10 + i + 1}
+        summary["small"][name] = {
+            "spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
+            "params": counts,
+            "max_abs_diff": diffs,
+            "dropout_seed": 10 + i + 1,
+        }
     dest = ROOT / "tests" / "data" / "pix2pix_small.safetensors"
     save_file(tensors, str(dest), metadata={"commit": COMMIT, "summary": json.dumps(summary["small"])})
     res = ROOT / "benchmarks" / "results" / "pix2pix_reference.json"

@@ -39,12 +39,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--git", default=GIT)
     args = ap.parse_args()
-    commit = subprocess.run(["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "--git-dir", args.git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("rarity_score", "improved_precision_recall"):
-            text = subprocess.run(["git", "--git-dir", args.git, "show", f"HEAD:src/{name}.py"], check=True,
-                                  capture_output=True, text=True).stdout
+            text = subprocess.run(
+                ["git", "--git-dir", args.git, "show", f"HEAD:src/{name}.py"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             Path(tmp, f"{name}.py").write_text(text)
         sys.path.insert(0, tmp)
         from rarity_score import MANIFOLD

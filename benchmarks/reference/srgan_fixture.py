@@ -66,17 +66,27 @@ def main() -> None:
     ref = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ref)
     torch.manual_seed(0)
-    result = {"reference": f"sgrvinod/a-PyTorch-Tutorial-to-Super-Resolution@{COMMIT} models.py",
-              "models_sha256": hashlib.sha256(Path(args.models).read_bytes()).hexdigest(), "G": {}, "D": {}}
+    result = {
+        "reference": f"sgrvinod/a-PyTorch-Tutorial-to-Super-Resolution@{COMMIT} models.py",
+        "models_sha256": hashlib.sha256(Path(args.models).read_bytes()).hexdigest(),
+        "G": {},
+        "D": {},
+    }
     for scale in (2, 4):
         rG, G = ref.SRResNet(9, 3, 64, 16, scale), SRResNet(scale)
         x = torch.rand(2, 3, 12, 12) * 2 - 1
-        result["G"][f"x{scale}"] = {"reference_params": count_params(rG), "ganbench_params": count_params(G),
-                                    "max_abs_diff": _compare(rG, G, x)}
+        result["G"][f"x{scale}"] = {
+            "reference_params": count_params(rG),
+            "ganbench_params": count_params(G),
+            "max_abs_diff": _compare(rG, G, x),
+        }
     rD, D = ref.Discriminator(3, 64, 8, 1024), SRDiscriminator()
-    result["D"] = {"reference_params": count_params(rD), "ganbench_params": count_params(D),
-                   "max_abs_diff_96": _compare(rD, D, torch.rand(2, 3, 96, 96) * 2 - 1),
-                   "max_abs_diff_32": _compare(rD, D, torch.rand(2, 3, 32, 32) * 2 - 1)}
+    result["D"] = {
+        "reference_params": count_params(rD),
+        "ganbench_params": count_params(D),
+        "max_abs_diff_96": _compare(rD, D, torch.rand(2, 3, 96, 96) * 2 - 1),
+        "max_abs_diff_32": _compare(rD, D, torch.rand(2, 3, 32, 32) * 2 - 1),
+    }
     Path(args.o).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

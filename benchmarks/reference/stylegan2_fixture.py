@@ -35,21 +35,41 @@ from ganbench.baselines.stylegan2 import Discriminator, Generator, load_referenc
 
 def export(repo: str) -> str:
     out = tempfile.mkdtemp(prefix="sg2ada-")
-    archive = subprocess.run(["git", f"--git-dir={repo}", "archive", COMMIT, "training", "torch_utils", "dnnlib"],
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", f"--git-dir={repo}", "archive", COMMIT, "training", "torch_utils", "dnnlib"],
+        check=True,
+        capture_output=True,
+    ).stdout
     subprocess.run(["tar", "-x", "-C", out], input=archive, check=True)
     return out
 
 
 def reference_nets(net, c_dim, small, d_arch="orig"):
     # small: 16 channels, and conv_clamp 4 so that the clamping is exercised (256 is never reached)
-    widths = dict(channel_base=512, channel_max=16, conv_clamp=4) if small else \
-        dict(channel_base=32768, channel_max=512, conv_clamp=256)
+    widths = (
+        dict(channel_base=512, channel_max=16, conv_clamp=4)
+        if small
+        else dict(channel_base=32768, channel_max=512, conv_clamp=256)
+    )
     zw = 32 if small else 512
-    G = net.Generator(z_dim=zw, c_dim=c_dim, w_dim=zw, img_resolution=32, img_channels=3,
-                      mapping_kwargs=dict(num_layers=2), synthesis_kwargs=dict(num_fp16_res=4, **widths))
-    D = net.Discriminator(c_dim=c_dim, img_resolution=32, img_channels=3, architecture=d_arch, num_fp16_res=4,
-                          epilogue_kwargs=dict(mbstd_group_size=32), **widths)
+    G = net.Generator(
+        z_dim=zw,
+        c_dim=c_dim,
+        w_dim=zw,
+        img_resolution=32,
+        img_channels=3,
+        mapping_kwargs=dict(num_layers=2),
+        synthesis_kwargs=dict(num_fp16_res=4, **widths),
+    )
+    D = net.Discriminator(
+        c_dim=c_dim,
+        img_resolution=32,
+        img_channels=3,
+        architecture=d_arch,
+        num_fp16_res=4,
+        epilogue_kwargs=dict(mbstd_group_size=32),
+        **widths,
+    )
     return G, D, zw, widths
 
 
@@ -72,8 +92,10 @@ def run_both(rG, rD, G, D, z, c, seed):
             ws_r = rG.mapping(z, c, skip_w_avg_update=True)
             ws_o = G.mapping(z, c)
             res[f"ws_{mode}"] = (ws_r, ws_o)
-            res[f"img_const_{mode}"] = (rG.synthesis(ws_r, noise_mode="const", force_fp32=True),
-                                        G.synthesis(ws_o, noise_mode="const"))
+            res[f"img_const_{mode}"] = (
+                rG.synthesis(ws_r, noise_mode="const", force_fp32=True),
+                G.synthesis(ws_o, noise_mode="const"),
+            )
             torch.manual_seed(seed)
             a = rG.synthesis(ws_r, noise_mode="random", force_fp32=True)
             torch.manual_seed(seed)
@@ -81,10 +103,14 @@ def run_both(rG, rD, G, D, z, c, seed):
             img = res[f"img_const_{mode}"][0]
             res[f"d_{mode}"] = (rD(img, c, force_fp32=True), D(img, c))
         rG.eval(), G.eval()
-        res["ws_trunc"] = (rG.mapping(z, c, truncation_psi=0.7, truncation_cutoff=None),
-                           G.mapping(z, c, truncation_psi=0.7))
-        res["ws_trunc_cut"] = (rG.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3),
-                               G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3))
+        res["ws_trunc"] = (
+            rG.mapping(z, c, truncation_psi=0.7, truncation_cutoff=None),
+            G.mapping(z, c, truncation_psi=0.7),
+        )
+        res["ws_trunc_cut"] = (
+            rG.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3),
+            G.mapping(z, c, truncation_psi=0.5, truncation_cutoff=3),
+        )
         rG.train(), G.train()
         rG.mapping(z, c)  # the reference moves w_avg in training mode; ganbench when asked to
         G.mapping(z, c, update_emas=True)
@@ -109,8 +135,8 @@ def grads_both(rG, rD, G, D, z, c, seed):
     with torch.no_grad():
         x = rG(z, c, noise_mode="const", force_fp32=True)
     xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
-    ga, = torch.autograd.grad(rD(xa, c, force_fp32=True).sum(), xa, create_graph=True)
-    gb, = torch.autograd.grad(D(xb, c).sum(), xb, create_graph=True)
+    (ga,) = torch.autograd.grad(rD(xa, c, force_fp32=True).sum(), xa, create_graph=True)
+    (gb,) = torch.autograd.grad(D(xb, c).sum(), xb, create_graph=True)
     diffs["r1_input_grad"] = float((ga - gb).detach().abs().max())
     pa, pb = dict(rD.named_parameters()), dict(D.named_parameters())
     ra = torch.autograd.grad(ga.square().sum(), [pa[k] for k in pa], allow_unused=True)  # out's bias: unused
@@ -142,7 +168,7 @@ def main(argv=None):
     store = {"seed": np.array(1234)}
     for small in (False, True):
         for c_dim in (0, 10):
-            for d_arch in (("orig", "resnet") if small else ("orig",)):
+            for d_arch in ("orig", "resnet") if small else ("orig",):
                 name = f"{'small' if small else 'cifar'}_c{c_dim}_{d_arch}"
                 torch.manual_seed(1234 + c_dim)
                 rG, rD, zw, widths = reference_nets(net, c_dim, small, d_arch)
@@ -161,7 +187,9 @@ def main(argv=None):
                 summary["configs"][name] = {
                     "params_reference": {"G": count(rG), "D": count(rD)},
                     "params_ganbench": {"G": count(G), "D": count(D)},
-                    "max_abs_diff": diffs, "batch": n}
+                    "max_abs_diff": diffs,
+                    "batch": n,
+                }
                 print(name, summary["configs"][name]["params_reference"], "max |diff|", max(diffs.values()), flush=True)
                 if small:  # G is the same for both D architectures (same seed): stored once, with 'orig'
                     p = name + "/"
@@ -177,8 +205,10 @@ def main(argv=None):
     Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
     Path(args.summary).write_text(json.dumps(summary, indent=1) + "\n")
     np.savez_compressed(args.out, **store)
-    print("largest max |diff| over all configs and outputs:",
-          max(v for cfg in summary["configs"].values() for v in cfg["max_abs_diff"].values()))
+    print(
+        "largest max |diff| over all configs and outputs:",
+        max(v for cfg in summary["configs"].values() for v in cfg["max_abs_diff"].values()),
+    )
     print("wrote", args.out, Path(args.out).stat().st_size, "bytes;", args.summary)
 
 

@@ -70,20 +70,43 @@ def main(argv=None):
     rows["ganbench (float32, plain PyTorch)"] = step_rate(G.to(dev), D.to(dev), args.batch, args.iters, args.c_dim, dev)
     print(json.dumps(rows), flush=True)  # row by row: the reference's plugins may take minutes to build
     for fp16 in (0, 4):
-        G = net.Generator(z_dim=512, c_dim=args.c_dim, w_dim=512, img_resolution=32, img_channels=3,
-                          mapping_kwargs=dict(num_layers=2),
-                          synthesis_kwargs=dict(channel_base=32768, channel_max=512, num_fp16_res=fp16, conv_clamp=256))
-        D = net.Discriminator(c_dim=args.c_dim, img_resolution=32, img_channels=3, architecture="orig",
-                              channel_base=32768, channel_max=512, num_fp16_res=fp16, conv_clamp=256,
-                              epilogue_kwargs=dict(mbstd_group_size=32))
+        G = net.Generator(
+            z_dim=512,
+            c_dim=args.c_dim,
+            w_dim=512,
+            img_resolution=32,
+            img_channels=3,
+            mapping_kwargs=dict(num_layers=2),
+            synthesis_kwargs=dict(channel_base=32768, channel_max=512, num_fp16_res=fp16, conv_clamp=256),
+        )
+        D = net.Discriminator(
+            c_dim=args.c_dim,
+            img_resolution=32,
+            img_channels=3,
+            architecture="orig",
+            channel_base=32768,
+            channel_max=512,
+            num_fp16_res=fp16,
+            conv_clamp=256,
+            epilogue_kwargs=dict(mbstd_group_size=32),
+        )
         name = f"reference ({'num_fp16_res=4, as --cfg=cifar' if fp16 else 'float32'}, custom ops)"
         rows[name] = step_rate(G.to(dev), D.to(dev), args.batch, args.iters, args.c_dim, dev)
         print(json.dumps({name: rows[name]}), flush=True)
-    out = {"reference": f"NVlabs/stylegan2-ada-pytorch@{COMMIT}", "device": torch.cuda.get_device_name(),
-           "torch": torch.__version__, "batch": args.batch, "iters": args.iters, "c_dim": args.c_dim,
-           "images_per_s": {k: round(v, 1) for k, v in rows.items()},
-           "reference_plugins": {"bias_act": bias_act._plugin is not None, "upfirdn2d": upfirdn2d._plugin is not None,
-                                 "conv2d_gradfix": bool(conv2d_gradfix._should_use_custom_op(torch.zeros(1, device=dev)))}}
+    out = {
+        "reference": f"NVlabs/stylegan2-ada-pytorch@{COMMIT}",
+        "device": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "batch": args.batch,
+        "iters": args.iters,
+        "c_dim": args.c_dim,
+        "images_per_s": {k: round(v, 1) for k, v in rows.items()},
+        "reference_plugins": {
+            "bias_act": bias_act._plugin is not None,
+            "upfirdn2d": upfirdn2d._plugin is not None,
+            "conv2d_gradfix": bool(conv2d_gradfix._should_use_custom_op(torch.zeros(1, device=dev))),
+        },
+    }
     text = json.dumps(out, indent=1)
     print(text)
     if args.json:

@@ -92,8 +92,10 @@ def _compare(name, spec, ref, seed: int, n: int = 4):
         for _ in range(2):
             D_ref(G_ref(z.view(n, nz, 1, 1))), D_ref(x.clone())
     _copy(G_ref, G), _copy(D_ref, D)
-    start = {**{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
-             **{f"D.{k}": v.clone() for k, v in D.state_dict().items()}}
+    start = {
+        **{f"G.{k}": v.clone() for k, v in G.state_dict().items()},
+        **{f"D.{k}": v.clone() for k, v in D.state_dict().items()},
+    }
     out, diffs = {}, {}
     with torch.no_grad():
         for mode in ("eval", "train"):
@@ -104,10 +106,16 @@ def _compare(name, spec, ref, seed: int, n: int = 4):
             diffs[f"G_{mode}"] = float((g - g_ref).abs().max())
             diffs[f"D_{mode}"] = float((d - d_ref).abs().max())
             out[f"G_{mode}"], out[f"D_{mode}"] = g_ref, d_ref
-    counts = {"G": count_params(G_ref), "D": count_params(D_ref), "G_ganbench": count_params(G),
-              "D_ganbench": count_params(D)}
-    print(f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
-          f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}")
+    counts = {
+        "G": count_params(G_ref),
+        "D": count_params(D_ref),
+        "G_ganbench": count_params(G),
+        "D_ganbench": count_params(D),
+    }
+    print(
+        f"{name}: params G {counts['G']} (ganbench {counts['G_ganbench']}), D {counts['D']} "
+        f"(ganbench {counts['D_ganbench']}); max |diff| {diffs}"
+    )
     return start, z, x, out, counts, diffs
 
 
@@ -116,20 +124,31 @@ def main():
     ap.add_argument("--dcgan", required=True, help=f"models/dcgan.py of the reference at {COMMIT}")
     args = ap.parse_args()
     ref = _reference(args.dcgan)
-    summary = {"commit": COMMIT, "dcgan_sha256": hashlib.sha256(Path(args.dcgan).read_bytes()).hexdigest(),
-               "torch": torch.__version__, "full": {}, "small": {}}
+    summary = {
+        "commit": COMMIT,
+        "dcgan_sha256": hashlib.sha256(Path(args.dcgan).read_bytes()).hexdigest(),
+        "torch": torch.__version__,
+        "full": {},
+        "small": {},
+    }
     for name, spec in FULL.items():
         *_rest, counts, diffs = _compare(name, spec, ref, 0)
-        summary["full"][name] = {"spec": dict(zip(("isize", "nz", "ngf_ndf"), spec)), "params": counts,
-                                 "max_abs_diff": diffs}
+        summary["full"][name] = {
+            "spec": dict(zip(("isize", "nz", "ngf_ndf"), spec)),
+            "params": counts,
+            "max_abs_diff": diffs,
+        }
     tensors = {}
     for i, (name, spec) in enumerate(SMALL.items()):
         start, z, x, out, counts, diffs = _compare(name, spec, ref, 10 + i, n=3)
         tensors.update({f"{name}.{k}": v.contiguous() for k, v in start.items()})
         tensors[f"{name}.z"], tensors[f"{name}.x"] = z.contiguous(), x.contiguous()
         tensors.update({f"{name}.{k}": v.contiguous() for k, v in out.items()})
-        summary["small"][name] = {"spec": dict(zip(("isize", "nz", "ngf_ndf"), spec)), "params": counts,
-                                  "max_abs_diff": diffs}
+        summary["small"][name] = {
+            "spec": dict(zip(("isize", "nz", "ngf_ndf"), spec)),
+            "params": counts,
+            "max_abs_diff": diffs,
+        }
     dest = ROOT / "tests" / "data" / "wgan_small.safetensors"
     save_file(tensors, str(dest), metadata={"commit": COMMIT, "summary": json.dumps(summary["small"])})
     res = ROOT / "benchmarks" / "results" / "wgan_reference.json"

@@ -30,10 +30,31 @@ def _architectures():
     from .wgan import WGAN_DCGAN32
 
     archs: Registry[Architecture] = Registry("architecture")
-    for a in (DCGAN32, DCGAN32_SMALL, CNN32, CNN32_SMALL, SNGAN_RESNET32, WGANGP_RESNET32, CGANPD_RESNET32, BIGGAN32,
-              STYLEGAN2_CIFAR, STYLEGAN2_SMALL, MLP2D, MLP2D_WIDE, MLP2D_DEEP, CONV8, PIX2PIX32, PIX2PIX32_SMALL,
-              WGAN_DCGAN32, SRRESNET_X2, SRRESNET_X4, SRRESNET_SMALL_X2, SRRESNET_SMALL_X4, CYCLEGAN32,
-              CYCLEGAN32_SMALL):
+    for a in (
+        DCGAN32,
+        DCGAN32_SMALL,
+        CNN32,
+        CNN32_SMALL,
+        SNGAN_RESNET32,
+        WGANGP_RESNET32,
+        CGANPD_RESNET32,
+        BIGGAN32,
+        STYLEGAN2_CIFAR,
+        STYLEGAN2_SMALL,
+        MLP2D,
+        MLP2D_WIDE,
+        MLP2D_DEEP,
+        CONV8,
+        PIX2PIX32,
+        PIX2PIX32_SMALL,
+        WGAN_DCGAN32,
+        SRRESNET_X2,
+        SRRESNET_X4,
+        SRRESNET_SMALL_X2,
+        SRRESNET_SMALL_X4,
+        CYCLEGAN32,
+        CYCLEGAN32_SMALL,
+    ):
         archs.add(a.name, a)
     return archs
 
@@ -56,5 +77,14 @@ def list_baselines() -> List[str]:
     return BASELINES.names()
 
 
-__all__ = ["ARCHITECTURES", "BASELINES", "Architecture", "Critic", "apply_spectral_norm", "baseline_config",
-           "baselines_dir", "count_params", "list_baselines"]
+__all__ = [
+    "ARCHITECTURES",
+    "BASELINES",
+    "Architecture",
+    "Critic",
+    "apply_spectral_norm",
+    "baseline_config",
+    "baselines_dir",
+    "count_params",
+    "list_baselines",
+]

@@ -17,9 +17,18 @@ class Critic(nn.Module):
     """body -> [minibatch std] -> [minibatch discrimination] -> head (+ projection of y, Miyato &
     Koyama 2018, when num_classes > 0)."""
 
-    def __init__(self, body: nn.Module, features: int, *, head_bias: bool = True, mbstd_group: int = 0,
-                 mbdisc_kernels: int = 0, num_classes: int = 0, head_init: Optional[Callable] = None,
-                 embed_init: Optional[Callable] = None):
+    def __init__(
+        self,
+        body: nn.Module,
+        features: int,
+        *,
+        head_bias: bool = True,
+        mbstd_group: int = 0,
+        mbdisc_kernels: int = 0,
+        num_classes: int = 0,
+        head_init: Optional[Callable] = None,
+        embed_init: Optional[Callable] = None,
+    ):
         super().__init__()
         self.body = body
         extra = []
@@ -60,6 +69,7 @@ class Conditioned(nn.Module):
 @dataclass(frozen=True)
 class Architecture:
     """One architecture: how to build G and D, the images it makes and its reference."""
+
     name: str
     generator: Callable[..., nn.Module]  # (z_dim) -> G
     body: Callable[[], Tuple[nn.Module, int]]  # () -> (D body, feature count)
@@ -96,15 +106,24 @@ class Architecture:
             if not num_classes:
                 from ..errors import GanbenchError
 
-                raise GanbenchError(f"architecture {self.name} is class-conditional: train it with conditional=true "
-                                    f"and labels (--labels FILE, or a labelled data set)")
+                raise GanbenchError(
+                    f"architecture {self.name} is class-conditional: train it with conditional=true "
+                    f"and labels (--labels FILE, or a labelled data set)"
+                )
             G = self.generator(z_dim, num_classes)
         else:
             G = self.generator(z_dim)
             if num_classes:
                 G = Conditioned(G, z_dim, num_classes)
         body, features = self.body()
-        D = Critic(body, features, head_bias=self.head_bias, mbstd_group=mbstd_group,
-                   mbdisc_kernels=mbdisc_kernels, num_classes=num_classes, head_init=self.head_init,
-                   embed_init=self.embed_init)
+        D = Critic(
+            body,
+            features,
+            head_bias=self.head_bias,
+            mbstd_group=mbstd_group,
+            mbdisc_kernels=mbdisc_kernels,
+            num_classes=num_classes,
+            head_init=self.head_init,
+            embed_init=self.embed_init,
+        )
         return G, D

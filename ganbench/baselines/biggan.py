@@ -102,14 +102,23 @@ class SelfAttention(nn.Module):
 class Generator(nn.Module):
     blocks_count = 3
 
-    def __init__(self, z_dim: int = 80, num_classes: int = 10, ch: int = 96, shared_dim: int = 128,
-                 attn_after: int = 2, bottom: int = 4):
+    def __init__(
+        self,
+        z_dim: int = 80,
+        num_classes: int = 10,
+        ch: int = 96,
+        shared_dim: int = 128,
+        attn_after: int = 2,
+        bottom: int = 4,
+    ):
         super().__init__()
         if z_dim % (self.blocks_count + 1):
             from ..errors import GanbenchError
 
-            raise GanbenchError(f"biggan splits z into {self.blocks_count + 1} equal chunks: z_dim={z_dim} does not "
-                                f"divide; --set z_dim=<a multiple of {self.blocks_count + 1}> (the config's is 80)")
+            raise GanbenchError(
+                f"biggan splits z into {self.blocks_count + 1} equal chunks: z_dim={z_dim} does not "
+                f"divide; --set z_dim=<a multiple of {self.blocks_count + 1}> (the config's is 80)"
+            )
         self.z_dim, self.num_classes, self.bottom, self.attn_after = z_dim, num_classes, bottom, attn_after
         self.chunk = z_dim // (self.blocks_count + 1)
         width = 4 * ch
@@ -163,7 +172,13 @@ def networks(z_dim: int = 80, num_classes: int = 10, g_ch: int = 96, d_ch: int =
 
 
 BIGGAN32 = Architecture(
-    "biggan32", _generator, lambda: (Body(96), 192), (3, 32, 32), head_init=_ortho_sn, conditional=True,
+    "biggan32",
+    _generator,
+    lambda: (Body(96), 192),
+    (3, 32, 32),
+    head_init=_ortho_sn,
+    conditional=True,
     embed_init=_ortho_sn,
     reference="PyTorch-StudioGAN@947b35e src/models/big_resnet.py (Generator, Discriminator) as "
-              "src/configs/CIFAR10/BigGAN.yaml builds them")
+    "src/configs/CIFAR10/BigGAN.yaml builds them",
+)

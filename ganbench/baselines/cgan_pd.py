@@ -19,7 +19,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .base import Architecture
-from .resnet import Body, GBlock, Generator as ResGenerator, _head_init
+from .resnet import Body, GBlock, _head_init
+from .resnet import Generator as ResGenerator
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -67,6 +68,12 @@ class Generator(ResGenerator):
 
 
 CGANPD_RESNET32 = Architecture(
-    "cgan-pd-resnet32", Generator, lambda: (Body(128, "sum"), 128), (3, 32, 32), head_init=_head_init,
-    conditional=True, embed_init=_head_init,
-    reference="torch-mimicry 0.1.16 nets/cgan_pd/cgan_pd_32.py (CGANPDGenerator32, CGANPDDiscriminator32)")
+    "cgan-pd-resnet32",
+    Generator,
+    lambda: (Body(128, "sum"), 128),
+    (3, 32, 32),
+    head_init=_head_init,
+    conditional=True,
+    embed_init=_head_init,
+    reference="torch-mimicry 0.1.16 nets/cgan_pd/cgan_pd_32.py (CGANPDGenerator32, CGANPDDiscriminator32)",
+)

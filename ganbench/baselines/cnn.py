@@ -41,8 +41,15 @@ class Generator(nn.Module):
 
 def body(size: int = 32, width: int = 64):
     w = width
-    spec = [(3, w, 3, 1), (w, 2 * w, 4, 2), (2 * w, 2 * w, 3, 1), (2 * w, 4 * w, 4, 2), (4 * w, 4 * w, 3, 1),
-            (4 * w, 8 * w, 4, 2), (8 * w, 8 * w, 3, 1)]
+    spec = [
+        (3, w, 3, 1),
+        (w, 2 * w, 4, 2),
+        (2 * w, 2 * w, 3, 1),
+        (2 * w, 4 * w, 4, 2),
+        (4 * w, 4 * w, 3, 1),
+        (4 * w, 8 * w, 4, 2),
+        (8 * w, 8 * w, 3, 1),
+    ]
     layers = []
     for cin, cout, k, s in spec:
         layers += [nn.Conv2d(cin, cout, k, s, 1), nn.LeakyReLU(0.1, inplace=True)]
@@ -51,8 +58,13 @@ def body(size: int = 32, width: int = 64):
 
 
 CNN32 = Architecture(
-    "sngan-cnn32", Generator, body, (3, 32, 32), head_init=_normal_init,
-    reference="pytorch-gan-collections source/models/sngan.py (Generator32, Discriminator32) @860e90b")
+    "sngan-cnn32",
+    Generator,
+    body,
+    (3, 32, 32),
+    head_init=_normal_init,
+    reference="pytorch-gan-collections source/models/sngan.py (Generator32, Discriminator32) @860e90b",
+)
 
 
 def _small_generator(z_dim: int = 128):
@@ -64,6 +76,11 @@ def _small_body(size: int = 32):
 
 
 CNN32_SMALL = Architecture(
-    "sngan-cnn32-w16", _small_generator, _small_body, (3, 32, 32), head_init=_normal_init,
+    "sngan-cnn32-w16",
+    _small_generator,
+    _small_body,
+    (3, 32, 32),
+    head_init=_normal_init,
     reference="sngan-cnn32 (pytorch-gan-collections' sngan.py Generator32 / Discriminator32 @860e90b) with every "
-              "layer's channels divided by 4 (G 128..16, D 16..128): not a reference architecture, a CPU-sized variant")
+    "layer's channels divided by 4 (G 128..16, D 16..128): not a reference architecture, a CPU-sized variant",
+)

@@ -48,13 +48,16 @@ def read_toml(path) -> dict:
 
 class _Baselines:
     """Registry-like view of the folder, read on first use (a `Registry` needs its entries up front)."""
+
     kind = "baseline"
 
     def _load(self) -> Dict[str, dict]:
         folder = baselines_dir()
         if not folder.is_dir():
-            raise GanbenchError(f"no baselines folder at {folder}: set GANBENCH_BASELINES to ganbench's "
-                                "baselines/ folder, or pass a .toml file")
+            raise GanbenchError(
+                f"no baselines folder at {folder}: set GANBENCH_BASELINES to ganbench's "
+                "baselines/ folder, or pass a .toml file"
+            )
         out = {}
         for p in sorted(folder.glob("*.toml")):
             d = read_toml(p)
@@ -73,8 +76,9 @@ class _Baselines:
     def get(self, name: str) -> dict:
         items = self._load()
         if name not in items:
-            raise GanbenchError(f"unknown baseline {name!r}: known baselines are {', '.join(sorted(items))} "
-                                "(or pass a .toml file)")
+            raise GanbenchError(
+                f"unknown baseline {name!r}: known baselines are {', '.join(sorted(items))} (or pass a .toml file)"
+            )
         return items[name]
 
 

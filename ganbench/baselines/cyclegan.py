@@ -34,8 +34,15 @@ def _norm(c: int) -> nn.Module:
 class Block(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
-        self.conv_block = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), _norm(dim), nn.ReLU(True),
-                                        nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), _norm(dim))
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3),
+            _norm(dim),
+            nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(dim, dim, 3),
+            _norm(dim),
+        )
 
     def forward(self, x):
         return x + self.conv_block(x)
@@ -52,8 +59,11 @@ class ResnetG(nn.Module):
             layers += [nn.Conv2d(ngf * m, ngf * m * 2, 3, 2, 1), _norm(ngf * m * 2), nn.ReLU(True)]
         layers += [Block(4 * ngf) for _ in range(n_blocks)]
         for m in (4, 2):  # up: 4ngf -> 2ngf -> ngf
-            layers += [nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, 2, 1, output_padding=1), _norm(ngf * m // 2),
-                       nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, 2, 1, output_padding=1),
+                _norm(ngf * m // 2),
+                nn.ReLU(True),
+            ]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_ch, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
@@ -61,14 +71,25 @@ class ResnetG(nn.Module):
         return self.model(x)
 
 
-def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, ngf: int = 64, ndf: int = 64,
-             n_blocks: int = 6, n_layers: int = 1, channels: int = 3):
+def networks(
+    z_dim: int,
+    num_classes: int = 0,
+    mbstd_group: int = 0,
+    *,
+    ngf: int = 64,
+    ndf: int = 64,
+    n_blocks: int = 6,
+    n_layers: int = 1,
+    channels: int = 3,
+):
     """One (G, D) pair, G translating into the domain D judges."""
     if num_classes or mbstd_group:
         from ..errors import GanbenchError
 
-        raise GanbenchError("cyclegan translates images, it is not conditioned on classes or batch statistics: "
-                            "train it with conditional=false and mbstd=0")
+        raise GanbenchError(
+            "cyclegan translates images, it is not conditioned on classes or batch statistics: "
+            "train it with conditional=false and mbstd=0"
+        )
     G = init_weights(ResnetG(channels, channels, ngf, n_blocks))
     D = init_weights(PatchD(channels, ndf, n_layers, norm="instance"))
     return G, D
@@ -76,10 +97,24 @@ def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, ngf: int
 
 _EXTRA = {"unpaired": True}  # trained on two unpaired image sets (`ganbench data unpaired`) by objective=cycle
 CYCLEGAN32 = Architecture(
-    "cyclegan-resnet32", None, None, (3, 32, 32), networks=networks, paired=True, extra=_EXTRA,
+    "cyclegan-resnet32",
+    None,
+    None,
+    (3, 32, 32),
+    networks=networks,
+    paired=True,
+    extra=_EXTRA,
     reference="junyanz/pytorch-CycleGAN-and-pix2pix@032e884 models/networks.py ResnetGenerator(3, 3, ngf=64, "
-              "instance norm, use_dropout=False, n_blocks=6), NLayerDiscriminator(3, ndf=64, n_layers=1, instance norm)")
+    "instance norm, use_dropout=False, n_blocks=6), NLayerDiscriminator(3, ndf=64, n_layers=1, instance norm)",
+)
 # Width- and depth-reduced (ngf = ndf = 4, 2 blocks): a CPU-sized variant for tests, not the reference's network.
 CYCLEGAN32_SMALL = Architecture(
-    "cyclegan-small", None, None, (3, 32, 32), networks=partial(networks, ngf=4, ndf=4, n_blocks=2), paired=True,
-    extra=_EXTRA, reference="cyclegan-resnet32 with ngf = ndf = 4 and 2 residual blocks (not a published network)")
+    "cyclegan-small",
+    None,
+    None,
+    (3, 32, 32),
+    networks=partial(networks, ngf=4, ndf=4, n_blocks=2),
+    paired=True,
+    extra=_EXTRA,
+    reference="cyclegan-resnet32 with ngf = ndf = 4 and 2 residual blocks (not a published network)",
+)

@@ -45,10 +45,18 @@ def _small_body(size: int = 32):
 SMALL_WIDTH = 16  # a quarter of every layer's channels: ~1/16 of the multiply-adds, for CPU-sized boards
 
 DCGAN32 = Architecture(
-    "dcgan-cnn32", Generator, body, (3, 32, 32),
-    reference="pytorch-gan-collections source/models/dcgan.py (Generator32, Discriminator32) @860e90b")
+    "dcgan-cnn32",
+    Generator,
+    body,
+    (3, 32, 32),
+    reference="pytorch-gan-collections source/models/dcgan.py (Generator32, Discriminator32) @860e90b",
+)
 
 DCGAN32_SMALL = Architecture(
-    "dcgan-cnn32-w16", _small_generator, _small_body, (3, 32, 32),
+    "dcgan-cnn32-w16",
+    _small_generator,
+    _small_body,
+    (3, 32, 32),
     reference="dcgan-cnn32 (pytorch-gan-collections' Generator32 / Discriminator32 @860e90b) with every layer's "
-              "channels divided by 4 (G 256..32, D 16..128): not a reference architecture, a CPU-sized variant")
+    "channels divided by 4 (G 256..32, D 16..128): not a reference architecture, a CPU-sized variant",
+)

@@ -26,8 +26,17 @@ class Level(nn.Module):
     """One U-Net level: down -> inner (the deeper levels; none at the bottleneck) -> up, output
     cat([x, up]) (the outermost level returns `up` alone)."""
 
-    def __init__(self, outer: int, inner: int, inner_out: int, *, in_ch: int = 0, sub: nn.Module = None,
-                 outermost: bool = False, dropout: bool = False):
+    def __init__(
+        self,
+        outer: int,
+        inner: int,
+        inner_out: int,
+        *,
+        in_ch: int = 0,
+        sub: nn.Module = None,
+        outermost: bool = False,
+        dropout: bool = False,
+    ):
         super().__init__()
         self.outermost = outermost
         conv = nn.Conv2d(in_ch or outer, inner, 4, 2, 1, bias=False)
@@ -82,9 +91,12 @@ class PatchD(nn.Module):
         layers = [nn.Conv2d(in_ch, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         mult = 1
         for n in range(1, n_layers + 1):  # the last of these has stride 1
-            prev, mult = mult, min(2 ** n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=instance),
-                       make_norm(ndf * mult), nn.LeakyReLU(0.2, True)]
+            prev, mult = mult, min(2**n, 8)
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=instance),
+                make_norm(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
         layers.append(nn.Conv2d(ndf * mult, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)
 
@@ -115,13 +127,24 @@ def init_weights(net: nn.Module, gain: float = 0.02) -> nn.Module:
     return net
 
 
-def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, ngf: int = 64, ndf: int = 64,
-             num_downs: int = 5, n_layers: int = 1, channels: int = 3):
+def networks(
+    z_dim: int,
+    num_classes: int = 0,
+    mbstd_group: int = 0,
+    *,
+    ngf: int = 64,
+    ndf: int = 64,
+    num_downs: int = 5,
+    n_layers: int = 1,
+    channels: int = 3,
+):
     if num_classes or mbstd_group:
         from ..errors import GanbenchError
 
-        raise GanbenchError("pix2pix is conditioned on its input image, not on classes or batch statistics: "
-                            "train it with conditional=false and mbstd=0")
+        raise GanbenchError(
+            "pix2pix is conditioned on its input image, not on classes or batch statistics: "
+            "train it with conditional=false and mbstd=0"
+        )
     G = init_weights(UNet(channels, channels, num_downs, ngf))
     D = init_weights(PatchD(2 * channels, ndf, n_layers))
     return G, D
@@ -130,10 +153,22 @@ def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, ngf: int
 # n_layers 1: a 16x16 PatchGAN (the paper's table 3 has it), the largest receptive field that fits in a
 # 32x32 image (n_layers 2 sees 34x34, the whole image); 70/256 of the original is ~9/32.
 PIX2PIX32 = Architecture(
-    "pix2pix-unet32", None, None, (3, 32, 32), networks=networks, paired=True,
+    "pix2pix-unet32",
+    None,
+    None,
+    (3, 32, 32),
+    networks=networks,
+    paired=True,
     reference="junyanz/pytorch-CycleGAN-and-pix2pix@032e884 models/networks.py UnetGenerator(3, 3, num_downs=5, "
-              "ngf=64, batch norm, use_dropout=True), NLayerDiscriminator(6, ndf=64, n_layers=1, batch norm)")
+    "ngf=64, batch norm, use_dropout=True), NLayerDiscriminator(6, ndf=64, n_layers=1, batch norm)",
+)
 # Width-reduced (ngf = ndf = 8): a CPU-sized variant for tests, not the reference's network.
 PIX2PIX32_SMALL = Architecture(
-    "pix2pix-small", None, None, (3, 32, 32), networks=partial(networks, ngf=8, ndf=8), paired=True,
-    reference="pix2pix-unet32 with ngf = ndf = 8 (not a published network)")
+    "pix2pix-small",
+    None,
+    None,
+    (3, 32, 32),
+    networks=partial(networks, ngf=8, ndf=8),
+    paired=True,
+    reference="pix2pix-unet32 with ngf = ndf = 8 (not a published network)",
+)

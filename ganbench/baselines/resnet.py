@@ -106,8 +106,18 @@ def _head_init(linear: nn.Module) -> None:
 
 
 SNGAN_RESNET32 = Architecture(
-    "sngan-resnet32", Generator, lambda: (Body(128, "sum"), 128), (3, 32, 32), head_init=_head_init,
-    reference="torch-mimicry 0.1.16 nets/sngan/sngan_32.py (SNGANGenerator32, SNGANDiscriminator32)")
+    "sngan-resnet32",
+    Generator,
+    lambda: (Body(128, "sum"), 128),
+    (3, 32, 32),
+    head_init=_head_init,
+    reference="torch-mimicry 0.1.16 nets/sngan/sngan_32.py (SNGANGenerator32, SNGANDiscriminator32)",
+)
 WGANGP_RESNET32 = Architecture(
-    "wgan-gp-resnet32", Generator, lambda: (Body(128, "mean"), 128), (3, 32, 32), head_init=_head_init,
-    reference="torch-mimicry 0.1.16 nets/wgan_gp/wgan_gp_32.py (WGANGPGenerator32, WGANGPDiscriminator32)")
+    "wgan-gp-resnet32",
+    Generator,
+    lambda: (Body(128, "mean"), 128),
+    (3, 32, 32),
+    head_init=_head_init,
+    reference="torch-mimicry 0.1.16 nets/wgan_gp/wgan_gp_32.py (WGANGPGenerator32, WGANGPDiscriminator32)",
+)

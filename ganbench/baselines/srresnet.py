@@ -71,30 +71,58 @@ class SRDiscriminator(nn.Module):
         return self.head(self.body(x).flatten(1))
 
 
-def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 0, *, scale: int = 4, ch: int = 64,
-             blocks: int = 16, d_ch: int = 64, fc: int = 1024):
+def networks(
+    z_dim: int,
+    num_classes: int = 0,
+    mbstd_group: int = 0,
+    *,
+    scale: int = 4,
+    ch: int = 64,
+    blocks: int = 16,
+    d_ch: int = 64,
+    fc: int = 1024,
+):
     if num_classes or mbstd_group:
         from ..errors import GanbenchError
 
-        raise GanbenchError("SRResNet is conditioned on its low-resolution input, not on classes or batch statistics: "
-                            "train it with conditional=false and mbstd=0")
+        raise GanbenchError(
+            "SRResNet is conditioned on its low-resolution input, not on classes or batch statistics: "
+            "train it with conditional=false and mbstd=0"
+        )
     return SRResNet(scale, ch, blocks), SRDiscriminator(d_ch, fc=fc)
 
 
-REFERENCE = ("sgrvinod/a-PyTorch-Tutorial-to-Super-Resolution@c30556bc79a9d43539f2d658722bcb7ff5011ddb models.py "
-             "SRResNet(9, 3, 64, 16, scaling_factor={s}), Discriminator(3, 64, 8, 1024)")
+REFERENCE = (
+    "sgrvinod/a-PyTorch-Tutorial-to-Super-Resolution@c30556bc79a9d43539f2d658722bcb7ff5011ddb models.py "
+    "SRResNet(9, 3, 64, 16, scaling_factor={s}), Discriminator(3, 64, 8, 1024)"
+)
 
 
 def _arch(scale: int, small: bool = False) -> Architecture:
     # shape: the high-resolution training crop G makes (32x32; the paper's 96x96 is ~9x the CPU cost);
     # G is fully convolutional, so `ganbench sample --input` takes inputs of any size
     if small:  # a CPU-sized variant for tests, not a published network
-        return Architecture(f"srresnet-small-x{scale}", None, None, (3, 32, 32), paired=True,
-                            networks=partial(networks, scale=scale, ch=8, blocks=2, d_ch=8, fc=32),
-                            reference=f"srresnet-x{scale} with 8 channels, 2 residual blocks, D 8..64 channels, "
-                                      "dense 32 (not a published network)", extra={"scale": scale})
-    return Architecture(f"srresnet-x{scale}", None, None, (3, 32, 32), networks=partial(networks, scale=scale),
-                        paired=True, reference=REFERENCE.format(s=scale), extra={"scale": scale})
+        return Architecture(
+            f"srresnet-small-x{scale}",
+            None,
+            None,
+            (3, 32, 32),
+            paired=True,
+            networks=partial(networks, scale=scale, ch=8, blocks=2, d_ch=8, fc=32),
+            reference=f"srresnet-x{scale} with 8 channels, 2 residual blocks, D 8..64 channels, "
+            "dense 32 (not a published network)",
+            extra={"scale": scale},
+        )
+    return Architecture(
+        f"srresnet-x{scale}",
+        None,
+        None,
+        (3, 32, 32),
+        networks=partial(networks, scale=scale),
+        paired=True,
+        reference=REFERENCE.format(s=scale),
+        extra={"scale": scale},
+    )
 
 
 SRRESNET_X2, SRRESNET_X4 = _arch(2), _arch(4)

@@ -29,15 +29,32 @@ import torch.nn as nn
 
 from ..errors import GanbenchError
 from .base import Architecture
-from .stylegan2_layers import (Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, as_labels, bias_act,
-                               load_reference_state, modulated_conv2d, normalize_2nd_moment, setup_filter, upsample2d)
+from .stylegan2_layers import (
+    Conv2dLayer,
+    FullyConnectedLayer,
+    MinibatchStdLayer,
+    as_labels,
+    bias_act,
+    modulated_conv2d,
+    normalize_2nd_moment,
+    setup_filter,
+    upsample2d,
+)
 
 CIFAR = dict(channel_base=32768, channel_max=512, conv_clamp=256, map_layers=2)
 
 
 class MappingNetwork(nn.Module):
-    def __init__(self, z_dim: int, c_dim: int, w_dim: int, num_ws: Optional[int], num_layers: int = 8,
-                 lr_multiplier: float = 0.01, w_avg_beta: Optional[float] = 0.995):
+    def __init__(
+        self,
+        z_dim: int,
+        c_dim: int,
+        w_dim: int,
+        num_ws: Optional[int],
+        num_layers: int = 8,
+        lr_multiplier: float = 0.01,
+        w_avg_beta: Optional[float] = 0.995,
+    ):
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim, self.num_ws = z_dim, c_dim, w_dim, num_ws
         self.num_layers, self.w_avg_beta = num_layers, w_avg_beta
@@ -46,13 +63,17 @@ class MappingNetwork(nn.Module):
         if c_dim:
             self.embed = FullyConnectedLayer(c_dim, embed)
         for i in range(num_layers):
-            setattr(self, f"fc{i}", FullyConnectedLayer(features[i], features[i + 1], activation="lrelu",
-                                                         lr_multiplier=lr_multiplier))
+            setattr(
+                self,
+                f"fc{i}",
+                FullyConnectedLayer(features[i], features[i + 1], activation="lrelu", lr_multiplier=lr_multiplier),
+            )
         if num_ws is not None and w_avg_beta is not None:
             self.register_buffer("w_avg", torch.zeros([w_dim]))
 
-    def forward(self, z, c=None, truncation_psi: float = 1, truncation_cutoff: Optional[int] = None,
-                update_emas: bool = False) -> torch.Tensor:
+    def forward(
+        self, z, c=None, truncation_psi: float = 1, truncation_cutoff: Optional[int] = None, update_emas: bool = False
+    ) -> torch.Tensor:
         x = normalize_2nd_moment(z.float()) if self.z_dim else None
         c = as_labels(c, self.c_dim, "this mapping network")
         if self.c_dim:
@@ -86,8 +107,15 @@ class SynthesisLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros([cout]))
 
-    def forward(self, x, w, noise_mode: str = "random", fused_modconv: bool = True, gain: float = 1,
-                generator: Optional[torch.Generator] = None):
+    def forward(
+        self,
+        x,
+        w,
+        noise_mode: str = "random",
+        fused_modconv: bool = True,
+        gain: float = 1,
+        generator: Optional[torch.Generator] = None,
+    ):
         styles = self.affine(w)
         noise = None
         if noise_mode == "random":
@@ -99,8 +127,17 @@ class SynthesisLayer(nn.Module):
             noise = noise * self.noise_strength
         elif noise_mode == "const":
             noise = self.noise_const * self.noise_strength
-        x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up, padding=self.padding,
-                             resample_filter=self.resample_filter, flip_weight=(self.up == 1), fused=fused_modconv)
+        x = modulated_conv2d(
+            x,
+            self.weight,
+            styles,
+            noise=noise,
+            up=self.up,
+            padding=self.padding,
+            resample_filter=self.resample_filter,
+            flip_weight=(self.up == 1),
+            fused=fused_modconv,
+        )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias, act="lrelu", gain=math.sqrt(2) * gain, clamp=clamp)
 
@@ -152,11 +189,18 @@ class SynthesisBlock(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    def __init__(self, w_dim: int, img_resolution: int, img_channels: int, channel_base: int = 32768,
-                 channel_max: int = 512, conv_clamp=None):
+    def __init__(
+        self,
+        w_dim: int,
+        img_resolution: int,
+        img_channels: int,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        conv_clamp=None,
+    ):
         super().__init__()
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
-        self.block_resolutions = [2 ** i for i in range(2, int(math.log2(img_resolution)) + 1)]
+        self.block_resolutions = [2**i for i in range(2, int(math.log2(img_resolution)) + 1)]
         ch = {r: min(channel_base // r, channel_max) for r in self.block_resolutions}
         self.num_ws = 0
         for r in self.block_resolutions:
@@ -166,28 +210,52 @@ class SynthesisNetwork(nn.Module):
         self.num_ws += 1  # the last ToRGB's w; each other ToRGB shares the next block's first w
         self.noise_generator: Optional[torch.Generator] = None
 
-    def forward(self, ws, noise_mode: str = "random", update_emas: bool = False,
-                generator: Optional[torch.Generator] = None, fused_modconv=None, **_ignored):
+    def forward(
+        self,
+        ws,
+        noise_mode: str = "random",
+        update_emas: bool = False,
+        generator: Optional[torch.Generator] = None,
+        fused_modconv=None,
+        **_ignored,
+    ):
         if noise_mode not in ("random", "const", "none"):
             raise GanbenchError(f"noise_mode={noise_mode!r}: pass random, const or none")
         if ws.shape[1:] != (self.num_ws, self.w_dim):
-            raise GanbenchError(f"ws of shape {tuple(ws.shape)}: the synthesis network takes [N, {self.num_ws}, {self.w_dim}]")
+            raise GanbenchError(
+                f"ws of shape {tuple(ws.shape)}: the synthesis network takes [N, {self.num_ws}, {self.w_dim}]"
+            )
         generator = generator if generator is not None else self.noise_generator
         ws = ws.float()
         x = img = None
         i = 0
         for r in self.block_resolutions:
             block = getattr(self, f"b{r}")
-            x, img = block(x, img, ws.narrow(1, i, block.num_conv + block.num_torgb), fused_modconv=fused_modconv,
-                           noise_mode=noise_mode, generator=generator)
+            x, img = block(
+                x,
+                img,
+                ws.narrow(1, i, block.num_conv + block.num_torgb),
+                fused_modconv=fused_modconv,
+                noise_mode=noise_mode,
+                generator=generator,
+            )
             i += block.num_conv
         return img
 
 
 class Generator(nn.Module):
-    def __init__(self, z_dim: int = 512, c_dim: int = 0, w_dim: int = 512, img_resolution: int = 32,
-                 img_channels: int = 3, map_layers: int = 2, channel_base: int = 32768, channel_max: int = 512,
-                 conv_clamp=256):
+    def __init__(
+        self,
+        z_dim: int = 512,
+        c_dim: int = 0,
+        w_dim: int = 512,
+        img_resolution: int = 32,
+        img_channels: int = 3,
+        map_layers: int = 2,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        conv_clamp=256,
+    ):
         super().__init__()
         self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
         self.img_resolution, self.img_channels = img_resolution, img_channels
@@ -195,10 +263,18 @@ class Generator(nn.Module):
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, num_layers=map_layers)
 
-    def forward(self, z, c=None, truncation_psi: float = 1, truncation_cutoff: Optional[int] = None,
-                update_emas: bool = False, **synthesis_kwargs):
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
-                          update_emas=update_emas)
+    def forward(
+        self,
+        z,
+        c=None,
+        truncation_psi: float = 1,
+        truncation_cutoff: Optional[int] = None,
+        update_emas: bool = False,
+        **synthesis_kwargs,
+    ):
+        ws = self.mapping(
+            z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_emas=update_emas
+        )
         return self.synthesis(ws, update_emas=update_emas, **synthesis_kwargs)
 
 
@@ -228,13 +304,20 @@ class DiscriminatorBlock(nn.Module):
 
 
 class DiscriminatorEpilogue(nn.Module):
-    def __init__(self, cin: int, cmap_dim: int, resolution: int, mbstd_group_size: Optional[int] = 4,
-                 mbstd_num_channels: int = 1, conv_clamp=None):
+    def __init__(
+        self,
+        cin: int,
+        cmap_dim: int,
+        resolution: int,
+        mbstd_group_size: Optional[int] = 4,
+        mbstd_num_channels: int = 1,
+        conv_clamp=None,
+    ):
         super().__init__()
         self.cmap_dim = cmap_dim
         self.mbstd = MinibatchStdLayer(mbstd_group_size, mbstd_num_channels) if mbstd_num_channels > 0 else None
         self.conv = Conv2dLayer(cin + mbstd_num_channels, cin, 3, activation="lrelu", conv_clamp=conv_clamp)
-        self.fc = FullyConnectedLayer(cin * resolution ** 2, cin, activation="lrelu")
+        self.fc = FullyConnectedLayer(cin * resolution**2, cin, activation="lrelu")
         self.out = FullyConnectedLayer(cin, 1 if cmap_dim == 0 else cmap_dim)
 
     def forward(self, x, cmap=None):
@@ -247,19 +330,34 @@ class DiscriminatorEpilogue(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, c_dim: int = 0, img_resolution: int = 32, img_channels: int = 3, architecture: str = "orig",
-                 channel_base: int = 32768, channel_max: int = 512, conv_clamp=256, mbstd_group_size: int = 32,
-                 mbstd_num_channels: int = 1, map_layers: int = 8):
+    def __init__(
+        self,
+        c_dim: int = 0,
+        img_resolution: int = 32,
+        img_channels: int = 3,
+        architecture: str = "orig",
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        conv_clamp=256,
+        mbstd_group_size: int = 32,
+        mbstd_num_channels: int = 1,
+        map_layers: int = 8,
+    ):
         super().__init__()
         if architecture not in ("orig", "resnet"):
             raise GanbenchError(f"StyleGAN2 discriminator architecture {architecture!r}: orig or resnet")
         self.c_dim, self.img_resolution, self.img_channels = c_dim, img_resolution, img_channels
-        self.block_resolutions = [2 ** i for i in range(int(math.log2(img_resolution)), 2, -1)]
+        self.block_resolutions = [2**i for i in range(int(math.log2(img_resolution)), 2, -1)]
         ch = {r: min(channel_base // r, channel_max) for r in self.block_resolutions + [4]}
         cmap_dim = ch[4] if c_dim else 0
         for r in self.block_resolutions:
-            setattr(self, f"b{r}", DiscriminatorBlock(ch[r] if r < img_resolution else 0, ch[r], ch[r // 2],
-                                                      img_channels, architecture, conv_clamp))
+            setattr(
+                self,
+                f"b{r}",
+                DiscriminatorBlock(
+                    ch[r] if r < img_resolution else 0, ch[r], ch[r // 2], img_channels, architecture, conv_clamp
+                ),
+            )
         if c_dim:  # the reference's D mapping gets no mapping_kwargs from train.py: 8 layers, lr x 0.01
             self.mapping = MappingNetwork(0, c_dim, cmap_dim, None, num_layers=map_layers, w_avg_beta=None)
         self.b4 = DiscriminatorEpilogue(ch[4], cmap_dim, 4, mbstd_group_size, mbstd_num_channels, conv_clamp)
@@ -272,22 +370,45 @@ class Discriminator(nn.Module):
         return self.b4(x, cmap)
 
 
-def networks(z_dim: int, num_classes: int = 0, mbstd_group: int = 32, channel_base: int = 32768,
-             channel_max: int = 512, architecture: str = "orig"):
+def networks(
+    z_dim: int,
+    num_classes: int = 0,
+    mbstd_group: int = 32,
+    channel_base: int = 32768,
+    channel_max: int = 512,
+    architecture: str = "orig",
+):
     """The cifar cfg's G and D (mbstd_group 0: no minibatch-std layer); smaller widths for CPU variants."""
     widths = dict(channel_base=channel_base, channel_max=channel_max)
     G = Generator(z_dim=z_dim, c_dim=num_classes, **widths)
-    D = Discriminator(c_dim=num_classes, architecture=architecture, mbstd_group_size=mbstd_group or None,
-                      mbstd_num_channels=1 if mbstd_group else 0, **widths)
+    D = Discriminator(
+        c_dim=num_classes,
+        architecture=architecture,
+        mbstd_group_size=mbstd_group or None,
+        mbstd_num_channels=1 if mbstd_group else 0,
+        **widths,
+    )
     return G, D
 
 
 STYLEGAN2_CIFAR = Architecture(
-    "stylegan2-cifar", None, None, (3, 32, 32), networks=networks, bounded=False,
+    "stylegan2-cifar",
+    None,
+    None,
+    (3, 32, 32),
+    networks=networks,
+    bounded=False,
     reference="NVlabs/stylegan2-ada-pytorch@d72cc7d training/networks.py, train.py --cfg=cifar (map=2, D 'orig', "
-              "channel_base 32768, channel_max 512, conv_clamp 256, mbstd group 32)")
+    "channel_base 32768, channel_max 512, conv_clamp 256, mbstd group 32)",
+)
 # Width-reduced (32 channels at every resolution, the rest as the cifar cfg): a CPU-sized variant for tests
 # and small-data boards, not the reference's network.
 STYLEGAN2_SMALL = Architecture(
-    "stylegan2-small", None, None, (3, 32, 32), networks=partial(networks, channel_base=1024, channel_max=32),
-    bounded=False, reference="stylegan2-cifar with channel_base 1024, channel_max 32 (not a published network)")
+    "stylegan2-small",
+    None,
+    None,
+    (3, 32, 32),
+    networks=partial(networks, channel_base=1024, channel_max=32),
+    bounded=False,
+    reference="stylegan2-cifar with channel_base 1024, channel_max 32 (not a published network)",
+)

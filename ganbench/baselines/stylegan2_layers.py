@@ -30,8 +30,9 @@ def setup_filter(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
     return f / f.sum()
 
 
-def upfirdn2d(x: torch.Tensor, f: Optional[torch.Tensor], up: int = 1, down: int = 1, pad=(0, 0, 0, 0),
-              gain: float = 1.0) -> torch.Tensor:
+def upfirdn2d(
+    x: torch.Tensor, f: Optional[torch.Tensor], up: int = 1, down: int = 1, pad=(0, 0, 0, 0), gain: float = 1.0
+) -> torch.Tensor:
     """Insert up-1 zeros after each pixel, pad (negative: crop) by (x0, x1, y0, y1), convolve each channel
     with f * gain, keep every down-th pixel."""
     n, c, h, w = x.shape
@@ -41,7 +42,7 @@ def upfirdn2d(x: torch.Tensor, f: Optional[torch.Tensor], up: int = 1, down: int
     if up > 1:
         x = F.pad(x.reshape(n, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(n, c, h * up, w * up)
     x = F.pad(x, [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)])
-    x = x[:, :, max(-y0, 0):x.shape[2] - max(-y1, 0), max(-x0, 0):x.shape[3] - max(-x1, 0)]
+    x = x[:, :, max(-y0, 0) : x.shape[2] - max(-y1, 0), max(-x0, 0) : x.shape[3] - max(-x1, 0)]
     f = (f * gain).to(x.dtype).flip([0, 1])  # convolution, not correlation
     x = F.conv2d(x, f[None, None].repeat(c, 1, 1, 1), groups=c)
     return x[:, :, ::down, ::down]
@@ -58,8 +59,13 @@ def downsample2d(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return upfirdn2d(x, f, down=2, pad=((k - 1) // 2, (k - 2) // 2, (k - 1) // 2, (k - 2) // 2))
 
 
-def bias_act(x: torch.Tensor, b: Optional[torch.Tensor], act: str = "linear", gain: Optional[float] = None,
-             clamp: Optional[float] = None) -> torch.Tensor:
+def bias_act(
+    x: torch.Tensor,
+    b: Optional[torch.Tensor],
+    act: str = "linear",
+    gain: Optional[float] = None,
+    clamp: Optional[float] = None,
+) -> torch.Tensor:
     """x + b (along dim 1), activation (lrelu slope 0.2), times gain (default: the activation's), clamped to
     +-clamp."""
     if b is not None:
@@ -76,8 +82,16 @@ def bias_act(x: torch.Tensor, b: Optional[torch.Tensor], act: str = "linear", ga
     return x
 
 
-def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: Optional[torch.Tensor] = None, up: int = 1, down: int = 1,
-                    padding: int = 0, groups: int = 1, flip_weight: bool = True) -> torch.Tensor:
+def conv2d_resample(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    f: Optional[torch.Tensor] = None,
+    up: int = 1,
+    down: int = 1,
+    padding: int = 0,
+    groups: int = 1,
+    flip_weight: bool = True,
+) -> torch.Tensor:
     """Convolution with FIR-filtered 2x up- or downsampling; padding is with respect to the upsampled
     image. The cases and their order of operations are the reference's (each a different rounding)."""
     assert up == 1 or down == 1
@@ -97,7 +111,7 @@ def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: Optional[torch.Tensor] 
         return F.conv2d(x, w_c, groups=groups)
     if kh == 1 and up > 1:
         x = F.conv2d(x, w_c, groups=groups)
-        return upfirdn2d(x, f, up=up, pad=(p0, p1, p0, p1), gain=up ** 2)
+        return upfirdn2d(x, f, up=up, pad=(p0, p1, p0, p1), gain=up**2)
     if down > 1:
         x = upfirdn2d(x, f, pad=(p0, p1, p0, p1))
         return F.conv2d(x, w_c, stride=down, groups=groups)
@@ -112,7 +126,7 @@ def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: Optional[torch.Tensor] 
         if flip_weight:  # the transposed op flips, so the reference passes (not flip_weight) down
             w = w.flip([2, 3])
         x = F.conv_transpose2d(x, w, stride=up, padding=[t, t], groups=groups)
-        return upfirdn2d(x, f, pad=(q0 + t, q1 + t, q0 + t, q1 + t), gain=up ** 2)
+        return upfirdn2d(x, f, pad=(q0 + t, q1 + t, q0 + t, q1 + t), gain=up**2)
     if p0 == p1 and p0 >= 0:
         return F.conv2d(x, w_c, padding=p0, groups=groups)
     x = upfirdn2d(x, None, pad=(p0, p1, p0, p1))
@@ -123,9 +137,18 @@ def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
 
 
-def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, noise: Optional[torch.Tensor] = None,
-                     up: int = 1, padding: int = 0, resample_filter: Optional[torch.Tensor] = None,
-                     demodulate: bool = True, flip_weight: bool = True, fused: bool = True) -> torch.Tensor:
+def modulated_conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    noise: Optional[torch.Tensor] = None,
+    up: int = 1,
+    padding: int = 0,
+    resample_filter: Optional[torch.Tensor] = None,
+    demodulate: bool = True,
+    flip_weight: bool = True,
+    fused: bool = True,
+) -> torch.Tensor:
     """Scale the weight's input channels by each sample's style, divide each output channel by its norm
     (demodulation), convolve; fused: one grouped convolution with per-sample weights, else scale the
     activations before and after one shared convolution (the reference uses the latter in training)."""
@@ -146,15 +169,29 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
         return x + noise if noise is not None else x
     if demodulate:
         w = w * dcoefs.reshape(n, -1, 1, 1, 1)
-    x = conv2d_resample(x.reshape(1, -1, *x.shape[2:]), w.reshape(-1, cin, kh, kw), f=resample_filter, up=up,
-                        padding=padding, groups=n, flip_weight=flip_weight)
+    x = conv2d_resample(
+        x.reshape(1, -1, *x.shape[2:]),
+        w.reshape(-1, cin, kh, kw),
+        f=resample_filter,
+        up=up,
+        padding=padding,
+        groups=n,
+        flip_weight=flip_weight,
+    )
     x = x.reshape(n, -1, *x.shape[2:])
     return x + noise if noise is not None else x
 
 
 class FullyConnectedLayer(nn.Module):
-    def __init__(self, cin: int, cout: int, bias: bool = True, activation: str = "linear", lr_multiplier: float = 1.0,
-                 bias_init: float = 0.0):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        bias: bool = True,
+        activation: str = "linear",
+        lr_multiplier: float = 1.0,
+        bias_init: float = 0.0,
+    ):
         super().__init__()
         self.activation = activation
         self.weight = nn.Parameter(torch.randn([cout, cin]) / lr_multiplier)
@@ -175,19 +212,35 @@ class FullyConnectedLayer(nn.Module):
 class Conv2dLayer(nn.Module):
     """Equalised-lr convolution + bias_act, with optional FIR 2x down/upsampling and clamping."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, bias: bool = True, activation: str = "linear", up: int = 1,
-                 down: int = 1, conv_clamp: Optional[float] = None):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        bias: bool = True,
+        activation: str = "linear",
+        up: int = 1,
+        down: int = 1,
+        conv_clamp: Optional[float] = None,
+    ):
         super().__init__()
         self.activation, self.up, self.down, self.conv_clamp = activation, up, down, conv_clamp
         self.register_buffer("resample_filter", setup_filter())
         self.padding = kernel // 2
-        self.weight_gain = 1 / math.sqrt(cin * kernel ** 2)
+        self.weight_gain = 1 / math.sqrt(cin * kernel**2)
         self.weight = nn.Parameter(torch.randn([cout, cin, kernel, kernel]))
         self.bias = nn.Parameter(torch.zeros([cout])) if bias else None
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        x = conv2d_resample(x, self.weight * self.weight_gain, f=self.resample_filter, up=self.up, down=self.down,
-                            padding=self.padding, flip_weight=(self.up == 1))
+        x = conv2d_resample(
+            x,
+            self.weight * self.weight_gain,
+            f=self.resample_filter,
+            up=self.up,
+            down=self.down,
+            padding=self.padding,
+            flip_weight=(self.up == 1),
+        )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias, act=self.activation, gain=ACT_GAIN[self.activation] * gain, clamp=clamp)
 
@@ -233,7 +286,9 @@ def load_reference_state(module: nn.Module, state: dict) -> None:
     extra = sorted(set(state) - set(own))
     shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
     if missing or extra or shapes:
-        raise GanbenchError(f"StyleGAN2 state does not fit this network (missing {missing[:3]}, unexpected "
-                            f"{extra[:3]}, other shape {shapes[:3]}): build it with the checkpoint's z_dim, c_dim "
-                            "and resolution")
+        raise GanbenchError(
+            f"StyleGAN2 state does not fit this network (missing {missing[:3]}, unexpected "
+            f"{extra[:3]}, other shape {shapes[:3]}): build it with the checkpoint's z_dim, c_dim "
+            "and resolution"
+        )
     module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})

@@ -29,8 +29,9 @@ class MLPGenerator(nn.Module):
     def __init__(self, z_dim: int = 256, hidden: int = 128):
         super().__init__()
         self.z_dim = z_dim
-        self.main = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True),
-                                  nn.Linear(hidden, 2))
+        self.main = nn.Sequential(
+            nn.Linear(z_dim, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True), nn.Linear(hidden, 2)
+        )
 
     def forward(self, z):
         return self.main(z)
@@ -51,8 +52,14 @@ class WideMLPGenerator(nn.Module):
 
 
 def wide_mlp_body(hidden: int = 512):
-    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True),
-                         nn.Linear(hidden, hidden), nn.ReLU(True)), hidden
+    return nn.Sequential(
+        nn.Linear(2, hidden),
+        nn.ReLU(True),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(True),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(True),
+    ), hidden
 
 
 class DeepMLPGenerator(nn.Module):
@@ -97,24 +104,56 @@ class ConvGenerator8(nn.Module):
         super().__init__()
         self.z_dim = z_dim
         self.linear = nn.Linear(z_dim, 4 * 4 * 128)
-        self.main = nn.Sequential(nn.BatchNorm2d(128), nn.ReLU(True), nn.ConvTranspose2d(128, 64, 4, 2, 1),
-                                  nn.BatchNorm2d(64), nn.ReLU(True), nn.Conv2d(64, 3, 3, 1, 1), nn.Tanh())
+        self.main = nn.Sequential(
+            nn.BatchNorm2d(128),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(128, 64, 4, 2, 1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(True),
+            nn.Conv2d(64, 3, 3, 1, 1),
+            nn.Tanh(),
+        )
 
     def forward(self, z):
         return self.main(self.linear(z).view(z.shape[0], 128, 4, 4))
 
 
 def conv8_body():
-    return nn.Sequential(nn.Conv2d(3, 64, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(64, 128, 3, 1, 1),
-                         nn.LeakyReLU(0.2, inplace=True), nn.Flatten(1)), 4 * 4 * 128
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(64, 128, 3, 1, 1),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Flatten(1),
+    ), 4 * 4 * 128
 
 
-MLP2D = Architecture("mlp-2d", MLPGenerator, mlp_body, (2,),
-                     reference="Metz et al. 2017 (Unrolled GANs), appendix A: the layer list of the 2-D mixture model")
-MLP2D_WIDE = Architecture("mlp-2d-wide", WideMLPGenerator, wide_mlp_body, (2,),
-                          reference="igul222/improved_wgan_training gan_toy.py (DIM 512, 3 ReLU layers each)")
-MLP2D_DEEP = Architecture("mlp-2d-deep", DeepMLPGenerator, deep_mlp_body, (2,),
-                          reference="Gulrajani et al. 2017 sec. 3.2 (12-layer ReLU MLPs, no batch norm); width 512 "
-                                    "and He init from igul222/improved_wgan_training gan_toy.py")
-CONV8 = Architecture("conv-8x8", ConvGenerator8, conv8_body, (3, 8, 8),
-                     reference="ganbench's own: DCGAN design rules (Radford et al. 2016) at 8x8")
+MLP2D = Architecture(
+    "mlp-2d",
+    MLPGenerator,
+    mlp_body,
+    (2,),
+    reference="Metz et al. 2017 (Unrolled GANs), appendix A: the layer list of the 2-D mixture model",
+)
+MLP2D_WIDE = Architecture(
+    "mlp-2d-wide",
+    WideMLPGenerator,
+    wide_mlp_body,
+    (2,),
+    reference="igul222/improved_wgan_training gan_toy.py (DIM 512, 3 ReLU layers each)",
+)
+MLP2D_DEEP = Architecture(
+    "mlp-2d-deep",
+    DeepMLPGenerator,
+    deep_mlp_body,
+    (2,),
+    reference="Gulrajani et al. 2017 sec. 3.2 (12-layer ReLU MLPs, no batch norm); width 512 "
+    "and He init from igul222/improved_wgan_training gan_toy.py",
+)
+CONV8 = Architecture(
+    "conv-8x8",
+    ConvGenerator8,
+    conv8_body,
+    (3, 8, 8),
+    reference="ganbench's own: DCGAN design rules (Radford et al. 2016) at 8x8",
+)

@@ -69,6 +69,12 @@ def body(size: int = 32, width: int = 64):
 
 
 WGAN_DCGAN32 = Architecture(
-    "wgan-dcgan32", Generator, body, (3, 32, 32), head_bias=False, head_init=init_weights,
+    "wgan-dcgan32",
+    Generator,
+    body,
+    (3, 32, 32),
+    head_bias=False,
+    head_init=init_weights,
     reference="martinarjovsky/WassersteinGAN@f7a01e8 models/dcgan.py DCGAN_G / DCGAN_D (isize 32, nz 100, "
-              "ngf = ndf = 64, batch norm, n_extra_layers 0)")
+    "ngf = ndf = 64, batch norm, n_extra_layers 0)",
+)

@@ -44,8 +44,19 @@ def cli():
 def _add_commands():
     from importlib import import_module
 
-    for mod in ("eval", "compare", "check", "stats", "fetch", "listing", "diagnose", "data", "train", "sample",
-                "leaderboard"):
+    for mod in (
+        "eval",
+        "compare",
+        "check",
+        "stats",
+        "fetch",
+        "listing",
+        "diagnose",
+        "data",
+        "train",
+        "sample",
+        "leaderboard",
+    ):
         try:
             m = import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as e:  # a sub-command not written yet

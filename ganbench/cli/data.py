@@ -29,26 +29,59 @@ from .options import check_output
 
 @click.command("data")
 @click.argument("name", required=False)
-@click.option("-n", "--num", "n", type=int, default=None,
-              help="Number of samples [default: the benchmark's protocol, 2500 or 26000].")
+@click.option(
+    "-n",
+    "--num",
+    "n",
+    type=int,
+    default=None,
+    help="Number of samples [default: the benchmark's protocol, 2500 or 26000].",
+)
 @click.option("-o", "--output", type=click.Path(), default=None, help="Output file, .npy or .npz.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--list", "list_", is_flag=True, help="List the benchmark data sets and exit.")
-@click.option("--source", type=click.Path(), default=None,
-              help="colorize, edges, inpainting: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.")
-@click.option("--key", default=None,
-              help="colorize, edges: the array of a multi-array --source .npz (e.g. train_images).")
-@click.option("--holes", type=click.Choice(["centre", "random"]), default="centre", show_default=True,
-              help="inpainting: the central half of the image, or a seeded random rectangle per image.")
-@click.option("--overlap", type=int, default=1, show_default=True,
-              help="inpainting: the region's border left as context (Pathak's overlapPred 4 at 128, 1 at 32).")
-@click.option("--fill", "fill", type=click.Choice(["identity", "mean"]), default=None,
-              help="inpainting-floor: the holed input as it is, or the hole filled with --train's mean colour.")
-@click.option("--train", "train", type=click.Path(), default=None,
-              help="inpainting-floor --fill mean: the training pairs whose targets give the mean colour.")
+@click.option(
+    "--source",
+    type=click.Path(),
+    default=None,
+    help="colorize, edges, inpainting: the colour images (folder, .npz or .npy), e.g. cifar10-excerpt.npz.",
+)
+@click.option(
+    "--key", default=None, help="colorize, edges: the array of a multi-array --source .npz (e.g. train_images)."
+)
+@click.option(
+    "--holes",
+    type=click.Choice(["centre", "random"]),
+    default="centre",
+    show_default=True,
+    help="inpainting: the central half of the image, or a seeded random rectangle per image.",
+)
+@click.option(
+    "--overlap",
+    type=int,
+    default=1,
+    show_default=True,
+    help="inpainting: the region's border left as context (Pathak's overlapPred 4 at 128, 1 at 32).",
+)
+@click.option(
+    "--fill",
+    "fill",
+    type=click.Choice(["identity", "mean"]),
+    default=None,
+    help="inpainting-floor: the holed input as it is, or the hole filled with --train's mean colour.",
+)
+@click.option(
+    "--train",
+    "train",
+    type=click.Path(),
+    default=None,
+    help="inpainting-floor --fill mean: the training pairs whose targets give the mean colour.",
+)
 @click.option("--scale", type=int, default=None, help="sr: the upscaling factor, 2 or 4.")
 @click.option("--crop", type=int, default=32, show_default=True, help="sr: the high-resolution training crop size.")
-@click.option("--from", "from_", default=None, metavar="CLASS", help="unpaired: domain A's CIFAR-10 class (name or 0-9).")
+@click.option(
+    "--from", "from_", default=None, metavar="CLASS", help="unpaired: domain A's CIFAR-10 class (name or 0-9)."
+)
 @click.option("--to", "to", default=None, metavar="CLASS", help="unpaired: domain B's CIFAR-10 class (name or 0-9).")
 @click.option("--sigma", type=float, default=None, help="edges: the Canny Gaussian's sigma in pixels [default: 1].")
 def command(name, n, output, seed, list_, source, key, holes, overlap, fill, train, scale, crop, from_, to, sigma):
@@ -60,7 +93,9 @@ def command(name, n, output, seed, list_, source, key, holes, overlap, fill, tra
     from .. import toydata
 
     if name != "unpaired" and (from_ is not None or to is not None):
-        raise GanbenchError(f"--from / --to pick the classes of `ganbench data unpaired`, not of {name}: leave them out")
+        raise GanbenchError(
+            f"--from / --to pick the classes of `ganbench data unpaired`, not of {name}: leave them out"
+        )
     if name != "edges" and sigma is not None:
         raise GanbenchError(f"--sigma sets the Canny smoothing of `ganbench data edges`, not of {name}: leave it out")
     if name in ("colorize", "edges", "inpainting"):
@@ -93,8 +128,10 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sig
     from ..toydata import paired
 
     if source is None:
-        raise GanbenchError(f"{task} needs colour images: add --source IMAGES (a folder, .npz or .npy; "
-                            "--key train_images for the CIFAR-10 excerpt)")
+        raise GanbenchError(
+            f"{task} needs colour images: add --source IMAGES (a folder, .npz or .npy; "
+            "--key train_images for the CIFAR-10 excerpt)"
+        )
     if output is None:
         raise GanbenchError(f"no output file: add -o {task}.npz")
     if sigma is not None and not sigma > 0:
@@ -113,8 +150,10 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sig
 
         inputs, targets, mask = inpainting.make_inpainting(images, holes, overlap, seed)
         path = inpainting.save_inpainting(output, inputs, targets, mask)
-        click.echo(f"wrote {count} inpainting pairs ({images.shape[1]}x{images.shape[2]}, {holes} holes, overlap "
-                   f"{overlap}, seed {seed}) of {source} to {path}")
+        click.echo(
+            f"wrote {count} inpainting pairs ({images.shape[1]}x{images.shape[2]}, {holes} holes, overlap "
+            f"{overlap}, seed {seed}) of {source} to {path}"
+        )
         return
     inputs, targets = paired.make_pairs(task, images, sigma)
     path = paired.save_pairs(output, inputs, targets)
@@ -135,8 +174,10 @@ def _arrays(path, names, where):
     keys = _npz_keys(p)
     missing = [k for k in names if k not in keys]
     if missing:
-        raise GanbenchError(f"{where} {path} has no `{missing[0]}` array (it holds {', '.join(keys)}): pass the .npz "
-                            "written by `ganbench data inpainting`")
+        raise GanbenchError(
+            f"{where} {path} has no `{missing[0]}` array (it holds {', '.join(keys)}): pass the .npz "
+            "written by `ganbench data inpainting`"
+        )
     import numpy as np
 
     with np.load(p, allow_pickle=False) as z:
@@ -147,8 +188,9 @@ def _floor(source, fill, train, output):
     from ..toydata import inpainting
 
     if source is None:
-        raise GanbenchError("inpainting-floor needs the pairs to fill: add --source PAIRS.npz "
-                            "(written by `ganbench data inpainting`)")
+        raise GanbenchError(
+            "inpainting-floor needs the pairs to fill: add --source PAIRS.npz (written by `ganbench data inpainting`)"
+        )
     if fill is None:
         raise GanbenchError("inpainting-floor: add --fill identity (the holed input) or --fill mean (with --train)")
     if output is None:
@@ -172,11 +214,13 @@ def _superres(n, output, seed, scale, crop):
     check_output(output, "data set", "-o")
     task = superres.make_task(scale, 2000 if n is None else n, crop, seed)
     train, test, floor = superres.save_task(output, task)
-    click.echo(f"wrote {len(task['train_targets'])} x{scale} training pairs ({crop}x{crop} crops of "
-               f"{', '.join(superres.TRAIN)}) to {train}; the held-out {', '.join(superres.TEST)} "
-               f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
-               f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
-               f"-O paired_channel=y -O paired_crop={scale}")
+    click.echo(
+        f"wrote {len(task['train_targets'])} x{scale} training pairs ({crop}x{crop} crops of "
+        f"{', '.join(superres.TRAIN)}) to {train}; the held-out {', '.join(superres.TEST)} "
+        f"({superres.TEST_SIZE}x{superres.TEST_SIZE}) to {test}; their bicubic floor to {floor}\n"
+        f"score the floor: ganbench eval {floor} --target {test} --target-key targets --metrics psnr,ssim "
+        f"-O paired_channel=y -O paired_crop={scale}"
+    )
 
 
 def _unpaired(output, source, key, from_, to):
@@ -187,8 +231,10 @@ def _unpaired(output, source, key, from_, to):
     from ..toydata import unpaired
 
     if source is None or from_ is None or to is None:
-        raise GanbenchError("unpaired needs --source IMAGES.npz with labels, --from CLASS and --to CLASS (e.g. --source "
-                            "cifar10-excerpt.npz --key train_images --from automobile --to truck)")
+        raise GanbenchError(
+            "unpaired needs --source IMAGES.npz with labels, --from CLASS and --to CLASS (e.g. --source "
+            "cifar10-excerpt.npz --key train_images --from automobile --to truck)"
+        )
     if output is None:
         raise GanbenchError("no output file: add -o unpaired.npz")
     a, b = unpaired.class_index(from_, "--from"), unpaired.class_index(to, "--to")
@@ -201,10 +247,14 @@ def _unpaired(output, source, key, from_, to):
     if not lab:
         pick = next((k for k in keys if k.endswith("_images") and unpaired.labels_key(keys, k)), None)
         if pick and key is None:
-            raise GanbenchError(f"--source {source} holds several arrays: pass --key {pick} (its labels are "
-                                f"`{unpaired.labels_key(keys, pick)}`)")
-        raise GanbenchError(f"--source {source} has no labels beside its images (a .npz with `labels`, or "
-                            "`train_labels` beside --key train_images): unpaired picks the classes by them")
+            raise GanbenchError(
+                f"--source {source} holds several arrays: pass --key {pick} (its labels are "
+                f"`{unpaired.labels_key(keys, pick)}`)"
+            )
+        raise GanbenchError(
+            f"--source {source} has no labels beside its images (a .npz with `labels`, or "
+            "`train_labels` beside --key train_images): unpaired picks the classes by them"
+        )
     src = open_source(source, key=key)
     src.check()
     images = src.read(range(len(src)))
@@ -217,8 +267,12 @@ def _unpaired(output, source, key, from_, to):
     xa, xb = unpaired.split(images, labels, a, b)
     for cls, x, flag in ((a, xa, "--from"), (b, xb, "--to")):
         if not len(x):
-            raise GanbenchError(f"{flag}: --source {source} has no image of class {unpaired.CIFAR10[cls]} ({cls}) in "
-                                f"`{lab}`: pick a class it holds")
+            raise GanbenchError(
+                f"{flag}: --source {source} has no image of class {unpaired.CIFAR10[cls]} ({cls}) in "
+                f"`{lab}`: pick a class it holds"
+            )
     out = unpaired.save_unpaired(output, xa, xb)
-    click.echo(f"wrote {len(xa)} {unpaired.CIFAR10[a]} (a) and {len(xb)} {unpaired.CIFAR10[b]} (b) images "
-               f"({images.shape[1]}x{images.shape[2]}) of {source} to {out}")
+    click.echo(
+        f"wrote {len(xa)} {unpaired.CIFAR10[a]} (a) and {len(xb)} {unpaired.CIFAR10[b]} (b) images "
+        f"({images.shape[1]}x{images.shape[2]}) of {source} to {out}"
+    )

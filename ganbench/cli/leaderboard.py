@@ -17,10 +17,20 @@ def command():
 
 @command.command("build")
 @click.argument("records", nargs=-1, type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="The board folder: holds board.toml (and reported.toml); the generated files go here.")
-@click.option("--format", "fmt", type=click.Choice(["md", "latex"]), default="md", show_default=True,
-              help="What to print: the Markdown table or the booktabs LaTeX table (both files are always written).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The board folder: holds board.toml (and reported.toml); the generated files go here.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "latex"]),
+    default="md",
+    show_default=True,
+    help="What to print: the Markdown table or the booktabs LaTeX table (both files are always written).",
+)
 @json_option
 def build_command(records, out, fmt, json_path):
     """Build the board in --out from RECORDS (files or folders of `ganbench eval --json` records;

@@ -6,8 +6,11 @@ import click
 
 
 @click.command("list")
-@click.argument("what", type=click.Choice(["metrics", "extractors", "weights", "references", "benchmarks", "baselines",
-                                           "options", "all"]), default="all")
+@click.argument(
+    "what",
+    type=click.Choice(["metrics", "extractors", "weights", "references", "benchmarks", "baselines", "options", "all"]),
+    default="all",
+)
 def command(what):
     """List registered metrics, feature extractors, which weights file each extractor output would use
     (and whether it is official), references, toy benchmarks, baselines and training options."""
@@ -31,8 +34,10 @@ def command(what):
             if name == info.name:
                 outs = ", ".join(f"{k} {v}-d" for k, v in info.outputs.items())
                 alias = f" (alias: {', '.join(info.aliases)})" if info.aliases else ""
-                click.echo(f"  {name:<20} {info.summary}{alias}\n  {'':<20} outputs: {outs}; matches: "
-                           f"{info.reference}\n  {'':<20} official weights: {info.official_weights}")
+                click.echo(
+                    f"  {name:<20} {info.summary}{alias}\n  {'':<20} outputs: {outs}; matches: "
+                    f"{info.reference}\n  {'':<20} official weights: {info.official_weights}"
+                )
     if what in ("weights", "all"):
         from ..features.extractors import EXTRACTORS
         from ..features.weightfiles import outputs_report
@@ -65,9 +70,11 @@ def command(what):
             cfg = resolve(b["train"], where=b["file"])
             src = b["source"]  # the config alone: listing builds no model, so it needs no torch
             click.echo(f"  {name:<15} {b['description']}")
-            click.echo(f"  {'':<15} arch {cfg['arch']} (equals {src.get('implementation')}); "
-                       f"params G {src.get('params', {}).get('G')}"
-                       f", D {src.get('params', {}).get('D')}")
+            click.echo(
+                f"  {'':<15} arch {cfg['arch']} (equals {src.get('implementation')}); "
+                f"params G {src.get('params', {}).get('G')}"
+                f", D {src.get('params', {}).get('D')}"
+            )
             click.echo(f"  {'':<15} paper: {src.get('paper')}")
             click.echo(f"  {'':<15} hyper-parameters: {src.get('hyperparameters')}")
             click.echo(f"  {'':<15} config: " + ", ".join(f"{k}={v}" for k, v in changed(cfg).items() if k != "arch"))

@@ -11,27 +11,59 @@ from ..errors import GanbenchError
 
 
 def extractor_options(f):
-    f = click.option("--weights-for", "weights_for", multiple=True, metavar="NAME=PATH",
-                     help="Weights of any extractor, e.g. --weights-for clip=ViT-B-32.pt (see `ganbench list "
-                          "extractors`; else its environment variable, the cache, the official URL).")(f)
-    f = click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                     help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, the cache, the official URL).")(f)
-    f = click.option("--resize", type=click.Choice(["tf-legacy", "clean"]), default=DEFAULTS["resize"],
-                     show_default=True, help="tf-legacy: torch-fidelity/pytorch-fid protocol; clean: clean-fid's.")(f)
-    f = click.option("--batch-size", type=click.IntRange(1), default=DEFAULTS["batch_size"],
-                     help="Images per batch (default: from the device and its free memory).")(f)
-    f = click.option("--fast", is_flag=True, default=DEFAULTS["fast"],
-                     help="CUDA only: allow TF32 (faster; not the fp32 reference protocol, and marked so).")(f)
+    f = click.option(
+        "--weights-for",
+        "weights_for",
+        multiple=True,
+        metavar="NAME=PATH",
+        help="Weights of any extractor, e.g. --weights-for clip=ViT-B-32.pt (see `ganbench list "
+        "extractors`; else its environment variable, the cache, the official URL).",
+    )(f)
+    f = click.option(
+        "--weights",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Inception weights file (else $GANBENCH_INCEPTION_WEIGHTS, the cache, the official URL).",
+    )(f)
+    f = click.option(
+        "--resize",
+        type=click.Choice(["tf-legacy", "clean"]),
+        default=DEFAULTS["resize"],
+        show_default=True,
+        help="tf-legacy: torch-fidelity/pytorch-fid protocol; clean: clean-fid's.",
+    )(f)
+    f = click.option(
+        "--batch-size",
+        type=click.IntRange(1),
+        default=DEFAULTS["batch_size"],
+        help="Images per batch (default: from the device and its free memory).",
+    )(f)
+    f = click.option(
+        "--fast",
+        is_flag=True,
+        default=DEFAULTS["fast"],
+        help="CUDA only: allow TF32 (faster; not the fp32 reference protocol, and marked so).",
+    )(f)
     f = click.option("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present).")(f)
-    f = click.option("--workers", "num_workers", type=click.IntRange(0), default=None,
-                     help="Image decoding processes (default: automatic).")(f)
+    f = click.option(
+        "--workers",
+        "num_workers",
+        type=click.IntRange(0),
+        default=None,
+        help="Image decoding processes (default: automatic).",
+    )(f)
     f = click.option("--no-cache", is_flag=True, help="Neither read nor write the feature cache.")(f)
     return f
 
 
 def json_option(f):
-    return click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-                        help="Write the full record to this file ('-' for stdout instead of the table).")(f)
+    return click.option(
+        "--json",
+        "json_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the full record to this file ('-' for stdout instead of the table).",
+    )(f)
 
 
 def check_output(path, what: str, option: str) -> None:
@@ -57,8 +89,10 @@ def write_output(path, text: str, what: str, table: str = "", option: str = "--j
             with atomic_path(Path(path)) as tmp:
                 tmp.write_text(text + "\n")
         except OSError as e:
-            raise GanbenchError(f"cannot write the {what} {path}: {e.strerror or e}; the results are printed "
-                                f"above: pass {option} a writable path") from None
+            raise GanbenchError(
+                f"cannot write the {what} {path}: {e.strerror or e}; the results are printed "
+                f"above: pass {option} a writable path"
+            ) from None
 
 
 def echo_notes(*sides) -> None:

@@ -10,14 +10,25 @@ The functions named like their modules (``ndb.ndb``, ``duplicates.duplicates``,
 attributes of this package.
 """
 
+from ..metrics.knn import knn
 from .bins import coverage_recall_by_bin
 from .classes import class_histogram, labels_from_logits
-from ..metrics.knn import knn
 from .duplicates import close_pairs, support_estimate
 from .ndb import assign, fit_bins, ndb_from_bins
 from .run import diagnose, diagnose_features
 from .toy import diagnose_toy
 
-__all__ = ["diagnose", "diagnose_features", "diagnose_toy", "ndb_from_bins", "fit_bins", "assign",
-           "coverage_recall_by_bin", "class_histogram", "labels_from_logits", "close_pairs", "support_estimate",
-           "knn"]
+__all__ = [
+    "diagnose",
+    "diagnose_features",
+    "diagnose_toy",
+    "ndb_from_bins",
+    "fit_bins",
+    "assign",
+    "coverage_recall_by_bin",
+    "class_histogram",
+    "labels_from_logits",
+    "close_pairs",
+    "support_estimate",
+    "knn",
+]

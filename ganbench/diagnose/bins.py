@@ -27,13 +27,21 @@ def _recall_mask(ref: np.ndarray, gen: np.ndarray, gen_radii: np.ndarray, device
     for s, d2 in iter_sqdist(ref, gen, device=device):
         if r2 is None:
             r2 = torch.from_numpy(gen_radii.astype(np.float32) ** 2).to(d2.device)
-        out[s:s + len(d2)] = (d2 < r2[None, :]).any(1).cpu().numpy()
+        out[s : s + len(d2)] = (d2 < r2[None, :]).any(1).cpu().numpy()
     return out
 
 
-def coverage_recall_by_bin(gen: np.ndarray, ref: np.ndarray, ref_bins: np.ndarray, k_bins: int, *,
-                           k_coverage: int = 5, k_recall: int = 3,
-                           ref_radii: Optional[np.ndarray] = None, device=None) -> dict:
+def coverage_recall_by_bin(
+    gen: np.ndarray,
+    ref: np.ndarray,
+    ref_bins: np.ndarray,
+    k_bins: int,
+    *,
+    k_coverage: int = 5,
+    k_recall: int = 3,
+    ref_radii: Optional[np.ndarray] = None,
+    device=None,
+) -> dict:
     """Per-bin and overall coverage/recall; `ref_bins` is each reference row's bin.
 
     `ref_radii` may pass in each reference row's distance to its k_coverage-th nearest other row.

@@ -33,8 +33,10 @@ SMOOTHING = 0.5
 def labels_from_logits(logits: np.ndarray) -> np.ndarray:
     logits = np.asarray(logits)
     if logits.ndim != 2:
-        raise GanbenchError(f"class logits must be (N, classes), got shape {logits.shape}: "
-                            "pass the extractor's logits or a 1-D array of labels")
+        raise GanbenchError(
+            f"class logits must be (N, classes), got shape {logits.shape}: "
+            "pass the extractor's logits or a 1-D array of labels"
+        )
     return logits.argmax(1)
 
 
@@ -43,9 +45,11 @@ def _as_labels(x, what: str) -> np.ndarray:
     if x.ndim == 2:
         return labels_from_logits(x)
     if x.ndim != 1 or len(x) == 0 or not np.issubdtype(x.dtype, np.integer) or x.min() < 0:
-        raise GanbenchError(f"{what} must be a non-empty 1-D array of non-negative integer class "
-                            f"labels (or (N, classes) logits), got dtype {x.dtype} shape {x.shape}: "
-                            "save the classifier's argmax predictions as integers")
+        raise GanbenchError(
+            f"{what} must be a non-empty 1-D array of non-negative integer class "
+            f"labels (or (N, classes) logits), got dtype {x.dtype} shape {x.shape}: "
+            "save the classifier's argmax predictions as integers"
+        )
     return x.astype(np.int64)
 
 
@@ -54,8 +58,15 @@ def _entropy(p: np.ndarray) -> float:
     return float(-(p[nz] * np.log(p[nz])).sum()) + 0.0  # + 0.0: a single class gives 0, not -0
 
 
-def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, alpha: float = 0.05,
-                    class_names: Optional[Sequence[str]] = None, top: int = 20) -> dict:
+def class_histogram(
+    gen_labels,
+    ref_labels,
+    n_classes: Optional[int] = None,
+    *,
+    alpha: float = 0.05,
+    class_names: Optional[Sequence[str]] = None,
+    top: int = 20,
+) -> dict:
     """Compare the class histograms of samples and reference; labels or logits are accepted."""
     g = _as_labels(gen_labels, "generated labels")
     r = _as_labels(ref_labels, "reference labels")
@@ -88,8 +99,16 @@ def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, 
     under = np.flatnonzero(z < -crit)
 
     def rows(ix):
-        return [{"class": int(c), "name": name(c), "gen": round(float(pg[c]), 6),
-                 "ref": round(float(pr[c]), 6), "z": round(float(z[c]), 3)} for c in ix]
+        return [
+            {
+                "class": int(c),
+                "name": name(c),
+                "gen": round(float(pg[c]), 6),
+                "ref": round(float(pr[c]), 6),
+                "z": round(float(z[c]), 3),
+            }
+            for c in ix
+        ]
 
     top_ix = np.argsort(-(pg + pr), kind="stable")[:top]
     return {
@@ -105,9 +124,16 @@ def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, 
         "classes_present_gen": int((cg > 0).sum()),
         "classes_present_ref": int((cr > 0).sum()),
         "kl_gen_ref": float((sg * np.log(sg / sr)).sum()),
-        "missing": [{"class": int(c), "name": name(c), "ref": round(float(pr[c]), 6),
-                     "p_absent_by_chance": float(p), "significant": bool(p < a)}
-                    for c, p in zip(missing, p_absent)],
+        "missing": [
+            {
+                "class": int(c),
+                "name": name(c),
+                "ref": round(float(pr[c]), 6),
+                "p_absent_by_chance": float(p),
+                "significant": bool(p < a),
+            }
+            for c, p in zip(missing, p_absent)
+        ],
         "missing_significant": [int(c) for c, p in zip(missing, p_absent) if p < a],
         "over_represented": rows(over[np.argsort(-z[over], kind="stable")]),
         "under_represented": rows(under[np.argsort(z[under], kind="stable")]),
@@ -117,8 +143,15 @@ def class_histogram(gen_labels, ref_labels, n_classes: Optional[int] = None, *, 
     }
 
 
-def conditional_classes(intended, predicted, ref_true=None, ref_predicted=None, *, alpha: float = 0.05,
-                        class_names: Optional[Sequence[str]] = None) -> dict:
+def conditional_classes(
+    intended,
+    predicted,
+    ref_true=None,
+    ref_predicted=None,
+    *,
+    alpha: float = 0.05,
+    class_names: Optional[Sequence[str]] = None,
+) -> dict:
     """Which classes a conditional model drops: per class k it was asked for, the share of its samples a
     classifier assigns to k (GAN-test accuracy per class, Shmelkov et al. 2018), against that classifier's
     recall on the real images of k (its ceiling) when the reference's true labels and predictions are given,
@@ -140,19 +173,36 @@ def conditional_classes(intended, predicted, ref_true=None, ref_predicted=None, 
         ref_hits = np.array([(q[t == k] == k).sum() for k in asked])
         if (ref_n == 0).any():
             missing = [int(k) for k, m in zip(asked, ref_n) if m == 0]
-            raise GanbenchError(f"the reference has no image of class(es) {missing} the samples were made for: "
-                                "pass a reference with every class")
+            raise GanbenchError(
+                f"the reference has no image of class(es) {missing} the samples were made for: "
+                "pass a reference with every class"
+            )
     else:  # leave-one-out pool: a class is compared with how well the model follows the others
         ref_hits, ref_n = hits.sum() - hits, n.sum() - n
     rate, ceiling = hits / n, np.where(ref_n > 0, ref_hits / np.maximum(ref_n, 1), np.nan)
     z = two_proportion_z(hits, n, ref_hits, ref_n) if len(asked) else np.zeros(0)
     a = alpha / max(len(asked), 1)
     crit = float(norm.ppf(1 - a))
-    rows = [{"class": int(k), "name": class_names[k] if class_names is not None else str(int(k)), "n": int(m),
-             "hit_rate": round(float(r), 6), "ceiling": round(float(c), 6), "z": round(float(zz), 3),
-             "dropped": bool(zz < -crit)} for k, m, r, c, zz in zip(asked, n, rate, ceiling, z)]
-    return {"classes_asked": int(len(asked)), "alpha": float(alpha), "alpha_per_class": float(a),
-            "ceiling": "classifier recall on the reference's images of the class" if with_ref
-            else "hit rate of the other classes (no reference labels given)",
-            "hit_rate": float(hits.sum() / max(n.sum(), 1)), "per_class": rows,
-            "dropped": [r["class"] for r in sorted(rows, key=lambda r: r["z"]) if r["dropped"]]}
+    rows = [
+        {
+            "class": int(k),
+            "name": class_names[k] if class_names is not None else str(int(k)),
+            "n": int(m),
+            "hit_rate": round(float(r), 6),
+            "ceiling": round(float(c), 6),
+            "z": round(float(zz), 3),
+            "dropped": bool(zz < -crit),
+        }
+        for k, m, r, c, zz in zip(asked, n, rate, ceiling, z)
+    ]
+    return {
+        "classes_asked": int(len(asked)),
+        "alpha": float(alpha),
+        "alpha_per_class": float(a),
+        "ceiling": "classifier recall on the reference's images of the class"
+        if with_ref
+        else "hit rate of the other classes (no reference labels given)",
+        "hit_rate": float(hits.sum() / max(n.sum(), 1)),
+        "per_class": rows,
+        "dropped": [r["class"] for r in sorted(rows, key=lambda r: r["z"]) if r["dropped"]],
+    }

@@ -72,8 +72,16 @@ def support_estimate(n: int, pairs: int) -> Optional[float]:
     return n * (n - 1) / (2 * pairs) if pairs > 0 else None
 
 
-def duplicates(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, seed: int = 0,
-               max_pairs: int = 100, ref_nn: Optional[np.ndarray] = None, device=None) -> dict:
+def duplicates(
+    gen: np.ndarray,
+    ref: np.ndarray,
+    *,
+    quantile: float = 0.01,
+    seed: int = 0,
+    max_pairs: int = 100,
+    ref_nn: Optional[np.ndarray] = None,
+    device=None,
+) -> dict:
     """Near-duplicate pairs in `gen`, their rate vs an equal-size reference subset, support size."""
     gen = as_features(gen, "generated features")
     ref = as_features(ref, "reference features")
@@ -100,7 +108,8 @@ def duplicates(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, seed
         "support_estimate": support_estimate(n, g["pairs"]),
         "support_lower_bound": n * (n - 1) / 2 if g["pairs"] == 0 else None,
         "reference_support_estimate": support_estimate(m, r["pairs"]),
-        "closest_pairs": [{"i": int(i), "j": int(j), "distance": float(d)}
-                          for (i, j), d in zip(g["closest"], g["closest_distance"])],
+        "closest_pairs": [
+            {"i": int(i), "j": int(j), "distance": float(d)} for (i, j), d in zip(g["closest"], g["closest_distance"])
+        ],
         "_flagged": g["flagged"],
     }

@@ -33,8 +33,10 @@ def bin_proportions(ndb: dict) -> bytes:
     ax.bar(x - 0.2, pr[order], 0.4, color=REF, label="reference")
     ax.bar(x + 0.2, pg[order], 0.4, color=GEN, label="generated")
     top = max(pg.max(), pr.max())
-    for ix, colour, mark, label in ((ndb["over_represented"], OVER, "^", "over-represented"),
-                                    (ndb["under_represented"], UNDER, "v", "under-represented")):
+    for ix, colour, mark, label in (
+        (ndb["over_represented"], OVER, "^", "over-represented"),
+        (ndb["under_represented"], UNDER, "v", "under-represented"),
+    ):
         pos = np.flatnonzero(np.isin(order, ix))
         if len(pos):
             ax.scatter(pos, np.full(len(pos), top * 1.08), marker=mark, color=colour, label=label, zorder=3)
@@ -83,8 +85,14 @@ def per_bin_coverage(bins: dict, ndb: dict) -> bytes:
     return _png(fig)
 
 
-def projection(gen: np.ndarray, ref: np.ndarray, centroids: Optional[np.ndarray], ndb: Optional[dict],
-               seed: int = 0, max_points: int = 4000) -> bytes:
+def projection(
+    gen: np.ndarray,
+    ref: np.ndarray,
+    centroids: Optional[np.ndarray],
+    ndb: Optional[dict],
+    seed: int = 0,
+    max_points: int = 4000,
+) -> bytes:
     """The two sets in the first two principal components of the reference features."""
     from sklearn.decomposition import PCA
 
@@ -102,8 +110,10 @@ def projection(gen: np.ndarray, ref: np.ndarray, centroids: Optional[np.ndarray]
     if centroids is not None and ndb is not None:
         c = pca.transform(centroids)
         ax.scatter(c[:, 0], c[:, 1], s=18, marker="x", color="k", label="bin centres")
-        for ix, colour, label in ((ndb["over_represented"], OVER, "over-represented bin"),
-                                  (ndb["under_represented"], UNDER, "under-represented bin")):
+        for ix, colour, label in (
+            (ndb["over_represented"], OVER, "over-represented bin"),
+            (ndb["under_represented"], UNDER, "under-represented bin"),
+        ):
             if len(ix):
                 ax.scatter(c[ix, 0], c[ix, 1], s=60, facecolors="none", edgecolors=colour, label=label)
     ev = pca.explained_variance_ratio_
@@ -146,20 +156,30 @@ def class_bars(classes: dict, top: int = 30) -> bytes:
     return _png(fig)
 
 
-def toy_scatter(points: np.ndarray, centres: Optional[np.ndarray], ref: Optional[np.ndarray],
-                title: str = "", mode_counts=None, max_points: int = 10000) -> bytes:
+def toy_scatter(
+    points: np.ndarray,
+    centres: Optional[np.ndarray],
+    ref: Optional[np.ndarray],
+    title: str = "",
+    mode_counts=None,
+    max_points: int = 10000,
+) -> bytes:
     """2-D toy samples over reference points, with the mixture's centres (green: hit, red: missed)."""
     fig = Figure(figsize=(6, 6))
     ax = fig.add_subplot()
     if ref is not None:
-        ax.scatter(ref[:max_points, 0], ref[:max_points, 1], s=6, alpha=0.3, color=REF, label="reference",
-                   linewidths=0)
-    ax.scatter(points[:max_points, 0], points[:max_points, 1], s=6, alpha=0.5, color=GEN, label="samples",
-               linewidths=0)
+        ax.scatter(ref[:max_points, 0], ref[:max_points, 1], s=6, alpha=0.3, color=REF, label="reference", linewidths=0)
+    ax.scatter(points[:max_points, 0], points[:max_points, 1], s=6, alpha=0.5, color=GEN, label="samples", linewidths=0)
     if centres is not None:
         hit = np.ones(len(centres), bool) if mode_counts is None else np.asarray(mode_counts) > 0
-        ax.scatter(centres[hit, 0], centres[hit, 1], s=140, facecolors="none", edgecolors="#2ca02c",
-                   label="mode hit" if mode_counts is not None else "mode centre")
+        ax.scatter(
+            centres[hit, 0],
+            centres[hit, 1],
+            s=140,
+            facecolors="none",
+            edgecolors="#2ca02c",
+            label="mode hit" if mode_counts is not None else "mode centre",
+        )
         if (~hit).any():
             ax.scatter(centres[~hit, 0], centres[~hit, 1], s=70, marker="x", color=OVER, label="mode missed")
     ax.set_aspect("equal", adjustable="datalim")

@@ -110,8 +110,7 @@ def table(rows: Iterable[Sequence], header: Sequence[str], empty: str = "none") 
     if not rows:
         return f'<p class="note">{html.escape(empty)}</p>'
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(c)}</td>"
-                                    for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -120,9 +119,11 @@ def kv_table(d: dict, keys: Sequence[str]) -> str:
 
 
 def page(title: str, sections: List[str]) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}"
-            f"<script>{SCRIPT}</script></body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}"
+        f"<script>{SCRIPT}</script></body></html>"
+    )
 
 
 def write_html(text: str, path) -> None:

@@ -24,8 +24,15 @@ import numpy as np
 from ..metrics.knn import as_features, exact_tolerance, knn
 
 
-def memorization(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, n_worst: int = 16,
-                 ref_nn: Optional[np.ndarray] = None, device=None) -> dict:
+def memorization(
+    gen: np.ndarray,
+    ref: np.ndarray,
+    *,
+    quantile: float = 0.01,
+    n_worst: int = 16,
+    ref_nn: Optional[np.ndarray] = None,
+    device=None,
+) -> dict:
     """Flag samples nearer to a reference image than the `quantile` of real-to-real NN distances.
 
     `ref_nn` may pass in the reference's leave-one-out nearest-neighbour distances if already known.
@@ -49,8 +56,10 @@ def memorization(gen: np.ndarray, ref: np.ndarray, *, quantile: float = 0.01, n_
         "median_nn_distance_gen": float(np.median(d_gen)),
         "median_nn_distance_real": med_real,
         "nn_distance_ratio": float(np.median(d_gen) / med_real) if med_real > 0 else None,
-        "worst": [{"index": int(i), "ref_index": int(nn_idx[i]), "distance": float(d_gen[i]),
-                   "flagged": bool(flagged[i])} for i in order],
+        "worst": [
+            {"index": int(i), "ref_index": int(nn_idx[i]), "distance": float(d_gen[i]), "flagged": bool(flagged[i])}
+            for i in order
+        ],
         "_d_gen": d_gen,
         "_d_real": d_real,
         "_nn_index": nn_idx,

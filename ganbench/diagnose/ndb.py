@@ -36,8 +36,10 @@ def fit_bins(ref: np.ndarray, k: int = 100, seed: int = 0) -> np.ndarray:
     if k < 2:
         raise GanbenchError(f"NDB needs at least 2 bins, got --k {k}: pass --k 2 or more")
     if len(ref) < k:
-        raise GanbenchError(f"the reference has {len(ref)} samples, fewer than the {k} NDB bins: "
-                            f"pass a smaller --k (at most {len(ref)}) or a larger reference")
+        raise GanbenchError(
+            f"the reference has {len(ref)} samples, fewer than the {k} NDB bins: "
+            f"pass a smaller --k (at most {len(ref)}) or a larger reference"
+        )
     km = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(ref)
     return km.cluster_centers_.astype(np.float32)
 
@@ -114,14 +116,23 @@ def split_reference(n_ref: int, fit_split: float = 0.5, seed: int = 0):
     return np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
 
 
-def ndb(gen: np.ndarray, ref: np.ndarray, k: int = 100, *, seed: int = 0, alpha: float = 0.05,
-        fit_split: float = 0.5, device=None) -> dict:
+def ndb(
+    gen: np.ndarray,
+    ref: np.ndarray,
+    k: int = 100,
+    *,
+    seed: int = 0,
+    alpha: float = 0.05,
+    fit_split: float = 0.5,
+    device=None,
+) -> dict:
     """K-means on (part of) `ref`, assign both sets, run the per-bin z-tests. See the module docstring."""
     gen = as_features(gen, "generated features")
     ref = as_features(ref, "reference features")
     fit_idx, count_idx = split_reference(len(ref), fit_split, seed)
     centroids = fit_bins(ref[fit_idx], k, seed)
-    out = ndb_from_bins(assign(gen, centroids, device=device),
-                        assign(ref[count_idx], centroids, device=device), k, alpha)
+    out = ndb_from_bins(
+        assign(gen, centroids, device=device), assign(ref[count_idx], centroids, device=device), k, alpha
+    )
     out["fit_split"] = float(fit_split)
     return out

@@ -9,7 +9,6 @@ from ..errors import GanbenchError
 from ..version import __version__
 
 
-
 def check_out_dir(out_dir) -> Optional[Path]:
     """The report folder, refused before any work when it cannot be written."""
     from ..cache import check_writable
@@ -27,5 +26,9 @@ def header(device) -> dict:
     """What every diagnostics.json starts with: its layout version, and when/how/with what it was made."""
     from ..records import RECORD_FORMAT, environment
 
-    return {"ganbench_record": RECORD_FORMAT, "record_kind": "diagnose", "ganbench_version": __version__,
-            "environment": environment(device if device is not None else "cpu")}
+    return {
+        "ganbench_record": RECORD_FORMAT,
+        "record_kind": "diagnose",
+        "ganbench_version": __version__,
+        "environment": environment(device if device is not None else "cpu"),
+    }

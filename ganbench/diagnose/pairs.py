@@ -15,19 +15,32 @@ def write_report(result, outputs, targets, path, *, key=None, target_key=None) -
     pairs = open_pairs(outputs, targets, key=key, target_key=target_key)
     paired = [n for n in result.metrics if "worst" in result.metrics[n].extra]
 
-    rows = [(n, v.value, v.std, None if v.ci is None else f"[{v.ci[0]:.4g}, {v.ci[1]:.4g}]")
-            for n, v in result.metrics.items()]
-    sections = [table(rows, ("metric", "mean", "spread", "interval")),
-                note(f"{len(pairs)} pairs matched by {pairs.matched_by}")]
+    rows = [
+        (n, v.value, v.std, None if v.ci is None else f"[{v.ci[0]:.4g}, {v.ci[1]:.4g}]")
+        for n, v in result.metrics.items()
+    ]
+    sections = [
+        table(rows, ("metric", "mean", "spread", "interval")),
+        note(f"{len(pairs)} pairs matched by {pairs.matched_by}"),
+    ]
     sections += [f'<p class="warn">{escape(w)}</p>' for w in result.warnings]
 
     def worst(n):
         listed = result.metrics[n].extra["worst"]
         idx = [w["index"] for w in listed]
         outs, tgts = thumbnails(pairs.outputs, idx), thumbnails(pairs.targets, [pairs.index[i] for i in idx])
-        return table([(w["pair"], w["value"], img(outs[w["index"]], "output", "thumb"),
-                       img(tgts[pairs.index[w["index"]]], "target", "thumb")) for w in listed],
-                     ("pair", n, "output", "target"))
+        return table(
+            [
+                (
+                    w["pair"],
+                    w["value"],
+                    img(outs[w["index"]], "output", "thumb"),
+                    img(tgts[pairs.index[w["index"]]], "target", "thumb"),
+                )
+                for w in listed
+            ],
+            ("pair", n, "output", "target"),
+        )
 
     for n in paired:
         sections.append(f"<h2>worst pairs by {n}</h2>" + _safe(lambda: worst(n), f"the worst pairs by {n}"))

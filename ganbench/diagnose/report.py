@@ -12,14 +12,35 @@ from typing import Optional
 import numpy as np
 
 from . import figures
-from .html import (Raw, _safe, _text, fmt, img, kv_table, note, page, png_uri, table, thumbnails, to_jsonable,
-                   write_html, write_json)
+from .html import (
+    Raw,
+    _safe,
+    _text,
+    fmt,
+    img,
+    kv_table,
+    note,
+    page,
+    png_uri,
+    table,
+    thumbnails,
+    to_jsonable,
+    write_html,
+    write_json,
+)
 
 __all__ = ["feature_report", "toy_report", "to_jsonable", "write_html", "write_json"]
 
 
-def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.ndarray,
-                   gen_images=None, ref_images=None, n_examples: int = 16) -> str:
+def feature_report(
+    res: dict,
+    gen: np.ndarray,
+    ref: np.ndarray,
+    centroids: np.ndarray,
+    gen_images=None,
+    ref_images=None,
+    n_examples: int = 16,
+) -> str:
     """The HTML page for an image (feature-space) diagnosis; `res` still holds the '_' arrays."""
     s = res["summary"]
     nd, bn, mem, dup, cl = res["ndb"], res["bins"], res["memorization"], res["duplicates"], res.get("classes")
@@ -27,73 +48,171 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
     if res.get("warnings"):
         out.append("".join(f'<p class="warn">{html.escape(w)}</p>' for w in res["warnings"]))
     out.append("<h2>Summary</h2>" + table(s.items(), ("quantity", "value")))
-    out.append(f'<p class="note">{_text(res["inputs"].get("samples", "samples"))} vs '
-               f'{_text(res["inputs"].get("reference", "reference"))}; {res["n_gen"]} samples, '
-               f'{res["n_ref"]} reference images, {res["feature_dim"]}-d features.</p>')
+    out.append(
+        f'<p class="note">{_text(res["inputs"].get("samples", "samples"))} vs '
+        f"{_text(res['inputs'].get('reference', 'reference'))}; {res['n_gen']} samples, "
+        f"{res['n_ref']} reference images, {res['feature_dim']}-d features.</p>"
+    )
 
     out.append("<h2>Bins (NDB, Richardson &amp; Weiss 2018)</h2>")
-    out.append(note("The reference features are split into K clusters (K-means); each bin's share of samples is "
-                    "compared with its share of reference images by a two-proportion z-test. About alpha*K bins "
-                    "differ by chance; many more means modes are dropped (under-represented) or favoured (over)."))
+    out.append(
+        note(
+            "The reference features are split into K clusters (K-means); each bin's share of samples is "
+            "compared with its share of reference images by a two-proportion z-test. About alpha*K bins "
+            "differ by chance; many more means modes are dropped (under-represented) or favoured (over)."
+        )
+    )
     out.append(_safe(lambda: img(png_uri(figures.bin_proportions(nd)), "bin proportions"), "bin plot"))
-    out.append(kv_table(nd, ("k", "alpha", "ndb", "ndb_over_k", "expected_ndb_if_same", "js_divergence_bits",
-                             "fit_split", "min_expected_count")))
+    out.append(
+        kv_table(
+            nd,
+            (
+                "k",
+                "alpha",
+                "ndb",
+                "ndb_over_k",
+                "expected_ndb_if_same",
+                "js_divergence_bits",
+                "fit_split",
+                "min_expected_count",
+            ),
+        )
+    )
     sig = sorted(nd["over_represented"] + nd["under_represented"], key=lambda b: -abs(nd["z"][b]))
-    out.append(table([(b, nd["proportions_ref"][b], nd["proportions_gen"][b], nd["z"][b],
-                       "over" if nd["z"][b] > 0 else "under") for b in sig],
-                     ("bin", "reference", "generated", "z", "direction"), "none: no bin differs significantly"))
+    out.append(
+        table(
+            [
+                (
+                    b,
+                    nd["proportions_ref"][b],
+                    nd["proportions_gen"][b],
+                    nd["z"][b],
+                    "over" if nd["z"][b] > 0 else "under",
+                )
+                for b in sig
+            ],
+            ("bin", "reference", "generated", "z", "direction"),
+            "none: no bin differs significantly",
+        )
+    )
     if "_gen_bins" in res:
-        out.append(_safe(lambda: bin_examples(nd, res["_gen_bins"], res["_ref_bins"], gen_images, ref_images),
-                         "bin examples"))
+        out.append(
+            _safe(lambda: bin_examples(nd, res["_gen_bins"], res["_ref_bins"], gen_images, ref_images), "bin examples")
+        )
 
     out.append("<h2>Coverage and recall per bin</h2>")
-    out.append(note("Coverage: share of a bin's reference images whose 5-NN ball holds a sample (Naeem et al. "
-                    "2020). Recall: share inside some sample's 3-NN ball (Kynkaanniemi et al. 2019). "
-                    "Unreached bins are parts of the data the generator never produces."))
+    out.append(
+        note(
+            "Coverage: share of a bin's reference images whose 5-NN ball holds a sample (Naeem et al. "
+            "2020). Recall: share inside some sample's 3-NN ball (Kynkaanniemi et al. 2019). "
+            "Unreached bins are parts of the data the generator never produces."
+        )
+    )
     out.append(_safe(lambda: img(png_uri(figures.per_bin_coverage(bn, nd)), "per-bin coverage"), "coverage plot"))
     out.append(kv_table(bn, ("coverage", "recall", "k_coverage", "k_recall")))
     out.append(f"<p>Unreached bins (no reference point covered): {fmt(bn['unreached_bins'] or 'none')}</p>")
 
     out.append("<h2>Feature space projection (PCA of the reference)</h2>")
-    out.append(_safe(lambda: img(png_uri(figures.projection(gen, ref, centroids, nd)), "PCA projection"),
-                     "projection"))
+    out.append(_safe(lambda: img(png_uri(figures.projection(gen, ref, centroids, nd)), "PCA projection"), "projection"))
 
     out.append("<h2>Memorisation</h2>")
-    out.append(note("A sample is flagged when it is closer to its nearest reference image than all but "
-                    f"{mem['quantile']:.0%} of reference images are to their nearest other reference image. "
-                    "Independent samples are flagged at about that rate; copies always."))
-    out.append(_safe(lambda: img(png_uri(figures.nn_distances(mem["_d_gen"], mem["_d_real"], mem["threshold"])),
-                                 "nearest-neighbour distances"), "distance histogram"))
-    out.append(kv_table(mem, ("quantile", "threshold", "n_flagged", "fraction_flagged",
-                              "expected_fraction_if_independent", "exact_copies", "median_nn_distance_gen",
-                              "median_nn_distance_real", "nn_distance_ratio")))
+    out.append(
+        note(
+            "A sample is flagged when it is closer to its nearest reference image than all but "
+            f"{mem['quantile']:.0%} of reference images are to their nearest other reference image. "
+            "Independent samples are flagged at about that rate; copies always."
+        )
+    )
+    out.append(
+        _safe(
+            lambda: img(
+                png_uri(figures.nn_distances(mem["_d_gen"], mem["_d_real"], mem["threshold"])),
+                "nearest-neighbour distances",
+            ),
+            "distance histogram",
+        )
+    )
+    out.append(
+        kv_table(
+            mem,
+            (
+                "quantile",
+                "threshold",
+                "n_flagged",
+                "fraction_flagged",
+                "expected_fraction_if_independent",
+                "exact_copies",
+                "median_nn_distance_gen",
+                "median_nn_distance_real",
+                "nn_distance_ratio",
+            ),
+        )
+    )
     worst = mem["worst"][:n_examples]
 
     def nn_grid():
         tg = thumbnails(gen_images, [w["index"] for w in worst])
         tr = thumbnails(ref_images, [w["ref_index"] for w in worst])
-        return table([(img(tg[w["index"]], f"sample {w['index']}", "thumb") if tg else w["index"],
-                       img(tr[w["ref_index"]], f"reference {w['ref_index']}", "thumb") if tr else w["ref_index"],
-                       w["index"], w["ref_index"], w["distance"], w["flagged"]) for w in worst],
-                     ("sample", "nearest reference", "sample #", "reference #", "distance", "flagged"))
+        return table(
+            [
+                (
+                    img(tg[w["index"]], f"sample {w['index']}", "thumb") if tg else w["index"],
+                    img(tr[w["ref_index"]], f"reference {w['ref_index']}", "thumb") if tr else w["ref_index"],
+                    w["index"],
+                    w["ref_index"],
+                    w["distance"],
+                    w["flagged"],
+                )
+                for w in worst
+            ],
+            ("sample", "nearest reference", "sample #", "reference #", "distance", "flagged"),
+        )
 
     out.append("<p>Samples closest to a reference image, next to that image:</p>" + _safe(nn_grid, "image grid"))
 
     out.append("<h2>Duplicates</h2>")
-    out.append(note("Pairs of samples closer than the same threshold. The rate counts samples that duplicate an "
-                    "earlier one; the reference rate is for as many reference images. Support estimate: "
-                    "n(n-1)/(2 pairs), the birthday-paradox reading of Arora &amp; Zhang 2017."))
-    out.append(kv_table(dup, ("threshold", "pairs", "duplicate_rate", "exact_duplicate_rate",
-                              "reference_subset_size", "reference_pairs", "reference_duplicate_rate", "rate_ratio",
-                              "support_estimate", "support_lower_bound", "reference_support_estimate")))
+    out.append(
+        note(
+            "Pairs of samples closer than the same threshold. The rate counts samples that duplicate an "
+            "earlier one; the reference rate is for as many reference images. Support estimate: "
+            "n(n-1)/(2 pairs), the birthday-paradox reading of Arora &amp; Zhang 2017."
+        )
+    )
+    out.append(
+        kv_table(
+            dup,
+            (
+                "threshold",
+                "pairs",
+                "duplicate_rate",
+                "exact_duplicate_rate",
+                "reference_subset_size",
+                "reference_pairs",
+                "reference_duplicate_rate",
+                "rate_ratio",
+                "support_estimate",
+                "support_lower_bound",
+                "reference_support_estimate",
+            ),
+        )
+    )
     pairs = dup["closest_pairs"][:n_examples]
 
     def pair_grid():
         t = thumbnails(gen_images, [p["i"] for p in pairs] + [p["j"] for p in pairs])
-        return table([(img(t[p["i"]], f"sample {p['i']}", "thumb") if t else p["i"],
-                       img(t[p["j"]], f"sample {p['j']}", "thumb") if t else p["j"],
-                       p["i"], p["j"], p["distance"]) for p in pairs],
-                     ("sample i", "sample j", "i", "j", "distance"))
+        return table(
+            [
+                (
+                    img(t[p["i"]], f"sample {p['i']}", "thumb") if t else p["i"],
+                    img(t[p["j"]], f"sample {p['j']}", "thumb") if t else p["j"],
+                    p["i"],
+                    p["j"],
+                    p["distance"],
+                )
+                for p in pairs
+            ],
+            ("sample i", "sample j", "i", "j", "distance"),
+        )
 
     out.append(_safe(pair_grid, "duplicate pairs") if pairs else '<p class="note">none: no near-duplicate pairs</p>')
 
@@ -101,25 +220,54 @@ def feature_report(res: dict, gen: np.ndarray, ref: np.ndarray, centroids: np.nd
         out.append("<h2>Classes</h2>")
         if "_gen_counts" in cl:
             out.append(_safe(lambda: img(png_uri(figures.class_bars(cl)), "class histogram"), "class plot"))
-        out.append(kv_table(cl, ("source", "n_classes", "classes_present_gen", "classes_present_ref",
-                                 "entropy_gen", "entropy_ref", "effective_classes_gen", "effective_classes_ref",
-                                 "kl_gen_ref", "smoothing", "alpha_per_class")))
+        out.append(
+            kv_table(
+                cl,
+                (
+                    "source",
+                    "n_classes",
+                    "classes_present_gen",
+                    "classes_present_ref",
+                    "entropy_gen",
+                    "entropy_ref",
+                    "effective_classes_gen",
+                    "effective_classes_ref",
+                    "kl_gen_ref",
+                    "smoothing",
+                    "alpha_per_class",
+                ),
+            )
+        )
         miss = cl["missing"][:30]
-        out.append("<p>Missing classes (most common in the reference first):</p>" + table(
-            [(m["class"], m["name"], m["ref"], m["p_absent_by_chance"], m["significant"]) for m in miss],
-            ("class", "name", "reference share", "P(absent by chance)", "significant")))
-        out.append("<p>Over-represented classes:</p>" + table(
-            [(r["class"], r["name"], r["ref"], r["gen"], r["z"]) for r in cl["over_represented"][:30]],
-            ("class", "name", "reference", "generated", "z")))
+        out.append(
+            "<p>Missing classes (most common in the reference first):</p>"
+            + table(
+                [(m["class"], m["name"], m["ref"], m["p_absent_by_chance"], m["significant"]) for m in miss],
+                ("class", "name", "reference share", "P(absent by chance)", "significant"),
+            )
+        )
+        out.append(
+            "<p>Over-represented classes:</p>"
+            + table(
+                [(r["class"], r["name"], r["ref"], r["gen"], r["z"]) for r in cl["over_represented"][:30]],
+                ("class", "name", "reference", "generated", "z"),
+            )
+        )
 
     cond = res.get("conditional")
     if cond is not None:
         out.append("<h2>Classes asked for (conditional model)</h2>")
         out.append(kv_table(cond, ("classes_asked", "hit_rate", "ceiling", "alpha_per_class")))
-        out.append("<p>Per class, lowest z first (dropped: hit rate significantly below the ceiling):</p>" + table(
-            [(r["class"], r["name"], r["n"], r["hit_rate"], r["ceiling"], r["z"], r["dropped"])
-             for r in sorted(cond["per_class"], key=lambda r: r["z"])[:30]],
-            ("class", "name", "samples", "hit rate", "ceiling", "z", "dropped")))
+        out.append(
+            "<p>Per class, lowest z first (dropped: hit rate significantly below the ceiling):</p>"
+            + table(
+                [
+                    (r["class"], r["name"], r["n"], r["hit_rate"], r["ceiling"], r["z"], r["dropped"])
+                    for r in sorted(cond["per_class"], key=lambda r: r["z"])[:30]
+                ],
+                ("class", "name", "samples", "hit rate", "ceiling", "z", "dropped"),
+            )
+        )
 
     if gen_images is not None:
         out.append("<h2>Generated samples</h2>" + _safe(lambda: sample_grid(gen_images, N_GRID), "sample grid"))
@@ -132,15 +280,29 @@ def toy_report(res: dict, points: np.ndarray, centres: Optional[np.ndarray], ref
     out = []
     if res.get("warnings"):
         out.append("".join(f'<p class="warn">{html.escape(w)}</p>' for w in res["warnings"]))
-    if res["score"].get("mode_counts") is not None and not (points is not None and points.ndim == 2
-                                                            and points.shape[1] == 2):
-        out.append(_safe(lambda: img(png_uri(figures.mode_histogram(res["score"]["mode_counts"],
-                                                                    res["benchmark"])), "samples per mode"),
-                         "mode histogram"))
+    if res["score"].get("mode_counts") is not None and not (
+        points is not None and points.ndim == 2 and points.shape[1] == 2
+    ):
+        out.append(
+            _safe(
+                lambda: img(
+                    png_uri(figures.mode_histogram(res["score"]["mode_counts"], res["benchmark"])), "samples per mode"
+                ),
+                "mode histogram",
+            )
+        )
     if points is not None and points.ndim == 2 and points.shape[1] == 2:
-        out.append(_safe(lambda: img(png_uri(figures.toy_scatter(
-            points, centres, ref, res["benchmark"], res["score"].get("mode_counts"))),
-                                     "samples and mode centres"), "scatter plot"))
+        out.append(
+            _safe(
+                lambda: img(
+                    png_uri(
+                        figures.toy_scatter(points, centres, ref, res["benchmark"], res["score"].get("mode_counts"))
+                    ),
+                    "samples and mode centres",
+                ),
+                "scatter plot",
+            )
+        )
     flat = {k: v for k, v in res["score"].items() if not str(k).startswith("_") and k != "mode_counts"}
     flat = {k: (json.dumps(to_jsonable(v)) if isinstance(v, (dict, list)) else v) for k, v in flat.items()}
     out.append("<h2>Scores</h2>" + table(flat.items(), ("quantity", "value")))
@@ -170,8 +332,10 @@ def bin_examples(nd: dict, gen_bins, ref_bins, gen_images, ref_images) -> str:
     rows = []
     over = sorted(nd["over_represented"], key=lambda b: -nd["z"][b])[:N_BINS_SHOWN]
     under = sorted(nd["under_represented"], key=lambda b: nd["z"][b])[:N_BINS_SHOWN]
-    for direction, bins, images, assigned, whose in (("over", over, gen_images, gen_bins, "samples"),
-                                                     ("under", under, ref_images, ref_bins, "reference images")):
+    for direction, bins, images, assigned, whose in (
+        ("over", over, gen_images, gen_bins, "samples"),
+        ("under", under, ref_images, ref_bins, "reference images"),
+    ):
         if images is None:
             continue
         for b in bins:
@@ -181,8 +345,10 @@ def bin_examples(nd: dict, gen_bins, ref_bins, gen_images, ref_images) -> str:
             rows.append((b, f"{direction}-represented", nd["z"][b], whose, cells))
     if not rows:
         return ""
-    return ("<p>Examples: samples in the over-represented bins, reference images of the under-represented "
-            "ones (what is missing):</p>" + table(rows, ("bin", "direction", "z", "images of", "examples")))
+    return (
+        "<p>Examples: samples in the over-represented bins, reference images of the under-represented "
+        "ones (what is missing):</p>" + table(rows, ("bin", "direction", "z", "images of", "examples"))
+    )
 
 
 def _flat(d: dict, prefix: str = "") -> list:
@@ -200,8 +366,24 @@ def _flat(d: dict, prefix: str = "") -> list:
 def provenance(res: dict) -> str:
     """Who made this report, when, how and from what, as readable rows rather than raw JSON."""
     env = res.get("environment") or {}
-    head = [(k, env.get(k)) for k in ("ganbench", "time_utc", "command", "git_commit", "device", "python",
-                                      "numpy", "torch", "pillow", "scipy", "scikit_learn") if k in env]
-    rest = _flat({"inputs": res.get("inputs") or {}, "options": res.get("options") or {},
-                  "features": res.get("meta") or {}})
+    head = [
+        (k, env.get(k))
+        for k in (
+            "ganbench",
+            "time_utc",
+            "command",
+            "git_commit",
+            "device",
+            "python",
+            "numpy",
+            "torch",
+            "pillow",
+            "scipy",
+            "scikit_learn",
+        )
+        if k in env
+    ]
+    rest = _flat(
+        {"inputs": res.get("inputs") or {}, "options": res.get("options") or {}, "features": res.get("meta") or {}}
+    )
     return "<h2>Provenance</h2>" + table(head + rest, ("field", "value"))

@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 from typing import Optional, Sequence
 
-
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
+from ..metrics.knn import as_features, knn, reuse_row_ids
 from . import report
-from .output import check_out_dir, header
-from .toy import diagnose_toy, toy_benchmark_for
 from .bins import coverage_recall_by_bin
 from .classes import class_histogram, conditional_classes
-from ..metrics.knn import as_features, knn, reuse_row_ids
 from .duplicates import duplicates
 from .memorization import memorization
 from .ndb import assign, fit_bins, ndb_from_bins, split_reference
+from .output import check_out_dir, header
+from .toy import diagnose_toy, toy_benchmark_for
 
 K_COVERAGE = DEFAULTS["dc_k"]  # 5, Naeem et al. 2020
 K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
@@ -30,20 +29,34 @@ K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
 def _summary(res: dict) -> dict:
     nd, bn, mem, dup, cl = res["ndb"], res["bins"], res["memorization"], res["duplicates"], res["classes"]
     s = {
-        "ndb": nd["ndb"], "ndb_over_k": nd["ndb_over_k"], "ndb_expected_if_same": nd["expected_ndb_if_same"],
+        "ndb": nd["ndb"],
+        "ndb_over_k": nd["ndb_over_k"],
+        "ndb_expected_if_same": nd["expected_ndb_if_same"],
         "js_divergence_bits": nd["js_divergence_bits"],
-        "coverage": bn["coverage"], "recall": bn["recall"], "unreached_bins": len(bn["unreached_bins"]),
-        "duplicate_rate": dup["duplicate_rate"], "reference_duplicate_rate": dup["reference_duplicate_rate"],
-        "exact_duplicate_rate": dup["exact_duplicate_rate"], "support_estimate": dup["support_estimate"],
-        "memorised_fraction": mem["fraction_flagged"], "exact_copies_of_reference": mem["exact_copies"],
+        "coverage": bn["coverage"],
+        "recall": bn["recall"],
+        "unreached_bins": len(bn["unreached_bins"]),
+        "duplicate_rate": dup["duplicate_rate"],
+        "reference_duplicate_rate": dup["reference_duplicate_rate"],
+        "exact_duplicate_rate": dup["exact_duplicate_rate"],
+        "support_estimate": dup["support_estimate"],
+        "memorised_fraction": mem["fraction_flagged"],
+        "exact_copies_of_reference": mem["exact_copies"],
     }
     if cl is not None:
-        s.update(classes_missing=len(cl["missing_significant"]), class_kl_gen_ref=cl["kl_gen_ref"],
-                 class_entropy_gen=cl["entropy_gen"], class_entropy_ref=cl["entropy_ref"])
+        s.update(
+            classes_missing=len(cl["missing_significant"]),
+            class_kl_gen_ref=cl["kl_gen_ref"],
+            class_entropy_gen=cl["entropy_gen"],
+            class_entropy_ref=cl["entropy_ref"],
+        )
     cond = res.get("conditional")
     if cond is not None:
-        s.update(class_hit_rate=cond["hit_rate"], classes_dropped=len(cond["dropped"]),
-                 dropped_classes=" ".join(map(str, cond["dropped"])) or "-")
+        s.update(
+            class_hit_rate=cond["hit_rate"],
+            classes_dropped=len(cond["dropped"]),
+            dropped_classes=" ".join(map(str, cond["dropped"])) or "-",
+        )
     return s
 
 
@@ -51,37 +64,46 @@ def _warnings(res: dict, n_gen: int, n_ref: int) -> list:
     w = []
     nd = res["ndb"]
     if nd["min_expected_count"] < 5:
-        w.append(f"some NDB bins expect fewer than 5 samples ({nd['min_expected_count']:.1f}); the z-test is "
-                 f"unreliable there: use a smaller --k or more samples")
+        w.append(
+            f"some NDB bins expect fewer than 5 samples ({nd['min_expected_count']:.1f}); the z-test is "
+            f"unreliable there: use a smaller --k or more samples"
+        )
     if n_gen > n_ref:
-        w.append(f"more samples ({n_gen}) than reference images ({n_ref}): the reference duplicate rate is "
-                 f"measured on all {n_ref} and is not a same-size comparison")
+        w.append(
+            f"more samples ({n_gen}) than reference images ({n_ref}): the reference duplicate rate is "
+            f"measured on all {n_ref} and is not a same-size comparison"
+        )
     cl = res.get("classes")
     if cl is not None:
         for side, key in (("sample", "classes_present_gen"), ("reference", "classes_present_ref")):
             if cl.get(key) == 1:
-                w.append(f"every {side} image falls in one class ({cl['source']}): the class histogram says "
-                         "nothing about mode coverage (random-init or non-official weights do this); pass "
-                         "--labels/--ref-labels from a classifier of your data")
+                w.append(
+                    f"every {side} image falls in one class ({cl['source']}): the class histogram says "
+                    "nothing about mode coverage (random-init or non-official weights do this); pass "
+                    "--labels/--ref-labels from a classifier of your data"
+                )
     meta = res.get("meta") or {}
     if meta.get("weights_official") is False:
-        w.append("features come from unofficial Inception weights: numbers are not comparable with "
-                 "published ones")
+        w.append("features come from unofficial Inception weights: numbers are not comparable with published ones")
     return w
 
 
 def _check_counts(n_gen: int, n_ref: int) -> None:
     if n_gen < K_RECALL + 1 or n_ref < K_COVERAGE + 1:
-        raise GanbenchError(f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
-                            f"{n_gen} and {n_ref}: use more images")
+        raise GanbenchError(
+            f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
+            f"{n_gen} and {n_ref}: use more images"
+        )
 
 
 def _split(n_ref: int, k_bins: int, fit_split: float, seed: int):
     """The reference split for NDB, or a GanbenchError when too few images are left to fit K bins."""
     fit_idx, count_idx = split_reference(n_ref, fit_split, seed)
     if len(fit_idx) < k_bins:
-        raise GanbenchError(f"NDB fits {k_bins} bins on {len(fit_idx)} reference images (fit_split={fit_split}): "
-                            f"pass --k {max(2, len(fit_idx) // 10)} or fewer, or a larger reference")
+        raise GanbenchError(
+            f"NDB fits {k_bins} bins on {len(fit_idx)} reference images (fit_split={fit_split}): "
+            f"pass --k {max(2, len(fit_idx) // 10)} or fewer, or a larger reference"
+        )
     return fit_idx, count_idx
 
 
@@ -89,12 +111,14 @@ def _classes_inputs_ok(gen_labels, ref_labels, n_gen: int, n_ref: int) -> None:
     if gen_labels is None and ref_labels is None:
         return
     if gen_labels is None or ref_labels is None:
-        raise GanbenchError("class labels were given for only one set: pass labels for both the samples "
-                            "and the reference")
+        raise GanbenchError(
+            "class labels were given for only one set: pass labels for both the samples and the reference"
+        )
     for what, lab, n in (("sample", gen_labels, n_gen), ("reference", ref_labels, n_ref)):
         if len(lab) != n:
-            raise GanbenchError(f"{len(lab)} {what} labels for {n} {what} images: pass one label per "
-                                "image, in the same order")
+            raise GanbenchError(
+                f"{len(lab)} {what} labels for {n} {what} images: pass one label per image, in the same order"
+            )
 
 
 def _classes(gen_labels, ref_labels, gen_logits, ref_logits, n_gen, n_ref, alpha, class_names):
@@ -111,12 +135,30 @@ def _classes(gen_labels, ref_labels, gen_logits, ref_logits, n_gen, n_ref, alpha
     return out
 
 
-def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=None, gen_labels=None,
-                      ref_labels=None, gen_images=None, ref_images=None, k_bins: int = 100, seed: int = 0,
-                      alpha: float = 0.05, quantile: float = 0.01, fit_split: float = 0.5,
-                      class_names: Optional[Sequence[str]] = None, n_examples: int = 16, device=None,
-                      meta: Optional[dict] = None, inputs: Optional[dict] = None, gen_intended=None,
-                      ref_true=None) -> dict:
+def diagnose_features(
+    gen,
+    ref,
+    out_dir=None,
+    *,
+    gen_logits=None,
+    ref_logits=None,
+    gen_labels=None,
+    ref_labels=None,
+    gen_images=None,
+    ref_images=None,
+    k_bins: int = 100,
+    seed: int = 0,
+    alpha: float = 0.05,
+    quantile: float = 0.01,
+    fit_split: float = 0.5,
+    class_names: Optional[Sequence[str]] = None,
+    n_examples: int = 16,
+    device=None,
+    meta: Optional[dict] = None,
+    inputs: Optional[dict] = None,
+    gen_intended=None,
+    ref_true=None,
+) -> dict:
     """All diagnostics on feature arrays (N, D) and (M, D); writes the report when `out_dir` is given.
 
     `gen_intended`: the class each sample was generated for (a conditional model); with the classifier's
@@ -133,9 +175,25 @@ def diagnose_features(gen, ref, out_dir=None, *, gen_logits=None, ref_logits=Non
     ref = as_features(ref, "reference features")
     with reuse_row_ids():  # gen and ref are hashed once for all the distance passes, not once per pass
         _conditional_inputs_ok(gen_intended, ref_true, gen_labels, ref_labels, len(gen), len(ref))
-        res = _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile,
-                       fit_split, class_names, n_examples, device, meta, inputs,
-                       conditional=(gen_intended, ref_true))
+        res = _run_all(
+            gen,
+            ref,
+            gen_logits,
+            ref_logits,
+            gen_labels,
+            ref_labels,
+            k_bins,
+            seed,
+            alpha,
+            quantile,
+            fit_split,
+            class_names,
+            n_examples,
+            device,
+            meta,
+            inputs,
+            conditional=(gen_intended, ref_true),
+        )
     if out is not None:
         html = report.feature_report(res, gen, ref, res.pop("_centroids"), gen_images, ref_images, n_examples)
         res.pop("_gen_bins", None), res.pop("_ref_bins", None)
@@ -158,39 +216,77 @@ def _conditional_inputs_ok(intended, ref_true, gen_labels, ref_labels, n_gen: in
             raise GanbenchError(f"{len(lab)} {what} labels for {n} images: pass one label per image, in order")
 
 
-def _run_all(gen, ref, gen_logits, ref_logits, gen_labels, ref_labels, k_bins, seed, alpha, quantile, fit_split,
-             class_names, n_examples, device, meta, inputs, conditional=(None, None)) -> dict:
+def _run_all(
+    gen,
+    ref,
+    gen_logits,
+    ref_logits,
+    gen_labels,
+    ref_labels,
+    k_bins,
+    seed,
+    alpha,
+    quantile,
+    fit_split,
+    class_names,
+    n_examples,
+    device,
+    meta,
+    inputs,
+    conditional=(None, None),
+) -> dict:
     if gen.shape[1] != ref.shape[1]:
-        raise GanbenchError(f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
-                            "extract both with the same network")
+        raise GanbenchError(
+            f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
+            "extract both with the same network"
+        )
     _check_counts(len(gen), len(ref))
     _classes_inputs_ok(gen_labels, ref_labels, len(gen), len(ref))
     fit_idx, count_idx = _split(len(ref), k_bins, fit_split, seed)
     centroids = fit_bins(ref[fit_idx], k_bins, seed)
     gen_bins = assign(gen, centroids, device=device)
     ref_bins = assign(ref, centroids, device=device)
-    res = {**header(device), "n_gen": len(gen), "n_ref": len(ref), "feature_dim": gen.shape[1],
-           "inputs": inputs or {}, "meta": meta or {},
-           "options": {"k_bins": k_bins, "seed": seed, "alpha": alpha, "quantile": quantile,
-                       "fit_split": fit_split, "k_coverage": K_COVERAGE, "k_recall": K_RECALL}}
+    res = {
+        **header(device),
+        "n_gen": len(gen),
+        "n_ref": len(ref),
+        "feature_dim": gen.shape[1],
+        "inputs": inputs or {},
+        "meta": meta or {},
+        "options": {
+            "k_bins": k_bins,
+            "seed": seed,
+            "alpha": alpha,
+            "quantile": quantile,
+            "fit_split": fit_split,
+            "k_coverage": K_COVERAGE,
+            "k_recall": K_RECALL,
+        },
+    }
     res["ndb"] = ndb_from_bins(gen_bins, ref_bins[count_idx], k_bins, alpha)
     res["ndb"]["fit_split"] = fit_split
 
     # one leave-one-out pass over the reference serves coverage radii, memorisation and duplicates
     ref_knn = knn(ref, None, K_COVERAGE, device=device)[0]
-    res["bins"] = coverage_recall_by_bin(gen, ref, ref_bins, k_bins, k_coverage=K_COVERAGE, k_recall=K_RECALL,
-                                         ref_radii=ref_knn[:, -1], device=device)
-    res["memorization"] = memorization(gen, ref, quantile=quantile, n_worst=max(n_examples, 16),
-                                       ref_nn=ref_knn[:, 0], device=device)
+    res["bins"] = coverage_recall_by_bin(
+        gen, ref, ref_bins, k_bins, k_coverage=K_COVERAGE, k_recall=K_RECALL, ref_radii=ref_knn[:, -1], device=device
+    )
+    res["memorization"] = memorization(
+        gen, ref, quantile=quantile, n_worst=max(n_examples, 16), ref_nn=ref_knn[:, 0], device=device
+    )
     res["duplicates"] = duplicates(gen, ref, quantile=quantile, seed=seed, ref_nn=ref_knn[:, 0], device=device)
 
-    res["classes"] = _classes(gen_labels, ref_labels, gen_logits, ref_logits, len(gen), len(ref), alpha,
-                              class_names)
+    res["classes"] = _classes(gen_labels, ref_labels, gen_logits, ref_logits, len(gen), len(ref), alpha, class_names)
     intended, ref_true = conditional
     if intended is not None:
-        res["conditional"] = conditional_classes(intended, gen_labels, ref_true,
-                                                 ref_labels if ref_true is not None else None, alpha=alpha,
-                                                 class_names=class_names)
+        res["conditional"] = conditional_classes(
+            intended,
+            gen_labels,
+            ref_true,
+            ref_labels if ref_true is not None else None,
+            alpha=alpha,
+            class_names=class_names,
+        )
     res["summary"] = _summary(res)
     res["warnings"] = _warnings(res, len(gen), len(ref))
     res["_centroids"] = centroids
@@ -224,8 +320,10 @@ def _per_image(obj, label: str) -> None:
 
     if isinstance(obj, FeatureSet) and obj.pool is None:
         kind = "a pytorch-fid (mu, sigma) file" if obj.meta.get("kind") == PFID_KIND else "statistics only"
-        raise GanbenchError(f"{label} holds {kind}, no per-image features, and every diagnostic compares "
-                            "images one by one: pass the images, or a file from `ganbench stats`")
+        raise GanbenchError(
+            f"{label} holds {kind}, no per-image features, and every diagnostic compares "
+            "images one by one: pass the images, or a file from `ganbench stats`"
+        )
 
 
 def _side(obj, label: str, extractor, use_cache, **kw):
@@ -240,13 +338,33 @@ def _side(obj, label: str, extractor, use_cache, **kw):
     return get_features(obj, extractor=extractor, use_cache=use_cache, **kw), obj
 
 
-def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 0, alpha: float = 0.05,
-             quantile: float = 0.01, fit_split: float = 0.5, benchmark: Optional[str] = None,
-             labels=None, ref_labels=None, weights=None, resize: str = DEFAULTS["resize"],
-             batch_size: Optional[int] = DEFAULTS["batch_size"], device=DEFAULTS["device"], cache: bool = True,
-             n_examples: int = 16, extractor=None, num_workers: Optional[int] = None,
-             fast: bool = DEFAULTS["fast"], key: Optional[str] = None, ref_key: Optional[str] = None,
-             intended=None, ref_true=None) -> dict:
+def diagnose(
+    samples,
+    ref=None,
+    out_dir=None,
+    *,
+    k_bins: int = 100,
+    seed: int = 0,
+    alpha: float = 0.05,
+    quantile: float = 0.01,
+    fit_split: float = 0.5,
+    benchmark: Optional[str] = None,
+    labels=None,
+    ref_labels=None,
+    weights=None,
+    resize: str = DEFAULTS["resize"],
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    device=DEFAULTS["device"],
+    cache: bool = True,
+    n_examples: int = 16,
+    extractor=None,
+    num_workers: Optional[int] = None,
+    fast: bool = DEFAULTS["fast"],
+    key: Optional[str] = None,
+    ref_key: Optional[str] = None,
+    intended=None,
+    ref_true=None,
+) -> dict:
     """Diagnose generated `samples` against reference `ref`; write the report to `out_dir` if given.
 
     `samples`/`ref`: anything `ganbench.evaluate` takes that carries per-image features: a folder,
@@ -257,8 +375,8 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     for and the reference's true classes (same formats): the classes a conditional model drops are named.
     """
     from ..features.pipeline import cache_mode
-    from ..sides import check_inputs, resolve_reference, resolve_samples
     from ..inputs.labels import load_labels
+    from ..sides import check_inputs, resolve_reference, resolve_samples
 
     labels = None if labels is None else load_labels(labels)
     ref_labels = None if ref_labels is None else load_labels(ref_labels)
@@ -268,8 +386,9 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     if toy is not None:
         return diagnose_toy(toy, samples, out_dir, seed=seed)
     if ref is None:
-        raise GanbenchError("no reference given: pass --ref (a folder, .npz/.npy file or a reference name "
-                            "such as cifar10)")
+        raise GanbenchError(
+            "no reference given: pass --ref (a folder, .npz/.npy file or a reference name such as cifar10)"
+        )
     check_out_dir(out_dir)
     gen_label, gen_obj = resolve_samples(samples, key)
     ref_label, ref_obj = resolve_reference(ref, ref_key)
@@ -287,11 +406,32 @@ def diagnose(samples, ref=None, out_dir=None, *, k_bins: int = 100, seed: int = 
     kw = dict(batch_size=batch_size, num_workers=num_workers)
     g, gen_images = _side(gen_obj, f"samples {gen_label}", extractor, use_cache, desc="sample features", **kw)
     r, ref_images = _side(ref_obj, f"reference {ref_label}", extractor, use_cache, desc="reference features", **kw)
-    meta = {"features_gen": g.meta, "features_ref": r.meta,
-            "weights_sha256": g.meta.get("weights_sha256"), "weights_official": g.meta.get("weights_official")}
+    meta = {
+        "features_gen": g.meta,
+        "features_ref": r.meta,
+        "weights_sha256": g.meta.get("weights_sha256"),
+        "weights_official": g.meta.get("weights_official"),
+    }
     inputs = {"samples": _described(samples, gen_obj), "reference": _described(ref, ref_obj)}
-    return diagnose_features(g.pool, r.pool, out_dir, gen_logits=g.logits, ref_logits=r.logits,
-                             gen_labels=labels, ref_labels=ref_labels, gen_images=gen_images, ref_images=ref_images,
-                             k_bins=k_bins, seed=seed, alpha=alpha, quantile=quantile, fit_split=fit_split,
-                             n_examples=n_examples, device=extractor.device, meta=meta, inputs=inputs,
-                             gen_intended=intended, ref_true=ref_true)
+    return diagnose_features(
+        g.pool,
+        r.pool,
+        out_dir,
+        gen_logits=g.logits,
+        ref_logits=r.logits,
+        gen_labels=labels,
+        ref_labels=ref_labels,
+        gen_images=gen_images,
+        ref_images=ref_images,
+        k_bins=k_bins,
+        seed=seed,
+        alpha=alpha,
+        quantile=quantile,
+        fit_split=fit_split,
+        n_examples=n_examples,
+        device=extractor.device,
+        meta=meta,
+        inputs=inputs,
+        gen_intended=intended,
+        ref_true=ref_true,
+    )

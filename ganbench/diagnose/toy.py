@@ -12,12 +12,16 @@ from ..errors import GanbenchError
 from . import report
 from .output import check_out_dir, header
 
+
 def _points(samples) -> Optional[np.ndarray]:
     """`samples` as (N, 2) points if it is such an array or .npy/.npz file, else None."""
     if isinstance(samples, np.ndarray):
         arr = samples
-    elif isinstance(samples, (str, os.PathLike)) and Path(samples).suffix.lower() in (".npy", ".npz") \
-            and Path(samples).is_file():
+    elif (
+        isinstance(samples, (str, os.PathLike))
+        and Path(samples).suffix.lower() in (".npy", ".npz")
+        and Path(samples).is_file()
+    ):
         from ..toydata import load_array
 
         arr = load_array(samples)
@@ -36,8 +40,9 @@ def toy_benchmark_for(samples, ref, benchmark: Optional[str]) -> Optional[str]:
 
     if isinstance(ref, str) and ref in list_benchmarks():
         return ref
-    raise GanbenchError("the samples are 2-D points: say which toy benchmark they come from with "
-                        "--benchmark ring or --benchmark grid")
+    raise GanbenchError(
+        "the samples are 2-D points: say which toy benchmark they come from with --benchmark ring or --benchmark grid"
+    )
 
 
 def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
@@ -49,9 +54,14 @@ def diagnose_toy(name: str, samples, out_dir=None, *, seed: int = 0) -> dict:
     bench = toydata.BENCHMARKS.get(name)
     data = toydata.load_array(samples)
     score = toydata.score(name, data)
-    res = {**header(None), "benchmark": name, "kind": bench.kind,
-           "inputs": {"samples": str(samples) if not isinstance(samples, np.ndarray) else "array"},
-           "options": {"seed": seed}, "score": score}
+    res = {
+        **header(None),
+        "benchmark": name,
+        "kind": bench.kind,
+        "inputs": {"samples": str(samples) if not isinstance(samples, np.ndarray) else "array"},
+        "options": {"seed": seed},
+        "score": score,
+    }
     if out is not None:
         centres = MIXTURES[name].centres if name in MIXTURES else None
         ref_pts = toydata.make(name, min(len(data), bench.default_n), seed)[0] if bench.kind == "points" else None

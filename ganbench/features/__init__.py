@@ -5,10 +5,18 @@ options does not import torch: `ganbench --help`, `--version` and `list` stay fa
 
 from importlib import import_module
 
-_WHERE = {"InceptionExtractor": "extractor", "pick_device": "extractor", "FeatureSet": "pipeline",
-          "extract": "pipeline", "get_features": "pipeline", "load_featureset": "pipeline",
-          "save_featureset": "pipeline", "OFFICIAL_SHA256": "weights", "Weights": "weights",
-          "resolve_weights": "weights"}
+_WHERE = {
+    "InceptionExtractor": "extractor",
+    "pick_device": "extractor",
+    "FeatureSet": "pipeline",
+    "extract": "pipeline",
+    "get_features": "pipeline",
+    "load_featureset": "pipeline",
+    "save_featureset": "pipeline",
+    "OFFICIAL_SHA256": "weights",
+    "Weights": "weights",
+    "resolve_weights": "weights",
+}
 
 __all__ = list(_WHERE)
 

@@ -38,6 +38,7 @@ BASE_URL = "https://openaipublic.azureedge.net/clip/models"
 @dataclass(frozen=True)
 class Variant:
     """One CLIP image tower: its extractor name, embedding width, input size, official file, preprocessing."""
+
     name: str
     dim: int
     size: int
@@ -54,13 +55,29 @@ class Variant:
         return f"{BASE_URL}/{self.sha256}/{self.filename}"
 
 
-B32 = Variant("clip-vit-b-32", 512, 224, "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af",
-              "ViT-B-32.pt", "GANBENCH_CLIP_WEIGHTS", {"visual.conv1.weight": (768, 3, 32, 32), "visual.proj": (768, 512)},
-              resize="clip-bicubic-224-center-crop", arch="ViT-B/32")
-L14_336 = Variant("clip-vit-l-14-336", 768, 336, "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
-                  "ViT-L-14-336px.pt", "GANBENCH_CLIP_L14_336_WEIGHTS",
-                  {"visual.conv1.weight": (1024, 3, 14, 14), "visual.proj": (1024, 768)}, crop_first=True,
-                  resize="cmmd-center-crop-bicubic-336", arch="ViT-L/14@336px")
+B32 = Variant(
+    "clip-vit-b-32",
+    512,
+    224,
+    "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af",
+    "ViT-B-32.pt",
+    "GANBENCH_CLIP_WEIGHTS",
+    {"visual.conv1.weight": (768, 3, 32, 32), "visual.proj": (768, 512)},
+    resize="clip-bicubic-224-center-crop",
+    arch="ViT-B/32",
+)
+L14_336 = Variant(
+    "clip-vit-l-14-336",
+    768,
+    336,
+    "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
+    "ViT-L-14-336px.pt",
+    "GANBENCH_CLIP_L14_336_WEIGHTS",
+    {"visual.conv1.weight": (1024, 3, 14, 14), "visual.proj": (1024, 768)},
+    crop_first=True,
+    resize="cmmd-center-crop-bicubic-336",
+    arch="ViT-L/14@336px",
+)
 
 # ViT-B/32's, by their old names
 NAME, DIM, SIZE = B32.name, B32.dim, B32.size
@@ -70,9 +87,13 @@ OFFICIAL_SHA256, OFFICIAL_URL, FILENAME, ENV, VISION = B32.sha256, B32.url, B32.
 def _spec(variant: Variant = B32) -> WeightsSpec:
     option = "--weights-for clip" if variant is B32 else f"--weights-for {variant.name}"
     return WeightsSpec(
-        extractor=variant.name, what="CLIP weights", option=option, env=variant.env,
+        extractor=variant.name,
+        what="CLIP weights",
+        option=option,
+        env=variant.env,
         known=(KnownFile(variant.sha256, variant.filename, "OpenAI", ("pool",), urls=(variant.url,)),),
-        hint=f"download {variant.url} elsewhere and pass it with {option}=FILE (or set {variant.env})")
+        hint=f"download {variant.url} elsewhere and pass it with {option}=FILE (or set {variant.env})",
+    )
 
 
 def resolve_weights(weights=None, variant: Variant = B32) -> Weights:
@@ -97,15 +118,19 @@ def load_state_dict(path: Path, sha256: str, variant: Variant = B32) -> dict:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load CLIP weights {path}: it is not a state dict ganbench loads without running "
-                            f"code ({type(e).__name__}); pass OpenAI's {variant.filename} or a .safetensors state "
-                            f"dict") from None
+        raise GanbenchError(
+            f"cannot load CLIP weights {path}: it is not a state dict ganbench loads without running "
+            f"code ({type(e).__name__}); pass OpenAI's {variant.filename} or a .safetensors state "
+            f"dict"
+        ) from None
     if not isinstance(state, dict):
         raise GanbenchError(f"CLIP weights {path} hold no state dict; pass OpenAI's {variant.filename}")
     wrong = [k for k, shape in variant.vision.items() if k not in state or tuple(state[k].shape) != shape]
     if wrong:
-        raise GanbenchError(f"{path} is not a CLIP {variant.arch} state dict ({wrong[0]} missing or of another shape); "
-                            f"pass OpenAI's {variant.filename}")
+        raise GanbenchError(
+            f"{path} is not a CLIP {variant.arch} state dict ({wrong[0]} missing or of another shape); "
+            f"pass OpenAI's {variant.filename}"
+        )
     return state
 
 
@@ -156,8 +181,13 @@ class ClipExtractor:
         self.std = torch.tensor(STD, device=self.device).view(1, 3, 1, 1)
 
     def describe(self) -> dict:
-        return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.weights.official,
-                "resize": self.variant.resize, "dtype": "float32"}
+        return {
+            "extractor": self.name,
+            "weights_sha256": self.sha256,
+            "weights_official": self.weights.official,
+            "resize": self.variant.resize,
+            "dtype": "float32",
+        }
 
     @inference_mode
     def __call__(self, images) -> Tuple[np.ndarray]:

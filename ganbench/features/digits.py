@@ -37,21 +37,32 @@ class DigitsClassifier:
     def __init__(self):
         sha = _identity()
         # the classifier is fitted by ganbench from scikit-learn's bundled data: it is its own official one
-        self.weights = types.SimpleNamespace(official=True, sha256=sha, path=None, known=None,
-                                             describe=lambda: {"sha256": sha, "official": True, "path": None,
-                                                               "source": "fitted on sklearn digits"})
+        self.weights = types.SimpleNamespace(
+            official=True,
+            sha256=sha,
+            path=None,
+            known=None,
+            describe=lambda: {"sha256": sha, "official": True, "path": None, "source": "fitted on sklearn digits"},
+        )
 
     def describe(self) -> dict:
-        return {"extractor": self.name, "weights_sha256": self.weights.sha256, "weights_official": True,
-                "resize": "none", "dtype": "float64->float32"}
+        return {
+            "extractor": self.name,
+            "weights_sha256": self.weights.sha256,
+            "weights_official": True,
+            "resize": "none",
+            "dtype": "float64->float32",
+        }
 
     def __call__(self, images):
         from ..toydata.classifier import _features, _fitted
 
         x = np.asarray(images)
         if x.ndim != 4 or x.shape[1:] != (8, 8, 3):
-            raise GanbenchError(f"the {NAME} reads 8x8 RGB stacked-digit images, not {x.shape[1:]}: "
-                                f"score these images with another extractor")
+            raise GanbenchError(
+                f"the {NAME} reads 8x8 RGB stacked-digit images, not {x.shape[1:]}: "
+                f"score these images with another extractor"
+            )
         channels = x.transpose(0, 3, 1, 2).reshape(-1, 8, 8)
         dec = _fitted()[0].decision_function(_features(channels)).reshape(len(x), 3, 10)
         logits = dec[:, 0, :, None, None] + dec[:, 1, None, :, None] + dec[:, 2, None, None, :]

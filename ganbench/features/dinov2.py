@@ -42,9 +42,15 @@ INTERPOLATE_OFFSET = 0.1  # DINOv2's "historical kludge", kept for its outputs
 def _spec() -> WeightsSpec:
     known = (KnownFile(OFFICIAL_SHA256, FILENAME, "Meta", ("pool",), urls=(OFFICIAL_URL,)),) if OFFICIAL_SHA256 else ()
     return WeightsSpec(
-        extractor=NAME, what="DINOv2 weights", option="--weights-for dinov2", env=ENV, known=known, cache_name=FILENAME,
+        extractor=NAME,
+        what="DINOv2 weights",
+        option="--weights-for dinov2",
+        env=ENV,
+        known=known,
+        cache_name=FILENAME,
         hint=f"download {OFFICIAL_URL} and pass it with --weights-for dinov2=FILE (ganbench does not download it "
-             f"while its sha256 is not pinned)")
+        f"while its sha256 is not pinned)",
+    )
 
 
 def resolve_weights(weights=None) -> Weights:
@@ -64,8 +70,9 @@ def hub_pos_embed(pos_embed: torch.Tensor, grid: int) -> torch.Tensor:
     if m == grid:
         return pos_embed
     scale = float(grid + INTERPOLATE_OFFSET) / m
-    out = torch.nn.functional.interpolate(patches.reshape(1, m, m, -1).permute(0, 3, 1, 2), mode="bicubic",
-                                          antialias=False, scale_factor=(scale, scale))
+    out = torch.nn.functional.interpolate(
+        patches.reshape(1, m, m, -1).permute(0, 3, 1, 2), mode="bicubic", antialias=False, scale_factor=(scale, scale)
+    )
     assert out.shape[-2:] == (grid, grid)
     return torch.cat([cls.float(), out.permute(0, 2, 3, 1).reshape(1, grid * grid, -1)], 1).to(pos_embed.dtype)
 
@@ -74,8 +81,7 @@ def load_state_dict(path: Path) -> dict:
     from .statefiles import load_state_dict as load
 
     state = load(path, "DINOv2 weights", f"pass {FILENAME} or a .safetensors state dict")
-    if tuple(getattr(state.get("patch_embed.proj.weight"), "shape", ())) != \
-            (DIM, 3, PATCH, PATCH):
+    if tuple(getattr(state.get("patch_embed.proj.weight"), "shape", ())) != (DIM, 3, PATCH, PATCH):
         raise GanbenchError(f"{path} is not a DINOv2 ViT-L/14 state dict: pass {FILENAME}")
     state = {k: v.float() for k, v in state.items() if k != "mask_token"}  # mask_token: training only
     state["pos_embed"] = hub_pos_embed(state["pos_embed"], SIZE // PATCH)
@@ -114,8 +120,13 @@ class DinoV2Extractor:
         self.std = torch.tensor(STD, device=self.device).view(1, 3, 1, 1)
 
     def describe(self) -> dict:
-        return {"extractor": self.name, "weights_sha256": self.sha256, "weights_official": self.weights.official,
-                "resize": "pil-bicubic-224", "dtype": "float32"}
+        return {
+            "extractor": self.name,
+            "weights_sha256": self.sha256,
+            "weights_official": self.weights.official,
+            "resize": "pil-bicubic-224",
+            "dtype": "float32",
+        }
 
     @inference_mode
     def __call__(self, images) -> Tuple[np.ndarray]:

@@ -106,8 +106,10 @@ def extract_cached(source, extractor, path: Path, *, batch_size, num_workers, ke
 
     with try_hold(path.with_suffix(".lock")) as holder:
         if holder is not None:
-            warnings.warn(f"feature cache entry {path} is being written by process {holder}; computing these "
-                          "features without the cache")
+            warnings.warn(
+                f"feature cache entry {path} is being written by process {holder}; computing these "
+                "features without the cache"
+            )
             fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
             store(fs, None)
             return fs
@@ -168,10 +170,11 @@ def _chunked(source, extractor, folder: Path, bs: int, per: int, workers: int, k
                         _write(folder / f"chunk-{s:09d}.npz", chunk, {**want, "start": s})
                 except OSError as e:  # progress not saved: the extraction itself goes on
                     saving = False
-                    warnings.warn(f"could not save extraction progress in {folder}: {e.strerror or e}; going on "
-                                  "without (a rerun after a kill starts over)")
+                    warnings.warn(
+                        f"could not save extraction progress in {folder}: {e.strerror or e}; going on "
+                        "without (a rerun after a kill starts over)"
+                    )
     meta = {**extractor.describe(), "count": n, "seconds": round(time.perf_counter() - t0, 3)}
     if keep == "stats":
         return FeatureSet(None, None, stats=moments.finalize(), meta=meta)
     return featureset_from({k: np.concatenate(parts[k]) for k in names}, meta)
-

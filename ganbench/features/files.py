@@ -13,9 +13,11 @@ from ..errors import GanbenchError
 
 MARKER = "ganbench_stats"
 PFID_KIND = "pytorch-fid statistics"
-PFID_WARNING = ("{path} holds only (mu, sigma) statistics (pytorch-fid format): ganbench cannot check which "
-                "extractor, weights and resize made them, so FID is right only if they match this evaluation's; "
-                "prefer a file from `ganbench stats`")
+PFID_WARNING = (
+    "{path} holds only (mu, sigma) statistics (pytorch-fid format): ganbench cannot check which "
+    "extractor, weights and resize made them, so FID is right only if they match this evaluation's; "
+    "prefer a file from `ganbench stats`"
+)
 LOCAL_KEYS = ("cached", "cache_file")  # about this machine's cache, not about the statistics
 
 
@@ -37,10 +39,9 @@ def is_stats_file(path) -> bool:
 
 def load_stats_file(path):
     """A FeatureSet from a stats file; pytorch-fid files give statistics only (FID-only references)."""
+    from ..cache import file_digest
     from ..stats import GaussianStats
     from .pipeline import FeatureSet, load_featureset
-
-    from ..cache import file_digest
 
     path = Path(path)
     try:
@@ -55,16 +56,22 @@ def load_stats_file(path):
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as e:
         raise GanbenchError(f"cannot read statistics file {path}: {e}; recreate it") from None
     if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
-        raise GanbenchError(f"{path}: mu {mu.shape} and sigma {sigma.shape} do not match; "
-                            "expected mu (d,) and sigma (d, d)")
+        raise GanbenchError(
+            f"{path}: mu {mu.shape} and sigma {sigma.shape} do not match; expected mu (d,) and sigma (d, d)"
+        )
     from .inception import POOL_DIM
 
     if len(mu) != POOL_DIM:
-        raise GanbenchError(f"{path} holds {len(mu)}-d statistics but FID here uses the {POOL_DIM}-d pool3 "
-                            f"features: recreate it with pytorch-fid --dims {POOL_DIM} or `ganbench stats`")
-    return FeatureSet(None, None, stats=GaussianStats(mu, sigma, n=0),
-                      meta={"kind": PFID_KIND, "path": str(path), "file_sha256": file_digest(path),
-                            "dims": int(len(mu))})
+        raise GanbenchError(
+            f"{path} holds {len(mu)}-d statistics but FID here uses the {POOL_DIM}-d pool3 "
+            f"features: recreate it with pytorch-fid --dims {POOL_DIM} or `ganbench stats`"
+        )
+    return FeatureSet(
+        None,
+        None,
+        stats=GaussianStats(mu, sigma, n=0),
+        meta={"kind": PFID_KIND, "path": str(path), "file_sha256": file_digest(path), "dims": int(len(mu))},
+    )
 
 
 def write_stats_file(fs, path) -> Path:
@@ -94,7 +101,8 @@ def check_compatible(meta: dict, extractor_desc: dict, where: str) -> None:
         if key in meta and meta[key] != extractor_desc[key]:
             raise GanbenchError(
                 f"{where} was computed with {key}={meta[key]!s:.20} but this evaluation uses "
-                f"{extractor_desc[key]!s:.20}; recompute it with `ganbench stats` using the same options")
+                f"{extractor_desc[key]!s:.20}; recompute it with `ganbench stats` using the same options"
+            )
 
 
 def describe_meta(meta: dict) -> str:

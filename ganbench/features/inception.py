@@ -44,8 +44,14 @@ class ConvBN(nn.Module):
     def fold(self) -> None:
         """Fold the inference-time batch norm into the convolution: one pass instead of two."""
         scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
-        conv = nn.Conv2d(self.conv.in_channels, self.conv.out_channels, self.conv.kernel_size,
-                         stride=self.conv.stride, padding=self.conv.padding, bias=True)
+        conv = nn.Conv2d(
+            self.conv.in_channels,
+            self.conv.out_channels,
+            self.conv.kernel_size,
+            stride=self.conv.stride,
+            padding=self.conv.padding,
+            bias=True,
+        )
         with torch.no_grad():
             conv.weight.copy_(self.conv.weight * scale.view(-1, 1, 1, 1))
             conv.bias.copy_(self.bn.bias - self.bn.running_mean * scale)
@@ -202,9 +208,19 @@ class InceptionV3(nn.Module):
         x = self.Conv2d_3b_1x1(x)
         x = self.Conv2d_4a_3x3(x)
         x = F.max_pool2d(x, kernel_size=3, stride=2)
-        for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b,
-                      self.Mixed_6c, self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b,
-                      self.Mixed_7c):
+        for block in (
+            self.Mixed_5b,
+            self.Mixed_5c,
+            self.Mixed_5d,
+            self.Mixed_6a,
+            self.Mixed_6b,
+            self.Mixed_6c,
+            self.Mixed_6d,
+            self.Mixed_6e,
+            self.Mixed_7a,
+            self.Mixed_7b,
+            self.Mixed_7c,
+        ):
             if spatial and block is self.Mixed_6d:
                 sp = spatial_features(self.Mixed_6d.branch1x1(x))
             x = block(x)

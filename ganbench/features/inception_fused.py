@@ -16,6 +16,7 @@ from .inception import BlockA, BlockB, BlockC, BlockD, BlockE, ConvBN, Inception
 
 MIXED_6D = 6  # its index in FusedInceptionV3.blocks: 5b 5c 5d 6a 6b 6c 6d
 
+
 def _mkldnn_pointwise_ok() -> bool:
     try:
         return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
@@ -49,9 +50,15 @@ class FusedConv(nn.Module):
 
     def forward(self, x):
         # the oneDNN op is not an autocast op: under bf16 autocast the plain convolution is (and casts)
-        if self.pointwise and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_autocast_enabled("cpu"):
-            return torch.ops.mkldnn._convolution_pointwise(x, self.weight, self.bias, self.padding, self.stride,
-                                                           [1, 1], 1, "relu" if self.relu else "none", [], "")
+        if (
+            self.pointwise
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")
+        ):
+            return torch.ops.mkldnn._convolution_pointwise(
+                x, self.weight, self.bias, self.padding, self.stride, [1, 1], 1, "relu" if self.relu else "none", [], ""
+            )
         y = F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
         return F.relu(y, inplace=True) if self.relu else y
 
@@ -122,14 +129,18 @@ class _FusedC(nn.Module):
         self.c7 = blk.branch7x7_1.conv.out_channels
         self.head = FusedConv.merged([blk.branch1x1, blk.branch7x7_1, blk.branch7x7dbl_1])
         self.b7 = nn.Sequential(*(FusedConv.from_convbn(m) for m in (blk.branch7x7_2, blk.branch7x7_3)))
-        self.bd = nn.Sequential(*(FusedConv.from_convbn(m) for m in (
-            blk.branch7x7dbl_2, blk.branch7x7dbl_3, blk.branch7x7dbl_4, blk.branch7x7dbl_5)))
+        self.bd = nn.Sequential(
+            *(
+                FusedConv.from_convbn(m)
+                for m in (blk.branch7x7dbl_2, blk.branch7x7dbl_3, blk.branch7x7dbl_4, blk.branch7x7dbl_5)
+            )
+        )
         self.pool = _AvgPoolBranch(blk.branch_pool)
 
     def forward(self, x, tap: bool = False):
         h = self.head(x)
         c7 = self.c7
-        b1, b7, bd = h[:, :192], h[:, 192:192 + c7], h[:, 192 + c7:]
+        b1, b7, bd = h[:, :192], h[:, 192 : 192 + c7], h[:, 192 + c7 :]
         out = torch.cat([b1, self.b7(b7), self.bd(bd), self.pool(x)], 1)
         return (out, b1) if tap else out  # b1: the 1x1 branch after its ReLU
 
@@ -139,8 +150,9 @@ class _FusedD(nn.Module):
         super().__init__()
         self.head = FusedConv.merged([blk.branch3x3_1, blk.branch7x7x3_1])
         self.b3 = FusedConv.from_convbn(blk.branch3x3_2)
-        self.b7 = nn.Sequential(*(FusedConv.from_convbn(m) for m in (
-            blk.branch7x7x3_2, blk.branch7x7x3_3, blk.branch7x7x3_4)))
+        self.b7 = nn.Sequential(
+            *(FusedConv.from_convbn(m) for m in (blk.branch7x7x3_2, blk.branch7x7x3_3, blk.branch7x7x3_4))
+        )
 
     def forward(self, x):
         h = self.head(x)
@@ -185,20 +197,24 @@ class FusedInceptionV3(nn.Module):
         w64 = w.double()
         # conv(w, (x - 128) / 128) + b = conv(w / 128, x) + (b - sum(w))
         stem_b = (b.double() - w64.sum(dim=(1, 2, 3))).to(b.dtype)
-        self.stem = nn.ModuleList([
-            FusedConv((w64 / 128).to(w.dtype), stem_b, 2, 0),
-            FusedConv.from_convbn(model.Conv2d_2a_3x3),
-            FusedConv.from_convbn(model.Conv2d_2b_3x3),
-            FusedConv.from_convbn(model.Conv2d_3b_1x1),
-            FusedConv.from_convbn(model.Conv2d_4a_3x3),
-        ])
+        self.stem = nn.ModuleList(
+            [
+                FusedConv((w64 / 128).to(w.dtype), stem_b, 2, 0),
+                FusedConv.from_convbn(model.Conv2d_2a_3x3),
+                FusedConv.from_convbn(model.Conv2d_2b_3x3),
+                FusedConv.from_convbn(model.Conv2d_3b_1x1),
+                FusedConv.from_convbn(model.Conv2d_4a_3x3),
+            ]
+        )
         self.blocks = nn.ModuleList(
             [_FusedA(model.Mixed_5b), _FusedA(model.Mixed_5c), _FusedA(model.Mixed_5d), _FusedB(model.Mixed_6a)]
             + [_FusedC(getattr(model, f"Mixed_6{c}")) for c in "bcde"]
-            + [_FusedD(model.Mixed_7a), _FusedE(model.Mixed_7b), _FusedE(model.Mixed_7c)])
+            + [_FusedD(model.Mixed_7a), _FusedE(model.Mixed_7b), _FusedE(model.Mixed_7c)]
+        )
         # pool3-only weights have no classifier: then no logits are computed or returned
-        self.fc_weight_t = (nn.Parameter(model.fc.weight.detach().t().contiguous(), requires_grad=False)
-                            if logits else None)
+        self.fc_weight_t = (
+            nn.Parameter(model.fc.weight.detach().t().contiguous(), requires_grad=False) if logits else None
+        )
 
     def forward(self, x, spatial: bool = False) -> Tuple[torch.Tensor, ...]:
         s = self.stem

@@ -27,10 +27,20 @@ CHANNELS = {"alex": (64, 192, 384, 256, 256), "vgg": (64, 128, 256, 512, 512)}
 SHIFT = (-0.030, -0.088, -0.188)  # lpips' ScalingLayer
 SCALE = (0.458, 0.448, 0.450)
 BACKBONE = {
-    "alex": KnownFile("7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02", "alexnet-owt-7be5be79.pth",
-                      "torchvision", ("features",), urls=("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",)),
-    "vgg": KnownFile("397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0", "vgg16-397923af.pth",
-                     "torchvision", ("features",), urls=("https://download.pytorch.org/models/vgg16-397923af.pth",)),
+    "alex": KnownFile(
+        "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
+        "alexnet-owt-7be5be79.pth",
+        "torchvision",
+        ("features",),
+        urls=("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",),
+    ),
+    "vgg": KnownFile(
+        "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
+        "vgg16-397923af.pth",
+        "torchvision",
+        ("features",),
+        urls=("https://download.pytorch.org/models/vgg16-397923af.pth",),
+    ),
 }
 LIN = {
     "alex": "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
@@ -42,21 +52,37 @@ LPIPS_DIST = ("lpips", "0.1.4")
 def backbone_spec(net: str) -> WeightsSpec:
     kf = BACKBONE[net]
     return WeightsSpec(
-        extractor=f"lpips-{net}", what=f"LPIPS {net} backbone weights", option="--lpips-weights",
-        env=f"GANBENCH_LPIPS_{net.upper()}_WEIGHTS", known=(kf,),
+        extractor=f"lpips-{net}",
+        what=f"LPIPS {net} backbone weights",
+        option="--lpips-weights",
+        env=f"GANBENCH_LPIPS_{net.upper()}_WEIGHTS",
+        known=(kf,),
         hint=f"download {kf.urls[0]} elsewhere and run `ganbench fetch lpips-{net} --from FILE` once (a torch hub "
-             f"cache holds it as ~/.cache/torch/hub/checkpoints/{kf.name}), or pass --lpips-weights random for "
-             f"random weights (NOT official)")
+        f"cache holds it as ~/.cache/torch/hub/checkpoints/{kf.name}), or pass --lpips-weights random for "
+        f"random weights (NOT official)",
+    )
 
 
 def lin_spec(net: str) -> WeightsSpec:
     member = f"lpips/weights/v0.1/{net}.pth"
     return WeightsSpec(
-        extractor=f"lpips-{net}-lin", what=f"LPIPS {net} linear layers", option="--lpips-weights",
-        env=f"GANBENCH_LPIPS_{net.upper()}_LIN", known=(KnownFile(
-            LIN[net], f"{net}.pth", f"lpips {LPIPS_DIST[1]}", ("lin",), packaged=(LPIPS_DIST[0], member), member=member),),
+        extractor=f"lpips-{net}-lin",
+        what=f"LPIPS {net} linear layers",
+        option="--lpips-weights",
+        env=f"GANBENCH_LPIPS_{net.upper()}_LIN",
+        known=(
+            KnownFile(
+                LIN[net],
+                f"{net}.pth",
+                f"lpips {LPIPS_DIST[1]}",
+                ("lin",),
+                packaged=(LPIPS_DIST[0], member),
+                member=member,
+            ),
+        ),
         hint=f"`pip install {'=='.join(LPIPS_DIST)}` (its wheel ships them), or `ganbench fetch lpips-{net}-lin "
-             f"--from` its wheel")
+        f"--from` its wheel",
+    )
 
 
 def resolve_backbone(net: str, given=None) -> Weights:
@@ -107,16 +133,20 @@ class LPIPS:
         self.weights = resolve_backbone(net, weights)
         self.lin = weightfiles.resolve(lin_spec(net), download=False)
         if self.lin.official and weightfiles.digest(self.lin.path) != LIN[net]:  # the resolver trusts installed files
-            raise ChecksumError(f"LPIPS {net} linear layers {self.lin.path} are not lpips {LPIPS_DIST[1]}'s (sha256 "
-                                f"{weightfiles.digest(self.lin.path)[:16]}...): reinstall lpips=={LPIPS_DIST[1]}")
+            raise ChecksumError(
+                f"LPIPS {net} linear layers {self.lin.path} are not lpips {LPIPS_DIST[1]}'s (sha256 "
+                f"{weightfiles.digest(self.lin.path)[:16]}...): reinstall lpips=={LPIPS_DIST[1]}"
+            )
         features = _features(net)
         state = statefiles.load_state_dict(self.weights.path, f"LPIPS {net} backbone weights")
         want = {f"features.{k}": v.shape for k, v in features.state_dict().items()}
         wrong = [k for k, s in want.items() if k not in state or state[k].shape != s]
         if wrong:
-            raise GanbenchError(f"{self.weights.path} is not torchvision's {net} ({wrong[0]} missing or of another "
-                                f"shape): pass {BACKBONE[net].name}")
-        features.load_state_dict({k[len("features."):]: state[k] for k in want})
+            raise GanbenchError(
+                f"{self.weights.path} is not torchvision's {net} ({wrong[0]} missing or of another "
+                f"shape): pass {BACKBONE[net].name}"
+            )
+        features.load_state_dict({k[len("features.") :]: state[k] for k in want})
         for m in features.modules():
             if isinstance(m, torch.nn.ReLU):
                 m.inplace = False
@@ -134,8 +164,13 @@ class LPIPS:
         return self.weights.official and self.lin.official
 
     def describe(self) -> dict:
-        return {"net": self.net, "version": "0.1", "official": self.official,
-                "backbone": self.weights.describe(), "lin": self.lin.describe()}
+        return {
+            "net": self.net,
+            "version": "0.1",
+            "official": self.official,
+            "backbone": self.weights.describe(),
+            "lin": self.lin.describe(),
+        }
 
     def distance(self, a, b):
         """(N,) LPIPS of float tensors (N,3,H,W) in [-1, 1]."""

@@ -20,8 +20,8 @@ from .. import cache
 from ..defaults import ENGINE as DEFAULTS  # engine keys only: metric options live above this layer
 from ..progress import bar
 from ..stats import GaussianStats, RunningMoments
-from .featureset import FeatureSet
 from ..stats.gaussian import gather_moments
+from .featureset import FeatureSet
 
 CACHE_FORMAT = 1
 
@@ -56,21 +56,28 @@ def _identity(x):
     return x
 
 
-def iter_batches(source, batch_size: int, num_workers: int = 0,
-                 indices: Optional[Sequence[int]] = None) -> Iterator[Tuple[Sequence[int], object]]:
+def iter_batches(
+    source, batch_size: int, num_workers: int = 0, indices: Optional[Sequence[int]] = None
+) -> Iterator[Tuple[Sequence[int], object]]:
     """Yield (indices, images) in order; images as `ImageSource.read` returns them."""
     from ..inputs.images import _stack_or_list
 
     order = list(range(len(source))) if indices is None else list(indices)
-    chunks = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    chunks = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     if num_workers <= 0:
         for idx in chunks:
             yield idx, source.read(idx)
         return
     import torch.utils.data as tud
 
-    loader = tud.DataLoader(_BatchReader(source, chunks), batch_size=None, shuffle=False,
-                            num_workers=num_workers, collate_fn=_identity, prefetch_factor=4)
+    loader = tud.DataLoader(
+        _BatchReader(source, chunks),
+        batch_size=None,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_identity,
+        prefetch_factor=4,
+    )
     for idx, images, kinds in loader:
         for j, k in zip(idx, kinds):
             source.record(j, k)  # keep conversion notes complete in the parent
@@ -104,9 +111,16 @@ def run_batches(source, extractor, order, batch_size: int, num_workers: int, con
         pbar.update(pending[0])
 
 
-def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_size"],
-            num_workers: Optional[int] = None, keep: str = "features", indices: Optional[Sequence[int]] = None,
-            desc: str = "features") -> FeatureSet:
+def extract(
+    source,
+    extractor,
+    *,
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    num_workers: Optional[int] = None,
+    keep: str = "features",
+    indices: Optional[Sequence[int]] = None,
+    desc: str = "features",
+) -> FeatureSet:
     """Run `extractor` over `source` (or the given `indices` of it).
 
     keep='features' returns all pool/logit features; keep='stats' streams pool features into
@@ -146,10 +160,15 @@ def extract(source, extractor, *, batch_size: Optional[int] = DEFAULTS["batch_si
     if keep == "stats":
         total = gather_moments(moments) if dist_on else moments
         if total is None:
-            return FeatureSet(None, None, meta={**meta, "world_size": distributed.world_size(),
-                                                "rank": distributed.rank()})
-        return FeatureSet(None, None, stats=total.finalize(),
-                          meta={**meta, **({"world_size": distributed.world_size()} if dist_on else {})})
+            return FeatureSet(
+                None, None, meta={**meta, "world_size": distributed.world_size(), "rank": distributed.rank()}
+            )
+        return FeatureSet(
+            None,
+            None,
+            stats=total.finalize(),
+            meta={**meta, **({"world_size": distributed.world_size()} if dist_on else {})},
+        )
     arrays = [np.concatenate(parts[k]) if parts[k] else np.zeros((0, extractor.dims[k]), np.float32) for k in names]
     if dist_on:
         meta["world_size"] = distributed.world_size()
@@ -167,8 +186,9 @@ def featureset_from(arrays: Dict[str, np.ndarray], meta: dict) -> FeatureSet:
 
 # --------------------------------------------------------------------------------- the cache
 def cache_path(source, extractor, keep: str) -> Path:
-    key = cache.options_key(content=source.content_hash(), count=len(source), keep=keep,
-                            format=CACHE_FORMAT, **extractor.describe())
+    key = cache.options_key(
+        content=source.content_hash(), count=len(source), keep=keep, format=CACHE_FORMAT, **extractor.describe()
+    )
     return cache.home() / "features" / f"{key}.npz"
 
 
@@ -205,9 +225,19 @@ def load_featureset(path: Path) -> FeatureSet:
     return FeatureSet(pool, logits, stats=stats, meta=meta, extra=extra)
 
 
-def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS["resize"],
-                 batch_size: Optional[int] = DEFAULTS["batch_size"], device=None, num_workers: Optional[int] = None,
-                 use_cache=True, keep: str = "features", desc: str = "features") -> FeatureSet:
+def get_features(
+    source,
+    *,
+    extractor=None,
+    weights=None,
+    resize: str = DEFAULTS["resize"],
+    batch_size: Optional[int] = DEFAULTS["batch_size"],
+    device=None,
+    num_workers: Optional[int] = None,
+    use_cache=True,
+    keep: str = "features",
+    desc: str = "features",
+) -> FeatureSet:
     """Features of an image source (path, array or ImageSource), from the cache when possible.
 
     use_cache: True, False, "read" (look in the cache, never write to it) or "progress" (no entry, only
@@ -260,13 +290,22 @@ def get_features(source, *, extractor=None, weights=None, resize: str = DEFAULTS
             keyed = {**fs.meta, "cache_key": dest.stem}  # an entry knows its key: a misfiled one is caught
             save_featureset(FeatureSet(fs.pool, fs.logits, fs.stats, keyed, fs.extra), dest)
         except OSError as e:  # the features are computed: a full disk must not lose them
-            warnings.warn(f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
-                          f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)")
+            warnings.warn(
+                f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
+                f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)"
+            )
 
     if path is not None and use_cache != "read" and not dist_on:  # resumable, one writer at a time
-        fs = entries.extract_cached(source, extractor, path, batch_size=batch_size, num_workers=num_workers,
-                                    keep=keep, desc=desc,
-                                    store=store if use_cache is True else lambda done, _entry: store(done, None))
+        fs = entries.extract_cached(
+            source,
+            extractor,
+            path,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            keep=keep,
+            desc=desc,
+            store=store if use_cache is True else lambda done, _entry: store(done, None),
+        )
     else:
         fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
         if not distributed.is_main():
@@ -283,6 +322,8 @@ def cache_mode(use_cache: bool):
     problem = cache.cache_writable()
     if problem is None:
         return True
-    warnings.warn(f"{problem}: features will be read from the cache but not written to it (set "
-                  f"GANBENCH_HOME to a writable folder, or pass --no-cache)")
+    warnings.warn(
+        f"{problem}: features will be read from the cache but not written to it (set "
+        f"GANBENCH_HOME to a writable folder, or pass --no-cache)"
+    )
     return "read"

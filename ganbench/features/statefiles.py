@@ -22,8 +22,10 @@ def load_state_dict(path: Path, what: str, fix: str = "pass a .pth state dict or
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-        raise GanbenchError(f"cannot load {what} {path}: not a state dict ganbench loads without running code "
-                            f"({type(e).__name__}); {fix}") from None
+        raise GanbenchError(
+            f"cannot load {what} {path}: not a state dict ganbench loads without running code "
+            f"({type(e).__name__}); {fix}"
+        ) from None
     if not isinstance(state, dict):
         raise GanbenchError(f"{what} {path} holds no state dict; {fix}")
     return state

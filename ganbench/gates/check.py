@@ -38,11 +38,15 @@ class Limit:
 def make_limit(metric: str, kind: str, bound: float, option: str) -> Limit:
     m = METRICS.get(metric)  # an unknown name raises, listing the known ones
     if kind == "increase" and m.better == "higher":
-        raise GanbenchError(f"{option} {metric}={bound:g}: {m.name} is higher-is-better, so a regression lowers it; "
-                            f"pass --max-decrease {m.name}={bound:g}")
+        raise GanbenchError(
+            f"{option} {metric}={bound:g}: {m.name} is higher-is-better, so a regression lowers it; "
+            f"pass --max-decrease {m.name}={bound:g}"
+        )
     if kind == "decrease" and m.better == "lower":
-        raise GanbenchError(f"{option} {metric}={bound:g}: {m.name} is lower-is-better, so a regression raises it; "
-                            f"pass --max-increase {m.name}={bound:g}")
+        raise GanbenchError(
+            f"{option} {metric}={bound:g}: {m.name} is lower-is-better, so a regression raises it; "
+            f"pass --max-increase {m.name}={bound:g}"
+        )
     if kind in ("increase", "decrease") and bound < 0:
         raise GanbenchError(f"{option} {metric}={bound:g}: the allowed change must be >= 0")
     return Limit(m.name, "change" if kind in ("increase", "decrease") else kind, float(bound))
@@ -77,11 +81,30 @@ class CheckResult:
         return "\n".join([o.line for o in self.outcomes] + [f"note: {n}" for n in self.notes])
 
     def to_dict(self) -> dict:
-        return {"ganbench_check": 1, "passed": self.passed, "candidate": self.candidate, "baseline": self.baseline,
-                "alpha": self.alpha, "bootstrap": self.bootstrap, "seed": self.seed, "notes": self.notes,
-                "limits": [{"metric": o.limit.metric, "kind": o.limit.kind, "bound": o.limit.bound,
-                            "passed": o.passed, "baseline": o.baseline, "candidate": o.candidate, "diff": o.diff,
-                            "ci": list(o.ci), "line": o.line} for o in self.outcomes]}
+        return {
+            "ganbench_check": 1,
+            "passed": self.passed,
+            "candidate": self.candidate,
+            "baseline": self.baseline,
+            "alpha": self.alpha,
+            "bootstrap": self.bootstrap,
+            "seed": self.seed,
+            "notes": self.notes,
+            "limits": [
+                {
+                    "metric": o.limit.metric,
+                    "kind": o.limit.kind,
+                    "bound": o.limit.bound,
+                    "passed": o.passed,
+                    "baseline": o.baseline,
+                    "candidate": o.candidate,
+                    "diff": o.diff,
+                    "ci": list(o.ci),
+                    "line": o.line,
+                }
+                for o in self.outcomes
+            ],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -90,14 +113,26 @@ class CheckResult:
 def _line(ok: bool, lim: Limit, base, cand, diff, ci, pct: str) -> str:
     word = "PASS" if ok else "FAIL"
     if lim.kind == "change":
-        return (f"{word} {lim.metric} {base:.4g} -> {cand:.4g} ({diff:+.4g}, {pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; "
-                f"{lim.describe()})")
+        return (
+            f"{word} {lim.metric} {base:.4g} -> {cand:.4g} ({diff:+.4g}, {pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; "
+            f"{lim.describe()})"
+        )
     sign = ">=" if lim.kind == "min" else "<="
     return f"{word} {lim.metric} {cand:.4g} ({pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; must be {sign} {lim.bound:g})"
 
 
-def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: float = DEFAULTS["gate_alpha"],
-          bootstrap: int = DEFAULTS["gate_bootstrap"], seed: int = 0, options=None, **kw) -> CheckResult:
+def check(
+    samples,
+    ref=None,
+    baseline=None,
+    limits: List[Limit] = (),
+    *,
+    alpha: float = DEFAULTS["gate_alpha"],
+    bootstrap: int = DEFAULTS["gate_bootstrap"],
+    seed: int = 0,
+    options=None,
+    **kw,
+) -> CheckResult:
     """Gate `samples` against `baseline` (samples, feature file, run, or a record with its features)."""
     if not limits:
         raise GanbenchError("no limits given: pass e.g. --max-fid-increase 1.0 or --min-precision 0.6")
@@ -107,19 +142,28 @@ def check(samples, ref=None, baseline=None, limits: List[Limit] = (), *, alpha: 
         raise GanbenchError(f"--bootstrap {bootstrap}: the gate needs at least 10 replicates (200 is the default)")
     changes = [lim for lim in limits if lim.kind == "change"]
     if changes and baseline is None:
-        raise GanbenchError(f"{changes[0].describe()} needs --baseline: the previous model's samples, run, or "
-                            f"record written with `ganbench eval --save-features`")
+        raise GanbenchError(
+            f"{changes[0].describe()} needs --baseline: the previous model's samples, run, or "
+            f"record written with `ganbench eval --save-features`"
+        )
     names = list(dict.fromkeys(lim.metric for lim in limits))  # only what the limits name
     specs = [baseline, samples] if baseline is not None else [samples]
-    labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None):]
+    labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None) :]
     opts = {**(options or {}), "bootstrap_seed": seed}
     models, refs, used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:
         raise GanbenchError(models[0].notes[0] if models[0].notes else f"baseline {baseline} carries no features")
     with replicate_bar(names, bootstrap) as tick:
         points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed, progress=tick)
-    return CheckResult(judge(limits, points, reps, alpha), alpha, bootstrap, seed, str(samples),
-                       None if baseline is None else str(baseline), weight_notes(used) + [n for m in models for n in m.notes])
+    return CheckResult(
+        judge(limits, points, reps, alpha),
+        alpha,
+        bootstrap,
+        seed,
+        str(samples),
+        None if baseline is None else str(baseline),
+        weight_notes(used) + [n for m in models for n in m.notes],
+    )
 
 
 def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
@@ -148,8 +192,14 @@ def junit_xml(result: CheckResult) -> str:
     import xml.etree.ElementTree as ET
 
     suites = ET.Element("testsuites")
-    suite = ET.SubElement(suites, "testsuite", name="ganbench check", tests=str(len(result.outcomes)),
-                          failures=str(sum(not o.passed for o in result.outcomes)), errors="0")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="ganbench check",
+        tests=str(len(result.outcomes)),
+        failures=str(sum(not o.passed for o in result.outcomes)),
+        errors="0",
+    )
     for o in result.outcomes:
         case = ET.SubElement(suite, "testcase", classname="ganbench.check", name=o.limit.describe())
         if not o.passed:
@@ -160,33 +210,54 @@ def junit_xml(result: CheckResult) -> str:
 
 def summary_md(result: CheckResult) -> str:
     pct = f"{round((1 - result.alpha) * 100, 1):g}%"
-    lines = [f"### ganbench check: {'PASS' if result.passed else 'FAIL'}", "",
-             f"candidate `{result.candidate}`" + (f" against baseline `{result.baseline}`" if result.baseline else "")
-             + f"; paired bootstrap x{result.bootstrap}, seed {result.seed}, alpha {result.alpha:g}", "",
-             f"| result | metric | baseline | candidate | change | {pct} CI | limit |", "| --- | --- | ---: | ---: | ---: | --- | --- |"]
+    lines = [
+        f"### ganbench check: {'PASS' if result.passed else 'FAIL'}",
+        "",
+        f"candidate `{result.candidate}`"
+        + (f" against baseline `{result.baseline}`" if result.baseline else "")
+        + f"; paired bootstrap x{result.bootstrap}, seed {result.seed}, alpha {result.alpha:g}",
+        "",
+        f"| result | metric | baseline | candidate | change | {pct} CI | limit |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
     for o in result.outcomes:
         base = "" if o.baseline is None else f"{o.baseline:.4g}"
         diff = "" if o.diff is None else f"{o.diff:+.4g}"
-        lines.append(f"| {'PASS' if o.passed else '**FAIL**'} | {o.limit.metric} | {base} | {o.candidate:.4g} | {diff} | "
-                     f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] | {o.limit.describe()} |")
+        lines.append(
+            f"| {'PASS' if o.passed else '**FAIL**'} | {o.limit.metric} | {base} | {o.candidate:.4g} | {diff} | "
+            f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] | {o.limit.describe()} |"
+        )
     return "\n".join(lines + [f"\n> {n}" for n in result.notes]) + "\n"
 
 
-def limits_from(max_fid_increase=None, max_kid_increase=None, min_precision=None, min_recall=None,
-                min_coverage=None, max_increase: Optional[Dict[str, float]] = None,
-                max_decrease: Optional[Dict[str, float]] = None, minimum: Optional[Dict[str, float]] = None,
-                maximum: Optional[Dict[str, float]] = None) -> list:
+def limits_from(
+    max_fid_increase=None,
+    max_kid_increase=None,
+    min_precision=None,
+    min_recall=None,
+    min_coverage=None,
+    max_increase: Optional[Dict[str, float]] = None,
+    max_decrease: Optional[Dict[str, float]] = None,
+    minimum: Optional[Dict[str, float]] = None,
+    maximum: Optional[Dict[str, float]] = None,
+) -> list:
     """The limits of `ganbench check`'s options, in the order the CLI lists them."""
     out = []
-    for metric, value, kind, opt in (("fid", max_fid_increase, "increase", "--max-fid-increase"),
-                                     ("kid", max_kid_increase, "increase", "--max-kid-increase"),
-                                     ("precision", min_precision, "min", "--min-precision"),
-                                     ("recall", min_recall, "min", "--min-recall"),
-                                     ("coverage", min_coverage, "min", "--min-coverage")):
+    for metric, value, kind, opt in (
+        ("fid", max_fid_increase, "increase", "--max-fid-increase"),
+        ("kid", max_kid_increase, "increase", "--max-kid-increase"),
+        ("precision", min_precision, "min", "--min-precision"),
+        ("recall", min_recall, "min", "--min-recall"),
+        ("coverage", min_coverage, "min", "--min-coverage"),
+    ):
         if value is not None:
             out.append(make_limit(metric, kind, value, opt))
-    for pairs, kind, opt in ((max_increase, "increase", "--max-increase"), (max_decrease, "decrease", "--max-decrease"),
-                             (minimum, "min", "--min"), (maximum, "max", "--max")):
+    for pairs, kind, opt in (
+        (max_increase, "increase", "--max-increase"),
+        (max_decrease, "decrease", "--max-decrease"),
+        (minimum, "min", "--min"),
+        (maximum, "max", "--max"),
+    ):
         for metric, value in (pairs or {}).items():
             out.append(make_limit(metric, kind, float(value), opt))
     return out

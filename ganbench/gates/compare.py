@@ -23,9 +23,11 @@ from ..progress import bar
 from .models import Model, open_models, weight_notes
 from .paired import interval, p_value, paired
 
-APPROXIMATE = ("approximate: {who} carries no features, so its numbers are compared through the records' "
-               "intervals as independent normal errors (the shared reference is not accounted for); write "
-               "records with `ganbench eval --save-features` for the paired bootstrap")
+APPROXIMATE = (
+    "approximate: {who} carries no features, so its numbers are compared through the records' "
+    "intervals as independent normal errors (the shared reference is not accounted for); write "
+    "records with `ganbench eval --save-features` for the paired bootstrap"
+)
 
 
 @dataclass
@@ -41,10 +43,20 @@ class Comparison:
     notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"ganbench_comparison": 1, "models": self.models, "metrics": self.metrics, "values": self.values,
-                "differences": self.pairs, "confidence": self.confidence, "bootstrap": self.bootstrap,
-                "seed": self.seed, "method": "normal approximation from the records' intervals" if self.approximate
-                else "paired bootstrap (one reference resample per replicate for every model)", "notes": self.notes}
+        return {
+            "ganbench_comparison": 1,
+            "models": self.models,
+            "metrics": self.metrics,
+            "values": self.values,
+            "differences": self.pairs,
+            "confidence": self.confidence,
+            "bootstrap": self.bootstrap,
+            "seed": self.seed,
+            "method": "normal approximation from the records' intervals"
+            if self.approximate
+            else "paired bootstrap (one reference resample per replicate for every model)",
+            "notes": self.notes,
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -52,11 +64,16 @@ class Comparison:
     def table(self, fmt: str = "text") -> str:
         pct = f"{round(self.confidence * 100, 1):g}%"
         head = ["model", "n"] + [f"{m} ({pct} CI)" for m in self.metrics]
-        rows = [[d["label"], str(d["n"])] + [_value(self.values[m][i]) for m in self.metrics]
-                for i, d in enumerate(self.models)]
+        rows = [
+            [d["label"], str(d["n"])] + [_value(self.values[m][i]) for m in self.metrics]
+            for i, d in enumerate(self.models)
+        ]
         head2 = [f"vs {self.models[0]['label']}", "metric", "difference", f"{pct} CI", "p"]
-        rows2 = [[p["model"], m, f"{p['diff']:+.6g}", f"[{p['ci'][0]:.6g}, {p['ci'][1]:.6g}]", f"{p['p']:.3g}"]
-                 for m in self.metrics for p in self.pairs[m]]
+        rows2 = [
+            [p["model"], m, f"{p['diff']:+.6g}", f"[{p['ci'][0]:.6g}, {p['ci'][1]:.6g}]", f"{p['p']:.3g}"]
+            for m in self.metrics
+            for p in self.pairs[m]
+        ]
         blocks = [_render(head, rows, fmt), _render(head2, rows2, fmt)] if rows2 else [_render(head, rows, fmt)]
         lines = ["\n\n".join(blocks)]
         lines += [("> " if fmt == "md" else "note: ") + n for n in self.notes]
@@ -75,8 +92,18 @@ def _render(head, rows, fmt: str) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows])
 
 
-def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_bootstrap"], seed: int = 0,
-            confidence: float = DEFAULTS["confidence"], labels=None, options=None, **kw) -> Comparison:
+def compare(
+    models,
+    ref=None,
+    metrics=None,
+    *,
+    bootstrap: int = DEFAULTS["gate_bootstrap"],
+    seed: int = 0,
+    confidence: float = DEFAULTS["confidence"],
+    labels=None,
+    options=None,
+    **kw,
+) -> Comparison:
     """Compare sample sets, feature files, runs or records (see models.py) against one reference."""
     from ..engine import fit_to_outputs, parse_metrics
 
@@ -84,8 +111,10 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
     if len(models) < 2:
         raise GanbenchError("compare needs at least two models: ganbench compare A B [C ...] --ref REF")
     if bootstrap < 10:
-        raise GanbenchError(f"--bootstrap {bootstrap}: the intervals and p-values need at least 10 replicates "
-                            f"(200 or more for p-values near 0.05)")
+        raise GanbenchError(
+            f"--bootstrap {bootstrap}: the intervals and p-values need at least 10 replicates "
+            f"(200 or more for p-values near 0.05)"
+        )
     opts = {**(options or {}), "bootstrap_seed": seed}
     ms, refs, used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
     names = fit_to_outputs(names, used, defaulted=metrics is None)
@@ -96,16 +125,29 @@ def compare(models, ref=None, metrics=None, *, bootstrap: int = DEFAULTS["gate_b
             points, reps = paired(names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick)
         for name in names:
             vals = [p.value for p in points[name]]
-            values[name] = [{"value": v, "ci": list(interval(reps[name][i], v, confidence))} for i, v in enumerate(vals)]
-            pairs[name] = [_pair(ms[j].label, ms[0].label, vals[j] - vals[0], reps[name][j] - reps[name][0],
-                                 confidence) for j in range(1, len(ms))]
+            values[name] = [
+                {"value": v, "ci": list(interval(reps[name][i], v, confidence))} for i, v in enumerate(vals)
+            ]
+            pairs[name] = [
+                _pair(ms[j].label, ms[0].label, vals[j] - vals[0], reps[name][j] - reps[name][0], confidence)
+                for j in range(1, len(ms))
+            ]
     else:
         values, pairs = _approximate(ms, names, refs, opts, bootstrap, seed, confidence)
     notes = weight_notes(used) + [n for m in ms for n in m.notes]
     if bare:
         notes.insert(0, APPROXIMATE.format(who=", ".join(m.label for m in bare)))
-    return Comparison([{"label": m.label, "kind": m.kind, "n": m.n} for m in ms], names, values, pairs, confidence,
-                      bootstrap, seed, approximate=bool(bare), notes=notes)
+    return Comparison(
+        [{"label": m.label, "kind": m.kind, "n": m.n} for m in ms],
+        names,
+        values,
+        pairs,
+        confidence,
+        bootstrap,
+        seed,
+        approximate=bool(bare),
+        notes=notes,
+    )
 
 
 @contextlib.contextmanager
@@ -119,8 +161,13 @@ def replicate_bar(names, bootstrap: int):
 
 
 def _pair(model: str, against: str, diff: float, reps, confidence: float) -> dict:
-    return {"model": model, "against": against, "diff": float(diff), "ci": list(interval(reps, diff, confidence)),
-            "p": p_value(reps, diff)}
+    return {
+        "model": model,
+        "against": against,
+        "diff": float(diff),
+        "ci": list(interval(reps, diff, confidence)),
+        "p": p_value(reps, diff),
+    }
 
 
 def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence) -> tuple:
@@ -142,15 +189,17 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
                 continue
             mv = m.record.metrics.get(name)
             if mv is None or mv.ci is None:
-                raise GanbenchError(f"{m.label} has no {'interval' if mv else 'value'} for {name}: write it with "
-                                    f"`ganbench eval --metrics {name} --bootstrap 200 --save-features FILE --json ...`")
+                raise GanbenchError(
+                    f"{m.label} has no {'interval' if mv else 'value'} for {name}: write it with "
+                    f"`ganbench eval --metrics {name} --bootstrap 200 --save-features FILE --json ...`"
+                )
             est.append((mv.value, (mv.ci[1] - mv.ci[0]) / (2 * z)))
         values[name] = [{"value": v, "ci": [v - z * s, v + z * s]} for v, s in est]
         pairs[name] = []
         for j in range(1, len(ms)):
             d, s = est[j][0] - est[0][0], math.hypot(est[j][1], est[0][1])
             p = 2 * (1 - NormalDist().cdf(abs(d) / s)) if s > 0 else float(d == 0)
-            pairs[name].append({"model": ms[j].label, "against": ms[0].label, "diff": d, "ci": [d - z * s, d + z * s],
-                                "p": p})
+            pairs[name].append(
+                {"model": ms[j].label, "against": ms[0].label, "diff": d, "ci": [d - z * s, d + z * s], "p": p}
+            )
     return values, pairs
-

@@ -18,10 +18,18 @@ from ..errors import GanbenchError
 from ..features.featureset import FeatureSet
 from ..features.files import load_stats_file
 from ..metrics import METRICS
-from ..records import Result, comparable, load
 from ..metrics.base import with_defaults
-from ..sides import (check_counts, check_inputs, count_only, metric_option_flag, resolve_reference, resolve_samples, side_features,
-                     side_meta)
+from ..records import Result, comparable, load
+from ..sides import (
+    check_counts,
+    check_inputs,
+    count_only,
+    metric_option_flag,
+    resolve_reference,
+    resolve_samples,
+    side_features,
+    side_meta,
+)
 
 N_FREE = ("kid", "fid-inf", "is-inf")  # estimates that do not drift with the sample count
 
@@ -55,8 +63,10 @@ def _record_features(rec: Result, label: str) -> tuple:
             return None, f"{label}'s features file {p} is missing (rewrite it with `ganbench eval --save-features`)"
         fs = load_stats_file(p)  # arrays only (no pickle); it hashes the file once, for its meta
         if fs.meta.get("file_sha256") != f["sha256"]:
-            raise GanbenchError(f"{p} does not match the sha256 that {label} records: the features file was changed; "
-                                f"write both again with `ganbench eval --save-features FILE --json RECORD`")
+            raise GanbenchError(
+                f"{p} does not match the sha256 that {label} records: the features file was changed; "
+                f"write both again with `ganbench eval --save-features FILE --json RECORD`"
+            )
         out[name] = fs
     return out, ""
 
@@ -76,8 +86,13 @@ def _as_source(spec, run_options: dict, key=None):
         from ..inputs.images import open_source
         from ..train.sampling import sample
 
-        images, info = sample(spec, run_options.get("n", 10000), seed=run_options.get("sample_seed", 0),
-                              checkpoint=run_options.get("checkpoint", "last"), device=run_options.get("device"))
+        images, info = sample(
+            spec,
+            run_options.get("n", 10000),
+            seed=run_options.get("sample_seed", 0),
+            checkpoint=run_options.get("checkpoint", "last"),
+            device=run_options.get("device"),
+        )
         if info["kind"] == "points":
             raise GanbenchError(f"{spec} makes 2-D points: compare toy runs with their mode metrics, not Inception's")
         return str(spec), "run", open_source(images)
@@ -85,15 +100,32 @@ def _as_source(spec, run_options: dict, key=None):
     return label, ("features file" if isinstance(obj, FeatureSet) else "samples"), obj
 
 
-def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=None, resize=DEFAULTS["resize"],
-                device=None, batch_size=DEFAULTS["batch_size"], num_workers=None, use_cache=True,
-                fast=DEFAULTS["fast"], opts: Optional[dict] = None, labels=None, key=None, ref_key=None,
-                **run_options) -> tuple:
+def open_models(
+    specs,
+    ref,
+    metrics: List[str],
+    *,
+    weights=None,
+    weights_for=None,
+    resize=DEFAULTS["resize"],
+    device=None,
+    batch_size=DEFAULTS["batch_size"],
+    num_workers=None,
+    use_cache=True,
+    fast=DEFAULTS["fast"],
+    opts: Optional[dict] = None,
+    labels=None,
+    key=None,
+    ref_key=None,
+    **run_options,
+) -> tuple:
     """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}) for `metrics`."""
     need_train = [m for m in metrics if "train" in METRICS.get(m).needs]
     if need_train:
-        raise GanbenchError(f"{', '.join(need_train)} need the model's training set, which compare and check do not "
-                            f"take: score them with `ganbench eval SAMPLES --train TRAIN --ref HELDOUT`")
+        raise GanbenchError(
+            f"{', '.join(need_train)} need the model's training set, which compare and check do not "
+            f"take: score them with `ganbench eval SAMPLES --train TRAIN --ref HELDOUT`"
+        )
     groups = groups_by_extractor(metrics)
     needs_ref = any(METRICS.get(m).uses_ref for m in metrics)
     if needs_ref and ref is None:
@@ -102,15 +134,29 @@ def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=Non
     sources = [_as_source(s, {**run_options, "device": device}, key) for s in specs]
     for label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
         if kind != "record":
-            check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}),
-                         metric_option_flag)
+            check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}), metric_option_flag)
     used = build_extractors(groups, _extractor_weights(weights, weights_for), device=device, resize=resize, fast=fast)
-    check_inputs(ref_obj, *[o for _l, k, o in sources if k != "record"], extractors=list(used.values()),
-                 use_cache=use_cache)
+    check_inputs(
+        ref_obj, *[o for _l, k, o in sources if k != "record"], extractors=list(used.values()), use_cache=use_cache
+    )
     kw = dict(batch_size=batch_size, num_workers=num_workers)
-    refs = {name: (side_features(ref_obj, f"reference {ref_label}", ex.describe(), ex, "features", use_cache,
-                                 f"reference features ({name})", **kw) if ref_obj is not None else None)
-            for name, ex in used.items()}
+    refs = {
+        name: (
+            side_features(
+                ref_obj,
+                f"reference {ref_label}",
+                ex.describe(),
+                ex,
+                "features",
+                use_cache,
+                f"reference features ({name})",
+                **kw,
+            )
+            if ref_obj is not None
+            else None
+        )
+        for name, ex in used.items()
+    }
     models = []
     for i, (label, kind, obj) in enumerate(sources):
         label = labels[i] if labels else label
@@ -118,17 +164,27 @@ def open_models(specs, ref, metrics: List[str], *, weights=None, weights_for=Non
             feats, why = _record_features(obj, label)
             m = Model(label, kind, record=obj, notes=[why] if why else [])
             if feats is not None:
-                m.features = {name: side_features(feats[name], label, ex.describe(), ex, "features", False, "")
-                              for name, ex in used.items() if name in feats}
+                m.features = {
+                    name: side_features(feats[name], label, ex.describe(), ex, "features", False, "")
+                    for name, ex in used.items()
+                    if name in feats
+                }
                 missing = [name for name in used if name not in feats]
                 if missing:
                     m.features, m.notes = None, [f"{label} has no {', '.join(missing)} features"]
             _check_record(m, refs, used, metrics, ref_label, opts or {})
         else:
             look = "read" if use_cache else False  # features cached before are used; samples are not cached
-            m = Model(label, kind, features={
-                name: side_features(obj, f"samples {label}", ex.describe(), ex, "features", look,
-                                    f"{label} features ({name})", **kw) for name, ex in used.items()})
+            m = Model(
+                label,
+                kind,
+                features={
+                    name: side_features(
+                        obj, f"samples {label}", ex.describe(), ex, "features", look, f"{label} features ({name})", **kw
+                    )
+                    for name, ex in used.items()
+                },
+            )
         models.append(m)
     check_counts_match(models, metrics)
     return models, refs, used
@@ -146,15 +202,21 @@ def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_labe
     refused; its sample count is checked with the others' (check_counts_match)."""
     first = next(iter(used))
     desc, ref_fs = used[first].describe(), refs[first]
-    here = {"samples": {"count": m.record.protocol["n_generated"]},
-            "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
-            "extractor": desc["extractor"], "weights": {"sha256": desc["weights_sha256"]},
-            "resize": desc["resize"], "dtype": desc["dtype"], "metrics": list(metrics),
-            "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in m.record.protocol["options"]}}
+    here = {
+        "samples": {"count": m.record.protocol["n_generated"]},
+        "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
+        "extractor": desc["extractor"],
+        "weights": {"sha256": desc["weights_sha256"]},
+        "resize": desc["resize"],
+        "dtype": desc["dtype"],
+        "metrics": list(metrics),
+        "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in m.record.protocol["options"]},
+    }
     reasons = comparable(m.record, here)
     if reasons:
-        raise GanbenchError(f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both "
-                            f"under one protocol")
+        raise GanbenchError(
+            f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both under one protocol"
+        )
 
 
 def check_counts_match(models: List[Model], metrics: List[str]) -> None:
@@ -162,6 +224,8 @@ def check_counts_match(models: List[Model], metrics: List[str]) -> None:
     biased = [name for name in metrics if name not in N_FREE]
     if len(set(counts.values())) > 1 and biased:
         listed = ", ".join(f"{k}: {v}" for k, v in counts.items())
-        raise GanbenchError(f"the sample counts differ ({listed}) and {', '.join(biased)} drift with N: score the "
-                            f"same number of samples, or only metrics that do not drift (`ganbench compare --metrics "
-                            f"{','.join(N_FREE)}`; `ganbench check` with limits on those alone)")
+        raise GanbenchError(
+            f"the sample counts differ ({listed}) and {', '.join(biased)} drift with N: score the "
+            f"same number of samples, or only metrics that do not drift (`ganbench compare --metrics "
+            f"{','.join(N_FREE)}`; `ganbench check` with limits on those alone)"
+        )

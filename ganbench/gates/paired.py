@@ -45,8 +45,12 @@ def draws(n_ref: Optional[int], n_models: List[int], n_boot: int, seed: int):
 
 
 def _take(fs: FeatureSet, rows) -> FeatureSet:
-    return FeatureSet(None if fs.pool is None else fs.pool[rows], None if fs.logits is None else fs.logits[rows],
-                      extra={k: v[rows] for k, v in fs.extra.items()}, meta=fs.meta)
+    return FeatureSet(
+        None if fs.pool is None else fs.pool[rows],
+        None if fs.logits is None else fs.logits[rows],
+        extra={k: v[rows] for k, v in fs.extra.items()},
+        meta=fs.meta,
+    )
 
 
 def _frechet_array(name: str, fs: FeatureSet) -> np.ndarray:
@@ -112,8 +116,7 @@ def _manifold(field, gens, ref, ref_rows, rows, opts, memo):
     for m, g in enumerate(gens):
         key = (id(g.pool), id(ref.pool))
         if key not in memo:  # one pass serves all four k-NN metrics
-            w = [(np.bincount(rr, minlength=ref.n), np.bincount(r, minlength=g.n))
-                 for rr, r in zip(ref_rows, rows[m])]
+            w = [(np.bincount(rr, minlength=ref.n), np.bincount(r, minlength=g.n)) for rr, r in zip(ref_rows, rows[m])]
             memo[key] = replicates(g.pool, ref.pool, opts["prc_k"], opts["dc_k"], len(ref_rows), None, weights=w)
         out[m] = memo[key][field]
     return out
@@ -132,8 +135,15 @@ def _generic(name, gens, ref, ref_rows, rows, opts, tick=_none):
     return out
 
 
-def paired(metrics: List[str], gens: List[Dict[str, FeatureSet]], refs: Dict[str, Optional[FeatureSet]],
-           opts: dict, n_boot: int, seed: int, progress=None) -> tuple:
+def paired(
+    metrics: List[str],
+    gens: List[Dict[str, FeatureSet]],
+    refs: Dict[str, Optional[FeatureSet]],
+    opts: dict,
+    n_boot: int,
+    seed: int,
+    progress=None,
+) -> tuple:
     """Point values {metric: [MetricValue per model]} and replicates {metric: (M, B) array}.
     `progress(k)` is told of every k replicates done (len(metrics) * n_boot in all).
 
@@ -158,8 +168,11 @@ def paired(metrics: List[str], gens: List[Dict[str, FeatureSet]], refs: Dict[str
         elif name == "is":
             reps[name] = _inception(g, rows, opts, tick)
         elif name == "kid" or (base in MANIFOLD and metric.needs == ("pool",)):  # all replicates in one pass
-            reps[name] = (_kid(g, ref, ref_rows, rows, opts, points[name], seed) if name == "kid" else
-                          _manifold(base, g, ref, ref_rows, rows, opts, memo.setdefault(space, {})))
+            reps[name] = (
+                _kid(g, ref, ref_rows, rows, opts, points[name], seed)
+                if name == "kid"
+                else _manifold(base, g, ref, ref_rows, rows, opts, memo.setdefault(space, {}))
+            )
             tick(n_boot)
         else:
             reps[name] = _generic(name, g, ref, ref_rows, rows, opts, tick)
@@ -192,4 +205,3 @@ def p_value(reps: np.ndarray, estimate: float) -> float:
     b = len(shifted)
     tail = min((shifted <= 0).sum(), (shifted >= 0).sum())
     return float(min(1.0, 2 * (tail + 1) / (b + 1)))
-

@@ -5,9 +5,28 @@
 
 from .download import verify_file
 from .images import IMAGE_EXTENSIONS, ArraySource, FolderSource, ImageSource, open_source
-from .references import (REFERENCES, Reference, fetch_archive, get_reference, import_archive,
-                         list_references, resolve_reference)
+from .references import (
+    REFERENCES,
+    Reference,
+    fetch_archive,
+    get_reference,
+    import_archive,
+    list_references,
+    resolve_reference,
+)
 
-__all__ = ["IMAGE_EXTENSIONS", "ArraySource", "FolderSource", "ImageSource", "open_source", "verify_file",
-           "REFERENCES", "Reference", "fetch_archive", "get_reference", "import_archive",
-           "list_references", "resolve_reference"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ArraySource",
+    "FolderSource",
+    "ImageSource",
+    "open_source",
+    "verify_file",
+    "REFERENCES",
+    "Reference",
+    "fetch_archive",
+    "get_reference",
+    "import_archive",
+    "list_references",
+    "resolve_reference",
+]

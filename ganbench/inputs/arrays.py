@@ -30,9 +30,17 @@ class ArraySource(ImageSource):
     `identity`, when given, replaces hashing the pixels (registered references use their archive md5).
     """
 
-    def __init__(self, array: np.ndarray, *, kind: str = "array", path: Optional[str] = None,
-                 where: str = "the array", identity: Optional[str] = None,
-                 extra: Optional[dict] = None, reopen: Optional[tuple] = None):
+    def __init__(
+        self,
+        array: np.ndarray,
+        *,
+        kind: str = "array",
+        path: Optional[str] = None,
+        where: str = "the array",
+        identity: Optional[str] = None,
+        extra: Optional[dict] = None,
+        reopen: Optional[tuple] = None,
+    ):
         layout, channels, notes = _check_layout(array.shape, array.dtype, where)
         super().__init__(path, notes)
         self.kind = kind
@@ -43,7 +51,7 @@ class ArraySource(ImageSource):
         self._extra = dict(extra or {})
         self._reopen = reopen  # how to map the file again after unpickling
         n = array.shape[0]
-        h, w = (array.shape[2:4] if layout == "nchw" else array.shape[1:3])
+        h, w = array.shape[2:4] if layout == "nchw" else array.shape[1:3]
         self._n, self._hw = n, (int(h), int(w))
 
     def __len__(self) -> int:
@@ -105,11 +113,13 @@ def _check_layout(shape, dtype, where: str) -> Tuple[str, int, List[str]]:
         raise GanbenchError(
             f"{where} holds {dtype} values, not uint8: convert the images to uint8 in 0..255 first "
             f"(ganbench does not guess the scaling; for 0..1 floats: (x * 255).round().clip(0, 255)"
-            f".astype('uint8'))")
+            f".astype('uint8'))"
+        )
     shape = tuple(int(s) for s in shape)
     if len(shape) == 3 and shape[-1] in (3, 4):
-        raise GanbenchError(f"{where} has shape {shape}, which looks like one H×W×C image: "
-                            f"{expected}; add a leading batch axis")
+        raise GanbenchError(
+            f"{where} has shape {shape}, which looks like one H×W×C image: {expected}; add a leading batch axis"
+        )
     if len(shape) == 3:
         layout, channels = "nhw", 1
     elif len(shape) == 4 and shape[-1] in (1, 3, 4):
@@ -139,8 +149,9 @@ def _map_npy(path: Path) -> np.ndarray:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as e:
         if "allow_pickle" in str(e) or "Python objects" in str(e):
-            raise GanbenchError(f"{path} holds Python objects, which ganbench will not unpickle: "
-                                f"save the images as a uint8 array") from None
+            raise GanbenchError(
+                f"{path} holds Python objects, which ganbench will not unpickle: save the images as a uint8 array"
+            ) from None
         raise GanbenchError(f"cannot read {path}: {e}; re-save it with numpy.save") from None
     except (OSError, EOFError) as e:
         raise GanbenchError(f"cannot read {path}: {e}; re-save it with numpy.save") from None
@@ -192,8 +203,10 @@ def _map_npz_member(path: Path, key: str) -> np.ndarray:
             return z[key]
     except ValueError as e:
         if "allow_pickle" in str(e):
-            raise GanbenchError(f"{path} (key {key!r}) holds Python objects, which ganbench will not "
-                                f"unpickle: save the images as a uint8 array") from None
+            raise GanbenchError(
+                f"{path} (key {key!r}) holds Python objects, which ganbench will not "
+                f"unpickle: save the images as a uint8 array"
+            ) from None
         raise GanbenchError(f"cannot read {path} (key {key!r}): {e}; re-save it with numpy.savez") from None
     except (OSError, EOFError, KeyError, zipfile.BadZipFile) as e:
         raise GanbenchError(f"cannot read {path} (key {key!r}): {e}; re-save it with numpy.savez") from None
@@ -208,14 +221,17 @@ def _open_npz(path: Path, shown: str, key: Optional[str]) -> ArraySource:
             key = keys[0]
         else:
             listed = ", ".join(keys) if keys else "none"
-            raise GanbenchError(f"{shown} holds arrays {listed} and none is named arr_0: save the "
-                                f"images alone or as arr_0, or pick one with --key NAME (key= in Python)")
+            raise GanbenchError(
+                f"{shown} holds arrays {listed} and none is named arr_0: save the "
+                f"images alone or as arr_0, or pick one with --key NAME (key= in Python)"
+            )
     elif key not in keys:
         raise GanbenchError(f"{shown} has no array {key!r}: it holds {', '.join(keys) or 'none'}")
     array = _map_npz_member(path, key)
     reopen = ("npz", os.path.abspath(path), key) if isinstance(array, np.memmap) else None
-    return ArraySource(array, kind="npz", path=os.path.abspath(path), where=f"{shown} (key {key!r})",
-                       extra={"key": key}, reopen=reopen)
+    return ArraySource(
+        array, kind="npz", path=os.path.abspath(path), where=f"{shown} (key {key!r})", extra={"key": key}, reopen=reopen
+    )
 
 
 def _open_npy(path: Path, shown: str) -> ArraySource:

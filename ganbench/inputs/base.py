@@ -99,8 +99,13 @@ class ImageSource:
         raise NotImplementedError
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "path": self.path, "count": len(self), "shape": self._known_shape(),
-                "notes": self.notes}
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "count": len(self),
+            "shape": self._known_shape(),
+            "notes": self.notes,
+        }
 
     def _known_shape(self) -> Optional[Tuple[int, int]]:
         return self.shape_hint

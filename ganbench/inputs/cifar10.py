@@ -67,8 +67,9 @@ def safe_loads(data: bytes, shown: str):
     try:
         return RestrictedUnpickler(io.BytesIO(data), encoding="bytes").load()
     except Exception as e:  # damaged or hostile pickles fail in many ways
-        raise GanbenchError(f"cannot read {shown}: not a plain CIFAR-10 batch ({e}); "
-                            f"delete the archive and fetch it again") from None
+        raise GanbenchError(
+            f"cannot read {shown}: not a plain CIFAR-10 batch ({e}); delete the archive and fetch it again"
+        ) from None
 
 
 def parse_batch(data: bytes, shown: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -76,16 +77,25 @@ def parse_batch(data: bytes, shown: str) -> Tuple[np.ndarray, np.ndarray]:
     batch = safe_loads(data, shown)
     pixels = batch.get(b"data") if isinstance(batch, dict) else None
     labels = batch.get(b"labels") if isinstance(batch, dict) else None
-    if (not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or pixels.ndim != 2
-            or pixels.shape[1] != 3072 or labels is None or len(labels) != len(pixels)):
-        raise GanbenchError(f"cannot read {shown}: not a CIFAR-10 batch (expected b'data' uint8 N×3072 "
-                            f"and N b'labels'); delete the archive and fetch it again")
+    if (
+        not isinstance(pixels, np.ndarray)
+        or pixels.dtype != np.uint8
+        or pixels.ndim != 2
+        or pixels.shape[1] != 3072
+        or labels is None
+        or len(labels) != len(pixels)
+    ):
+        raise GanbenchError(
+            f"cannot read {shown}: not a CIFAR-10 batch (expected b'data' uint8 N×3072 "
+            f"and N b'labels'); delete the archive and fetch it again"
+        )
     # Each row is the R plane, then G, then B, each 32×32 row-major.
     images = np.ascontiguousarray(pixels.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or (labels.size and (labels.min() < 0 or labels.max() > 255)):
-        raise GanbenchError(f"cannot read {shown}: labels are not small integers; "
-                            f"delete the archive and fetch it again")
+        raise GanbenchError(
+            f"cannot read {shown}: labels are not small integers; delete the archive and fetch it again"
+        )
     return images, labels.astype(np.uint8)
 
 
@@ -94,15 +104,20 @@ def _check_member(member: tarfile.TarInfo, shown: str) -> None:
     name = member.name
     parts = name.replace("\\", "/").split("/")
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
-        raise GanbenchError(f"refusing {shown}: member {name!r} points outside the archive folder; "
-                            f"the archive is not the official one: delete it and fetch it again")
+        raise GanbenchError(
+            f"refusing {shown}: member {name!r} points outside the archive folder; "
+            f"the archive is not the official one: delete it and fetch it again"
+        )
     if not (member.isfile() or member.isdir()):
-        raise GanbenchError(f"refusing {shown}: member {name!r} is a link or special file; "
-                            f"the archive is not the official one: delete it and fetch it again")
+        raise GanbenchError(
+            f"refusing {shown}: member {name!r} is a link or special file; "
+            f"the archive is not the official one: delete it and fetch it again"
+        )
 
 
-def read_split(archive, members: Sequence[str],
-               member_md5: Optional[Mapping[str, str]] = None) -> Tuple[np.ndarray, np.ndarray]:
+def read_split(
+    archive, members: Sequence[str], member_md5: Optional[Mapping[str, str]] = None
+) -> Tuple[np.ndarray, np.ndarray]:
     """Images and labels of the batches `members` (e.g. TRAIN_BATCHES), concatenated in that order.
 
     Reads the tar stream once without extracting; every member is checked as it goes by.
@@ -127,8 +142,10 @@ def read_split(archive, members: Sequence[str],
                 if member_md5 and batch in member_md5:
                     got = hashlib.md5(data).hexdigest()
                     if got != member_md5[batch]:
-                        raise GanbenchError(f"cannot read {where}: md5 {got}, expected {member_md5[batch]}; "
-                                            f"delete the archive and fetch it again")
+                        raise GanbenchError(
+                            f"cannot read {where}: md5 {got}, expected {member_md5[batch]}; "
+                            f"delete the archive and fetch it again"
+                        )
                 found[batch] = parse_batch(data, where)
     except GanbenchError:
         raise
@@ -136,15 +153,17 @@ def read_split(archive, members: Sequence[str],
         raise GanbenchError(f"cannot read {shown}: {e}; delete it and fetch it again") from None
     missing = [m for m in members if m not in found]
     if missing:
-        raise GanbenchError(f"{shown} has no {FOLDER}/{missing[0]}: is it the CIFAR-10 python archive "
-                            f"({ARCHIVE_FILENAME})?")
+        raise GanbenchError(
+            f"{shown} has no {FOLDER}/{missing[0]}: is it the CIFAR-10 python archive ({ARCHIVE_FILENAME})?"
+        )
     images = np.concatenate([found[m][0] for m in members])
     labels = np.concatenate([found[m][1] for m in members])
     return images, labels
 
 
-def read_folder(folder, members: Sequence[str],
-                member_md5: Optional[Mapping[str, str]] = None) -> Tuple[np.ndarray, np.ndarray]:
+def read_folder(
+    folder, members: Sequence[str], member_md5: Optional[Mapping[str, str]] = None
+) -> Tuple[np.ndarray, np.ndarray]:
     """The same as `read_split`, from an extracted cifar-10-batches-py folder; each batch is md5-checked
     against `member_md5` before it is parsed."""
     from .download import verify_file

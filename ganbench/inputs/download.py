@@ -62,8 +62,9 @@ def _matches(path: Path, hashes: _Hashes) -> Optional[str]:
     return hashes.mismatch()
 
 
-def verify_file(path, *, md5: Optional[str] = None, sha256: Optional[str] = None,
-                sha256_prefix: Optional[str] = None) -> Path:
+def verify_file(
+    path, *, md5: Optional[str] = None, sha256: Optional[str] = None, sha256_prefix: Optional[str] = None
+) -> Path:
     """Return `path` if it matches every given checksum; ChecksumError (naming it) otherwise."""
     path = Path(path)
     hashes = _Hashes(md5, sha256, sha256_prefix)
@@ -72,13 +73,16 @@ def verify_file(path, *, md5: Optional[str] = None, sha256: Optional[str] = None
     except OSError as e:
         raise GanbenchError(f"cannot read {path}: {e.strerror or e}") from None
     if problem:
-        raise ChecksumError(f"checksum mismatch for {path}: {problem}; the file is damaged or not the "
-                            f"published one: delete it and fetch it again")
+        raise ChecksumError(
+            f"checksum mismatch for {path}: {problem}; the file is damaged or not the "
+            f"published one: delete it and fetch it again"
+        )
     return path
 
 
-def is_verified(path, *, md5: Optional[str] = None, sha256: Optional[str] = None,
-                sha256_prefix: Optional[str] = None) -> bool:
+def is_verified(
+    path, *, md5: Optional[str] = None, sha256: Optional[str] = None, sha256_prefix: Optional[str] = None
+) -> bool:
     """True if `path` exists and matches every given checksum."""
     path = Path(path)
     if not path.is_file():
@@ -89,8 +93,16 @@ def is_verified(path, *, md5: Optional[str] = None, sha256: Optional[str] = None
         return False
 
 
-def copy_verified(src, dest, *, md5: Optional[str] = None, sha256: Optional[str] = None,
-                  sha256_prefix: Optional[str] = None, label: Optional[str] = None, fix: str = "") -> Path:
+def copy_verified(
+    src,
+    dest,
+    *,
+    md5: Optional[str] = None,
+    sha256: Optional[str] = None,
+    sha256_prefix: Optional[str] = None,
+    label: Optional[str] = None,
+    fix: str = "",
+) -> Path:
     """Copy `src` (a path, or an open binary stream such as a zip member, named by `label`) to `dest`
     atomically, checking the checksum on the bytes copied (one read of `src`); `fix` ends a mismatch's
     message."""
@@ -101,25 +113,40 @@ def copy_verified(src, dest, *, md5: Optional[str] = None, sha256: Optional[str]
         raise GanbenchError(f"no such file: {src}: check the path")
     label = label or str(src)
     try:
-        with atomic_path(dest) as tmp, (open(src, "rb") if is_path else contextlib.nullcontext(src)) as fin, \
-                open(tmp, "wb") as fout:
+        with (
+            atomic_path(dest) as tmp,
+            open(src, "rb") if is_path else contextlib.nullcontext(src) as fin,
+            open(tmp, "wb") as fout,
+        ):
             for chunk in iter(lambda: fin.read(CHUNK), b""):
                 hashes.update(chunk)
                 fout.write(chunk)
             fout.flush()
             problem = hashes.mismatch()
             if problem:  # raising inside atomic_path discards the copy
-                raise ChecksumError(f"checksum mismatch for {label}: {problem}; it is not the published "
-                                    f"file, so it was not imported" + (f": {fix}" if fix else ""))
+                raise ChecksumError(
+                    f"checksum mismatch for {label}: {problem}; it is not the published "
+                    f"file, so it was not imported" + (f": {fix}" if fix else "")
+                )
     except OSError as e:
-        raise GanbenchError(f"cannot copy {label} to {dest}: {e.strerror or e}; free some space or set "
-                            f"GANBENCH_HOME to a writable folder") from None
+        raise GanbenchError(
+            f"cannot copy {label} to {dest}: {e.strerror or e}; free some space or set "
+            f"GANBENCH_HOME to a writable folder"
+        ) from None
     return dest
 
 
-def download(url: str, dest, *, md5: Optional[str] = None, sha256: Optional[str] = None,
-             sha256_prefix: Optional[str] = None, desc: Optional[str] = None,
-             offline_hint: Optional[str] = None, timeout: float = 60.0) -> Path:
+def download(
+    url: str,
+    dest,
+    *,
+    md5: Optional[str] = None,
+    sha256: Optional[str] = None,
+    sha256_prefix: Optional[str] = None,
+    desc: Optional[str] = None,
+    offline_hint: Optional[str] = None,
+    timeout: float = 60.0,
+) -> Path:
     """Download `url` to `dest` unless `dest` already verifies; return `dest`.
 
     Streams into a temporary file beside `dest`, hashing as it goes, and moves it into place only
@@ -139,11 +166,14 @@ def download(url: str, dest, *, md5: Optional[str] = None, sha256: Optional[str]
                 _stream(url, out, hashes, desc or dest.name, dest, hint, timeout)
             problem = hashes.mismatch()
             if problem:  # checked before atomic_path moves the file into place
-                raise ChecksumError(f"checksum mismatch for {dest.name} downloaded from {url}: {problem}; "
-                                    f"the download was discarded: retry later, or {hint}")
+                raise ChecksumError(
+                    f"checksum mismatch for {dest.name} downloaded from {url}: {problem}; "
+                    f"the download was discarded: retry later, or {hint}"
+                )
     except OSError as e:  # the cache folder, not the network (network errors are handled in _stream)
-        raise GanbenchError(f"cannot write {dest}: {e.strerror or e}; free some space or set "
-                            f"GANBENCH_HOME to a writable folder") from None
+        raise GanbenchError(
+            f"cannot write {dest}: {e.strerror or e}; free some space or set GANBENCH_HOME to a writable folder"
+        ) from None
     return dest
 
 
@@ -162,19 +192,22 @@ def _stream(url: str, out, hashes: _Hashes, desc: str, dest: Path, hint: str, ti
                     try:
                         out.write(chunk)
                     except OSError as e:
-                        raise GanbenchError(f"cannot write {dest}: {e.strerror or e}; free some space or "
-                                            f"set GANBENCH_HOME to a writable folder") from None
+                        raise GanbenchError(
+                            f"cannot write {dest}: {e.strerror or e}; free some space or "
+                            f"set GANBENCH_HOME to a writable folder"
+                        ) from None
                     received += len(chunk)
                     progress.update(len(chunk))
     except urllib.error.HTTPError as e:
-        raise GanbenchError(f"cannot download {url}: the server answered HTTP {e.code} {e.reason}; "
-                            f"{hint}") from None
+        raise GanbenchError(f"cannot download {url}: the server answered HTTP {e.code} {e.reason}; {hint}") from None
     except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, resets, short reads
         reason = getattr(e, "reason", None) or e
         raise GanbenchError(f"cannot download {url}: {reason} (the machine may be offline); {hint}") from None
     if total is not None and received < total:
-        raise GanbenchError(f"cannot download {url}: the connection closed after {received} of "
-                            f"{total} bytes (the machine may be offline); {hint}")
+        raise GanbenchError(
+            f"cannot download {url}: the connection closed after {received} of "
+            f"{total} bytes (the machine may be offline); {hint}"
+        )
 
 
 __all__ = ["download", "verify_file", "is_verified", "copy_verified"]

@@ -15,6 +15,7 @@ from ..errors import GanbenchError
 from ..progress import bar
 from .base import IMAGE_EXTENSIONS, Images, ImageSource
 
+
 def to_rgb8(im, shown: str) -> Tuple[np.ndarray, Tuple[str, ...]]:
     """A loaded PIL image as (H,W,3) uint8 RGB, and the conversion kinds applied (for notes)."""
     mode = im.mode
@@ -35,13 +36,16 @@ def to_rgb8(im, shown: str) -> Tuple[np.ndarray, Tuple[str, ...]]:
     if mode == "I" or mode.startswith("I;16"):
         a = np.asarray(im).astype(np.int64)
         if a.size and (a.min() < 0 or a.max() > 65535):
-            raise GanbenchError(f"cannot read image {shown}: 32-bit integer values outside 0..65535; "
-                                f"save it as an 8- or 16-bit image")
+            raise GanbenchError(
+                f"cannot read image {shown}: 32-bit integer values outside 0..65535; save it as an 8- or 16-bit image"
+            )
         # round(v * 255 / 65535) == round(v / 257), exactly, in integers (no ties since 257 is odd)
         return _grey_to_rgb(((2 * a + 257) // 514).astype(np.uint8)), ("16bit",)
     if mode == "F":
-        raise GanbenchError(f"cannot read image {shown}: floating-point image, whose scaling ganbench "
-                            f"does not guess; save it as an 8-bit image")
+        raise GanbenchError(
+            f"cannot read image {shown}: floating-point image, whose scaling ganbench "
+            f"does not guess; save it as an 8-bit image"
+        )
     return np.asarray(im.convert("RGB")), (f"mode:{mode}",)
 
 
@@ -66,8 +70,7 @@ def decode_image(path, shown: Optional[str] = None) -> Tuple[np.ndarray, Tuple[s
     except GanbenchError:
         raise
     except UnidentifiedImageError:
-        raise GanbenchError(f"cannot read image {shown}: not a recognised image file; "
-                            f"re-export or delete it") from None
+        raise GanbenchError(f"cannot read image {shown}: not a recognised image file; re-export or delete it") from None
     except Exception as e:  # PIL raises many types for damaged files
         reason = str(e) or type(e).__name__
         raise GanbenchError(f"cannot read image {shown}: {reason}; re-export or delete it") from None
@@ -118,8 +121,9 @@ class FolderSource(ImageSource):
                         with Image.open(self.file(i)) as im:
                             self._sizes[i] = (im.height, im.width)
                     except Exception as e:
-                        raise GanbenchError(f"cannot read image {self._shown(i)}: {e or type(e).__name__}; "
-                                            f"re-export or delete it") from None
+                        raise GanbenchError(
+                            f"cannot read image {self._shown(i)}: {e or type(e).__name__}; re-export or delete it"
+                        ) from None
         sizes = set(self._sizes.values())
         return sizes.pop() if len(sizes) == 1 else None
 
@@ -132,8 +136,9 @@ class FolderSource(ImageSource):
                     self._sizes[i] = (im.height, im.width)
                     im.verify()  # PNG: every chunk's CRC, so a truncated file fails here
             except Exception as e:  # noqa: BLE001 - PIL raises many types for damaged files
-                raise GanbenchError(f"cannot read image {self._shown(i)}: {str(e) or type(e).__name__}; "
-                                    f"re-export or delete it") from None
+                raise GanbenchError(
+                    f"cannot read image {self._shown(i)}: {str(e) or type(e).__name__}; re-export or delete it"
+                ) from None
 
     def _compute_hash(self) -> str:
         from ..cache import file_digest
@@ -188,8 +193,10 @@ def _scan(root: Path, shown: str) -> Tuple[List[str], List[str]]:
                 regular = False  # a dangling link
             (files if regular else special).append(rel)
     if not files:
-        raise GanbenchError(f"no images found in {shown} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
-                            f"recursively, skipping hidden files): point at the folder holding the samples")
+        raise GanbenchError(
+            f"no images found in {shown} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
+            f"recursively, skipping hidden files): point at the folder holding the samples"
+        )
     files.sort()
     notes = []
     if hidden:
@@ -198,13 +205,18 @@ def _scan(root: Path, shown: str) -> Tuple[List[str], List[str]]:
         kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(others.items()))
         notes.append(f"ignored {sum(others.values())} non-image file(s): {kinds}")
     if special:
-        notes.append(f"skipped {len(special)} image name(s) that are not regular files (dangling links, FIFOs, "
-                     f"devices), e.g. {sorted(special)[0]}")
+        notes.append(
+            f"skipped {len(special)} image name(s) that are not regular files (dangling links, FIFOs, "
+            f"devices), e.g. {sorted(special)[0]}"
+        )
     if loops:
-        notes.append(f"skipped {len(loops)} linked folder(s) already read (a symlink loop or a second link), "
-                     f"e.g. {loops[0]}")
+        notes.append(
+            f"skipped {len(loops)} linked folder(s) already read (a symlink loop or a second link), e.g. {loops[0]}"
+        )
     lossy = sum(os.path.splitext(f)[1].lower() in LOSSY_EXTENSIONS for f in files)
     if lossy:
-        notes.append(f"{lossy} JPEG file(s): lossy compression shifts FID and the other metrics (by about as much "
-                     f"as a small model change); save samples as PNG to score the generator itself")
+        notes.append(
+            f"{lossy} JPEG file(s): lossy compression shifts FID and the other metrics (by about as much "
+            f"as a small model change); save samples as PNG to score the generator itself"
+        )
     return files, notes

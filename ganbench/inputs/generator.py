@@ -24,8 +24,10 @@ from .arrays import images_hasher
 from .base import ImageSource
 
 BLOCK = 1000  # latents per stream draw: image i's latent is row i % BLOCK of block i // BLOCK
-CONVERSION = ("uint8 as returned; float as StyleGAN2-ADA's metrics: (x * 127.5 + 128).clamp(0, 255)"
-              ".to(torch.uint8), in float32 (a float in [-1, 1] -> round half up of (x + 1) * 127.5)")
+CONVERSION = (
+    "uint8 as returned; float as StyleGAN2-ADA's metrics: (x * 127.5 + 128).clamp(0, 255)"
+    ".to(torch.uint8), in float32 (a float in [-1, 1] -> round half up of (x + 1) * 127.5)"
+)
 
 
 def latent_block(seed: int, block: int, z_dim: int) -> torch.Tensor:
@@ -51,17 +53,24 @@ def as_uint8_nchw(x, count: Optional[int], where: str) -> torch.Tensor:
         raise GanbenchError(f"{where} gave a {type(x).__name__}: give a torch tensor of NCHW images (N, 3, H, W)")
     shape = tuple(x.shape)
     if x.ndim != 4 or x.shape[1] != 3 or min(shape[2:]) == 0:
-        hint = (" (NHWC images: x.permute(0, 3, 1, 2))" if x.ndim == 4 and x.shape[-1] == 3 else
-                " (greyscale: x.expand(-1, 3, -1, -1))" if x.ndim == 4 and x.shape[1] == 1 else
-                " (one image: x[None])" if x.ndim == 3 else "")
+        hint = (
+            " (NHWC images: x.permute(0, 3, 1, 2))"
+            if x.ndim == 4 and x.shape[-1] == 3
+            else " (greyscale: x.expand(-1, 3, -1, -1))"
+            if x.ndim == 4 and x.shape[1] == 1
+            else " (one image: x[None])"
+            if x.ndim == 3
+            else ""
+        )
         raise GanbenchError(f"{where} gave shape {shape}: give NCHW RGB images (N, 3, H, W){hint}")
     if count is not None and shape[0] != count:
         raise GanbenchError(f"{where} gave {shape[0]} images for {count} latents: give one image per latent")
     if x.dtype == torch.uint8:
         return x
     if not x.is_floating_point():
-        raise GanbenchError(f"{where} gave {str(x.dtype).replace('torch.', '')} images: give uint8 in 0..255 or "
-                            f"float in [-1, 1]")
+        raise GanbenchError(
+            f"{where} gave {str(x.dtype).replace('torch.', '')} images: give uint8 in 0..255 or float in [-1, 1]"
+        )
     return to_uint8(x)
 
 
@@ -72,8 +81,7 @@ def parse_classes(spec, num_classes: int, where: str, flag: str = "--classes") -
         return None
     k = num_classes or 0
     if not k:
-        raise GanbenchError(f"{flag} {spec}: {where} was trained without classes (conditional=false): "
-                            f"leave {flag} out")
+        raise GanbenchError(f"{flag} {spec}: {where} was trained without classes (conditional=false): leave {flag} out")
     if isinstance(spec, str) and spec.strip().lower() == "uniform":
         return tuple(range(k))
     items = [t.strip() for t in spec.split(",")] if isinstance(spec, str) else list(spec)
@@ -83,8 +91,11 @@ def parse_classes(spec, num_classes: int, where: str, flag: str = "--classes") -
         raise GanbenchError(f"{flag} {spec}: pass uniform or class numbers separated by commas, e.g. 0,3,7") from None
     bad = [c for c in classes if not 0 <= c < k]
     if not classes or bad:
-        raise GanbenchError(f"{flag} {spec}: {where} has classes 0..{k - 1}"
-                            + (f", not {bad[0]}" if bad else "") + "; pass classes in that range, or uniform")
+        raise GanbenchError(
+            f"{flag} {spec}: {where} has classes 0..{k - 1}"
+            + (f", not {bad[0]}" if bad else "")
+            + "; pass classes in that range, or uniform"
+        )
     if len(set(classes)) != len(classes):
         raise GanbenchError(f"{flag} {spec}: a class is listed twice; list each class once")
     return classes
@@ -149,12 +160,25 @@ class GeneratorSource(ImageSource):
     kind = "generator"
     cacheable = False  # the feature cache keys on content, which is known only once every image is made
 
-    def __init__(self, G, n: int, z_dim: Optional[int] = None, *, seed: int = 0, classes=None,
-                 num_classes: Optional[int] = None, batch_size: Optional[int] = None, device=None, keep: int = 0):
+    def __init__(
+        self,
+        G,
+        n: int,
+        z_dim: Optional[int] = None,
+        *,
+        seed: int = 0,
+        classes=None,
+        num_classes: Optional[int] = None,
+        batch_size: Optional[int] = None,
+        device=None,
+        keep: int = 0,
+    ):
         super().__init__(None)
         if not callable(G):
-            raise GanbenchError(f"the generator is a {type(G).__name__}, not a torch.nn.Module or callable: pass G "
-                                f"itself, a function from latents to images")
+            raise GanbenchError(
+                f"the generator is a {type(G).__name__}, not a torch.nn.Module or callable: pass G "
+                f"itself, a function from latents to images"
+            )
         self.G, self.name = G, callable_name(G)
         self.shown = f"generator {self.name}"
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -200,33 +224,43 @@ class GeneratorSource(ImageSource):
         for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
             if self._block is None or self._block[0] != b:
                 self._block = (b, latent_block(self.seed, b, self.z_dim))
-            parts.append(self._block[1][max(lo, b * BLOCK) - b * BLOCK:min(hi, (b + 1) * BLOCK) - b * BLOCK])
+            parts.append(self._block[1][max(lo, b * BLOCK) - b * BLOCK : min(hi, (b + 1) * BLOCK) - b * BLOCK])
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
     @torch.no_grad()
     def _make(self, lo: int, hi: int) -> torch.Tensor:
         """Images lo..hi-1 as (B,H,W,3) uint8 on G's device."""
         if self.output_dtype is None and self.training_mode:  # warned while the engine collects warnings
-            warnings.warn(f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
-                          f"G.eval() before scoring it")
+            warnings.warn(
+                f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
+                f"G.eval() before scoring it"
+            )
         z = self._latents(lo, hi).to(self.device)
         if self.labels is None:
             x = self.G(z)
         else:
             x = self.G(z, torch.from_numpy(self.labels[lo:hi]).to(self.device))
         dtype = str(getattr(x, "dtype", type(x).__name__)).replace("torch.", "")
-        floats = (isinstance(x, torch.Tensor) and x.is_floating_point()
-                  or isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating))
+        floats = (
+            isinstance(x, torch.Tensor)
+            and x.is_floating_point()
+            or isinstance(x, np.ndarray)
+            and np.issubdtype(x.dtype, np.floating)
+        )
         if self.output_dtype is None and floats and np.prod(x.shape) > 0:
             lo_v, hi_v = float(x.min()), float(x.max())  # once: floats in [0, 1] are a common slip
             if lo_v >= 0 and hi_v <= 1:
-                warnings.warn(f"{self.shown} gave float images in [{lo_v:.3g}, {hi_v:.3g}]: floats are read as [-1, 1] "
-                              f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8")
+                warnings.warn(
+                    f"{self.shown} gave float images in [{lo_v:.3g}, {hi_v:.3g}]: floats are read as [-1, 1] "
+                    f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8"
+                )
         x = as_uint8_nchw(x, hi - lo, self.shown).permute(0, 2, 3, 1).contiguous()
         hw = (int(x.shape[1]), int(x.shape[2]))
         if self._hw is not None and hw != self._hw:
-            raise GanbenchError(f"{self.shown} gave {hw[0]}x{hw[1]} images after {self._hw[0]}x{self._hw[1]} ones: "
-                                f"give images of one size")
+            raise GanbenchError(
+                f"{self.shown} gave {hw[0]}x{hw[1]} images after {self._hw[0]}x{self._hw[1]} ones: "
+                f"give images of one size"
+            )
         self._hw, self.output_dtype = hw, self.output_dtype or dtype
         self._largest = max(self._largest, hi - lo)
         return x
@@ -263,7 +297,7 @@ class GeneratorSource(ImageSource):
         nxt = (chunks[-1][1], min(self.n, chunks[-1][1] + step))
         if self.pipelined and nxt[0] < nxt[1]:
             self._want(*nxt)  # made on the side stream while the caller extracts this read's images
-        parts = [self._get(lo, hi)[max(a, lo) - lo:min(b, hi) - lo] for lo, hi in chunks]
+        parts = [self._get(lo, hi)[max(a, lo) - lo : min(b, hi) - lo] for lo, hi in chunks]
         for c in [c for c in self._pending if c != nxt]:  # a guess the reads did not follow
             self._pending.pop(c).result()
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -286,7 +320,7 @@ class GeneratorSource(ImageSource):
             self._hashed = b
         held = sum(len(k) for k in self._kept)
         if a == held < self._keep:
-            self._kept.append(images[:self._keep - held])
+            self._kept.append(images[: self._keep - held])
         return images
 
     def decode(self, index: int):
@@ -306,16 +340,24 @@ class GeneratorSource(ImageSource):
 
     def describe(self) -> dict:
         d = super().describe()
-        g = {"source": self.name, "type": "torch.nn.Module" if isinstance(self.G, torch.nn.Module) else "callable",
-             "n": self.n, "seed": self.seed, "z_dim": self.z_dim,
-             "latents": f"standard normal, counter-based streams (seed, 'sample', block of {BLOCK})",
-             "batch_size": self.batch_size or self._largest,  # images per call of G (the largest made)
-             "output_dtype": self.output_dtype, "conversion": CONVERSION}
+        g = {
+            "source": self.name,
+            "type": "torch.nn.Module" if isinstance(self.G, torch.nn.Module) else "callable",
+            "n": self.n,
+            "seed": self.seed,
+            "z_dim": self.z_dim,
+            "latents": f"standard normal, counter-based streams (seed, 'sample', block of {BLOCK})",
+            "batch_size": self.batch_size or self._largest,  # images per call of G (the largest made)
+            "output_dtype": self.output_dtype,
+            "conversion": CONVERSION,
+        }
         if isinstance(self.G, torch.nn.Module):
             g.update(state_sha256=state_sha256(self.G), training_mode=self.training_mode)
         if self.labels is not None:
-            g.update(classes=self.classes if isinstance(self.classes, str) else list(self.classes),
-                     num_classes=self.num_classes)
+            g.update(
+                classes=self.classes if isinstance(self.classes, str) else list(self.classes),
+                num_classes=self.num_classes,
+            )
         return {**d, "generator": g}
 
 

@@ -32,8 +32,17 @@ from .arrays import ArraySource, _open_npy, _open_npz
 from .base import IMAGE_EXTENSIONS, Images, ImageSource, _stack_or_list
 from .folders import FolderSource, decode_image, to_rgb8
 
-__all__ = ["IMAGE_EXTENSIONS", "Images", "ImageSource", "ArraySource", "FolderSource", "open_source", "decode_image",
-           "to_rgb8", "_stack_or_list"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "Images",
+    "ImageSource",
+    "ArraySource",
+    "FolderSource",
+    "open_source",
+    "decode_image",
+    "to_rgb8",
+    "_stack_or_list",
+]
 
 
 def open_source(source, *, key: Optional[str] = None) -> ImageSource:
@@ -47,8 +56,10 @@ def open_source(source, *, key: Optional[str] = None) -> ImageSource:
     if torch is not None and isinstance(source, torch.Tensor):
         return ArraySource(source.detach().cpu().numpy(), where="the tensor")
     if not isinstance(source, (str, os.PathLike)):
-        raise GanbenchError(f"cannot read images from a {type(source).__name__}: pass a folder, a .npz "
-                            f"or .npy file, a numpy uint8 array or a torch uint8 tensor")
+        raise GanbenchError(
+            f"cannot read images from a {type(source).__name__}: pass a folder, a .npz "
+            f"or .npy file, a numpy uint8 array or a torch uint8 tensor"
+        )
     shown = os.fspath(source)
     path = Path(shown).expanduser()
     if path.is_dir():
@@ -67,10 +78,11 @@ def open_source(source, *, key: Optional[str] = None) -> ImageSource:
             return _open_npz(path, shown, key)
         if magic == b"\x93NUMPY":
             return _open_npy(path, shown)
-        raise GanbenchError(f"{shown} is not a NumPy file (bad header): re-save it with numpy.save "
-                            f"or numpy.savez")
+        raise GanbenchError(f"{shown} is not a NumPy file (bad header): re-save it with numpy.save or numpy.savez")
     if ext in IMAGE_EXTENSIONS:
-        raise GanbenchError(f"{shown} is a single image: ganbench evaluates sets of images, so pass "
-                            f"the folder that holds the samples")
-    raise GanbenchError(f"unsupported input {shown}: pass a folder of images "
-                        f"({', '.join(IMAGE_EXTENSIONS)}), a .npz or a .npy file")
+        raise GanbenchError(
+            f"{shown} is a single image: ganbench evaluates sets of images, so pass the folder that holds the samples"
+        )
+    raise GanbenchError(
+        f"unsupported input {shown}: pass a folder of images ({', '.join(IMAGE_EXTENSIONS)}), a .npz or a .npy file"
+    )

@@ -52,7 +52,7 @@ def _from_text(p: Path) -> np.ndarray:
         if isinstance(obj, dict) and "labels" in obj:
             obj = obj["labels"]
         if not isinstance(obj, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in obj):
-            raise GanbenchError(f"{p} is not a JSON list of integers (or {{\"labels\": [...]}}): {SAVE_HINT}")
+            raise GanbenchError(f'{p} is not a JSON list of integers (or {{"labels": [...]}}): {SAVE_HINT}')
         return np.asarray(obj, dtype=np.int64)
     values = []
     for n, line in enumerate(text.replace(",", "\n").splitlines(), 1):
@@ -60,8 +60,9 @@ def _from_text(p: Path) -> np.ndarray:
             try:
                 values.append(int(line.strip()))
             except ValueError:
-                raise GanbenchError(f"{p}: {line.strip()[:30]!r} is not an integer label: one integer per line, "
-                                    f"or {SAVE_HINT}") from None
+                raise GanbenchError(
+                    f"{p}: {line.strip()[:30]!r} is not an integer label: one integer per line, or {SAVE_HINT}"
+                ) from None
     return np.asarray(values, dtype=np.int64)
 
 
@@ -78,8 +79,10 @@ def load_labels(path) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise GanbenchError(f"{where} has shape {arr.shape}: expected one label per image, (N,); "
-                            f"for logits or scores take argmax(axis=1) first")
+        raise GanbenchError(
+            f"{where} has shape {arr.shape}: expected one label per image, (N,); "
+            f"for logits or scores take argmax(axis=1) first"
+        )
     if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iu" or arr.dtype == bool:

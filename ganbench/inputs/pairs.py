@@ -21,8 +21,15 @@ from .images import open_source
 class Pairs:
     """`outputs[i]` is compared with `targets[index[i]]`; `names[i]` says which pair it is."""
 
-    def __init__(self, outputs: ImageSource, targets: ImageSource, index: Sequence[int], names: List[str],
-                 matched_by: str, shown: Tuple[str, str]):
+    def __init__(
+        self,
+        outputs: ImageSource,
+        targets: ImageSource,
+        index: Sequence[int],
+        names: List[str],
+        matched_by: str,
+        shown: Tuple[str, str],
+    ):
         self.outputs, self.targets, self.index, self.names = outputs, targets, list(index), names
         self.matched_by, self.shown = matched_by, shown
 
@@ -48,35 +55,48 @@ def _label(src: ImageSource, shown: str, i: int) -> str:
 
 
 def _size_error(p: Pairs, i: int, a, b) -> GanbenchError:
-    return GanbenchError(f"pair {p.names[i]}: output {_label(p.outputs, p.shown[0], i)} is {a[0]}x{a[1]} but target "
-                         f"{_label(p.targets, p.shown[1], p.index[i])} is {b[0]}x{b[1]}: each output must have its "
-                         f"target's size")
+    return GanbenchError(
+        f"pair {p.names[i]}: output {_label(p.outputs, p.shown[0], i)} is {a[0]}x{a[1]} but target "
+        f"{_label(p.targets, p.shown[1], p.index[i])} is {b[0]}x{b[1]}: each output must have its "
+        f"target's size"
+    )
 
 
 def open_pairs(outputs, targets, *, key: Optional[str] = None, target_key: Optional[str] = None) -> Pairs:
-    shown = (str(outputs) if not isinstance(outputs, np.ndarray) else "outputs",
-             str(targets) if not isinstance(targets, np.ndarray) else "targets")
+    shown = (
+        str(outputs) if not isinstance(outputs, np.ndarray) else "outputs",
+        str(targets) if not isinstance(targets, np.ndarray) else "targets",
+    )
     out, tgt = open_source(outputs, key=key), open_source(targets, key=target_key)
     if isinstance(out, FolderSource) and isinstance(tgt, FolderSource):
         where = {rel: j for j, rel in enumerate(tgt.files)}
         missing = [rel for rel in out.files if rel not in where]
         if missing:
-            raise GanbenchError(f"output {_label(out, shown[0], out.files.index(missing[0]))} has no target "
-                                f"{shown[1].rstrip('/')}/{missing[0]} ({len(missing)} output(s) unmatched): outputs and "
-                                f"targets are matched by relative file name")
+            raise GanbenchError(
+                f"output {_label(out, shown[0], out.files.index(missing[0]))} has no target "
+                f"{shown[1].rstrip('/')}/{missing[0]} ({len(missing)} output(s) unmatched): outputs and "
+                f"targets are matched by relative file name"
+            )
         if len(tgt) > len(out):
             extra = next(rel for rel in tgt.files if rel not in set(out.files))
-            raise GanbenchError(f"target {shown[1].rstrip('/')}/{extra} has no output {shown[0].rstrip('/')}/{extra} "
-                                f"({len(tgt) - len(out)} target(s) unmatched): outputs and targets are matched by "
-                                f"relative file name")
+            raise GanbenchError(
+                f"target {shown[1].rstrip('/')}/{extra} has no output {shown[0].rstrip('/')}/{extra} "
+                f"({len(tgt) - len(out)} target(s) unmatched): outputs and targets are matched by "
+                f"relative file name"
+            )
         pairs = Pairs(out, tgt, [where[rel] for rel in out.files], list(out.files), "relative file name", shown)
     else:
         if len(out) != len(tgt):
-            raise GanbenchError(f"{shown[0]} holds {len(out)} outputs but {shown[1]} holds {len(tgt)} targets: "
-                                f"{'arrays' if not isinstance(out, FolderSource) else 'a folder and an array'} are "
-                                f"matched by index, so they need the same count")
-        names = out.files if isinstance(out, FolderSource) else (
-            tgt.files if isinstance(tgt, FolderSource) else [str(i) for i in range(len(out))])
+            raise GanbenchError(
+                f"{shown[0]} holds {len(out)} outputs but {shown[1]} holds {len(tgt)} targets: "
+                f"{'arrays' if not isinstance(out, FolderSource) else 'a folder and an array'} are "
+                f"matched by index, so they need the same count"
+            )
+        names = (
+            out.files
+            if isinstance(out, FolderSource)
+            else (tgt.files if isinstance(tgt, FolderSource) else [str(i) for i in range(len(out))])
+        )
         pairs = Pairs(out, tgt, range(len(out)), list(names), "index", shown)
     _check_sizes(pairs)
     return pairs

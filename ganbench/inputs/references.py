@@ -77,8 +77,7 @@ def list_references() -> List[Reference]:
 
 
 def _hint(archive: Archive) -> str:
-    return (f"download {archive.url} elsewhere and import it with "
-            f"`ganbench fetch {archive.fetch_name} --from PATH`")
+    return f"download {archive.url} elsewhere and import it with `ganbench fetch {archive.fetch_name} --from PATH`"
 
 
 def fetch_archive(name: str, *, download_missing: bool = True) -> Path:
@@ -90,10 +89,11 @@ def fetch_archive(name: str, *, download_missing: bool = True) -> Path:
     if not download_missing:
         if dest.exists():
             verify_file(dest, md5=archive.md5)  # raises ChecksumError naming the damaged file
-        raise GanbenchError(f"{archive.filename} is not in the cache ({dest}): run "
-                            f"`ganbench fetch {archive.fetch_name}`, or {_hint(archive)}")
-    return download(archive.source_url(), dest, md5=archive.md5, desc=archive.filename,
-                    offline_hint=_hint(archive))
+        raise GanbenchError(
+            f"{archive.filename} is not in the cache ({dest}): run "
+            f"`ganbench fetch {archive.fetch_name}`, or {_hint(archive)}"
+        )
+    return download(archive.source_url(), dest, md5=archive.md5, desc=archive.filename, offline_hint=_hint(archive))
 
 
 def import_archive(name: str, from_path) -> Path:
@@ -111,8 +111,10 @@ def import_archive(name: str, from_path) -> Path:
             return _import_extracted(archive, extracted)
         if not (src / archive.filename).is_file():
             also = f" or the extracted {archive.folder}/ folder" if archive.folder else ""
-            raise GanbenchError(f"{from_path} is a folder without {archive.filename}{also}: pass the archive "
-                                f"file itself ({archive.url})")
+            raise GanbenchError(
+                f"{from_path} is a folder without {archive.filename}{also}: pass the archive "
+                f"file itself ({archive.url})"
+            )
         src = src / archive.filename
     elif not src.exists():
         raise GanbenchError(f"no such file: {from_path}: pass the downloaded {archive.filename}")
@@ -145,8 +147,9 @@ def _import_extracted(archive: Archive, folder: Path) -> Path:
 
 def _check_count(ref: Reference, images: np.ndarray, where) -> None:
     if len(images) != ref.count:
-        raise GanbenchError(f"{where} holds {len(images)} {ref.name} images, expected {ref.count}: "
-                            f"delete it and fetch it again")
+        raise GanbenchError(
+            f"{where} holds {len(images)} {ref.name} images, expected {ref.count}: delete it and fetch it again"
+        )
 
 
 def _save_decoded(ref: Reference, images: np.ndarray, where) -> None:
@@ -190,22 +193,54 @@ def resolve_reference(name: str, *, download: bool = True) -> ArraySource:
             pass  # a read-only cache only costs re-decoding next time
     members = list(ref.members)
     identity = f"ganbench-reference-v1:{ref.name}:md5={ref.archive.md5}:members={','.join(members)}"
-    return ArraySource(images, kind="reference", path=None, where=f"reference {ref.name}",
-                       identity=identity,
-                       extra={"reference": ref.name, "archive": ref.archive.filename,
-                              "archive_md5": ref.archive.md5, "members": members})
+    return ArraySource(
+        images,
+        kind="reference",
+        path=None,
+        where=f"reference {ref.name}",
+        identity=identity,
+        extra={
+            "reference": ref.name,
+            "archive": ref.archive.filename,
+            "archive_md5": ref.archive.md5,
+            "members": members,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------ the entries
 
 CIFAR10_ARCHIVE = Archive(
-    filename=cifar10.ARCHIVE_FILENAME, url=cifar10.URL, md5=cifar10.ARCHIVE_MD5, reader=cifar10.read_split,
-    fetch_name="cifar10", url_env="GANBENCH_CIFAR10_URL", member_md5=cifar10.MEMBER_MD5,
-    folder=cifar10.FOLDER, folder_reader=cifar10.read_folder)
+    filename=cifar10.ARCHIVE_FILENAME,
+    url=cifar10.URL,
+    md5=cifar10.ARCHIVE_MD5,
+    reader=cifar10.read_split,
+    fetch_name="cifar10",
+    url_env="GANBENCH_CIFAR10_URL",
+    member_md5=cifar10.MEMBER_MD5,
+    folder=cifar10.FOLDER,
+    folder_reader=cifar10.read_folder,
+)
 
-REFERENCES.add("cifar10-train", Reference(
-    "cifar10-train", "CIFAR-10 training set: 50,000 32×32 images, data_batch_1..5 in order",
-    CIFAR10_ARCHIVE, cifar10.TRAIN_BATCHES, 50_000, aliases=("cifar10",)), "cifar10")
-REFERENCES.add("cifar10-test", Reference(
-    "cifar10-test", "CIFAR-10 test set: 10,000 32×32 images, test_batch",
-    CIFAR10_ARCHIVE, cifar10.TEST_BATCHES, 10_000))
+REFERENCES.add(
+    "cifar10-train",
+    Reference(
+        "cifar10-train",
+        "CIFAR-10 training set: 50,000 32×32 images, data_batch_1..5 in order",
+        CIFAR10_ARCHIVE,
+        cifar10.TRAIN_BATCHES,
+        50_000,
+        aliases=("cifar10",),
+    ),
+    "cifar10",
+)
+REFERENCES.add(
+    "cifar10-test",
+    Reference(
+        "cifar10-test",
+        "CIFAR-10 test set: 10,000 32×32 images, test_batch",
+        CIFAR10_ARCHIVE,
+        cifar10.TEST_BATCHES,
+        10_000,
+    ),
+)

@@ -40,20 +40,37 @@ def load(board):
     except (OSError, ValueError) as e:
         raise GanbenchError(f"cannot read board {path}: {e}; build it with `ganbench leaderboard build`") from None
     if data.get("kind") == "studies":  # one row per study, setting and curve: its summary
-        return pd.DataFrame([{"kind": "study", "study": st["name"], **r} for st in data["studies"] for r in st["summary"]])
+        return pd.DataFrame(
+            [{"kind": "study", "study": st["name"], **r} for st in data["studies"] for r in st["summary"]]
+        )
     rows = []
     for r in data["rows"]:
-        row = {"kind": "reproduced", "label": r["label"], "baseline": r["baseline"], "seeds": len(r["seeds"]),
-               "checkpoint": r["selection"], "selected_on_reference": r["flagged"], "protocol": r["protocol"],
-               "records": [e["record"] for e in r["records"]], "reason": None,
-               **({"task": r["task"], "role": r["role"]} if "task" in r else {})}  # a paired board's row
+        row = {
+            "kind": "reproduced",
+            "label": r["label"],
+            "baseline": r["baseline"],
+            "seeds": len(r["seeds"]),
+            "checkpoint": r["selection"],
+            "selected_on_reference": r["flagged"],
+            "protocol": r["protocol"],
+            "records": [e["record"] for e in r["records"]],
+            "reason": None,
+            **({"task": r["task"], "role": r["role"]} if "task" in r else {}),
+        }  # a paired board's row
         for m in data["metrics"]:
             c = r["cells"].get(m) or {}
-            row.update({m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")})
+            row.update(
+                {m: c.get("mean"), f"{m}_lo": c.get("lo"), f"{m}_hi": c.get("hi"), f"{m}_interval": c.get("interval")}
+            )
         rows.append(row)
     for r in data["reported"]:
-        row = {"kind": "reported", "label": r["label"], "protocol": r["protocol"], "citation": r["citation"],
-               **{k: r.get(k) for k in ("n_generated", "n_real", "split", "inception", "loss", "group", "checked")}}
+        row = {
+            "kind": "reported",
+            "label": r["label"],
+            "protocol": r["protocol"],
+            "citation": r["citation"],
+            **{k: r.get(k) for k in ("n_generated", "n_real", "split", "inception", "loss", "group", "checked")},
+        }
         row.update({m: r["metrics"].get(m) for m in data["metrics"]})
         rows.append(row)
     for s in data["set_aside"]:

@@ -21,27 +21,49 @@ GENERATED = ("README.md", "board.csv", "board.json", "board.tex", "index.html")
 def _protocol_text(board: dict) -> str:
     want = board.get("protocol", {})
     if board.get("paired"):
-        return ("each row's outputs for its task's test inputs, scored pair by pair against their targets by "
-                "`ganbench eval OUTPUTS --target TARGETS` (conventions below the tables); evaluation intervals: "
-                "percentile bootstrap over the pairs; " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in want.items()))
+        return (
+            "each row's outputs for its task's test inputs, scored pair by pair against their targets by "
+            "`ganbench eval OUTPUTS --target TARGETS` (conventions below the tables); evaluation intervals: "
+            "percentile bootstrap over the pairs; " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in want.items())
+        )
     if str(want.get("extractor", "")).startswith("toy:"):
         r = board.get("recipe", {})
-        return (f"{want.get('n_generated')} samples of each run's final checkpoint (sampling seed "
-                f"{r.get('sample_seed', 0)}), scored by the {board['benchmark']} benchmark's own metrics; evaluation "
-                f"intervals: percentile bootstrap over the samples")
-    return "; ".join(f"{k.replace('_', ' ')} {' or '.join(map(str, v)) if isinstance(v, list) else v}"
-                     for k, v in want.items())
+        return (
+            f"{want.get('n_generated')} samples of each run's final checkpoint (sampling seed "
+            f"{r.get('sample_seed', 0)}), scored by the {board['benchmark']} benchmark's own metrics; evaluation "
+            f"intervals: percentile bootstrap over the samples"
+        )
+    return "; ".join(
+        f"{k.replace('_', ' ')} {' or '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in want.items()
+    )
 
 
 def _row_dict(row) -> dict:
     recs = []
     for e in sorted(row.entries, key=lambda e: ((e.data.get("run") or {}).get("training_seed", 0), e.name)):
         s = e.data["provenance"].get("samples") or {}
-        recs.append({"record": e.name, "sha256": e.sha256, "training_seed": (e.data.get("run") or {}).get("training_seed"),
-                     "samples": {"path": s.get("path"), "file_sha256": s.get("file_sha256"),
-                                 "content_sha256": s.get("content_sha256")}})
-    out = {"label": row.label, "baseline": row.baseline, "seeds": row.seeds, "selection": row.selection,
-           "flagged": row.flagged, "protocol": row.protocol, "cells": row.cells, "records": recs}
+        recs.append(
+            {
+                "record": e.name,
+                "sha256": e.sha256,
+                "training_seed": (e.data.get("run") or {}).get("training_seed"),
+                "samples": {
+                    "path": s.get("path"),
+                    "file_sha256": s.get("file_sha256"),
+                    "content_sha256": s.get("content_sha256"),
+                },
+            }
+        )
+    out = {
+        "label": row.label,
+        "baseline": row.baseline,
+        "seeds": row.seeds,
+        "selection": row.selection,
+        "flagged": row.flagged,
+        "protocol": row.protocol,
+        "cells": row.cells,
+        "records": recs,
+    }
     if row.task is not None:  # a paired board's row: its task and role (boards without tasks keep their bytes)
         out.update(task=row.task, role=row.role)
     return out
@@ -119,19 +141,40 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
     row_dicts = [_row_dict(r) for r in rows]
     paired = paired_parts(board, rows) if board.get("paired") else {}
     reported = read_reported(out, board)
-    logs = {r.label: [e.data["provenance"].get("training_log") or [] for e in sorted(r.entries, key=lambda e: e.name)]
-            for r in rows}
+    logs = {
+        r.label: [e.data["provenance"].get("training_log") or [] for e in sorted(r.entries, key=lambda e: e.name)]
+        for r in rows
+    }
     figs = _figures(board, row_dicts, reported, logs)
-    data = {"ganbench_board": 1, "title": board["title"], "description": board["description"],
-            "protocol": want, "protocol_text": _protocol_text(board), "metrics": board["metrics"],
-            "headline": board["headline"], "sort": board.get("sort", board["headline"]), "rows": row_dicts,
-            "set_aside": aside, "set_aside_count": len(aside), "reported": reported, "commands": _commands(board, rows),
-            "figures": sorted(figs), "figures_made_with": figures_made_with(),
-            "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
-            "records_dir": "records", **({"notes": list(board["notes"])} if board.get("notes") else {}), **paired}
-    files = {"README.md": render.markdown(data).encode(), "board.csv": render.csv_text(data).encode(),
-             "board.json": render.to_json(data).encode(), "board.tex": render.latex(data).encode(),
-             "index.html": html.page(data, {k: figs[k] for k in sorted(figs)}).encode(), **figs}
+    data = {
+        "ganbench_board": 1,
+        "title": board["title"],
+        "description": board["description"],
+        "protocol": want,
+        "protocol_text": _protocol_text(board),
+        "metrics": board["metrics"],
+        "headline": board["headline"],
+        "sort": board.get("sort", board["headline"]),
+        "rows": row_dicts,
+        "set_aside": aside,
+        "set_aside_count": len(aside),
+        "reported": reported,
+        "commands": _commands(board, rows),
+        "figures": sorted(figs),
+        "figures_made_with": figures_made_with(),
+        "records": [{"record": e.name, "sha256": e.sha256} for e in entries],
+        "records_dir": "records",
+        **({"notes": list(board["notes"])} if board.get("notes") else {}),
+        **paired,
+    }
+    files = {
+        "README.md": render.markdown(data).encode(),
+        "board.csv": render.csv_text(data).encode(),
+        "board.json": render.to_json(data).encode(),
+        "board.tex": render.latex(data).encode(),
+        "index.html": html.page(data, {k: figs[k] for k in sorted(figs)}).encode(),
+        **figs,
+    }
     if write:
         _write_all(out, files)
     return files
@@ -141,8 +184,15 @@ def paired_parts(board: dict, rows) -> dict:
     """A paired board's extras: its tasks (title, in board order), each metric's direction, the metrics whose
     numbers are not from official weights (LPIPS offline: the record marks each value) and the conventions."""
     tasks = list(dict.fromkeys(list(board.get("task", {})) + [r.task for r in rows if r.task is not None]))
-    unofficial = sorted({m for r in rows for e in r.entries for m, v in e.data["metrics"].items()
-                         if m in board["metrics"] and (v.get("extra") or {}).get("official") is False})
+    unofficial = sorted(
+        {
+            m
+            for r in rows
+            for e in r.entries
+            for m, v in e.data["metrics"].items()
+            if m in board["metrics"] and (v.get("extra") or {}).get("official") is False
+        }
+    )
     by_task = {}  # metric -> task -> its conventions (a super-resolution task may score the Y channel, cropped)
     for r in rows:
         for e in r.entries:
@@ -157,9 +207,12 @@ def paired_parts(board: dict, rows) -> dict:
         else:
             conventions.update({f"{m} ({t})": c for t, c in per.items()})
     higher = board.get("higher_is_better", [])
-    return {"tasks": [{"name": t, "title": board.get("task", {}).get(t, {}).get("title", t)} for t in tasks],
-            "direction": {m: "higher is better" if m in higher else "lower is better" for m in board["metrics"]},
-            "unofficial": unofficial, "conventions": conventions}
+    return {
+        "tasks": [{"name": t, "title": board.get("task", {}).get(t, {}).get("title", t)} for t in tasks],
+        "direction": {m: "higher is better" if m in higher else "lower is better" for m in board["metrics"]},
+        "unofficial": unofficial,
+        "conventions": conventions,
+    }
 
 
 def figures_made_with() -> str:
@@ -182,4 +235,6 @@ def _write_all(out: Path, files: Dict[str, bytes]) -> None:
             with atomic_path(out / name) as tmp:
                 tmp.write_bytes(payload)
         except OSError as e:
-            raise GanbenchError(f"cannot write {out / name}: {e.strerror or e}; pass --out a writable board folder") from None
+            raise GanbenchError(
+                f"cannot write {out / name}: {e.strerror or e}; pass --out a writable board folder"
+            ) from None

@@ -19,7 +19,9 @@ def read_toml(path: Path, what: str) -> dict:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except OSError as e:
-        raise GanbenchError(f"cannot read {what} {path}: {e.strerror}; pass a board folder holding board.toml") from None
+        raise GanbenchError(
+            f"cannot read {what} {path}: {e.strerror}; pass a board folder holding board.toml"
+        ) from None
     except tomllib.TOMLDecodeError as e:
         raise GanbenchError(f"{what} {path} is not valid TOML ({e}); fix the file") from None
 
@@ -27,8 +29,10 @@ def read_toml(path: Path, what: str) -> dict:
 def read_board(board_dir) -> dict:
     board_dir = Path(board_dir)
     if not (board_dir / "board.toml").is_file():
-        raise GanbenchError(f"{board_dir} has no board.toml: a board folder holds its definition (title, description, "
-                            f"metrics, headline; see leaderboards/ring/board.toml)")
+        raise GanbenchError(
+            f"{board_dir} has no board.toml: a board folder holds its definition (title, description, "
+            f"metrics, headline; see leaderboards/ring/board.toml)"
+        )
     board = read_toml(board_dir / "board.toml", "board definition")
     need = ("title", "description") + (() if board.get("kind") == "studies" else ("metrics", "headline"))
     missing = [k for k in need if k not in board]
@@ -60,12 +64,24 @@ def read_reported(board_dir, board: dict) -> list:
     for i, r in enumerate(rows, 1):
         missing = [k for k in REPORTED_KEYS + PROTOCOL_KEYS if k not in r or r[k] in ("", None)]
         if missing:
-            raise GanbenchError(f"{path}: row {i} ({r.get('label', 'no label')}) lacks {', '.join(missing)}; every "
-                                f"reported number needs its protocol ({', '.join(PROTOCOL_KEYS)}), citation and checked")
-        out.append({"label": r["label"], "kind": r.get("kind", "reported"), "metrics": dict(r["metrics"]),
-                    **{k: r[k] for k in PROTOCOL_KEYS}, "loss": r.get("loss", ""), "group": protocol_group(r),
-                    "protocol": r["protocol"], "citation": r["citation"], "conditional": bool(r.get("conditional")),
-                    "checked": r["checked"]})
+            raise GanbenchError(
+                f"{path}: row {i} ({r.get('label', 'no label')}) lacks {', '.join(missing)}; every "
+                f"reported number needs its protocol ({', '.join(PROTOCOL_KEYS)}), citation and checked"
+            )
+        out.append(
+            {
+                "label": r["label"],
+                "kind": r.get("kind", "reported"),
+                "metrics": dict(r["metrics"]),
+                **{k: r[k] for k in PROTOCOL_KEYS},
+                "loss": r.get("loss", ""),
+                "group": protocol_group(r),
+                "protocol": r["protocol"],
+                "citation": r["citation"],
+                "conditional": bool(r.get("conditional")),
+                "checked": r["checked"],
+            }
+        )
     return sort_reported(out, board.get("sort", board.get("headline")), board.get("higher_is_better", []))
 
 

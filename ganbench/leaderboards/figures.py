@@ -11,8 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf"]
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 def _png(fig: Figure) -> bytes:
@@ -27,8 +26,16 @@ def _legend(ax) -> None:
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
-def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, xlabel: str = "generator step",
-           ylabel: Optional[str] = None, title: Optional[str] = None, ylog: bool = False) -> bytes:
+def curves(
+    rows: List[dict],
+    logs: Dict[str, List[List[dict]]],
+    metric: str,
+    *,
+    xlabel: str = "generator step",
+    ylabel: Optional[str] = None,
+    title: Optional[str] = None,
+    ylog: bool = False,
+) -> bytes:
     """`metric` against the training step (or the logs' other x under "step"): each row's mean over its
     seeds, the band their range; `ylog`: a log scale, the mean taken of the logs (a geometric mean)."""
     fig = Figure(figsize=(8, 4.5))
@@ -38,8 +45,13 @@ def curves(rows: List[dict], logs: Dict[str, List[List[dict]]], metric: str, *, 
         steps = sorted({p["step"] for log in runs for p in log if p.get(metric) is not None})
         if not steps:
             continue
-        vals = np.array([[next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan)
-                          for s in steps] for log in runs], np.float64)
+        vals = np.array(
+            [
+                [next((p[metric] for p in log if p["step"] == s and p.get(metric) is not None), np.nan) for s in steps]
+                for log in runs
+            ],
+            np.float64,
+        )
         colour = COLOURS[i % len(COLOURS)]
         if ylog:  # a 0 (a float32 gradient that underflowed) has no place on a log axis: left out, not -inf
             vals = np.where(vals > 0, vals, np.nan)
@@ -68,10 +80,20 @@ def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_ta
     """`metric` of every row with its 95% interval; reported rows hatched, apart. `by_task` (a paired
     board): labels name the task, floors grey, untrained generators light blue, and the title says which
     way is better."""
-    items = [((f"{r['task']}: " if by_task and r.get("task") else "") + r["label"], r["cells"].get(metric, {}),
-              False, ROLE_COLOURS.get(r.get("role"), "#1f77b4") if by_task else "#1f77b4") for r in rows]
-    items += [(f"{r['label']} [reported]", {"mean": r["metrics"][metric]}, True, "#bbbbbb") for r in reported
-              if metric in r["metrics"]]
+    items = [
+        (
+            (f"{r['task']}: " if by_task and r.get("task") else "") + r["label"],
+            r["cells"].get(metric, {}),
+            False,
+            ROLE_COLOURS.get(r.get("role"), "#1f77b4") if by_task else "#1f77b4",
+        )
+        for r in rows
+    ]
+    items += [
+        (f"{r['label']} [reported]", {"mean": r["metrics"][metric]}, True, "#bbbbbb")
+        for r in reported
+        if metric in r["metrics"]
+    ]
     items = [it for it in items if it[1].get("mean") is not None]
     fig = Figure(figsize=(8, 0.45 * max(len(items), 2) + 1.2))
     ax = fig.add_subplot()
@@ -80,17 +102,30 @@ def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_ta
         err = None
         if c.get("lo") is not None:
             err = [[c["mean"] - c["lo"]], [c["hi"] - c["mean"]]]
-        ax.barh(yi, c["mean"], xerr=err, color=colour, hatch="//" if rep else None,
-                capsize=3, edgecolor="#555555", linewidth=0.5)
+        ax.barh(
+            yi,
+            c["mean"],
+            xerr=err,
+            color=colour,
+            hatch="//" if rep else None,
+            capsize=3,
+            edgecolor="#555555",
+            linewidth=0.5,
+        )
     ax.set_yticks(y)
     ax.set_yticklabels([it[0] for it in items], fontsize=8)
     ax.set_xlabel(f"{metric} (bars: mean; whiskers: 95% interval)")
     if by_task:
-        ax.set_title(f"{metric}, {'higher' if higher else 'lower'} is better: trained (blue), untrained generator "
-                     f"(light blue), floor (grey)", fontsize=9)
+        ax.set_title(
+            f"{metric}, {'higher' if higher else 'lower'} is better: trained (blue), untrained generator "
+            f"(light blue), floor (grey)",
+            fontsize=9,
+        )
     else:
-        ax.set_title("reproduced (blue, with intervals); reported (hatched): each under its own protocol, see the "
-                     "table", fontsize=9)
+        ax.set_title(
+            "reproduced (blue, with intervals); reported (hatched): each under its own protocol, see the table",
+            fontsize=9,
+        )
     return _png(fig)
 
 
@@ -102,8 +137,14 @@ def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
     for i, r in enumerate(rows):
         xs, ys = r["cells"].get(x_metric, {}).get("per_seed", {}), r["cells"].get(y_metric, {}).get("per_seed", {})
         seeds = sorted(set(xs) & set(ys), key=int)
-        ax.scatter([xs[s] for s in seeds], [ys[s] for s in seeds], color=COLOURS[i % len(COLOURS)], s=25,
-                   label=r["label"], alpha=0.8)
+        ax.scatter(
+            [xs[s] for s in seeds],
+            [ys[s] for s in seeds],
+            color=COLOURS[i % len(COLOURS)],
+            s=25,
+            label=r["label"],
+            alpha=0.8,
+        )
     ax.set_xlabel(x_metric)
     ax.set_ylabel(y_metric)
     ax.set_title("one point per training seed")

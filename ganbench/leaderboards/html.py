@@ -42,73 +42,112 @@ def _num_attr(x) -> str:
 
 
 def _details(summary: str, obj) -> str:
-    return f"<details><summary>{_e(summary)}</summary><pre>{_e(json.dumps(obj, indent=1, sort_keys=True))}</pre></details>"
+    return (
+        f"<details><summary>{_e(summary)}</summary><pre>{_e(json.dumps(obj, indent=1, sort_keys=True))}</pre></details>"
+    )
 
 
 def _unofficial(board: dict) -> str:
     if not board.get("unofficial"):
         return ""
     ms = ", ".join(board["unofficial"])
-    return (f'<p class="note"><b>{_e(ms)}: NOT the official weights</b> (offline, the LPIPS backbone is randomly '
-            f'initialised; each record says so): compare these rows with each other, never with published {_e(ms)} '
-            f'numbers.</p>\n')
+    return (
+        f'<p class="note"><b>{_e(ms)}: NOT the official weights</b> (offline, the LPIPS backbone is randomly '
+        f"initialised; each record says so): compare these rows with each other, never with published {_e(ms)} "
+        f"numbers.</p>\n"
+    )
 
 
 def page(board: dict, figures: Dict[str, bytes]) -> str:
     ms = board["metrics"]
     paired = "tasks" in board  # rows grouped by task (a click sorts within each), kind: task and role
     task_index = {t["name"]: i for i, t in enumerate(board.get("tasks", []))}
-    head = "".join(f"<th>{_e(h)}</th>" for h in ["setting", "task: role" if paired else "kind", "seeds", "checkpoint"]
-                   + [metric_head(board, m) for m in ms] + ["protocol and records"])
+    head = "".join(
+        f"<th>{_e(h)}</th>"
+        for h in ["setting", "task: role" if paired else "kind", "seeds", "checkpoint"]
+        + [metric_head(board, m) for m in ms]
+        + ["protocol and records"]
+    )
     body = []
     for r in board["rows"]:
         if paired:
-            cells = "".join(f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
-                            for m in ms)
+            cells = "".join(
+                f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
+                for m in ms
+            )
             info = _details("protocol", r["protocol"]) + _details(f"{len(r['records'])} records", r["records"])
-            body.append(f'<tr class="reproduced" data-g="{task_index.get(r.get("task"), -1)}"><td>{_e(r["label"])}</td>'
-                        f'<td>{_e(r.get("task"))}: {_e(r.get("role"))}</td><td data-v="{len(r["seeds"])}">{len(r["seeds"])}'
-                        f'</td><td>{_e(r["selection"])}</td>{cells}<td>{info}</td></tr>')
+            body.append(
+                f'<tr class="reproduced" data-g="{task_index.get(r.get("task"), -1)}"><td>{_e(r["label"])}</td>'
+                f'<td>{_e(r.get("task"))}: {_e(r.get("role"))}</td><td data-v="{len(r["seeds"])}">{len(r["seeds"])}'
+                f"</td><td>{_e(r['selection'])}</td>{cells}<td>{info}</td></tr>"
+            )
             continue
         flag = '<span class="badge flag">selected on the reference</span>' if r["flagged"] else ""
-        cells = "".join(f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
-                        for m in ms)
+        cells = "".join(
+            f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
+            for m in ms
+        )
         info = _details("protocol", r["protocol"]) + _details(f"{len(r['records'])} records", r["records"])
-        body.append(f'<tr class="reproduced"><td>{_e(r["label"])}{flag}</td><td>reproduced</td>'
-                    f'<td data-v="{len(r["seeds"])}">{len(r["seeds"])}</td><td>{_e(r["selection"])}</td>{cells}<td>{info}</td></tr>')
+        body.append(
+            f'<tr class="reproduced"><td>{_e(r["label"])}{flag}</td><td>reproduced</td>'
+            f'<td data-v="{len(r["seeds"])}">{len(r["seeds"])}</td><td>{_e(r["selection"])}</td>{cells}<td>{info}</td></tr>'
+        )
     groups, rep = {}, []  # reported rows: their own table, sorted within their protocol group
     for r in board["reported"]:
         g = groups.setdefault(r["group"], len(groups))
-        cells = "".join(f'<td data-v="{_num_attr(r["metrics"].get(m))}">{_e(num(r["metrics"][m])) if m in r["metrics"] else ""}</td>'
-                        for m in ms)
-        proto = "".join(f'<td data-v="{r[k] if isinstance(r[k], int) else ""}">{_e(c)}</td>'
-                        for k, c in zip(("n_generated", "n_real", "split", "inception", "loss"), reported_protocol_cells(r)))
-        info = _details("notes and source", {k: r[k] for k in ("protocol", "citation", "kind", "conditional", "checked")})
-        rep.append(f'<tr class="reported" data-g="{g}"><td>{_e(r["label"])}<span class="badge">{_e(r["kind"])}</span></td>'
-                   f'{proto}{cells}<td>{info}</td></tr>')
+        cells = "".join(
+            f'<td data-v="{_num_attr(r["metrics"].get(m))}">{_e(num(r["metrics"][m])) if m in r["metrics"] else ""}</td>'
+            for m in ms
+        )
+        proto = "".join(
+            f'<td data-v="{r[k] if isinstance(r[k], int) else ""}">{_e(c)}</td>'
+            for k, c in zip(("n_generated", "n_real", "split", "inception", "loss"), reported_protocol_cells(r))
+        )
+        info = _details(
+            "notes and source", {k: r[k] for k in ("protocol", "citation", "kind", "conditional", "checked")}
+        )
+        rep.append(
+            f'<tr class="reported" data-g="{g}"><td>{_e(r["label"])}<span class="badge">{_e(r["kind"])}</span></td>'
+            f"{proto}{cells}<td>{info}</td></tr>"
+        )
     notes = ("<h2>Notes</h2>" + "".join(f"<p>{_e(n)}</p>" for n in board["notes"])) if board.get("notes") else ""
     rep_head = "".join(f"<th>{_e(h)}</th>" for h in ["model", *REPORTED_PROTOCOL_HEAD, *ms, "notes and source"])
-    reported = (f'<h2>Reported</h2><p class="note">From papers and reference implementations, never averaged with ours. '
-                f'Grouped by protocol (N generated, N real, split, Inception port): a click sorts within each group; '
-                f'numbers from different groups do not compare.</p><table class="sortable grouped" id="reported">'
-                f'<thead><tr>{rep_head}</tr></thead><tbody>{"".join(rep)}</tbody></table>') if rep else ""
-    aside = "".join(f"<tr><td>{_e(s['record'])}</td><td>{_e(s['label'])}</td><td>{_e(s['reason'])}</td></tr>"
-                    for s in board["set_aside"]) or '<tr><td colspan="3">none</td></tr>'
-    figs = "".join(f'<h3>{_e(name)}</h3><img alt="{_e(name)}" src="data:image/png;base64,'
-                   f'{base64.b64encode(png).decode()}">' for name, png in figures.items())
-    cmds = "".join(f"<details><summary>{_e(c['label'])}</summary><pre>{_e(chr(10).join(c['commands']))}</pre></details>"
-                   for c in board.get("commands", []))
+    reported = (
+        (
+            f'<h2>Reported</h2><p class="note">From papers and reference implementations, never averaged with ours. '
+            f"Grouped by protocol (N generated, N real, split, Inception port): a click sorts within each group; "
+            f'numbers from different groups do not compare.</p><table class="sortable grouped" id="reported">'
+            f"<thead><tr>{rep_head}</tr></thead><tbody>{''.join(rep)}</tbody></table>"
+        )
+        if rep
+        else ""
+    )
+    aside = (
+        "".join(
+            f"<tr><td>{_e(s['record'])}</td><td>{_e(s['label'])}</td><td>{_e(s['reason'])}</td></tr>"
+            for s in board["set_aside"]
+        )
+        or '<tr><td colspan="3">none</td></tr>'
+    )
+    figs = "".join(
+        f'<h3>{_e(name)}</h3><img alt="{_e(name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+        for name, png in figures.items()
+    )
+    cmds = "".join(
+        f"<details><summary>{_e(c['label'])}</summary><pre>{_e(chr(10).join(c['commands']))}</pre></details>"
+        for c in board.get("commands", [])
+    )
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{_e(board['title'])}</title><style>{CSS}</style></head>
-<body><h1>{_e(board['title'])}</h1><p>{_e(board['description'])}</p>
+<html lang="en"><head><meta charset="utf-8"><title>{_e(board["title"])}</title><style>{CSS}</style></head>
+<body><h1>{_e(board["title"])}</h1><p>{_e(board["description"])}</p>
 <p class="note">Generated by <code>ganbench leaderboard build</code> from the records; click a column to sort.
 Each cell: mean [95% interval] across training seeds; (eval): one training seed, the evaluation interval.
 Reported rows (grey, their own table below) come from papers and reference implementations and are never
 averaged with ours.</p>
-<h2>Leaderboard</h2><p class="note">Protocol: {_e(board['protocol_text'])}. {board['set_aside_count']} record(s) set aside.</p>
-{_unofficial(board)}<table class="{'sortable grouped' if paired else 'sortable'}" id="board"><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
+<h2>Leaderboard</h2><p class="note">Protocol: {_e(board["protocol_text"])}. {board["set_aside_count"]} record(s) set aside.</p>
+{_unofficial(board)}<table class="{"sortable grouped" if paired else "sortable"}" id="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
 {notes}{reported}
-{'<h2>Reproducing a row</h2>' + cmds if cmds else ''}
+{"<h2>Reproducing a row</h2>" + cmds if cmds else ""}
 <h2>Set aside</h2><table id="set-aside"><thead><tr><th>record</th><th>setting</th><th>reason</th></tr></thead><tbody>{aside}</tbody></table>
 <h2>Figures</h2>{figs}
 <script>{JS}</script></body></html>

@@ -25,12 +25,23 @@ EXCERPT = "/work/shared/data/cifar10-excerpt.npz"
 STEPS_PER_EPOCH = 16  # 1017 images at batch 64
 
 
-def _record(study: str, setting: str, seed: int, x_name: str, x: list, curves: dict, config: dict, command: str) -> dict:
+def _record(
+    study: str, setting: str, seed: int, x_name: str, x: list, curves: dict, config: dict, command: str
+) -> dict:
     from ..records import environment
 
-    return {"record_kind": "study", "format": 1, "study": study, "setting": setting, "seed": int(seed),
-            "x": {"name": x_name, "values": x}, "curves": curves, "config": config, "command": command,
-            "provenance": {"environment": _stable(environment("cpu"))}}
+    return {
+        "record_kind": "study",
+        "format": 1,
+        "study": study,
+        "setting": setting,
+        "seed": int(seed),
+        "x": {"name": x_name, "values": x},
+        "curves": curves,
+        "config": config,
+        "command": command,
+        "provenance": {"environment": _stable(environment("cpu"))},
+    }
 
 
 def _stable(env: dict) -> dict:
@@ -61,36 +72,70 @@ def _trainer(baseline: str, overrides: dict, seed: int, data: str, key=None):
 
 
 # -- Arjovsky & Bottou 2017: vanishing gradients of the minimax cost -----------------------------------------
-def vanishing(seed: int, epochs: Sequence[int] = (1, 10, 25), *, baseline: str = "dcgan-small", data: str = EXCERPT,
-              d_steps: int = 1000, every: int = 25, batch: int = 64, progress=None) -> List[dict]:
+def vanishing(
+    seed: int,
+    epochs: Sequence[int] = (1, 10, 25),
+    *,
+    baseline: str = "dcgan-small",
+    data: str = EXCERPT,
+    d_steps: int = 1000,
+    every: int = 25,
+    batch: int = 64,
+    progress=None,
+) -> List[dict]:
     """One record per entry of `epochs`: G trained that many epochs of `data` (train_images, batch 64), then
     fixed; a D from scratch (the baseline's D and Adam) trained `d_steps` steps against it."""
     sets = {"batch_size": batch, "g_batch_size": batch, "steps": max(epochs) * STEPS_PER_EPOCH}
     tr = _trainer(baseline, sets, seed, data, key="train_images")
     G, cfg = tr.nets.nets["G"], tr.cfg
-    cmd_train = (f"ganbench train {baseline} --data {data} --key train_images --seed {seed} "
-                 f"--set batch_size={batch} --set g_batch_size={batch} --steps {sets['steps']}")
+    cmd_train = (
+        f"ganbench train {baseline} --data {data} --key train_images --seed {seed} "
+        f"--set batch_size={batch} --set g_batch_size={batch} --steps {sets['steps']}"
+    )
     out = []
     for e in sorted(epochs):
         while tr.step < e * STEPS_PER_EPOCH:
             tr.train_step()
         curves = _fixed_g(copy.deepcopy(G), cfg, tr.data, seed, e, d_steps, every, batch, progress)
-        config = {"baseline": baseline, "train": {k: cfg[k] for k in sorted(cfg)}, "epochs": e,
-                  "g_steps": e * STEPS_PER_EPOCH, "d_steps": d_steps, "every": every, "batch": batch,
-                  "data": data, "key": "train_images", "d_init_seed": _seed(seed, 1, e)}
-        cmd = (f"python leaderboards/pathologies_runs.py vanishing --seed {seed}  # G: {cmd_train} stopped at step "
-               f"{e * STEPS_PER_EPOCH}; then a D from scratch for {d_steps} steps")
-        out.append(_record("vanishing", f"{e} epoch{'s' if e > 1 else ''}", seed, "discriminator step",
-                           curves.pop("step"), curves, config, cmd))
+        config = {
+            "baseline": baseline,
+            "train": {k: cfg[k] for k in sorted(cfg)},
+            "epochs": e,
+            "g_steps": e * STEPS_PER_EPOCH,
+            "d_steps": d_steps,
+            "every": every,
+            "batch": batch,
+            "data": data,
+            "key": "train_images",
+            "d_init_seed": _seed(seed, 1, e),
+        }
+        cmd = (
+            f"python leaderboards/pathologies_runs.py vanishing --seed {seed}  # G: {cmd_train} stopped at step "
+            f"{e * STEPS_PER_EPOCH}; then a D from scratch for {d_steps} steps"
+        )
+        out.append(
+            _record(
+                "vanishing",
+                f"{e} epoch{'s' if e > 1 else ''}",
+                seed,
+                "discriminator step",
+                curves.pop("step"),
+                curves,
+                config,
+                cmd,
+            )
+        )
     return out
 
 
-def _fixed_g(G, cfg: dict, data, seed: int, epochs: int, d_steps: int, every: int, batch: int, progress) -> Dict[str, list]:
+def _fixed_g(
+    G, cfg: dict, data, seed: int, epochs: int, d_steps: int, every: int, batch: int, progress
+) -> Dict[str, list]:
     _g, D, _a = models.networks(cfg, _seed(seed, 1, epochs))
     opt = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=(cfg["beta1"], cfg["beta2"]))
     G.train().requires_grad_(True)  # batch statistics in G's batch norms, as while it trained
     z_eval = torch.randn(batch, cfg["z_dim"], generator=_gen(seed, 2, epochs))
-    x_eval, _ = data.batch(seed, 10 ** 6, batch)  # one fixed real batch for D's accuracy
+    x_eval, _ = data.batch(seed, 10**6, batch)  # one fixed real batch for D's accuracy
     curves = {k: [] for k in ("step", "d_loss", "d_accuracy", "d_error", "g_grad_minimax", "g_grad_bce")}
     for k in range(d_steps + 1):
         if k % every == 0:
@@ -124,28 +169,41 @@ def _measure(G, D, z, x, step: int, curves: dict) -> None:
 
 
 # -- Gulrajani et al. 2017: weight clipping against the gradient penalty ------------------------------------
-CLIP_SETTINGS = {"clip c=0.1": {"weight_clip": 0.1}, "clip c=0.01": {"weight_clip": 0.01},
-                 "clip c=0.001": {"weight_clip": 0.001}, "gradient penalty (lambda 10)": {"gp": 10.0}}
+CLIP_SETTINGS = {
+    "clip c=0.1": {"weight_clip": 0.1},
+    "clip c=0.01": {"weight_clip": 0.01},
+    "clip c=0.001": {"weight_clip": 0.001},
+    "gradient penalty (lambda 10)": {"gp": 10.0},
+}
 
 
 def clipping_config(setting: str, steps: int) -> dict:
     """gan_toy.py's toy settings (batch 256, 5 critic iterations; WGAN: RMSProp 5e-5; WGAN-GP: Adam 1e-4,
     (0.5, 0.9)) on the 12-layer networks of the paper's fig. 1b."""
-    base = {"arch": "mlp-2d-deep", "data": "swissroll", "loss": "wasserstein", "z_dim": 2, "n_dis": 5,
-            "batch_size": 256, "g_batch_size": 256, "steps": steps}
+    base = {
+        "arch": "mlp-2d-deep",
+        "data": "swissroll",
+        "loss": "wasserstein",
+        "z_dim": 2,
+        "n_dis": 5,
+        "batch_size": 256,
+        "g_batch_size": 256,
+        "steps": steps,
+    }
     if "gp" in CLIP_SETTINGS[setting]:
         return {**base, **CLIP_SETTINGS[setting], "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9}
     return {**base, **CLIP_SETTINGS[setting], "optimizer": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5}
 
 
-def clipping(seed: int, setting: str, *, steps: int = 30, every: int = 5, batch: int = 256, train_batch: int = 256,
-             progress=None) -> dict:
+def clipping(
+    seed: int, setting: str, *, steps: int = 30, every: int = 5, batch: int = 256, train_batch: int = 256, progress=None
+) -> dict:
     """Per-layer gradient norms of the critic loss E[D(G(z))] - E[D(x)] (no penalty term) on a fixed batch,
     every `every` generator steps, layer 1 being the input side."""
     sets = {**clipping_config(setting, steps), "batch_size": train_batch, "g_batch_size": train_batch}
     tr = _trainer("toy-mlp", sets, seed, "swissroll")
     G, D = tr.nets.nets["G"], tr.nets.nets["D"]
-    x, _ = tr.data.batch(seed, 10 ** 6, batch)
+    x, _ = tr.data.batch(seed, 10**6, batch)
     z = torch.randn(batch, 2, generator=_gen(seed, 4))
     curves = {"act_grad": [], "weight_grad": [], "critic_loss": []}
     steps_seen = []
@@ -159,8 +217,10 @@ def clipping(seed: int, setting: str, *, steps: int = 30, every: int = 5, batch:
             break
         tr.train_step()
     config = {"train": {k: tr.cfg[k] for k in sorted(tr.cfg)}, "every": every, "measure_batch": batch}
-    cmd = (f"python leaderboards/pathologies_runs.py clipping --seed {seed}  # ganbench train toy-mlp --data swissroll "
-           f"--seed {seed} " + " ".join(f"--set {k}={v}" for k, v in sets.items() if k != "data"))
+    cmd = (
+        f"python leaderboards/pathologies_runs.py clipping --seed {seed}  # ganbench train toy-mlp --data swissroll "
+        f"--seed {seed} " + " ".join(f"--set {k}={v}" for k, v in sets.items() if k != "data")
+    )
     return _record("clipping", setting, seed, "generator step", steps_seen, curves, config, cmd)
 
 
@@ -187,8 +247,12 @@ def _layer_grads(G, D, x, z, curves: dict) -> None:
         for h in hooks:
             h.remove()
     # the real and the fake pass each hold every layer once: the norm over both batches together
-    curves["act_grad"].append([float(torch.sqrt(a.grad.double().pow(2).sum() + b.grad.double().pow(2).sum()))
-                               for a, b in zip(real_acts, acts)])
+    curves["act_grad"].append(
+        [
+            float(torch.sqrt(a.grad.double().pow(2).sum() + b.grad.double().pow(2).sum()))
+            for a, b in zip(real_acts, acts)
+        ]
+    )
     curves["weight_grad"].append(list(layer_norms(D).values()))
     curves["critic_loss"].append(float(loss.detach()))
     D.zero_grad(set_to_none=True)

@@ -14,8 +14,12 @@ import numpy as np
 
 from ..errors import GanbenchError
 
-SELECTIONS = {"final": "final", "last": "final", "best-held-out": "best on a held-out split",
-              "best": "best on the reference"}  # `ganbench eval RUN --checkpoint last|best` records last or best
+SELECTIONS = {
+    "final": "final",
+    "last": "final",
+    "best-held-out": "best on a held-out split",
+    "best": "best on the reference",
+}  # `ganbench eval RUN --checkpoint last|best` records last or best
 
 
 @dataclass
@@ -36,8 +40,13 @@ class Row:
 
     @property
     def seeds(self) -> List[int]:
-        return sorted({e.data["run"]["training_seed"] for e in self.entries
-                       if (e.data.get("run") or {}).get("training_seed") is not None})  # a floor has none
+        return sorted(
+            {
+                e.data["run"]["training_seed"]
+                for e in self.entries
+                if (e.data.get("run") or {}).get("training_seed") is not None
+            }
+        )  # a floor has none
 
     @property
     def task(self) -> Optional[str]:
@@ -71,11 +80,15 @@ def load_records(paths, kinds=("eval",)) -> List[Entry]:
         try:
             data = json.loads(raw)
         except ValueError as e:
-            raise GanbenchError(f"{f} is not JSON ({e}); pass evaluation records written by `ganbench eval --json`") from None
+            raise GanbenchError(
+                f"{f} is not JSON ({e}); pass evaluation records written by `ganbench eval --json`"
+            ) from None
         if kinds == ("study",):
             if not isinstance(data, dict) or data.get("record_kind") != "study" or "curves" not in data:
-                raise GanbenchError(f"{f} is not a study record; a studies board takes the records its runner "
-                                    f"writes (e.g. leaderboards/pathologies_runs.py)")
+                raise GanbenchError(
+                    f"{f} is not a study record; a studies board takes the records its runner "
+                    f"writes (e.g. leaderboards/pathologies_runs.py)"
+                )
         elif not isinstance(data, dict) or data.get("record_kind") != "eval" or "protocol" not in data:
             raise GanbenchError(f"{f} is not an evaluation record (format 2); write it with `ganbench eval --json`")
         out.append(Entry(f.name, hashlib.sha256(raw).hexdigest(), data))
@@ -107,7 +120,9 @@ def set_aside_reason(rec: dict, want: dict) -> Optional[str]:
 
 def row_label(rec: dict) -> str:
     run = rec.get("run") or {}
-    return run.get("setting") or run.get("baseline") or (rec["provenance"].get("samples") or {}).get("path") or "samples"
+    return (
+        run.get("setting") or run.get("baseline") or (rec["provenance"].get("samples") or {}).get("path") or "samples"
+    )
 
 
 def _protocol_key(rec: dict) -> str:
@@ -121,8 +136,13 @@ def group(entries: List[Entry]) -> List[Row]:
     groups: Dict[tuple, List[Entry]] = {}
     for e in entries:
         run = e.data.get("run") or {}
-        key = (run.get("task"), row_label(e.data), run.get("config_hash"), run.get("checkpoint_selection", "final"),
-               _protocol_key(e.data))
+        key = (
+            run.get("task"),
+            row_label(e.data),
+            run.get("config_hash"),
+            run.get("checkpoint_selection", "final"),
+            _protocol_key(e.data),
+        )
         groups.setdefault(key, []).append(e)
     rows = []
     for (_task, label, _cfg, sel, _p), members in groups.items():
@@ -149,13 +169,23 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
         elif len(have) == 1:
             v = have[0][1]
             lo, hi = v["ci"] if v.get("ci") else (None, None)
-            cell.update(mean=v["value"], lo=lo, hi=hi, interval="evaluation (1 training seed)" if row.seeds or
-                        row.role != "floor" else "evaluation (a floor: no model, no training seed)")
+            cell.update(
+                mean=v["value"],
+                lo=lo,
+                hi=hi,
+                interval="evaluation (1 training seed)"
+                if row.seeds or row.role != "floor"
+                else "evaluation (a floor: no model, no training seed)",
+            )
         else:
             x = np.array([v["value"] for _s, v in have], np.float64)
             half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-            cell.update(mean=float(x.mean()), lo=float(x.mean() - half), hi=float(x.mean() + half),
-                        interval=f"across {len(x)} training seeds (t, 95%)")
+            cell.update(
+                mean=float(x.mean()),
+                lo=float(x.mean() - half),
+                hi=float(x.mean() + half),
+                interval=f"across {len(x)} training seeds (t, 95%)",
+            )
         lo_b, hi_b = (bounds or {}).get(m, (None, None))
         if cell["lo"] is not None and lo_b is not None:
             cell["lo"], cell["hi"] = max(cell["lo"], lo_b), min(cell["hi"], hi_b)
@@ -171,4 +201,5 @@ def order(rows: List[Row], metric: str, higher: bool, tasks: Optional[List[str]]
         t = r.task
         place = (0, "") if t is None else ((1, f"{tasks.index(t):06d}") if t in tasks else (2, t))
         return (place, mean is None, -(mean or 0) if higher else (mean or 0), r.label)
+
     return sorted(rows, key=key)

@@ -19,7 +19,6 @@ import numpy as np
 from ..errors import GanbenchError
 from .definition import read_board
 
-
 OWN = ("steps", "eval_every")  # what a [[setting]] may set for itself (a source's training length)
 
 
@@ -38,9 +37,11 @@ def setting_id(setting: dict) -> str:
 def train_command(board: dict, setting: dict, seed: int, out: str) -> str:
     r = recipe_for(board, setting)
     sets = " ".join(f"--set {k}={_text(v)}" for k, v in sorted(setting.get("set", {}).items()))
-    return (f"ganbench train {setting['baseline']} --data {board['benchmark']} --steps {r['steps']} --seed {seed} "
-            f"{sets + ' ' if sets else ''}--eval-every {r['eval_every']} --eval-n {r['eval_n']} "
-            f"--checkpoint-every {r['steps']} --out {shlex.quote(out)}")
+    return (
+        f"ganbench train {setting['baseline']} --data {board['benchmark']} --steps {r['steps']} --seed {seed} "
+        f"{sets + ' ' if sets else ''}--eval-every {r['eval_every']} --eval-n {r['eval_n']} "
+        f"--checkpoint-every {r['steps']} --out {shlex.quote(out)}"
+    )
 
 
 def _text(v) -> str:
@@ -55,8 +56,15 @@ def plan(board_dir: Path, runs_root: Path) -> List[dict]:
     for setting in board["setting"]:
         for seed in board["recipe"]["seeds"]:
             name = f"{setting_id(setting)}-s{seed}"
-            items.append({"board": board, "setting": setting, "seed": int(seed), "name": name,
-                          "run_dir": Path(runs_root) / board["benchmark"] / name})
+            items.append(
+                {
+                    "board": board,
+                    "setting": setting,
+                    "seed": int(seed),
+                    "name": name,
+                    "run_dir": Path(runs_root) / board["benchmark"] / name,
+                }
+            )
     return items
 
 
@@ -76,10 +84,18 @@ def train_run(item: dict) -> None:
         shutil.rmtree(item["run_dir"])
     s = item["setting"]
     r = recipe_for(item["board"], s)
-    train(s["baseline"], out=item["run_dir"], data=item["board"]["benchmark"], steps=r["steps"], seed=item["seed"],
-          set={k: _text(v) for k, v in s.get("set", {}).items()}, eval_every=r["eval_every"], eval_n=r["eval_n"],
-          checkpoint_every=r["steps"], progress=False)
-
+    train(
+        s["baseline"],
+        out=item["run_dir"],
+        data=item["board"]["benchmark"],
+        steps=r["steps"],
+        seed=item["seed"],
+        set={k: _text(v) for k, v in s.get("set", {}).items()},
+        eval_every=r["eval_every"],
+        eval_n=r["eval_n"],
+        checkpoint_every=r["steps"],
+        progress=False,
+    )
 
 
 def _array_sha(a: np.ndarray) -> str:
@@ -107,38 +123,82 @@ def write_record(item: dict, records_dir: Path) -> Path:
             np.savez_compressed(f, samples=samples)
     metrics = with_intervals(bench, samples)
     run = runs.read(run_dir)
-    warnings = [f"{k} is undefined on these samples (no high-quality sample)"
-                for k in board["metrics"] if k not in metrics]
+    warnings = [
+        f"{k} is undefined on these samples (no high-quality sample)" for k in board["metrics"] if k not in metrics
+    ]
     step = list_steps(run_dir)[-1]
-    log = [{k: v for k, v in row.items() if k != "kind"} for _line, row in read_log(run_dir / "metrics.jsonl")
-           if row.get("kind") == "eval"]
-    commands = {"train": train_command(board, item["setting"], item["seed"], f"runs/{item['name']}"),
-                "sample": f"ganbench sample runs/{item['name']} -n {r['sample_n']} --seed {r['sample_seed']} "
-                          f"-o {spath.name}",
-                "score": f"python -m ganbench.leaderboards.toyscore {bench} {spath.name}"}
-    protocol = {"n_generated": int(len(samples)), "n_reference": None,
-                "reference": {"name": f"{bench} (the benchmark's own scorer)", "content_sha256": None, "file_sha256": None},
-                "extractor": f"toy:{bench}", "weights_sha256": None, "weights_official": None, "resize": "none",
-                "dtype": "float64", "metrics": list(metrics), "options": {"hq_sigmas": 3.0} if bench != "stacked-digits" else {}}
+    log = [
+        {k: v for k, v in row.items() if k != "kind"}
+        for _line, row in read_log(run_dir / "metrics.jsonl")
+        if row.get("kind") == "eval"
+    ]
+    commands = {
+        "train": train_command(board, item["setting"], item["seed"], f"runs/{item['name']}"),
+        "sample": f"ganbench sample runs/{item['name']} -n {r['sample_n']} --seed {r['sample_seed']} -o {spath.name}",
+        "score": f"python -m ganbench.leaderboards.toyscore {bench} {spath.name}",
+    }
+    protocol = {
+        "n_generated": int(len(samples)),
+        "n_reference": None,
+        "reference": {"name": f"{bench} (the benchmark's own scorer)", "content_sha256": None, "file_sha256": None},
+        "extractor": f"toy:{bench}",
+        "weights_sha256": None,
+        "weights_official": None,
+        "resize": "none",
+        "dtype": "float64",
+        "metrics": list(metrics),
+        "options": {"hq_sigmas": 3.0} if bench != "stacked-digits" else {},
+    }
     record = {
-        "ganbench_record": RECORD_FORMAT, "record_kind": "eval",
-        "metrics": {k: {"value": v["value"], "std": None, "std_of": None, "ci": v["ci"], "ci_method": v["ci_method"],
-                        "extra": {}} for k, v in metrics.items()},
+        "ganbench_record": RECORD_FORMAT,
+        "record_kind": "eval",
+        "metrics": {
+            k: {
+                "value": v["value"],
+                "std": None,
+                "std_of": None,
+                "ci": v["ci"],
+                "ci_method": v["ci_method"],
+                "extra": {},
+            }
+            for k, v in metrics.items()
+        },
         "protocol": protocol,
-        "run": {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": int(step),
-                "training_seed": int(run["seed"]), "sampling_seed": int(r["sample_seed"]),
-                "checkpoint_sha256": cache.file_digest(path_for(run_dir, step)), "ema": bool(info.get("ema")),
-                "checkpoint_selection": "final", "n": int(len(samples)), "setting": item["setting"]["label"],
-                "set": {k: _text(v) for k, v in sorted(item["setting"].get("set", {}).items())}},
+        "run": {
+            "baseline": run["baseline"],
+            "config_hash": run["config_hash"],
+            "step": int(step),
+            "training_seed": int(run["seed"]),
+            "sampling_seed": int(r["sample_seed"]),
+            "checkpoint_sha256": cache.file_digest(path_for(run_dir, step)),
+            "ema": bool(info.get("ema")),
+            "checkpoint_selection": "final",
+            "n": int(len(samples)),
+            "setting": item["setting"]["label"],
+            "set": {k: _text(v) for k, v in sorted(item["setting"].get("set", {}).items())},
+        },
         "warnings": warnings,
-        "provenance": {**environment("cpu"), "weights": {"path": None, "sha256": None, "official": None},
-                       "extractor": f"toy:{bench}", "resize": "none", "dtype": "float64", "batch_size": None,
-                       "metrics": list(metrics), "options": protocol["options"],
-                       "seeds": {"sampling": int(r["sample_seed"]), "bootstrap": 0},
-                       "samples": {"count": int(len(samples)), "path": spath.name, "file_sha256": cache.file_digest(spath),
-                                   "content_sha256": _array_sha(samples)},
-                       "reference": {"name": bench, "count": None}, "seconds": {},
-                       "commands": commands, "training_log": log},
+        "provenance": {
+            **environment("cpu"),
+            "weights": {"path": None, "sha256": None, "official": None},
+            "extractor": f"toy:{bench}",
+            "resize": "none",
+            "dtype": "float64",
+            "batch_size": None,
+            "metrics": list(metrics),
+            "options": protocol["options"],
+            "seeds": {"sampling": int(r["sample_seed"]), "bootstrap": 0},
+            "samples": {
+                "count": int(len(samples)),
+                "path": spath.name,
+                "file_sha256": cache.file_digest(spath),
+                "content_sha256": _array_sha(samples),
+            },
+            "reference": {"name": bench, "count": None},
+            "seconds": {},
+            "commands": commands,
+            "training_log": log,
+        },
     }
     path = records_dir / f"{item['name']}.json"
     with cache.atomic_path(path) as tmp:

@@ -15,13 +15,17 @@ CI_METHOD = "percentile bootstrap over the samples ({b} resamples, seed {seed}; 
 def per_sample(benchmark: str, samples: np.ndarray) -> dict:
     """{mode: (N,) nearest mode, hq: (N,) bool or None, modes: K}."""
     if benchmark == "stacked-digits":
-        from ..toydata.stacked_digits import CHANNEL_WEIGHTS, STACKED_MODES, _as_nhwc
         from ..toydata.classifier import predict_digits
+        from ..toydata.stacked_digits import CHANNEL_WEIGHTS, STACKED_MODES, _as_nhwc
 
         x = _as_nhwc(samples)
         digits = np.asarray(predict_digits(x.transpose(0, 3, 1, 2).reshape(-1, 8, 8)), np.int64).reshape(len(x), 3)
-        return {"mode": digits @ CHANNEL_WEIGHTS, "hq": None, "modes": STACKED_MODES,
-                "pixels": x.reshape(len(x), -1).astype(np.float64) / 255.0}
+        return {
+            "mode": digits @ CHANNEL_WEIGHTS,
+            "hq": None,
+            "modes": STACKED_MODES,
+            "pixels": x.reshape(len(x), -1).astype(np.float64) / 255.0,
+        }
     from ..toydata.mixtures import HQ_SIGMAS, _nearest, mixture
 
     mix = mixture(benchmark)
@@ -65,17 +69,21 @@ def scores(labels: dict, rows=None) -> dict:
     if labels["hq"] is None:
         counts = np.bincount(mode, minlength=k)
         px = labels["pixels"] if rows is None else labels["pixels"][rows]
-        return {"modes_hit": int((counts > 0).sum()), "kl_to_uniform": kl_to_uniform(counts),
-                "fd_pixels": pixel_fd(px)}
+        return {"modes_hit": int((counts > 0).sum()), "kl_to_uniform": kl_to_uniform(counts), "fd_pixels": pixel_fd(px)}
     hq = labels["hq"] if rows is None else labels["hq"][rows]
     counts = np.bincount(mode[hq], minlength=k)
     near = np.bincount(mode, minlength=k)
-    return {"modes_covered": int((counts > 0).sum()), "modes_reached": int((near >= len(mode) / (4 * k)).sum()),
-            "high_quality_fraction": float(hq.mean()), "reverse_kl": kl_to_uniform(counts)}
+    return {
+        "modes_covered": int((counts > 0).sum()),
+        "modes_reached": int((near >= len(mode) / (4 * k)).sum()),
+        "high_quality_fraction": float(hq.mean()),
+        "reverse_kl": kl_to_uniform(counts),
+    }
 
 
-def with_intervals(benchmark: str, samples: np.ndarray, n_boot: int = 200, seed: int = 0,
-                   confidence: float = 0.95) -> dict:
+def with_intervals(
+    benchmark: str, samples: np.ndarray, n_boot: int = 200, seed: int = 0, confidence: float = 0.95
+) -> dict:
     """{metric: {value, ci, ci_method}}; a metric undefined on the samples (reverse KL with no
     high-quality sample) is left out, and so are undefined replicates from its interval."""
     labels = per_sample(benchmark, samples)
@@ -97,8 +105,11 @@ def with_intervals(benchmark: str, samples: np.ndarray, n_boot: int = 200, seed:
         else:
             lo, hi = np.quantile(r, [a, 1 - a]) if len(r) else (value, value)
         method = CI_METHOD.format(b=n_boot, seed=seed)
-        out[name] = {"value": float(value), "ci": [float(lo), float(hi)],
-                     "ci_method": ("bias-corrected " + method) if name in BIAS_CORRECTED else method}
+        out[name] = {
+            "value": float(value),
+            "ci": [float(lo), float(hi)],
+            "ci_method": ("bias-corrected " + method) if name in BIAS_CORRECTED else method,
+        }
     return out
 
 

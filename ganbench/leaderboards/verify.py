@@ -36,13 +36,22 @@ class Verdict:
         return not self.problems
 
     def to_dict(self) -> dict:
-        return {"board": self.board, "ok": self.ok, "problems": self.problems, "re_evaluated": self.checked,
-                "not_re_evaluated": self.not_checked, "not_compared": self.not_compared, "notes": self.notes}
+        return {
+            "board": self.board,
+            "ok": self.ok,
+            "problems": self.problems,
+            "re_evaluated": self.checked,
+            "not_re_evaluated": self.not_checked,
+            "not_compared": self.not_compared,
+            "notes": self.notes,
+        }
 
     def table(self) -> str:
         lines = [f"FAIL {p}" for p in self.problems] + [f"note: {n}" for n in self.notes]
-        lines.append(f"{'OK' if self.ok else 'FAILED'} {self.board}: {len(self.checked)} record(s) re-evaluated, "
-                     f"{len(self.not_checked)} without samples here, {len(self.problems)} problem(s)")
+        lines.append(
+            f"{'OK' if self.ok else 'FAILED'} {self.board}: {len(self.checked)} record(s) re-evaluated, "
+            f"{len(self.not_checked)} without samples here, {len(self.problems)} problem(s)"
+        )
         return "\n".join(lines)
 
 
@@ -68,8 +77,9 @@ def _rescore(entry, records_dir: Path, tolerance: float, v: Verdict) -> None:
     for m, mv in rec["metrics"].items():
         now = fresh.get(m, {}).get("value")
         if now is None or abs(now - mv["value"]) > tolerance:
-            v.problems.append(f"row {label!r} ({entry.name}): {m} moved from {mv['value']!r} to {now!r} "
-                              f"(tolerance {tolerance:g})")
+            v.problems.append(
+                f"row {label!r} ({entry.name}): {m} moved from {mv['value']!r} to {now!r} (tolerance {tolerance:g})"
+            )
     v.checked.append(entry.name)
 
 
@@ -78,8 +88,10 @@ def verify(board_dir) -> Verdict:
     definition = read_board(board_dir)
     committed = board_dir / "board.json"
     if not committed.is_file():
-        raise GanbenchError(f"{board_dir} has no board.json: build it first with `ganbench leaderboard build "
-                            f"{board_dir}/records --out {board_dir}`")
+        raise GanbenchError(
+            f"{board_dir} has no board.json: build it first with `ganbench leaderboard build "
+            f"{board_dir}/records --out {board_dir}`"
+        )
     board = json.loads(committed.read_text())
     v = Verdict(str(board_dir))
     records_dir = board_dir / board.get("records_dir", "records")
@@ -92,13 +104,17 @@ def verify(board_dir) -> Verdict:
         if name not in entries:
             v.problems.append(f"row {labels.get(name, '?')!r}: record {name} is missing from {records_dir}")
         elif entries[name].sha256 != sha:
-            v.problems.append(f"row {labels.get(name, row_label(entries[name].data))!r}: record {name} changed "
-                              f"(sha256 {entries[name].sha256[:12]}..., the board was built from {sha[:12]}...)")
+            v.problems.append(
+                f"row {labels.get(name, row_label(entries[name].data))!r}: record {name} changed "
+                f"(sha256 {entries[name].sha256[:12]}..., the board was built from {sha[:12]}...)"
+            )
     for name in sorted(set(entries) - set(listed)):
         v.problems.append(f"record {name} is in {records_dir} but not on the board: rebuild the board")
     if studies:  # curves are measured by training; rerunning the board's runner re-measures them
-        v.notes.append("study records: sha256 and a fresh build checked; the curves are re-measured by rerunning "
-                       "the board's runner, not here")
+        v.notes.append(
+            "study records: sha256 and a fresh build checked; the curves are re-measured by rerunning "
+            "the board's runner, not here"
+        )
     for name in sorted(entries) if not studies else ():
         _rescore(entries[name], records_dir, float(definition.get("tolerance", 1e-9)), v)
     fresh = build([records_dir], board_dir, write=False) if entries else {}
@@ -111,6 +127,8 @@ def verify(board_dir) -> Verdict:
     for name, payload in sorted(fresh.items()):
         path = board_dir / name
         if not path.is_file() or path.read_bytes() != payload:
-            v.problems.append(f"{path} differs from a fresh build of its records: rebuild with `ganbench leaderboard "
-                              f"build {records_dir} --out {board_dir}`")
+            v.problems.append(
+                f"{path} differs from a fresh build of its records: rebuild with `ganbench leaderboard "
+                f"build {records_dir} --out {board_dir}`"
+            )
     return v

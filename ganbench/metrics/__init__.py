@@ -1,8 +1,32 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
 from . import (  # noqa: F401
-    authpct, cas, class_prdc, clip_fid, cmmd, data_copying, density_coverage, fd_dinov2, fid, fid_inf, fld, gan_test,
-    inception_score, intra_fid, kid, lpips, mifid, precision_recall, psnr, rarity, sfid, ssim, sw_approx, top_pr, vendi)
+    authpct,
+    cas,
+    class_prdc,
+    clip_fid,
+    cmmd,
+    data_copying,
+    density_coverage,
+    fd_dinov2,
+    fid,
+    fid_inf,
+    fld,
+    gan_test,
+    inception_score,
+    intra_fid,
+    kid,
+    lpips,
+    mifid,
+    precision_recall,
+    psnr,
+    rarity,
+    sfid,
+    ssim,
+    sw_approx,
+    top_pr,
+    vendi,
+)
 from .base import METRICS, Features, Metric, MetricValue
 from .fid import frechet_distance
 

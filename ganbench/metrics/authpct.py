@@ -31,8 +31,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
     opts = with_defaults(opts)
     real = (train if train is not None else ref).pool
     authentic, nearest, d_real, i_real, d_gen = authenticity(gen.pool, real)
-    out = MetricValue(100.0 * float(authentic.mean()),
-                      extra={"against": "train" if train is not None else "reference"})
+    out = MetricValue(100.0 * float(authentic.mean()), extra={"against": "train" if train is not None else "reference"})
     if opts["bootstrap"]:
         values = []
         for _ in range(opts["bootstrap"]):
@@ -57,14 +56,16 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
     return out
 
 
-METRIC = register(Metric(
-    name="authpct",
-    summary="percentage of samples farther from their nearest real image than it is from its own (copies: 0)",
-    reference="dgm-eval compute_authpct (Alaa et al. 2022 authenticity; marcojira/fls AuthPct)",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-    better="higher",
-    uses_train=True,
-))
+METRIC = register(
+    Metric(
+        name="authpct",
+        summary="percentage of samples farther from their nearest real image than it is from its own (copies: 0)",
+        reference="dgm-eval compute_authpct (Alaa et al. 2022 authenticity; marcojira/fls AuthPct)",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+        better="higher",
+        uses_train=True,
+    )
+)

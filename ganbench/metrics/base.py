@@ -39,7 +39,9 @@ class Metric:
     name: str
     summary: str
     reference: str  # the implementation it matches, named
-    needs: Tuple[str, ...]  # which parts of Features it reads, e.g. ("pool",) or ("stats",); "train": --train is required
+    needs: Tuple[
+        str, ...
+    ]  # which parts of Features it reads, e.g. ("pool",) or ("stats",); "train": --train is required
     uses_ref: bool
     min_samples: Callable[[dict], int]
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
@@ -81,8 +83,13 @@ def metric_options() -> Dict[str, object]:
     return out
 
 
-def percentile_ci(samples, confidence: float, estimate: Optional[float] = None,
-                  floor: Optional[float] = 0.0, ceiling: Optional[float] = None) -> Tuple[float, float]:
+def percentile_ci(
+    samples,
+    confidence: float,
+    estimate: Optional[float] = None,
+    floor: Optional[float] = 0.0,
+    ceiling: Optional[float] = None,
+) -> Tuple[float, float]:
     """Percentile bootstrap interval; with `estimate`, shifted by the bootstrap bias (mean of
     resamples - estimate), for statistics that resampling biases: FID upwards (copies look alike),
     coverage and recall downwards (a resample holds only ~63% distinct points). `floor` and `ceiling`

@@ -22,8 +22,10 @@ WEIGHTS = np.array([100, 10, 1])
 def _channels(f: Features, side: str):
     pixels = f.extra.get("pixels")
     if pixels is None:
-        raise GanbenchError(f"cas needs the {side}' pixels from the stacked-digits-classifier extractor: pass the "
-                            f"8x8 stacked-digit images themselves")
+        raise GanbenchError(
+            f"cas needs the {side}' pixels from the stacked-digits-classifier extractor: pass the "
+            f"8x8 stacked-digit images themselves"
+        )
     if f.labels is None:
         raise GanbenchError(f"cas needs the {side}' classes: pass --labels / --ref-labels")
     if f.labels.max() >= 1000:
@@ -40,24 +42,30 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
 
     x, y = _channels(gen, "samples")
     if len(np.unique(y)) < 2:
-        raise GanbenchError("cas: the samples' labels name one digit only, and a classifier needs two classes to "
-                            "learn: pass samples of more classes")
+        raise GanbenchError(
+            "cas: the samples' labels name one digit only, and a classifier needs two classes to "
+            "learn: pass samples of more classes"
+        )
     clf = SVC(C=SVC_C, gamma="scale").fit(x, y)
     xr, _ = _channels(ref, "reference")
     predicted = clf.predict(xr).reshape(-1, 3) @ WEIGHTS
     right = predicted == ref.labels
     per = {str(c): float(right[ref.labels == c].mean()) for c in np.unique(ref.labels).tolist()}
-    return MetricValue(float(right.mean()), extra={"per_class": per, "classes": len(per), "trained_on": len(gen.labels)})
+    return MetricValue(
+        float(right.mean()), extra={"per_class": per, "classes": len(per), "trained_on": len(gen.labels)}
+    )
 
 
-METRIC = register(Metric(
-    name="cas",
-    summary="accuracy on real held-out images of a classifier trained on the samples and their classes (higher is better)",
-    reference="Ravuri & Vinyals 2019 (CAS); the stacked-digits SVC recipe of ganbench.toydata.classifier",
-    needs=("pixels", "labels"),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-    extractor="stacked-digits-classifier",
-    better="higher",
-))
+METRIC = register(
+    Metric(
+        name="cas",
+        summary="accuracy on real held-out images of a classifier trained on the samples and their classes (higher is better)",
+        reference="Ravuri & Vinyals 2019 (CAS); the stacked-digits SVC recipe of ganbench.toydata.classifier",
+        needs=("pixels", "labels"),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+        extractor="stacked-digits-classifier",
+        better="higher",
+    )
+)

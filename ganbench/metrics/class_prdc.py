@@ -40,8 +40,17 @@ def class_replicates(gen: Features, ref: Features, opts: dict, metric: str) -> d
 
     memo = opts.setdefault("_memo", {})
     n_boot = opts["bootstrap"]
-    key = ("class-manifold-bootstrap", id(gen.pool), id(ref.pool), id(gen.labels), id(ref.labels), opts["prc_k"],
-           opts["dc_k"], n_boot, opts["bootstrap_seed"])
+    key = (
+        "class-manifold-bootstrap",
+        id(gen.pool),
+        id(ref.pool),
+        id(gen.labels),
+        id(ref.labels),
+        opts["prc_k"],
+        opts["dc_k"],
+        n_boot,
+        opts["bootstrap_seed"],
+    )
     if key not in memo:
         k = max(opts["prc_k"], opts["dc_k"])
         parts = class_parts(gen, ref, metric, need=k + 1, hint=" or lower -O prc_k / -O dc_k")
@@ -61,20 +70,25 @@ def _make(field: str) -> Metric:
         out = MetricValue(value, extra={"per_class": {str(c): v for c, v in values.items()}, "classes": len(values)})
         if opts["bootstrap"]:
             boot = class_replicates(gen, ref, opts, name)
-            out.ci = percentile_ci(boot[field], opts["confidence"], value, floor=0.0,
-                                   ceiling=None if field == "density" else 1.0)
+            out.ci = percentile_ci(
+                boot[field], opts["confidence"], value, floor=0.0, ceiling=None if field == "density" else 1.0
+            )
             out.ci_method = CI_METHOD + ", within each class; the mean over classes per replicate"
         return out
 
-    return register(Metric(
-        name=name, summary=f"mean over classes of the {field} between class-k samples and class-k reference images",
-        reference=f"{field} (torch-fidelity prc / prdc) within each class",
-        needs=("pool", "labels"), uses_ref=True,
-        min_samples=lambda opts: max(with_defaults(opts)["prc_k"], with_defaults(opts)["dc_k"]) + 1,
-        compute=compute,
-        options={"prc_k": 3} if field in ("precision", "recall") else {"dc_k": 5},
-        better="higher",
-    ))
+    return register(
+        Metric(
+            name=name,
+            summary=f"mean over classes of the {field} between class-k samples and class-k reference images",
+            reference=f"{field} (torch-fidelity prc / prdc) within each class",
+            needs=("pool", "labels"),
+            uses_ref=True,
+            min_samples=lambda opts: max(with_defaults(opts)["prc_k"], with_defaults(opts)["dc_k"]) + 1,
+            compute=compute,
+            options={"prc_k": 3} if field in ("precision", "recall") else {"dc_k": 5},
+            better="higher",
+        )
+    )
 
 
 METRICS_BY_FIELD = {f: _make(f) for f in FIELDS}

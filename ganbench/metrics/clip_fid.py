@@ -6,5 +6,11 @@ Matches clean-fid's `compute_fid(..., model_name="clip_vit_b_32")`: the same emb
 
 from .fid import frechet_metric
 
-METRIC = frechet_metric("clip-fid", "Frechet distance on CLIP ViT-B/32 image embeddings (lower is better)",
-                        'clean-fid compute_fid(model_name="clip_vit_b_32")', "clip-vit-b-32", "CLIP-FID", "clip_fid")
+METRIC = frechet_metric(
+    "clip-fid",
+    "Frechet distance on CLIP ViT-B/32 image embeddings (lower is better)",
+    'clean-fid compute_fid(model_name="clip_vit_b_32")',
+    "clip-vit-b-32",
+    "CLIP-FID",
+    "clip_fid",
+)

@@ -33,7 +33,7 @@ def _kernel_mean(a: np.ndarray, b: np.ndarray, sigma: float) -> float:
 
     total = 0.0
     for _, d2 in iter_sqdist(a, b, dtype=np.float64):
-        total += float((-d2 / (2 * sigma ** 2)).exp_().sum())
+        total += float((-d2 / (2 * sigma**2)).exp_().sum())
     return total / (len(a) * len(b))
 
 
@@ -53,7 +53,7 @@ def _bootstrap(gen: np.ndarray, ref: np.ndarray, sigma: float, n_boot: int, rng)
     v = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=n_boot).T.astype(np.float64)
 
     def kernel(a, b):
-        return torch.exp(-torch.cdist(a, b) ** 2 / (2 * sigma ** 2))
+        return torch.exp(-(torch.cdist(a, b) ** 2) / (2 * sigma**2))
 
     sxx = _weighted_sums(x, x, w, w, kernel) / len(x) ** 2
     syy = _weighted_sums(y, y, v, v, kernel) / len(y) ** 2
@@ -64,33 +64,40 @@ def _bootstrap(gen: np.ndarray, ref: np.ndarray, sigma: float, n_boot: int, rng)
 def validate(opts: dict) -> None:
     sigma = with_defaults(opts)["cmmd_sigma"]
     if not sigma > 0:
-        raise GanbenchError(f"cmmd_sigma={sigma}: the RBF bandwidth must be > 0: pass e.g. -O cmmd_sigma=10 (the paper's)")
+        raise GanbenchError(
+            f"cmmd_sigma={sigma}: the RBF bandwidth must be > 0: pass e.g. -O cmmd_sigma=10 (the paper's)"
+        )
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     sigma = opts["cmmd_sigma"]
     if (np.linalg.norm(gen.pool, axis=1) == 0).any() or (np.linalg.norm(ref.pool, axis=1) == 0).any():
-        raise GanbenchError("cmmd: an embedding is all zeros and cannot be L2-normalised: check the images and "
-                            "the CLIP weights")
-    out = MetricValue(cmmd(gen.pool, ref.pool, sigma),
-                      extra=class_extra(gen, ref, "cmmd", lambda g, r: cmmd(g, r, sigma), need=1))
+        raise GanbenchError(
+            "cmmd: an embedding is all zeros and cannot be L2-normalised: check the images and the CLIP weights"
+        )
+    out = MetricValue(
+        cmmd(gen.pool, ref.pool, sigma), extra=class_extra(gen, ref, "cmmd", lambda g, r: cmmd(g, r, sigma), need=1)
+    )
     if opts["bootstrap"]:
-        out.ci = percentile_ci(_bootstrap(gen.pool, ref.pool, sigma, opts["bootstrap"], rng), opts["confidence"],
-                               out.value, floor=0.0)
+        out.ci = percentile_ci(
+            _bootstrap(gen.pool, ref.pool, sigma, opts["bootstrap"], rng), opts["confidence"], out.value, floor=0.0
+        )
         out.ci_method = "bias-corrected percentile bootstrap, both sets resampled (V-statistic per replicate)"
     return out
 
 
-METRIC = register(Metric(
-    name="cmmd",
-    summary="CMMD: 1000 x biased MMD^2 of CLIP ViT-L/14@336 embeddings, RBF sigma 10 (lower is better)",
-    reference="google-research cmmd / sayakpaul/cmmd-pytorch distance.mmd (Jayasumana et al. 2024)",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    validate=validate,
-    options={"cmmd_sigma": 10.0},  # the paper's
-    extractor="clip-vit-l-14-336",
-))
+METRIC = register(
+    Metric(
+        name="cmmd",
+        summary="CMMD: 1000 x biased MMD^2 of CLIP ViT-L/14@336 embeddings, RBF sigma 10 (lower is better)",
+        reference="google-research cmmd / sayakpaul/cmmd-pytorch distance.mmd (Jayasumana et al. 2024)",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        validate=validate,
+        options={"cmmd_sigma": 10.0},  # the paper's
+        extractor="clip-vit-l-14-336",
+    )
+)

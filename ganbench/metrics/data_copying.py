@@ -54,8 +54,10 @@ def _cells(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int, see
     train, test, gen = (np.asarray(a, np.float64) for a in (train, test, gen))
     need = max(cells, PCA_DIMS if train.shape[1] > PCA_DIMS else 0)
     if len(train) < need:
-        raise GanbenchError(f"{name}: {role} has {len(train)} rows; its {PCA_DIMS}-component PCA and {cells} k-means "
-                            f"cells need at least {need}: pass more images")
+        raise GanbenchError(
+            f"{name}: {role} has {len(train)} rows; its {PCA_DIMS}-component PCA and {cells} k-means "
+            f"cells need at least {need}: pass more images"
+        )
     if train.shape[1] > PCA_DIMS:
         pca = PCA(n_components=PCA_DIMS, svd_solver="full").fit(train)
         train, test, gen = pca.transform(train), pca.transform(test), pca.transform(gen)
@@ -85,31 +87,49 @@ def _ct(lq, q_cells, lp, p_cells, cells: int, tau: float, wq=None, wp=None) -> t
     z = np.zeros(cells)
     included = q_share > tau
     for c in np.flatnonzero(included):
-        z[c] = mann_whitney_z(np.repeat(lq[q_cells == c], wq[q_cells == c]),
-                              np.repeat(lp[p_cells == c], wp[p_cells == c]))
+        z[c] = mann_whitney_z(
+            np.repeat(lq[q_cells == c], wq[q_cells == c]), np.repeat(lp[p_cells == c], wp[p_cells == c])
+        )
     if not included.any():
         return float("nan"), z, included
     return float(p_share[included] @ z[included] / p_share[included].sum()), z, included
 
 
-def ct_score(train: np.ndarray, test: np.ndarray, gen: np.ndarray, cells: int = 3, seed: int = 0,
-             name: str = "ct", n_boot: int = 0, rng=None, role: str = "the training set") -> tuple:
+def ct_score(
+    train: np.ndarray,
+    test: np.ndarray,
+    gen: np.ndarray,
+    cells: int = 3,
+    seed: int = 0,
+    name: str = "ct",
+    n_boot: int = 0,
+    rng=None,
+    role: str = "the training set",
+) -> tuple:
     """(C_T, extra, bootstrap values) of dgm-eval's compute_CTscore(train, test, gen); `role` names what
     plays the training set in messages."""
     (train, test, gen), (t_cells, p_cells, q_cells) = _cells(train, test, gen, cells, seed, name, role)
     empty = [c for c in range(cells) if not (p_cells == c).any()]
     if empty:
-        raise GanbenchError(f"{name}: {len(empty)} of the {cells} cells hold no held-out test image, so their U test "
-                            f"is undefined: lower -O ct_cells or pass a larger held-out set")
+        raise GanbenchError(
+            f"{name}: {len(empty)} of the {cells} cells hold no held-out test image, so their U test "
+            f"is undefined: lower -O ct_cells or pass a larger held-out set"
+        )
     tau = TAU_SAMPLES / len(gen)
     lq = _nearest_train(train, t_cells, gen, q_cells, cells)
     lp = _nearest_train(train, t_cells, test, p_cells, cells)
     value, z, included = _ct(lq, q_cells, lp, p_cells, cells, tau)
     if not included.any():
-        raise GanbenchError(f"{name}: no cell holds more than {TAU_SAMPLES} of the {len(gen)} generated samples, so "
-                            f"C_T is undefined: pass more samples or lower -O ct_cells")
-    extra = {"cells": cells, "z_per_cell": z.tolist(), "cells_included": int(included.sum()),
-             "test_share": (np.bincount(p_cells, minlength=cells) / len(test)).tolist()}
+        raise GanbenchError(
+            f"{name}: no cell holds more than {TAU_SAMPLES} of the {len(gen)} generated samples, so "
+            f"C_T is undefined: pass more samples or lower -O ct_cells"
+        )
+    extra = {
+        "cells": cells,
+        "z_per_cell": z.tolist(),
+        "cells_included": int(included.sum()),
+        "test_share": (np.bincount(p_cells, minlength=cells) / len(test)).tolist(),
+    }
     values = []
     for _ in range(n_boot):
         wq = rng.multinomial(len(gen), np.full(len(gen), 1 / len(gen)))
@@ -124,29 +144,37 @@ def _make(name: str, summary: str, arrange, needs_train: bool, role: str) -> Met
     def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
         opts = with_defaults(opts)
         if needs_train and train is None:
-            raise GanbenchError(f"{name} needs the model's training set: pass --train PATH (and the held-out test "
-                                f"set as --ref)")
+            raise GanbenchError(
+                f"{name} needs the model's training set: pass --train PATH (and the held-out test set as --ref)"
+            )
         t, p, q = arrange(None if train is None else train.pool, ref.pool, gen.pool)
         value, extra, values = ct_score(t, p, q, opts["ct_cells"], opts["ct_seed"], name, opts["bootstrap"], rng, role)
         out = MetricValue(value, extra=extra)
         if values:
             out.ci = percentile_ci(values, opts["confidence"])
-            out.ci_method = ("percentile bootstrap over resamples of the generated and test samples, the training "
-                             "set and its cells fixed")
+            out.ci_method = (
+                "percentile bootstrap over resamples of the generated and test samples, the training "
+                "set and its cells fixed"
+            )
         return out
 
-    return register(Metric(
-        name=name, summary=summary,
-        reference="dgm-eval compute_CTscore (Meehan et al. 2020 data-copying test, casey-meehan/data-copying)",
-        needs=("pool", "train") if needs_train else ("pool",), uses_ref=True,
-        # a cell counts above 20 samples; the set fitting the cells needs 64 rows for its 64-component PCA
-        min_samples=lambda opts: PCA_DIMS if needs_train else TAU_SAMPLES + 1,
-        compute=compute,
-        validate=_validate,
-        options={"ct_cells": 3, "ct_seed": 0},
-        better="higher",  # towards 0 from below; a large positive Z is underfitting, which other metrics see
-        uses_train=needs_train,
-    ), *({name.replace("-", "_")} - {name}))
+    return register(
+        Metric(
+            name=name,
+            summary=summary,
+            reference="dgm-eval compute_CTscore (Meehan et al. 2020 data-copying test, casey-meehan/data-copying)",
+            needs=("pool", "train") if needs_train else ("pool",),
+            uses_ref=True,
+            # a cell counts above 20 samples; the set fitting the cells needs 64 rows for its 64-component PCA
+            min_samples=lambda opts: PCA_DIMS if needs_train else TAU_SAMPLES + 1,
+            compute=compute,
+            validate=_validate,
+            options={"ct_cells": 3, "ct_seed": 0},
+            better="higher",  # towards 0 from below; a large positive Z is underfitting, which other metrics see
+            uses_train=needs_train,
+        ),
+        *({name.replace("-", "_")} - {name}),
+    )
 
 
 def _validate(opts: dict) -> None:
@@ -160,9 +188,24 @@ def _halves(train, test, gen):
     return a, b, gen
 
 
-CT = _make("ct", "data-copying test Z (Meehan et al. 2020): << 0 when samples copy the training set",
-           lambda train, test, gen: (train, test, gen), True, "the training set (--train)")
-CT_MODIFIED = _make("ct-modified", "data-copying test with training and generated sets swapped (memorisation only)",
-                    lambda train, test, gen: (gen, test, train), True, "the samples (its training set)")
-CT_TEST = _make("ct-test", "data-copying test against half the held-out set (mode collapse only; no --train)",
-                _halves, False, "the first half of the held-out set (--ref)")
+CT = _make(
+    "ct",
+    "data-copying test Z (Meehan et al. 2020): << 0 when samples copy the training set",
+    lambda train, test, gen: (train, test, gen),
+    True,
+    "the training set (--train)",
+)
+CT_MODIFIED = _make(
+    "ct-modified",
+    "data-copying test with training and generated sets swapped (memorisation only)",
+    lambda train, test, gen: (gen, test, train),
+    True,
+    "the samples (its training set)",
+)
+CT_TEST = _make(
+    "ct-test",
+    "data-copying test against half the held-out set (mode collapse only; no --train)",
+    _halves,
+    False,
+    "the first half of the held-out set (--ref)",
+)

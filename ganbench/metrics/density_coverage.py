@@ -17,15 +17,20 @@ def _make(name: str, summary: str, extractor: str = "inception-v3-compat") -> Me
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         return manifold_value(field, gen, ref, opts)
 
-    return register(Metric(
-        name=name, summary=summary, reference="prdc compute_prdc (nearest_k=5)",
-        needs=("pool",), uses_ref=True,
-        min_samples=lambda opts: with_defaults(opts)["dc_k"] + 1,
-        compute=compute,
-        options={"dc_k": 5},  # Naeem et al. 2020
-        extractor=extractor,
-        better="higher",
-    ))
+    return register(
+        Metric(
+            name=name,
+            summary=summary,
+            reference="prdc compute_prdc (nearest_k=5)",
+            needs=("pool",),
+            uses_ref=True,
+            min_samples=lambda opts: with_defaults(opts)["dc_k"] + 1,
+            compute=compute,
+            options={"dc_k": 5},  # Naeem et al. 2020
+            extractor=extractor,
+            better="higher",
+        )
+    )
 
 
 DENSITY = _make("density", "how densely generated samples fill reference k-NN balls (k=5; 1 = as real data)")

@@ -6,5 +6,11 @@ same Frechet distance, here through fid.py's exact square root.
 
 from .fid import frechet_metric
 
-METRIC = frechet_metric("fd-dinov2", "Frechet distance on DINOv2 ViT-L/14 features (lower is better)",
-                        "dgm-eval fd (model dinov2, arch vitl14)", "dinov2-vit-l-14", "FD-DINOv2", "fd_dinov2")
+METRIC = frechet_metric(
+    "fd-dinov2",
+    "Frechet distance on DINOv2 ViT-L/14 features (lower is better)",
+    "dgm-eval fd (model dinov2, arch vitl14)",
+    "dinov2-vit-l-14",
+    "FD-DINOv2",
+    "fd_dinov2",
+)

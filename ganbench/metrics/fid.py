@@ -86,7 +86,12 @@ def trace_sqrt_product_torch(sigma1, sigma2, device=None) -> float:
         scale = float(torch.diagonal(a).max())
         low, info = torch.linalg.cholesky_ex(a)
         pivots = torch.diagonal(low) ** 2
-        if scale > 0 and int(info) == 0 and bool(torch.isfinite(pivots).all()) and float(pivots.min()) > PIVOT_RTOL * scale:
+        if (
+            scale > 0
+            and int(info) == 0
+            and bool(torch.isfinite(pivots).all())
+            and float(pivots.min()) > PIVOT_RTOL * scale
+        ):
             m = low.T @ b @ low
             break
     if m is None:
@@ -132,8 +137,7 @@ def fid_from_features(x: np.ndarray, y: np.ndarray) -> float:
 
 def _reduced(gen: Features, ref: Features) -> bool:
     """Use the exact feature route when both feature sets are known and one is rank-deficient."""
-    return (gen.pool is not None and ref.pool is not None
-            and min(len(gen.pool), len(ref.pool)) <= gen.pool.shape[1])
+    return gen.pool is not None and ref.pool is not None and min(len(gen.pool), len(ref.pool)) <= gen.pool.shape[1]
 
 
 def _rank_warning(n: int, d: int, side: str, label: str = "FID") -> None:
@@ -141,7 +145,9 @@ def _rank_warning(n: int, d: int, side: str, label: str = "FID") -> None:
         warnings.warn(
             f"{label}: the {side} set has {n} samples for {d}-d features, so its covariance is "
             f"rank-deficient; FID is strongly biased upwards at this size (use >= 10,000 samples "
-            f"to compare with published numbers, 50,000 is the protocol)", stacklevel=3)
+            f"to compare with published numbers, 50,000 is the protocol)",
+            stacklevel=3,
+        )
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None, label: str = "FID") -> MetricValue:
@@ -170,8 +176,9 @@ def _bootstrap(gen: Features, ref: Features, n_boot: int, opts: dict, rng, estim
     values = []
     if _reduced(gen, ref):  # milliseconds per resample instead of a 2048-d square root
         for _ in range(n_boot):
-            values.append(fid_from_features(gen.pool[rng.integers(0, gen.n, gen.n)],
-                                            ref.pool[rng.integers(0, ref.n, ref.n)]))
+            values.append(
+                fid_from_features(gen.pool[rng.integers(0, gen.n, gen.n)], ref.pool[rng.integers(0, ref.n, ref.n)])
+            )
         return percentile_ci(values, opts["confidence"], estimate)
     for _ in range(n_boot):
         g = GaussianStats.from_features(gen.pool[rng.integers(0, gen.n, gen.n)])
@@ -183,21 +190,35 @@ def _bootstrap(gen: Features, ref: Features, n_boot: int, opts: dict, rng, estim
     return percentile_ci(values, opts["confidence"], estimate)
 
 
-METRIC = register(Metric(
-    name="fid",
-    summary="Frechet Inception Distance on pool3 features (lower is better)",
-    reference="pytorch-fid calculate_frechet_distance; torch-fidelity fid",
-    needs=("stats",),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-))
+METRIC = register(
+    Metric(
+        name="fid",
+        summary="Frechet Inception Distance on pool3 features (lower is better)",
+        reference="pytorch-fid calculate_frechet_distance; torch-fidelity fid",
+        needs=("stats",),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+    )
+)
 
 
 def frechet_metric(name: str, summary: str, reference: str, extractor: str, label: str, *aliases: str) -> Metric:
     """Register the Frechet distance of another extractor's "pool" features under `name`."""
+
     def compute_in_space(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         return compute(gen, ref, opts, rng, label=label)
 
-    return register(Metric(name=name, summary=summary, reference=reference, needs=("stats",), uses_ref=True,
-                           min_samples=lambda opts: 2, compute=compute_in_space, extractor=extractor), *aliases)
+    return register(
+        Metric(
+            name=name,
+            summary=summary,
+            reference=reference,
+            needs=("stats",),
+            uses_ref=True,
+            min_samples=lambda opts: 2,
+            compute=compute_in_space,
+            extractor=extractor,
+        ),
+        *aliases,
+    )

@@ -36,8 +36,9 @@ def line_fit(counts, values) -> tuple:
     xm = x.mean()
     sxx = ((x - xm) ** 2).sum()
     if not sxx > 0:
-        raise GanbenchError("the extrapolation needs at least two different sample counts: supply more samples "
-                            "than -O inf_min_n")
+        raise GanbenchError(
+            "the extrapolation needs at least two different sample counts: supply more samples than -O inf_min_n"
+        )
     b = ((x - xm) * (y - y.mean())).sum() / sxx
     a = y.mean() - b * xm
     k = len(x)
@@ -59,10 +60,13 @@ def _scores(rows: int, opts: dict, score) -> tuple:
 
 def _result(counts, values, what: str) -> MetricValue:
     a, b, se = line_fit(counts, values)
-    return MetricValue(a, std=se, std_of=f"standard error of the intercept of {what} ~ a + b/N over "
-                                         f"{len(counts)} values of N in [{counts[0]}, {counts[-1]}]",
-                       extra={"slope": b, "n_min": float(counts[0]), "n_max": float(counts[-1]),
-                              "points": float(len(counts))})
+    return MetricValue(
+        a,
+        std=se,
+        std_of=f"standard error of the intercept of {what} ~ a + b/N over "
+        f"{len(counts)} values of N in [{counts[0]}, {counts[-1]}]",
+        extra={"slope": b, "n_min": float(counts[0]), "n_max": float(counts[-1]), "points": float(len(counts))},
+    )
 
 
 def compute_fid_inf(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
@@ -79,28 +83,48 @@ def compute_fid_inf(gen: Features, ref: Features, opts: dict, rng=None) -> Metri
 
 def compute_is_inf(gen: Features, ref, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
-    return _result(*_scores(len(gen.logits), opts, lambda rows: inception_score(gen.logits[rows], 1, None)[0]),
-                   "IS_N (1 split)")
+    return _result(
+        *_scores(len(gen.logits), opts, lambda rows: inception_score(gen.logits[rows], 1, None)[0]), "IS_N (1 split)"
+    )
 
 
 def validate(opts: dict) -> None:
     opts = with_defaults(opts)
     if opts["inf_points"] < 3:
-        raise GanbenchError(f"-O inf_points={opts['inf_points']}: the line fit needs at least 3 points (the "
-                            f"protocol is 15)")
+        raise GanbenchError(
+            f"-O inf_points={opts['inf_points']}: the line fit needs at least 3 points (the protocol is 15)"
+        )
     if opts["inf_min_n"] < 2:
-        raise GanbenchError(f"-O inf_min_n={opts['inf_min_n']}: the smallest N must be at least 2 (the protocol "
-                            f"is 5000)")
+        raise GanbenchError(
+            f"-O inf_min_n={opts['inf_min_n']}: the smallest N must be at least 2 (the protocol is 5000)"
+        )
 
 
-_COMMON = dict(uses_ref=True, min_samples=lambda opts: with_defaults(opts)["inf_min_n"], validate=validate,
-               options=OPTIONS)
-FID_INF = register(Metric(
-    name="fid-inf", summary="FID extrapolated to infinitely many samples (Chong & Forsyth 2020; lower is better)",
-    reference="FID_IS_infinity score_infinity.py calculate_FID_infinity (15 points, N from 5,000)",
-    needs=("pool",), compute=compute_fid_inf, **_COMMON), "fid_inf", "fid-infinity")
-IS_INF = register(Metric(
-    name="is-inf", summary="IS extrapolated to infinitely many samples (Chong & Forsyth 2020; higher is better)",
-    reference="FID_IS_infinity score_infinity.py calculate_IS_infinity (15 points, N from 5,000, 1 split)",
-    needs=("logits",), compute=compute_is_inf, better="higher", **{**_COMMON, "uses_ref": False}),
-    "is_inf", "is-infinity")
+_COMMON = dict(
+    uses_ref=True, min_samples=lambda opts: with_defaults(opts)["inf_min_n"], validate=validate, options=OPTIONS
+)
+FID_INF = register(
+    Metric(
+        name="fid-inf",
+        summary="FID extrapolated to infinitely many samples (Chong & Forsyth 2020; lower is better)",
+        reference="FID_IS_infinity score_infinity.py calculate_FID_infinity (15 points, N from 5,000)",
+        needs=("pool",),
+        compute=compute_fid_inf,
+        **_COMMON,
+    ),
+    "fid_inf",
+    "fid-infinity",
+)
+IS_INF = register(
+    Metric(
+        name="is-inf",
+        summary="IS extrapolated to infinitely many samples (Chong & Forsyth 2020; higher is better)",
+        reference="FID_IS_infinity score_infinity.py calculate_IS_infinity (15 points, N from 5,000, 1 split)",
+        needs=("logits",),
+        compute=compute_is_inf,
+        better="higher",
+        **{**_COMMON, "uses_ref": False},
+    ),
+    "is_inf",
+    "is-infinity",
+)

@@ -69,7 +69,9 @@ class Mixture:
             epoch_losses = []
             for i, batch in enumerate(x.split(BATCH)):
                 optim.zero_grad()
-                ll = _pairwise_ll(d2[i * BATCH:(i + 1) * BATCH], self.log_sigmas, self.dim) - np.log(len(self.centres))
+                ll = _pairwise_ll(d2[i * BATCH : (i + 1) * BATCH], self.log_sigmas, self.dim) - np.log(
+                    len(self.centres)
+                )
                 origin = _pairwise_ll(ORIGIN_SHRINK * _sqdist(batch, mean_x), self.origin_log_sigma, self.dim)
                 loss = -torch.logsumexp(torch.cat([ll, origin], dim=1), dim=1).mean() / self.dim
                 loss.backward()
@@ -107,8 +109,12 @@ def fld(train: np.ndarray, test: np.ndarray, gen: np.ndarray, seed: int = 0, mod
         test_nll = mixture.nll(test)
         if mode == "gap":
             train_nll = mixture.nll(train)
-            return {"value": 100 * (train_nll - test_nll), "train_nll": train_nll, "test_nll": test_nll,
-                    "epochs": epochs}
+            return {
+                "value": 100 * (train_nll - test_nll),
+                "train_nll": train_nll,
+                "test_nll": test_nll,
+                "epochs": epochs,
+            }
         # the reference standardises again by the (already standardised) test set: a rounding-level change
         mean, std = test.mean(dim=0), test.std(dim=0)
         train, test = (train - mean) / std, (test - mean) / std
@@ -124,31 +130,43 @@ def _make(name: str, summary: str, mode: str, extractor: str = "inception-v3-com
     def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
         opts = with_defaults(opts)
         if train is None:
-            raise GanbenchError(f"{name} needs the model's training set: pass --train PATH (and the held-out test "
-                                f"set as --ref)")
+            raise GanbenchError(
+                f"{name} needs the model's training set: pass --train PATH (and the held-out test set as --ref)"
+            )
         if ref.n < 2 or train.n < 2:
             raise GanbenchError(f"{name} needs at least 2 held-out and 2 training images: pass more images")
         r = fld(train.pool, ref.pool, gen.pool, opts["fld_seed"], mode)
         if (mode == "test" and r["value"] > 1000) or (mode == "gap" and r["value"] < -1000):
-            warnings.warn(f"{name} = {r['value']:.4g}: the samples are likely copies of the training set "
-                          f"(the reference warns at this level)")
+            warnings.warn(
+                f"{name} = {r['value']:.4g}: the samples are likely copies of the training set "
+                f"(the reference warns at this level)"
+            )
         return MetricValue(r.pop("value"), extra=r)
 
-    return register(Metric(
-        name=name, summary=summary,
-        reference="marcojira/fld FLD (eval_feat=\"test\"/\"gap\"), Jiralerspong et al. 2023",
-        needs=("pool", "train"), uses_ref=True,
-        min_samples=lambda opts: 2,
-        compute=compute,
-        options={"fld_seed": 0},
-        extractor=extractor,
-        better="lower" if mode == "test" else "higher",
-        uses_train=True,
-    ), *({name.replace("-", "_")} - {name}))
+    return register(
+        Metric(
+            name=name,
+            summary=summary,
+            reference='marcojira/fld FLD (eval_feat="test"/"gap"), Jiralerspong et al. 2023',
+            needs=("pool", "train"),
+            uses_ref=True,
+            min_samples=lambda opts: 2,
+            compute=compute,
+            options={"fld_seed": 0},
+            extractor=extractor,
+            better="lower" if mode == "test" else "higher",
+            uses_train=True,
+        ),
+        *({name.replace("-", "_")} - {name}),
+    )
 
 
-FLD = _make("fld", "feature likelihood divergence: test NLL under a mixture on the samples, vs baseline (lower "
-                   "is better)", "test")
+FLD = _make(
+    "fld",
+    "feature likelihood divergence: test NLL under a mixture on the samples, vs baseline (lower is better)",
+    "test",
+)
 FLD_GAP = _make("fld-gap", "FLD generalisation gap, 100 x (train NLL - test NLL): very negative = memorising", "gap")
-FLD_DINOV2 = _make("fld-dinov2", "FLD in DINOv2 ViT-L/14 space (the authors' comparable setting)", "test",
-                   "dinov2-vit-l-14")
+FLD_DINOV2 = _make(
+    "fld-dinov2", "FLD in DINOv2 ViT-L/14 space (the authors' comparable setting)", "test", "dinov2-vit-l-14"
+)

@@ -21,8 +21,10 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         raise GanbenchError("gan-test needs the classifier's logits of the samples: pass the images")
     k = gen.logits.shape[1]
     if gen.labels.max() >= k:
-        raise GanbenchError(f"gan-test: a sample is labelled {int(gen.labels.max())} but the classifier has {k} "
-                            f"classes (0..{k - 1}): pass labels in the classifier's classes")
+        raise GanbenchError(
+            f"gan-test: a sample is labelled {int(gen.labels.max())} but the classifier has {k} "
+            f"classes (0..{k - 1}): pass labels in the classifier's classes"
+        )
     right = np.argmax(gen.logits, axis=1) == gen.labels
     per = {str(c): float(right[gen.labels == c].mean()) for c in np.unique(gen.labels).tolist()}
     out = MetricValue(float(right.mean()), extra={"per_class": per, "classes": len(per)})
@@ -34,14 +36,17 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     return out
 
 
-METRIC = register(Metric(
-    name="gan-test",
-    summary="accuracy of a classifier trained on real data on the samples' intended classes (higher is better)",
-    reference="Shmelkov et al. 2018 GAN-test; the classifier: ganbench's stacked-digits SVC or a plug-in",
-    needs=("logits", "labels"),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    extractor="stacked-digits-classifier",
-    better="higher",
-), "gan_test")
+METRIC = register(
+    Metric(
+        name="gan-test",
+        summary="accuracy of a classifier trained on real data on the samples' intended classes (higher is better)",
+        reference="Shmelkov et al. 2018 GAN-test; the classifier: ganbench's stacked-digits SVC or a plug-in",
+        needs=("logits", "labels"),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        extractor="stacked-digits-classifier",
+        better="higher",
+    ),
+    "gan_test",
+)

@@ -15,7 +15,7 @@ def _split_scores(log_p: np.ndarray, splits: int) -> np.ndarray:
     n = len(log_p)
     scores = []
     for i in range(splits):
-        lp = log_p[i * n // splits:(i + 1) * n // splits]
+        lp = log_p[i * n // splits : (i + 1) * n // splits]
         p = np.exp(lp)
         log_q = np.log(p.mean(axis=0))
         scores.append(np.exp((p * (lp - log_q)).sum(axis=1).mean()))
@@ -43,20 +43,25 @@ def compute(gen: Features, ref, opts: dict, rng=None) -> MetricValue:
     n_boot = opts["bootstrap"]
     if n_boot:
         log_p = _log_softmax(gen.logits)
-        boots = [_split_scores(log_p[rng.integers(0, len(log_p), len(log_p))], splits).mean()
-                 for _ in range(n_boot)]
-        out.ci, out.ci_method = percentile_ci(boots, opts["confidence"]), "percentile bootstrap over resamples of the samples"
+        boots = [_split_scores(log_p[rng.integers(0, len(log_p), len(log_p))], splits).mean() for _ in range(n_boot)]
+        out.ci, out.ci_method = (
+            percentile_ci(boots, opts["confidence"]),
+            "percentile bootstrap over resamples of the samples",
+        )
     return out
 
 
-METRIC = register(Metric(
-    name="is",
-    summary="Inception Score from unbiased logits, mean and std over splits (higher is better)",
-    reference="torch-fidelity isc (splits=10, shuffle seed 2020)",
-    needs=("logits",),
-    uses_ref=False,
-    min_samples=lambda opts: 2 * with_defaults(opts)["is_splits"],
-    compute=compute,
-    better="higher",
-    options={"is_splits": 10, "is_shuffle_seed": 2020},  # torch-fidelity's split shuffle seed
-), "isc")
+METRIC = register(
+    Metric(
+        name="is",
+        summary="Inception Score from unbiased logits, mean and std over splits (higher is better)",
+        reference="torch-fidelity isc (splits=10, shuffle seed 2020)",
+        needs=("logits",),
+        uses_ref=False,
+        min_samples=lambda opts: 2 * with_defaults(opts)["is_splits"],
+        compute=compute,
+        better="higher",
+        options={"is_splits": 10, "is_shuffle_seed": 2020},  # torch-fidelity's split shuffle seed
+    ),
+    "isc",
+)

@@ -39,15 +39,19 @@ def class_parts(gen: Features, ref: Features, metric: str = "intra-fid", need: i
     for k in np.unique(gen.labels).tolist():
         g, r = gen.pool[gen.labels == k], ref.pool[ref.labels == k]
         if len(g) < need or len(r) < need:
-            raise GanbenchError(f"{metric}: class {k} has {len(g)} sample(s) and {len(r)} reference image(s); every "
-                                f"class of the samples needs at least {need} of each: pass more images{hint}, or "
-                                f"labels that match the reference's classes")
+            raise GanbenchError(
+                f"{metric}: class {k} has {len(g)} sample(s) and {len(r)} reference image(s); every "
+                f"class of the samples needs at least {need} of each: pass more images{hint}, or "
+                f"labels that match the reference's classes"
+            )
         parts[k] = (g, r)
     lacking = sorted(set(np.unique(ref.labels).tolist()) - set(parts))
     if lacking:
         shown = ", ".join(map(str, lacking[:10])) + (", ..." if len(lacking) > 10 else "")
-        warnings.warn(f"{metric}: the samples hold no images of {len(lacking)} reference class(es) ({shown}); "
-                      f"the mean is over the {len(parts)} classes they hold")
+        warnings.warn(
+            f"{metric}: the samples hold no images of {len(lacking)} reference class(es) ({shown}); "
+            f"the mean is over the {len(parts)} classes they hold"
+        )
     return parts
 
 
@@ -71,32 +75,46 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     smallest = min(min(len(g), len(r)) for g, r in parts.values())
     d = gen.pool.shape[1]
     if smallest <= d:
-        warnings.warn(f"intra-fid: the smallest class has {smallest} images for {d}-d features, so its covariance is "
-                      f"rank-deficient and its FID strongly biased upwards (the paper used 5,000 samples per class "
-                      f"on CIFAR-10's 5,000 training images of each class)")
+        warnings.warn(
+            f"intra-fid: the smallest class has {smallest} images for {d}-d features, so its covariance is "
+            f"rank-deficient and its FID strongly biased upwards (the paper used 5,000 samples per class "
+            f"on CIFAR-10's 5,000 training images of each class)"
+        )
     value = float(np.mean(list(per.values())))
-    out = MetricValue(value, extra={
-        "per_class": {str(k): v for k, v in per.items()},
-        "counts": {str(k): [len(g), len(r)] for k, (g, r) in parts.items()},
-        "classes": len(parts),
-    })
+    out = MetricValue(
+        value,
+        extra={
+            "per_class": {str(k): v for k, v in per.items()},
+            "counts": {str(k): [len(g), len(r)] for k, (g, r) in parts.items()},
+            "classes": len(parts),
+        },
+    )
     n_boot = opts["bootstrap"]
     if n_boot:
         values = []
         for _ in range(n_boot):
-            values.append(np.mean([_fid(g[rng.integers(0, len(g), len(g))], r[rng.integers(0, len(r), len(r))])
-                                   for g, r in parts.values()]))
+            values.append(
+                np.mean(
+                    [
+                        _fid(g[rng.integers(0, len(g), len(g))], r[rng.integers(0, len(r), len(r))])
+                        for g, r in parts.values()
+                    ]
+                )
+            )
         out.ci = percentile_ci(values, opts["confidence"], value)
         out.ci_method = "bias-corrected percentile bootstrap, both sets resampled within each class"
     return out
 
 
-METRIC = register(Metric(
-    name="intra-fid",
-    summary="mean over classes of the FID between class-k samples and class-k reference images (lower is better)",
-    reference="Miyato & Koyama 2018 (cGANs with Projection Discriminator), intra-FID",
-    needs=("pool", "labels"),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-), "intra_fid")
+METRIC = register(
+    Metric(
+        name="intra-fid",
+        summary="mean over classes of the FID between class-k samples and class-k reference images (lower is better)",
+        reference="Miyato & Koyama 2018 (cGANs with Projection Discriminator), intra-FID",
+        needs=("pool", "labels"),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+    ),
+    "intra_fid",
+)

@@ -56,10 +56,14 @@ def check_subset_size(opts: dict, warn: bool = True) -> None:
         raise GanbenchError(
             f"KID subset size {size} is too small: the unbiased MMD^2 of {size} samples rests on "
             f"{size * (size - 1)} kernel entries and can be far below zero; use --kid-subset-size "
-            f"{MIN_SUBSET} or more (the protocol is 1000)")
+            f"{MIN_SUBSET} or more (the protocol is 1000)"
+        )
     if warn and size < WARN_SUBSET:
-        warnings.warn(f"KID with subsets of {size} (< {WARN_SUBSET}) is very noisy and not comparable "
-                      f"with published values (subsets of 1000)", stacklevel=3)
+        warnings.warn(
+            f"KID with subsets of {size} (< {WARN_SUBSET}) is very noisy and not comparable "
+            f"with published values (subsets of 1000)",
+            stacklevel=3,
+        )
 
 
 def kid_subsets(gen: np.ndarray, ref: np.ndarray, opts: dict) -> np.ndarray:
@@ -69,7 +73,8 @@ def kid_subsets(gen: np.ndarray, ref: np.ndarray, opts: dict) -> np.ndarray:
     if n1 < size or n2 < size:
         raise GanbenchError(
             f"KID subset size {size} is larger than the sample counts (generated {n1}, reference {n2}); "
-            f"pass --kid-subset-size {min(n1, n2)} or fewer, or supply more samples")
+            f"pass --kid-subset-size {min(n1, n2)} or fewer, or supply more samples"
+        )
     rng = np.random.RandomState(opts["kid_seed"])
     out = np.empty(opts["kid_subsets"])
     for i in range(len(out)):
@@ -87,8 +92,8 @@ def _weighted_sums(a: np.ndarray, b: np.ndarray, wa: np.ndarray, wb: np.ndarray,
     wbt = torch.from_numpy(wb)
     out = torch.zeros(wa.shape[1], dtype=torch.float64)
     for s in range(0, len(a), BLOCK):
-        k = kernel(torch.from_numpy(a[s:s + BLOCK]), bt).double()  # (block, n_b)
-        out += ((k @ wbt) * torch.from_numpy(wa[s:s + BLOCK])).sum(0)
+        k = kernel(torch.from_numpy(a[s : s + BLOCK]), bt).double()  # (block, n_b)
+        out += ((k @ wbt) * torch.from_numpy(wa[s : s + BLOCK])).sum(0)
     return out.numpy()
 
 
@@ -126,28 +131,40 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     check_subset_size(opts, warn=False)
     mmds = kid_subsets(gen.pool, ref.pool, opts)
-    out = MetricValue(float(mmds.mean()), std=float(mmds.std()),
-                      std_of=f"spread over {len(mmds)} subsets of {opts['kid_subset_size']}, not a sampling interval")
+    out = MetricValue(
+        float(mmds.mean()),
+        std=float(mmds.std()),
+        std_of=f"spread over {len(mmds)} subsets of {opts['kid_subset_size']}, not a sampling interval",
+    )
     n_boot = opts["bootstrap"]
     if n_boot:
         full = bootstrap_mmd2(gen.pool, ref.pool, n_boot, opts, rng)
         subset_noise = rng.normal(0.0, mmds.std() / np.sqrt(len(mmds)), n_boot)
         out.ci = percentile_ci(full + subset_noise, opts["confidence"])
-        out.ci_method = ("percentile bootstrap over resamples of both sets (full-set unbiased MMD^2 per "
-                         "replicate, copies never paired, plus the subsets' noise)")
+        out.ci_method = (
+            "percentile bootstrap over resamples of both sets (full-set unbiased MMD^2 per "
+            "replicate, copies never paired, plus the subsets' noise)"
+        )
     return out
 
 
-METRIC = register(Metric(
-    name="kid",
-    summary="Kernel Inception Distance, unbiased MMD^2 with a cubic kernel (lower is better)",
-    reference="torch-fidelity kid (100 subsets of 1000, seed 2020)",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: with_defaults(opts)["kid_subset_size"],
-    compute=compute,
-    options={"kid_subsets": 100, "kid_subset_size": 1000, "kid_degree": 3, "kid_coef0": 1.0,
-             "kid_gamma": None,  # None: 1 / feature dimension
-             "kid_seed": 2020},  # torch-fidelity's default
-    validate=check_subset_size,
-))
+METRIC = register(
+    Metric(
+        name="kid",
+        summary="Kernel Inception Distance, unbiased MMD^2 with a cubic kernel (lower is better)",
+        reference="torch-fidelity kid (100 subsets of 1000, seed 2020)",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: with_defaults(opts)["kid_subset_size"],
+        compute=compute,
+        options={
+            "kid_subsets": 100,
+            "kid_subset_size": 1000,
+            "kid_degree": 3,
+            "kid_coef0": 1.0,
+            "kid_gamma": None,  # None: 1 / feature dimension
+            "kid_seed": 2020,
+        },  # torch-fidelity's default
+        validate=check_subset_size,
+    )
+)

@@ -34,8 +34,9 @@ def as_features(x, what: str = "features") -> np.ndarray:
     """A 2-D float32 C-contiguous copy-if-needed of `x`, or a GanbenchError naming `what`."""
     x = np.asarray(x)
     if x.ndim != 2 or len(x) == 0:
-        raise GanbenchError(f"{what} must be a non-empty (N, D) array, got shape {x.shape}: "
-                            "pass one feature vector per row")
+        raise GanbenchError(
+            f"{what} must be a non-empty (N, D) array, got shape {x.shape}: pass one feature vector per row"
+        )
     x = np.ascontiguousarray(x, dtype=np.float32)
     if not np.isfinite(x).all():
         raise GanbenchError(f"{what} contain NaN or inf: check the feature extractor's input images")
@@ -69,12 +70,20 @@ def _row_digests(x: np.ndarray) -> list:
 def row_ids(*arrays: np.ndarray) -> Tuple[np.ndarray, ...]:
     """One integer id per row, equal exactly when two rows (of any of the arrays) are bit-identical."""
     table: dict = {}
-    return tuple(np.fromiter((table.setdefault(d, len(table)) for d in _row_digests(x)), np.int64, len(x))
-                 for x in arrays)
+    return tuple(
+        np.fromiter((table.setdefault(d, len(table)) for d in _row_digests(x)), np.int64, len(x)) for x in arrays
+    )
 
 
-def iter_sqdist(a: np.ndarray, b: np.ndarray, *, device=None, block_elems: Optional[int] = None,
-                desc: str = "distances", dtype=np.float32) -> Iterator[Tuple[int, torch.Tensor]]:
+def iter_sqdist(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    device=None,
+    block_elems: Optional[int] = None,
+    desc: str = "distances",
+    dtype=np.float32,
+) -> Iterator[Tuple[int, torch.Tensor]]:
     """Yield ``(start, d2)``: squared distances from rows ``a[start:start+c]`` to every row of `b`,
     computed in `dtype` (float32, or float64 where exact agreement with a reference needs it)."""
     from ..progress import bar
@@ -92,11 +101,11 @@ def iter_sqdist(a: np.ndarray, b: np.ndarray, *, device=None, block_elems: Optio
     progress = bar(total=len(a), desc=desc, unit="row", enabled=None if len(a) * len(b) > 1 << 28 else False)
     try:
         for s in range(0, len(a), rows):
-            at = torch.from_numpy(a[s:s + rows] - shift).to(dev)
+            at = torch.from_numpy(a[s : s + rows] - shift).to(dev)
             # one fused pass: |b|^2 - 2 a.b, then + |a|^2 in place (the broadcasting sum costs 2x the matmul)
             d2 = torch.addmm(bn[None, :], at, bt.T, alpha=-2.0).add_((at * at).sum(1)[:, None])
             d2.clamp_(min=0.0)
-            same = torch.from_numpy(ida[s:s + rows]).to(dev)[:, None] == idb_t[None, :]
+            same = torch.from_numpy(ida[s : s + rows]).to(dev)[:, None] == idb_t[None, :]
             d2.masked_fill_(same, 0.0)
             yield s, d2
             progress.update(len(d2))
@@ -104,8 +113,7 @@ def iter_sqdist(a: np.ndarray, b: np.ndarray, *, device=None, block_elems: Optio
         progress.close()
 
 
-def knn(a: np.ndarray, b: Optional[np.ndarray] = None, k: int = 1, *, device=None
-        ) -> Tuple[np.ndarray, np.ndarray]:
+def knn(a: np.ndarray, b: Optional[np.ndarray] = None, k: int = 1, *, device=None) -> Tuple[np.ndarray, np.ndarray]:
     """Distances and indices of the `k` nearest rows of `b` for each row of `a`, nearest first.
 
     With ``b=None`` the search is leave-one-out within `a` (a row is never its own neighbour,
@@ -114,15 +122,16 @@ def knn(a: np.ndarray, b: Optional[np.ndarray] = None, k: int = 1, *, device=Non
     loo = b is None
     b = a if loo else b
     if len(b) - int(loo) < k:
-        raise GanbenchError(f"need more than {k} reference rows for {k}-nearest neighbours, "
-                            f"got {len(b)}: use more samples")
+        raise GanbenchError(
+            f"need more than {k} reference rows for {k}-nearest neighbours, got {len(b)}: use more samples"
+        )
     idx = np.empty((len(a), k), dtype=np.int64)
     for s, d2 in iter_sqdist(a, b, device=device):
         if loo:
             r = torch.arange(d2.shape[0], device=d2.device)
             d2[r, r + s] = float("inf")
         i = torch.topk(d2, k, dim=1, largest=False, sorted=False).indices
-        idx[s:s + len(i)] = i.cpu().numpy()
+        idx[s : s + len(i)] = i.cpu().numpy()
     dist = exact_distances(a, b, np.arange(len(a))[:, None], idx)
     # re-sort: the exact values may swap neighbours that the float32 formula saw as near-ties
     order = np.argsort(dist, axis=1, kind="stable")
@@ -140,8 +149,8 @@ def exact_distances(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray
     flat_a, flat_b, flat_out = ia.reshape(-1), ib.reshape(-1), out.reshape(-1)
     step = max(1, (1 << 22) // max(1, a.shape[1]))  # ~32 MiB of float64 differences at a time
     for s in range(0, len(flat_a), step):
-        diff = a[flat_a[s:s + step]].astype(np.float64) - b[flat_b[s:s + step]]
-        flat_out[s:s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        diff = a[flat_a[s : s + step]].astype(np.float64) - b[flat_b[s : s + step]]
+        flat_out[s : s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return out
 
 

@@ -48,18 +48,20 @@ def compute(values, _unused, opts: dict, rng=None, names=None):
     return paired.summarise(values, None, opts, rng, better="lower", names=names, extra=extra)
 
 
-METRIC = register(Metric(
-    name="lpips",
-    summary="LPIPS v0.1 perceptual distance of each output to its target, AlexNet or VGG (lower is better; "
-            "needs --target)",
-    reference="lpips 0.1.4 LPIPS(net='alex'|'vgg', version='0.1')",
-    needs=("pairs",),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    options=OPTIONS,
-    validate=validate,
-    extractor="pairs",
-    better="lower",
-    pairs=per_pair,
-))
+METRIC = register(
+    Metric(
+        name="lpips",
+        summary="LPIPS v0.1 perceptual distance of each output to its target, AlexNet or VGG (lower is better; "
+        "needs --target)",
+        reference="lpips 0.1.4 LPIPS(net='alex'|'vgg', version='0.1')",
+        needs=("pairs",),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        options=OPTIONS,
+        validate=validate,
+        extractor="pairs",
+        better="lower",
+        pairs=per_pair,
+    )
+)

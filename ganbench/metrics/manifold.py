@@ -14,6 +14,7 @@ import torch
 
 from .knn import iter_sqdist
 
+
 def distance_blocks(a: np.ndarray, b: np.ndarray, device=None):
     """(start, distances) blocks of rows of `a` against all of `b`, float64, from the one k-NN engine."""
     for start, d2 in iter_sqdist(a, b, device=device, dtype=np.float64):
@@ -24,7 +25,7 @@ def knn_radii(x: np.ndarray, k: int, device=None) -> np.ndarray:
     """Distance from each row to its k-th nearest other row (the (k+1)-th smallest, self included)."""
     out = np.empty(len(x))
     for s, d in distance_blocks(x, x, device):
-        out[s:s + len(d)] = torch.kthvalue(d, k + 1, dim=1).values.numpy()
+        out[s : s + len(d)] = torch.kthvalue(d, k + 1, dim=1).values.numpy()
     return out
 
 
@@ -47,12 +48,12 @@ def manifolds(gen: np.ndarray, ref: np.ndarray, k_prc: int = 3, k_dc: int = 5, d
     coverage = np.empty(len(ref), dtype=bool)
     for s, d in distance_blocks(ref, gen, device):  # (block of reference, all generated)
         c = len(d)
-        rp = torch.from_numpy(r_ref_prc[s:s + c])[:, None]
-        rd = torch.from_numpy(r_ref_dc[s:s + c])[:, None]
+        rp = torch.from_numpy(r_ref_prc[s : s + c])[:, None]
+        rd = torch.from_numpy(r_ref_dc[s : s + c])[:, None]
         precision |= (d <= rp).any(dim=0)
         density += (d < rd).sum(dim=0)
-        recall[s:s + c] = (d <= r_gen_prc[None, :]).any(dim=1).numpy()
-        coverage[s:s + c] = (d.min(dim=1).values < rd[:, 0]).numpy()
+        recall[s : s + c] = (d <= r_gen_prc[None, :]).any(dim=1).numpy()
+        coverage[s : s + c] = (d.min(dim=1).values < rd[:, 0]).numpy()
     return Manifolds(precision.numpy(), recall, (density / k_dc).numpy(), coverage)
 
 

@@ -57,14 +57,16 @@ def _one_pass(gen: np.ndarray, ref: np.ndarray) -> _Pass:
     rb, gb, cov_d, cov_i, count = [], [], [], [], 0
     for s, d in distance_blocks(ref, gen):
         c = len(d)
-        for out, mask in ((rb, d <= r_wide[s:s + c, None]), (gb, d <= g_wide[None, :])):
+        for out, mask in ((rb, d <= r_wide[s : s + c, None]), (gb, d <= g_wide[None, :])):
             i, j = torch.nonzero(mask, as_tuple=True)
             out.append((i.numpy().astype(np.int64) + s, j.numpy().astype(np.int64), d[i, j].numpy()))
             count += len(i)
         if count > MAX_PAIRS:
-            raise GanbenchError(f"the precision/recall/density/coverage bootstrap would keep over {MAX_PAIRS:,} "
-                                "ball memberships: the sets are too large or too concentrated for it; drop "
-                                "--bootstrap for these metrics or evaluate fewer samples")
+            raise GanbenchError(
+                f"the precision/recall/density/coverage bootstrap would keep over {MAX_PAIRS:,} "
+                "ball memberships: the sets are too large or too concentrated for it; drop "
+                "--bootstrap for these metrics or evaluate fewer samples"
+            )
         v, i = torch.topk(d, min(K_MAX, len(gen)), dim=1, largest=False, sorted=True)
         cov_d.append(v.numpy())
         cov_i.append(i.numpy())
@@ -105,13 +107,18 @@ def _replicate(p: _Pass, w: np.ndarray, v: np.ndarray, k_prc: int, k_dc: int) ->
     return precision, recall, density, coverage
 
 
-def replicates(gen: np.ndarray, ref: np.ndarray, k_prc: int, k_dc: int, n_boot: int, rng,
-               weights=None) -> dict:
+def replicates(gen: np.ndarray, ref: np.ndarray, k_prc: int, k_dc: int, n_boot: int, rng, weights=None) -> dict:
     """{metric: (n_boot,) values} over `n_boot` resamples of both sets (or the given (w, v) weights)."""
     p = _one_pass(gen, ref)
     if weights is None:
-        weights = [(rng.multinomial(len(ref), np.full(len(ref), 1.0 / len(ref))),
-                    rng.multinomial(len(gen), np.full(len(gen), 1.0 / len(gen)))) for _ in range(n_boot)]
-    rows = np.array([_replicate(p, np.asarray(w, np.float64), np.asarray(v, np.float64), k_prc, k_dc)
-                     for w, v in weights])
+        weights = [
+            (
+                rng.multinomial(len(ref), np.full(len(ref), 1.0 / len(ref))),
+                rng.multinomial(len(gen), np.full(len(gen), 1.0 / len(gen))),
+            )
+            for _ in range(n_boot)
+        ]
+    rows = np.array(
+        [_replicate(p, np.asarray(w, np.float64), np.asarray(v, np.float64), k_prc, k_dc) for w, v in weights]
+    )
     return dict(zip(("precision", "recall", "density", "coverage"), rows.T))

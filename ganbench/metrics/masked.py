@@ -24,7 +24,7 @@ from .base import with_defaults
 DEFINITIONS = {
     "psnr": "10 log10(R^2 / MSE) with the MSE over the hole's pixels (all channels) only",
     "ssim": "SSIM map at every pixel (border mirrored, scikit-image full=True) of the completed image against the "
-            "target, averaged over the hole's pixels and the channels",
+    "target, averaged over the hole's pixels and the channels",
     "lpips": "LPIPS of the completed image (target outside the hole, output inside) against the target",
 }
 
@@ -37,12 +37,16 @@ def composite(outputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.
 def check(opts: dict, names) -> None:
     opts = with_defaults(opts)
     if opts["paired_crop"]:
-        raise GanbenchError(f"-O paired_crop={opts['paired_crop']} with a mask: the hole is scored as it is; "
-                            "leave the border crop out (0)")
+        raise GanbenchError(
+            f"-O paired_crop={opts['paired_crop']} with a mask: the hole is scored as it is; "
+            "leave the border crop out (0)"
+        )
     unknown = [n for n in names if n not in DEFINITIONS]
     if unknown:
-        raise GanbenchError(f"{unknown[0]} has no masked form: with a mask, score psnr, ssim, lpips "
-                            "(and fid/kid of the completed images)")
+        raise GanbenchError(
+            f"{unknown[0]} has no masked form: with a mask, score psnr, ssim, lpips "
+            "(and fid/kid of the completed images)"
+        )
 
 
 def _hole(mask: np.ndarray, channels: int) -> np.ndarray:

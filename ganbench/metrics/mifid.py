@@ -47,8 +47,10 @@ def mifid_value(fid: float, distance: float) -> float:
 def validate(opts: dict) -> None:
     eps = with_defaults(opts)["mifid_eps"]
     if not 0 < eps <= 1:
-        raise GanbenchError(f"mifid_eps={eps}: the memorisation threshold must be in (0, 1]: pass e.g. "
-                            f"-O mifid_eps=0.1 (torchmetrics' and Kaggle's)")
+        raise GanbenchError(
+            f"mifid_eps={eps}: the memorisation threshold must be in (0, 1]: pass e.g. "
+            f"-O mifid_eps=0.1 (torchmetrics' and Kaggle's)"
+        )
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
@@ -56,15 +58,23 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
     eps = opts["mifid_eps"]
     real = train if train is not None else ref
     if real.pool is None:
-        raise GanbenchError("mifid needs the features of the real images it checks for copies, not only their "
-                            "mean/covariance: pass the images, or a file from `ganbench stats`")
+        raise GanbenchError(
+            "mifid needs the features of the real images it checks for copies, not only their "
+            "mean/covariance: pass the images, or a file from `ganbench stats`"
+        )
     fid = fid_compute(gen, ref, {**opts, "bootstrap": 0}).value
     d = cosine_distances(real.pool, gen.pool)
     mean_min = float(d.min(axis=1).mean())
     distance = thresholded(mean_min, eps)
-    out = MetricValue(mifid_value(fid, distance), extra={
-        "fid": fid, "memorization_distance": mean_min, "penalised": bool(mean_min < eps),
-        "memorization_against": "train" if train is not None else "reference"})
+    out = MetricValue(
+        mifid_value(fid, distance),
+        extra={
+            "fid": fid,
+            "memorization_distance": mean_min,
+            "penalised": bool(mean_min < eps),
+            "memorization_against": "train" if train is not None else "reference",
+        },
+    )
     if opts["bootstrap"] and ref.pool is not None:
         kept = np.asarray(gen.pool, np.float64).sum(1) != 0
         column = np.cumsum(kept) - 1  # generated row -> its column of `d`
@@ -77,20 +87,24 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
             cols = np.unique(column[gi[kept[gi]]])
             values.append(mifid_value(f, thresholded(d[ti][:, cols].min(axis=1).mean(), eps)))
         out.ci = percentile_ci(values, opts["confidence"], out.value)
-        out.ci_method = ("bias-corrected percentile bootstrap; samples, reference and the set checked for copies "
-                         "resampled, FID and the memorisation distance recomputed")
+        out.ci_method = (
+            "bias-corrected percentile bootstrap; samples, reference and the set checked for copies "
+            "resampled, FID and the memorisation distance recomputed"
+        )
     return out
 
 
-METRIC = register(Metric(
-    name="mifid",
-    summary="memorisation-informed FID: FID / thresholded mean min cosine distance to the training set (lower is better)",
-    reference="torchmetrics 1.9.0 MemorizationInformedFrechetInceptionDistance (Bai et al. 2021)",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-    validate=validate,
-    options={"mifid_eps": 0.1},  # torchmetrics' cosine_distance_eps, Kaggle's threshold
-    uses_train=True,
-))
+METRIC = register(
+    Metric(
+        name="mifid",
+        summary="memorisation-informed FID: FID / thresholded mean min cosine distance to the training set (lower is better)",
+        reference="torchmetrics 1.9.0 MemorizationInformedFrechetInceptionDistance (Bai et al. 2021)",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+        validate=validate,
+        options={"mifid_eps": 0.1},  # torchmetrics' cosine_distance_eps, Kaggle's threshold
+        uses_train=True,
+    )
+)

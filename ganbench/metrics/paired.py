@@ -30,8 +30,9 @@ def validate(opts: dict) -> None:
     if opts["paired_crop"] < 0:
         raise GanbenchError(f"-O paired_crop={opts['paired_crop']}: a border crop is 0 or more pixels")
     if not opts["paired_data_range"] > 0:
-        raise GanbenchError(f"-O paired_data_range={opts['paired_data_range']}: the data range must be positive "
-                            f"(255 for uint8 images)")
+        raise GanbenchError(
+            f"-O paired_data_range={opts['paired_data_range']}: the data range must be positive (255 for uint8 images)"
+        )
 
 
 def prepare(images: np.ndarray, opts: dict) -> np.ndarray:
@@ -40,8 +41,9 @@ def prepare(images: np.ndarray, opts: dict) -> np.ndarray:
     x = np.asarray(images, dtype=np.float64)
     if c:
         if x.shape[1] <= 2 * c or x.shape[2] <= 2 * c:
-            raise GanbenchError(f"-O paired_crop={c} leaves nothing of {x.shape[1]}x{x.shape[2]} images: "
-                                f"pass a smaller border crop")
+            raise GanbenchError(
+                f"-O paired_crop={c} leaves nothing of {x.shape[1]}x{x.shape[2]} images: pass a smaller border crop"
+            )
         x = x[:, c:-c, c:-c]
     if opts["paired_channel"] == "y":
         x = (16.0 + x @ Y_FROM_RGB)[..., None]
@@ -62,13 +64,20 @@ def summarise(values, _unused, opts: dict, rng=None, *, better: str, names=None,
     v = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(v)
     with np.errstate(invalid="ignore"):
-        out = MetricValue(float(v.mean()), std=float(v[finite].std()) if finite.any() else None,
-                          std_of="spread of the per-pair values" + (" (finite ones)" if not finite.all() else ""))
+        out = MetricValue(
+            float(v.mean()),
+            std=float(v[finite].std()) if finite.any() else None,
+            std_of="spread of the per-pair values" + (" (finite ones)" if not finite.all() else ""),
+        )
     if opts["bootstrap"] and rng is not None and len(v) > 1:
         # replicates in chunks: 1000 resamples of 50,000 pairs would be 400 MB of indices at once
         chunk = max(1, 2_000_000 // len(v))
-        means = np.concatenate([v[rng.integers(0, len(v), size=(min(chunk, opts["bootstrap"] - s), len(v)))].mean(1)
-                                for s in range(0, opts["bootstrap"], chunk)])
+        means = np.concatenate(
+            [
+                v[rng.integers(0, len(v), size=(min(chunk, opts["bootstrap"] - s), len(v)))].mean(1)
+                for s in range(0, opts["bootstrap"], chunk)
+            ]
+        )
         if np.isfinite(means).all():
             out.ci = percentile_ci(means, opts["confidence"])
         else:  # replicates holding an identical pair: inf; order statistics, as interpolation gives nan
@@ -77,6 +86,9 @@ def summarise(values, _unused, opts: dict, rng=None, *, better: str, names=None,
         out.ci_method = "percentile bootstrap over resampled pairs"
     order = np.argsort(-v if better == "lower" else v, kind="stable")[:WORST]
     names = names if names is not None else [str(i) for i in range(len(v))]
-    out.extra = {**(extra or {}), "per_pair": [float(x) for x in v],
-                 "worst": [{"pair": names[i], "index": int(i), "value": float(v[i])} for i in order]}
+    out.extra = {
+        **(extra or {}),
+        "per_pair": [float(x) for x in v],
+        "worst": [{"pair": names[i], "index": int(i), "value": float(v[i])} for i in order],
+    }
     return out

@@ -30,21 +30,30 @@ def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray
 
 def compute(values, _unused, opts: dict, rng=None, names=None):
     v = np.asarray(values, dtype=np.float64)
-    return paired.summarise(v, None, opts, rng, better="higher", names=names,
-                            extra={"identical_pairs": int(np.isposinf(v).sum()), "conventions": paired.conventions(opts)})
+    return paired.summarise(
+        v,
+        None,
+        opts,
+        rng,
+        better="higher",
+        names=names,
+        extra={"identical_pairs": int(np.isposinf(v).sum()), "conventions": paired.conventions(opts)},
+    )
 
 
-METRIC = register(Metric(
-    name="psnr",
-    summary="Peak signal-to-noise ratio of each output against its target, in dB (higher is better; needs --target)",
-    reference="scikit-image peak_signal_noise_ratio per pair, mean over pairs (BasicSR's Y/crop conventions)",
-    needs=("pairs",),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    options=dict(paired.OPTIONS),
-    validate=paired.validate,
-    extractor="pairs",
-    better="higher",
-    pairs=per_pair,
-))
+METRIC = register(
+    Metric(
+        name="psnr",
+        summary="Peak signal-to-noise ratio of each output against its target, in dB (higher is better; needs --target)",
+        reference="scikit-image peak_signal_noise_ratio per pair, mean over pairs (BasicSR's Y/crop conventions)",
+        needs=("pairs",),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        options=dict(paired.OPTIONS),
+        validate=paired.validate,
+        extractor="pairs",
+        better="higher",
+        pairs=per_pair,
+    )
+)

@@ -28,7 +28,7 @@ def rarity_scores(gen: np.ndarray, ref: np.ndarray, k: int = 3) -> np.ndarray:
     radii = knn_radii(ref, k)
     best = torch.full((len(gen),), float("inf"), dtype=torch.float64)
     for s, d in distance_blocks(ref, gen):  # (block of real, all generated)
-        r = torch.from_numpy(radii[s:s + len(d)])[:, None]
+        r = torch.from_numpy(radii[s : s + len(d)])[:, None]
         best = torch.minimum(best, torch.where(d < r, r, torch.tensor(float("inf"), dtype=torch.float64)).min(0).values)
     out = best.numpy()
     return np.where(np.isinf(out), 0.0, out)
@@ -42,12 +42,15 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         out = MetricValue(0.0, extra={"inside_fraction": 0.0, "per_sample": scores.tolist()})
         return out
     inner = scores[inside]
-    out = MetricValue(float(inner.mean()), extra={
-        "inside_fraction": float(inside.mean()),
-        "quantiles": {f"p{round(q * 100)}": float(v) for q, v in zip(QUANTILES, np.quantile(inner, QUANTILES))},
-        "max": float(inner.max()),
-        "per_sample": scores.tolist(),
-    })
+    out = MetricValue(
+        float(inner.mean()),
+        extra={
+            "inside_fraction": float(inside.mean()),
+            "quantiles": {f"p{round(q * 100)}": float(v) for q, v in zip(QUANTILES, np.quantile(inner, QUANTILES))},
+            "max": float(inner.max()),
+            "per_sample": scores.tolist(),
+        },
+    )
     if opts["bootstrap"]:
         values = []
         for _ in range(opts["bootstrap"]):
@@ -59,14 +62,16 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     return out
 
 
-METRIC = register(Metric(
-    name="rarity",
-    summary="mean rarity score of the samples inside the real manifold (per-sample scores in the record)",
-    reference="hichoe95/Rarity-Score MANIFOLD.rarity (Han et al. 2023), k=3",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: with_defaults(opts)["rarity_k"] + 1,
-    compute=compute,
-    options={"rarity_k": 3},  # the reference's example and paper
-    better="higher",  # rarer, among samples the real manifold vouches for; not a quality gate by itself
-))
+METRIC = register(
+    Metric(
+        name="rarity",
+        summary="mean rarity score of the samples inside the real manifold (per-sample scores in the record)",
+        reference="hichoe95/Rarity-Score MANIFOLD.rarity (Han et al. 2023), k=3",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: with_defaults(opts)["rarity_k"] + 1,
+        compute=compute,
+        options={"rarity_k": 3},  # the reference's example and paper
+        better="higher",  # rarer, among samples the real manifold vouches for; not a quality gate by itself
+    )
+)

@@ -16,12 +16,14 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     return frechet(Features(gen.extra["spatial"]), Features(ref.extra["spatial"]), opts, rng, label="sFID")
 
 
-METRIC = register(Metric(
-    name="sfid",
-    summary="spatial FID: Frechet distance on mixed_6/conv features, 7 channels x 17 x 17 (lower is better)",
-    reference="guided-diffusion evaluations/evaluator.py (mixed_6/conv:0[..., :7])",
-    needs=("spatial",),
-    uses_ref=True,
-    min_samples=lambda opts: 2,
-    compute=compute,
-))
+METRIC = register(
+    Metric(
+        name="sfid",
+        summary="spatial FID: Frechet distance on mixed_6/conv features, 7 channels x 17 x 17 (lower is better)",
+        reference="guided-diffusion evaluations/evaluator.py (mixed_6/conv:0[..., :7])",
+        needs=("spatial",),
+        uses_ref=True,
+        min_samples=lambda opts: 2,
+        compute=compute,
+    )
+)

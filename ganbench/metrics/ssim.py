@@ -35,9 +35,11 @@ def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray
     a, b = paired.prepare(outputs, opts), paired.prepare(targets, opts)
     size = int(opts["ssim_window"])
     if a.shape[2] < size or a.shape[3] < size:
-        raise GanbenchError(f"SSIM's {size}x{size} window does not fit {a.shape[2]}x{a.shape[3]} images"
-                            f"{' after the border crop' if opts['paired_crop'] else ''}: pass -O ssim_window=N "
-                            f"with a smaller odd N (and a matching -O ssim_sigma)")
+        raise GanbenchError(
+            f"SSIM's {size}x{size} window does not fit {a.shape[2]}x{a.shape[3]} images"
+            f"{' after the border crop' if opts['paired_crop'] else ''}: pass -O ssim_window=N "
+            f"with a smaller odd N (and a matching -O ssim_sigma)"
+        )
     return ssim_map(a, b, opts).mean(dim=(2, 3)).mean(1).numpy()  # per channel, then the channels' mean
 
 
@@ -78,22 +80,25 @@ def validate(opts: dict) -> None:
 
 
 def compute(values, _unused, opts: dict, rng=None, names=None):
-    return paired.summarise(values, None, opts, rng, better="higher", names=names,
-                            extra={"conventions": paired.conventions(opts, *OPTIONS)})
+    return paired.summarise(
+        values, None, opts, rng, better="higher", names=names, extra={"conventions": paired.conventions(opts, *OPTIONS)}
+    )
 
 
-METRIC = register(Metric(
-    name="ssim",
-    summary="Structural similarity of each output with its target, Gaussian 11x11 sigma 1.5 (higher is better; "
-            "needs --target)",
-    reference="scikit-image structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False)",
-    needs=("pairs",),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    options={**paired.OPTIONS, **OPTIONS},
-    validate=validate,
-    extractor="pairs",
-    better="higher",
-    pairs=per_pair,
-))
+METRIC = register(
+    Metric(
+        name="ssim",
+        summary="Structural similarity of each output with its target, Gaussian 11x11 sigma 1.5 (higher is better; "
+        "needs --target)",
+        reference="scikit-image structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False)",
+        needs=("pairs",),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        options={**paired.OPTIONS, **OPTIONS},
+        validate=validate,
+        extractor="pairs",
+        better="higher",
+        pairs=per_pair,
+    )
+)

@@ -30,22 +30,28 @@ def sw_approx(x: np.ndarray, y: np.ndarray) -> float:
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
-    out = MetricValue(sw_approx(ref.pool, gen.pool), extra=class_extra(gen, ref, "sw-approx", lambda g, r: sw_approx(r, g),
-                                                                      need=1))
+    out = MetricValue(
+        sw_approx(ref.pool, gen.pool), extra=class_extra(gen, ref, "sw-approx", lambda g, r: sw_approx(r, g), need=1)
+    )
     if opts["bootstrap"]:
-        values = [sw_approx(ref.pool[rng.integers(0, ref.n, ref.n)], gen.pool[rng.integers(0, gen.n, gen.n)])
-                  for _ in range(opts["bootstrap"])]
+        values = [
+            sw_approx(ref.pool[rng.integers(0, ref.n, ref.n)], gen.pool[rng.integers(0, gen.n, gen.n)])
+            for _ in range(opts["bootstrap"])
+        ]
         out.ci = percentile_ci(values, opts["confidence"], out.value)
         out.ci_method = "bias-corrected percentile bootstrap, both sets resampled"
     return out
 
 
-METRIC = register(Metric(
-    name="sw-approx",
-    summary="approximate sliced Wasserstein-2 distance, closed form of the means and spreads (lower is better)",
-    reference="dgm-eval sw_approx (Nadjahi et al. 2021, arXiv 2106.15427)",
-    needs=("pool",),
-    uses_ref=True,
-    min_samples=lambda opts: 1,
-    compute=compute,
-), "sw_approx")
+METRIC = register(
+    Metric(
+        name="sw-approx",
+        summary="approximate sliced Wasserstein-2 distance, closed form of the means and spreads (lower is better)",
+        reference="dgm-eval sw_approx (Nadjahi et al. 2021, arXiv 2106.15427)",
+        needs=("pool",),
+        uses_ref=True,
+        min_samples=lambda opts: 1,
+        compute=compute,
+    ),
+    "sw_approx",
+)

@@ -51,7 +51,7 @@ def bandwidth(x: np.ndarray, k: int) -> float:
     from scipy.spatial import distance
 
     dist = distance.cdist(x, x, metric="euclidean")
-    balloon = np.sort([np.sort(dist[i, i + 1:])[k - 1] for i in range(len(x) - k)])
+    balloon = np.sort([np.sort(dist[i, i + 1 :])[k - 1] for i in range(len(x) - k)])
     return float(balloon[int(len(balloon) * 0.5) - 1])
 
 
@@ -60,7 +60,7 @@ def kde(data: np.ndarray, at: np.ndarray, h: float, counts=None) -> np.ndarray:
     from sklearn.metrics.pairwise import euclidean_distances
 
     dist = euclidean_distances(at, data)  # float32 for float32 features, as in the package
-    inside = dist ** 2 <= h ** 2
+    inside = dist**2 <= h**2
     k = np.where(inside, np.cos((np.pi / 2) * (dist.astype(np.float64) / h)), 0.0)  # float64: (pi/4h)^d is tiny
     if counts is not None:
         k = k * counts[None, :]
@@ -81,16 +81,22 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
     real, fake = project(real, fake)
     d = real.shape[1]
     if d <= 3:
-        raise GanbenchError(f"topp/topr: {d}-d features; ganbench's TopP&R needs more than 3 dimensions (the "
-                            f"package's grid search for 2-3 d is not supported): use an image feature extractor")
+        raise GanbenchError(
+            f"topp/topr: {d}-d features; ganbench's TopP&R needs more than 3 dimensions (the "
+            f"package's grid search for 2-3 d is not supported): use an image feature extractor"
+        )
     k = 5 * d
     for side, x in (("reference", real), ("generated", fake)):
         if len(x) > MAX_N:
-            raise GanbenchError(f"topp/topr hold {len(x):,} x {len(x):,} distance matrices of the {side} set, as the "
-                                f"package does: pass at most {MAX_N:,} samples a side (the paper used 10,000)")
+            raise GanbenchError(
+                f"topp/topr hold {len(x):,} x {len(x):,} distance matrices of the {side} set, as the "
+                f"package does: pass at most {MAX_N:,} samples a side (the paper used 10,000)"
+            )
         if len(x) <= k:
-            raise GanbenchError(f"topp/topr need more than {k} {side} samples (5 x {d} dimensions) for the "
-                                f"balloon bandwidth, got {len(x)}: supply more samples")
+            raise GanbenchError(
+                f"topp/topr need more than {k} {side} samples (5 x {d} dimensions) for the "
+                f"balloon bandwidth, got {len(x)}: supply more samples"
+            )
     h_r, h_f = bandwidth(real, k), bandwidth(fake, k)
     rng = np.random.RandomState(BAND_SEED)  # the real set's band draws first, as in the package
     c_r, score_rr = band(real, h_r, alpha, rng)
@@ -98,9 +104,14 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
     sig_r, sig_g = score_rr > c_r, score_gg > c_g
     inter_r = np.sum(sig_r & (kde(fake, real, h_f) > c_g))  # significant real samples on the fake support
     inter_g = np.sum(sig_g & (kde(real, fake, h_r) > c_r))
-    return {"topp": float(inter_g / sig_g.sum()), "topr": float(inter_r / sig_r.sum()),
-            "bandwidth_reference": h_r, "bandwidth_generated": h_f,
-            "significant_reference": int(sig_r.sum()), "significant_generated": int(sig_g.sum())}
+    return {
+        "topp": float(inter_g / sig_g.sum()),
+        "topr": float(inter_r / sig_r.sum()),
+        "bandwidth_reference": h_r,
+        "bandwidth_generated": h_f,
+        "significant_reference": int(sig_r.sum()),
+        "significant_generated": int(sig_g.sum()),
+    }
 
 
 def _make(name: str, summary: str) -> Metric:
@@ -109,28 +120,38 @@ def _make(name: str, summary: str) -> Metric:
         memo = opts.setdefault("_memo", {})
         last = memo.get("top-pr")  # one computation serves both: the last one, held with its very arrays
         if last is None or last[0] is not gen.pool or last[1] is not ref.pool or last[2] != opts["top_pr_alpha"]:
-            last = memo["top-pr"] = (gen.pool, ref.pool, opts["top_pr_alpha"],
-                                     top_pr(ref.pool, gen.pool, opts["top_pr_alpha"]))
+            last = memo["top-pr"] = (
+                gen.pool,
+                ref.pool,
+                opts["top_pr_alpha"],
+                top_pr(ref.pool, gen.pool, opts["top_pr_alpha"]),
+            )
         r = last[3]
         return MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
 
-    return register(Metric(
-        name=name, summary=summary,
-        reference="top-pr 0.2.1 compute_top_pr (Kim et al. 2023), its defaults",
-        needs=("pool",), uses_ref=True,
-        min_samples=lambda opts: 5 * PROJECTED + 1,
-        compute=compute,
-        validate=_validate,
-        options={"top_pr_alpha": 0.1},  # the package's significance level of the confidence band
-        better="higher",
-    ))
+    return register(
+        Metric(
+            name=name,
+            summary=summary,
+            reference="top-pr 0.2.1 compute_top_pr (Kim et al. 2023), its defaults",
+            needs=("pool",),
+            uses_ref=True,
+            min_samples=lambda opts: 5 * PROJECTED + 1,
+            compute=compute,
+            validate=_validate,
+            options={"top_pr_alpha": 0.1},  # the package's significance level of the confidence band
+            better="higher",
+        )
+    )
 
 
 def _validate(opts: dict) -> None:
     a = with_defaults(opts)["top_pr_alpha"]
     if not 0 < a < 1:
-        raise GanbenchError(f"top_pr_alpha={a}: the band's significance level must be in (0, 1): pass e.g. "
-                            f"-O top_pr_alpha=0.1 (the package's)")
+        raise GanbenchError(
+            f"top_pr_alpha={a}: the band's significance level must be in (0, 1): pass e.g. "
+            f"-O top_pr_alpha=0.1 (the package's)"
+        )
 
 
 TOPP = _make("topp", "topological precision: significant samples inside the reference's significant support")

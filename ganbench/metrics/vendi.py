@@ -29,7 +29,7 @@ def entropy_q(w: np.ndarray, q) -> float:
         return float(-np.log(w.max()))
     if q == 1:
         return float(-(w * np.log(w)).sum())
-    return float(np.log((w ** q).sum()) / (1 - q))
+    return float(np.log((w**q).sum()) / (1 - q))
 
 
 def _eigenvalues(x: np.ndarray, weights=None) -> np.ndarray:
@@ -67,8 +67,10 @@ def validate(opts: dict) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise GanbenchError(f"vendi_q={q!r}: the order of the Vendi score must be a number >= 0 or inf: "
-                            f"pass e.g. -O vendi_q=1 (the paper's), 0.5, 2 or inf")
+        raise GanbenchError(
+            f"vendi_q={q!r}: the order of the Vendi score must be a number >= 0 or inf: "
+            f"pass e.g. -O vendi_q=1 (the paper's), 0.5, 2 or inf"
+        )
 
 
 def _per_class(gen: Features, q) -> dict:
@@ -80,11 +82,22 @@ def _interval(out: MetricValue, parts, q, opts: dict, rng) -> None:
     xs = [normalise(p) for p in parts]
     values = []
     for _ in range(opts["bootstrap"]):
-        values.append(np.mean([np.exp(entropy_q(_eigenvalues(x, rng.multinomial(len(x), np.full(len(x), 1 / len(x)))
-                                                            .astype(np.float64)), q)) for x in xs]))
+        values.append(
+            np.mean(
+                [
+                    np.exp(
+                        entropy_q(
+                            _eigenvalues(x, rng.multinomial(len(x), np.full(len(x), 1 / len(x))).astype(np.float64)), q
+                        )
+                    )
+                    for x in xs
+                ]
+            )
+        )
     out.ci = percentile_ci(values, opts["confidence"], out.value, floor=1.0)
     out.ci_method = "bias-corrected percentile bootstrap over resamples of the samples" + (
-        " within each class" if len(xs) > 1 else "")
+        " within each class" if len(xs) > 1 else ""
+    )
 
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
@@ -104,35 +117,42 @@ def compute_per_class(gen: Features, ref: Features, opts: dict, rng=None) -> Met
         raise GanbenchError("class-vendi needs the samples' classes: pass --labels")
     q = _q(opts)
     per = _per_class(gen, q)
-    out = MetricValue(float(np.mean(list(per.values()))), extra={"q": _shown(q), "per_class": per, "classes": len(per),
-                                                                 "overall": vendi_score(gen.pool, q)})
+    out = MetricValue(
+        float(np.mean(list(per.values()))),
+        extra={"q": _shown(q), "per_class": per, "classes": len(per), "overall": vendi_score(gen.pool, q)},
+    )
     if opts["bootstrap"]:
         _interval(out, [gen.pool[gen.labels == int(k)] for k in per], q, opts, rng)
     return out
 
 
-METRIC = register(Metric(
-    name="vendi",
-    summary="Vendi score: effective number of distinct samples (cosine kernel, q=1; higher is more diverse)",
-    reference="vendi-score 0.0.3 score_dual / dgm-eval compute_vendi_score (Friedman & Dieng 2023)",
-    needs=("pool",),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute,
-    validate=validate,
-    options={"vendi_q": 1.0},  # the paper's Shannon entropy; any q >= 0, inf
-    better="higher",
-))
+METRIC = register(
+    Metric(
+        name="vendi",
+        summary="Vendi score: effective number of distinct samples (cosine kernel, q=1; higher is more diverse)",
+        reference="vendi-score 0.0.3 score_dual / dgm-eval compute_vendi_score (Friedman & Dieng 2023)",
+        needs=("pool",),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute,
+        validate=validate,
+        options={"vendi_q": 1.0},  # the paper's Shannon entropy; any q >= 0, inf
+        better="higher",
+    )
+)
 
-CLASS_METRIC = register(Metric(
-    name="class-vendi",
-    summary="mean over the samples' classes of each class's Vendi score (dgm-eval's 'mean vendi per class')",
-    reference="dgm-eval compute_per_class_vendi_scores (mean), Friedman & Dieng 2023",
-    needs=("pool", "labels"),
-    uses_ref=False,
-    min_samples=lambda opts: 1,
-    compute=compute_per_class,
-    validate=validate,
-    options={"vendi_q": 1.0},
-    better="higher",
-), "class_vendi")
+CLASS_METRIC = register(
+    Metric(
+        name="class-vendi",
+        summary="mean over the samples' classes of each class's Vendi score (dgm-eval's 'mean vendi per class')",
+        reference="dgm-eval compute_per_class_vendi_scores (mean), Friedman & Dieng 2023",
+        needs=("pool", "labels"),
+        uses_ref=False,
+        min_samples=lambda opts: 1,
+        compute=compute_per_class,
+        validate=validate,
+        options={"vendi_q": 1.0},
+        better="higher",
+    ),
+    "class_vendi",
+)

@@ -11,7 +11,6 @@ common offset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Optional
 
 import numpy as np
@@ -92,8 +91,9 @@ class RunningMoments:
             if self._buf is None:
                 self._buf = np.empty((self.block, self.dim), dtype=np.float64)
             take = min(self.block - self._fill, len(x) - start)
-            np.subtract(x[start:start + take], self.shift, out=self._buf[self._fill:self._fill + take],
-                        dtype=np.float64)
+            np.subtract(
+                x[start : start + take], self.shift, out=self._buf[self._fill : self._fill + take], dtype=np.float64
+            )
             self._fill += take
             start += take
             if self._fill == self.block:
@@ -149,9 +149,14 @@ class RunningMoments:
     def snapshot(self) -> dict:
         """The exact state as arrays, unflushed rows included, without flushing: an accumulation resumed
         from it (`from_snapshot`) adds the same blocks in the same order, so its result is bit-identical."""
-        return {"n": np.array(self.n), "block": np.array(self.block), "s1": self.s1, "s2": self._s2,
-                "shift": np.zeros(0) if self.shift is None else self.shift,
-                "buf": self._buf[:self._fill] if self._fill else np.zeros((0, self.dim))}
+        return {
+            "n": np.array(self.n),
+            "block": np.array(self.block),
+            "s1": self.s1,
+            "s2": self._s2,
+            "shift": np.zeros(0) if self.shift is None else self.shift,
+            "buf": self._buf[: self._fill] if self._fill else np.zeros((0, self.dim)),
+        }
 
     @classmethod
     def from_snapshot(cls, state: dict) -> "RunningMoments":
@@ -162,7 +167,7 @@ class RunningMoments:
         buf = np.asarray(state["buf"], np.float64)
         if len(buf):
             acc._buf = np.empty((acc.block, acc.dim), dtype=np.float64)
-            acc._buf[:len(buf)], acc._fill = buf, len(buf)
+            acc._buf[: len(buf)], acc._fill = buf, len(buf)
         return acc
 
     def finalize(self) -> GaussianStats:
@@ -190,9 +195,9 @@ def gather_moments(acc: RunningMoments) -> Optional[RunningMoments]:
     flat[0] = state["n"]
     flat[1] = 0.0 if state["shift"] is None else 1.0
     if state["shift"] is not None:
-        flat[2:2 + d] = state["shift"]
-    flat[2 + d:2 + 2 * d] = state["s1"]
-    flat[2 + 2 * d:] = np.asarray(state["s2"]).ravel(order="F")
+        flat[2 : 2 + d] = state["shift"]
+    flat[2 + d : 2 + 2 * d] = state["s1"]
+    flat[2 + 2 * d :] = np.asarray(state["s2"]).ravel(order="F")
     parts = distributed.gather_vectors(flat)
     if parts is None:
         return None
@@ -200,7 +205,14 @@ def gather_moments(acc: RunningMoments) -> Optional[RunningMoments]:
     for v in parts:
         if v[0] == 0:
             continue
-        total.merge(RunningMoments.from_state({
-            "n": int(v[0]), "shift": v[2:2 + d].copy(), "s1": v[2 + d:2 + 2 * d].copy(),
-            "s2": v[2 + 2 * d:].reshape((d, d), order="F")}))
+        total.merge(
+            RunningMoments.from_state(
+                {
+                    "n": int(v[0]),
+                    "shift": v[2 : 2 + d].copy(),
+                    "s1": v[2 + d : 2 + 2 * d].copy(),
+                    "s2": v[2 + 2 * d :].reshape((d, d), order="F"),
+                }
+            )
+        )
     return total

@@ -46,20 +46,41 @@ class Benchmark:
 BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
 
 for _name, _mix in mixtures.MIXTURES.items():
-    BENCHMARKS.add(_name, Benchmark(
-        _name, "points", mixtures.DEFAULT_N, _mix.description,
-        lambda n, seed, _n=_name: sample_mixture(_n, n, seed),
-        lambda data, _n=_name: score_mixture(data, _n)))
+    BENCHMARKS.add(
+        _name,
+        Benchmark(
+            _name,
+            "points",
+            mixtures.DEFAULT_N,
+            _mix.description,
+            lambda n, seed, _n=_name: sample_mixture(_n, n, seed),
+            lambda data, _n=_name: score_mixture(data, _n),
+        ),
+    )
 
-BENCHMARKS.add("stacked-digits", Benchmark(
-    "stacked-digits", "images", stacked_digits.DEFAULT_N,
-    "3 sklearn 8x8 digits stacked as RGB, 1000 modes (Stacked MNIST analogue)",
-    lambda n, seed: sample_stacked_digits(n, seed), score_stacked_digits))
+BENCHMARKS.add(
+    "stacked-digits",
+    Benchmark(
+        "stacked-digits",
+        "images",
+        stacked_digits.DEFAULT_N,
+        "3 sklearn 8x8 digits stacked as RGB, 1000 modes (Stacked MNIST analogue)",
+        lambda n, seed: sample_stacked_digits(n, seed),
+        score_stacked_digits,
+    ),
+)
 
-BENCHMARKS.add("swissroll", Benchmark(
-    "swissroll", "points", swissroll.DEFAULT_N,
-    "WGAN-GP's Swiss roll (sklearn make_swiss_roll, noise 0.25, x and z / 7.5); no modes, no mode score",
-    swissroll.sample_swissroll, None))
+BENCHMARKS.add(
+    "swissroll",
+    Benchmark(
+        "swissroll",
+        "points",
+        swissroll.DEFAULT_N,
+        "WGAN-GP's Swiss roll (sklearn make_swiss_roll, noise 0.25, x and z / 7.5); no modes, no mode score",
+        swissroll.sample_swissroll,
+        None,
+    ),
+)
 
 
 def list_benchmarks() -> List[str]:
@@ -79,8 +100,10 @@ def score(name: str, data) -> dict:
     bench = BENCHMARKS.get(name)
     if bench.score is None:
         scored = ", ".join(k for k, b in BENCHMARKS.items() if b.score is not None)
-        raise GanbenchError(f"{name} has no mode score (it is one continuous manifold, not a mixture of modes): "
-                            f"score samples of {scored}")
+        raise GanbenchError(
+            f"{name} has no mode score (it is one continuous manifold, not a mixture of modes): "
+            f"score samples of {scored}"
+        )
     return bench.score(data)
 
 
@@ -89,5 +112,17 @@ def score_points(path_or_array, name: str) -> dict:
     return score(name, path_or_array)
 
 
-__all__ = ["BENCHMARKS", "Benchmark", "list_benchmarks", "make", "score", "score_points", "load_array",
-           "save_dataset", "sample_mixture", "score_mixture", "sample_stacked_digits", "score_stacked_digits"]
+__all__ = [
+    "BENCHMARKS",
+    "Benchmark",
+    "list_benchmarks",
+    "make",
+    "score",
+    "score_points",
+    "load_array",
+    "save_dataset",
+    "sample_mixture",
+    "score_mixture",
+    "sample_stacked_digits",
+    "score_stacked_digits",
+]

@@ -34,8 +34,9 @@ def _split():
 
     digits = load_digits()
     images = to_uint8(digits.images)
-    train, held = train_test_split(np.arange(len(images)), test_size=HELDOUT_FRACTION,
-                                   stratify=digits.target, random_state=SPLIT_SEED)
+    train, held = train_test_split(
+        np.arange(len(images)), test_size=HELDOUT_FRACTION, stratify=digits.target, random_state=SPLIT_SEED
+    )
     return images[train], digits.target[train], images[held], digits.target[held]
 
 

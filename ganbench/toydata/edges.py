@@ -35,8 +35,10 @@ def canny(grey: np.ndarray, sigma: float = SIGMA, low: float = LOW, high: float 
     if not (sigma >= 0 and 0 <= low <= high):
         raise GanbenchError(f"canny: need sigma >= 0 and 0 <= low <= high (got {sigma}, {low}, {high})")
     smooth = ndi.gaussian_filter(grey, sigma, mode="constant", cval=0.0, truncate=4.0)
-    smooth /= ndi.gaussian_filter(np.ones_like(grey), sigma, mode="constant", cval=0.0, truncate=4.0) \
+    smooth /= (
+        ndi.gaussian_filter(np.ones_like(grey), sigma, mode="constant", cval=0.0, truncate=4.0)
         + np.finfo(np.float64).eps
+    )
     gi, gj = ndi.sobel(smooth, axis=0), ndi.sobel(smooth, axis=1)
     mag = np.sqrt(gi * gi + gj * gj)
     kept = _suppress(gi, gj, mag, low)
@@ -61,7 +63,7 @@ def _suppress(gi, gj, mag, low):
     m, i, j = mag[c], gi[c], gj[c]
 
     def at(di, dj):  # magnitude shifted by (di, dj), aligned with the interior
-        return mag[1 + di:h - 1 + di, 1 + dj:w - 1 + dj]
+        return mag[1 + di : h - 1 + di, 1 + dj : w - 1 + dj]
 
     ai, aj = np.abs(i), np.abs(j)
     same = (i > 0) == (j > 0)  # both gradients positive, or both <= 0

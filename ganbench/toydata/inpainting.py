@@ -47,7 +47,7 @@ def masks(boxes: np.ndarray, size: int, overlap: int) -> np.ndarray:
     for m, (t, l, h, w) in zip(out, boxes):
         if h <= 2 * overlap or w <= 2 * overlap:
             raise GanbenchError(f"--overlap {overlap} leaves no hole in a {h}x{w} region: pass a smaller overlap")
-        m[t + overlap:t + h - overlap, l + overlap:l + w - overlap] = True
+        m[t + overlap : t + h - overlap, l + overlap : l + w - overlap] = True
     return out
 
 
@@ -56,8 +56,9 @@ def make_inpainting(images: np.ndarray, holes: str = "centre", overlap: int = 1,
     images = np.ascontiguousarray(images)
     n, h, w = images.shape[:3]
     if h != w or images.shape[3] != 3:
-        raise GanbenchError(f"inpainting takes square RGB images; these are {h}x{w}x{images.shape[3]}: "
-                            "crop or resize them to a square")
+        raise GanbenchError(
+            f"inpainting takes square RGB images; these are {h}x{w}x{images.shape[3]}: crop or resize them to a square"
+        )
     if overlap < 0:
         raise GanbenchError(f"--overlap {overlap}: the overlap border is 0 or more pixels")
     mask = masks(regions(n, h, holes, seed), h, overlap)
@@ -87,8 +88,9 @@ def floor(inputs: np.ndarray, mask: np.ndarray, kind: str, train_targets=None) -
 
 
 def save_inpainting(path, inputs, targets, mask) -> Path:
-    return save_npz(path, "an inpainting data set is a .npz file (inputs, targets, mask)", inputs=inputs,
-                    targets=targets, mask=mask)
+    return save_npz(
+        path, "an inpainting data set is a .npz file (inputs, targets, mask)", inputs=inputs, targets=targets, mask=mask
+    )
 
 
 def save_outputs(path, outputs: np.ndarray) -> Path:
@@ -106,13 +108,17 @@ def read_mask(source, n: int, size, where: str = "--mask") -> np.ndarray:
     else:
         p = Path(str(source)).expanduser()
         if not p.is_file():
-            raise GanbenchError(f"{where} {source}: no such file: pass the .npz of `ganbench data inpainting` "
-                                "(its `mask`) or a .npy of (N, H, W) booleans")
+            raise GanbenchError(
+                f"{where} {source}: no such file: pass the .npz of `ganbench data inpainting` "
+                "(its `mask`) or a .npy of (N, H, W) booleans"
+            )
         if p.suffix.lower() == ".npz":
             keys = _npz_keys(p)
             if "mask" not in keys:
-                raise GanbenchError(f"{where} {source} has no `mask` array (it holds {', '.join(keys)}): pass the .npz "
-                                    "written by `ganbench data inpainting`")
+                raise GanbenchError(
+                    f"{where} {source} has no `mask` array (it holds {', '.join(keys)}): pass the .npz "
+                    "written by `ganbench data inpainting`"
+                )
             with np.load(p, allow_pickle=False) as z:
                 m = z["mask"]
         else:
@@ -124,9 +130,11 @@ def read_mask(source, n: int, size, where: str = "--mask") -> np.ndarray:
     if m.ndim == 4 and m.shape[-1] == 1:
         m = m[..., 0]
     if m.ndim != 3 or len(m) != n or tuple(m.shape[1:]) != tuple(size):
-        raise GanbenchError(f"{where} {source if not isinstance(source, np.ndarray) else 'array'} has shape "
-                            f"{tuple(m.shape)} but the images are {n} of {size[0]}x{size[1]}: "
-                            f"the mask needs shape ({n}, {size[0]}, {size[1]}), one per image")
+        raise GanbenchError(
+            f"{where} {source if not isinstance(source, np.ndarray) else 'array'} has shape "
+            f"{tuple(m.shape)} but the images are {n} of {size[0]}x{size[1]}: "
+            f"the mask needs shape ({n}, {size[0]}, {size[1]}), one per image"
+        )
     if m.dtype != bool:
         if not np.isin(m, (0, 1)).all():
             raise GanbenchError(f"{where}: the mask holds values other than 0 and 1: pass booleans (True in the hole)")

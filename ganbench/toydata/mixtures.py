@@ -56,10 +56,10 @@ def _grid() -> np.ndarray:
 
 
 MIXTURES: Dict[str, Mixture] = {
-    "ring": Mixture("ring", _ring(), RING_SIGMA,
-                    f"8 Gaussians on a circle of radius {RING_RADIUS:g}, sigma {RING_SIGMA:g} (VEEGAN)"),
-    "grid": Mixture("grid", _grid(), GRID_SIGMA,
-                    f"25 Gaussians on {{-4,-2,0,2,4}}^2, sigma {GRID_SIGMA:g} (PacGAN)"),
+    "ring": Mixture(
+        "ring", _ring(), RING_SIGMA, f"8 Gaussians on a circle of radius {RING_RADIUS:g}, sigma {RING_SIGMA:g} (VEEGAN)"
+    ),
+    "grid": Mixture("grid", _grid(), GRID_SIGMA, f"25 Gaussians on {{-4,-2,0,2,4}}^2, sigma {GRID_SIGMA:g} (PacGAN)"),
 }
 
 
@@ -93,9 +93,9 @@ def _nearest(x: np.ndarray, centres: np.ndarray, chunk: int = 1 << 16):
     idx = np.empty(len(x), dtype=np.int64)
     dist2 = np.empty(len(x))
     for s in range(0, len(x), chunk):
-        d2 = ((x[s:s + chunk, None, :] - centres[None]) ** 2).sum(axis=2)
-        idx[s:s + chunk] = d2.argmin(axis=1)
-        dist2[s:s + chunk] = d2[np.arange(len(d2)), idx[s:s + chunk]]
+        d2 = ((x[s : s + chunk, None, :] - centres[None]) ** 2).sum(axis=2)
+        idx[s : s + chunk] = d2.argmin(axis=1)
+        dist2[s : s + chunk] = d2[np.arange(len(d2)), idx[s : s + chunk]]
     return idx, dist2
 
 
@@ -108,12 +108,15 @@ def score_mixture(points, name: str) -> dict:
     mix = mixture(name)
     x = load_array(points)
     if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] == 0 or not np.issubdtype(x.dtype, np.number):
-        raise GanbenchError(f"{name} samples must be a non-empty (N, 2) numeric array, got shape {x.shape}: "
-                            "pass one 2-D point per row")
+        raise GanbenchError(
+            f"{name} samples must be a non-empty (N, 2) numeric array, got shape {x.shape}: pass one 2-D point per row"
+        )
     x = x.astype(np.float64)
     if not np.isfinite(x).all():
-        raise GanbenchError(f"{int((~np.isfinite(x)).any(axis=1).sum())} of the {name} samples are NaN or "
-                            "infinite: drop or fix them before scoring")
+        raise GanbenchError(
+            f"{int((~np.isfinite(x)).any(axis=1).sum())} of the {name} samples are NaN or "
+            "infinite: drop or fix them before scoring"
+        )
     nearest, dist2 = _nearest(x, mix.centres)
     hq = dist2 <= (HQ_SIGMAS * mix.sigma) ** 2
     counts = np.bincount(nearest[hq], minlength=len(mix.centres))

@@ -57,8 +57,10 @@ def _as_nhwc(images) -> np.ndarray:
     if x.ndim == 4 and x.shape[1:] == (3, 8, 8):
         x = x.transpose(0, 2, 3, 1)
     if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or x.shape[0] == 0:
-        raise GanbenchError(f"stacked-digits samples must be a non-empty (N, 8, 8, 3) or (N, 3, 8, 8) array, "
-                            f"got shape {x.shape}: generate 8x8 RGB images")
+        raise GanbenchError(
+            f"stacked-digits samples must be a non-empty (N, 8, 8, 3) or (N, 3, 8, 8) array, "
+            f"got shape {x.shape}: generate 8x8 RGB images"
+        )
     if x.dtype == np.uint8:
         return x
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):

@@ -38,8 +38,10 @@ def _photo(name: str) -> np.ndarray:
     try:
         from skimage import data
     except ImportError:  # not in the base install: the photos ship in scikit-image's wheel
-        raise GanbenchError("ganbench data sr cuts its images from scikit-image's sample photos: "
-                            "pip install 'ganbench[sr]' (scikit-image)") from None
+        raise GanbenchError(
+            "ganbench data sr cuts its images from scikit-image's sample photos: "
+            "pip install 'ganbench[sr]' (scikit-image)"
+        ) from None
 
     img = data.stereo_motorcycle()[0] if name == "motorcycle_left" else getattr(data, name)()
     return np.ascontiguousarray(img[..., :3])
@@ -75,8 +77,9 @@ def _check(scale: int, crop: int, n: int) -> None:
     if scale not in SCALES:
         raise GanbenchError(f"--scale {scale}: the super-resolution task has scales {' and '.join(map(str, SCALES))}")
     if crop < 2 * scale or crop % scale:
-        raise GanbenchError(f"--crop {crop}: the training crops must be a multiple of the scale {scale} "
-                            f"and at least {2 * scale} pixels")
+        raise GanbenchError(
+            f"--crop {crop}: the training crops must be a multiple of the scale {scale} and at least {2 * scale} pixels"
+        )
     if n < 1:
         raise GanbenchError(f"-n {n}: at least one training crop")
 
@@ -91,16 +94,22 @@ def make_task(scale: int, n: int = 2000, crop: int = 32, seed: int = 0) -> Dict[
     for i, k in enumerate(which):
         img = photos[k]
         y, x = rng.integers(img.shape[0] - crop + 1), rng.integers(img.shape[1] - crop + 1)
-        targets[i] = img[y:y + crop, x:x + crop]
+        targets[i] = img[y : y + crop, x : x + crop]
     test = []
     for name in TEST:
         img = _photo(name)
         y, x = (img.shape[0] - TEST_SIZE) // 2, (img.shape[1] - TEST_SIZE) // 2
-        test.append(img[y:y + TEST_SIZE, x:x + TEST_SIZE])
+        test.append(img[y : y + TEST_SIZE, x : x + TEST_SIZE])
     test = np.stack(test)
     test_inputs = downsample(test, scale)
-    return {"train_inputs": downsample(targets, scale), "train_targets": targets, "test_inputs": test_inputs,
-            "test_targets": test, "test_names": np.array(TEST), "bicubic": upsample(test_inputs, scale)}
+    return {
+        "train_inputs": downsample(targets, scale),
+        "train_targets": targets,
+        "test_inputs": test_inputs,
+        "test_targets": test,
+        "test_names": np.array(TEST),
+        "bicubic": upsample(test_inputs, scale),
+    }
 
 
 def save_task(out, task: Dict[str, np.ndarray]) -> Tuple[Path, Path, Path]:

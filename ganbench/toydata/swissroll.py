@@ -20,5 +20,7 @@ def sample_swissroll(n: int, seed: int = 0):
     (any seed >= 0, 64-bit ones included, through a SeedSequence)."""
     from sklearn.datasets import make_swiss_roll
 
-    x, t = make_swiss_roll(n_samples=n, noise=NOISE, random_state=np.random.RandomState(np.random.MT19937(np.random.SeedSequence(seed))))
+    x, t = make_swiss_roll(
+        n_samples=n, noise=NOISE, random_state=np.random.RandomState(np.random.MT19937(np.random.SeedSequence(seed)))
+    )
     return x[:, [0, 2]] / SCALE, t

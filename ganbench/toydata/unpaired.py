@@ -32,8 +32,8 @@ def class_index(spec: str, where: str) -> int:
 
 def labels_key(keys, key) -> str:
     """The labels array beside the images `key` of a .npz holding `keys`: X_labels beside X_images, else `labels`."""
-    if key and key.endswith("images") and key[:-len("images")] + "labels" in keys:
-        return key[:-len("images")] + "labels"
+    if key and key.endswith("images") and key[: -len("images")] + "labels" in keys:
+        return key[: -len("images")] + "labels"
     if "labels" in keys:
         return "labels"
     return ""

@@ -17,28 +17,63 @@ def __getattr__(name):  # torch is imported when training or sampling is asked f
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def evaluate_run(run_dir, ref=None, metrics=None, *, n: int = 50000, sample_seed: int = 0, checkpoint="last",
-                 ema=None, device=None, sample_batch_size: int = 500, progress: bool = True, classes=None,
-                 **eval_kwargs):
+def evaluate_run(
+    run_dir,
+    ref=None,
+    metrics=None,
+    *,
+    n: int = 50000,
+    sample_seed: int = 0,
+    checkpoint="last",
+    ema=None,
+    device=None,
+    sample_batch_size: int = 500,
+    progress: bool = True,
+    classes=None,
+    **eval_kwargs,
+):
     """Sample `n` images from a run and score them like `ganbench eval` does; the Result's `run`
     block says which model made them. A conditional run's samples are scored with the classes they were
     drawn for (`classes` as `sample` takes them), unless `labels` says otherwise."""
     from ..engine import evaluate
     from .sampling import sample
 
-    samples, info = sample(run_dir, n, seed=sample_seed, checkpoint=checkpoint, ema=ema, device=device,
-                           batch_size=sample_batch_size, progress=progress, classes=classes)
+    samples, info = sample(
+        run_dir,
+        n,
+        seed=sample_seed,
+        checkpoint=checkpoint,
+        ema=ema,
+        device=device,
+        batch_size=sample_batch_size,
+        progress=progress,
+        classes=classes,
+    )
     if info["kind"] == "points":
         from ..errors import GanbenchError
 
-        raise GanbenchError(f"{run_dir} makes 2-D points: score them with `ganbench diagnose` on "
-                            f"`ganbench sample {run_dir} -o points.npz`, not with Inception metrics")
+        raise GanbenchError(
+            f"{run_dir} makes 2-D points: score them with `ganbench diagnose` on "
+            f"`ganbench sample {run_dir} -o points.npz`, not with Inception metrics"
+        )
     if info["labels"] is not None:
         eval_kwargs.setdefault("labels", info["labels"])
     result = evaluate(samples, ref=ref, metrics=metrics, device=device, **eval_kwargs)
     if result is not None:
-        result.run = {k: info[k] for k in ("baseline", "config_hash", "step", "training_seed", "sampling_seed",
-                                           "checkpoint_sha256", "ema", "checkpoint_selection", "n")}
+        result.run = {
+            k: info[k]
+            for k in (
+                "baseline",
+                "config_hash",
+                "step",
+                "training_seed",
+                "sampling_seed",
+                "checkpoint_sha256",
+                "ema",
+                "checkpoint_selection",
+                "n",
+            )
+        }
         result.provenance["samples"] = {**result.provenance.get("samples", {}), "run_dir": str(run_dir)}
     return result
 

@@ -45,7 +45,7 @@ def _unflat_optimizer(prefix: str, meta: dict, tensors: dict) -> dict:
     state: Dict[int, dict] = {}
     for name, v in tensors.items():
         if name.startswith(prefix + "."):
-            pid, k = name[len(prefix) + 1:].split(".", 1)
+            pid, k = name[len(prefix) + 1 :].split(".", 1)
             state.setdefault(int(pid), {})[k] = v
     return {"state": state, "param_groups": meta["param_groups"]}
 
@@ -83,10 +83,14 @@ def save(run_dir, step: int, modules: dict, optimizers: dict, meta: dict) -> Pat
         keep = f"the last good checkpoint is step {last[-1]}" if last else "no checkpoint was written"
         if free is None or free >= needed:  # the write itself failed: how much is left now
             free = free_bytes(run_dir)
-        why = (f"the disk is full ({needed:,} bytes needed, {'?' if free is None else f'{free:,}'} free)"
-               if e.errno == errno.ENOSPC else (e.strerror or str(e)))
-        raise GanbenchError(f"cannot write checkpoint {dest}: {why}; {keep}; free space or pass another --out, "
-                            f"then --resume") from None
+        why = (
+            f"the disk is full ({needed:,} bytes needed, {'?' if free is None else f'{free:,}'} free)"
+            if e.errno == errno.ENOSPC
+            else (e.strerror or str(e))
+        )
+        raise GanbenchError(
+            f"cannot write checkpoint {dest}: {why}; {keep}; free space or pass another --out, then --resume"
+        ) from None
     return dest
 
 
@@ -100,18 +104,22 @@ def load(path) -> Tuple[Dict[str, torch.Tensor], dict]:
             raw = (f.metadata() or {}).get("ganbench")
         tensors = load_file(str(path))
     except (OSError, SafetensorError) as e:
-        raise GanbenchError(f"cannot read checkpoint {path} ({e}); it is not a whole ganbench checkpoint: "
-                            "delete it to resume from the one before") from None
+        raise GanbenchError(
+            f"cannot read checkpoint {path} ({e}); it is not a whole ganbench checkpoint: "
+            "delete it to resume from the one before"
+        ) from None
     meta = json.loads(raw) if raw else {}
     if meta.get("format") != FORMAT:
-        raise GanbenchError(f"{path} is not a ganbench checkpoint (format {meta.get('format')!r}); "
-                            f"pass a run folder written by `ganbench train`")
+        raise GanbenchError(
+            f"{path} is not a ganbench checkpoint (format {meta.get('format')!r}); "
+            f"pass a run folder written by `ganbench train`"
+        )
     return tensors, meta
 
 
 def restore(tensors: dict, meta: dict, modules: dict, optimizers: dict) -> None:
     for prefix, m in modules.items():
-        sd = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+        sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
         if sd:
             m.load_state_dict(sd)
     for prefix, o in optimizers.items():
@@ -119,7 +127,7 @@ def restore(tensors: dict, meta: dict, modules: dict, optimizers: dict) -> None:
 
 
 def module_state(tensors: dict, prefix: str) -> dict:
-    return {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
 def sha256(path) -> str:
@@ -144,8 +152,9 @@ def pick(run_dir, which: str = "last") -> Tuple[int, Path, str]:
             return steps[-1], path_for(run_dir, steps[-1]), "last (no eval scores to pick a best by)"
         return best[0], path_for(run_dir, best[0]), f"best {best[1]} ({best[2]:.6g}) among checkpointed evals"
     if not which.isdigit() or int(which) not in steps:
-        raise GanbenchError(f"{run_dir} has no checkpoint at step {which}: it has {', '.join(map(str, steps))} "
-                            "(or pass last / best)")
+        raise GanbenchError(
+            f"{run_dir} has no checkpoint at step {which}: it has {', '.join(map(str, steps))} (or pass last / best)"
+        )
     return int(which), path_for(run_dir, int(which)), f"step {int(which)}"
 
 
@@ -159,7 +168,11 @@ def _best_step(run_dir, steps) -> Optional[tuple]:
     for _line, rec in read_log(log):
         if rec.get("kind") != "eval" or rec.get("step") not in steps:
             continue
-        key = "fid" if "fid" in rec else ("reverse_kl" if "reverse_kl" in rec else ("kl_to_uniform" if "kl_to_uniform" in rec else None))
+        key = (
+            "fid"
+            if "fid" in rec
+            else ("reverse_kl" if "reverse_kl" in rec else ("kl_to_uniform" if "kl_to_uniform" in rec else None))
+        )
         if key is not None and rec[key] is not None and (best is None or rec[key] < best[2]):
             best = (rec["step"], key, rec[key])
     return best

@@ -24,7 +24,7 @@ class Draws:
 
     def _cut(self, t: torch.Tensor) -> torch.Tensor:
         per = t.shape[0] // self.world
-        return t[self.rank * per:(self.rank + 1) * per].to(self.device)
+        return t[self.rank * per : (self.rank + 1) * per].to(self.device)
 
     def rand(self, n: int, *shape: int) -> torch.Tensor:
         """U[0, 1) of shape (n, *shape), `n` this rank's batch."""
@@ -38,9 +38,21 @@ class Draws:
 
 
 class StepContext:
-    def __init__(self, cfg: dict, data, seed: int, nets, *, device: torch.device, world: int = 1, rank: int = 0,
-                 amp: Optional[str] = None, channels_last: bool = False, compiled: Optional[dict] = None,
-                 augment=None):
+    def __init__(
+        self,
+        cfg: dict,
+        data,
+        seed: int,
+        nets,
+        *,
+        device: torch.device,
+        world: int = 1,
+        rank: int = 0,
+        amp: Optional[str] = None,
+        channels_last: bool = False,
+        compiled: Optional[dict] = None,
+        augment=None,
+    ):
         self.cfg, self.data, self.seed, self.nets = cfg, data, int(seed), nets
         self.device, self.world, self.rank, self.amp = device, int(world), int(rank), amp
         self.channels_last = channels_last
@@ -55,7 +67,7 @@ class StepContext:
         if t is None:
             return None
         per = t.shape[0] // self.world
-        t = t[self.rank * per:(self.rank + 1) * per].to(self.device)
+        t = t[self.rank * per : (self.rank + 1) * per].to(self.device)
         if self.channels_last and t.dim() == 4:
             t = t.contiguous(memory_format=torch.channels_last)
         return t

@@ -71,11 +71,15 @@ class TrainData:
     def pairs(self, seed: int, index: int, n: int):
         """(inputs, targets) float32 in [-1, 1] of the global batch `index`, the same indices for both."""
         if self.inputs is None:
-            raise GanbenchError(f"--data {self.name} holds no inputs: an image-to-image model trains on a .npz with "
-                                "`inputs` and `targets` arrays (`ganbench data colorize`)")
+            raise GanbenchError(
+                f"--data {self.name} holds no inputs: an image-to-image model trains on a .npz with "
+                "`inputs` and `targets` arrays (`ganbench data colorize`)"
+            )
         if self.meta.get("kind") == "unpaired":
-            raise GanbenchError(f"--data {self.name} holds unpaired sets `a` and `b`: a paired model trains on `inputs` "
-                                "and `targets` (`ganbench data colorize`)")
+            raise GanbenchError(
+                f"--data {self.name} holds unpaired sets `a` and `b`: a paired model trains on `inputs` "
+                "and `targets` (`ganbench data colorize`)"
+            )
         idx = self.indices(seed, index, n)
         x = torch.from_numpy(self.inputs[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
@@ -94,15 +98,20 @@ class TrainData:
     def holes(self, seed: int, index: int, n: int) -> torch.Tensor:
         """(n, 1, H, W) float32 hole masks (1 in the hole) of the global batch `index`, as `pairs` gives it."""
         if self.masks is None:
-            raise GanbenchError(f"--data {self.name} holds no `mask`: recon=l2-masked (the context encoder) trains on "
-                                "inpainting pairs (`ganbench data inpainting --source IMAGES -o pairs.npz`)")
+            raise GanbenchError(
+                f"--data {self.name} holds no `mask`: recon=l2-masked (the context encoder) trains on "
+                "inpainting pairs (`ganbench data inpainting --source IMAGES -o pairs.npz`)"
+            )
         return torch.from_numpy(self.masks[self.indices(seed, index, n)]).float()[:, None]
 
     def reference_images(self, n: int, seed: int = 0) -> np.ndarray:
         """Real images for eval-every's reference: the set itself (at most `n`), or fresh draws."""
         if self.images is not None:
-            return self.images if len(self.images) <= n else self.images[np.sort(
-                streams.numpy_rng(seed, "eval", 0).choice(len(self.images), n, replace=False))]
+            return (
+                self.images
+                if len(self.images) <= n
+                else self.images[np.sort(streams.numpy_rng(seed, "eval", 0).choice(len(self.images), n, replace=False))]
+            )
         return np.asarray(toydata.make(self.name, n=n, seed=streams.seed_of(seed, "eval", 1))[0])
 
 
@@ -112,7 +121,7 @@ def _epochs(order, N: int, index: int, n: int) -> np.ndarray:
     while len(out) < n:
         epoch, pos = divmod(start + len(out), N)
         take = min(n - len(out), N - pos)
-        out.extend(order(epoch)[pos:pos + take])
+        out.extend(order(epoch)[pos : pos + take])
     return np.asarray(out)
 
 
@@ -131,8 +140,10 @@ def _labels(labels, data: str, src, where: str) -> np.ndarray:
     if isinstance(labels, (str, Path)) and not Path(labels).expanduser().exists() and src.kind == "npz":
         keys = _npz_keys(Path(src.path))
         if str(labels) not in keys:
-            raise GanbenchError(f"--labels {labels}: no such file, and {data} has no array of that name (it holds "
-                                f"{', '.join(keys)}); pass a labels file or one of those names")
+            raise GanbenchError(
+                f"--labels {labels}: no such file, and {data} has no array of that name (it holds "
+                f"{', '.join(keys)}); pass a labels file or one of those names"
+            )
         return load_labels(np.asarray(_map_npz_member(Path(src.path), str(labels))))
     return load_labels(labels)
 
@@ -146,13 +157,17 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
 
     path = Path(str(data)).expanduser()
     if path.suffix.lower() != ".npz" or not path.is_file():
-        raise GanbenchError(f"--data {data}: an image-to-image model trains on a .npz with `inputs` and `targets` "
-                            "arrays; write one with `ganbench data colorize --source IMAGES -o pairs.npz`")
+        raise GanbenchError(
+            f"--data {data}: an image-to-image model trains on a .npz with `inputs` and `targets` "
+            "arrays; write one with `ganbench data colorize --source IMAGES -o pairs.npz`"
+        )
     arrays = {}
     for name in ("inputs", "targets"):
         if name not in _npz_keys(path):
-            raise GanbenchError(f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): "
-                                "a paired data set holds `inputs` and `targets` (`ganbench data colorize`)")
+            raise GanbenchError(
+                f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): "
+                "a paired data set holds `inputs` and `targets` (`ganbench data colorize`)"
+            )
         src = open_source(path, key=name)
         src.check()
         arrays[name] = src.read(range(len(src)))
@@ -161,9 +176,11 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
             h, w = h // scale, w // scale
         if arrays[name].shape[1:3] != (h, w):
             if not resize:
-                raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
-                                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, "
-                                    "or pick data of that size")
+                raise GanbenchError(
+                    f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} "
+                    f"but the model {'takes' if name == 'inputs' else 'makes'} {h}x{w}: pass --resize, "
+                    "or pick data of that size"
+                )
             arrays[name] = _resize(arrays[name], (h, w), str(data))
     x, y = arrays["inputs"], arrays["targets"]
     if len(x) != len(y) or not len(x):
@@ -173,16 +190,31 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
         from ..toydata.inpainting import read_mask
 
         if resize:
-            raise GanbenchError(f"--data {data}: inpainting pairs carry a mask of their own size: write them at the "
-                                "model's size instead of passing --resize")
+            raise GanbenchError(
+                f"--data {data}: inpainting pairs carry a mask of their own size: write them at the "
+                "model's size instead of passing --resize"
+            )
         mask = np.ascontiguousarray(read_mask(path, len(y), y.shape[1:3], where="--data"))
     h = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
     if mask is not None:
         h.update(mask.tobytes())
-    meta = {"name": str(data), "kind": "pairs", "count": int(len(y)), "content_sha256": h.hexdigest(),
-            "resized": bool(resize), **({"masked": True} if mask is not None else {})}
-    return TrainData(str(data), "images", tuple(shape), np.ascontiguousarray(y), meta=meta,
-                     inputs=np.ascontiguousarray(x), masks=mask)
+    meta = {
+        "name": str(data),
+        "kind": "pairs",
+        "count": int(len(y)),
+        "content_sha256": h.hexdigest(),
+        "resized": bool(resize),
+        **({"masked": True} if mask is not None else {}),
+    }
+    return TrainData(
+        str(data),
+        "images",
+        tuple(shape),
+        np.ascontiguousarray(y),
+        meta=meta,
+        inputs=np.ascontiguousarray(x),
+        masks=mask,
+    )
 
 
 def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) -> TrainData:
@@ -198,8 +230,10 @@ def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) ->
     arrays, h = {}, hashlib.sha256()
     for name in ("a", "b"):
         if name not in _npz_keys(path):
-            raise GanbenchError(f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): an "
-                                f"unpaired data set holds `a` and `b`; {hint}")
+            raise GanbenchError(
+                f"--data {data} has no `{name}` array (it holds {', '.join(_npz_keys(path))}): an "
+                f"unpaired data set holds `a` and `b`; {hint}"
+            )
         src = open_source(path, key=name)
         if len(src) == 0:
             raise GanbenchError(f"--data {data}: its `{name}` holds no images; each domain needs at least one")
@@ -207,18 +241,36 @@ def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) ->
         arrays[name] = src.read(range(len(src)))
         if arrays[name].shape[1:3] != tuple(shape[1:]):
             if not resize:
-                raise GanbenchError(f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} but "
-                                    f"the model makes {shape[1]}x{shape[2]}: pass --resize, or pick data of that size")
+                raise GanbenchError(
+                    f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} but "
+                    f"the model makes {shape[1]}x{shape[2]}: pass --resize, or pick data of that size"
+                )
             arrays[name] = _resize(arrays[name], tuple(shape[1:]), str(data))
         h.update(name.encode() + np.ascontiguousarray(arrays[name]).tobytes())
     a, b = (np.ascontiguousarray(arrays[k]) for k in ("a", "b"))
-    meta = {"name": str(data), "kind": "unpaired", "count": int(len(b)), "count_a": int(len(a)),
-            "content_sha256": h.hexdigest(), "resized": bool(resize)}
+    meta = {
+        "name": str(data),
+        "kind": "unpaired",
+        "count": int(len(b)),
+        "count_a": int(len(a)),
+        "content_sha256": h.hexdigest(),
+        "resized": bool(resize),
+    }
     return TrainData(str(data), "images", tuple(shape), b, meta=meta, inputs=a)
 
 
-def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels=None, key=None,
-              want_labels: bool = False, paired: bool = False, scale: int = 1, unpaired: bool = False) -> TrainData:
+def open_data(
+    data: str,
+    shape: Tuple[int, ...],
+    *,
+    resize: bool = False,
+    labels=None,
+    key=None,
+    want_labels: bool = False,
+    paired: bool = False,
+    scale: int = 1,
+    unpaired: bool = False,
+) -> TrainData:
     """`data` for a model making samples of `shape`; a mismatch is an error naming the fix. `key` picks
     the images of a multi-array .npz; `labels` is a file, an array, or the name of an array of that .npz.
     `paired`: an image-to-image model's (inputs, targets) data (`open_pairs`)."""
@@ -226,11 +278,15 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     from ..inputs.images import open_source
 
     if unpaired and not data:
-        raise GanbenchError("no training data: pass --data X.npz, a .npz of unpaired `a` and `b` images (write one with "
-                            "`ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`)")
+        raise GanbenchError(
+            "no training data: pass --data X.npz, a .npz of unpaired `a` and `b` images (write one with "
+            "`ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`)"
+        )
     if paired and not data:
-        raise GanbenchError("no training data: pass --data PAIRS.npz, a .npz of `inputs` and `targets` (write one with "
-                            "`ganbench data colorize --source IMAGES -o pairs.npz`)")
+        raise GanbenchError(
+            "no training data: pass --data PAIRS.npz, a .npz of `inputs` and `targets` (write one with "
+            "`ganbench data colorize --source IMAGES -o pairs.npz`)"
+        )
     if not data:
         raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
     if paired:
@@ -243,12 +299,22 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
         bench = toydata.BENCHMARKS.get(data)
         kind_shape = (2,) if bench.kind == "points" else (3, 8, 8)
         if tuple(shape) != kind_shape:
-            raise GanbenchError(f"--data {data} gives samples of shape {kind_shape} but this architecture makes "
-                                f"{tuple(shape)}: pick a baseline made for it (`ganbench list baselines`)")
-        classes = 1000 if data == "stacked-digits" else (len(toydata.mixtures.MIXTURES[data].centres)
-                                                         if data in toydata.mixtures.MIXTURES else 0)
-        return TrainData(data, bench.kind, kind_shape, num_classes=classes,
-                         meta={"name": data, "kind": "benchmark", "count": None, "fresh_draws": True})
+            raise GanbenchError(
+                f"--data {data} gives samples of shape {kind_shape} but this architecture makes "
+                f"{tuple(shape)}: pick a baseline made for it (`ganbench list baselines`)"
+            )
+        classes = (
+            1000
+            if data == "stacked-digits"
+            else (len(toydata.mixtures.MIXTURES[data].centres) if data in toydata.mixtures.MIXTURES else 0)
+        )
+        return TrainData(
+            data,
+            bench.kind,
+            kind_shape,
+            num_classes=classes,
+            meta={"name": data, "kind": "benchmark", "count": None, "fresh_draws": True},
+        )
     if len(shape) != 3:
         raise GanbenchError(f"--data {data}: this architecture makes 2-D points; train it on ring or grid")
     is_path = Path(data).expanduser().exists()
@@ -265,13 +331,17 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     src.check()
     images = src.read(range(len(src)))
     if isinstance(images, list):
-        raise GanbenchError(f"--data {where} holds images of mixed sizes: pass --resize to resize them all to "
-                            f"{shape[1]}x{shape[2]}, or make them one size")
+        raise GanbenchError(
+            f"--data {where} holds images of mixed sizes: pass --resize to resize them all to "
+            f"{shape[1]}x{shape[2]}, or make them one size"
+        )
     h, w = shape[1:]
     if images.shape[1:3] != (h, w):
         if not resize:
-            raise GanbenchError(f"--data {where} holds {images.shape[1]}x{images.shape[2]} images but the model "
-                                f"makes {h}x{w}: pass --resize, or pick data of that size")
+            raise GanbenchError(
+                f"--data {where} holds {images.shape[1]}x{images.shape[2]} images but the model "
+                f"makes {h}x{w}: pass --resize, or pick data of that size"
+            )
         images = _resize(images, (h, w), where)
     lab = None
     if labels is not None:
@@ -281,7 +351,20 @@ def open_data(data: str, shape: Tuple[int, ...], *, resize: bool = False, labels
     if want_labels and lab is None:
         raise GanbenchError(f"conditional training needs labels for {where}: pass --labels FILE")
     digest = hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
-    meta = {"name": data, "kind": src.kind, "count": int(len(images)), "content_sha256": digest,
-            "resized": bool(resize and tuple(src.shape_hint or ()) != (h, w)), "notes": src.notes}
-    return TrainData(data, "images", tuple(shape), np.ascontiguousarray(images), lab,
-                     int(lab.max()) + 1 if lab is not None else 0, meta)
+    meta = {
+        "name": data,
+        "kind": src.kind,
+        "count": int(len(images)),
+        "content_sha256": digest,
+        "resized": bool(resize and tuple(src.shape_hint or ()) != (h, w)),
+        "notes": src.notes,
+    }
+    return TrainData(
+        data,
+        "images",
+        tuple(shape),
+        np.ascontiguousarray(images),
+        lab,
+        int(lab.max()) + 1 if lab is not None else 0,
+        meta,
+    )

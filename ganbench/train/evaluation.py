@@ -48,7 +48,9 @@ class Evaluator:
         self.data, self.n, self.weights, self.device = data, int(n), weights, device
         self.bench = data.name if data.name in OFFLINE else None
         if self.bench is not None and toydata.BENCHMARKS.get(self.bench).score is None:
-            raise GanbenchError(f"--eval-every on {self.bench}: it has no mode score to log; train without --eval-every")
+            raise GanbenchError(
+                f"--eval-every on {self.bench}: it has no mode score to log; train without --eval-every"
+            )
         self.ref_fs = self.extractor = None
         if self.bench is None:
             from ..features import get_features
@@ -57,7 +59,7 @@ class Evaluator:
             self.extractor = make_extractor("inception-v3-compat", weights=weights, device=device)
             ref = data.reference_images(max(ref_n, self.n))
             self.ref_fs = get_features(ref, extractor=self.extractor, desc="reference features")  # one Inception
-            px = ref[:min(len(ref), self.n, 2000)]
+            px = ref[: min(len(ref), self.n, 2000)]
             self.tau = 0.25 * float(_nn_distances(px).median())
             self.real_rate = near_copy_rate(px, self.tau)
 
@@ -85,17 +87,37 @@ class Evaluator:
         from ..engine import evaluate
         from ..inputs.generator import GeneratorSource
 
-        src = GeneratorSource(_RunImages(G, EVAL_SEED), self.n, info["z_dim"], seed=EVAL_SEED, batch_size=SAMPLE_BATCH,
-                              classes="random" if info["num_classes"] else None, num_classes=info["num_classes"],
-                              device=self.device or "cpu", keep=2000)
-        res = evaluate(src, ref=self.ref_fs, metrics=["fid", "kid"], extractor=self.extractor,
-                       weights=self.weights, device=self.device, use_cache=False,
-                       kid_subset_size=min(1000, self.n))
+        src = GeneratorSource(
+            _RunImages(G, EVAL_SEED),
+            self.n,
+            info["z_dim"],
+            seed=EVAL_SEED,
+            batch_size=SAMPLE_BATCH,
+            classes="random" if info["num_classes"] else None,
+            num_classes=info["num_classes"],
+            device=self.device or "cpu",
+            keep=2000,
+        )
+        res = evaluate(
+            src,
+            ref=self.ref_fs,
+            metrics=["fid", "kid"],
+            extractor=self.extractor,
+            weights=self.weights,
+            device=self.device,
+            use_cache=False,
+            kid_subset_size=min(1000, self.n),
+        )
         if res is None:  # a non-zero rank under torchrun: rank 0 holds the scores
             return {}
-        return {"fid": float(res["fid"]), "kid": float(res["kid"]), "n": self.n,
-                "duplicate_rate": near_copy_rate(src.first(min(self.n, 2000)), self.tau),
-                "duplicate_rate_real": self.real_rate, "weights_official": bool(self.extractor.weights.official)}
+        return {
+            "fid": float(res["fid"]),
+            "kid": float(res["kid"]),
+            "n": self.n,
+            "duplicate_rate": near_copy_rate(src.first(min(self.n, 2000)), self.tau),
+            "duplicate_rate_real": self.real_rate,
+            "weights_official": bool(self.extractor.weights.official),
+        }
 
 
 class _RunImages:

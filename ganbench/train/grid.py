@@ -74,7 +74,7 @@ def write_grid(samples: np.ndarray, dest, real: Optional[np.ndarray] = None, tit
             r, q = divmod(i, cols)
             big = img.repeat(scale, 0).repeat(scale, 1)
             y0, x0 = pad + r * (h * scale + pad), pad + q * (w * scale + pad)
-            canvas[y0:y0 + h * scale, x0:x0 + w * scale] = big
+            canvas[y0 : y0 + h * scale, x0 : x0 + w * scale] = big
         with atomic_path(dest) as tmp:
             Image.fromarray(canvas.squeeze(-1) if c == 1 else canvas).save(tmp, format="PNG")
         return dest
@@ -117,14 +117,20 @@ class Grid:
         write_grid(x, grid_path(self.run_dir, step), self.real, title=f"step {step}")
         s = spread(x)
         ratio = s / self.real_spread if self.real_spread else None
-        return {"n": len(x), "spread": round(s, 6), "real_spread": round(self.real_spread, 6),
-                "spread_ratio": None if ratio is None else round(ratio, 6)}
+        return {
+            "n": len(x),
+            "spread": round(s, 6),
+            "real_spread": round(self.real_spread, 6),
+            "spread_ratio": None if ratio is None else round(ratio, 6),
+        }
 
 
 def collapse_message(ratio: Optional[float], stats: dict, n: int) -> Optional[str]:
     """The stderr line for a fixed batch that varies far less than real data; None when it does not."""
     if ratio is None or ratio >= COLLAPSED:
         return None
-    return (f"mode collapse: the {n} fixed-latent samples differ by {stats['spread']:.3g} on average "
-            f"({ratio:.2f}x the spread of real data, {stats['real_spread']:.3g}): G maps most latents to a few "
-            f"outputs; see the sample grid, and try --set mbstd=4, --set ema=0.999 or a lower lr_g")
+    return (
+        f"mode collapse: the {n} fixed-latent samples differ by {stats['spread']:.3g} on average "
+        f"({ratio:.2f}x the spread of real data, {stats['real_spread']:.3g}): G maps most latents to a few "
+        f"outputs; see the sample grid, and try --set mbstd=4, --set ema=0.999 or a lower lr_g"
+    )

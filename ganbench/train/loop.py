@@ -19,20 +19,48 @@ from .objectives import objective_for
 
 
 class Trainer:
-    def __init__(self, cfg: dict, data, seed: int, *, device: str = "cpu", world: int = 1,
-                 rank: int = 0, amp: Optional[str] = None, compile: bool = False, channels_last: bool = False,
-                 augment=None):
+    def __init__(
+        self,
+        cfg: dict,
+        data,
+        seed: int,
+        *,
+        device: str = "cpu",
+        world: int = 1,
+        rank: int = 0,
+        amp: Optional[str] = None,
+        compile: bool = False,
+        channels_last: bool = False,
+        augment=None,
+    ):
         self.cfg, self.data, self.seed = cfg, data, int(seed)
         self.device, self.world, self.rank = torch.device(device), int(world), int(rank)
         self.objective = objective_for(cfg)
-        self.nets = models.build(cfg, self.seed, data.num_classes, device, channels_last,
-                                 sync_bn=self.world > 1 and self.device.type == "cuda")  # the objective's networks
+        self.nets = models.build(
+            cfg,
+            self.seed,
+            data.num_classes,
+            device,
+            channels_last,
+            sync_bn=self.world > 1 and self.device.type == "cuda",
+        )  # the objective's networks
         self.channels_last = channels_last and self.nets.arch.kind == "images"
         self.amp = amp
         trained = {k: m for k, m in self.nets.modules().items() if k not in self.nets.ema}
         compiled = {k: (torch.compile(m) if compile and k in trained else m) for k, m in self.nets.modules().items()}
-        self.ctx = StepContext(cfg, data, self.seed, self.nets, device=self.device, world=self.world, rank=self.rank,
-                               amp=amp, channels_last=self.channels_last, compiled=compiled, augment=augment)
+        self.ctx = StepContext(
+            cfg,
+            data,
+            self.seed,
+            self.nets,
+            device=self.device,
+            world=self.world,
+            rank=self.rank,
+            amp=amp,
+            channels_last=self.channels_last,
+            compiled=compiled,
+            augment=augment,
+        )
         self.augment = augment
         self.step = 0
         # monitoring, no trained number: every `grad_every` steps the per-layer gradient norms of the networks
@@ -42,8 +70,10 @@ class Trainer:
         self.objective.check_data(data)
         for name in ("batch_size", "g_batch_size"):
             if cfg[name] % self.world:
-                raise GanbenchError(f"{name}={cfg[name]} does not split over {self.world} processes: "
-                                    f"--set {name}=<a multiple of {self.world}>")
+                raise GanbenchError(
+                    f"{name}={cfg[name]} does not split over {self.world} processes: "
+                    f"--set {name}=<a multiple of {self.world}>"
+                )
 
     # -- one phase -------------------------------------------------------------------------------------
     def run_phase(self, phase, index: int = 0) -> dict:

@@ -18,8 +18,7 @@ def d_loss(loss: str, real: torch.Tensor, fake: torch.Tensor, t_real=None, t_fak
         t_real = torch.ones_like(real) if t_real is None else t_real.view_as(real)
         t_fake = torch.zeros_like(fake) if t_fake is None else t_fake.view_as(fake)
         if loss != "lsgan":
-            return (F.binary_cross_entropy_with_logits(real, t_real)
-                    + F.binary_cross_entropy_with_logits(fake, t_fake))
+            return F.binary_cross_entropy_with_logits(real, t_real) + F.binary_cross_entropy_with_logits(fake, t_fake)
         return 0.5 * ((real - t_real) ** 2).mean() + 0.5 * ((fake - t_fake) ** 2).mean()
     if loss == "wasserstein":
         return fake.mean() - real.mean()
@@ -67,8 +66,9 @@ def _same(x):
     return x
 
 
-def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None,
-                     augment=_same) -> torch.Tensor:
+def gradient_penalty(
+    D, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor, y=None, augment=_same
+) -> torch.Tensor:
     """Gulrajani et al. 2017: E[(||grad D(x_hat)||_2 - 1)^2], x_hat on lines between real and fake
     (`augment`: what D is shown of x_hat; the gradient is taken at x_hat)."""
     shape = (-1,) + (1,) * (real.dim() - 1)

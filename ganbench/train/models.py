@@ -25,6 +25,7 @@ class Nets:
     """The networks and optimisers of a run, by name (checkpoints, EMA, resume and gradient averaging
     work on any set of them): `nets` in checkpoint order, `ema` EMA copy -> the network it follows,
     `base_lr` optimiser -> the learning rate the schedule scales."""
+
     nets: Dict[str, nn.Module]
     opts: Dict[str, torch.optim.Optimizer]
     arch: object
@@ -46,8 +47,9 @@ class Nets:
     opt_d = property(lambda self: self.opts["opt_d"])
 
 
-def networks(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
-             sync_bn: bool = False) -> Tuple[nn.Module, nn.Module, object]:
+def networks(
+    cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False, sync_bn: bool = False
+) -> Tuple[nn.Module, nn.Module, object]:
     """(G, D, arch) of `cfg["arch"]`, initial weights a function of the seed alone.
 
     `sync_bn`: BatchNorm statistics over the global batch (CUDA under torchrun; torch's SyncBatchNorm
@@ -58,8 +60,12 @@ def networks(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", ch
     state = torch.random.get_rng_state()
     torch.manual_seed(streams.seed_of(seed, "init", 0))  # initial weights: a function of the seed alone
     try:
-        G, D = arch.build(cfg["z_dim"], mbstd_group=cfg["mbstd"], mbdisc_kernels=cfg["mbdisc"],
-                          num_classes=num_classes if cfg["conditional"] else 0)
+        G, D = arch.build(
+            cfg["z_dim"],
+            mbstd_group=cfg["mbstd"],
+            mbdisc_kernels=cfg["mbdisc"],
+            num_classes=num_classes if cfg["conditional"] else 0,
+        )
         if cfg["spectral_norm"]:
             apply_spectral_norm(D, embeddings=arch.conditional)
     finally:
@@ -74,8 +80,9 @@ def ema_copy(G: nn.Module) -> nn.Module:
     return copy.deepcopy(G).eval().requires_grad_(False)
 
 
-def build(cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False,
-          sync_bn: bool = False) -> Nets:
+def build(
+    cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False, sync_bn: bool = False
+) -> Nets:
     """The networks of the objective `cfg` names (see objectives/)."""
     from .objectives import objective_for
 
@@ -126,7 +133,7 @@ def average_gradients(module: nn.Module, world: int) -> None:
     flat /= world
     offset = 0
     for g in grads:
-        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
         offset += g.numel()
 
 

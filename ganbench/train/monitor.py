@@ -28,8 +28,11 @@ def read_log(path):
 def grads_record(step: int, layer_grads: dict) -> dict:
     """The `grads` line: {network: {layer: gradient norm}} of one step (loop.Trainer.layer_grads); a
     non-finite norm is written as null, as Log.write does for the top-level numbers."""
-    return {"kind": "grads", "step": step,
-            **{net: {k: (v if math.isfinite(v) else None) for k, v in norms.items()} for net, norms in layer_grads.items()}}
+    return {
+        "kind": "grads",
+        "step": step,
+        **{net: {k: (v if math.isfinite(v) else None) for k, v in norms.items()} for net, norms in layer_grads.items()},
+    }
 
 
 # the vanishing-gradients rule (README, "Failure warnings"): over the last window, G's median gradient norm is
@@ -94,10 +97,15 @@ class FailureWatch:
     def check_step(self, step: int, stats: dict, last_good: Optional[int], run_dir) -> None:
         bad = [k for k in ("loss_d", "loss_g") if k in stats and not math.isfinite(stats[k])]
         if bad:
-            where = (f"the last good checkpoint is step {last_good} ({run_dir}/checkpoints)" if last_good is not None
-                     else "no checkpoint was written yet")
-            msg = (f"training diverged at step {step}: {', '.join(f'{k}={stats[k]}' for k in bad)}; stopped, {where}; "
-                   "lower the learning rates (--set lr_d=... --set lr_g=...) or add a penalty (--set gp=10)")
+            where = (
+                f"the last good checkpoint is step {last_good} ({run_dir}/checkpoints)"
+                if last_good is not None
+                else "no checkpoint was written yet"
+            )
+            msg = (
+                f"training diverged at step {step}: {', '.join(f'{k}={stats[k]}' for k in bad)}; stopped, {where}; "
+                "lower the learning rates (--set lr_d=... --set lr_g=...) or add a penalty (--set gp=10)"
+            )
             self.log.write({"kind": "warning", "step": step, "failure": "divergence", "message": msg})
             raise Diverged(msg)
         if "d_real" not in stats:  # no discriminator (srresnet): no D-wins signal
@@ -133,13 +141,13 @@ class FailureWatch:
             fix = "try --set label_smoothing=0.1 or --set instance_noise=0.1"
             if self.loss == "minimax":  # log(1 - D(G(z))) is flat where D(G(z)) ~ 0: Goodfellow et al.'s own remedy
                 fix = "the saturating minimax loss gives G almost no gradient here; try --set loss=bce, or " + fix[4:]
-            return (f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; "
-                    f"{fix}")
+            return f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps): {why}; {fix}"
         if self.loss == "lsgan" and real > 0.95 and fake < 0.05:
             return f"the discriminator wins (median D(x)={real:.3f}, D(G(z))={fake:.3f} over {n} steps)"
         if self.loss == "hinge" and real > 1.0 and fake < -1.0:
-            return (f"the discriminator wins (hinge margins met: median D(x)={real:.2f}, D(G(z))={fake:.2f} "
-                    f"over {n} steps)")
+            return (
+                f"the discriminator wins (hinge margins met: median D(x)={real:.2f}, D(G(z))={fake:.2f} over {n} steps)"
+            )
         if g < 1e-6:
             return f"G's gradient vanishes (|grad G|={g:.2g} over {n} steps)"
         return None
@@ -155,35 +163,52 @@ class FailureWatch:
         if g >= VANISH_RATIO * self.early_g or acc < VANISH_ACC:
             return None
         if self.loss == "minimax":
-            fix = ("the saturating loss log(1 - D(G(z))) is flat where D rejects G's samples (Goodfellow et al. "
-                   "2014): --set loss=bce (the non-saturating loss), or weaken D (a lower lr_d, "
-                   "--set instance_noise=0.1)")
+            fix = (
+                "the saturating loss log(1 - D(G(z))) is flat where D rejects G's samples (Goodfellow et al. "
+                "2014): --set loss=bce (the non-saturating loss), or weaken D (a lower lr_d, "
+                "--set instance_noise=0.1)"
+            )
         elif self.loss in ("bce", "lsgan"):
-            fix = ("D is too strong for G: lower lr_d, or --set instance_noise=0.1 or --set label_smoothing=0.1 "
-                   "(Arjovsky & Bottou 2017)")
+            fix = (
+                "D is too strong for G: lower lr_d, or --set instance_noise=0.1 or --set label_smoothing=0.1 "
+                "(Arjovsky & Bottou 2017)"
+            )
         else:
-            fix = ("lower lr_d or n_dis; a clipped critic's gradients vanish (Gulrajani et al. 2017): "
-                   "--set weight_clip=0 --set gp=10")
-        return (f"vanishing gradients: G's gradient norm is {g:.2g}, {g / self.early_g:.2g}x its early value "
-                f"{self.early_g:.2g} (medians over {n} steps), and D scores {100 * acc:.0f}% of real and fake "
-                f"samples right; {fix}")
+            fix = (
+                "lower lr_d or n_dis; a clipped critic's gradients vanish (Gulrajani et al. 2017): "
+                "--set weight_clip=0 --set gp=10"
+            )
+        return (
+            f"vanishing gradients: G's gradient norm is {g:.2g}, {g / self.early_g:.2g}x its early value "
+            f"{self.early_g:.2g} (medians over {n} steps), and D scores {100 * acc:.0f}% of real and fake "
+            f"samples right; {fix}"
+        )
 
     def check_eval(self, step: int, scores: dict, warmup: int = 0) -> None:
         msg = None
         if step < warmup:  # an untrained G makes near-identical samples: that is not yet collapse
             return
         if "modes_reached" in scores and scores["modes_reached"] <= scores["modes_total"] / 2:
-            msg = (f"mode collapse: the samples sit at {scores['modes_reached']} of {scores['modes_total']} modes "
-                   f"({scores['modes_covered']} covered by sharp samples)")
-        elif ("modes_covered" in scores and scores["modes_covered"] <= scores["modes_total"] / 2
-                and scores["high_quality_fraction"] >= 0.5):  # on the modes, but few of them: not just untrained
+            msg = (
+                f"mode collapse: the samples sit at {scores['modes_reached']} of {scores['modes_total']} modes "
+                f"({scores['modes_covered']} covered by sharp samples)"
+            )
+        elif (
+            "modes_covered" in scores
+            and scores["modes_covered"] <= scores["modes_total"] / 2
+            and scores["high_quality_fraction"] >= 0.5
+        ):  # on the modes, but few of them: not just untrained
             msg = f"mode collapse: {scores['modes_covered']} of {scores['modes_total']} modes covered"
         elif "modes_hit" in scores and scores["modes_hit"] < 0.5 * scores.get("modes_expected", 0):
-            msg = (f"mode collapse: {scores['modes_hit']} stacked-digit modes hit, {scores['modes_expected']:.0f} "
-                   f"expected of a full sampler at this sample size")
+            msg = (
+                f"mode collapse: {scores['modes_hit']} stacked-digit modes hit, {scores['modes_expected']:.0f} "
+                f"expected of a full sampler at this sample size"
+            )
         elif scores.get("duplicate_rate") is not None and scores["duplicate_rate"] > 0.2:
-            msg = (f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
-                   f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)")
+            msg = (
+                f"mode collapse: {100 * scores['duplicate_rate']:.0f}% of the eval samples have a near copy "
+                f"among the others ({100 * scores['duplicate_rate_real']:.0f}% of real images do)"
+            )
         self._on_onset(step, "mode_collapse", msg)
 
     def check_spread(self, step: int, shown: Optional[dict], warmup: int = 0) -> None:
@@ -254,8 +279,14 @@ def _plot_grads(ax, grads: list) -> None:
         color = f"C{i}"
         ax.plot(steps, total, color=color, label=f"{net} total")
         for name, style in ((layers[0], "--"), (layers[-1], ":")) if len(layers) > 1 else ():
-            ax.plot(steps, [math.nan if n.get(name) is None else n[name] for _, n in rows], color=color, linestyle=style, linewidth=0.8,
-                    label=f"{net} {name or '(top)'}")
+            ax.plot(
+                steps,
+                [math.nan if n.get(name) is None else n[name] for _, n in rows],
+                color=color,
+                linestyle=style,
+                linewidth=0.8,
+                label=f"{net} {name or '(top)'}",
+            )
     ax.set_yscale("log")
     ax.set_xlabel("generator step")
     ax.set_ylabel("gradient norm")

@@ -13,9 +13,20 @@ from typing import Optional
 
 from ..errors import GanbenchError
 
-DEFAULTS = {"checkpoint_every": 1000, "checkpoint_minutes": 5.0, "eval_every": 0, "eval_n": 1000, "weights": None,
-            "device": None, "key": None, "labels": None, "resize": False, "amp": None, "compile": False,
-            "grad_every": 100}  # per-layer gradient norms: at 100, <= 1,000 log lines for 100k steps, ~no time
+DEFAULTS = {
+    "checkpoint_every": 1000,
+    "checkpoint_minutes": 5.0,
+    "eval_every": 0,
+    "eval_n": 1000,
+    "weights": None,
+    "device": None,
+    "key": None,
+    "labels": None,
+    "resize": False,
+    "amp": None,
+    "compile": False,
+    "grad_every": 100,
+}  # per-layer gradient norms: at 100, <= 1,000 log lines for 100k steps, ~no time
 FIXED = ("key", "labels", "resize", "amp")  # they change the numbers: a resumed run keeps them
 PATHS = ("weights", "labels")
 
@@ -42,9 +53,11 @@ def restore(run: dict, given: dict, run_dir) -> dict:
         v = _absolute(k, v)
         if k in FIXED and v != stored[k]:
             flag = "--" + k.replace("_", "-")
-            raise GanbenchError(f"cannot resume {run_dir} with {flag} {v!r}: it was started with {stored[k]!r}, and "
-                                f"that changes the trained numbers; resume without {flag}, or start a new run with "
-                                f"--out")
+            raise GanbenchError(
+                f"cannot resume {run_dir} with {flag} {v!r}: it was started with {stored[k]!r}, and "
+                f"that changes the trained numbers; resume without {flag}, or start a new run with "
+                f"--out"
+            )
         out[k] = v
     return out
 
@@ -62,8 +75,10 @@ def extend(run_dir, cfg: dict, steps: int, done: int) -> dict:
     if cfg["instance_noise"]:
         tied.append(f"its instance noise anneals to 0 at step {cfg['steps']}")
     if tied:
-        raise GanbenchError(f"cannot change the steps of {run_dir} to {steps}: {' and '.join(tied)}, so every step "
-                            f"so far was trained for a run of {cfg['steps']}; start a new run with --steps {steps}")
+        raise GanbenchError(
+            f"cannot change the steps of {run_dir} to {steps}: {' and '.join(tied)}, so every step "
+            f"so far was trained for a run of {cfg['steps']}; start a new run with --steps {steps}"
+        )
     return {**cfg, "steps": int(steps)}
 
 

@@ -24,8 +24,9 @@ def is_run_dir(path) -> bool:
 def read(run_dir) -> dict:
     p = Path(run_dir) / RUN_FILE
     if not p.is_file():
-        raise GanbenchError(f"{run_dir} is not a ganbench run (no {RUN_FILE}): pass a folder written by "
-                            "`ganbench train --out`")
+        raise GanbenchError(
+            f"{run_dir} is not a ganbench run (no {RUN_FILE}): pass a folder written by `ganbench train --out`"
+        )
     try:
         run = json.loads(p.read_text())
     except (OSError, ValueError) as e:
@@ -70,5 +71,7 @@ def check_same_config(run_dir, saved: dict, requested: dict) -> None:
     diff = options.differing(saved, requested)
     if diff:
         shown = ", ".join(f"{k} ({saved.get(k)!r} in the run, {requested.get(k)!r} asked)" for k in diff)
-        raise GanbenchError(f"cannot resume {run_dir} with a different config: {shown}; resume without "
-                            "changing them, or start a new run with --out")
+        raise GanbenchError(
+            f"cannot resume {run_dir} with a different config: {shown}; resume without "
+            "changing them, or start a new run with --out"
+        )

@@ -16,16 +16,17 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from .. import streams
 from ..errors import GanbenchError
-from ..progress import bar
 from ..inputs import generator as generator_input
 from ..inputs.generator import BLOCK
-from .. import streams
+from ..progress import bar
 from . import checkpoint, models, runs
 
 
-def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cpu",
-                   net: Optional[str] = None) -> Tuple[torch.nn.Module, dict]:
+def load_generator(
+    run_dir, which="last", ema: Optional[bool] = None, device="cpu", net: Optional[str] = None
+) -> Tuple[torch.nn.Module, dict]:
     """The run's generator (`net`: a named one, e.g. CycleGAN's G_BA; default the run's main G)."""
     run = runs.read(run_dir)
     cfg = run["config"]
@@ -39,10 +40,19 @@ def load_generator(run_dir, which="last", ema: Optional[bool] = None, device="cp
     G = nets.nets[name]
     G.load_state_dict(checkpoint.module_state(tensors, "G_ema" if use_ema else name))
     G.to(device).eval()
-    info = {"baseline": run["baseline"], "config_hash": run["config_hash"], "step": step, "training_seed": run["seed"],
-            "checkpoint": str(path), "checkpoint_sha256": checkpoint.sha256(path), "ema": use_ema,
-            "checkpoint_selection": how, "kind": nets.arch.kind, "z_dim": cfg["z_dim"],
-            "num_classes": run["data"].get("num_classes", 0) if cfg["conditional"] else 0}
+    info = {
+        "baseline": run["baseline"],
+        "config_hash": run["config_hash"],
+        "step": step,
+        "training_seed": run["seed"],
+        "checkpoint": str(path),
+        "checkpoint_sha256": checkpoint.sha256(path),
+        "ema": use_ema,
+        "checkpoint_selection": how,
+        "kind": nets.arch.kind,
+        "z_dim": cfg["z_dim"],
+        "num_classes": run["data"].get("num_classes", 0) if cfg["conditional"] else 0,
+    }
     return G, info
 
 
@@ -70,13 +80,24 @@ def _styled(G) -> bool:
 
 def check_truncation(truncation, baseline: str, supported: bool) -> None:
     if truncation is not None and not supported:
-        raise GanbenchError(f"--truncation {truncation}: baseline {baseline} has no mapping network to truncate "
-                            "(StyleGAN2 has): leave --truncation out")
+        raise GanbenchError(
+            f"--truncation {truncation}: baseline {baseline} has no mapping network to truncate "
+            "(StyleGAN2 has): leave --truncation out"
+        )
 
 
 @torch.no_grad()
-def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device="cpu", progress: bool = True,
-             classes: Optional[Sequence[int]] = None, truncation: Optional[float] = None):
+def generate(
+    G,
+    info: dict,
+    n: int,
+    seed: int = 0,
+    batch_size: int = 500,
+    device="cpu",
+    progress: bool = True,
+    classes: Optional[Sequence[int]] = None,
+    truncation: Optional[float] = None,
+):
     """(samples, labels or None): uint8 NHWC images or float64 (n, 2) points; `classes` (from
     `parse_classes`) the classes sampled in turn instead of at random; `truncation` psi for a generator
     with a mapping network (StyleGAN2), whose noise inputs are drawn per sample from the seed, so that
@@ -95,8 +116,8 @@ def generate(G, info: dict, n: int, seed: int = 0, batch_size: int = 500, device
         if classes is not None:
             y = torch.tensor(classes, dtype=torch.int64)[torch.arange(b * BLOCK, b * BLOCK + m) % len(classes)]
         for i in range(0, m, batch_size):
-            zi = z[i:i + batch_size].to(device)
-            yi = None if y is None else y[i:i + batch_size].to(device)
+            zi = z[i : i + batch_size].to(device)
+            yi = None if y is None else y[i : i + batch_size].to(device)
             if styled:
                 noise = noise_generators(seed, b * BLOCK + i, len(zi))
                 x = G(zi, yi, truncation_psi=1 if truncation is None else truncation, generator=noise)
@@ -151,9 +172,20 @@ def write_samples(samples: np.ndarray, labels, out, names=None) -> Path:
     return out
 
 
-def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Optional[bool] = None,
-           out=None, batch_size: int = 500, device=None, progress: bool = True, classes=None,
-           truncation: Optional[float] = None):
+def sample(
+    run_dir,
+    n: int = 50000,
+    *,
+    seed: int = 0,
+    checkpoint="last",
+    ema: Optional[bool] = None,
+    out=None,
+    batch_size: int = 500,
+    device=None,
+    progress: bool = True,
+    classes=None,
+    truncation: Optional[float] = None,
+):
     """Samples of a run (see `generate`); written to `out` when given. Returns (samples, info), with
     info["labels"] the samples' classes (None for an unconditional run). `classes`: "uniform", "0,3,7"
     or a list of ints, sampled in turn (see `parse_classes`); `truncation`: psi of a StyleGAN2 run."""
@@ -162,17 +194,25 @@ def sample(run_dir, n: int = 50000, *, seed: int = 0, checkpoint="last", ema: Op
 
     run = runs.read(run_dir)
     if getattr(ARCHITECTURES.get(run["config"]["arch"]), "paired", False):
-        raise GanbenchError(f"{run_dir} ({run['baseline']}) translates input images rather than sampling from noise: "
-                            "pass --input IMAGES (ganbench.train.translate.translate_run from Python)")
-    asked = parse_classes(classes, {"num_classes": run["data"].get("num_classes", 0)
-                                    if run["config"]["conditional"] else 0}, str(run_dir))
+        raise GanbenchError(
+            f"{run_dir} ({run['baseline']}) translates input images rather than sampling from noise: "
+            "pass --input IMAGES (ganbench.train.translate.translate_run from Python)"
+        )
+    asked = parse_classes(
+        classes, {"num_classes": run["data"].get("num_classes", 0) if run["config"]["conditional"] else 0}, str(run_dir)
+    )
     check_truncation(truncation, run["baseline"], ARCHITECTURES.get(run["config"]["arch"]).networks is not None)
     dev = pick_device(device)
     G, info = load_generator(run_dir, checkpoint, ema, dev)
     samples, labels = generate(G, info, n, seed, batch_size, dev, progress, classes=asked, truncation=truncation)
-    info = {**info, "sampling_seed": int(seed), "n": int(n), "labels": labels,
-            **({"classes": list(asked)} if asked is not None else {}),
-            **({"truncation_psi": float(truncation)} if truncation is not None else {})}
+    info = {
+        **info,
+        "sampling_seed": int(seed),
+        "n": int(n),
+        "labels": labels,
+        **({"classes": list(asked)} if asked is not None else {}),
+        **({"truncation_psi": float(truncation)} if truncation is not None else {}),
+    }
     if out is not None:
         write_samples(samples, labels, out)
     return samples, info

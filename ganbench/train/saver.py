@@ -14,8 +14,9 @@ from . import checkpoint
 
 
 class Saver:
-    def __init__(self, run_dir, every: int, minutes: float, *, world: int = 1,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, run_dir, every: int, minutes: float, *, world: int = 1, clock: Callable[[], float] = time.monotonic
+    ):
         self.run_dir, self.every, self.seconds = run_dir, int(every), 60.0 * float(minutes)
         self.world, self.clock = world, clock
         self.since = clock()

@@ -42,8 +42,10 @@ def _init_distributed(device: torch.device) -> tuple:
 def _determinism(device: torch.device) -> str:
     if device.type == "cpu":
         return f"bitwise on CPU for the same seed, torch build and thread count ({torch.get_num_threads()} threads)"
-    return ("CUDA: seeded and counter-based, but cuDNN kernels and atomics are not bitwise reproducible; "
-            "expect run-to-run differences at float precision")
+    return (
+        "CUDA: seeded and counter-based, but cuDNN kernels and atomics are not bitwise reproducible; "
+        "expect run-to-run differences at float precision"
+    )
 
 
 def resolve_config(baseline, overrides: Optional[dict] = None) -> tuple:
@@ -77,12 +79,30 @@ def _guarded(train_fn):
 
 
 @_guarded
-def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: int = 0, set=None,
-          checkpoint_every: Optional[int] = None, checkpoint_minutes: Optional[float] = None,
-          eval_every: Optional[int] = None, eval_n: Optional[int] = None, weights=None, device=None,
-          amp: Optional[str] = None, compile: Optional[bool] = None, resize: Optional[bool] = None, labels=None,
-          key: Optional[str] = None, grad_every: Optional[int] = None, log_every: int = 0,
-          progress: bool = True) -> dict:
+def train(
+    baseline=None,
+    *,
+    out=None,
+    resume=None,
+    data=None,
+    steps=None,
+    seed: int = 0,
+    set=None,
+    checkpoint_every: Optional[int] = None,
+    checkpoint_minutes: Optional[float] = None,
+    eval_every: Optional[int] = None,
+    eval_n: Optional[int] = None,
+    weights=None,
+    device=None,
+    amp: Optional[str] = None,
+    compile: Optional[bool] = None,
+    resize: Optional[bool] = None,
+    labels=None,
+    key: Optional[str] = None,
+    grad_every: Optional[int] = None,
+    log_every: int = 0,
+    progress: bool = True,
+) -> dict:
     """Train `baseline` (a name or .toml) into `out`, or continue the run folder `resume`.
 
     Options left None take their defaults (`resume.DEFAULTS`) on a new run and the run's own on
@@ -94,9 +114,20 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         overrides["data"] = str(data)
     if steps is not None:
         overrides["steps"] = steps
-    given = dict(checkpoint_every=checkpoint_every, checkpoint_minutes=checkpoint_minutes, eval_every=eval_every,
-                 eval_n=eval_n, weights=weights, device=device, amp=amp, compile=compile, resize=resize,
-                 labels=labels, key=key, grad_every=grad_every)
+    given = dict(
+        checkpoint_every=checkpoint_every,
+        checkpoint_minutes=checkpoint_minutes,
+        eval_every=eval_every,
+        eval_n=eval_n,
+        weights=weights,
+        device=device,
+        amp=amp,
+        compile=compile,
+        resize=resize,
+        labels=labels,
+        key=key,
+        grad_every=grad_every,
+    )
     if amp not in (None, "bf16"):
         raise GanbenchError(f"--amp {amp}: the one mixed precision supported is bf16")
     if checkpoint_every is not None and checkpoint_every < 1:
@@ -109,16 +140,22 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
         opts = resumed.restore(run, given, resume)
         done = checkpoint.list_steps(out)
         if "steps" in overrides and baseline is None:
-            cfg = resumed.extend(resume, cfg, int(options.resolve({}, {"steps": overrides["steps"]})["steps"]),
-                                 done[-1] if done else 0)
+            cfg = resumed.extend(
+                resume, cfg, int(options.resolve({}, {"steps": overrides["steps"]})["steps"]), done[-1] if done else 0
+            )
         if baseline is not None or overrides:
             _b, asked = resolve_config(baseline or run["baseline_file"], overrides)
-            runs.check_same_config(resume, cfg,
-                                   {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked)
+            runs.check_same_config(
+                resume, cfg, {**cfg, **{k: asked[k] for k in overrides}} if baseline is None else asked
+            )
         if cfg is not run["config"]:
             runs.check_writable(out)
-            run = {**run, "config": cfg, "config_hash": options.config_hash(cfg),
-                   "extended": run.get("extended", []) + [{"steps": cfg["steps"], "at_step": done[-1] if done else 0}]}
+            run = {
+                **run,
+                "config": cfg,
+                "config_hash": options.config_hash(cfg),
+                "extended": run.get("extended", []) + [{"steps": cfg["steps"], "at_step": done[-1] if done else 0}],
+            }
             runs.write(out, run)
         base = {"name": run["baseline"], "file": run["baseline_file"], "source": run.get("source", {})}
     else:
@@ -133,30 +170,59 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
     paired = getattr(arch, "paired", False)  # image-to-image (pix2pix): trained on (input, target) pairs
     world, rank = _init_distributed(dev)
     main = rank == 0  # --out was checked new and writable before the lock (_guarded)
-    tdata = open_data(cfg["data"], arch.shape, resize=opts["resize"], labels=opts["labels"], key=opts["key"],
-                      want_labels=cfg["conditional"], paired=paired, scale=getattr(arch, "extra", {}).get("scale", 1),
-                      unpaired=bool(getattr(arch, "extra", {}).get("unpaired")))
+    tdata = open_data(
+        cfg["data"],
+        arch.shape,
+        resize=opts["resize"],
+        labels=opts["labels"],
+        key=opts["key"],
+        want_labels=cfg["conditional"],
+        paired=paired,
+        scale=getattr(arch, "extra", {}).get("scale", 1),
+        unpaired=bool(getattr(arch, "extra", {}).get("unpaired")),
+    )
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]
     if eval_every and paired:
-        raise GanbenchError("--eval-every scores samples from noise; an image-to-image run is scored on its outputs "
-                            "(`ganbench sample RUN --input ...`): pass --eval-every 0")
+        raise GanbenchError(
+            "--eval-every scores samples from noise; an image-to-image run is scored on its outputs "
+            "(`ganbench sample RUN --input ...`): pass --eval-every 0"
+        )
     if eval_every and tdata.kind == "images" and tdata.name != "stacked-digits" and not weights:
         raise GanbenchError("eval-every on image data runs Inception: pass --weights FILE, or --eval-every 0")
-    trainer = Trainer(cfg, tdata, seed, device=str(dev), world=world, rank=rank, amp=amp, compile=opts["compile"],
-                      channels_last=True,  # NHWC: oneDNN and cuDNN convs run faster on it
-                      augment=_augment(cfg, seed))
+    trainer = Trainer(
+        cfg,
+        tdata,
+        seed,
+        device=str(dev),
+        world=world,
+        rank=rank,
+        amp=amp,
+        compile=opts["compile"],
+        channels_last=True,  # NHWC: oneDNN and cuDNN convs run faster on it
+        augment=_augment(cfg, seed),
+    )
     trainer.grad_every = opts["grad_every"] if main else 0  # the gradients are the same on every rank
     log = monitor.Log(out, enabled=main)
     if run is None:
-        run = {"baseline": base["name"], "baseline_file": base["file"], "source": base.get("source", {}),
-               "config": cfg, "config_hash": options.config_hash(cfg), "seed": int(seed),
-               "data": {**tdata.meta, "num_classes": tdata.num_classes}, "world_size": world,
-               "device": environment(dev), "amp": amp, "compile": bool(opts["compile"]), "options": opts,
-               "determinism": _determinism(dev), **({"objective": trainer.objective.describe()}
-                                                    if trainer.objective.describe() else {}),
-               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        run = {
+            "baseline": base["name"],
+            "baseline_file": base["file"],
+            "source": base.get("source", {}),
+            "config": cfg,
+            "config_hash": options.config_hash(cfg),
+            "seed": int(seed),
+            "data": {**tdata.meta, "num_classes": tdata.num_classes},
+            "world_size": world,
+            "device": environment(dev),
+            "amp": amp,
+            "compile": bool(opts["compile"]),
+            "options": opts,
+            "determinism": _determinism(dev),
+            **({"objective": trainer.objective.describe()} if trainer.objective.describe() else {}),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         if main:
             Path(out).mkdir(parents=True, exist_ok=True)
             runs.write(out, run)
@@ -172,11 +238,16 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
             log.truncate_after(trainer.step)
         elif main:
             kept = resumed.keep_history(out)
-            resumed.note(f"{out} has no checkpoint yet (it stopped before its first): training it from step 0"
-                         + (f"; its earlier log is kept as {kept}" if kept else ""))
+            resumed.note(
+                f"{out} has no checkpoint yet (it stopped before its first): training it from step 0"
+                + (f"; its earlier log is kept as {kept}" if kept else "")
+            )
         if trainer.step >= cfg["steps"]:
-            resumed.note(f"{out} is complete ({trainer.step} of {cfg['steps']} steps): nothing to train; pass "
-                         f"--steps N (more than {cfg['steps']}) to train it further", enabled=main)
+            resumed.note(
+                f"{out} is complete ({trainer.step} of {cfg['steps']} steps): nothing to train; pass "
+                f"--steps N (more than {cfg['steps']}) to train it further",
+                enabled=main,
+            )
     evaluator = None
     if eval_every:
         from .evaluation import Evaluator
@@ -201,14 +272,22 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
             if trainer.layer_grads is not None:  # before the divergence check: a blow-up's gradients are kept
                 log.write(monitor.grads_record(step, trainer.layer_grads))
             watch.check_step(step, stats, last_good, out)
-            pbar.set_postfix(**({"loss_d": f"{stats['loss_d']:.3f}"} if "loss_d" in stats else {}),  # srresnet: no D
-                             loss_g=f"{stats['loss_g']:.3f}", refresh=False)
+            pbar.set_postfix(
+                **({"loss_d": f"{stats['loss_d']:.3f}"} if "loss_d" in stats else {}),  # srresnet: no D
+                loss_g=f"{stats['loss_g']:.3f}",
+                refresh=False,
+            )
             pbar.update(1)  # draws this step's losses
             if step % log_every == 0 or step == cfg["steps"]:
                 dt = max(time.perf_counter() - t0, 1e-9)
                 rate = (step - s0) / dt
-                last = {"kind": "train", "step": step, **{k: round(v, 6) for k, v in stats.items()},
-                        "step_per_s": round(rate, 3), "images_per_s": round(seen / dt, 1)}
+                last = {
+                    "kind": "train",
+                    "step": step,
+                    **{k: round(v, 6) for k, v in stats.items()},
+                    "step_per_s": round(rate, 3),
+                    "images_per_s": round(seen / dt, 1),
+                }
                 log.write(last)
             if evaluator is not None and (step % eval_every == 0 or step == cfg["steps"]):
                 G, info = _eval_generator(trainer, cfg, tdata)
@@ -227,9 +306,13 @@ def train(baseline=None, *, out=None, resume=None, data=None, steps=None, seed: 
                     if not paired:  # outputs follow their inputs, not latents: no collapse signal
                         watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
                 if main:
-                    checkpoint.save(out, step, trainer.nets.modules(), trainer.nets.optimizers(),
-                                    {**meta, "rng": streams.describe(seed, step), "monitor": watch.state(),
-                                     **trainer.state()})
+                    checkpoint.save(
+                        out,
+                        step,
+                        trainer.nets.modules(),
+                        trainer.nets.optimizers(),
+                        {**meta, "rng": streams.describe(seed, step), "monitor": watch.state(), **trainer.state()},
+                    )
                     saver.saved(step, cfg["steps"])
                     last_good = step
                 if world > 1:
@@ -255,7 +338,11 @@ def _augment(cfg: dict, seed: int):
 def _eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
     nets = trainer.nets
     G = nets.G_ema if nets.G_ema is not None else nets.G
-    info = {"kind": nets.arch.kind, "z_dim": cfg["z_dim"], "num_classes": tdata.num_classes if cfg["conditional"] else 0}
+    info = {
+        "kind": nets.arch.kind,
+        "z_dim": cfg["z_dim"],
+        "num_classes": tdata.num_classes if cfg["conditional"] else 0,
+    }
     if tdata.inputs is not None:  # image-to-image: the grid shows the outputs of the first inputs
         info["inputs"] = tdata.inputs
     return G, info

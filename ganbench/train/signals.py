@@ -39,8 +39,12 @@ def _handler(signum, frame):
     from .. import distributed
 
     if distributed.is_main():
-        print(f"\nganbench: {signal.Signals(signum).name}: finishing this step, then writing a checkpoint"
-              + (" (Ctrl-C again to quit at once)" if signum == signal.SIGINT else ""), file=sys.stderr, flush=True)
+        print(
+            f"\nganbench: {signal.Signals(signum).name}: finishing this step, then writing a checkpoint"
+            + (" (Ctrl-C again to quit at once)" if signum == signal.SIGINT else ""),
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 @contextlib.contextmanager
@@ -75,5 +79,8 @@ def requested(world: int = 1) -> Optional[int]:
 
 
 def stopped(signum: int, step: int, checkpoint_path, run_dir) -> Stopped:
-    return Stopped(f"stopped by {signal.Signals(signum).name} after step {step}; checkpoint {checkpoint_path} "
-                   f"written; resume with: ganbench train --resume {run_dir}", signum)
+    return Stopped(
+        f"stopped by {signal.Signals(signum).name} after step {step}; checkpoint {checkpoint_path} "
+        f"written; resume with: ganbench train --resume {run_dir}",
+        signum,
+    )

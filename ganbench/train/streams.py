@@ -11,5 +11,9 @@ __all__ = ["PURPOSES", "describe", "generator", "numpy_rng", "seed_of"]
 
 def describe(seed: int, step: int) -> dict:
     """What a checkpoint records as its RNG state: all of it (data order, z, noise, penalties)."""
-    return {"scheme": "counter (numpy SeedSequence of seed, purpose, step, substep)", "seed": int(seed),
-            "next_step": int(step), "purposes": sorted(PURPOSES)}
+    return {
+        "scheme": "counter (numpy SeedSequence of seed, purpose, step, substep)",
+        "seed": int(seed),
+        "next_step": int(step),
+        "purposes": sorted(PURPOSES),
+    }

@@ -22,8 +22,9 @@ from ..progress import bar
 
 
 @torch.no_grad()
-def translate(G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, device="cpu",
-              progress: bool = False) -> np.ndarray:
+def translate(
+    G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, device="cpu", progress: bool = False
+) -> np.ndarray:
     """(N, H, W, 3) uint8 inputs -> (N, H, W, 3) uint8 outputs of G in eval mode (training state restored)."""
     from .sampling import to_images
 
@@ -31,9 +32,13 @@ def translate(G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, dev
     G.eval()
     try:
         out = []
-        for i in bar(range(0, len(images), batch_size), desc="translating", unit="batch",
-                     enabled=progress and len(images) > batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device)
+        for i in bar(
+            range(0, len(images), batch_size),
+            desc="translating",
+            unit="batch",
+            enabled=progress and len(images) > batch_size,
+        ):
+            x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)
             x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
             out.append(to_images(G(x).float()).permute(0, 2, 3, 1).cpu())
         return torch.cat(out).numpy()
@@ -58,17 +63,23 @@ def read_inputs(source, shape, key: Optional[str] = None, any_size: bool = False
     images = src.read(range(len(src)))
     names = list(getattr(src, "files", None) or []) or None
     if any_size and isinstance(images, list):
-        raise GanbenchError(f"--input {source} holds images of several sizes: translate each size on its own "
-                            "(one folder or array per size)")
+        raise GanbenchError(
+            f"--input {source} holds images of several sizes: translate each size on its own "
+            "(one folder or array per size)"
+        )
     h, w = images.shape[1:3] if any_size else shape[1:]
     if isinstance(images, list):
         bad = next(i for i, im in enumerate(images) if im.shape[:2] != (h, w))
-        raise GanbenchError(f"--input {source}: {names[bad] if names else f'image {bad}'} is "
-                            f"{images[bad].shape[0]}x{images[bad].shape[1]} but the model takes {h}x{w}: "
-                            "resize the inputs to that size")
+        raise GanbenchError(
+            f"--input {source}: {names[bad] if names else f'image {bad}'} is "
+            f"{images[bad].shape[0]}x{images[bad].shape[1]} but the model takes {h}x{w}: "
+            "resize the inputs to that size"
+        )
     if images.shape[1:3] != (h, w):
-        raise GanbenchError(f"--input {source} holds {images.shape[1]}x{images.shape[2]} images but the model takes "
-                            f"{h}x{w}: resize the inputs to that size")
+        raise GanbenchError(
+            f"--input {source} holds {images.shape[1]}x{images.shape[2]} images but the model takes "
+            f"{h}x{w}: resize the inputs to that size"
+        )
     return images, names
 
 
@@ -79,9 +90,19 @@ def write_outputs(outputs: np.ndarray, out, names=None) -> Path:
     return write_samples(outputs, None, out, names=None if Path(out).suffix.lower() == ".npz" else names)
 
 
-def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, checkpoint="last",
-                  ema: Optional[bool] = None, batch_size: int = 100, device=None, progress: bool = True,
-                  direction: Optional[str] = None):
+def translate_run(
+    run_dir,
+    source,
+    out=None,
+    *,
+    key: Optional[str] = None,
+    checkpoint="last",
+    ema: Optional[bool] = None,
+    batch_size: int = 100,
+    device=None,
+    progress: bool = True,
+    direction: Optional[str] = None,
+):
     """G's outputs for the inputs in `source` (folder, .npz, .npy); written to `out` when given.
     `direction`: an unpaired run's AB (G_AB, the default) or BA (G_BA). Returns (outputs, info)."""
     from ..baselines import ARCHITECTURES
@@ -92,12 +113,19 @@ def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, check
     run = runs.read(run_dir)
     arch = ARCHITECTURES.get(run["config"]["arch"])
     if not arch.paired:
-        raise GanbenchError(f"--input: {run_dir} ({run['baseline']}) generates from noise, not from input images: "
-                            "leave --input out")
+        raise GanbenchError(
+            f"--input: {run_dir} ({run['baseline']}) generates from noise, not from input images: leave --input out"
+        )
     unpaired = bool(arch.extra.get("unpaired"))
     if direction is not None and (not unpaired or str(direction).upper() not in ("AB", "BA")):
-        raise GanbenchError(f"--direction {direction}: " + ("AB (G_AB, A -> B) or BA (G_BA, B -> A)" if unpaired else
-                            f"{run_dir} ({run['baseline']}) translates one way only: leave --direction out"))
+        raise GanbenchError(
+            f"--direction {direction}: "
+            + (
+                "AB (G_AB, A -> B) or BA (G_BA, B -> A)"
+                if unpaired
+                else f"{run_dir} ({run['baseline']}) translates one way only: leave --direction out"
+            )
+        )
     direction = str(direction or "AB").upper() if unpaired else None
     images, names = read_inputs(source, arch.shape, key, any_size="scale" in arch.extra)
     dev = pick_device(device)
@@ -105,5 +133,9 @@ def translate_run(run_dir, source, out=None, *, key: Optional[str] = None, check
     outputs = translate(G, images, batch_size, dev, progress=progress)
     if out is not None:
         write_outputs(outputs, out, names)
-    return outputs, {**info, "input": str(source), "n": int(len(outputs)),
-                     **({"direction": direction} if unpaired else {})}
+    return outputs, {
+        **info,
+        "input": str(source),
+        "n": int(len(outputs)),
+        **({"direction": direction} if unpaired else {}),
+    }

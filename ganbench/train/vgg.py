@@ -38,8 +38,10 @@ def _find() -> Path:
     for place in (weights_dir() / NAME, Path(torch.hub.get_dir()) / "checkpoints" / NAME):
         if place.is_file():
             return place
-    raise GanbenchError(f"no VGG19 weights ({NAME}) in {weights_dir()} or torch hub's cache: download {URL} "
-                        f"elsewhere and pass --set vgg_weights=FILE, or --set vgg_weights=random (NOT official)")
+    raise GanbenchError(
+        f"no VGG19 weights ({NAME}) in {weights_dir()} or torch hub's cache: download {URL} "
+        f"elsewhere and pass --set vgg_weights=FILE, or --set vgg_weights=random (NOT official)"
+    )
 
 
 def load(weights: str = "", device="cpu") -> Tuple[torch.nn.Module, dict]:
@@ -63,8 +65,9 @@ def load(weights: str = "", device="cpu") -> Tuple[torch.nn.Module, dict]:
 
         state = load_state_dict(path, "VGG19 weights", f"pass torchvision's {NAME} or a .safetensors file")
         want = net.state_dict()
-        if not isinstance(state, dict) or any(f"features.{k}" not in state or state[f"features.{k}"].shape != v.shape
-                                              for k, v in want.items()):
+        if not isinstance(state, dict) or any(
+            f"features.{k}" not in state or state[f"features.{k}"].shape != v.shape for k, v in want.items()
+        ):
             raise GanbenchError(f"{path} is not torchvision's VGG19 (features.N tensors of its shapes): pass {NAME}")
         net.load_state_dict({k: state[f"features.{k}"] for k in want})
         sha = digest(path)

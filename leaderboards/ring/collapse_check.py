@@ -28,17 +28,22 @@ def describe(x: np.ndarray) -> dict:
     nearest, d2 = _nearest(x.astype(np.float64), mix.centres)
     top = np.bincount(nearest, minlength=len(mix.centres)).argmax()
     c = x.mean(0)
-    return {"dominant_share": float((nearest == top).mean()),
-            "median_dist_sigma": float(np.median(np.sqrt(d2)) / mix.sigma),
-            "spread_sigma": float(np.sqrt(((x - c) ** 2).sum(1).mean()) / mix.sigma),
-            "centroid_deg": float(np.degrees(np.arctan2(c[1], c[0])) % 360), "centroid_r": float(np.hypot(*c)),
-            "hq": score("ring", x)["high_quality_fraction"]}
+    return {
+        "dominant_share": float((nearest == top).mean()),
+        "median_dist_sigma": float(np.median(np.sqrt(d2)) / mix.sigma),
+        "spread_sigma": float(np.sqrt(((x - c) ** 2).sum(1).mean()) / mix.sigma),
+        "centroid_deg": float(np.degrees(np.arctan2(c[1], c[0])) % 360),
+        "centroid_r": float(np.hypot(*c)),
+        "hq": score("ring", x)["high_quality_fraction"],
+    }
 
 
 def _line(name, d) -> str:
-    return (f"{name}: dominant mode {d['dominant_share']:.3f} of samples, median distance {d['median_dist_sigma']:.1f} "
-            f"sigma, spread {d['spread_sigma']:.1f} sigma, centroid {d['centroid_deg']:.0f} deg r {d['centroid_r']:.2f}, "
-            f"high quality {d['hq']:.3f}")
+    return (
+        f"{name}: dominant mode {d['dominant_share']:.3f} of samples, median distance {d['median_dist_sigma']:.1f} "
+        f"sigma, spread {d['spread_sigma']:.1f} sigma, centroid {d['centroid_deg']:.0f} deg r {d['centroid_r']:.2f}, "
+        f"high quality {d['hq']:.3f}"
+    )
 
 
 def main():

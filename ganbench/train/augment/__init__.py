@@ -20,8 +20,9 @@ class NoAugment:
     name = "none"
     p = None
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0,
-                 total: Optional[int] = None) -> torch.Tensor:
+    def __call__(
+        self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0, total: Optional[int] = None
+    ) -> torch.Tensor:
         return x
 
     def observe(self, real_logits: torch.Tensor) -> None:
@@ -46,8 +47,13 @@ def build(cfg: Mapping):
     if name == "diffaugment":
         return DiffAugment(cfg.get("diffaugment_policy", DEFAULT_POLICY))
     if name == "ada":
-        return Ada(pipe=cfg.get("ada_pipe", "bgc"), target=cfg.get("ada_target", 0.6),
-                   interval=cfg.get("ada_interval", 4), kimg=cfg.get("ada_kimg", 500), p=cfg.get("ada_p", 0.0))
+        return Ada(
+            pipe=cfg.get("ada_pipe", "bgc"),
+            target=cfg.get("ada_target", 0.6),
+            interval=cfg.get("ada_interval", 4),
+            kimg=cfg.get("ada_kimg", 500),
+            p=cfg.get("ada_p", 0.0),
+        )
     raise GanbenchError(f"augment={name!r} is not an augmentation; use one of {' | '.join(AUGMENTS)}")
 
 

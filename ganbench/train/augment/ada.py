@@ -23,14 +23,16 @@ from .draws import Draws
 class Ada:
     name = "ada"
 
-    def __init__(self, pipe: str = "bgc", target: float = 0.6, interval: int = 4, kimg: float = 500,
-                 p: float = 0.0):
+    def __init__(self, pipe: str = "bgc", target: float = 0.6, interval: int = 4, kimg: float = 500, p: float = 0.0):
         if pipe not in PIPES:
-            raise GanbenchError(f"ada pipe {pipe!r} is not available; use one of {', '.join(PIPES)} "
-                                f"(the paper's CIFAR-10 runs use bgc)")
+            raise GanbenchError(
+                f"ada pipe {pipe!r} is not available; use one of {', '.join(PIPES)} (the paper's CIFAR-10 runs use bgc)"
+            )
         if not 0 <= float(target) <= 1 or int(interval) < 1 or float(kimg) <= 0 or float(p) < 0:
-            raise GanbenchError(f"ada settings target={target} interval={interval} kimg={kimg} p={p}: need "
-                                "0 <= target <= 1, interval >= 1, kimg > 0, p >= 0")
+            raise GanbenchError(
+                f"ada settings target={target} interval={interval} kimg={kimg} p={p}: need "
+                "0 <= target <= 1, interval >= 1, kimg > 0, p >= 0"
+            )
         self.pipe_name, self.pipe = pipe, Pipe(PIPES[pipe])
         self.target, self.interval, self.kimg = float(target), int(interval), float(kimg)
         self.p = self._f32(p)
@@ -43,8 +45,9 @@ class Ada:
         # p is a float32 buffer in the reference; keeping it float32 keeps its trajectory bit for bit
         return float(torch.tensor(float(v), dtype=torch.float32))
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0,
-                 total: Optional[int] = None) -> torch.Tensor:
+    def __call__(
+        self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0, total: Optional[int] = None
+    ) -> torch.Tensor:
         """Augment rows start:start+len(x) of a batch of `total` (default: x is the whole batch)."""
         return self.pipe(x, self.p, Draws(generator, x.shape[0], start, total, x.device, whole=True))
 
@@ -78,5 +81,7 @@ class Ada:
             self.p = self._f32(state["p"])
             self._signs, self._count, self._steps = float(state["signs"]), int(state["count"]), int(state["steps"])
         except (KeyError, TypeError, ValueError) as e:
-            raise GanbenchError(f"the checkpoint's ADA state {state!r} is incomplete ({e}); "
-                                "resume from a checkpoint written by a run with augment=ada") from None
+            raise GanbenchError(
+                f"the checkpoint's ADA state {state!r} is incomplete ({e}); "
+                "resume from a checkpoint written by a run with augment=ada"
+            ) from None

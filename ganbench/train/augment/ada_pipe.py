@@ -15,15 +15,47 @@ import torch
 import torch.nn.functional as F
 
 # Low-pass decomposition filter of the Daubechies symlet with 6 vanishing moments (sym6).
-SYM6 = [0.015404109327027373, 0.0034907120842174702, -0.11799011114819057, -0.048311742585633,
-        0.4910559419267466, 0.787641141030194, 0.3379294217276218, -0.07263752278646252,
-        -0.021060292512300564, 0.04472490177066578, 0.0017677118642428036, -0.007800708325034148]
+SYM6 = [
+    0.015404109327027373,
+    0.0034907120842174702,
+    -0.11799011114819057,
+    -0.048311742585633,
+    0.4910559419267466,
+    0.787641141030194,
+    0.3379294217276218,
+    -0.07263752278646252,
+    -0.021060292512300564,
+    0.04472490177066578,
+    0.0017677118642428036,
+    -0.007800708325034148,
+]
 
 # Probability multipliers of each transform, and their strengths: the reference's defaults.
-TRANSFORMS = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac",
-              "brightness", "contrast", "lumaflip", "hue", "saturation")
-STRENGTHS = dict(xint_max=0.125, scale_std=0.2, rotate_max=1.0, aniso_std=0.2, xfrac_std=0.125,
-                 brightness_std=0.2, contrast_std=0.5, hue_max=1.0, saturation_std=1.0)
+TRANSFORMS = (
+    "xflip",
+    "rotate90",
+    "xint",
+    "scale",
+    "rotate",
+    "aniso",
+    "xfrac",
+    "brightness",
+    "contrast",
+    "lumaflip",
+    "hue",
+    "saturation",
+)
+STRENGTHS = dict(
+    xint_max=0.125,
+    scale_std=0.2,
+    rotate_max=1.0,
+    aniso_std=0.2,
+    xfrac_std=0.125,
+    brightness_std=0.2,
+    contrast_std=0.5,
+    hue_max=1.0,
+    saturation_std=1.0,
+)
 # The reference's train.py --augpipe presets that need no image-space filtering, noise or cutout.
 PIPES: Dict[str, tuple] = {
     "blit": ("xflip", "rotate90", "xint"),
@@ -61,10 +93,15 @@ def _rotate3d(v, theta):
     vx, vy, vz = v[0], v[1], v[2]
     s, c = torch.sin(theta), torch.cos(theta)
     cc = 1 - c
-    return _mat([[vx * vx * cc + c, vx * vy * cc - vz * s, vx * vz * cc + vy * s, 0],
-                 [vy * vx * cc + vz * s, vy * vy * cc + c, vy * vz * cc - vx * s, 0],
-                 [vz * vx * cc - vy * s, vz * vy * cc + vx * s, vz * vz * cc + c, 0],
-                 [0, 0, 0, 1]], theta)
+    return _mat(
+        [
+            [vx * vx * cc + c, vx * vy * cc - vz * s, vx * vz * cc + vy * s, 0],
+            [vy * vx * cc + vz * s, vy * vy * cc + c, vy * vz * cc - vx * s, 0],
+            [vz * vx * cc - vy * s, vz * vy * cc + vx * s, vz * vz * cc + c, 0],
+            [0, 0, 0, 1],
+        ],
+        theta,
+    )
 
 
 def _fir(x: torch.Tensor, taps: torch.Tensor, up: int, down: int, pad0: int, pad1: int) -> torch.Tensor:
@@ -74,7 +111,7 @@ def _fir(x: torch.Tensor, taps: torch.Tensor, up: int, down: int, pad0: int, pad
     if up > 1:
         x = F.pad(x.reshape(n, ch, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(n, ch, h * up, w * up)
     x = F.pad(x, [max(pad0, 0), max(pad1, 0), max(pad0, 0), max(pad1, 0)])
-    x = x[:, :, max(-pad0, 0):x.shape[2] - max(-pad1, 0), max(-pad0, 0):x.shape[3] - max(-pad1, 0)]
+    x = x[:, :, max(-pad0, 0) : x.shape[2] - max(-pad1, 0), max(-pad0, 0) : x.shape[3] - max(-pad1, 0)]
     k = taps.to(x.device, x.dtype).reshape(1, 1, 1, -1).repeat(ch, 1, 1, 1)
     x = F.conv2d(x, k, groups=ch)
     x = F.conv2d(x, k.transpose(2, 3), groups=ch)
@@ -175,8 +212,9 @@ class Pipe:
         grid = F.affine_grid(inv[:, :2, :], size=shape, align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         # Downsample 2x with the same filter (correlation), cropping the extra `pad` pixels.
-        return _fir(x, self.taps, up=1, down=2, pad0=-pad * 2 + (len(SYM6) - 1) // 2,
-                    pad1=-pad * 2 + (len(SYM6) - 2) // 2)
+        return _fir(
+            x, self.taps, up=1, down=2, pad0=-pad * 2 + (len(SYM6) - 1) // 2, pad1=-pad * 2 + (len(SYM6) - 2) // 2
+        )
 
     def _color(self, x, p, draw):
         on, s = self.on, self.s
@@ -204,8 +242,9 @@ class Pipe:
             theta = self._chance("hue", p, draw, theta, neutral=0)
             then(_rotate3d(v, theta))
         if on["saturation"] and ch > 1:
-            sat = self._chance("saturation", p, draw, torch.exp2(draw.randn(1, 1) * s["saturation_std"]), 1, 1,
-                               neutral=1)
+            sat = self._chance(
+                "saturation", p, draw, torch.exp2(draw.randn(1, 1) * s["saturation_std"]), 1, 1, neutral=1
+            )
             then(vv + (eye - vv) * sat)
         if m is None:
             return x

@@ -84,12 +84,15 @@ class DiffAugment:
         self.policy = [p.strip() for p in str(policy).split(",") if p.strip()]
         bad = [p for p in self.policy if p not in OPS]
         if bad or not self.policy:
-            raise GanbenchError(f"diffaugment policy {policy!r}: unknown part(s) {', '.join(bad) or '(empty)'}; "
-                                f"use a comma-separated list of {', '.join(OPS)} (e.g. {DEFAULT_POLICY})")
+            raise GanbenchError(
+                f"diffaugment policy {policy!r}: unknown part(s) {', '.join(bad) or '(empty)'}; "
+                f"use a comma-separated list of {', '.join(OPS)} (e.g. {DEFAULT_POLICY})"
+            )
         self.p = None  # nothing adaptive
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0,
-                 total: Optional[int] = None) -> torch.Tensor:
+    def __call__(
+        self, x: torch.Tensor, generator: torch.Generator, *, start: int = 0, total: Optional[int] = None
+    ) -> torch.Tensor:
         d = Draws(generator, x.shape[0], start, total, x.device)
         for part in self.policy:
             for op in OPS[part]:

@@ -14,8 +14,9 @@ class Draws:
     """Draws for `total` images from `generator` (on its device) and keeps rows start:start+n, so a rank
     augmenting its slice of a global batch gets the numbers a single process would give those rows."""
 
-    def __init__(self, generator: torch.Generator, n: int, start: int, total: Optional[int], device,
-                 whole: bool = False):
+    def __init__(
+        self, generator: torch.Generator, n: int, start: int, total: Optional[int], device, whole: bool = False
+    ):
         self.g, self.n, self.start, self.total, self.device = generator, n, start, total or n, device
         self.whole = whole  # return all `total` rows on the generator's device; the caller slices
         if self.start < 0 or self.start + n > self.total:
@@ -25,7 +26,7 @@ class Draws:
         return t if self.whole else self.rows(t).to(self.device)
 
     def rows(self, t: torch.Tensor) -> torch.Tensor:
-        return t[self.start:self.start + self.n]
+        return t[self.start : self.start + self.n]
 
     def rand(self, *shape, dtype=torch.float32) -> torch.Tensor:
         return self._keep(torch.rand(self.total, *shape, generator=self.g, dtype=dtype))

@@ -22,8 +22,10 @@ def get(name: str):
     if name not in OBJECTIVES:
         from ...errors import GanbenchError
 
-        raise GanbenchError(f"unknown objective {name!r}: known objectives are {', '.join(OBJECTIVES)}; "
-                            "fix `objective` in the baseline's [train] or --set objective=...")
+        raise GanbenchError(
+            f"unknown objective {name!r}: known objectives are {', '.join(OBJECTIVES)}; "
+            "fix `objective` in the baseline's [train] or --set objective=..."
+        )
     module, cls = OBJECTIVES[name]
     return getattr(import_module(f"{__name__}.{module}"), cls)
 

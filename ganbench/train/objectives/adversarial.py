@@ -26,8 +26,9 @@ class Adversarial(Objective):
         if self.cfg["unrolled"] and world > 1:  # the look-ahead's D gradients are not averaged over ranks
             from ...errors import GanbenchError
 
-            raise GanbenchError(f"unrolled={self.cfg['unrolled']} runs in one process: train without torchrun, "
-                                "or --set unrolled=0")
+            raise GanbenchError(
+                f"unrolled={self.cfg['unrolled']} runs in one process: train without torchrun, or --set unrolled=0"
+            )
 
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, num_classes, device, channels_last, sync_bn)
@@ -41,9 +42,13 @@ class Adversarial(Objective):
             betas = (cfg["beta1"], cfg["beta2"])
             opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)
             opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"])
-        return models.Nets(nets, {"opt_g": opt_g, "opt_d": opt_d}, arch,
-                           ema={"G_ema": "G"} if cfg["ema"] else {},
-                           base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]})
+        return models.Nets(
+            nets,
+            {"opt_g": opt_g, "opt_d": opt_d},
+            arch,
+            ema={"G_ema": "G"} if cfg["ema"] else {},
+            base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]},
+        )
 
     def critic_steps(self, step: int) -> int:
         """D updates at generator step `step`: n_dis, or with critic_schedule=wgan WassersteinGAN's main.py
@@ -67,12 +72,28 @@ class Adversarial(Objective):
         return step * n + (WGAN_EXTRA_ITERS - n) * extra
 
     def phases(self, step: int):
-        d = [Phase("D", "opt_d", ("D",), functools.partial(self.d_loss, j=j), grad_norm="grad_norm_d",
-                   after_step=self.clip if self.cfg["weight_clip"] else None)
-             for j in range(self.critic_steps(step))]
+        d = [
+            Phase(
+                "D",
+                "opt_d",
+                ("D",),
+                functools.partial(self.d_loss, j=j),
+                grad_norm="grad_norm_d",
+                after_step=self.clip if self.cfg["weight_clip"] else None,
+            )
+            for j in range(self.critic_steps(step))
+        ]
         g_loss = unrolled.g_loss if self.cfg["unrolled"] else self.g_loss
-        return d + [Phase("G", "opt_g", ("G",), g_loss, grad_norm="grad_norm_g",
-                          after_backward=self.ortho if self.cfg["ortho_reg"] else None)]
+        return d + [
+            Phase(
+                "G",
+                "opt_g",
+                ("G",),
+                g_loss,
+                grad_norm="grad_norm_g",
+                after_backward=self.ortho if self.cfg["ortho_reg"] else None,
+            )
+        ]
 
     def ortho(self, ctx: StepContext) -> None:
         """BigGAN's orthogonal regularisation of G, added to its gradients after they are averaged over ranks
@@ -118,9 +139,12 @@ class Adversarial(Objective):
             total = total + 0.5 * cfg["r1"] * losses.r1_penalty(D, x, y, augment=ctx.augment)
         if cfg["l1"]:
             total = total + cfg["l1"] * losses.l1_penalty(D)
-        return total, {"loss_d": float(total.detach()), "d_real": losses.d_score(cfg["loss"], out_real.detach()),
-                       "d_fake": losses.d_score(cfg["loss"], out_fake.detach()),
-                       "d_acc": losses.d_accuracy(cfg["loss"], out_real, out_fake)}
+        return total, {
+            "loss_d": float(total.detach()),
+            "d_real": losses.d_score(cfg["loss"], out_real.detach()),
+            "d_fake": losses.d_score(cfg["loss"], out_fake.detach()),
+            "d_acc": losses.d_accuracy(cfg["loss"], out_real, out_fake),
+        }
 
     def g_loss(self, ctx: StepContext):
         cfg, n, s = self.cfg, self.cfg["g_batch_size"], ctx.step

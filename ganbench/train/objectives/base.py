@@ -23,6 +23,7 @@ class Phase:
     objective folds the interval into the loss weight, as the paper does). Stats of a phase run several
     times in a step (D's n_dis updates) are averaged; a phase that does not run this step adds no keys,
     so the keys of a step are a function of the step alone (the same on every rank)."""
+
     name: str
     opt: str
     trains: Tuple[str, ...]
@@ -55,9 +56,11 @@ class Objective:
 
         bad = [k for k in names if self.cfg[k] != OPTIONS[k].default]
         if bad:
-            raise GanbenchError(f"objective={self.name} does not use {', '.join(bad)}: leave "
-                                f"{'them' if len(bad) > 1 else 'it'} at the default "
-                                f"(--set {bad[0]}={OPTIONS[bad[0]].default}){hint}")
+            raise GanbenchError(
+                f"objective={self.name} does not use {', '.join(bad)}: leave "
+                f"{'them' if len(bad) > 1 else 'it'} at the default "
+                f"(--set {bad[0]}={OPTIONS[bad[0]].default}){hint}"
+            )
 
     def require_single_step(self, loss: str) -> None:
         """The loss=bce, n_dis=1, g_batch_size=batch_size step that objectives with one fixed loss train."""
@@ -65,8 +68,10 @@ class Objective:
 
         cfg = self.cfg
         if cfg["loss"] != "bce" or cfg["n_dis"] != 1 or cfg["g_batch_size"] != cfg["batch_size"]:
-            raise GanbenchError(f"objective={self.name} trains with {loss} (loss=bce), n_dis=1 and one batch size "
-                                "for D and G (g_batch_size = batch_size): fix the baseline's [train]")
+            raise GanbenchError(
+                f"objective={self.name} trains with {loss} (loss=bce), n_dis=1 and one batch size "
+                "for D and G (g_batch_size = batch_size): fix the baseline's [train]"
+            )
 
     def build(self, cfg: dict, seed: int, num_classes: int, device, channels_last: bool, sync_bn: bool):
         """-> models.Nets: the named networks, optimisers, EMA pairs and base learning rates."""

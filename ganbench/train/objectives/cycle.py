@@ -34,8 +34,22 @@ from ..context import StepContext
 from .base import Objective, Phase
 
 # options of the adversarial objective that CycleGAN does not read: set, they would silently do nothing
-_NOT_HERE = ("gp", "r1", "label_smoothing", "label_flip", "instance_noise", "dequantize", "unrolled", "mbdisc",
-             "mbstd", "spectral_norm", "conditional", "augment", "ema", "weight_decay")
+_NOT_HERE = (
+    "gp",
+    "r1",
+    "label_smoothing",
+    "label_flip",
+    "instance_noise",
+    "dequantize",
+    "unrolled",
+    "mbdisc",
+    "mbstd",
+    "spectral_norm",
+    "conditional",
+    "augment",
+    "ema",
+    "weight_decay",
+)
 
 
 class ImagePool:
@@ -67,8 +81,11 @@ class ImagePool:
         if not self.images:
             return {"n": 0}
         t = torch.stack(self.images).to("cpu", torch.float32).contiguous()
-        return {"n": len(self.images), "shape": list(t.shape[1:]),
-                "float32": base64.b64encode(t.numpy().tobytes()).decode("ascii")}
+        return {
+            "n": len(self.images),
+            "shape": list(t.shape[1:]),
+            "float32": base64.b64encode(t.numpy().tobytes()).decode("ascii"),
+        }
 
     def restore(self, state: dict, device) -> None:
         n = int(state.get("n", 0))
@@ -94,34 +111,46 @@ class Cycle(Objective):
         self.refuse_unused(_NOT_HERE)
         cfg = self.cfg
         if cfg["loss"] != "lsgan" or cfg["n_dis"] != 1 or cfg["g_batch_size"] != cfg["batch_size"]:
-            raise GanbenchError("objective=cycle trains with the least-squares loss (loss=lsgan), n_dis=1 and one "
-                                "batch size for D and G (g_batch_size = batch_size): fix the baseline's [train]")
+            raise GanbenchError(
+                "objective=cycle trains with the least-squares loss (loss=lsgan), n_dis=1 and one "
+                "batch size for D and G (g_batch_size = batch_size): fix the baseline's [train]"
+            )
         if world > 1:
-            raise GanbenchError(f"objective=cycle trains in one process (its image pools hold that process's fakes), "
-                                f"not {world}: run `ganbench train` without torchrun")
+            raise GanbenchError(
+                f"objective=cycle trains in one process (its image pools hold that process's fakes), "
+                f"not {world}: run `ganbench train` without torchrun"
+            )
 
     def check_data(self, data) -> None:
         if data.meta.get("kind") != "unpaired":
-            raise GanbenchError(f"--data {data.name}: objective=cycle trains on two unpaired image sets, a .npz with "
-                                "`a` and `b` (`ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`)")
+            raise GanbenchError(
+                f"--data {data.name}: objective=cycle trains on two unpaired image sets, a .npz with "
+                "`a` and `b` (`ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`)"
+            )
 
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G_ab, D_b, arch = models.networks(cfg, seed, 0, device, channels_last, sync_bn)
         if not arch.extra.get("unpaired"):
-            raise GanbenchError(f"objective=cycle trains an unpaired image-to-image architecture (cyclegan-resnet32); "
-                                f"{arch.name} is not one: pick the cyclegan baseline or another objective")
+            raise GanbenchError(
+                f"objective=cycle trains an unpaired image-to-image architecture (cyclegan-resnet32); "
+                f"{arch.name} is not one: pick the cyclegan baseline or another objective"
+            )
         # the second pair from its own init stream: the same weights in every process and after a resume
         G_ba, D_a, _ = models.networks(cfg, streams.seed_of(seed, "init", 1), 0, device, channels_last, sync_bn)
         self.device = torch.device(device)
         nets = {"G_AB": G_ab, "G_BA": G_ba, "D_A": D_a, "D_B": D_b}
         betas = (cfg["beta1"], cfg["beta2"])
-        opts = {"opt_g": torch.optim.Adam([*G_ab.parameters(), *G_ba.parameters()], lr=cfg["lr_g"], betas=betas),
-                "opt_d": torch.optim.Adam([*D_a.parameters(), *D_b.parameters()], lr=cfg["lr_d"], betas=betas)}
+        opts = {
+            "opt_g": torch.optim.Adam([*G_ab.parameters(), *G_ba.parameters()], lr=cfg["lr_g"], betas=betas),
+            "opt_d": torch.optim.Adam([*D_a.parameters(), *D_b.parameters()], lr=cfg["lr_d"], betas=betas),
+        }
         return models.Nets(nets, opts, arch, base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]}, main="G_AB")
 
     def phases(self, step: int):
-        return [Phase("G", "opt_g", ("G_AB", "G_BA"), self.g_loss, grad_norm="grad_norm_g"),
-                Phase("D", "opt_d", ("D_A", "D_B"), self.d_loss, grad_norm="grad_norm_d")]
+        return [
+            Phase("G", "opt_g", ("G_AB", "G_BA"), self.g_loss, grad_norm="grad_norm_g"),
+            Phase("D", "opt_d", ("D_A", "D_B"), self.d_loss, grad_norm="grad_norm_d"),
+        ]
 
     # -- losses ----------------------------------------------------------------------------------------
     @staticmethod
@@ -132,7 +161,10 @@ class Cycle(Objective):
     def cycle_losses(self, a, b, fake_b, rec_a, fake_a, rec_b, idt_b=None, idt_a=None) -> dict:
         """The cycle and identity terms, weighted (idt_b = G_AB(b), idt_a = G_BA(a))."""
         cfg = self.cfg
-        out = {"cycle_a": cfg["lambda_a"] * (rec_a - a).abs().mean(), "cycle_b": cfg["lambda_b"] * (rec_b - b).abs().mean()}
+        out = {
+            "cycle_a": cfg["lambda_a"] * (rec_a - a).abs().mean(),
+            "cycle_b": cfg["lambda_b"] * (rec_b - b).abs().mean(),
+        }
         if cfg["lambda_identity"] > 0:
             out["idt_b"] = cfg["lambda_identity"] * cfg["lambda_b"] * (idt_b - b).abs().mean()
             out["idt_a"] = cfg["lambda_identity"] * cfg["lambda_a"] * (idt_a - a).abs().mean()

@@ -37,8 +37,20 @@ from . import phase_id
 from .base import Objective, Phase
 
 # options of the adversarial objective that Pix2Pix does not read: set, they would silently do nothing
-_NOT_HERE = ("gp", "r1", "label_smoothing", "label_flip", "instance_noise", "dequantize", "unrolled", "mbdisc",
-             "mbstd", "spectral_norm", "conditional", "augment")
+_NOT_HERE = (
+    "gp",
+    "r1",
+    "label_smoothing",
+    "label_flip",
+    "instance_noise",
+    "dequantize",
+    "unrolled",
+    "mbdisc",
+    "mbstd",
+    "spectral_norm",
+    "conditional",
+    "augment",
+)
 
 
 class Paired(Objective):
@@ -47,8 +59,10 @@ class Paired(Objective):
     def check(self, world: int) -> None:
         self.refuse_unused(_NOT_HERE)
         self.require_single_step("the vanilla GAN loss")
-        self.refuse_unused(("l1_weight",) if self.cfg["recon"] == "l2-masked" else ("l2_weight", "overlap", "overlap_weight"),
-                           hint=f" (recon={self.cfg['recon']})")
+        self.refuse_unused(
+            ("l1_weight",) if self.cfg["recon"] == "l2-masked" else ("l2_weight", "overlap", "overlap_weight"),
+            hint=f" (recon={self.cfg['recon']})",
+        )
 
     def check_data(self, data) -> None:
         if self.cfg["recon"] == "l2-masked" and data.masks is None:
@@ -57,21 +71,31 @@ class Paired(Objective):
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, 0, device, channels_last, sync_bn)
         if not arch.paired:
-            raise GanbenchError(f"objective=paired trains an image-to-image architecture (pix2pix-unet32); "
-                                f"{arch.name} generates from noise: pick a paired baseline or another objective")
+            raise GanbenchError(
+                f"objective=paired trains an image-to-image architecture (pix2pix-unet32); "
+                f"{arch.name} generates from noise: pick a paired baseline or another objective"
+            )
         nets = {"G": G, "D": D}
         if cfg["ema"]:
             nets["G_ema"] = models.ema_copy(G)
         betas = (cfg["beta1"], cfg["beta2"])
-        opts = {"opt_g": torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas),
-                "opt_d": torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas,
-                                          weight_decay=cfg["weight_decay"])}
-        return models.Nets(nets, opts, arch, ema={"G_ema": "G"} if cfg["ema"] else {},
-                           base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]})
+        opts = {
+            "opt_g": torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas),
+            "opt_d": torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"]),
+        }
+        return models.Nets(
+            nets,
+            opts,
+            arch,
+            ema={"G_ema": "G"} if cfg["ema"] else {},
+            base_lr={"opt_g": cfg["lr_g"], "opt_d": cfg["lr_d"]},
+        )
 
     def phases(self, step: int):
-        return [Phase("D", "opt_d", ("D",), self.d_loss, grad_norm="grad_norm_d"),
-                Phase("G", "opt_g", ("G",), self.g_loss, grad_norm="grad_norm_g")]
+        return [
+            Phase("D", "opt_d", ("D",), self.d_loss, grad_norm="grad_norm_d"),
+            Phase("G", "opt_g", ("G",), self.g_loss, grad_norm="grad_norm_g"),
+        ]
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _pairs(self, ctx: StepContext):
@@ -112,8 +136,11 @@ class Paired(Objective):
             out_fake = ctx.f["D"](torch.cat([x, fake], 1)).float()
             out_real = ctx.f["D"](torch.cat([x, y], 1)).float()
         loss = 0.5 * (self._bce(out_fake, False) + self._bce(out_real, True))
-        return loss, {"loss_d": float(loss.detach()), "d_real": float(torch.sigmoid(out_real.detach()).mean()),
-                      "d_fake": float(torch.sigmoid(out_fake.detach()).mean())}
+        return loss, {
+            "loss_d": float(loss.detach()),
+            "d_real": float(torch.sigmoid(out_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(out_fake.detach()).mean()),
+        }
 
     def g_loss(self, ctx: StepContext):
         x, y = self._pairs(ctx)

@@ -44,8 +44,19 @@ from . import phase_id
 from .base import Objective, Phase
 
 # options of the adversarial objective that StyleGAN2 does not read: set, they would silently do nothing
-_NOT_HERE = ("gp", "label_smoothing", "label_flip", "instance_noise", "dequantize", "unrolled", "ema", "ema_start",
-             "weight_decay", "mbdisc", "spectral_norm")
+_NOT_HERE = (
+    "gp",
+    "label_smoothing",
+    "label_flip",
+    "instance_noise",
+    "dequantize",
+    "unrolled",
+    "ema",
+    "ema_start",
+    "weight_decay",
+    "mbdisc",
+    "spectral_norm",
+)
 
 
 class StyleGAN2(Objective):
@@ -60,22 +71,28 @@ class StyleGAN2(Objective):
         self.refuse_unused(_NOT_HERE, "; its EMA is ema_kimg")
         self.require_single_step("its logistic loss")
         if cfg["pl_weight"] and world > 1:
-            raise GanbenchError("pl_weight > 0 runs in one process (the running path-length mean is not averaged over "
-                                "ranks): train without torchrun, or --set pl_weight=0")
+            raise GanbenchError(
+                "pl_weight > 0 runs in one process (the running path-length mean is not averaged over "
+                "ranks): train without torchrun, or --set pl_weight=0"
+            )
         if cfg["pl_weight"] and (cfg["batch_size"] // cfg["pl_batch_shrink"]) % world:
-            raise GanbenchError(f"batch_size / pl_batch_shrink does not split over {world} processes: "
-                                "--set pl_batch_shrink=...")
+            raise GanbenchError(
+                f"batch_size / pl_batch_shrink does not split over {world} processes: --set pl_batch_shrink=..."
+            )
 
     # -- networks ------------------------------------------------------------------------------------
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, num_classes, device, channels_last, sync_bn)
         nets, opts, lrs = {"G": G, "D": D}, {}, {}
-        for name, module, lr, k in (("opt_g", G, cfg["lr_g"], cfg["g_reg_interval"]),
-                                    ("opt_d", D, cfg["lr_d"], cfg["d_reg_interval"])):
+        for name, module, lr, k in (
+            ("opt_g", G, cfg["lr_g"], cfg["g_reg_interval"]),
+            ("opt_d", D, cfg["lr_d"], cfg["d_reg_interval"]),
+        ):
             r = k / (k + 1)  # the reference's mb_ratio: the lazy phase's steps counted in Adam's lr and betas
             lrs[name] = lr * r
-            opts[name] = torch.optim.Adam(module.parameters(), lr=lr * r,
-                                          betas=(cfg["beta1"] ** r, cfg["beta2"] ** r), eps=1e-8)
+            opts[name] = torch.optim.Adam(
+                module.parameters(), lr=lr * r, betas=(cfg["beta1"] ** r, cfg["beta2"] ** r), eps=1e-8
+            )
         if cfg["ema_kimg"]:
             nets["G_ema"] = models.ema_copy(G)
         return models.Nets(nets, opts, arch, ema={"G_ema": "G"} if cfg["ema_kimg"] else {}, base_lr=lrs)
@@ -174,8 +191,11 @@ class StyleGAN2(Objective):
             out_real = ctx.disc(ctx.augment(x), c).float()
         ctx.observe_real(out_real)
         loss = F.softplus(out_fake).mean() + F.softplus(-out_real).mean()
-        return loss, {"loss_d": float(loss.detach()), "d_real": float(torch.sigmoid(out_real.detach()).mean()),
-                      "d_fake": float(torch.sigmoid(out_fake.detach()).mean())}
+        return loss, {
+            "loss_d": float(loss.detach()),
+            "d_real": float(torch.sigmoid(out_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(out_fake.detach()).mean()),
+        }
 
     def d_reg(self, ctx: StepContext):
         x, c = self._real(ctx)  # the batch Dmain saw, as the reference's phases share one real batch

@@ -27,8 +27,20 @@ from .. import models
 from ..context import StepContext
 from .base import Objective, Phase
 
-_NOT_HERE = ("gp", "r1", "label_smoothing", "label_flip", "instance_noise", "dequantize", "unrolled", "mbdisc",
-             "mbstd", "spectral_norm", "conditional", "augment")
+_NOT_HERE = (
+    "gp",
+    "r1",
+    "label_smoothing",
+    "label_flip",
+    "instance_noise",
+    "dequantize",
+    "unrolled",
+    "mbdisc",
+    "mbstd",
+    "spectral_norm",
+    "conditional",
+    "augment",
+)
 
 
 class SuperRes(Objective):
@@ -49,8 +61,10 @@ class SuperRes(Objective):
     def build(self, cfg, seed, num_classes, device, channels_last, sync_bn) -> models.Nets:
         G, D, arch = models.networks(cfg, seed, 0, device, channels_last, sync_bn)
         if "scale" not in arch.extra:
-            raise GanbenchError(f"objective=superres trains a super-resolution architecture (srresnet-x2, srresnet-x4); "
-                                f"{arch.name} is not one: pick the srresnet or srgan baseline")
+            raise GanbenchError(
+                f"objective=superres trains a super-resolution architecture (srresnet-x2, srresnet-x4); "
+                f"{arch.name} is not one: pick the srresnet or srgan baseline"
+            )
         if cfg["init_g"]:
             self._init_from(G, cfg["init_g"], arch.name)
         if cfg["content"] != "vgg54" and cfg["vgg_weights"]:
@@ -62,8 +76,9 @@ class SuperRes(Objective):
         opts = {"opt_g": torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)}
         base_lr = {"opt_g": cfg["lr_g"]}
         if self.adversarial:
-            opts["opt_d"] = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas,
-                                             weight_decay=cfg["weight_decay"])
+            opts["opt_d"] = torch.optim.Adam(
+                D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"]
+            )
             base_lr["opt_d"] = cfg["lr_d"]
         return models.Nets(nets, opts, arch, ema={"G_ema": "G"} if cfg["ema"] else {}, base_lr=base_lr)
 
@@ -74,8 +89,9 @@ class SuperRes(Objective):
 
         source = runs.read(run_dir)["config"]["arch"]
         if source != arch:
-            raise GanbenchError(f"--set init_g={run_dir}: that run trained {source}, this one {arch}: "
-                                f"start from a run of {arch}")
+            raise GanbenchError(
+                f"--set init_g={run_dir}: that run trained {source}, this one {arch}: start from a run of {arch}"
+            )
         src, _info = load_generator(run_dir, "last", ema=False)
         G.load_state_dict(src.state_dict())
 
@@ -87,8 +103,11 @@ class SuperRes(Objective):
 
             self.vgg, self.vgg_info = vgg.load(self.cfg["vgg_weights"], device)
             if not self.vgg_info["official"]:
-                print(f"ganbench: warning: VGG19 weights {self.vgg_info['weights']} are NOT torchvision's ImageNet "
-                      f"{vgg.NAME}: the content loss is not the paper's", file=sys.stderr)
+                print(
+                    f"ganbench: warning: VGG19 weights {self.vgg_info['weights']} are NOT torchvision's ImageNet "
+                    f"{vgg.NAME}: the content loss is not the paper's",
+                    file=sys.stderr,
+                )
         return self.vgg
 
     def describe(self) -> dict:
@@ -145,5 +164,8 @@ class SuperRes(Objective):
             out_real = ctx.f["D"](y).float()
         loss = self._bce(out_fake, False) + self._bce(out_real, True)
         self._kept = (None, None)
-        return loss, {"loss_d": float(loss.detach()), "d_real": float(torch.sigmoid(out_real.detach()).mean()),
-                      "d_fake": float(torch.sigmoid(out_fake.detach()).mean())}
+        return loss, {
+            "loss_d": float(loss.detach()),
+            "d_real": float(torch.sigmoid(out_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(out_fake.detach()).mean()),
+        }

@@ -27,10 +27,10 @@ def _adam_step(p, g, state: dict, t: int, group: dict):
         g = g + group["weight_decay"] * p
     m = b1 * state["m"] + (1 - b1) * g
     v = b2 * state["v"] + (1 - b2) * g * g
-    bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+    bc1, bc2 = 1 - b1**t, 1 - b2**t
     pos = v > 0  # sqrt's gradient at 0 is infinite: a weight with no gradient yet keeps a zero moment
     root = torch.where(pos, torch.sqrt(torch.where(pos, v, torch.ones_like(v))), torch.zeros_like(v))
-    p = p - (group["lr"] / bc1) * m / (root / bc2 ** 0.5 + group["eps"])
+    p = p - (group["lr"] / bc1) * m / (root / bc2**0.5 + group["eps"])
     return p, {"m": m, "v": v}
 
 
@@ -40,8 +40,10 @@ def _start(D, opt: torch.optim.Optimizer):
     for name, p in D.named_parameters():
         s = opt.state.get(p, {})
         params[name] = p.detach().clone().requires_grad_(True)
-        state[name] = {"m": s["exp_avg"].detach().clone() if "exp_avg" in s else torch.zeros_like(p),
-                       "v": s["exp_avg_sq"].detach().clone() if "exp_avg_sq" in s else torch.zeros_like(p)}
+        state[name] = {
+            "m": s["exp_avg"].detach().clone() if "exp_avg" in s else torch.zeros_like(p),
+            "v": s["exp_avg_sq"].detach().clone() if "exp_avg_sq" in s else torch.zeros_like(p),
+        }
         t = max(t, int(s["step"]) if "step" in s else 0)
     buffers = {name: b.detach().clone() for name, b in D.named_buffers()}
     return params, buffers, state, t
@@ -68,8 +70,11 @@ def look_ahead(ctx: StepContext, s: int, K: int, gen) -> dict:
             y_fake = ctx.fake_labels(n, s, j, 0)
             seen[j] = (x, y, gen(ctx.z(n, "z_d", s, j), y_fake).float(), y_fake)
         x, y, fake, y_fake = seen[j]
-        d_loss = losses.d_loss(cfg["loss"], _disc(D, params, buffers, ctx.augment(x), y).float(),
-                               _disc(D, params, buffers, ctx.augment(fake), y_fake).float())
+        d_loss = losses.d_loss(
+            cfg["loss"],
+            _disc(D, params, buffers, ctx.augment(x), y).float(),
+            _disc(D, params, buffers, ctx.augment(fake), y_fake).float(),
+        )
         grads = torch.autograd.grad(d_loss, [params[m] for m in names], create_graph=True)
         for m, g in zip(names, grads):
             params[m], state[m] = _adam_step(params[m], g, state[m], t + k + 1, group)
