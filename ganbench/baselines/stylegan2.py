@@ -35,6 +35,7 @@ from .stylegan2_layers import (
     MinibatchStdLayer,
     as_labels,
     bias_act,
+    load_reference_state,  # noqa: F401  (re-exported: the documented place to load reference weights)
     modulated_conv2d,
     normalize_2nd_moment,
     setup_filter,
