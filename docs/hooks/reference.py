@@ -18,8 +18,8 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = "<!-- quickstart: the two commands of README.md, inserted at build time -->"
@@ -45,14 +45,28 @@ def _code(value) -> str:
     return f"`{text}`"
 
 
-def _table(header: Tuple[str, ...], rows: Iterable[Tuple]) -> str:
+def _table(header: tuple[str, ...], rows: Iterable[tuple]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _doc(text: Optional[str]) -> str:
-    return inspect.cleandoc(text) if text else ""
+def _doc(text: str | None) -> str:
+    """A docstring as Markdown: dedented, and a blank line before a list that follows a paragraph line
+    (docstrings are written that way; Markdown needs the blank line to see the list)."""
+    lines, out = inspect.cleandoc(text or "").splitlines(), []
+    for line in lines:
+        item = re.match(r"(- |\* |\d+\. )", line)
+        if (
+            item
+            and out
+            and out[-1].strip()
+            and not re.match(r"\s*(- |\* |\d+\. )", out[-1])
+            and not out[-1][:1].isspace()
+        ):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def anchor(kind: str, name: str) -> str:
@@ -63,9 +77,9 @@ def anchor(kind: str, name: str) -> str:
 # ---- quickstart
 
 
-def quickstart(readme: str) -> List[str]:
+def quickstart(readme: str) -> list[str]:
     """The first two lines of README.md's first ```bash block (the lines .ci/run runs verbatim)."""
-    m = re.search(r"^```bash\n(.*?)^```$", readme, flags=re.S | re.M)
+    m = re.search(r"^```bash\n(.*?)^```$", readme, flags=re.DOTALL | re.MULTILINE)
     lines = m.group(1).splitlines()[:2] if m else []
     if len(lines) != 2:
         raise ValueError("README.md has no ```bash block with two lines: the quickstart cannot be generated")
@@ -95,7 +109,7 @@ def _owner_doc(metric) -> str:
     return _doc(getattr(mod, "__doc__", None) or getattr(metric.compute, "__doc__", None))
 
 
-def _needs(m) -> List[str]:
+def _needs(m) -> list[str]:
     out = []
     if m.uses_ref:
         out.append("a reference set (`--ref`)")
@@ -119,7 +133,7 @@ def _min_samples(m) -> str:
         return "depends on the options"
 
 
-def metric_section(name: str, m, aliases: List[str]) -> str:
+def metric_section(name: str, m, aliases: list[str]) -> str:
     reads = "each output-target pair" if m.extractor == "pairs" else f"`{m.extractor}`"
     if m.extractor != "pairs":
         reads = f"[{reads}](extractors.md#{anchor('extractor', m.extractor)}): " + ", ".join(m.needs)
@@ -132,7 +146,7 @@ def metric_section(name: str, m, aliases: List[str]) -> str:
         ("matches", m.reference),
         ("minimum samples (default options)", _min_samples(m)),
     ]
-    parts = [f"## `{name}` {{#{anchor('metric', name)}}}", "", _table(("", ""), rows), ""]
+    parts = [f"## `{name}` {{#{anchor('metric', name)}}}", "", _table(("property", "value"), rows), ""]
     if m.options:
         parts += [
             "Options (`-O KEY=VALUE` on the command line; `KEY=VALUE` keywords in Python):",
@@ -153,7 +167,7 @@ def metrics_page(metrics=None) -> str:
         _path()
         from ganbench.metrics import METRICS as metrics
     entries = [(n, m) for n, m in metrics.items() if n == m.name]
-    aliases: Dict[str, List[str]] = {n: [] for n, _ in entries}
+    aliases: dict[str, list[str]] = {n: [] for n, _ in entries}
     for key, m in metrics.items():
         if key != m.name:
             aliases[m.name].append(key)
@@ -181,7 +195,7 @@ def extractor_section(name: str, info) -> str:
         ("matches", info.reference),
         ("official weights", info.official_weights),
     ]
-    parts = [f"## `{name}` {{#{anchor('extractor', name)}}}", "", _table(("", ""), rows), ""]
+    parts = [f"## `{name}` {{#{anchor('extractor', name)}}}", "", _table(("property", "value"), rows), ""]
     spec = info.weights_spec() if info.weights_spec is not None else None
     if spec is None:
         parts += ["No weights file: nothing is downloaded.", ""]
@@ -198,9 +212,11 @@ def extractor_section(name: str, info) -> str:
         for k in spec.known
     ]
     parts += [
-        f"Weights: pass a file with `{spec.option}` or set `{spec.env}`; otherwise the cache, then an installed "
-        "package that ships an official file, then the official URLs (each download sha256-checked). A file "
-        "whose sha256 is not listed below still loads, and every output says NOT official.",
+        (
+            f"Weights: pass a file with `{spec.option}` or set `{spec.env}`; otherwise the cache, then an installed "
+            "package that ships an official file, then the official URLs (each download sha256-checked). A file "
+            "whose sha256 is not listed below still loads, and every output says NOT official."
+        ),
         "",
     ]
     if known:
@@ -217,9 +233,7 @@ def extractors_page(extractors=None) -> str:
         _path()
         from ganbench.features.extractors import EXTRACTORS as extractors
     entries = [(n, e) for n, e in extractors.items() if n == e.name]
-    index = _table(
-        ("extractor", "summary"), [(f"[`{n}`](#{anchor('extractor', n)})", e.summary) for n, e in entries]
-    )
+    index = _table(("extractor", "summary"), [(f"[`{n}`](#{anchor('extractor', n)})", e.summary) for n, e in entries])
     head = (
         "# Extractors and weights\n\n"
         "Every feature extractor in `ganbench.features.extractors.EXTRACTORS` (`ganbench list extractors`, and "
@@ -253,7 +267,7 @@ def baseline_section(name: str, b: dict) -> str:
         rows.append(("notes", src["notes"]))
     rows.append(("file", f"`baselines/{Path(b['file']).name}`"))
     cfg = resolve(b["train"], where=b["file"])
-    parts = [f"## `{name}` {{#{anchor('baseline', name)}}}", "", _table(("", ""), rows), ""]
+    parts = [f"## `{name}` {{#{anchor('baseline', name)}}}", "", _table(("property", "value"), rows), ""]
     parts += [
         "Training configuration (what differs from `ganbench train`'s defaults):",
         "",
@@ -315,14 +329,16 @@ def defaults_page(defaults=None) -> str:
         "# Defaults\n\n"
         "The one table of defaults (`ganbench.defaults.DEFAULTS`), shared by the Python API and the command "
         "line: the engine's own, then every metric's options (declared by each metric, see "
-        "[Metrics](metrics.md)). Generated when the site is built.\n\n" + _table(("key", "default", "kind"), rows) + "\n"
+        "[Metrics](metrics.md)). Generated when the site is built.\n\n"
+        + _table(("key", "default", "kind"), rows)
+        + "\n"
     )
 
 
 # ---- leaderboards
 
 
-def boards(root: Path = ROOT) -> List[Tuple[str, Path, dict]]:
+def boards(root: Path = ROOT) -> list[tuple[str, Path, dict]]:
     """(name, folder, board.json) of every built board under leaderboards/."""
     import json
 
@@ -336,10 +352,12 @@ def boards(root: Path = ROOT) -> List[Tuple[str, Path, dict]]:
 def leaderboards_page(root: Path = ROOT) -> str:
     parts = [
         "# Leaderboards\n",
-        "Each board is built from evaluation records by `ganbench leaderboard build` and checked by "
-        "`ganbench leaderboard verify` (see the guide [Building and verifying leaderboards]"
-        "(guides/leaderboards.md)). Its page below is the board's own `index.html`, copied into the site "
-        "when it is built: one self-contained page (inline figures, sortable tables, nothing fetched).\n",
+        (
+            "Each board is built from evaluation records by `ganbench leaderboard build` and checked by "
+            "`ganbench leaderboard verify` (see the guide [Building and verifying leaderboards]"
+            "(guides/leaderboards.md)). Its page below is the board's own `index.html`, copied into the site "
+            "when it is built: one self-contained page (inline figures, sortable tables, nothing fetched).\n"
+        ),
     ]
     for name, folder, data in boards(root):
         title = data.get("title", name)
@@ -377,7 +395,7 @@ def top_file(name: str, root: Path = ROOT) -> str:
 # ---- the coverage check
 
 
-def missing_sections(site_dir: Path, metrics=None, extractors=None, baselines=None) -> List[str]:
+def missing_sections(site_dir: Path, metrics=None, extractors=None, baselines=None) -> list[str]:
     """Every registered metric, extractor and baseline without its section in the built site."""
     _path()
     if metrics is None:
@@ -409,7 +427,7 @@ def _is_alias(registry, name: str) -> bool:
 # ---- MkDocs events
 
 
-def generated_pages(root: Path = ROOT) -> Dict[str, str]:
+def generated_pages(root: Path = ROOT) -> dict[str, str]:
     pages = {
         "reference/metrics.md": metrics_page(),
         "reference/extractors.md": extractors_page(),
@@ -419,6 +437,11 @@ def generated_pages(root: Path = ROOT) -> Dict[str, str]:
     }
     pages.update({site: top_file(top, root) for site, top in TOP_FILES.items()})
     return pages
+
+
+def on_config(config):
+    _path()  # mkdocs-click imports ganbench.cli: the checkout's, not an installed copy
+    return config
 
 
 def on_files(files, config):
