@@ -67,8 +67,9 @@ def test_site_builds_strict(site):
     assert (out / "index.html").is_file()
 
 
-def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
-    """The site's own settings (strict, validation) turn a broken link and a broken anchor into errors."""
+def test_a_broken_link_anchor_or_docstring_fails_the_build(tmp_path):
+    """The site's own settings (strict, validation, mkdocstrings) make a broken link, a broken anchor and
+    a docstring that does not render errors."""
     import yaml
 
     if importlib.util.find_spec("mkdocs") is None:
@@ -76,15 +77,17 @@ def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "index.md").write_text("# Home\n\n[a page](missing.md) and [a section](#nowhere)\n")
-    keep = ("strict", "validation", "markdown_extensions", "theme")
+    (docs / "index.md").write_text("# Home\n\n[a page](missing.md) and [a section](#nowhere)\n\n::: probe.f\n")
+    (tmp_path / "probe.py").write_text('def f(a):\n    """Do.\n\n    Args:\n        b: no such parameter.\n    """\n')
+    keep = ("strict", "validation", "markdown_extensions", "theme", "plugins")
     mini = {**{k: config[k] for k in keep}, "site_name": "t", "docs_dir": str(docs), "site_dir": str(tmp_path / "s")}
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(mini))
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(tmp_path / "mkdocs.yml")]
     r = subprocess.run(cmd, check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode != 0
-    assert "missing.md" in r.stderr and "#nowhere" in r.stderr, r.stderr[-3000:]
+    for expect in ("missing.md", "#nowhere", "Parameter 'b' does not appear in the function signature"):
+        assert expect in r.stderr, r.stderr[-3000:]
 
 
 def test_every_registry_entry_has_its_section(site):
@@ -154,6 +157,19 @@ def test_extractor_and_baseline_pages_follow_their_sources():
     assert f"G {dcgan['source']['params']['G']:,}" in hook.baselines_page()
     changed = {**dcgan, "source": {**dcgan["source"], "params": {"G": 123456789, "D": 1}}}
     assert "G 123,456,789, D 1" in hook.baseline_section("dcgan", changed)
+
+
+def test_changelog_and_contributing_links(tmp_path):
+    (tmp_path / "CHANGELOG.md").write_text(
+        "# Changelog\n\nSee [the guide](docs/guides/gates.md), [fid.py](ganbench/metrics/fid.py), "
+        "[`setup.cfg`](setup.cfg), [a site](https://example.org) and ![a figure](docs/images/x.png).\n"
+    )
+    text = hook.top_file("CHANGELOG.md", tmp_path)
+    assert "[the guide](guides/gates.md)" in text  # a docs page: relative to docs/
+    assert "fid.py (`ganbench/metrics/fid.py`)" in text and "[fid.py]" not in text  # not in the site: named
+    assert "![a figure](images/x.png)" in text
+    assert "`setup.cfg`," in text and "[a site](https://example.org)" in text
+    assert "# Contributing" in hook.top_file("CONTRIBUTING.md", tmp_path)  # absent: a placeholder
 
 
 def test_quickstart_is_readmes_first_two_lines(site):

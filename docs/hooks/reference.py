@@ -200,29 +200,41 @@ def extractor_section(name: str, info) -> str:
     if spec is None:
         parts += ["No weights file: nothing is downloaded.", ""]
         return "\n".join(parts)
-    known = [
-        (
-            f"`{k.name}`",
-            k.origin,
-            f"`{k.sha256}`",
-            ", ".join(k.outputs),
-            k.layout,
-            "; ".join(f"<{u}>" for u in k.urls) or (f"the `{k.packaged[0]}` package" if k.packaged else "none"),
-        )
-        for k in spec.known
-    ]
-    parts += [
-        (
-            f"Weights: pass a file with `{spec.option}` or set `{spec.env}`; otherwise the cache, then an installed "
-            "package that ships an official file, then the official URLs (each download sha256-checked). A file "
-            "whose sha256 is not listed below still loads, and every output says NOT official."
-        ),
-        "",
-    ]
+    known = []
+    for k in spec.known:
+        where = [f"<{u}>" for u in k.urls]
+        if k.packaged:
+            where.append(f"`{k.packaged[1]}` in the `{k.packaged[0]}` package")
+        known += [
+            f"- **`{k.name}`**, published by {k.origin}: outputs {', '.join(k.outputs)}"
+            + ("" if k.layout == "native" else f" ({k.layout}, converted once into the cache as safetensors)"),
+            f"    - sha256 `{k.sha256}`",
+            *(f"    - {w}" for w in where),
+        ]
+    order = [f"a file passed with `{spec.option}`", f"`{spec.env}`", "the cache"]
+    if any(k.packaged for k in spec.known):
+        order.append("an installed package that ships an official file")
+    if any(k.urls for k in spec.known):
+        order.append("the official URLs (each download sha256-checked, written atomically)")
+    parts += [f"Weights are looked for in this order: {', '.join(order)}.", ""]
     if known:
-        parts += [_table(("file", "published by", "sha256", "outputs", "layout", "where"), known), ""]
+        parts += [
+            (
+                "Official files, preferred first (a file with any other sha256 still loads, and every output "
+                "computed with it says NOT official):"
+            ),
+            "",
+            *known,
+            "",
+        ]
     else:
-        parts += [f"No official file is pinned yet (the cache is searched for `{spec.cache_name}`).", ""]
+        parts += [
+            (
+                f"No official file is pinned yet, so nothing is downloaded (the cache is searched for "
+                f"`{spec.cache_name}`)."
+            ),
+            "",
+        ]
     if spec.hint:
         parts += [f"**Offline:** {spec.hint}.", ""]
     return "\n".join(parts)
@@ -382,14 +394,14 @@ def top_file(name: str, root: Path = ROOT) -> str:
         return f"# {path.stem.title()}\n\n`{name}` is not written yet.\n"
 
     def fix(m):
-        text, target = m.group(1), m.group(2)
+        bang, text, target = m.group(1), m.group(2), m.group(3)
         if re.match(r"[a-z]+:|#", target):
             return m.group(0)
         if target.startswith("docs/"):
-            return f"[{text}]({target[len('docs/') :]})"
+            return f"{bang}[{text}]({target[len('docs/') :]})"
         return text if text.strip("`") == target else f"{text} (`{target}`)"
 
-    return re.sub(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)", fix, path.read_text())
+    return re.sub(r"(!?)\[([^\]]+)\]\(([^)\s]+)\)", fix, path.read_text())
 
 
 # ---- the coverage check
