@@ -187,12 +187,19 @@ def test_quickstart_is_readmes_first_two_lines(site):
 def test_boards_are_in_the_site(site):
     out, r = site
     assert r.returncode == 0, r.stderr[-3000:]
-    boards = [(name, folder) for name, folder, _ in hook.boards() if (folder / "index.html").is_file()]
-    assert len(boards) >= 5
     page = (out / "leaderboards" / "index.html").read_text()
-    for name, folder in boards:
-        assert (out / "leaderboards" / name / "index.html").read_bytes() == (folder / "index.html").read_bytes()
+    with_html = 0
+    for name, folder, data in hook.boards():
         assert f'href="{name}/"' in page or f'href="{name}/index.html"' in page, name
+        if (folder / "index.html").is_file():  # the board's own page, byte for byte
+            with_html += 1
+            assert (out / "leaderboards" / name / "index.html").read_bytes() == (folder / "index.html").read_bytes()
+        else:  # a studies board: its README.md as a page, with every figure it shows
+            built = (out / "leaderboards" / name / "index.html").read_text()
+            assert html.escape(data["title"], quote=False) in built
+            for png in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", (folder / "README.md").read_text()):
+                assert (out / "leaderboards" / name / png).read_bytes() == (folder / png).read_bytes()
+    assert with_html >= 5
 
 
 @pytest.fixture(scope="module")

@@ -373,14 +373,40 @@ def leaderboards_page(root: Path = ROOT) -> str:
     ]
     for name, folder, data in boards(root):
         title = data.get("title", name)
-        page = f"[{title}]({BOARDS}/{name}/index.html)" if (folder / "index.html").is_file() else title
+        has_html = (folder / "index.html").is_file()
+        page = f"[{title}]({BOARDS}/{name}/index.html)" if has_html else f"[{title}]({BOARDS}/{name}/index.md)"
         parts.append(f"## {name} {{#board-{name}}}\n")
         parts.append(f"**{page}**\n")
         if data.get("description"):
             parts.append(_cell(data["description"]) + "\n")
-        if not (folder / "index.html").is_file():
-            parts.append(f"This board has no HTML page; its tables are in `{BOARDS}/{name}/README.md`.\n")
+        if not has_html:
+            parts.append("(A board without an HTML page, such as a studies board: its README.md, with its figures.)\n")
     return "\n".join(parts)
+
+
+def board_readme(folder: Path, root: Path = ROOT) -> tuple[str, list[Path]]:
+    """A board without index.html (a studies board) as a site page: its README.md, and the figures it shows.
+    A link to another board's README goes to that board's page; other links out of the board are named."""
+    figures: list[Path] = []
+
+    def fix(m):
+        bang, text, target = m.group(1), m.group(2), m.group(3)
+        if re.match(r"[a-z]+:|#", target):
+            return m.group(0)
+        path = (folder / target).resolve()
+        if path.parent == folder.resolve() and path.suffix == ".png" and path.is_file():
+            figures.append(path)
+            return m.group(0)
+        other = path.parent
+        if path.name == "README.md" and other.parent == (root / BOARDS).resolve():
+            if (other / "index.html").is_file():
+                return f"{bang}[{text}](../{other.name}/index.html)"
+            if (other / "board.json").is_file():
+                return f"{bang}[{text}](../{other.name}/index.md)"
+        return text if text.strip("`") == target else f"{text} (`{target}`)"
+
+    text = re.sub(r"(!?)\[([^\]]+)\]\(([^)\s]+)\)", fix, (folder / "README.md").read_text())
+    return text, sorted(set(figures))
 
 
 # ---- top-level Markdown files
@@ -464,6 +490,11 @@ def on_files(files, config):
     for name, folder, _ in boards():
         if (folder / "index.html").is_file():
             files.append(File.generated(config, f"{BOARDS}/{name}/index.html", abs_src_path=str(folder / "index.html")))
+        elif (folder / "README.md").is_file():
+            text, figures = board_readme(folder)
+            files.append(File.generated(config, f"{BOARDS}/{name}/index.md", content=text))
+            for png in figures:
+                files.append(File.generated(config, f"{BOARDS}/{name}/{png.name}", abs_src_path=str(png)))
     return files
 
 
