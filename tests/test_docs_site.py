@@ -143,6 +143,11 @@ def test_metric_page_follows_the_docstring_and_options(monkeypatch):
     assert "`kid_subsets` | `100`" not in section
 
 
+def test_docstrings_become_markdown():
+    assert hook._doc("    Two numbers:\n    - one\n      more\n    - two\n") == "Two numbers:\n\n- one\n  more\n- two"
+    assert hook._doc("rows [i*N//k, (i+1)*N//k), `a*b`, **bold**") == "rows [i\\*N//k, (i+1)\\*N//k), `a*b`, **bold**"
+
+
 def test_extractor_and_baseline_pages_follow_their_sources():
     from ganbench.baselines import BASELINES
     from ganbench.features.extractors import EXTRACTORS

@@ -56,7 +56,7 @@ def _doc(text: str | None) -> str:
     (docstrings are written that way; Markdown needs the blank line to see the list)."""
     lines, out = inspect.cleandoc(text or "").splitlines(), []
     for line in lines:
-        item = re.match(r"(- |\* |\d+\. )", line)
+        item = re.match(r"(- |\* |\d{1,2}\. )", line)
         if (
             item
             and out
@@ -66,7 +66,9 @@ def _doc(text: str | None) -> str:
         ):
             out.append("")
         out.append(line)
-    return "\n".join(out)
+    # a `*` between two words (i*N//splits) is arithmetic, not emphasis; code spans are left alone
+    parts = re.split(r"(`[^`]*`)", "\n".join(out))
+    return "".join(p if p.startswith("`") else re.sub(r"(?<=[\w)\]])\*(?=[\w(\[])", r"\\*", p) for p in parts)
 
 
 def anchor(kind: str, name: str) -> str:
