@@ -65,6 +65,8 @@ def test_site_builds_strict(site):
     assert r.returncode == 0, r.stderr[-3000:]
     assert "WARNING" not in r.stderr, r.stderr[-3000:]
     assert (out / "index.html").is_file()
+    for page in out.rglob("*.html"):  # nothing is fetched: no web fonts, no script or style from a CDN
+        assert not re.search(r'<(script|link|img)[^>]*(src|href)="https?://', page.read_text()), page
 
 
 def test_a_broken_link_anchor_or_docstring_fails_the_build(tmp_path):
@@ -144,8 +146,8 @@ def test_metric_page_follows_the_docstring_and_options(monkeypatch):
 
 
 def test_docstrings_become_markdown():
-    assert hook._doc("    Two numbers:\n    - one\n      more\n    - two\n") == "Two numbers:\n\n- one\n  more\n- two"
-    assert hook._doc("rows [i*N//k, (i+1)*N//k), `a*b`, **bold**") == "rows [i\\*N//k, (i+1)\\*N//k), `a*b`, **bold**"
+    assert hook.doc("    Two numbers:\n    - one\n      more\n    - two\n") == "Two numbers:\n\n- one\n  more\n- two"
+    assert hook.doc("rows [i*N//k, (i+1)*N//k), `a*b`, **bold**") == "rows [i\\*N//k, (i+1)\\*N//k), `a*b`, **bold**"
 
 
 def test_extractor_and_baseline_pages_follow_their_sources():
