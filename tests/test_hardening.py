@@ -487,10 +487,11 @@ def test_every_metric_option_has_help():
         assert opt in out and words in out, opt
 
 
-def test_readme_says_kid_needs_1000_samples():
+def test_scoring_guide_says_kid_needs_1000_samples():
     from conftest import REPO
 
-    assert "at least 1,000 samples" in (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "guides" / "scoring.md").read_text()
+    assert "KID draws subsets of `--kid-subset-size` (1,000) images, so both sets need at least that many" in text
 
 
 def test_fetch_accepts_the_extracted_folder_verifying_each_file(tmp_path, cifar_excerpt, monkeypatch):
