@@ -514,3 +514,16 @@ def test_fetch_accepts_the_extracted_folder_verifying_each_file(tmp_path, cifar_
     assert r.exit_code == 0, r.output
     np.testing.assert_array_equal(resolve_reference("cifar10-test", download=False).read(range(len(test))), test)
     assert len(resolve_reference("cifar10", download=False)) == len(train)
+
+
+def test_write_samples_names_the_file_kinds_it_writes(tmp_path):
+    from ganbench.errors import GanbenchError
+    from ganbench.train.sampling import write_samples
+
+    images = np.zeros((2, 4, 4, 3), np.uint8)
+    with pytest.raises(GanbenchError, match=r"x\.npy: samples are written to a \.npz file .* pass -o x\.npz"):
+        write_samples(images, None, tmp_path / "x.npy")
+    with pytest.raises(GanbenchError, match="2-D points are written to a .npz file"):
+        write_samples(np.zeros((3, 2)), None, tmp_path / "pts")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+    assert write_samples(images, None, tmp_path / "ok.npz").exists()
