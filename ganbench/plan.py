@@ -67,7 +67,9 @@ def check_train(names: Sequence[str], train) -> None:
         )
     if train is not None and not any(METRICS.get(n).uses_train for n in names):
         readers = ", ".join(n for n, m in METRICS.items() if n == m.name and m.uses_train)
-        warnings.warn(f"--train is read by {readers} only; none of them is asked for, so it is left unused")
+        warnings.warn(
+            f"--train is read by {readers} only; none of them is asked for, so it is left unused", stacklevel=2
+        )
 
 
 def check_train_count(names: Sequence[str], train, opts: dict) -> None:
@@ -154,7 +156,8 @@ def fit_to_outputs(names: Sequence[str], used: dict, defaulted: bool) -> list:
     if dropped:
         warnings.warn(
             f"{', '.join(dropped)} left out: the Inception weights {_weights_name(lacking)} have no logits "
-            f"(pool3 only); for {'them' if len(dropped) > 1 else 'it'} fetch the full graph ({FULL_GRAPH})"
+            f"(pool3 only); for {'them' if len(dropped) > 1 else 'it'} fetch the full graph ({FULL_GRAPH})",
+            stacklevel=2,
         )
     if not keep:
         raise GanbenchError(

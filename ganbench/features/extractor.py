@@ -125,7 +125,7 @@ class InceptionExtractor:
         self.amp = amp
         self.spatial = bool(spatial)  # also mixed_6/conv (sFID); off, the network stops nothing early
         if fast and self.device.type != "cuda":
-            warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32")
+            warnings.warn("fast mode (TF32) exists on CUDA only: these features are plain fp32", stacklevel=2)
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = fast
             torch.backends.cudnn.allow_tf32 = fast

@@ -207,7 +207,8 @@ def get_features(
         except OSError as e:  # the features are computed: a full disk must not lose them
             warnings.warn(
                 f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
-                f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)"
+                f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)",
+                stacklevel=2,
             )
 
     if path is not None and use_cache != "read" and not dist_on:  # resumable, one writer at a time
@@ -239,6 +240,7 @@ def cache_mode(use_cache: bool):
         return True
     warnings.warn(
         f"{problem}: features will be read from the cache but not written to it (set "
-        f"GANBENCH_HOME to a writable folder, or pass --no-cache)"
+        f"GANBENCH_HOME to a writable folder, or pass --no-cache)",
+        stacklevel=2,
     )
     return "read"

@@ -125,7 +125,8 @@ def adopt(spec: WeightsSpec, kf: KnownFile, src: Path) -> Weights:
 
             warnings.warn(
                 f"cannot write {dest} ({e.strerror or e}): the converted weights are not cached; set "
-                f"GANBENCH_HOME to a writable folder"
+                f"GANBENCH_HOME to a writable folder",
+                stacklevel=2,
             )
             dest = Path(tempfile.mkdtemp(prefix="ganbench-weights-")) / dest.name
             convert(spec, kf, src, dest)

@@ -165,7 +165,8 @@ class GeneratorSource(ImageSource):
         if self.output_dtype is None and self.training_mode:  # warned while the engine collects warnings
             warnings.warn(
                 f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
-                f"G.eval() before scoring it"
+                f"G.eval() before scoring it",
+                stacklevel=2,
             )
         z = self._latents(lo, hi).to(self.device)
         if self.labels is None:
@@ -184,7 +185,8 @@ class GeneratorSource(ImageSource):
             if lo_v >= 0 and hi_v <= 1:
                 warnings.warn(
                     f"{self.shown} gave float images in [{lo_v:.3g}, {hi_v:.3g}]: floats are read as [-1, 1] "
-                    f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8"
+                    f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8",
+                    stacklevel=2,
                 )
         x = as_uint8_nchw(x, hi - lo, self.shown).permute(0, 2, 3, 1).contiguous()
         hw = (int(x.shape[1]), int(x.shape[2]))

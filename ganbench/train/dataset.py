@@ -82,7 +82,7 @@ class TrainData:
         unaligned loader, which walks A in order and picks B at random)."""
         out = []
         for purpose, arr in (("data_a", self.inputs), ("data_b", self.images)):
-            idx = _epochs(lambda e: streams.numpy_rng(seed, purpose, e).permutation(len(arr)), len(arr), index, n)
+            idx = _epochs(lambda e: streams.numpy_rng(seed, purpose, e).permutation(len(arr)), len(arr), index, n)  # noqa: B023 - called within this iteration
             out.append(torch.from_numpy(arr[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0)
         return tuple(out)
 
