@@ -4,8 +4,12 @@ torch is imported when a device is asked for, so modules that only declare thing
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from .errors import GanbenchError
+
+if TYPE_CHECKING:  # torch is imported when a device is asked for
+    import torch
 
 
 def inference_mode(f):
@@ -21,7 +25,7 @@ def inference_mode(f):
     return run
 
 
-def pick_device(device=None) -> "torch.device":
+def pick_device(device=None) -> torch.device:
     import torch
 
     if device in (None, "", "auto"):

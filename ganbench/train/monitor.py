@@ -259,7 +259,7 @@ def plot_curves(run_dir) -> Optional[Path]:
         with atomic_path(dest) as tmp:
             fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     except OSError as e:  # a picture of the log: never worth the run's own error
-        warnings.warn(f"{e}")
+        warnings.warn(f"{e}", stacklevel=2)
         return None
     finally:
         plt.close(fig)
