@@ -36,7 +36,8 @@ def grads_record(step: int, layer_grads: dict) -> dict:
 
 
 # the vanishing-gradients rule (docs/guides/training.md, "What the monitor reports"): over the last window, G's
-# median gradient norm is below VANISH_RATIO x its median over the run's first window, while D's median accuracy is at least VANISH_ACC
+# median gradient norm is below VANISH_RATIO x its median over the run's first window, while D's median
+# accuracy is at least VANISH_ACC
 VANISH_RATIO, VANISH_ACC = 0.1, 0.9
 
 
