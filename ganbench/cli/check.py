@@ -98,6 +98,8 @@ def command(
     sample_seed,
     key,
     ref_key,
+    train,
+    train_key,
     weights_for,
     weights,
     resize,
@@ -151,6 +153,8 @@ def command(
             sample_seed,
             key,
             ref_key,
+            train,
+            train_key,
         ),
     )
     write_output(json_path, result.to_json(), "check record", table=result.table())

@@ -170,7 +170,7 @@ def _make(name: str, summary: str, arrange, needs_train: bool, role: str) -> Met
             compute=compute,
             validate=_validate,
             options={"ct_cells": 3, "ct_seed": 0},
-            better="higher",  # towards 0 from below; a large positive Z is underfitting, which other metrics see
+            better="zero",  # a Z: << 0 is copying, >> 0 underfitting; gates and boards read |Z|
             uses_train=needs_train,
         ),
         *({name.replace("-", "_")} - {name}),
