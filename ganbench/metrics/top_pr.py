@@ -12,22 +12,46 @@ bandwidth the lower median over rows i < n - k of the k-th smallest distance fro
 the band from 10 resamples of np.random.seed(42)'s global stream (the real set's first, then the
 generated set's), theta = sqrt(n) max |p_hat - p_resample|, its 1 - alpha quantile over sqrt(n). Seeded here
 by private generators, so the global random state is left alone. Feature spaces of 3 or fewer dimensions
-(the package's grid and persistent-homology bandwidth search) are not supported. No bootstrap interval:
-the method's own band is a resampling step, and resampled copies would collapse its k-NN bandwidths.
+(the package's grid and persistent-homology bandwidth search) are not supported.
+
+Interval (--bootstrap, and the paired draws of compare/check): recomputing TopP&R on a resample with
+replacement is unsound, since copies collapse the k-NN bandwidths (a copy's nearest neighbour is at 0).
+The projection and both bandwidths are therefore computed once on the full sets, as tuning constants
+(a median of many k-NN distances: it moves little between samples), and the rest is resampled: each
+resample's densities are the weighted kernel sums (a point's own copies counting once, as in
+manifold_bootstrap.py), its bands are recomputed by the package's recipe on the resample (10 draws from
+it; the bands' noise is most of TopP&R's: holding them fixed gave intervals ~3x too narrow on toy data),
+and topp/topr are the weighted shares of its significant points. An m-out-of-n subsample would avoid
+copies but move the bandwidths (they grow as n shrinks) and need a rate to rescale by.
+benchmarks/interval_coverage.py measures coverage (benchmarks/results/interval_coverage.md).
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
+
 import numpy as np
 
 from ..errors import GanbenchError
-from .base import Features, Metric, MetricValue, register, with_defaults
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
 
 PROJECTED = 32  # the package's random projection width
 PROJECTION_SEED = 99  # torch.manual_seed(99) before xavier_normal_
 BAND_SEED = 42  # Fix_seed(42): np.random's state for the confidence bands
 BAND_REPEATS = 10  # confband_est's default
 MAX_N = 20_000  # the package's n x n float64 distance matrices: 3.2 GB each at 20k
+BLOCK = 2048  # rows of a kernel matrix held at once by the interval's replicates
+CI_METHOD = (
+    "bias-corrected percentile bootstrap over resamples of both sets: the projection and bandwidths held "
+    "at the full sets', the confidence bands recomputed on each resample (a point's own copies count once "
+    "in its density)"
+)
+
+
+def multiplicities(n: int, rng) -> np.ndarray:
+    """How often each of n rows is drawn in one resample of size n."""
+    return rng.multinomial(n, np.full(n, 1.0 / n))
 
 
 def project(real: np.ndarray, fake: np.ndarray):
@@ -78,6 +102,11 @@ def band(x: np.ndarray, h: float, alpha: float, rng: np.random.RandomState):
 
 
 def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
+    return _fit(real, fake, alpha)[0]
+
+
+def _fit(real: np.ndarray, fake: np.ndarray, alpha: float) -> tuple:
+    """(the result, the fitted state: projected sets, bandwidths and bands) of the package's computation."""
     real, fake = project(real, fake)
     d = real.shape[1]
     if d <= 3:
@@ -104,7 +133,7 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
     sig_r, sig_g = score_rr > c_r, score_gg > c_g
     inter_r = np.sum(sig_r & (kde(fake, real, h_f) > c_g))  # significant real samples on the fake support
     inter_g = np.sum(sig_g & (kde(real, fake, h_r) > c_r))
-    return {
+    result = {
         "topp": float(inter_g / sig_g.sum()),
         "topr": float(inter_r / sig_r.sum()),
         "bandwidth_reference": h_r,
@@ -112,9 +141,67 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
         "significant_reference": int(sig_r.sum()),
         "significant_generated": int(sig_g.sum()),
     }
+    return result, (real, fake, h_r, h_f, c_r, c_g)
+
+
+def _weighted_kde(data, at, h, weights: np.ndarray, self_once: bool) -> np.ndarray:
+    """(len(at), B) densities of `data` resampled with multiplicities `weights` (len(data), B) at the rows
+    of `at`, in row blocks; `self_once` (`at` is `data`): a row's own copies count once, as a fresh
+    sample holds it once (the manifold bootstrap's rule), so duplicates do not inflate their density."""
+    out = np.empty((len(at), weights.shape[1]))
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    for s in range(0, len(at), BLOCK):
+        rows = np.arange(s, min(s + BLOCK, len(at)))
+        dist = euclidean_distances(at[rows], data)
+        k = np.where(dist**2 <= h**2, np.cos((np.pi / 2) * (dist.astype(np.float64) / h)), 0.0)
+        dens = k @ weights
+        if self_once:  # each drawn row saw its own kernel value (1) w times: keep one
+            dens -= np.maximum(weights[rows] - 1, 0)
+        out[rows] = dens
+    return (1 / len(data)) * (np.pi / (4 * h)) ** data.shape[1] * out
+
+
+def _replicate_bands(x, h, w, p_hat, alpha: float, rng) -> np.ndarray:
+    """(B,) confidence bands of each resample (multiplicities `w`, densities `p_hat` at its rows), by the
+    package's recipe run on the resample: BAND_REPEATS draws from it, the 1 - alpha quantile of the
+    largest density change over its drawn rows (the draws' copies count, as the package's do)."""
+    n, b = w.shape
+    inner = np.stack([rng.multinomial(n, w[:, j] / n) for j in range(b) for _ in range(BAND_REPEATS)], axis=1)
+    change = np.abs(np.repeat(p_hat, BAND_REPEATS, axis=1) - _weighted_kde(x, x, h, inner.astype(np.float64), False))
+    change[np.repeat(w, BAND_REPEATS, axis=1) == 0] = 0.0  # the package's max runs over the set's own rows
+    return np.quantile(change.max(0).reshape(b, BAND_REPEATS), 1 - alpha, axis=1)
+
+
+def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) -> dict:
+    """{"topp": (B,), "topr": (B,)} for resamples with the given [(ref multiplicities, gen multiplicities)]:
+    the projection and both bandwidths are the full sets', the bands each resample's own (see the module
+    docstring)."""
+    opts = with_defaults(opts)
+    alpha = opts["top_pr_alpha"]
+    _, (real, fake, h_r, h_f, _c_r, _c_g) = _fit(ref.pool, gen.pool, alpha)
+    w = np.stack([np.asarray(a, np.float64) for a, _ in weights], axis=1)  # (n_ref, B)
+    v = np.stack([np.asarray(b, np.float64) for _, b in weights], axis=1)  # (n_gen, B)
+    rng = np.random.default_rng(BAND_SEED)  # the bands' own draws: fixed by the resamples
+    p_r, p_g = _weighted_kde(real, real, h_r, w, True), _weighted_kde(fake, fake, h_f, v, True)
+    c_r, c_g = _replicate_bands(real, h_r, w, p_r, alpha, rng), _replicate_bands(fake, h_f, v, p_g, alpha, rng)
+    sig_r, sig_g = p_r > c_r, p_g > c_g
+    inter_r = (w * (sig_r & (_weighted_kde(fake, real, h_f, v, False) > c_g))).sum(0)
+    inter_g = (v * (sig_g & (_weighted_kde(real, fake, h_r, w, False) > c_r))).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no significant sample drawn: no value
+        return {"topp": inter_g / (v * sig_g).sum(0), "topr": inter_r / (w * sig_r).sum(0)}
 
 
 def _make(name: str, summary: str) -> Metric:
+    def many(gen: Features, ref: Features, opts: dict, weights, train=None) -> np.ndarray:
+        memo = opts.setdefault("_memo", {})
+        digest = hashlib.sha256(b"".join(np.asarray(x, np.int64).tobytes() for pair in weights for x in pair))
+        key = (digest.hexdigest(), opts.get("top_pr_alpha", 0.1))
+        last = memo.get("top-pr-replicates")  # one pass serves both, held with its very arrays and draws
+        if last is None or last[0] != key or last[1] is not gen.pool or last[2] is not ref.pool:
+            last = memo["top-pr-replicates"] = (key, gen.pool, ref.pool, replicates(gen, ref, opts, weights))
+        return last[3][name]
+
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         opts = with_defaults(opts)
         memo = opts.setdefault("_memo", {})
@@ -127,7 +214,19 @@ def _make(name: str, summary: str) -> Metric:
                 top_pr(ref.pool, gen.pool, opts["top_pr_alpha"]),
             )
         r = last[3]
-        return MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
+        out = MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
+        if opts["bootstrap"]:
+            key = ("top-pr-weights", ref.n, gen.n, opts["bootstrap"], opts["bootstrap_seed"])
+            if key not in memo:  # both metrics read one set of draws, whichever are asked
+                draw = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(b"top-pr")])
+                memo[key] = [
+                    (multiplicities(ref.n, draw), multiplicities(gen.n, draw)) for _ in range(opts["bootstrap"])
+                ]
+            values = many(gen, ref, opts, memo[key])
+            values = values[np.isfinite(values)]
+            out.ci = percentile_ci(values, opts["confidence"], out.value, floor=0.0, ceiling=1.0)
+            out.ci_method = CI_METHOD
+        return out
 
     return register(
         Metric(
@@ -141,6 +240,7 @@ def _make(name: str, summary: str) -> Metric:
             validate=_validate,
             options={"top_pr_alpha": 0.1},  # the package's significance level of the confidence band
             better="higher",
+            replicates=many,
         )
     )
 
