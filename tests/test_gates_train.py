@@ -24,7 +24,7 @@ def sets():
     rng = np.random.default_rng(0)
     train, test, fresh = (rng.normal(size=(n, D)).astype(np.float32) for n in (120, 100, 100))
     copies = train[rng.permutation(len(train))[:100]] + np.float32(1e-3) * rng.normal(size=(100, D)).astype(np.float32)
-    return {k: FeatureSet(v) for k, v in dict(train=train, test=test, fresh=fresh, copies=copies).items()}
+    return {k: FeatureSet(v) for k, v in {"train": train, "test": test, "fresh": fresh, "copies": copies}.items()}
 
 
 def _direct(name, gen, sets):
@@ -36,7 +36,7 @@ def _direct(name, gen, sets):
 def test_compare_with_train_compares_ct_by_its_distance_from_zero(sets, inception_weights):
     from ganbench.gates import compare
 
-    kw = dict(weights=inception_weights, bootstrap=30, train=sets["train"], labels=["fresh", "copies"])
+    kw = {"weights": inception_weights, "bootstrap": 30, "train": sets["train"], "labels": ["fresh", "copies"]}
     c = compare([sets["fresh"], sets["copies"]], sets["test"], "ct,fld-gap,authpct", **kw)
     for name in ("ct", "fld-gap", "authpct"):  # the point values are the metric's own, with the training set
         assert [v["value"] for v in c.values[name]] == pytest.approx(
@@ -55,7 +55,7 @@ def test_check_with_train_fails_a_copier_and_passes_a_fresh_model(sets, inceptio
     from ganbench.gates import check, make_limit
 
     limits = [make_limit("ct", "increase", 1.0, "--max-increase"), make_limit("ct", "max", 3.0, "--max")]
-    kw = dict(weights=inception_weights, bootstrap=30, train=sets["train"])
+    kw = {"weights": inception_weights, "bootstrap": 30, "train": sets["train"]}
     bad = check(sets["copies"], sets["test"], sets["fresh"], limits, **kw)
     assert not bad.passed and [o.passed for o in bad.outcomes] == [False, False]
     assert bad.outcomes[0].line.startswith("FAIL |ct|") and bad.outcomes[0].line.endswith("max |ct| increase 1)")
