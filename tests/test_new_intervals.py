@@ -26,17 +26,34 @@ def toy():
     }
 
 
-def test_weighted_densities_equal_the_resample_written_out(toy):
-    from ganbench.metrics.top_pr import _weighted_kde, kde
+def test_resampled_bandwidths_and_densities_equal_the_resample_written_out(toy):
+    """A resample's balloon bandwidth and densities, from multiplicities, against the resample row by row
+    with copies of one point never its neighbours (and the package's bandwidth when every weight is 1)."""
+    from scipy.spatial import distance
 
-    x, h = toy["ref"], 2.5
+    from ganbench.metrics.top_pr import bandwidth, kde
+    from ganbench.metrics.top_pr_bootstrap import bandwidths, densities, later_neighbours, pairs
+
+    x, k = toy["ref"], 5 * D
+    near = later_neighbours(x, 2 * k + 20)
+    assert bandwidths(*near, np.ones((len(x), 1)), k)[0] == pytest.approx(bandwidth(x, k), rel=1e-12)
     w = np.random.default_rng(0).multinomial(len(x), np.full(len(x), 1 / len(x)))
     rows = np.repeat(np.arange(len(x)), w)  # the resample, row by row
-    full = kde(x[rows], x, h)
-    assert _weighted_kde(x, x, h, w[:, None].astype(float), False)[:, 0] == pytest.approx(full, rel=1e-10)
-    # a point's own copies count once: its density on the resample less (w - 1) self-kernels of value 1
-    once = full - (1 / len(x)) * (np.pi / (4 * h)) ** D * np.maximum(w - 1, 0)
-    assert _weighted_kde(x, x, h, w[:, None].astype(float), True)[:, 0] == pytest.approx(once, rel=1e-10)
+    dist = distance.cdist(x[rows], x[rows])
+    dist[rows[:, None] == rows[None, :]] = np.inf  # a copy is not its original's neighbour
+    balloon = []
+    for a in np.unique(rows):  # each drawn point's k-th nearest later point, once per copy
+        later = np.sort(dist[np.flatnonzero(rows == a)[0], rows > a])
+        balloon += [later[k - 1]] * int(w[a]) if len(later) >= k else []
+    balloon = np.sort(balloon)
+    h = bandwidths(*near, w[:, None].astype(float), k)[0]
+    assert h == pytest.approx(balloon[int(len(balloon) * 0.5) - 1], rel=1e-12)
+    p = pairs(x, x, h)
+    full = kde(x[rows], x, h)  # the package's density of the resample, copies counted
+    got = densities(p, (len(x), len(x)), h, w[:, None].astype(float), False, D)[:, 0]
+    assert got == pytest.approx(full, rel=1e-9)
+    once = full - (1 / len(x)) * (np.pi / (4 * h)) ** D * np.maximum(w - 1, 0)  # own copies counted once
+    assert densities(p, (len(x), len(x)), h, w[:, None].astype(float), True, D)[:, 0] == pytest.approx(once, rel=1e-9)
 
 
 def test_topp_topr_intervals_are_recorded_and_reproducible(toy):
@@ -46,7 +63,7 @@ def test_topp_topr_intervals_are_recorded_and_reproducible(toy):
     alone = METRICS.get("topr").compute(gen, ref, {**opts, "_memo": {}}, None)
     for m, v in both.items():
         assert v.ci[0] <= v.value <= v.ci[1] and 0 <= v.ci[0] < v.ci[1] <= 1, (m, v)
-        assert "bands recomputed on each resample" in v.ci_method
+        assert "bands and counts recomputed on each resample" in v.ci_method
     assert alone.ci == both["topr"].ci  # the draws do not depend on which of the two is asked
     assert METRICS.get("topp").compute(gen, ref, {"bootstrap": 0}, None).ci is None
 

@@ -14,16 +14,10 @@ generated set's), theta = sqrt(n) max |p_hat - p_resample|, its 1 - alpha quanti
 by private generators, so the global random state is left alone. Feature spaces of 3 or fewer dimensions
 (the package's grid and persistent-homology bandwidth search) are not supported.
 
-Interval (--bootstrap, and the paired draws of compare/check): recomputing TopP&R on a resample with
-replacement is unsound, since copies collapse the k-NN bandwidths (a copy's nearest neighbour is at 0).
-The projection and both bandwidths are therefore computed once on the full sets, as tuning constants
-(a median of many k-NN distances: it moves little between samples), and the rest is resampled: each
-resample's densities are the weighted kernel sums (a point's own copies counting once, as in
-manifold_bootstrap.py), its bands are recomputed by the package's recipe on the resample (10 draws from
-it; the bands' noise is most of TopP&R's: holding them fixed gave intervals ~3x too narrow on toy data),
-and topp/topr are the weighted shares of its significant points. An m-out-of-n subsample would avoid
-copies but move the bandwidths (they grow as n shrinks) and need a rate to rescale by.
-benchmarks/interval_coverage.py measures coverage (benchmarks/results/interval_coverage.md).
+Interval (--bootstrap, and the paired draws of compare/check): both sets resampled, and every
+data-dependent step (bandwidths, densities, bands, counts) redone on the resample in a form copies cannot
+break (top_pr_bootstrap.py says how and why); the projection is kept. Coverage on toy data:
+benchmarks/interval_coverage.py.
 """
 
 from __future__ import annotations
@@ -41,11 +35,10 @@ PROJECTION_SEED = 99  # torch.manual_seed(99) before xavier_normal_
 BAND_SEED = 42  # Fix_seed(42): np.random's state for the confidence bands
 BAND_REPEATS = 10  # confband_est's default
 MAX_N = 20_000  # the package's n x n float64 distance matrices: 3.2 GB each at 20k
-BLOCK = 2048  # rows of a kernel matrix held at once by the interval's replicates
 CI_METHOD = (
-    "bias-corrected percentile bootstrap over resamples of both sets: the projection and bandwidths held "
-    "at the full sets', the confidence bands recomputed on each resample (a point's own copies count once "
-    "in its density)"
+    "bias-corrected percentile bootstrap over resamples of both sets: bandwidths, densities, confidence "
+    "bands and counts recomputed on each resample, copies of a point never its own neighbours "
+    "(top_pr_bootstrap.py); the projection kept"
 )
 
 
@@ -144,52 +137,13 @@ def _fit(real: np.ndarray, fake: np.ndarray, alpha: float) -> tuple:
     return result, (real, fake, h_r, h_f, c_r, c_g)
 
 
-def _weighted_kde(data, at, h, weights: np.ndarray, self_once: bool) -> np.ndarray:
-    """(len(at), B) densities of `data` resampled with multiplicities `weights` (len(data), B) at the rows
-    of `at`, in row blocks; `self_once` (`at` is `data`): a row's own copies count once, as a fresh
-    sample holds it once (the manifold bootstrap's rule), so duplicates do not inflate their density."""
-    out = np.empty((len(at), weights.shape[1]))
-    from sklearn.metrics.pairwise import euclidean_distances
-
-    for s in range(0, len(at), BLOCK):
-        rows = np.arange(s, min(s + BLOCK, len(at)))
-        dist = euclidean_distances(at[rows], data)
-        k = np.where(dist**2 <= h**2, np.cos((np.pi / 2) * (dist.astype(np.float64) / h)), 0.0)
-        dens = k @ weights
-        if self_once:  # each drawn row saw its own kernel value (1) w times: keep one
-            dens -= np.maximum(weights[rows] - 1, 0)
-        out[rows] = dens
-    return (1 / len(data)) * (np.pi / (4 * h)) ** data.shape[1] * out
-
-
-def _replicate_bands(x, h, w, p_hat, alpha: float, rng) -> np.ndarray:
-    """(B,) confidence bands of each resample (multiplicities `w`, densities `p_hat` at its rows), by the
-    package's recipe run on the resample: BAND_REPEATS draws from it, the 1 - alpha quantile of the
-    largest density change over its drawn rows (the draws' copies count, as the package's do)."""
-    n, b = w.shape
-    inner = np.stack([rng.multinomial(n, w[:, j] / n) for j in range(b) for _ in range(BAND_REPEATS)], axis=1)
-    change = np.abs(np.repeat(p_hat, BAND_REPEATS, axis=1) - _weighted_kde(x, x, h, inner.astype(np.float64), False))
-    change[np.repeat(w, BAND_REPEATS, axis=1) == 0] = 0.0  # the package's max runs over the set's own rows
-    return np.quantile(change.max(0).reshape(b, BAND_REPEATS), 1 - alpha, axis=1)
-
-
 def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) -> dict:
-    """{"topp": (B,), "topr": (B,)} for resamples with the given [(ref multiplicities, gen multiplicities)]:
-    the projection and both bandwidths are the full sets', the bands each resample's own (see the module
-    docstring)."""
-    opts = with_defaults(opts)
-    alpha = opts["top_pr_alpha"]
-    _, (real, fake, h_r, h_f, _c_r, _c_g) = _fit(ref.pool, gen.pool, alpha)
-    w = np.stack([np.asarray(a, np.float64) for a, _ in weights], axis=1)  # (n_ref, B)
-    v = np.stack([np.asarray(b, np.float64) for _, b in weights], axis=1)  # (n_gen, B)
-    rng = np.random.default_rng(BAND_SEED)  # the bands' own draws: fixed by the resamples
-    p_r, p_g = _weighted_kde(real, real, h_r, w, True), _weighted_kde(fake, fake, h_f, v, True)
-    c_r, c_g = _replicate_bands(real, h_r, w, p_r, alpha, rng), _replicate_bands(fake, h_f, v, p_g, alpha, rng)
-    sig_r, sig_g = p_r > c_r, p_g > c_g
-    inter_r = (w * (sig_r & (_weighted_kde(fake, real, h_f, v, False) > c_g))).sum(0)
-    inter_g = (v * (sig_g & (_weighted_kde(real, fake, h_r, w, False) > c_r))).sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):  # no significant sample drawn: no value
-        return {"topp": inter_g / (v * sig_g).sum(0), "topr": inter_r / (w * sig_r).sum(0)}
+    """{"topp": (B,), "topr": (B,)} for resamples with the given [(ref multiplicities, gen multiplicities)]
+    (top_pr_bootstrap.py)."""
+    from .top_pr_bootstrap import replicates as resampled
+
+    real, fake = project(ref.pool, gen.pool)
+    return resampled(real, fake, weights, with_defaults(opts)["top_pr_alpha"])
 
 
 def _make(name: str, summary: str) -> Metric:
