@@ -108,6 +108,7 @@ class CheckResult:
             "limits": [
                 {
                     "metric": o.limit.metric,
+                    "better": METRICS.get(o.limit.metric).better,  # "zero": change and abs limits read |value|
                     "kind": o.limit.kind,
                     "bound": o.limit.bound,
                     "passed": o.passed,
