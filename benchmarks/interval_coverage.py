@@ -9,7 +9,8 @@ estimate over draws at the same sample sizes (its expectation); the table gives 
 and the ratio of the intervals' mean half-width / 1.645 to the estimates' spread over draws (1 = the
 interval is as wide as the sampling noise it claims). The large-n value (one draw, 10 x the samples)
 is listed too, with how often it is covered: TopP&R's bandwidths and FLD's fit depend on n, so it is
-not the same quantity, and an interval of the estimate at n need not cover it.
+not the same quantity, and an interval of the estimate at n need not cover it. The designs tried before
+the present one are noted under the table (a rerun rewrites the table only: keep the note).
 
 TopP&R: reference N(0, I_8), samples N(e_1, I_8), 400 a side (d = 8 < 32: no projection).
 FLD: training set N(0, I_8) (300, fixed: the intervals are conditional on it), held-out N(0, I_8)

@@ -34,6 +34,7 @@ PROJECTED = 32  # the package's random projection width
 PROJECTION_SEED = 99  # torch.manual_seed(99) before xavier_normal_
 BAND_SEED = 42  # Fix_seed(42): np.random's state for the confidence bands
 BAND_REPEATS = 10  # confband_est's default
+_LAST: dict = {}  # the last replicates, for the other of topp/topr
 MAX_N = 20_000  # the package's n x n float64 distance matrices: 3.2 GB each at 20k
 CI_METHOD = (
     "bias-corrected percentile bootstrap over resamples of both sets: bandwidths, densities, confidence "
@@ -148,12 +149,11 @@ def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) ->
 
 def _make(name: str, summary: str) -> Metric:
     def many(gen: Features, ref: Features, opts: dict, weights, train=None) -> np.ndarray:
-        memo = opts.setdefault("_memo", {})
         digest = hashlib.sha256(b"".join(np.asarray(x, np.int64).tobytes() for pair in weights for x in pair))
-        key = (digest.hexdigest(), opts.get("top_pr_alpha", 0.1))
-        last = memo.get("top-pr-replicates")  # one pass serves both, held with its very arrays and draws
+        key = (digest.hexdigest(), with_defaults(opts)["top_pr_alpha"])
+        last = _LAST.get("replicates")  # one pass serves both, held with its very arrays (not the caller's opts)
         if last is None or last[0] != key or last[1] is not gen.pool or last[2] is not ref.pool:
-            last = memo["top-pr-replicates"] = (key, gen.pool, ref.pool, replicates(gen, ref, opts, weights))
+            last = _LAST["replicates"] = (key, gen.pool, ref.pool, replicates(gen, ref, opts, weights))
         return last[3][name]
 
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
