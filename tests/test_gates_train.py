@@ -118,3 +118,18 @@ def test_cli_compare_and_check_take_train_and_refuse_records_of_another_training
     assert out.exit_code == 2 and errors == [
         "ganbench: error: ct needs the model's training set: pass --train PATH (and the held-out test set as --ref)"
     ], out.output
+
+
+def test_a_training_set_matters_only_to_the_metrics_that_read_it():
+    """Records scored against other training sets (or one without) compare on fid, not on ct."""
+    from ganbench.records import comparable
+
+    def prov(metrics, train=None):
+        p = {"samples": {"count": 100}, "reference": {"name": "held", "count": 100}, "metrics": metrics}
+        return {"provenance": {**p, **({"train": {"name": train, "count": 120}} if train else {})}}
+
+    assert comparable(prov(["fid", "ct"], "t1"), prov(["fid"])) == []
+    assert comparable(prov(["fid", "ct"], "t1"), prov(["fid", "ct"], "t2")) == [
+        "training sets differ (t1 vs t2): ct, fld, mifid and authpct read them"
+    ]
+    assert comparable(prov(["ct"], "t1"), prov(["ct"]))  # ct without any training set: refused
