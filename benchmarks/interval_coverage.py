@@ -30,8 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ganbench.metrics import METRICS  # noqa: E402
-from ganbench.metrics.base import Features  # noqa: E402
+from ganbench.metrics import METRICS
+from ganbench.metrics.base import Features
 
 D, CONF, BOOT = 8, 0.9, 100
 
@@ -102,8 +102,10 @@ def main() -> None:
     lines = [
         f"# Coverage of the 90% intervals of topp, topr, fld, fld-gap ({a.draws} draws, --bootstrap {BOOT})",
         "",
-        f"`python benchmarks/interval_coverage.py --draws {a.draws}`; toy Gaussians in {D} dimensions (see the "
-        f"script). Coverage of the mean estimate should be 0.90 (one standard error {se:.3f}).",
+        (
+            f"`python benchmarks/interval_coverage.py --draws {a.draws}`; toy Gaussians in {D} dimensions (see "
+            f"the script). Coverage of the mean estimate should be 0.90 (one standard error {se:.3f})."
+        ),
         "",
         "| metric | n | mean estimate | sd over draws | covers the mean | width / sd | large-n value | covers it |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
