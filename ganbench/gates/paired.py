@@ -217,13 +217,16 @@ def interval(reps: np.ndarray, estimate: float, confidence: float) -> tuple:
     """Bias-corrected percentile interval of a difference (resampling copies bias FID-like metrics)."""
     from ..metrics.base import percentile_ci
 
-    return percentile_ci(reps, confidence, estimate, floor=None)
+    reps = np.asarray(reps, np.float64)
+    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=None)  # topp/topr: NaN when none counts
 
 
 def p_value(reps: np.ndarray, estimate: float) -> float:
     """Two-sided bootstrap p-value of 'no difference', by inverting the bias-corrected percentile
     interval: twice the smaller tail of the shifted replicates beyond 0, (count + 1) / (B + 1)."""
-    shifted = np.asarray(reps, np.float64) - (np.mean(reps) - estimate)
+    reps = np.asarray(reps, np.float64)
+    reps = reps[np.isfinite(reps)]
+    shifted = reps - (np.mean(reps) - estimate)
     b = len(shifted)
     tail = min((shifted <= 0).sum(), (shifted >= 0).sum())
     return float(min(1.0, 2 * (tail + 1) / (b + 1)))
