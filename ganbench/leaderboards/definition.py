@@ -82,19 +82,34 @@ def read_reported(board_dir, board: dict) -> list:
                 "checked": r["checked"],
             }
         )
-    return sort_reported(out, board.get("sort", board.get("headline")), board.get("higher_is_better", []))
+    return sort_reported(out, board.get("sort", board.get("headline")), board)
 
 
-def sort_reported(rows: list, metric, higher_is_better) -> list:
-    """Groups in the order they first appear; within a group, best `metric` first, rows without it last."""
+def direction(board: dict, metric: str) -> str:
+    """Which way `metric` is better on this board: "higher" (listed in higher_is_better), "zero" (listed
+    in zero_is_best), else the registered metric's own `better` (ganbench.metrics), else "lower"."""
+    if metric in board.get("higher_is_better", []):
+        return "higher"
+    if metric in board.get("zero_is_best", []):
+        return "zero"
+    from ..metrics import METRICS
+
+    return METRICS.get(metric).better if metric in METRICS else "lower"
+
+
+def sort_reported(rows: list, metric, board) -> list:
+    """Groups in the order they first appear; within a group, best `metric` first, rows without it last.
+    `board`: the board definition, or only its higher_is_better list."""
+    from ..metrics.base import badness
+
     first = {}
     for r in rows:
         first.setdefault(r["group"], len(first))
-    sign = -1.0 if metric in higher_is_better else 1.0
+    better = direction(board if isinstance(board, dict) else {"higher_is_better": list(board)}, metric)
 
     def key(ir):
         i, r = ir
         v = r["metrics"].get(metric)
-        return (first[r["group"]], v is None, sign * v if v is not None else 0.0, i)
+        return (first[r["group"]], v is None, float(badness(better, v)) if v is not None else 0.0, i)
 
     return [r for _i, r in sorted(enumerate(rows), key=key)]
