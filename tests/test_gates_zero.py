@@ -103,3 +103,19 @@ def test_boards_rank_a_zero_metric_by_its_distance_from_zero():
     assert direction({"zero_is_best": ["z"]}, "z") == "zero" and direction({}, "z") == "lower"
     assert direction({"higher_is_better": ["ct"]}, "ct") == "higher"  # a board's own list wins
     assert [r["label"] for r in sort_reported(rows, "ct", ["ct"])] == ["c", "b", "d", "a"]
+
+
+def test_a_single_models_gate_interval_is_clipped_to_the_metrics_range():
+    from ganbench.gates.paired import interval, value_interval
+    from ganbench.metrics import METRICS
+
+    reps = np.random.default_rng(0).normal(0.02, 0.03, 500)  # a precision near 0: its raw interval dips below 0
+    assert interval(reps, 0.02, 0.95)[0] < 0  # a difference may be negative; a precision may not
+    lo, hi = value_interval("precision", reps, 0.02, 0.95)
+    assert lo == 0.0 and hi == pytest.approx(interval(reps, 0.02, 0.95)[1])
+    assert value_interval("precision", reps + 0.97, 0.99, 0.95)[1] == 1.0
+    assert value_interval("kid", reps, 0.02, 0.95) == interval(reps, 0.02, 0.95)  # unbiased KID can be < 0
+    for name, m in METRICS.items():
+        lo, hi = m.bounds
+        assert lo is None or hi is None or lo < hi, name
+    assert METRICS.get("fid").bounds == (0.0, None) and METRICS.get("authpct").bounds == (0.0, 100.0)

@@ -23,7 +23,7 @@ from ..metrics import METRICS
 from ..metrics.base import abs_interval, reading
 from .compare import replicate_bar
 from .models import open_models, weight_notes
-from .paired import interval, paired
+from .paired import interval, paired, value_interval
 
 
 @dataclass(frozen=True)
@@ -204,12 +204,12 @@ def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[O
             ok = not worse_lo > lim.bound
         elif lim.kind == "abs":  # the interval of |x| from x's interval
             base = diff = None
-            lo, hi = abs_interval(*interval(reps[lim.metric][c], cand, conf))
+            lo, hi = abs_interval(*value_interval(lim.metric, reps[lim.metric][c], cand, conf))
             cand = abs(cand)
             ok = not lo > lim.bound
         else:
             base = diff = None
-            lo, hi = interval(reps[lim.metric][c], cand, conf)
+            lo, hi = value_interval(lim.metric, reps[lim.metric][c], cand, conf)
             ok = not (hi < lim.bound if lim.kind == "min" else lo > lim.bound)
         outcomes.append(Outcome(lim, ok, base, cand, diff, (lo, hi), _line(ok, lim, base, cand, diff, (lo, hi), pct)))
     return outcomes

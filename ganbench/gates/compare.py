@@ -25,7 +25,7 @@ from ..metrics import METRICS
 from ..metrics.base import reading
 from ..progress import bar
 from .models import Model, open_models, weight_notes
-from .paired import interval, p_value, paired
+from .paired import interval, p_value, paired, value_interval
 
 APPROXIMATE = (
     "approximate: {who} carries no features, so its numbers are compared through the records' "
@@ -139,7 +139,7 @@ def compare(
         for name in names:
             vals = [p.value for p in points[name]]
             values[name] = [
-                {"value": v, "ci": list(interval(reps[name][i], v, confidence))} for i, v in enumerate(vals)
+                {"value": v, "ci": list(value_interval(name, reps[name][i], v, confidence))} for i, v in enumerate(vals)
             ]
             better = METRICS.get(name).better  # a metric best at 0 is compared by |value|
             r = reading(better, reps[name])

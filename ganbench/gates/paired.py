@@ -221,6 +221,16 @@ def interval(reps: np.ndarray, estimate: float, confidence: float) -> tuple:
     return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=None)  # topp/topr: NaN when none counts
 
 
+def value_interval(name: str, reps: np.ndarray, estimate: float, confidence: float) -> tuple:
+    """One model's interval of metric `name`: as `interval`, its ends clipped to the metric's declared range
+    (`Metric.bounds`: precision never below 0, FID never negative), as `eval`'s intervals are."""
+    from ..metrics.base import percentile_ci
+
+    lo, hi = METRICS.get(name).bounds
+    reps = np.asarray(reps, np.float64)
+    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=lo, ceiling=hi)
+
+
 def p_value(reps: np.ndarray, estimate: float) -> float:
     """Two-sided bootstrap p-value of 'no difference', by inverting the bias-corrected percentile
     interval: twice the smaller tail of the shifted replicates beyond 0, (count + 1) / (B + 1)."""

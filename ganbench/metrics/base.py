@@ -51,6 +51,8 @@ class Metric:
     # which way is an improvement: "lower", "higher", or "zero" (a signed score whose ideal is 0, such as
     # a Z: compared and gated by its distance from 0, |value|); gates and boards read it through badness()
     better: str = "lower"
+    # the range of its values, (low, high) with None for unbounded: a single model's interval is clipped to it
+    bounds: Tuple[Optional[float], Optional[float]] = (None, None)
     uses_train: bool = False  # compute takes `train=` (the training set's Features, or None without --train)
     # paired metrics (psnr, ssim, lpips) compare each output with its target: (outputs, targets uint8
     # NHWC, opts) -> one value per pair; their `compute` then summarises those values (metrics/paired.py)

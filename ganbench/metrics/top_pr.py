@@ -194,6 +194,7 @@ def _make(name: str, summary: str) -> Metric:
             validate=_validate,
             options={"top_pr_alpha": 0.1},  # the package's significance level of the confidence band
             better="higher",
+            bounds=(0.0, 1.0),
             replicates=many,
         )
     )
