@@ -105,11 +105,17 @@ def set_lr(opt: torch.optim.Optimizer, base: float, factor: float) -> None:
 
 
 @torch.no_grad()
-def update_ema(G: nn.Module, G_ema: nn.Module, decay: float) -> None:
+def update_ema(G: nn.Module, G_ema: nn.Module, decay: float, buffers: str = "copy") -> None:
+    """G_ema's weights towards G's; its buffers (BatchNorm statistics, spectral norm's u and v) copied, or
+    with buffers="average" averaged with the same decay (PyTorch-StudioGAN@947b35e src/utils/ema.py Ema:
+    every buffer but the integer num_batches_tracked, which is copied)."""
     for p_ema, p in zip(G_ema.parameters(), G.parameters()):
         p_ema.lerp_(p, 1.0 - decay)
-    for b_ema, b in zip(G_ema.buffers(), G.buffers()):  # BatchNorm statistics are copied, not averaged
-        b_ema.copy_(b)
+    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+        if buffers == "average" and b.is_floating_point():
+            b_ema.lerp_(b, 1.0 - decay)
+        else:
+            b_ema.copy_(b)
 
 
 @torch.no_grad()

@@ -78,6 +78,17 @@ OPTIONS: Dict[str, Option] = {
         "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5)",
     ),
     "ema": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1) (0: off)", "EMA decay of G's weights"),
+    "ema_buffers": Option(
+        "copy",
+        str,
+        lambda v: v in ("copy", "average"),
+        "copy | average",
+        "G's BN statistics in its EMA copy: copied, or averaged with the weights' decay (StudioGAN)",
+    ),
+    "adam_eps": Option(
+        1e-8, float, _num(0, lo_open=True), "a number > 0", "Adam's eps (torch's 1e-8; StudioGAN 1e-6)", "adversarial"
+    ),
+    "hflip": Option(False, bool, _any, "true | false", "flip each real image left-right with p 0.5 (StudioGAN)"),
     "ema_start": Option(0, int, _num(0), "an integer >= 0", "generator step from which the EMA averages"),
     "spectral_norm": Option(False, bool, _any, "true | false", "spectral norm on every D layer (Miyato et al.)"),
     "gp": Option(0.0, float, _num(0), "a number >= 0 (0: off)", "gradient penalty weight (WGAN-GP: 10)"),
@@ -457,6 +468,9 @@ LATER = (
     "lambda_b",
     "lambda_identity",
     "pool_size",
+    "ema_buffers",
+    "adam_eps",
+    "hflip",
 )
 
 
