@@ -92,10 +92,13 @@ def build(
 def lr_factor(cfg: dict, step: int) -> float:
     """pytorch-gan-collections' / torch-mimicry's linear decay: 1 - step / steps at generator step `step`;
     with lr_decay_start f (CycleGAN: its niter epochs of niter + niter_decay), 1 until step k = f * steps,
-    then 1 - (step - k) / (steps - k)."""
+    then 1 - (step - k) / (steps - k). lr_schedule=step (SRGAN's 1e-4 then 1e-5): 1 before step k, then
+    lr_step_factor."""
+    k = cfg.get("lr_decay_start", 0.0) * cfg["steps"]
+    if cfg["lr_schedule"] == "step":
+        return cfg["lr_step_factor"] if step >= k else 1.0
     if cfg["lr_schedule"] != "linear":
         return 1.0
-    k = cfg.get("lr_decay_start", 0.0) * cfg["steps"]
     return 1.0 - max(0.0, step - k) / (cfg["steps"] - k)
 
 

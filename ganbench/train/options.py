@@ -13,7 +13,7 @@ from ..errors import GanbenchError
 from .objectives import OBJECTIVES
 
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
-SCHEDULES = ("constant", "linear")
+SCHEDULES = ("constant", "linear", "step")
 AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
 OPTIMIZERS = ("adam", "rmsprop")
 CRITIC_SCHEDULES = ("constant", "wgan")
@@ -67,7 +67,8 @@ OPTIONS: Dict[str, Option] = {
         str,
         lambda v: v in SCHEDULES,
         " | ".join(SCHEDULES),
-        "linear: decay to 0 over `steps` (SNGAN), from lr_decay_start x steps",
+        "linear: decay to 0 over `steps` (SNGAN), from lr_decay_start x steps; step: times lr_step_factor "
+        "from lr_decay_start x steps on (SRGAN)",
     ),
     "lr_decay_start": Option(
         0.0,
@@ -75,7 +76,14 @@ OPTIONS: Dict[str, Option] = {
         _num(0, 1, hi_open=True),
         "a number in [0, 1)",
         "lr_schedule=linear: constant for this fraction of `steps`, then linear to 0 at `steps` "
-        "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5)",
+        "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5); step: where the lr drops",
+    ),
+    "lr_step_factor": Option(
+        0.1,
+        float,
+        _num(0, 1, lo_open=True, hi_open=True),
+        "a number in (0, 1)",
+        "lr_schedule=step: the lr's factor from lr_decay_start x steps on (SRGAN: 1e-4 -> 1e-5)",
     ),
     "ema": Option(0.0, float, _num(0, 1, hi_open=True), "a number in [0, 1) (0: off)", "EMA decay of G's weights"),
     "ema_buffers": Option(
@@ -416,10 +424,18 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
                 f"{key} belongs to objective={' | '.join(owners)}, not {cfg['objective']}: "
                 f"--set {key}={opt.default} or --set objective={owners[0]}"
             )
-    if cfg["lr_decay_start"] and cfg["lr_schedule"] != "linear":
+    if cfg["lr_decay_start"] and cfg["lr_schedule"] == "constant":
         raise GanbenchError(
-            f"lr_decay_start={cfg['lr_decay_start']} is where a linear decay starts: --set "
-            "lr_schedule=linear, or --set lr_decay_start=0"
+            f"lr_decay_start={cfg['lr_decay_start']} is where a linear decay starts or a step drops the lr: "
+            "--set lr_schedule=linear or step, or --set lr_decay_start=0"
+        )
+    if cfg["lr_schedule"] == "step" and not cfg["lr_decay_start"]:
+        raise GanbenchError(
+            "lr_schedule=step drops the lr at lr_decay_start x steps: pass e.g. --set lr_decay_start=0.5"
+        )
+    if cfg["lr_step_factor"] != OPTIONS["lr_step_factor"].default and cfg["lr_schedule"] != "step":
+        raise GanbenchError(
+            f"lr_step_factor={cfg['lr_step_factor']} is the factor of lr_schedule=step: --set lr_schedule=step"
         )
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
@@ -471,6 +487,7 @@ LATER = (
     "ema_buffers",
     "adam_eps",
     "hflip",
+    "lr_step_factor",
 )
 
 
