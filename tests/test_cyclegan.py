@@ -23,6 +23,7 @@ from ganbench.baselines.cyclegan import ResnetG
 from ganbench.baselines.pix2pix import PatchD
 from ganbench.cli import cli
 from ganbench.errors import GanbenchError
+from ganbench.toydata import unpaired
 from ganbench.train import checkpoint, models, streams
 from ganbench.train.data import open_data
 from ganbench.train.loop import Trainer
@@ -271,7 +272,7 @@ def test_one_step_equals_the_reference_update(task):
             assert torch.equal(a[k], b[k]), (name, k)  # bit for bit on CPU
 
 
-def test_cyclegan_trains_on_unpaired_classes(run, task):
+def test_cyclegan_trains_on_unpaired_classes(run, task, source):
     meta = json.loads((run / "run.json").read_text())
     assert meta["baseline"] == "cyclegan" and meta["config"]["objective"] == "cycle"
     assert meta["data"]["kind"] == "unpaired" and (meta["data"]["count_a"], meta["data"]["count"]) == (16, 13)
@@ -282,6 +283,9 @@ def test_cyclegan_trains_on_unpaired_classes(run, task):
     assert (run / "samples" / "step-00000002.png").exists()
     with np.load(task[0]) as z:
         assert z["a"].shape == (16, 32, 32, 3) and z["b"].shape == (13, 32, 32, 3)
+        # the same from Python, without the CLI (toydata/unpaired.py holds the task)
+        a, b = unpaired.from_source(source, "train_images", *unpaired.classes("automobile", "truck"))
+        assert np.array_equal(a, z["a"]) and np.array_equal(b, z["b"])
     # the two domains are drawn independently: batches of a and b follow different orders
     data = open_data(str(task[0]), (3, 32, 32), paired=True, unpaired=True)
     a0, b0 = data.unpaired(0, 0, 13)
