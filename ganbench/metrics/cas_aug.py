@@ -75,7 +75,7 @@ def _accuracy(params, xr, modes) -> float:
     return float(((digits.reshape(-1, 3) @ WEIGHTS) == modes).mean())
 
 
-def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features | None = None) -> MetricValue:
     from scipy import stats
 
     opts = with_defaults(opts)
