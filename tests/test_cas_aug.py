@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from ganbench.cli import cli
@@ -88,3 +89,13 @@ def test_cli_reads_the_training_sets_labels_from_its_npz(sets, tmp_path):
     record = json.loads(out.stdout[out.stdout.index("{") :])
     assert record["metrics"]["cas-aug"]["value"] == pytest.approx(score(sets)[0].value, abs=1e-12)
     assert record["provenance"]["train"]["labels"]["source"].startswith("array labels")
+
+
+def test_streaming_metrics_take_the_training_sets_labels(sets):
+    from ganbench import Metrics
+
+    (xt, yt), (xg, yg), (xr, yr) = sets
+    m = Metrics(["cas-aug"], ref=xr, ref_labels=yr, train=xt, train_labels=yt, use_cache=False, **FAST)
+    for i in range(0, len(xg), 128):
+        m.update(torch.from_numpy(xg[i : i + 128]).permute(0, 3, 1, 2), labels=yg[i : i + 128])
+    assert m.compute().metrics["cas-aug"].to_dict() == score(sets)[0].to_dict()
