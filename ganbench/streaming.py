@@ -114,6 +114,7 @@ class Metrics:
         extractor=None,
         train=None,
         train_key: Optional[str] = None,
+        train_labels=None,
         **options,
     ):
         names = parse_metrics(metrics)
@@ -150,6 +151,7 @@ class Metrics:
             fast=fast,
             train=train,
             train_key=train_key,
+            train_labels=train_labels,
             **options,
         )
         self.reset()

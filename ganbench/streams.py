@@ -26,6 +26,7 @@ PURPOSES = {
     "pl_noise": 14,
     "net_rng": 15,
     "sample_noise": 16,
+    "hflip": 17,
 }
 PURPOSES.update({"data_a": 31, "data_b": 32, "pool": 33})  # CycleGAN: its two domains' orders, its image pools
 

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     authpct,
     cas,
+    cas_aug,
     class_prdc,
     clip_fid,
     cmmd,
