@@ -67,6 +67,8 @@ def parse_metrics(metrics, paired: bool = False) -> list:
             f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
             f"ganbench.evaluate_paired(outputs, targets))"
         )
+    if any("generator" in METRICS.get(n).needs for n in names):  # ppl: ganbench/path_length.py
+        METRICS.get("ppl").compute()  # its one-line error: pass the generator
     return names
 
 

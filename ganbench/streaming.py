@@ -67,6 +67,7 @@ def evaluate_generator(
     them (other ranks get None); pass the bare module there, not its DistributedDataParallel wrapper (the
     ranks call G different numbers of times). Every other keyword is `ganbench.engine.evaluate`'s
     (weights, kid_subset_size, ...).
+    metrics=["ppl"] (alone) returns `ganbench.ppl.ppl`'s Result over n pairs instead (lpips_weights=, ppl_* options).
     The record's provenance.samples.generator names G (class or function, its state's sha256), n, seed,
     z_dim and the conversion; its content_sha256 is the one the same images written to a .npz get.
     """
@@ -75,6 +76,21 @@ def evaluate_generator(
     for bad in ("key", "use_cache_samples"):
         if kwargs.get(bad) is not None:
             raise GanbenchError(f"{bad}= reads a file; a generator has none: leave it out")
+    from .path_length import asks_ppl, ppl_of
+
+    if asks_ppl(metrics):  # the generator's latent paths, not its samples' features
+        return ppl_of(
+            G,
+            ref,
+            n=n,
+            z_dim=z_dim,
+            seed=seed,
+            num_classes=num_classes,
+            batch_size=batch_size,
+            device=device,
+            engine_kwargs=kwargs,
+            classes=classes,
+        )
     src = GeneratorSource(G, n, z_dim, seed=seed, classes=classes, num_classes=num_classes, device=device)
     if src.labels is not None:
         kwargs.setdefault("labels", src.labels)

@@ -22,7 +22,7 @@ Where ganbench differs (none of it changes the expected value):
 - An interval: percentile bootstrap over the per-pair distances, the trimming redone in each resample.
 
 The generator is the input (no feature files): `ganbench.ppl(G)`, `ganbench.evaluate(G, metrics=["ppl"])`,
-`ganbench eval RUN_DIR --metrics ppl` (ganbench/ppl.py). This module holds the metric's registration,
+`ganbench eval RUN_DIR --metrics ppl` (ganbench/path_length.py). This module holds the metric's registration,
 options and arithmetic.
 """
 

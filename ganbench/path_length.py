@@ -239,7 +239,7 @@ def ppl(
         "options": opts,
         "seeds": {"ppl": int(seed), "bootstrap": opts["bootstrap_seed"]},
         "samples": {"kind": "generator", "count": int(n), "generator": generator},
-        "reference": {"name": None, "count": None},
+        "reference": {"name": "none (ppl reads no reference)", "count": 0},
         "metrics": ["ppl"],
         "seconds": {"setup": round(t1 - t0, 3), "ppl": round(time.perf_counter() - t1, 3)},
     }
@@ -252,3 +252,41 @@ def _device(G, device) -> torch.device:
     from .inputs.generator import _device_of
 
     return _device_of(G, device)
+
+
+def asks_ppl(metrics) -> bool:
+    """Whether `metrics` asks for ppl, which then must be asked alone (it reads the generator, not images)."""
+    if metrics is None:
+        return False
+    names = [m.strip().lower() for m in (metrics.split(",") if isinstance(metrics, str) else metrics)]
+    names = [m for m in names if m]
+    if "ppl" not in names:
+        return False
+    if len(set(names)) > 1:
+        others = ",".join(dict.fromkeys(m for m in names if m != "ppl"))
+        raise GanbenchError(
+            f"ppl walks the generator's latents and the other metrics score its samples: ask for ppl alone "
+            f"(--metrics ppl), and for {others} in a second evaluation"
+        )
+    return True
+
+
+_PPL_KEYS = ("lpips_weights", "bootstrap", "bootstrap_seed", "confidence", "progress", *OPTIONS)
+
+
+def ppl_of(G, ref, *, n, z_dim, seed, num_classes, batch_size, device, engine_kwargs: dict, classes=None) -> Result:
+    """`ppl` reached through `ganbench.evaluate` (a generator, a run folder): the evaluation's keywords
+    sorted into ppl's; those that choose features or a reference must be at their defaults (None)."""
+    if ref is not None:
+        raise GanbenchError("ppl reads no reference: leave --ref (ref=) out")
+    if classes is not None:
+        raise GanbenchError("ppl draws a uniform class per pair of a conditional G: leave --classes (classes=) out")
+    kw = {k: engine_kwargs.pop(k) for k in list(engine_kwargs) if k in _PPL_KEYS}
+    unused = [k for k, v in engine_kwargs.items() if v is not None and not (k in DEFAULTS and v == DEFAULTS[k])]
+    unused = [k for k in unused if k not in ("use_cache", "num_workers")]  # the CLI always passes these
+    if unused:
+        raise GanbenchError(f"{unused[0]}= does not apply to ppl (it runs LPIPS-VGG on G's images): leave it out")
+    for key in ("ppl_space", "ppl_sampling", "ppl_epsilon", "ppl_crop"):
+        if key in kw:
+            kw[key[4:]] = kw.pop(key)
+    return ppl(G, n, z_dim=z_dim, seed=seed, num_classes=num_classes, batch_size=batch_size or 64, device=device, **kw)
