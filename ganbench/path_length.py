@@ -88,8 +88,8 @@ def pair_images(G, z0, z1, t, y, opts: dict, dtype=torch.float32, gens=None):
 
 
 def prepare(x: torch.Tensor, crop: bool) -> torch.Tensor:
-    """G's images -> float32 RGB in [-1, 1] for LPIPS: the reference's crop, box-downsampled to 256 px when larger."""
-    x = x.float() / 127.5 - 1.0 if x.dtype == torch.uint8 else x.float()
+    """G's images -> float RGB in [-1, 1] (float64 kept) for the distance: the reference's crop, box-downsampled to 256 px when larger."""
+    x = x.float() / 127.5 - 1.0 if x.dtype == torch.uint8 else x if x.dtype == torch.float64 else x.float()
     if crop:
         if x.shape[2] != x.shape[3]:
             raise GanbenchError(f"-O ppl_crop=true crops square images; the generator gave {tuple(x.shape[2:])}")
@@ -100,6 +100,13 @@ def prepare(x: torch.Tensor, crop: bool) -> torch.Tensor:
         h, w = x.shape[2] // factor, x.shape[3] // factor
         x = x[:, :, : h * factor, : w * factor].reshape(len(x), x.shape[1], h, factor, w, factor).mean((3, 5))
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
+def _check_space(G, o: dict) -> None:
+    if o["ppl_space"] == "w" and not (hasattr(G, "mapping") and hasattr(G, "synthesis")):
+        raise GanbenchError(
+            f"-O ppl_space=w: {callable_name(G)} has no mapping network (G.mapping, G.synthesis): use ppl_space=z"
+        )
 
 
 def distances(
@@ -118,10 +125,7 @@ def distances(
     """The n per-pair distances / epsilon^2 (float64): `distance(a, b)` of float images in [-1, 1] -> (N,)."""
     o = with_defaults(opts)
     eps = float(o["ppl_epsilon"])
-    if o["ppl_space"] == "w" and not (hasattr(G, "mapping") and hasattr(G, "synthesis")):
-        raise GanbenchError(
-            f"-O ppl_space=w: {callable_name(G)} has no mapping network (G.mapping, G.synthesis): use ppl_space=z"
-        )
+    _check_space(G, o)
     styled, dtype, out = _styled(G), _dtype(G), []
     with bar(total=n, desc="ppl", unit="pair", enabled=progress) as pbar:
         for lo in range(0, n, batch_size):
@@ -186,13 +190,17 @@ def ppl(
     if isinstance(z_dim, bool) or not isinstance(z_dim, (int, np.integer)) or z_dim < 1:
         raise GanbenchError(f"z_dim={z_dim!r}: pass z_dim=, the length of G's latent vectors")
     k = int(num_classes if num_classes is not None else getattr(G, "num_classes", 0) or getattr(G, "c_dim", 0) or 0)
+    _check_space(G, with_defaults(opts))  # before any weights are looked for
     dev = _device(G, device)
     net = None
     if distance is None:
         from .features.lpips_net import LPIPS
 
         net = LPIPS("vgg", weights=lpips_weights, device=dev)
-        distance = net.distance
+
+        def distance(a, b):  # LPIPS runs in float32, as the reference's
+            return net.distance(a.float(), b.float())
+
     t1 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -282,7 +290,8 @@ def ppl_of(G, ref, *, n, z_dim, seed, num_classes, batch_size, device, engine_kw
     if classes is not None:
         raise GanbenchError("ppl draws a uniform class per pair of a conditional G: leave --classes (classes=) out")
     kw = {k: engine_kwargs.pop(k) for k in list(engine_kwargs) if k in _PPL_KEYS}
-    unused = [k for k, v in engine_kwargs.items() if v is not None and not (k in DEFAULTS and v == DEFAULTS[k])]
+    unset = [k for k, v in engine_kwargs.items() if v is None or v in ({}, [], ()) or v == DEFAULTS.get(k, v is None)]
+    unused = [k for k in engine_kwargs if k not in unset]
     unused = [k for k in unused if k not in ("use_cache", "num_workers")]  # the CLI always passes these
     if unused:
         raise GanbenchError(f"{unused[0]}= does not apply to ppl (it runs LPIPS-VGG on G's images): leave it out")
