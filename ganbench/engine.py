@@ -67,9 +67,13 @@ def parse_metrics(metrics, paired: bool = False) -> list:
             f"pass the targets with `ganbench eval OUTPUTS --target TARGETS` (Python: "
             f"ganbench.evaluate_paired(outputs, targets))"
         )
-    if any("generator" in METRICS.get(n).needs for n in names):  # ppl: ganbench/path_length.py
-        METRICS.get("ppl").compute()  # its one-line error: pass the generator
     return names
+
+
+def refuse_generator_metrics(names: Sequence[str]) -> None:
+    """ppl reads the generator itself (ganbench/path_length.py), never images or features: its one-line error."""
+    if any("generator" in METRICS.get(n).needs for n in names):
+        METRICS.get("ppl").compute()
 
 
 def _options(overrides: dict) -> dict:
@@ -257,6 +261,7 @@ def evaluate(
     instead of `ref`).
     """
     names = parse_metrics(metrics)
+    refuse_generator_metrics(names)
     opts = _options(options)
     if save_features is not None:  # before minutes of extraction, not after
         check_stats_path(save_features)

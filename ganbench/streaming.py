@@ -28,6 +28,7 @@ from .engine import (
     fit_to_outputs,
     groups_by_extractor,
     parse_metrics,
+    refuse_generator_metrics,
 )
 from .errors import GanbenchError
 from .features.pipeline import featureset_from, pick_batch_size, run_batches
@@ -133,6 +134,7 @@ class Metrics:
         **options,
     ):
         names = parse_metrics(metrics)
+        refuse_generator_metrics(names)
         check_train(names, train)  # ct, fld: the training set, now rather than at the first compute()
         with warnings.catch_warnings():  # a bad option fails now, not at the first compute(); its notes come
             warnings.simplefilter("ignore")  # with each Result, as ganbench.evaluate gives them

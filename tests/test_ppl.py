@@ -298,3 +298,32 @@ def test_eval_of_a_run_folder_gives_ppl_on_the_cli(cifar_excerpt, tmp_path):
     assert res.exit_code != 0 and "no mapping network" in res.output
     listing = CliRunner().invoke(cli, ["list"])
     assert "ppl" in listing.output
+
+
+def test_compare_and_check_take_ppl_records_with_a_paired_bootstrap(tmp_path):
+    from click.testing import CliRunner
+
+    from ganbench.cli import cli
+    from ganbench.gates.check import Limit, check
+    from ganbench.gates.compare import compare
+
+    G, H = Linear(), Linear()
+    H.A.data = 1.2 * H.A.data  # 1.44 times the squared distances
+    for name, g in (("a", G), ("b", H)):
+        ganbench.ppl(g, 30, distance=l2, progress=False).to_json(tmp_path / f"{name}.json")
+    a, b = str(tmp_path / "a.json"), str(tmp_path / "b.json")
+    c = compare([a, b], metrics=["ppl"], bootstrap=100)
+    (diff,) = c.pairs["ppl"]
+    assert diff["diff"] == pytest.approx(0.44 * c.values["ppl"][0]["value"], rel=1e-9)
+    assert diff["ci"][0] > 0 and diff["p"] < 0.05  # the same latents: paired, so the scale-up is seen
+    assert compare([a, b], metrics=["ppl"], bootstrap=100).pairs == c.pairs  # seeded
+    assert not check(b, baseline=a, limits=[Limit("ppl", "change", 0.1)], bootstrap=100).passed
+    assert check(b, baseline=a, limits=[Limit("ppl", "change", 100.0)], bootstrap=100).passed
+    res = CliRunner().invoke(cli, ["check", b, "--baseline", a, "--max-increase", "ppl=0.1"])
+    assert res.exit_code == 1 and "FAIL ppl" in res.output
+    full = tmp_path / "full.json"
+    ganbench.ppl(G, 30, distance=l2, sampling="full", progress=False).to_json(full)
+    with pytest.raises(GanbenchError, match="ppl_sampling"):
+        compare([a, str(full)], metrics=["ppl"], bootstrap=100)
+    with pytest.raises(GanbenchError, match="alone"):
+        compare([a, b], metrics=["ppl", "fid"], bootstrap=100)
