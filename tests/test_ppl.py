@@ -280,22 +280,33 @@ def test_ppl_errors_are_one_line():
         assert "\n" not in str(e.value)
 
 
-def test_eval_of_a_run_folder_gives_ppl_on_the_cli(cifar_excerpt, tmp_path):
+def test_eval_of_a_stylegan2_run_folder_gives_ppl_in_z_and_w(cifar_excerpt, tmp_path):
+    """`eval RUN --metrics ppl` on the CLI: the run's G (conditional: a class drawn per pair), z and w space."""
     from click.testing import CliRunner
 
     from ganbench.cli import cli
 
-    out, images = tmp_path / "run", tmp_path / "train64.npz"
-    np.savez(images, cifar_excerpt["train_images"][:64])
-    ganbench.train("dcgan", out=out, data=images, steps=1, set={"batch_size": 8, "g_batch_size": 8}, progress=False)
+    out, data = tmp_path / "run", tmp_path / "lab.npz"
+    np.savez(data, images=cifar_excerpt["train_images"][:16], labels=cifar_excerpt["train_labels"][:16])
+    small = {"arch": "stylegan2-small", "z_dim": 16, "batch_size": 4, "g_batch_size": 4, "mbstd": 4}
+    ganbench.train(
+        "stylegan2-cond", out=out, data=data, key="images", labels="labels", steps=1, set=small, progress=False
+    )
     args = ["eval", str(out), "--metrics", "ppl", "--n", "6", "--lpips-weights", "random", "--json", "-"]
-    res = CliRunner().invoke(cli, args + ["-O", "ppl_sampling=full", "--bootstrap", "20"])
-    assert res.exit_code == 0, res.output
-    rec = json.loads(res.output[res.output.index("{") :])
-    assert rec["run"]["baseline"] == "dcgan" and rec["metrics"]["ppl"]["value"] > 0
-    assert rec["provenance"]["options"]["ppl_sampling"] == "full" and rec["metrics"]["ppl"]["ci"]
-    res = CliRunner().invoke(cli, [*args[:-2], "-O", "ppl_space=w"])
-    assert res.exit_code != 0 and "no mapping network" in res.output
+    records = {}
+    for space in "zw":
+        res = CliRunner().invoke(
+            cli, [*args, "-O", f"ppl_space={space}", "-O", "ppl_sampling=full", "--bootstrap", "20"]
+        )
+        assert res.exit_code == 0, res.output
+        records[space] = json.loads(res.output[res.output.index("{") :])
+    for rec in records.values():
+        assert rec["run"]["baseline"] == "stylegan2-cond" and rec["metrics"]["ppl"]["value"] > 0
+        assert rec["provenance"]["options"]["ppl_sampling"] == "full" and rec["metrics"]["ppl"]["ci"]
+        assert rec["provenance"]["samples"]["generator"]["num_classes"] == 10
+    assert records["z"]["metrics"]["ppl"]["value"] != records["w"]["metrics"]["ppl"]["value"]
+    res = CliRunner().invoke(cli, [*args[:-2], "--classes", "uniform"])
+    assert res.exit_code != 0 and "leave --classes" in res.output
     listing = CliRunner().invoke(cli, ["list"])
     assert "ppl" in listing.output
 
