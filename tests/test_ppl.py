@@ -57,6 +57,25 @@ class Linear(torch.nn.Module):
         return (ws @ self.B.T).view(-1, 3, 4, 4)
 
 
+@pytest.fixture(scope="module")
+def vgg(tmp_path_factory):
+    """The random LPIPS-VGG backbone (`--lpips-weights random`) written once for the module: a file of the
+    same weights reads the same (and is NOT official), without writing 58 MB in every test's own home."""
+    import os
+
+    from ganbench.features.lpips_net import random_backbone
+
+    old = os.environ.get("GANBENCH_HOME")
+    os.environ["GANBENCH_HOME"] = str(tmp_path_factory.mktemp("home"))
+    try:
+        return str(random_backbone("vgg"))
+    finally:
+        if old is None:
+            del os.environ["GANBENCH_HOME"]
+        else:
+            os.environ["GANBENCH_HOME"] = old
+
+
 def l2(a, b):
     return (a.double() - b.double()).pow(2).flatten(1).sum(1)
 
@@ -112,13 +131,13 @@ def _torchmetrics_lpips(ours, monkeypatch):
     return _Float32(net)
 
 
-def test_ppl_equals_torchmetrics_on_the_same_generator_latents_and_lpips_weights(monkeypatch):
+def test_ppl_equals_torchmetrics_on_the_same_generator_latents_and_lpips_weights(monkeypatch, vgg):
     from torchmetrics.functional.image import perceptual_path_length
 
     from ganbench.features.lpips_net import LPIPS
 
     n, G = 40, Tanh(torch.float64).eval()
-    ours = LPIPS("vgg", weights="random", device="cpu")
+    ours = LPIPS("vgg", weights=vgg, device="cpu")
     tm_net = _torchmetrics_lpips(ours, monkeypatch)
     z0, z1, _, _ = draws(0, 0, n, Z)
     unit = [z.double() / z.double().norm(dim=1, keepdim=True) for z in (z0, z1)]  # slerp_unit on the sphere
@@ -130,10 +149,10 @@ def test_ppl_equals_torchmetrics_on_the_same_generator_latents_and_lpips_weights
         return out[0].item(), out[2].reshape(-1).double().numpy()
 
     _, all_theirs = theirs(lower_discard=None, upper_discard=None)
-    r = ganbench.ppl(G, n, lpips_weights="random", ppl_lower=0.0, ppl_upper=1.0, progress=False)
+    r = ganbench.ppl(G, n, lpips_weights=vgg, ppl_lower=0.0, ppl_upper=1.0, progress=False)
     np.testing.assert_allclose(per_pair(r), all_theirs, rtol=1e-6)  # measured 6.1e-8: their float32 division by eps^2
     mean_theirs, _ = theirs()  # their 1%/99% discards, both quantiles "lower"
-    r = ganbench.ppl(G, n, lpips_weights="random", ppl_quantiles="torchmetrics", progress=False)
+    r = ganbench.ppl(G, n, lpips_weights=vgg, ppl_quantiles="torchmetrics", progress=False)
     assert r["ppl"] == pytest.approx(mean_theirs, rel=1e-6)
     assert r.metrics["ppl"].extra["kept"] == n - 1  # 0.99 "lower" drops the largest of 40
     assert r["ppl"] > 0
@@ -142,9 +161,9 @@ def test_ppl_equals_torchmetrics_on_the_same_generator_latents_and_lpips_weights
 # ---------------------------------------------------------------------------------------------- known answers
 
 
-def test_a_generator_that_ignores_z_has_ppl_zero():
+def test_a_generator_that_ignores_z_has_ppl_zero(vgg):
     const = torch.linspace(-1, 1, 3 * 16 * 16).view(1, 3, 16, 16)
-    r = ganbench.ppl(lambda z: const.expand(len(z), -1, -1, -1), 12, z_dim=Z, lpips_weights="random", progress=False)
+    r = ganbench.ppl(lambda z: const.expand(len(z), -1, -1, -1), 12, z_dim=Z, lpips_weights=vgg, progress=False)
     assert r["ppl"] == 0.0 and not per_pair(r).any()
 
 
@@ -244,9 +263,9 @@ def test_seeded_draws_do_not_depend_on_the_batch_size():
 # ---------------------------------------------------------------------------------------------- paths, records
 
 
-def test_evaluate_of_a_generator_routes_ppl_and_records_its_protocol(tmp_path):
+def test_evaluate_of_a_generator_routes_ppl_and_records_its_protocol(tmp_path, vgg):
     G = Tanh().eval()
-    r = ganbench.evaluate(G, metrics=["ppl"], n=8, lpips_weights="random", bootstrap=50, progress=False)
+    r = ganbench.evaluate(G, metrics=["ppl"], n=8, lpips_weights=vgg, bootstrap=50, progress=False)
     assert r.metrics["ppl"].ci is not None and r.warnings and "NOT the official LPIPS" in r.warnings[0]
     p = r.provenance
     assert p["weights"]["official"] is False and p["extractor"] == "lpips-vgg" and p["samples"]["count"] == 8
@@ -259,14 +278,14 @@ def test_evaluate_of_a_generator_routes_ppl_and_records_its_protocol(tmp_path):
     r.to_json(tmp_path / "a.json")
     back = ganbench.records.load(tmp_path / "a.json")
     assert back["ppl"] == r["ppl"] and comparable(back, r) == []
-    full = ganbench.ppl(G, 8, sampling="full", lpips_weights="random", progress=False)
+    full = ganbench.ppl(G, 8, sampling="full", lpips_weights=vgg, progress=False)
     assert any("ppl_sampling" in why for why in comparable(r, full))
 
 
-def test_ppl_errors_are_one_line():
+def test_ppl_errors_are_one_line(vgg):
     G = Tanh()
     cases = [
-        (lambda: ganbench.ppl(G, 4, space="w", lpips_weights="random"), "no mapping network"),
+        (lambda: ganbench.ppl(G, 4, space="w", lpips_weights=vgg), "no mapping network"),
         (lambda: ganbench.ppl(G, 4, sampling="middle"), "expected end"),
         (lambda: ganbench.ppl(G, 1), "at least 2 pairs"),
         (lambda: ganbench.evaluate(G, metrics="ppl,fid", n=4), "ask for ppl alone"),
@@ -280,7 +299,7 @@ def test_ppl_errors_are_one_line():
         assert "\n" not in str(e.value)
 
 
-def test_eval_of_a_stylegan2_run_folder_gives_ppl_in_z_and_w(cifar_excerpt, tmp_path):
+def test_eval_of_a_stylegan2_run_folder_gives_ppl_in_z_and_w(cifar_excerpt, tmp_path, vgg):
     """`eval RUN --metrics ppl` on the CLI: the run's G (conditional: a class drawn per pair), z and w space."""
     from click.testing import CliRunner
 
@@ -292,7 +311,7 @@ def test_eval_of_a_stylegan2_run_folder_gives_ppl_in_z_and_w(cifar_excerpt, tmp_
     ganbench.train(
         "stylegan2-cond", out=out, data=data, key="images", labels="labels", steps=1, set=small, progress=False
     )
-    args = ["eval", str(out), "--metrics", "ppl", "--n", "6", "--lpips-weights", "random", "--json", "-"]
+    args = ["eval", str(out), "--metrics", "ppl", "--n", "6", "--lpips-weights", vgg, "--json", "-"]
     records = {}
     for space in "zw":
         res = CliRunner().invoke(
