@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     kid,
     lpips,
     mifid,
+    ppl,
     precision_recall,
     psnr,
     rarity,
