@@ -1,6 +1,6 @@
 """Perceptual path length of a generator (the metric's definition and reference: metrics/ppl.py).
 
-    result = ganbench.ppl(G, n=10000, space="w", sampling="end")   # a Result, as ganbench.evaluate returns
+    result = ganbench.ppl(G, n=50000, space="w", sampling="end")   # a Result, as ganbench.evaluate returns
     result["ppl"], result.metrics["ppl"].ci
 
 G: a torch.nn.Module or callable from latents (N, z_dim) (and int64 labels (N,) with num_classes) to NCHW
@@ -88,8 +88,13 @@ def pair_images(G, z0, z1, t, y, opts: dict, dtype=torch.float32, gens=None):
 
 
 def prepare(x: torch.Tensor, crop: bool) -> torch.Tensor:
-    """G's images -> float RGB in [-1, 1] (float64 kept) for the distance: the reference's crop, box-downsampled to 256 px when larger."""
-    x = x.float() / 127.5 - 1.0 if x.dtype == torch.uint8 else x if x.dtype == torch.float64 else x.float()
+    """G's images -> float RGB in [-1, 1] (float64 kept) for the distance: the reference's crop, and a box
+    downsample to 256 px when larger."""
+    if x.dtype == torch.uint8:
+        warnings.warn("the generator gave uint8 images: rounding to 0..255 swamps a 1e-4 step; give float images")
+        x = x.float() / 127.5 - 1.0
+    elif x.dtype != torch.float64:
+        x = x.float()
     if crop:
         if x.shape[2] != x.shape[3]:
             raise GanbenchError(f"-O ppl_crop=true crops square images; the generator gave {tuple(x.shape[2:])}")
@@ -127,13 +132,16 @@ def distances(
     eps = float(o["ppl_epsilon"])
     _check_space(G, o)
     styled, dtype, out = _styled(G), _dtype(G), []
+    if getattr(G, "training", False):
+        warnings.warn(f"{callable_name(G)} is in training mode (batch norm, dropout): call G.eval() before ppl")
     with bar(total=n, desc="ppl", unit="pair", enabled=progress) as pbar:
         for lo in range(0, n, batch_size):
             hi = min(n, lo + batch_size)
             z0, z1, t, y = (None if v is None else v.to(device) for v in draws(seed, lo, hi, z_dim, num_classes))
-            # the same noise for both images of a pair: two generators on each pair's seed
-            gens = [streams.generator(seed, "ppl_noise", i % (hi - lo) + lo) for i in range(2 * (hi - lo))]
-            a, b = pair_images(G, z0, z1, t, y, o, dtype, gens if styled else None)
+            gens = None
+            if styled:  # the same noise for both images of a pair: two generators on each pair's seed
+                gens = [streams.generator(seed, "ppl_noise", i % (hi - lo) + lo) for i in range(2 * (hi - lo))]
+            a, b = pair_images(G, z0, z1, t, y, o, dtype, gens)
             d = distance(prepare(a, o["ppl_crop"]), prepare(b, o["ppl_crop"]))
             out.append(torch.as_tensor(d).detach().double().cpu().reshape(-1) / eps**2)
             pbar.update(hi - lo)
@@ -142,7 +150,7 @@ def distances(
 
 def ppl(
     G,
-    n: int = 10000,
+    n: int = 50000,
     *,
     z_dim: int | None = None,
     seed: int = 0,
@@ -186,6 +194,8 @@ def ppl(
         raise GanbenchError(f"the generator is a {type(G).__name__}: pass G itself, a function from latents to images")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise GanbenchError(f"n={n!r}: ppl needs at least 2 pairs (the reference uses 50,000)")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise GanbenchError(f"batch_size={batch_size!r}: pass a positive number of pairs per call of G")
     z_dim = getattr(G, "z_dim", None) if z_dim is None else z_dim
     if isinstance(z_dim, bool) or not isinstance(z_dim, (int, np.integer)) or z_dim < 1:
         raise GanbenchError(f"z_dim={z_dim!r}: pass z_dim=, the length of G's latent vectors")

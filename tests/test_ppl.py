@@ -161,6 +161,16 @@ def test_ppl_equals_torchmetrics_on_the_same_generator_latents_and_lpips_weights
 # ---------------------------------------------------------------------------------------------- known answers
 
 
+def test_uint8_images_and_training_mode_are_warned_in_the_record():
+    def G(z):
+        return ((z[:, :3, None, None].expand(-1, 3, 4, 4) + 3) * 40).clamp(0, 255).to(torch.uint8)
+
+    r = ganbench.ppl(G, 4, z_dim=Z, distance=l2, progress=False)
+    assert any("uint8" in w for w in r.warnings)
+    r = ganbench.ppl(Linear().train(), 4, distance=l2, progress=False)
+    assert any("training mode" in w for w in r.warnings)
+
+
 def test_a_generator_that_ignores_z_has_ppl_zero(vgg):
     const = torch.linspace(-1, 1, 3 * 16 * 16).view(1, 3, 16, 16)
     r = ganbench.ppl(lambda z: const.expand(len(z), -1, -1, -1), 12, z_dim=Z, lpips_weights=vgg, progress=False)
@@ -292,6 +302,8 @@ def test_ppl_errors_are_one_line(vgg):
         (lambda: ganbench.evaluate(G, "cifar10", metrics=["ppl"], n=4), "reads no reference"),
         (lambda: ganbench.evaluate(np.zeros((4, 8, 8, 3), np.uint8), metrics=["ppl"]), "pass the generator"),
         (lambda: ganbench.ppl(lambda z: z, 4, z_dim=Z, distance=l2), "NCHW images"),
+        (lambda: ganbench.Metrics(["ppl"]), "pass the generator"),
+        (lambda: ganbench.ppl(G, 4, batch_size=0, distance=l2), "batch_size"),
     ]
     for call, words in cases:
         with pytest.raises(GanbenchError, match=words) as e:
