@@ -6,6 +6,7 @@ pair; the generator paths (Python, run folder on the CLI), records, errors."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,9 @@ from ganbench.records import comparable
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 Z = 8
+# the reference interpolates in float32, ganbench in float64: per pair 6.0e-3 apart at most (means 4e-4);
+# 3.8e-5 when ganbench too slerps in float32 (measured), so the rest is float32 rounding of a 1e-4 step
+RTOL_FLOAT32 = 1e-2
 
 
 class Tanh(torch.nn.Module):
@@ -377,3 +381,20 @@ def test_ganbench_list_shows_ppl_in_a_fresh_process():
     out = subprocess.run(cmd, check=False, capture_output=True, text=True)
     assert out.returncode == 0 and any(line.split()[:1] == ["ppl"] for line in out.stdout.splitlines())
     assert "ppl_space=z" in out.stdout
+
+
+@pytest.mark.parametrize("config", ["z_end_nocrop", "z_full_crop", "w_end_crop", "w_full_nocrop"])
+def test_per_pair_distances_equal_stylegan2_ada_pplsampler(config, monkeypatch):
+    """NVlabs' PPLSampler on the same small StyleGAN2 G and draws (benchmarks/reference/ppl_fixture.py; pixel L2
+    stands in for its LPIPS): its slerp in z, lerp in w, t, crop and [0, 255] scaling against ganbench's."""
+    import ganbench.path_length as pl
+    from ganbench.baselines.stylegan2 import Generator
+
+    ref = np.load(Path(__file__).parent / "data" / "ppl_reference.npz")
+    G = Generator(z_dim=16, w_dim=16, img_resolution=16, channel_base=256, channel_max=16, conv_clamp=4).eval()
+    G.load_state_dict({k[2:]: torch.from_numpy(ref[k]) for k in ref.files if k.startswith("G.")})
+    z0, z1, t = (torch.from_numpy(ref[f"{config}.{k}"]) for k in ("z0", "z1", "t"))
+    monkeypatch.setattr(pl, "draws", lambda *a, **k: (z0, z1, t, None))
+    space, sampling, crop = config.split("_")
+    r = ganbench.ppl(G, len(t), space=space, sampling=sampling, crop=crop == "crop", distance=l2, progress=False)
+    np.testing.assert_allclose(per_pair(r), ref[f"{config}.dist"], rtol=RTOL_FLOAT32)
