@@ -26,7 +26,7 @@ from .defaults import DEFAULTS
 from .errors import GanbenchError
 from .inputs.generator import BLOCK, callable_name, state_sha256
 from .metrics.base import with_defaults
-from .metrics.ppl import OPTIONS, slerp, summarise, validate
+from .metrics.ppl import EPSILON, OPTIONS, slerp, summarise, validate
 from .progress import bar
 from .records import Result, environment
 
@@ -39,7 +39,7 @@ NOT_OFFICIAL_PPL = (
 def draws(seed: int, lo: int, hi: int, z_dim: int, num_classes: int = 0):
     """(z0, z1, t, labels or None) of pairs lo..hi-1: float32 CPU tensors (int64 labels), from blocks of BLOCK
     pairs per (seed, purpose, block), so pair i's draws do not depend on how the pairs are batched."""
-    parts = {"z0": [], "z1": [], "t": [], "y": []}
+    parts: dict[str, list[torch.Tensor]] = {"z0": [], "z1": [], "t": [], "y": []}
     for b in range(lo // BLOCK, (hi - 1) // BLOCK + 1):
         s = slice(max(lo, b * BLOCK) - b * BLOCK, min(hi, (b + 1) * BLOCK) - b * BLOCK)
         parts["z0"].append(torch.randn(BLOCK, z_dim, generator=streams.generator(seed, "ppl_z0", b))[s])
@@ -154,10 +154,10 @@ def ppl(
     *,
     z_dim: int | None = None,
     seed: int = 0,
-    space: str = OPTIONS["ppl_space"],
-    sampling: str = OPTIONS["ppl_sampling"],
-    epsilon: float = OPTIONS["ppl_epsilon"],
-    crop: bool = OPTIONS["ppl_crop"],
+    space: str = str(OPTIONS["ppl_space"]),
+    sampling: str = str(OPTIONS["ppl_sampling"]),
+    epsilon: float = EPSILON,
+    crop: bool = bool(OPTIONS["ppl_crop"]),
     num_classes: int | None = None,
     lpips_weights=None,
     distance: Callable | None = None,

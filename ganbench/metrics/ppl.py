@@ -34,21 +34,24 @@ options and arithmetic.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import GanbenchError
 from .base import Metric, MetricValue, percentile_ci, register, with_defaults
 
+EPSILON = 1e-4  # the reference's step, a fraction of the path
 OPTIONS = {
     "ppl_space": "z",  # z (slerp) or w (lerp of the mapped latents; needs G.mapping and G.synthesis)
     "ppl_sampling": "end",  # end (t = 0) or full (t uniform on [0, 1))
-    "ppl_epsilon": 1e-4,
+    "ppl_epsilon": EPSILON,
     "ppl_crop": False,  # the reference's FFHQ crop (True in its ppl_zfull/wfull/zend/wend, False in ppl2_wend)
     "ppl_lower": 0.01,  # quantiles of the distances kept (0 and 1 keep all)
     "ppl_upper": 0.99,
     "ppl_quantiles": "stylegan2-ada",  # lower/higher as the reference; torchmetrics: lower/lower
 }
-QUANTILES = {"stylegan2-ada": ("lower", "higher"), "torchmetrics": ("lower", "lower")}
+QUANTILES: dict[str, Any] = {"stylegan2-ada": ("lower", "higher"), "torchmetrics": ("lower", "lower")}
 
 
 def validate(opts: dict) -> None:
@@ -111,11 +114,12 @@ def summarise(dist, opts: dict, rng=None) -> MetricValue:
         reps = [trimmed_mean(d[rng.integers(0, len(d), len(d))], o) for _ in range(int(o["bootstrap"]))]
         out.ci = percentile_ci(reps, o["confidence"])
         out.ci_method = "percentile bootstrap over resampled pairs (trimmed again in each)"
-    out.extra = {
+    extra: dict[str, Any] = {
         "per_pair": [float(x) for x in d],
         "kept": int(kept(d, o).sum()),
         "conventions": {k: o[k] for k in OPTIONS},
     }
+    out.extra = extra
     return out
 
 
