@@ -68,7 +68,8 @@ def evaluate_generator(
     them (other ranks get None); pass the bare module there, not its DistributedDataParallel wrapper (the
     ranks call G different numbers of times). Every other keyword is `ganbench.engine.evaluate`'s
     (weights, kid_subset_size, ...).
-    metrics=["ppl"] (alone) returns `ganbench.ppl.ppl`'s Result over n pairs instead (lpips_weights=, ppl_* options).
+    metrics=["ppl"] (alone) returns `ganbench.path_length.ppl`'s Result over n pairs instead (lpips_weights=,
+    ppl_* options).
     The record's provenance.samples.generator names G (class or function, its state's sha256), n, seed,
     z_dim and the conversion; its content_sha256 is the one the same images written to a .npz get.
     """
