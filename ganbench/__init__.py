@@ -26,6 +26,13 @@ def evaluate(samples, *args, **kwargs):
     return _evaluate(samples, *args, **kwargs)
 
 
+def ppl(G, *args, **kwargs):
+    """Perceptual path length of the generator G; see `ganbench.path_length.ppl`."""
+    from .path_length import ppl as _ppl
+
+    return _ppl(G, *args, **kwargs)
+
+
 def evaluate_paired(outputs, targets, *args, **kwargs):
     """Score each output against its target (psnr, ssim, lpips; fid/kid of the outputs against the
     targets when asked); see `ganbench.paired.evaluate_paired`."""

@@ -36,6 +36,7 @@ from .plan import (  # noqa: F401
     groups_by_extractor,
     option_keys,
     parse_metrics,
+    refuse_generator_metrics,
 )
 from .records import Result, environment, not_official
 from .sides import (
@@ -118,6 +119,7 @@ def evaluate(
     instead of `ref`).
     """
     names = parse_metrics(metrics)
+    refuse_generator_metrics(names)
     opts = _options(options)
     if save_features is not None:  # before minutes of extraction, not after
         check_stats_path(save_features)

@@ -290,6 +290,7 @@ def command(
         bootstrap_seed=bootstrap_seed,
         confidence=confidence,
         save_features=save_features,
+        **({"lpips_weights": lpips_weights} if lpips_weights is not None else {}),  # ppl of a run folder
         **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits), **extra},
     )
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record

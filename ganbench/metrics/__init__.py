@@ -19,6 +19,7 @@ from . import (  # noqa: F401
     kid,
     lpips,
     mifid,
+    ppl,
     precision_recall,
     psnr,
     rarity,
