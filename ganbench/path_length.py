@@ -91,7 +91,9 @@ def prepare(x: torch.Tensor, crop: bool) -> torch.Tensor:
     """G's images -> float RGB in [-1, 1] (float64 kept) for the distance: the reference's crop, and a box
     downsample to 256 px when larger."""
     if x.dtype == torch.uint8:
-        warnings.warn("the generator gave uint8 images: rounding to 0..255 swamps a 1e-4 step; give float images")
+        warnings.warn(
+            "the generator gave uint8 images: rounding to 0..255 swamps a 1e-4 step; give float images", stacklevel=2
+        )
         x = x.float() / 127.5 - 1.0
     elif x.dtype != torch.float64:
         x = x.float()
@@ -133,7 +135,9 @@ def distances(
     _check_space(G, o)
     styled, dtype, out = _styled(G), _dtype(G), []
     if getattr(G, "training", False):
-        warnings.warn(f"{callable_name(G)} is in training mode (batch norm, dropout): call G.eval() before ppl")
+        warnings.warn(
+            f"{callable_name(G)} is in training mode (batch norm, dropout): call G.eval() before ppl", stacklevel=2
+        )
     with bar(total=n, desc="ppl", unit="pair", enabled=progress) as pbar:
         for lo in range(0, n, batch_size):
             hi = min(n, lo + batch_size)

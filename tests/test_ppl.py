@@ -193,7 +193,8 @@ def _great_circle(t):
 
 @pytest.mark.parametrize("sampling", ["end", "full"])
 def test_linear_generator_in_z_space_gives_the_closed_form(sampling):
-    """G(z) = A z, distance |.|^2: d_i -> w_i^2 |A u_i(t_i)|^2 (u the unit tangent of the great circle), t = 0 at the end."""
+    """G(z) = A z, distance |.|^2: d_i -> w_i^2 |A u_i(t_i)|^2 (u the unit tangent of the great circle), t = 0 at
+    the end."""
     G = Linear()
     t = draws(0, 0, 30, Z)[2].double()[:, None] * (sampling == "full")
     w, u = _great_circle(t)

@@ -29,7 +29,7 @@ N = 12  # pairs per configuration, one batch
 CONFIGS = [("z", "end", False), ("z", "full", True), ("w", "end", True), ("w", "full", False)]
 sys.path.insert(0, str(ROOT))
 
-from ganbench.baselines.stylegan2 import Generator
+from ganbench.baselines.stylegan2 import Generator  # noqa: E402
 
 SMALL = {"z_dim": 16, "w_dim": 16, "img_resolution": 16, "channel_base": 256, "channel_max": 16, "conv_clamp": 4}
 

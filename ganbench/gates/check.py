@@ -21,8 +21,8 @@ from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
 from ..metrics.base import abs_interval, reading
-from .compare import replicate_bar
 from . import ppl as ppl_gate
+from .compare import replicate_bar
 from .models import open_models, weight_notes
 from .paired import interval, paired, value_interval
 

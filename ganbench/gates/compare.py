@@ -24,8 +24,8 @@ from ..errors import GanbenchError
 from ..metrics import METRICS
 from ..metrics.base import reading
 from ..progress import bar
-from .models import Model, open_models, weight_notes
 from . import ppl as ppl_gate
+from .models import Model, open_models, weight_notes
 from .paired import interval, p_value, paired, value_interval
 
 APPROXIMATE = (
@@ -174,7 +174,11 @@ def _from_replicates(names, labels, points, reps, confidence: float) -> tuple:
         r = reading(better, reps[name])
         pairs[name] = [
             _pair(
-                labels[j], labels[0], float(reading(better, vals[j]) - reading(better, vals[0])), r[j] - r[0], confidence
+                labels[j],
+                labels[0],
+                float(reading(better, vals[j]) - reading(better, vals[0])),
+                r[j] - r[0],
+                confidence,
             )
             for j in range(1, len(labels))
         ]
