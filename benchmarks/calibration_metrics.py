@@ -146,7 +146,8 @@ def stage_bias(store, images, train, test, args, record, save, log) -> None:
     done = {(r["n"], r["draw"]) for r in res["rows"]}
     for n in args.bias_n:
         n = min(n, test.n, train.n)
-        draws = 1 if n >= min(test.n, train.n) else args.metric_bias_draws if n < 500 else args.metric_bias_draws // 2
+        full, d500 = min(test.n, train.n), max(2, args.metric_bias_draws // 2)
+        draws = 1 if n >= full else args.metric_bias_draws if n < 500 else d500  # N >= 500 costs most
         res["draws"][str(n)] = draws
         for d in range(draws):
             if (n, d) in done:

@@ -13,6 +13,7 @@ from calibration_metrics import CMMD_NOTE, NEW, OLD
 
 ALL = OLD + NEW
 IDEAL_ZERO = {"ct", "ct-modified", "fld-gap"}  # Z-type scores: both signs are a defect
+SHORT = {"gaussian noise": "noise", "gaussian blur": "blur", "black rectangles": "rects", "salt and pepper": "s&p"}
 SUMMARY_NOTE = "rarity: the mean score of the samples inside the real k-NN balls (the record keeps the quantiles)"
 
 
@@ -87,7 +88,9 @@ def _sensitivity(record: dict, folder: Path) -> list:
             f"random partitions of all 2,034 real images into train ({d['train_n']}), samples ({d['n']}) and "
             f"held-out ({d['held_n']}). A cell is (value - clean value) / that sd, signed so that **+ is worse** "
             "by the metric's own reading (higher-is-better metrics flipped; ct, ct-modified and fld-gap, whose "
-            "ideal is 0: + = |value| grew). |z| >= 3 is a change the metric sees beyond its real-vs-real noise. "
+            "ideal is 0: + = |value| grew); vendi and rarity read higher as better in the registry, but they "
+            "measure diversity and rarity, not fidelity, so 'better' there means only 'higher'. |z| >= 3 is a "
+            "change the metric sees beyond its real-vs-real noise. "
             f"{CMMD_NOTE}. {SUMMARY_NOTE}."
         ),
         "",
@@ -126,7 +129,7 @@ def _sensitivity(record: dict, folder: Path) -> list:
         for m in ALL:
             z = worse_z(f"{kind}|{levels[-1]}", m)
             if z is not None and abs(z) >= 3:
-                seen.append(f"{m} ({'worse' if z > 0 else 'BETTER'})")
+                seen.append(f"{m} ({'worse' if z > 0 else 'reads BETTER'})")
         blind = [m for m in ALL if (z := worse_z(f"{kind}|{levels[-1]}", m)) is not None and abs(z) < 3]
         out.append(
             f"- {kind}: " + (", ".join(seen) or "none") + ("; blind: " + ", ".join(blind) if blind else "") + "."
@@ -153,9 +156,10 @@ def _heatmap(plt, grid, kinds, path, d) -> None:
     im = ax.imshow(np.clip(grid, -100, 100), cmap="RdBu_r", norm=SymLogNorm(3, vmin=-100, vmax=100), aspect="auto")
     for (i, j), z in np.ndenumerate(grid):
         if np.isfinite(z):
-            ax.text(j, i, f"{z:.0f}", ha="center", va="center", fontsize=5.5)
+            text = f"{z / 1000:.0f}k" if abs(z) >= 1000 else f"{z:.0f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=5.5, color="white" if abs(z) > 30 else "black")
     ax.set_yticks(range(len(ALL)), [f"{m} ({_better(m)})" for m in ALL], fontsize=7)
-    labels = [f"{k[:12]} {lv}" for k, lvs in kinds.items() for lv in lvs]
+    labels = [f"{SHORT.get(k, k)} {lv}" for k, lvs in kinds.items() for lv in lvs]
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
     fig.colorbar(im, ax=ax, label="(value - clean) / real-vs-real sd, + = worse")
     ax.set_title(
