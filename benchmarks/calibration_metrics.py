@@ -48,6 +48,7 @@ CMMD_NOTE = (
     "cmmd = CMMD's estimator (biased MMD^2, RBF sigma 10, x1000, L2-normalised) on Inception pool3 "
     "features, not CMMD's CLIP ViT-L/14@336 space (its weights are not available offline)"
 )
+KID_SUBSETS = 10  # in the floor partitions and metrics_bias (the levels keep the default 100, as `disturbance`)
 BIAS_DISTURBANCE = ("gaussian noise", 4)
 KEEP_EXTRA = {  # small, summary parts of a metric's `extra` kept in the JSON (rarity's per-sample list is not)
     "rarity": ("inside_fraction", "quantiles"),
@@ -65,9 +66,11 @@ def fs(pool):
     return FeatureSet(np.ascontiguousarray(pool, dtype=np.float32))
 
 
-def score_all(gen, train, held, names, seed: int = 0) -> dict:
+def score_all(gen, train, held, names, seed: int = 0, kid_subsets: int = 100) -> dict:
     """Every metric in `names` on pool arrays; a metric that refuses the sets (too few samples) is
-    recorded with its one-line error instead of a value. `held` None: the three-set metrics are skipped."""
+    recorded with its one-line error instead of a value. `held` None: the three-set metrics are skipped.
+    `kid_subsets` below the default 100 (the floor partitions, metrics_bias): KID's mean over subsets is
+    the same unbiased estimate, with more subset noise, for a tenth of its CPU."""
     from calibration import options
 
     from ganbench.errors import GanbenchError
@@ -76,7 +79,9 @@ def score_all(gen, train, held, names, seed: int = 0) -> dict:
 
     g, t = fs(gen), fs(train)
     h = None if held is None else fs(held)
-    opts = with_defaults({**options(min(len(gen), len(train)), 0, seed), "_memo": {}})  # topp/topr share one fit
+    opts = with_defaults(
+        {**options(min(len(gen), len(train)), 0, seed), "kid_subsets": kid_subsets, "_memo": {}}
+    )  # topp/topr share one fit
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # small-N and copy warnings: the report states N and the case
@@ -107,8 +112,17 @@ def stage_disturbance(store, images, train, test, args, record, save, log) -> No
     held = test.pool[n:]
     res = record.setdefault(
         "metrics_disturbance",
-        {"n": n, "train_n": train.n, "held_n": test.n - n, "cmmd": CMMD_NOTE, "results": {}, "floor": []},
+        {
+            "n": n,
+            "train_n": train.n,
+            "held_n": test.n - n,
+            "cmmd": CMMD_NOTE,
+            "floor_kid_subsets": KID_SUBSETS,
+            "results": {},
+            "floor": [],
+        },
     )
+    res["floor_kid_subsets"] = KID_SUBSETS  # a record begun before this key existed gets it too
     if "clean" not in res["results"]:
         res["results"]["clean"] = score_all(base.pool, train.pool, held, NEW + OLD)
         save(record)
@@ -128,7 +142,7 @@ def stage_disturbance(store, images, train, test, args, record, save, log) -> No
     for s in range(len(res["floor"]), args.floor_draws):
         perm = np.random.default_rng([8, s]).permutation(len(both))
         t, g, h = (both[perm[a:b]] for a, b in ((0, train.n), (train.n, train.n + n), (train.n + n, len(both))))
-        res["floor"].append(score_all(g, t, h, NEW + OLD, seed=s))
+        res["floor"].append(score_all(g, t, h, NEW + OLD, s, KID_SUBSETS))
         save(record)
         log(f"metrics_disturbance floor {s + 1}/{args.floor_draws}")
 
@@ -141,7 +155,14 @@ def stage_bias(store, images, train, test, args, record, save, log) -> None:
     noisy = disturbed(store, images, take(test, np.arange(test.n)), kind, dist.LEVELS[kind].index(lvl))
     res = record.setdefault(
         "metrics_bias",
-        {"disturbance": f"{kind}|{lvl}", "pool": [test.n, train.n], "cmmd": CMMD_NOTE, "draws": {}, "rows": []},
+        {
+            "disturbance": f"{kind}|{lvl}",
+            "pool": [test.n, train.n],
+            "cmmd": CMMD_NOTE,
+            "kid_subsets": KID_SUBSETS,
+            "draws": {},
+            "rows": [],
+        },
     )
     done = {(r["n"], r["draw"]) for r in res["rows"]}
     for n in args.bias_n:
@@ -158,7 +179,14 @@ def stage_bias(store, images, train, test, args, record, save, log) -> None:
             ti = perm[:n]
             hi = perm[n : 2 * n] if 2 * n <= train.n else None
             for cond, pool in (("real", test.pool), ("disturbed", noisy.pool)):
-                s = score_all(pool[gi], train.pool[ti], None if hi is None else train.pool[hi], NEW + ["fid", "kid"], d)
+                s = score_all(
+                    pool[gi],
+                    train.pool[ti],
+                    None if hi is None else train.pool[hi],
+                    NEW + ["fid", "kid"],
+                    d,
+                    KID_SUBSETS,
+                )
                 res["rows"].append({"n": n, "draw": d, "condition": cond, "metrics": s})
             save(record)
             log(f"metrics_bias N={n} draw {d + 1}/{draws}")
