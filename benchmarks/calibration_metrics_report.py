@@ -63,15 +63,21 @@ def _sensitivity(record: dict, folder: Path) -> list:
     sd = {m: floor[m].std(ddof=1) if len(floor[m]) > 1 else np.nan for m in ALL}
     clean = {m: value("clean", m) for m in ALL}
 
-    def worse_z(key, m):
-        """Change from clean in units of the real-vs-real sd, signed so that + is worse (ideal-0 scores:
-        + is further from 0)."""
+    def worse_delta(key, m):
+        """Change from clean, signed so that + is worse (ideal-0 scores: + is further from 0)."""
         v = value(key, m)
-        if v is None or clean[m] is None or not sd[m] > 0:
+        if v is None or clean[m] is None:
             return None
         b = _better(m)
-        delta = abs(v) - abs(clean[m]) if b == "0" else (v - clean[m]) * (1 if b == "lower" else -1)
-        return delta / sd[m]
+        return abs(v) - abs(clean[m]) if b == "0" else (v - clean[m]) * (1 if b == "lower" else -1)
+
+    def worse_z(key, m):
+        """worse_delta in units of the real-vs-real sd; a metric with sd 0 (the same value in every
+        partition) gives +-inf for any change, 0 for none."""
+        delta = worse_delta(key, m)
+        if delta is None or not sd[m] >= 0:
+            return None
+        return delta / sd[m] if sd[m] > 0 else float(np.sign(delta) * np.inf) if delta else 0.0
 
     kinds = {**dist.LEVELS, **dist.COPY_LEVELS}
     partial = [f"{k}|{lv}" for k, lvs in kinds.items() for lv in lvs if f"{k}|{lv}" not in d["results"]]
@@ -122,8 +128,24 @@ def _sensitivity(record: dict, folder: Path) -> list:
             for z in zs:
                 grid[i, j] = np.nan if z is None else z
                 j += 1
-            cells.append(" / ".join(_zf(z) for z in zs))
+            if sd[m] == 0:  # no spread to measure in: the raw change, marked
+                zs_text = [
+                    _zf(z) if z is None or z == 0 else f"Δ{worse_delta(f'{kind}|{lv}', m):+.3g}"
+                    for z, lv in zip(zs, levels)
+                ]
+            else:
+                zs_text = [_zf(z) for z in zs]
+            cells.append(" / ".join(zs_text))
         out.append(f"| {m} | " + " | ".join(cells) + " |")
+    zero = [m for m in ALL if sd[m] == 0]
+    if zero:
+        out += [
+            "",
+            (
+                f"{', '.join(zero)}: the same value in every real-vs-real partition (sd 0), so any change "
+                "is beyond its noise; its cells show the raw change (Δ, + = worse) instead of z."
+            ),
+        ]
     out += ["", "Moves with (|z| >= 3 at the strongest level; the direction by the metric's own reading):", ""]
     for kind, levels in kinds.items():
         seen = []
@@ -157,7 +179,7 @@ def _heatmap(plt, grid, kinds, path, d) -> None:
     im = ax.imshow(np.clip(grid, -100, 100), cmap="RdBu_r", norm=SymLogNorm(3, vmin=-100, vmax=100), aspect="auto")
     for (i, j), z in np.ndenumerate(grid):
         if np.isfinite(z):
-            text = f"{z / 1000:.0f}k" if abs(z) >= 1000 else f"{z:.0f}"
+            text = "inf" if np.isinf(z) else f"{z / 1000:.0f}k" if abs(z) >= 1000 else f"{z:.0f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=5.5, color="white" if abs(z) > 30 else "black")
     ax.set_yticks(range(len(ALL)), [f"{m} ({_better(m)})" for m in ALL], fontsize=7)
     labels = [f"{SHORT.get(k, k)} {lv}" for k, lvs in kinds.items() for lv in lvs]
