@@ -178,7 +178,7 @@ def _heatmap(plt, grid, kinds, path, d) -> None:
     fig, ax = plt.subplots(figsize=(13, 6.5))
     im = ax.imshow(np.clip(grid, -100, 100), cmap="RdBu_r", norm=SymLogNorm(3, vmin=-100, vmax=100), aspect="auto")
     for (i, j), z in np.ndenumerate(grid):
-        if np.isfinite(z):
+        if not np.isnan(z):
             text = "inf" if np.isinf(z) else f"{z / 1000:.0f}k" if abs(z) >= 1000 else f"{z:.0f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=5.5, color="white" if abs(z) > 30 else "black")
     ax.set_yticks(range(len(ALL)), [f"{m} ({_better(m)})" for m in ALL], fontsize=7)
