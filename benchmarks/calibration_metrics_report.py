@@ -298,7 +298,7 @@ def _cmmd_fid(plt, stat, ns, path) -> None:
         axes[0].plot(x, [100 * (noisy[n][0] - d0) / abs(d0) for n in x], marker="o", label=label)
         axes[1].plot(x, [100 * (real[n][0] - real[top][0]) / effect for n in x], marker="o", label=label)
     axes[0].set_ylabel("% of the value at the largest N")
-    axes[0].set_title("relative bias, noisy (sigma 4) vs real, vs N", fontsize=9)
+    axes[0].set_title("noisy (sigma 4) vs train: (mean at N - value at largest N) / value", fontsize=9)
     axes[1].set_ylabel("% of the noise effect at the largest N")
     axes[1].set_title("real-vs-real floor shift vs N", fontsize=9)
     for ax in axes:
