@@ -46,7 +46,9 @@ OLD = ["fid", "kid", "precision", "recall", "density", "coverage"]
 THREE_SET = {"ct", "ct-modified", "fld", "fld-gap"}  # --train and the held-out set as --ref
 CMMD_NOTE = (
     "cmmd = CMMD's estimator (biased MMD^2, RBF sigma 10, x1000, L2-normalised) on Inception pool3 "
-    "features, not CMMD's CLIP ViT-L/14@336 space (its weights are not available offline)"
+    "features, not CMMD's CLIP ViT-L/14@336 space (its weights are not available offline; CLIP with random "
+    "weights was not run: it would not be CMMD either, and one 336-px ViT-L/14 forward took ~48 s an image "
+    "on this 2-core CPU under load, days for these sets)"
 )
 KID_SUBSETS = 10  # in the floor partitions and metrics_bias (the levels keep the default 100, as `disturbance`)
 BIAS_DISTURBANCE = ("gaussian noise", 4)
