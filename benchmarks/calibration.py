@@ -281,6 +281,9 @@ def main(argv=None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="use only the first LIMIT images of each split (timing)")
     ap.add_argument("--json", type=Path, default=JSON, help="the record (the Markdown and figures go beside it)")
     ap.add_argument("--floor-draws", type=int, default=16, help="real-vs-real partitions (metrics_disturbance)")
+    ap.add_argument(
+        "--refresh", nargs="+", default=None, help="metrics_*: rescore these metrics of every entry already done"
+    )
     ap.add_argument("--metric-bias-draws", type=int, default=10, help="draws per N < 500 (half at 500): metrics_bias")
     stages = ["floor", "bias", "disturbance", "gates_power", "gates_fp", "metrics_disturbance", "metrics_bias"]
     ap.add_argument("--stages", nargs="+", default=stages, choices=stages, help="metrics_*: issue 30's metrics")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from calibration_metrics import CMMD_NOTE, NEW, OLD
+from calibration_metrics import CMMD_NOTE, NEW, OLD, VARIANTS
 
 ALL = OLD + NEW
 IDEAL_ZERO = {"ct", "ct-modified", "fld-gap"}  # Z-type scores: both signs are a defect
@@ -20,7 +20,7 @@ SUMMARY_NOTE = "rarity: the mean score of the samples inside the real k-NN balls
 def _better(name: str) -> str:
     from ganbench.metrics import METRICS
 
-    return "0" if name in IDEAL_ZERO else METRICS.get(name).better
+    return "0" if name in IDEAL_ZERO else METRICS.get(VARIANTS.get(name, (name,))[0]).better
 
 
 def _fmt(v) -> str:
@@ -38,7 +38,36 @@ def _values(results: list, name: str) -> np.ndarray:
 
 
 def sections(record: dict, folder: Path) -> list:
-    return _sensitivity(record, Path(folder)) + _sample_size(record, Path(folder))
+    return _sensitivity(record, Path(folder)) + _mifid_directions(record) + _sample_size(record, Path(folder))
+
+
+def _mifid_directions(record: dict) -> list:
+    """MiFID's memorisation distance M under training copies, in the authors' direction (ganbench's mifid)
+    and torchmetrics' (mifid-torchmetrics): which one sees the copies."""
+    import disturbances as dist
+
+    d = record.get("metrics_disturbance", {}).get("results", {})
+    ((kind, levels),) = dist.COPY_LEVELS.items()
+    keys = ["clean"] + [f"{kind}|{lv}" for lv in levels]
+    if not all("mifid-torchmetrics" in d.get(k, {}) for k in keys):
+        return []
+    out = [
+        "### MiFID's memorisation distance under training copies",
+        "",
+        "M (mean min cosine distance; MiFID = FID / M when M < 0.1, else FID) in the authors' direction "
+        "(`mifid`: each sample's nearest training image, their competition_scoring.py) and torchmetrics' "
+        "(`mifid-torchmetrics`: each training image's nearest sample).",
+        "",
+        "| copies | M, authors' | MiFID, authors' | M, torchmetrics' | MiFID, torchmetrics' |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for k, lv in zip(keys, [0] + list(levels)):
+        a, t = d[k]["mifid"], d[k]["mifid-torchmetrics"]
+        out.append(
+            f"| {lv:g} | {_fmt(a['extra']['memorization_distance'])} | {_fmt(a['value'])} | "
+            f"{_fmt(t['extra']['memorization_distance'])} | {_fmt(t['value'])} |"
+        )
+    return out + [""]
 
 
 # ------------------------------------------------------------------ stage metrics_disturbance
