@@ -16,7 +16,7 @@ yet (OFFICIAL_SHA256 is None), so ganbench neither downloads it nor calls any fi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from ..device import inference_mode, pick_device
 from ..errors import GanbenchError
 from . import weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
+
+if TYPE_CHECKING:
+    import torch
 
 NAME = "dinov2-vit-l-14"
 DIM = 1024
@@ -93,7 +96,7 @@ def preprocess(image: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     im = Image.fromarray(image)
-    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.BICUBIC))
+    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.Resampling.BICUBIC))
 
 
 class DinoV2Extractor:

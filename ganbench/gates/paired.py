@@ -54,7 +54,7 @@ def _take(fs: FeatureSet, rows) -> FeatureSet:
 
 
 def _frechet_array(name: str, fs: FeatureSet) -> np.ndarray:
-    return fs.extra["spatial"] if name == "sfid" else fs.pool
+    return fs.extra["spatial"] if name == "sfid" else fs.array("pool")
 
 
 def _counts(rows: np.ndarray, n: int) -> np.ndarray:

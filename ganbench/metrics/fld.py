@@ -20,6 +20,7 @@ The authors' comparable setting is DINOv2 features (`fld-dinov2`); `fld` reads I
 from __future__ import annotations
 
 import warnings
+from typing import Optional
 
 import numpy as np
 
@@ -94,11 +95,11 @@ class Mixture:
             return float((-torch.logsumexp(ll, dim=1) / self.dim).mean().item())
 
 
-def fld(train: np.ndarray, test: np.ndarray, gen: np.ndarray, seed: int = 0, mode: str = "test") -> dict:
+def fld(train_rows: np.ndarray, test_rows: np.ndarray, gen_rows: np.ndarray, seed: int = 0, mode: str = "test") -> dict:
     import torch
 
     rs = np.random.RandomState(seed)
-    train, test, gen = (torch.as_tensor(np.asarray(a, np.float32)) for a in (train, test, gen))
+    train, test, gen = (torch.as_tensor(np.asarray(a, np.float32)) for a in (train_rows, test_rows, gen_rows))
     if len(gen) > GEN_SIZE:
         gen = gen[rs.choice(len(gen), GEN_SIZE, replace=False)]
     mean, std = test.mean(dim=0), test.std(dim=0)
@@ -127,7 +128,7 @@ def fld(train: np.ndarray, test: np.ndarray, gen: np.ndarray, seed: int = 0, mod
 
 
 def _make(name: str, summary: str, mode: str, extractor: str = "inception-v3-compat") -> Metric:
-    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
         opts = with_defaults(opts)
         if train is None:
             raise GanbenchError(
@@ -135,7 +136,7 @@ def _make(name: str, summary: str, mode: str, extractor: str = "inception-v3-com
             )
         if ref.n < 2 or train.n < 2:
             raise GanbenchError(f"{name} needs at least 2 held-out and 2 training images: pass more images")
-        r = fld(train.pool, ref.pool, gen.pool, opts["fld_seed"], mode)
+        r = fld(train.array("pool"), ref.array("pool"), gen.array("pool"), opts["fld_seed"], mode)
         if (mode == "test" and r["value"] > 1000) or (mode == "gap" and r["value"] < -1000):
             warnings.warn(
                 f"{name} = {r['value']:.4g}: the samples are likely copies of the training set "

@@ -14,6 +14,8 @@ to torchmetrics' eigenvalue route). With --bootstrap, every set is resampled and
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..errors import GanbenchError
@@ -53,7 +55,7 @@ def validate(opts: dict) -> None:
         )
 
 
-def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
     opts = with_defaults(opts)
     eps = opts["mifid_eps"]
     real = train if train is not None else ref
@@ -63,7 +65,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
             "mean/covariance: pass the images, or a file from `ganbench stats`"
         )
     fid = fid_compute(gen, ref, {**opts, "bootstrap": 0}).value
-    d = cosine_distances(real.pool, gen.pool)
+    d = cosine_distances(real.array("pool"), gen.array("pool"))
     mean_min = float(d.min(axis=1).mean())
     distance = thresholded(mean_min, eps)
     out = MetricValue(
@@ -83,7 +85,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
             gi = rng.integers(0, gen.n, gen.n)
             ri = rng.integers(0, ref.n, ref.n)
             ti = rng.integers(0, len(d), len(d))
-            f = _fid(gen.pool[gi], ref.pool[ri])
+            f = _fid(gen.array("pool")[gi], ref.array("pool")[ri])
             cols = np.unique(column[gi[kept[gi]]])
             values.append(mifid_value(f, thresholded(d[ti][:, cols].min(axis=1).mean(), eps)))
         out.ci = percentile_ci(values, opts["confidence"], out.value)
