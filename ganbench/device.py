@@ -4,8 +4,12 @@ torch is imported when a device is asked for, so modules that only declare thing
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from .errors import GanbenchError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def inference_mode(f):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
@@ -125,7 +125,7 @@ def check(
     samples,
     ref=None,
     baseline=None,
-    limits: List[Limit] = (),
+    limits: Sequence[Limit] = (),
     *,
     alpha: float = DEFAULTS["gate_alpha"],
     bootstrap: int = DEFAULTS["gate_bootstrap"],
@@ -166,7 +166,7 @@ def check(
     )
 
 
-def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
+def judge(limits: Sequence[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
     """Each limit's outcome from paired.py's output; the candidate is the last model, the baseline
     (for change limits) the first."""
     conf, pct = 1 - alpha, f"{round((1 - alpha) * 100, 1):g}%"

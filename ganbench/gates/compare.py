@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import List
+from typing import Any, Dict, List
 
 import numpy as np
 
@@ -119,7 +119,8 @@ def compare(
     ms, refs, used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
     names = fit_to_outputs(names, used, defaulted=metrics is None)
     bare = [m for m in ms if m.features is None]
-    values, pairs = {}, {}
+    values: Dict[str, Any] = {}
+    pairs: Dict[str, Any] = {}
     if not bare:
         with replicate_bar(names, bootstrap) as tick:
             points, reps = paired(names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick)
@@ -175,10 +176,12 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
     with_f = [i for i, m in enumerate(ms) if m.features is not None]
     if with_f:
         with replicate_bar(names, bootstrap) as tick:
-            points, reps = paired(names, [ms[i].features for i in with_f], refs, opts, bootstrap, seed, progress=tick)
+            feats = [f for f in (ms[i].features for i in with_f) if f is not None]  # all of them, by with_f
+            points, reps = paired(names, feats, refs, opts, bootstrap, seed, progress=tick)
     else:
         points, reps = {}, {}
-    values, pairs = {}, {}
+    values: Dict[str, Any] = {}
+    pairs: Dict[str, Any] = {}
     for name in names:
         est = []
         for i, m in enumerate(ms):
@@ -187,7 +190,7 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
                 v = points[name][k].value
                 est.append((v, float(np.std(reps[name][k], ddof=1))))
                 continue
-            mv = m.record.metrics.get(name)
+            mv = m.record.metrics.get(name) if m.record is not None else None
             if mv is None or mv.ci is None:
                 raise GanbenchError(
                     f"{m.label} has no {'interval' if mv else 'value'} for {name}: write it with "

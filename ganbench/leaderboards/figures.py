@@ -85,7 +85,7 @@ def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_ta
             (f"{r['task']}: " if by_task and r.get("task") else "") + r["label"],
             r["cells"].get(metric, {}),
             False,
-            ROLE_COLOURS.get(r.get("role"), "#1f77b4") if by_task else "#1f77b4",
+            ROLE_COLOURS.get(r.get("role") or "", "#1f77b4") if by_task else "#1f77b4",
         )
         for r in rows
     ]
