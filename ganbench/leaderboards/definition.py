@@ -3,8 +3,10 @@ toy boards the recipe of their runs)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Container, Dict, Optional, Tuple, Union
 
 from ..errors import GanbenchError
 
@@ -26,7 +28,7 @@ def read_toml(path: Path, what: str) -> dict:
         raise GanbenchError(f"{what} {path} is not valid TOML ({e}); fix the file") from None
 
 
-def read_board(board_dir) -> dict:
+def read_board(board_dir: Union[str, os.PathLike]) -> dict:
     board_dir = Path(board_dir)
     if not (board_dir / "board.toml").is_file():
         raise GanbenchError(
@@ -51,7 +53,7 @@ def protocol_group(row: dict) -> str:
     return " / ".join(f"{row[k]}" for k in PROTOCOL_KEYS)
 
 
-def read_reported(board_dir, board: dict) -> list:
+def read_reported(board_dir: Union[str, os.PathLike], board: dict) -> list:
     """The reported rows (`reported.toml`: [[row]] label, kind, metrics, n_generated, n_real, split,
     inception, loss (where the source has several), protocol (notes), citation, checked, conditional),
     each naming its source, its protocol and how it was checked; sorted within protocol groups."""
@@ -85,14 +87,14 @@ def read_reported(board_dir, board: dict) -> list:
     return sort_reported(out, board.get("sort", board.get("headline")), board.get("higher_is_better", []))
 
 
-def sort_reported(rows: list, metric, higher_is_better) -> list:
+def sort_reported(rows: list, metric: Optional[str], higher_is_better: Container[str]) -> list:
     """Groups in the order they first appear; within a group, best `metric` first, rows without it last."""
-    first = {}
+    first: Dict[str, int] = {}
     for r in rows:
         first.setdefault(r["group"], len(first))
     sign = -1.0 if metric in higher_is_better else 1.0
 
-    def key(ir):
+    def key(ir: Tuple[int, dict]) -> tuple:
         i, r = ir
         v = r["metrics"].get(metric)
         return (first[r["group"]], v is None, sign * v if v is not None else 0.0, i)

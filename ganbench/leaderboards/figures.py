@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -21,7 +24,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _legend(ax) -> None:
+def _legend(ax: Axes) -> None:
     if ax.get_legend_handles_labels()[0]:  # rows without this metric draw nothing to label
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
@@ -76,7 +79,9 @@ def curves(
 ROLE_COLOURS = {"floor": "#999999", "untrained": "#aec7e8"}  # a paired board's floors; trained rows are blue
 
 
-def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_task: bool = False) -> bytes:
+def bars(
+    rows: List[dict], reported: List[dict], metric: str, higher: Optional[bool] = None, by_task: bool = False
+) -> bytes:
     """`metric` of every row with its 95% interval; reported rows hatched, apart. `by_task` (a paired
     board): labels name the task, floors grey, untrained generators light blue, and the title says which
     way is better."""

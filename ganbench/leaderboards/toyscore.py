@@ -5,7 +5,7 @@ values are toydata.score's (tested), so a board's number is the benchmark's own 
 from __future__ import annotations
 
 import functools
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def pixel_fd(px: np.ndarray) -> float:
     return float(max(diff @ diff + np.trace(cov) + np.trace(sigma) - 2 * tr, 0.0))
 
 
-def scores(labels: dict, rows=None) -> dict:
+def scores(labels: dict, rows: Optional[np.ndarray] = None) -> dict:
     """The benchmark's metrics of the samples `rows` (all of them when None)."""
     mode = labels["mode"] if rows is None else labels["mode"][rows]
     k = labels["modes"]
