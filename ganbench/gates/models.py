@@ -214,7 +214,7 @@ def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_labe
         "metrics": list(metrics),
         "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in rec.protocol["options"]},
     }
-    reasons = comparable(m.record, here)
+    reasons = comparable(rec, here)
     if reasons:
         raise GanbenchError(
             f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both under one protocol"
