@@ -35,6 +35,8 @@ class Adversarial(Objective):
         nets = {"G": G, "D": D}
         if cfg["ema"]:
             nets["G_ema"] = models.ema_copy(G)
+        opt_g: torch.optim.Optimizer
+        opt_d: torch.optim.Optimizer
         if cfg["optimizer"] == "rmsprop":  # WGAN (Arjovsky et al. 2017): momentum-free, torch's defaults otherwise
             opt_g = torch.optim.RMSprop(G.parameters(), lr=cfg["lr_g"])
             opt_d = torch.optim.RMSprop(D.parameters(), lr=cfg["lr_d"], weight_decay=cfg["weight_decay"])
