@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-_GROUP = None  # the process group our collectives use, once set up
+_GROUP: Any = None  # the process group our collectives use (a torch ProcessGroup), once set up
 _OWNED = False  # True when we called init_process_group (and so destroy it at exit)
 
 
