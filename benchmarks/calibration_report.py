@@ -156,7 +156,10 @@ def _bias(record, folder) -> list:
     for n in ns:
         f = np.array([r["fid"]["value"] for r in rows if r["n"] == n])
         k = np.array([r["kid"]["value"] for r in rows if r["n"] == n])
-        sd = lambda v: _fmt(v.std(ddof=1)) if len(v) > 1 else "-"
+
+        def sd(v):
+            return _fmt(v.std(ddof=1)) if len(v) > 1 else "-"
+
         out.append(
             f"| {n} | {len(f)} | {_fmt(f.mean())} | {sd(f)} | [{_fmt(f.min())}, {_fmt(f.max())}] | "
             f"{_fmt(k.mean())} | {sd(k)} | [{_fmt(k.min())}, {_fmt(k.max())}] |"
@@ -175,7 +178,7 @@ def _disturbance(record, folder) -> list:
     res = d["results"]
     clean = res["clean"]
     out = [
-        f"## Disturbances (Heusel et al. 2017, fig. 3) on real features",
+        "## Disturbances (Heusel et al. 2017, fig. 3) on real features",
         "",
         f"The first {d['n']} excerpt test images, disturbed, scored against all {d['ref_n']} train images "
         f"(level 0: the same {d['n']} images undisturbed). N = {d['n']} per level to fit the CPU budget: "

@@ -84,7 +84,7 @@ def device(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def report(request, device) -> "_report.Report":
+def report(request, device) -> _report.Report:
     rep = request.config._ganbench_report
     if not rep.machine:
         rep.machine = _report.machine_info(device)

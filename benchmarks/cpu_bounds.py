@@ -126,7 +126,8 @@ def main(argv=None) -> int:
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {f['float64_matmul_peak_gflops']:.1f} GFLOP/s | {f['one_covariance_s']:.2f} s | "
         f"{100 * f['syrk_fraction_of_peak']:.0f}% | {f['sqrt_term_s']:.2f} s | {f['ganbench_s']:.2f} s | "
-        f"{f['pytorch_fid_s']:.2f} s | {f['ratio_now']:.2f}x | {f['floor_s']:.2f} s | {f['best_possible_ratio']:.2f}x |",
+        f"{f['pytorch_fid_s']:.2f} s | {f['ratio_now']:.2f}x | {f['floor_s']:.2f} s | "
+        f"{f['best_possible_ratio']:.2f}x |",
         "",
         "The floor is two N d^2 multiply-add covariances at the measured float64 matrix-product peak plus "
         "the square-root term as it runs now. A float64 result cannot be had faster on this machine; a lower "

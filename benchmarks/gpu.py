@@ -71,7 +71,8 @@ class Results:
         lines = [
             f"# ganbench on {e['device_name']}",
             "",
-            f"{e['device_name']} (driver {e.get('driver', '?')}, CUDA {e.get('cuda', '-')}, cuDNN {e.get('cudnn', '-')}), "
+            f"{e['device_name']} (driver {e.get('driver', '?')}, CUDA {e.get('cuda', '-')}, "
+            f"cuDNN {e.get('cudnn', '-')}), "
             f"{e['cpu_count']} CPU cores; torch {e['torch']}, " + ", ".join(f"{k} {v}" for k, v in e["libs"].items()),
             f"; `{e['command']}` on {e['date']}.",
             "",

@@ -124,7 +124,7 @@ def train(ctx) -> None:
         optG = torch.optim.Adam(G.parameters(), 2e-4, betas=betas)
         optD = torch.optim.Adam(D.parameters(), 2e-4, betas=betas)
         it = real_iter()
-        ref_s, _ = _time(lambda: reference_step(kind, G, D, optG, optD, it, z_dim, dev, b), dev, steps)
+        ref_s, _ = _time(lambda: reference_step(kind, G, D, optG, optD, it, z_dim, dev, b), dev, steps)  # noqa: B023 - called within this iteration
         ours, cfg = _trainer(name, ctx, sets)
         our_s, _ = _time(ours.train_step, dev, steps)
         res.add(
@@ -185,7 +185,7 @@ def augment(ctx, real) -> None:
         xr = x.to(ctx.device).requires_grad_(True)
 
         def fwd_bwd():
-            aug(xr, torch.Generator().manual_seed(7)).square().sum().backward()
+            aug(xr, torch.Generator().manual_seed(7)).square().sum().backward()  # noqa: B023 - called within this iteration
 
         sec, _ = _time(fwd_bwd, ctx.device, 1 if ctx.quick else 10)
         ctx.res.add(
@@ -255,7 +255,7 @@ def torchrun(ctx) -> None:
         max_rel_diff=diff,
     )
     runs = []
-    for label, prefix in (("one process", py), ("torchrun 1 proc", tr), ("one process again", py)):
+    for _label, prefix in (("one process", py), ("torchrun 1 proc", tr), ("one process again", py)):
         run = tmp / f"run-{len(runs)}"
         _run(
             prefix

@@ -166,7 +166,7 @@ def markdown(data: dict) -> str:
         lines.append("")
     if data.get("targets"):
         lines += ["## Targets", "", "| target | met | measured |", "|---|---|---|"]
-        for name, c in data["targets"].items():
+        for c in data["targets"].values():
             met = "not judged (quick run)" if data.get("quick") else ("yes" if c["met"] else "NO (gap)")
             lines.append(f"| {c['target']} | {met} | {c['measured']} |")
         lines.append("")

@@ -84,7 +84,8 @@ def main():
     for label, seed, modes, reached, hq, kl, warned, secs in rows:
         kl_s = "n/a" if kl is None else f"{kl:.3f}"
         lines.append(
-            f"| {label} | {seed} | {modes} / 8 | {reached} / 8 | {hq:.3f} | {kl_s} | {warned if warned is not None else '-'} | {secs:.0f} |"
+            f"| {label} | {seed} | {modes} / 8 | {reached} / 8 | {hq:.3f} | {kl_s} | "
+            f"{warned if warned is not None else '-'} | {secs:.0f} |"
         )
     Path(args.out).write_text("\n".join(lines) + "\n")
 

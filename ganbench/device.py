@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .errors import GanbenchError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported when a device is asked for
     import torch
 
 
@@ -25,7 +25,7 @@ def inference_mode(f):
     return run
 
 
-def pick_device(device=None) -> "torch.device":
+def pick_device(device=None) -> torch.device:
     import torch
 
     if device in (None, "", "auto"):

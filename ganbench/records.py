@@ -81,7 +81,8 @@ class Result:
         p = self.provenance
         lines.append("")
         lines.append(
-            f"samples: {_count(p['samples'])} ({p['samples'].get('path') or p['samples'].get('name') or p['samples'].get('kind')})"
+            f"samples: {_count(p['samples'])} "
+            f"({p['samples'].get('path') or p['samples'].get('name') or p['samples'].get('kind')})"
             f"  reference: {p['reference']['name']} ({_count(p['reference'])})"
         )
         if p["weights"].get("sha256"):

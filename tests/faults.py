@@ -42,7 +42,7 @@ class WriteFault:
                 f.truncate(os.path.getsize(tmp) // 2)
         raise OSError(self.code, os.strerror(self.code))
 
-    def __enter__(self) -> "WriteFault":
+    def __enter__(self) -> WriteFault:
         cache.WRITE_HOOKS.append(self)
         return self
 
@@ -56,7 +56,7 @@ class StepSignal:
     def __init__(self, at: int, sig: int = signal.SIGTERM):
         self.at, self.sig, self.count = at, sig, 0
 
-    def __enter__(self) -> "StepSignal":
+    def __enter__(self) -> StepSignal:
         from ganbench.train.loop import Trainer
 
         self.real = real = Trainer.train_step

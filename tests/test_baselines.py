@@ -42,7 +42,7 @@ REFERENCE_COUNTS = {
     "cyclegan": (
         7837699,
         136385,
-    ),  # same commit: ResnetGenerator(3, 3, 64, instance norm, n_blocks=6), NLayerDiscriminator(3, 64, 1, instance norm)
+    ),  # same commit: ResnetGenerator(3, 3, 64, instance norm, n_blocks=6), NLayerDiscriminator(3, 64, 1, inst. norm)
 }
 
 

@@ -159,7 +159,7 @@ def values(record: dict) -> dict:
 def test_list_metrics_lists_every_registered_metric_once():
     r = ok(run("list", "metrics"))
     lines = r.stdout.splitlines()[1:]
-    listed = [line.split()[0] for line in lines if not line.split()[0] == "options:"]
+    listed = [line.split()[0] for line in lines if line.split()[0] != "options:"]
     assert r.stdout.startswith("metrics:")
     registered = sorted({m.name for _, m in METRICS.items()})
     assert sorted(listed) == registered and set(ALL) <= set(listed) and len(ALL) == 7

@@ -166,7 +166,7 @@ def test_no_download_without_cache(fake):
 def test_damaged_decoded_cache_is_rebuilt(fake):
     import_archive("cifar10", fake["path"])
     first = resolve_reference("cifar10-test")
-    decoded = [p for p in (home() / "datasets" / "decoded").iterdir()]
+    decoded = list((home() / "datasets" / "decoded").iterdir())
     assert len(decoded) == 1
     decoded[0].write_bytes(b"junk")
     again = resolve_reference("cifar10-test")

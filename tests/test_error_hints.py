@@ -25,6 +25,7 @@ QUOTED = re.compile(r"`ganbench ([a-z-]+)([^`]*)`")
 FOREIGN = re.compile(r"\b(pytorch-fid|torchrun|pip)( --?[a-z][a-z0-9-]*)+")  # another program's options
 SERVES = [  # (path prefix, commands); the first that matches
     ("cli/options.py", ("eval", "compare", "check")),
+    ("cli/eval_paired.py", ("eval",)),  # `eval --target`'s path
     ("cli/", None),  # the commands the module defines
     ("train/sampling.py", ("sample",)),
     ("train/translate.py", ("sample",)),

@@ -487,10 +487,11 @@ def test_every_metric_option_has_help():
         assert opt in out and words in out, opt
 
 
-def test_readme_says_kid_needs_1000_samples():
+def test_scoring_guide_says_kid_needs_1000_samples():
     from conftest import REPO
 
-    assert "at least 1,000 samples" in (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "guides" / "scoring.md").read_text()
+    assert "KID draws subsets of `--kid-subset-size` (1,000) images, so both sets need at least that many" in text
 
 
 def test_fetch_accepts_the_extracted_folder_verifying_each_file(tmp_path, cifar_excerpt, monkeypatch):
@@ -513,3 +514,16 @@ def test_fetch_accepts_the_extracted_folder_verifying_each_file(tmp_path, cifar_
     assert r.exit_code == 0, r.output
     np.testing.assert_array_equal(resolve_reference("cifar10-test", download=False).read(range(len(test))), test)
     assert len(resolve_reference("cifar10", download=False)) == len(train)
+
+
+def test_write_samples_names_the_file_kinds_it_writes(tmp_path):
+    from ganbench.errors import GanbenchError
+    from ganbench.train.sampling import write_samples
+
+    images = np.zeros((2, 4, 4, 3), np.uint8)
+    with pytest.raises(GanbenchError, match=r"x\.npy: samples are written to a \.npz file .* pass -o x\.npz"):
+        write_samples(images, None, tmp_path / "x.npy")
+    with pytest.raises(GanbenchError, match="2-D points are written to a .npz file"):
+        write_samples(np.zeros((3, 2)), None, tmp_path / "pts")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+    assert write_samples(images, None, tmp_path / "ok.npz").exists()

@@ -385,7 +385,7 @@ def test_sources_read_in_a_spawned_worker_process(tmp_path, imgs):
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         decoded = pool.map(folder.decode, [0, 1])
         batch = pool.apply(mapped.read, ([4, 7],))
-    for i, (img, kinds) in enumerate(decoded):
+    for i, (_img, kinds) in enumerate(decoded):
         folder.record(i, kinds)
     np.testing.assert_array_equal(decoded[0][0], imgs[0])
     np.testing.assert_array_equal(batch, imgs[[4, 7]])

@@ -91,7 +91,7 @@ def test_intervals_cover_their_target_over_repeated_draws():
         for k in NAMES:
             points[k].append(METRICS.get(k).compute(Features(x), Features(y), opts, None).value)
     target = {k: float(np.mean(v)) for k, v in points.items()}
-    hits, reps = {k: 0 for k in NAMES}, 80
+    hits, reps = dict.fromkeys(NAMES, 0), 80
     for i in range(reps):
         x, y = draw(rng)
         opts = {**OPTS, "_memo": {}}

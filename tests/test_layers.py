@@ -20,7 +20,7 @@ LAYERS = [
     {"features"},
     {"metrics"},
     {"records"},
-    {"engine", "sides", "streaming", "paired"},  # streaming: Metrics, evaluate(G); paired: outputs vs targets
+    {"engine", "plan", "sides", "streaming", "paired"},  # streaming: Metrics, evaluate(G); paired: outputs vs targets
     {"diagnose"},
     {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
     {"gates", "leaderboards", "testing"},  # read records and runs; quality gates sample runs

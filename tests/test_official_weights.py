@@ -236,7 +236,8 @@ def test_fid_kid_agree_with_torch_fidelity_and_pytorch_fid(official, excerpt_set
     a, b = _pytorch_fid_pool3(test, state), _pytorch_fid_pool3(train, state)
     pf_fid = calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
     print(
-        f"\nofficial pool3, excerpt test[:{N}] vs train[:{N}]: ganbench FID {result['fid']:.6f} KID {result['kid']:.6g}; "
+        f"\nofficial pool3, excerpt test[:{N}] vs train[:{N}]: "
+        f"ganbench FID {result['fid']:.6f} KID {result['kid']:.6g}; "
         f"torch-fidelity FID {fidelity['frechet_inception_distance']:.6f} KID "
         f"{fidelity['kernel_inception_distance_mean']:.6g}; pytorch-fid FID {pf_fid:.6f}"
     )

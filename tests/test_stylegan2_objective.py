@@ -137,7 +137,10 @@ def test_adam_gets_the_lazy_mb_ratio_and_the_ema_beta_follows_kimg_and_rampup(im
 def test_main_losses_equal_a_hand_computation(images):
     tr = _trainer(images, style_mixing=0.0)
     ctx = tr.ctx
-    sp = lambda v: math.log1p(math.exp(v))  # softplus
+
+    def sp(v):  # softplus
+        return math.log1p(math.exp(v))
+
     real, fake = [0.0, 2.0, -1.0, 0.5, 1.0, -3.0, 0.25, 4.0], [-1.0, 1.0, 0.0, 2.0, -2.0, 0.5, 3.0, -0.5]
     ctx.f = {
         **ctx.f,

@@ -82,7 +82,7 @@ def test_look_ahead_does_not_leak_into_the_real_discriminator():
 def test_one_look_ahead_step_is_torch_adams_step():
     """D^1 from the look-ahead equals what torch.optim.Adam makes of a copy of D on the same batch."""
     tr = _trainer(unrolled=1)
-    for s in range(3):  # Adam moments and step count that are not at their start
+    for _ in range(3):  # Adam moments and step count that are not at their start
         tr.train_step()
     s, cfg = tr.step, tr.cfg
     G, D = tr.nets.G, tr.nets.D

@@ -3,11 +3,12 @@ without the options added since at their defaults; rng.purposes listed apart).""
 
 import json
 import sys
+from pathlib import Path
 
 sys.path.insert(0, ".")
 from ganbench.train.options import LATER, OPTIONS
 
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+a, b = (json.loads(Path(p).read_text()) for p in sys.argv[1:3])
 ok = True
 for k in a:
     x, y = a[k], b[k]

@@ -41,7 +41,7 @@ res = {}
 for i, (name, kw) in enumerate(cases):
     out = tmp / f"r{i}"
     ganbench.train(name, out=out, seed=5, progress=False, log_every=1, **kw)
-    lines = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     lines = [
         {k: v for k, v in r.items() if k not in ("step_per_s", "images_per_s")} for r in lines if r["kind"] == "train"
     ]

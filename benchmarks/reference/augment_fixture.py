@@ -55,7 +55,8 @@ def export(git_dir: str, paths, dest: Path) -> str:
     tar = subprocess.run(
         ["git", "--git-dir", git_dir, "archive", commit, *paths], check=True, capture_output=True
     ).stdout
-    tarfile.open(fileobj=io.BytesIO(tar)).extractall(dest)
+    with tarfile.open(fileobj=io.BytesIO(tar)) as tf:
+        tf.extractall(dest)
     return commit
 
 

@@ -11,6 +11,7 @@ import warnings
 import click
 
 from ..errors import GanbenchError
+from ..version import __version__
 
 
 class _Group(click.Group):
@@ -35,7 +36,7 @@ def _one_line(message, category, filename, lineno, line=None) -> str:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ganbench")
+@click.version_option(__version__, package_name="ganbench")  # version.py, the one place it is written
 def cli():
     """Evaluate generative image models (FID, IS, KID, precision/recall/density/coverage) and train the
     reference GANs they are compared with."""

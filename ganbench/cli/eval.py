@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from ..defaults import DEFAULTS
+from .eval_paired import check_paired_flags, paired
 from .options import (
     check_output,
     echo_notes,
@@ -222,26 +223,9 @@ def command(
             f"--classes {classes}: {samples} is not a run folder; --classes samples a trained run "
             f"(pass the samples' classes with --labels)"
         )
-    if html_path is not None and target is None:
-        from ..errors import GanbenchError
-
-        raise GanbenchError(
-            "--html shows the worst pairs of a paired evaluation: pass --target TARGETS "
-            "(`ganbench diagnose` writes the report of an unpaired one)"
-        )
-    if target is not None and train is not None:
-        from ..errors import GanbenchError
-
-        raise GanbenchError(
-            "--train reads a training set for unpaired metrics (ct, authpct, mifid, ...): leave it "
-            "out with --target, or score the outputs unpaired with --ref"
-        )
-    if mask is not None and target is None:
-        from ..errors import GanbenchError
-
-        raise GanbenchError("--mask scores inpainting outputs against their targets: add --target TARGETS")
+    check_paired_flags(target, train, html_path, mask)
     if target is not None:
-        return _paired(
+        return paired(
             samples,
             target,
             ref,
@@ -308,40 +292,3 @@ def command(
         ("samples", result.provenance["samples"]), ("reference", result.provenance["reference"].get("source") or {})
     )
     write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
-
-
-def _paired(
-    outputs, target, ref, metrics, key, target_key, lpips_weights, device, batch_size, json_path, html_path, kw
-):
-    from ..errors import GanbenchError
-    from ..paired import evaluate_paired
-
-    if ref is not None:
-        raise GanbenchError(
-            "--target and --ref: the outputs are compared with their targets (FID/KID too, when "
-            "--metrics names them); pass one of them"
-        )
-    check_output(html_path, "report", "--html")
-    from ..paired import _inpainting_npz
-
-    if target_key is None and _inpainting_npz(target):
-        target_key = "targets"  # `ganbench data inpainting`'s pairs: their targets, and their mask
-    result = evaluate_paired(
-        outputs,
-        target,
-        metrics,
-        key=key,
-        target_key=target_key,
-        lpips_weights=lpips_weights,
-        device=device,
-        batch_size=batch_size,
-        **kw,
-    )
-    for w in result.warnings:
-        click.echo(f"ganbench: warning: {w}", err=True)
-    echo_notes(("outputs", result.provenance["samples"]), ("targets", result.provenance["reference"]))
-    write_output(json_path, result.to_json(), "record", table=result.table(warnings=False))
-    if html_path is not None:
-        from ..diagnose.pairs import write_report
-
-        write_report(result, outputs, target, html_path, key=key, target_key=target_key)

@@ -45,7 +45,10 @@ def build_command(records, out, fmt, json_path):
         raise GanbenchError(f"{out} is a board of studies: it has no LaTeX table; pass --format md")
     text = files["board.tex" if fmt == "latex" else "README.md"].decode()
     board = json.loads(files["board.json"])
-    summary = f"\nwrote {', '.join(sorted(files))} to {out}: {len(board['rows'])} row(s), {board['set_aside_count']} set aside"
+    summary = (
+        f"\nwrote {', '.join(sorted(files))} to {out}: {len(board['rows'])} row(s), "
+        f"{board['set_aside_count']} set aside"
+    )
     write_output(json_path, files["board.json"].decode().rstrip("\n"), "board", table=text.rstrip("\n") + summary)
 
 

@@ -78,7 +78,7 @@ def _thumb_png(img) -> bytes:
 
 def thumbnails(images, indices: Sequence[int]) -> dict:
     """{index: data URI} for `indices` of `images` (an ImageSource with .read, or an array)."""
-    want = sorted(set(int(i) for i in indices))
+    want = sorted({int(i) for i in indices})
     if images is None or not want:
         return {}
     got = images.read(want) if hasattr(images, "read") else np.asarray(images)[want]

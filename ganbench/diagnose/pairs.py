@@ -43,5 +43,5 @@ def write_report(result, outputs, targets, path, *, key=None, target_key=None) -
         )
 
     for n in paired:
-        sections.append(f"<h2>worst pairs by {n}</h2>" + _safe(lambda: worst(n), f"the worst pairs by {n}"))
+        sections.append(f"<h2>worst pairs by {n}</h2>" + _safe(lambda: worst(n), f"the worst pairs by {n}"))  # noqa: B023 - called within this iteration
     write_html(page("ganbench paired evaluation", sections), path)

@@ -1,6 +1,6 @@
 """The diagnose report's pages: `feature_report` for images, `toy_report` for the toy benchmarks.
 
-Page building blocks are in html.py; figures in figures.py.
+Page building blocks are in html.py; figures in figures.py; image grids and provenance in sections.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import numpy as np
 
 from . import figures
 from .html import (
-    Raw,
     _safe,
     _text,
     fmt,
@@ -23,11 +22,11 @@ from .html import (
     page,
     png_uri,
     table,
-    thumbnails,
     to_jsonable,
     write_html,
     write_json,
 )
+from .sections import N_GRID, bin_examples, nn_grid, pair_grid, provenance, sample_grid
 
 __all__ = ["feature_report", "toy_report", "to_jsonable", "write_html", "write_json"]
 
@@ -150,25 +149,10 @@ def feature_report(
     )
     worst = mem["worst"][:n_examples]
 
-    def nn_grid():
-        tg = thumbnails(gen_images, [w["index"] for w in worst])
-        tr = thumbnails(ref_images, [w["ref_index"] for w in worst])
-        return table(
-            [
-                (
-                    img(tg[w["index"]], f"sample {w['index']}", "thumb") if tg else w["index"],
-                    img(tr[w["ref_index"]], f"reference {w['ref_index']}", "thumb") if tr else w["ref_index"],
-                    w["index"],
-                    w["ref_index"],
-                    w["distance"],
-                    w["flagged"],
-                )
-                for w in worst
-            ],
-            ("sample", "nearest reference", "sample #", "reference #", "distance", "flagged"),
-        )
-
-    out.append("<p>Samples closest to a reference image, next to that image:</p>" + _safe(nn_grid, "image grid"))
+    out.append(
+        "<p>Samples closest to a reference image, next to that image:</p>"
+        + _safe(lambda: nn_grid(worst, gen_images, ref_images), "image grid")
+    )
 
     out.append("<h2>Duplicates</h2>")
     out.append(
@@ -198,23 +182,11 @@ def feature_report(
     )
     pairs = dup["closest_pairs"][:n_examples]
 
-    def pair_grid():
-        t = thumbnails(gen_images, [p["i"] for p in pairs] + [p["j"] for p in pairs])
-        return table(
-            [
-                (
-                    img(t[p["i"]], f"sample {p['i']}", "thumb") if t else p["i"],
-                    img(t[p["j"]], f"sample {p['j']}", "thumb") if t else p["j"],
-                    p["i"],
-                    p["j"],
-                    p["distance"],
-                )
-                for p in pairs
-            ],
-            ("sample i", "sample j", "i", "j", "distance"),
-        )
-
-    out.append(_safe(pair_grid, "duplicate pairs") if pairs else '<p class="note">none: no near-duplicate pairs</p>')
+    out.append(
+        _safe(lambda: pair_grid(pairs, gen_images), "duplicate pairs")
+        if pairs
+        else '<p class="note">none: no near-duplicate pairs</p>'
+    )
 
     if cl is not None:
         out.append("<h2>Classes</h2>")
@@ -310,80 +282,3 @@ def toy_report(res: dict, points: np.ndarray, centres: Optional[np.ndarray], ref
         out.append("<h2>Generated samples</h2>" + _safe(lambda: sample_grid(points, N_GRID), "sample grid"))
     out.append(provenance(res))
     return page(f"ganbench diagnose: {res['benchmark']}", out)
-
-
-N_GRID = 64  # generated samples shown in the grid
-N_BIN_EXAMPLES = 8  # images per over/under-represented bin
-N_BINS_SHOWN = 4  # bins of each direction shown with images
-
-
-def sample_grid(images, n: int) -> str:
-    """The first `n` images as a grid of thumbnails."""
-    count = len(images)
-    shown = list(range(min(n, count)))
-    t = thumbnails(images, shown)
-    cells = "".join(img(t[i], f"sample {i}", "thumb") for i in shown)
-    return f'<p class="note">The first {len(shown)} of {count} samples.</p><div>{cells}</div>'
-
-
-def bin_examples(nd: dict, gen_bins, ref_bins, gen_images, ref_images) -> str:
-    """For the most over-represented bins, samples that fall in them (what the generator overproduces);
-    for the most under-represented, reference images from them (what it misses)."""
-    rows = []
-    over = sorted(nd["over_represented"], key=lambda b: -nd["z"][b])[:N_BINS_SHOWN]
-    under = sorted(nd["under_represented"], key=lambda b: nd["z"][b])[:N_BINS_SHOWN]
-    for direction, bins, images, assigned, whose in (
-        ("over", over, gen_images, gen_bins, "samples"),
-        ("under", under, ref_images, ref_bins, "reference images"),
-    ):
-        if images is None:
-            continue
-        for b in bins:
-            idx = np.flatnonzero(np.asarray(assigned) == b)[:N_BIN_EXAMPLES].tolist()
-            t = thumbnails(images, idx)
-            cells = Raw("".join(img(t[i], f"{whose} {i}", "thumb") for i in idx) or "&ndash;")
-            rows.append((b, f"{direction}-represented", nd["z"][b], whose, cells))
-    if not rows:
-        return ""
-    return (
-        "<p>Examples: samples in the over-represented bins, reference images of the under-represented "
-        "ones (what is missing):</p>" + table(rows, ("bin", "direction", "z", "images of", "examples"))
-    )
-
-
-def _flat(d: dict, prefix: str = "") -> list:
-    rows = []
-    for k, v in d.items():
-        if str(k).startswith("_"):
-            continue
-        if isinstance(v, dict):
-            rows += _flat(v, f"{prefix}{k}.")
-        else:
-            rows.append((f"{prefix}{k}", ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v))
-    return rows
-
-
-def provenance(res: dict) -> str:
-    """Who made this report, when, how and from what, as readable rows rather than raw JSON."""
-    env = res.get("environment") or {}
-    head = [
-        (k, env.get(k))
-        for k in (
-            "ganbench",
-            "time_utc",
-            "command",
-            "git_commit",
-            "device",
-            "python",
-            "numpy",
-            "torch",
-            "pillow",
-            "scipy",
-            "scikit_learn",
-        )
-        if k in env
-    ]
-    rest = _flat(
-        {"inputs": res.get("inputs") or {}, "options": res.get("options") or {}, "features": res.get("meta") or {}}
-    )
-    return "<h2>Provenance</h2>" + table(head + rest, ("field", "value"))

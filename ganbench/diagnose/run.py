@@ -2,12 +2,12 @@
 
 `diagnose` takes images (paths, arrays, ImageSources), extracts Inception features and calls
 `diagnose_features`, which works on any feature arrays (so tests and other extractors can use it).
-Toy benchmarks (2-D points, stacked digits) go to `ganbench.toydata.score` instead.
+Toy benchmarks (2-D points, stacked digits) go to `ganbench.toydata.score` instead. The input checks
+are in checks.py, each side's features in sides.py, the summary and its warnings in summary.py.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Optional, Sequence
 
 from ..defaults import DEFAULTS
@@ -15,110 +15,15 @@ from ..errors import GanbenchError
 from ..metrics.knn import as_features, knn, reuse_row_ids
 from . import report
 from .bins import coverage_recall_by_bin
+from .checks import K_COVERAGE, K_RECALL, check_counts, classes_inputs_ok, conditional_inputs_ok, ndb_split
 from .classes import class_histogram, conditional_classes
 from .duplicates import duplicates
 from .memorization import memorization
-from .ndb import assign, fit_bins, ndb_from_bins, split_reference
+from .ndb import assign, fit_bins, ndb_from_bins
 from .output import check_out_dir, header
+from .sides import count, described, per_image, side
+from .summary import summary, warnings_for
 from .toy import diagnose_toy, toy_benchmark_for
-
-K_COVERAGE = DEFAULTS["dc_k"]  # 5, Naeem et al. 2020
-K_RECALL = DEFAULTS["prc_k"]  # 3, Kynkaanniemi et al. 2019
-
-
-def _summary(res: dict) -> dict:
-    nd, bn, mem, dup, cl = res["ndb"], res["bins"], res["memorization"], res["duplicates"], res["classes"]
-    s = {
-        "ndb": nd["ndb"],
-        "ndb_over_k": nd["ndb_over_k"],
-        "ndb_expected_if_same": nd["expected_ndb_if_same"],
-        "js_divergence_bits": nd["js_divergence_bits"],
-        "coverage": bn["coverage"],
-        "recall": bn["recall"],
-        "unreached_bins": len(bn["unreached_bins"]),
-        "duplicate_rate": dup["duplicate_rate"],
-        "reference_duplicate_rate": dup["reference_duplicate_rate"],
-        "exact_duplicate_rate": dup["exact_duplicate_rate"],
-        "support_estimate": dup["support_estimate"],
-        "memorised_fraction": mem["fraction_flagged"],
-        "exact_copies_of_reference": mem["exact_copies"],
-    }
-    if cl is not None:
-        s.update(
-            classes_missing=len(cl["missing_significant"]),
-            class_kl_gen_ref=cl["kl_gen_ref"],
-            class_entropy_gen=cl["entropy_gen"],
-            class_entropy_ref=cl["entropy_ref"],
-        )
-    cond = res.get("conditional")
-    if cond is not None:
-        s.update(
-            class_hit_rate=cond["hit_rate"],
-            classes_dropped=len(cond["dropped"]),
-            dropped_classes=" ".join(map(str, cond["dropped"])) or "-",
-        )
-    return s
-
-
-def _warnings(res: dict, n_gen: int, n_ref: int) -> list:
-    w = []
-    nd = res["ndb"]
-    if nd["min_expected_count"] < 5:
-        w.append(
-            f"some NDB bins expect fewer than 5 samples ({nd['min_expected_count']:.1f}); the z-test is "
-            f"unreliable there: use a smaller --k or more samples"
-        )
-    if n_gen > n_ref:
-        w.append(
-            f"more samples ({n_gen}) than reference images ({n_ref}): the reference duplicate rate is "
-            f"measured on all {n_ref} and is not a same-size comparison"
-        )
-    cl = res.get("classes")
-    if cl is not None:
-        for side, key in (("sample", "classes_present_gen"), ("reference", "classes_present_ref")):
-            if cl.get(key) == 1:
-                w.append(
-                    f"every {side} image falls in one class ({cl['source']}): the class histogram says "
-                    "nothing about mode coverage (random-init or non-official weights do this); pass "
-                    "--labels/--ref-labels from a classifier of your data"
-                )
-    meta = res.get("meta") or {}
-    if meta.get("weights_official") is False:
-        w.append("features come from unofficial Inception weights: numbers are not comparable with published ones")
-    return w
-
-
-def _check_counts(n_gen: int, n_ref: int) -> None:
-    if n_gen < K_RECALL + 1 or n_ref < K_COVERAGE + 1:
-        raise GanbenchError(
-            f"need at least {K_RECALL + 1} samples and {K_COVERAGE + 1} reference images, got "
-            f"{n_gen} and {n_ref}: use more images"
-        )
-
-
-def _split(n_ref: int, k_bins: int, fit_split: float, seed: int):
-    """The reference split for NDB, or a GanbenchError when too few images are left to fit K bins."""
-    fit_idx, count_idx = split_reference(n_ref, fit_split, seed)
-    if len(fit_idx) < k_bins:
-        raise GanbenchError(
-            f"NDB fits {k_bins} bins on {len(fit_idx)} reference images (fit_split={fit_split}): "
-            f"pass --k {max(2, len(fit_idx) // 10)} or fewer, or a larger reference"
-        )
-    return fit_idx, count_idx
-
-
-def _classes_inputs_ok(gen_labels, ref_labels, n_gen: int, n_ref: int) -> None:
-    if gen_labels is None and ref_labels is None:
-        return
-    if gen_labels is None or ref_labels is None:
-        raise GanbenchError(
-            "class labels were given for only one set: pass labels for both the samples and the reference"
-        )
-    for what, lab, n in (("sample", gen_labels, n_gen), ("reference", ref_labels, n_ref)):
-        if len(lab) != n:
-            raise GanbenchError(
-                f"{len(lab)} {what} labels for {n} {what} images: pass one label per image, in the same order"
-            )
 
 
 def _classes(gen_labels, ref_labels, gen_logits, ref_logits, n_gen, n_ref, alpha, class_names):
@@ -129,7 +34,7 @@ def _classes(gen_labels, ref_labels, gen_logits, ref_logits, n_gen, n_ref, alpha
         out = class_histogram(gen_logits, ref_logits, alpha=alpha, class_names=class_names)
         out["source"] = "Inception logits (argmax)"
         return out
-    _classes_inputs_ok(gen_labels, ref_labels, n_gen, n_ref)
+    classes_inputs_ok(gen_labels, ref_labels, n_gen, n_ref)
     out = class_histogram(gen_labels, ref_labels, alpha=alpha, class_names=class_names)
     out["source"] = "user labels"
     return out
@@ -174,7 +79,7 @@ def diagnose_features(
     gen = as_features(gen, "generated features")
     ref = as_features(ref, "reference features")
     with reuse_row_ids():  # gen and ref are hashed once for all the distance passes, not once per pass
-        _conditional_inputs_ok(gen_intended, ref_true, gen_labels, ref_labels, len(gen), len(ref))
+        conditional_inputs_ok(gen_intended, ref_true, gen_labels, ref_labels, len(gen), len(ref))
         res = _run_all(
             gen,
             ref,
@@ -202,20 +107,6 @@ def diagnose_features(
     return report.to_jsonable(res)
 
 
-def _conditional_inputs_ok(intended, ref_true, gen_labels, ref_labels, n_gen: int, n_ref: int) -> None:
-    if intended is None:
-        if ref_true is not None:
-            raise GanbenchError("--ref-true without --intended: pass the classes the samples were generated for")
-        return
-    if gen_labels is None:
-        raise GanbenchError("--intended needs --labels: your classifier's predictions for the samples")
-    if ref_true is not None and ref_labels is None:
-        raise GanbenchError("--ref-true needs --ref-labels: your classifier's predictions for the reference")
-    for what, lab, n in (("intended", intended, n_gen), ("reference true", ref_true, n_ref)):
-        if lab is not None and len(lab) != n:
-            raise GanbenchError(f"{len(lab)} {what} labels for {n} images: pass one label per image, in order")
-
-
 def _run_all(
     gen,
     ref,
@@ -240,9 +131,9 @@ def _run_all(
             f"generated features are {gen.shape[1]}-d but reference features {ref.shape[1]}-d: "
             "extract both with the same network"
         )
-    _check_counts(len(gen), len(ref))
-    _classes_inputs_ok(gen_labels, ref_labels, len(gen), len(ref))
-    fit_idx, count_idx = _split(len(ref), k_bins, fit_split, seed)
+    check_counts(len(gen), len(ref))
+    classes_inputs_ok(gen_labels, ref_labels, len(gen), len(ref))
+    fit_idx, count_idx = ndb_split(len(ref), k_bins, fit_split, seed)
     centroids = fit_bins(ref[fit_idx], k_bins, seed)
     gen_bins = assign(gen, centroids, device=device)
     ref_bins = assign(ref, centroids, device=device)
@@ -287,8 +178,8 @@ def _run_all(
             alpha=alpha,
             class_names=class_names,
         )
-    res["summary"] = _summary(res)
-    res["warnings"] = _warnings(res, len(gen), len(ref))
+    res["summary"] = summary(res)
+    res["warnings"] = warnings_for(res, len(gen), len(ref))
     res["_centroids"] = centroids
     res["_gen_bins"], res["_ref_bins"] = gen_bins, ref_bins  # for the report's example images
     return res
@@ -301,41 +192,6 @@ def _make_extractor(**kw):
     from ..features import InceptionExtractor
 
     return InceptionExtractor(**kw)
-
-
-def _count(obj) -> int:
-    return obj.n if hasattr(obj, "meta") and hasattr(obj, "stats") else len(obj)  # FeatureSet or ImageSource
-
-
-def _described(given, obj):
-    if isinstance(given, (str, os.PathLike)):
-        return str(given)
-    return obj.describe() if hasattr(obj, "describe") else {"kind": "features", "count": _count(obj)}
-
-
-def _per_image(obj, label: str) -> None:
-    """Every diagnostic compares images one by one: a side of statistics only cannot be diagnosed."""
-    from ..features.files import PFID_KIND
-    from ..features.pipeline import FeatureSet
-
-    if isinstance(obj, FeatureSet) and obj.pool is None:
-        kind = "a pytorch-fid (mu, sigma) file" if obj.meta.get("kind") == PFID_KIND else "statistics only"
-        raise GanbenchError(
-            f"{label} holds {kind}, no per-image features, and every diagnostic compares "
-            "images one by one: pass the images, or a file from `ganbench stats`"
-        )
-
-
-def _side(obj, label: str, extractor, use_cache, **kw):
-    """(FeatureSet, images or None) of one side: features extracted from images, or a stats file's."""
-    from ..features import get_features
-    from ..features.files import check_compatible
-    from ..features.pipeline import FeatureSet
-
-    if isinstance(obj, FeatureSet):
-        check_compatible(obj.meta, extractor.describe(), label)
-        return obj, None
-    return get_features(obj, extractor=extractor, use_cache=use_cache, **kw), obj
 
 
 def diagnose(
@@ -392,27 +248,27 @@ def diagnose(
     check_out_dir(out_dir)
     gen_label, gen_obj = resolve_samples(samples, key)
     ref_label, ref_obj = resolve_reference(ref, ref_key)
-    _per_image(gen_obj, f"samples {gen_label}")
-    _per_image(ref_obj, f"reference {ref_label}")
+    per_image(gen_obj, f"samples {gen_label}")
+    per_image(ref_obj, f"reference {ref_label}")
     # fail before minutes of feature extraction, not after
-    _check_counts(_count(gen_obj), _count(ref_obj))
-    _split(_count(ref_obj), k_bins, fit_split, seed)
-    _classes_inputs_ok(labels, ref_labels, _count(gen_obj), _count(ref_obj))
-    _conditional_inputs_ok(intended, ref_true, labels, ref_labels, _count(gen_obj), _count(ref_obj))
+    check_counts(count(gen_obj), count(ref_obj))
+    ndb_split(count(ref_obj), k_bins, fit_split, seed)
+    classes_inputs_ok(labels, ref_labels, count(gen_obj), count(ref_obj))
+    conditional_inputs_ok(intended, ref_true, labels, ref_labels, count(gen_obj), count(ref_obj))
     if extractor is None:
         extractor = _make_extractor(weights=weights, resize=resize, device=device, fast=fast)
     use_cache = cache_mode(cache)
     check_inputs(gen_obj, ref_obj, extractors=[extractor], use_cache=use_cache)
     kw = dict(batch_size=batch_size, num_workers=num_workers)
-    g, gen_images = _side(gen_obj, f"samples {gen_label}", extractor, use_cache, desc="sample features", **kw)
-    r, ref_images = _side(ref_obj, f"reference {ref_label}", extractor, use_cache, desc="reference features", **kw)
+    g, gen_images = side(gen_obj, f"samples {gen_label}", extractor, use_cache, desc="sample features", **kw)
+    r, ref_images = side(ref_obj, f"reference {ref_label}", extractor, use_cache, desc="reference features", **kw)
     meta = {
         "features_gen": g.meta,
         "features_ref": r.meta,
         "weights_sha256": g.meta.get("weights_sha256"),
         "weights_official": g.meta.get("weights_official"),
     }
-    inputs = {"samples": _described(samples, gen_obj), "reference": _described(ref, ref_obj)}
+    inputs = {"samples": described(samples, gen_obj), "reference": described(ref, ref_obj)}
     return diagnose_features(
         g.pool,
         r.pool,

@@ -25,7 +25,7 @@ from ..errors import GanbenchError
 from . import weightfiles
 from .weightfiles import KnownFile, Weights, WeightsSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported where the network runs
     import torch
 
 NAME = "dinov2-vit-l-14"
@@ -96,7 +96,7 @@ def preprocess(image: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     im = Image.fromarray(image)
-    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.Resampling.BICUBIC))
+    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.BICUBIC))
 
 
 class DinoV2Extractor:

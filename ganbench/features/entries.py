@@ -70,7 +70,9 @@ def load_checked(path: Path, source, extractor) -> Optional[FeatureSet]:
     if why is None and fs is not None:
         fs.meta.pop("cache_key", None)
         return fs
-    warnings.warn(f"feature cache entry {path} is damaged ({why}); discarded, computing the features again")
+    warnings.warn(
+        f"feature cache entry {path} is damaged ({why}); discarded, computing the features again", stacklevel=2
+    )
     try:
         path.unlink()
     except OSError:
@@ -108,7 +110,8 @@ def extract_cached(source, extractor, path: Path, *, batch_size, num_workers, ke
         if holder is not None:
             warnings.warn(
                 f"feature cache entry {path} is being written by process {holder}; computing these "
-                "features without the cache"
+                "features without the cache",
+                stacklevel=2,
             )
             fs = extract(source, extractor, batch_size=batch_size, num_workers=num_workers, keep=keep, desc=desc)
             store(fs, None)
@@ -156,7 +159,7 @@ def _chunked(source, extractor, folder: Path, bs: int, per: int, workers: int, k
                     moments.update(result[0])
                 else:
                     for k, arr in zip(names, result):
-                        rows[k].append(arr)
+                        rows[k].append(arr)  # noqa: B023 - called within this iteration
 
             run_batches(source, extractor, range(s, min(s + per, n)), bs, workers, consume, pbar)
             chunk = {k: np.concatenate(v) for k, v in rows.items()} if keep != "stats" else {}
@@ -172,7 +175,8 @@ def _chunked(source, extractor, folder: Path, bs: int, per: int, workers: int, k
                     saving = False
                     warnings.warn(
                         f"could not save extraction progress in {folder}: {e.strerror or e}; going on "
-                        "without (a rerun after a kill starts over)"
+                        "without (a rerun after a kill starts over)",
+                        stacklevel=2,
                     )
     meta = {**extractor.describe(), "count": n, "seconds": round(time.perf_counter() - t0, 3)}
     if keep == "stats":

@@ -197,7 +197,7 @@ class InceptionV3(nn.Module):
         self.Mixed_7c = BlockE(2048, pool="max")
         self.fc = nn.Linear(POOL_DIM, NUM_CLASSES)
 
-    def fold_batchnorm(self) -> "InceptionV3":
+    def fold_batchnorm(self) -> InceptionV3:
         for m in self.modules():
             if isinstance(m, ConvBN):
                 m.fold()

@@ -37,12 +37,12 @@ class FusedConv(nn.Module):
         self.pointwise = _mkldnn_pointwise_ok()
 
     @classmethod
-    def from_convbn(cls, m: "ConvBN", relu: bool = True) -> "FusedConv":
+    def from_convbn(cls, m: ConvBN, relu: bool = True) -> FusedConv:
         w, b = _folded(m)
         return cls(w, b, m.conv.stride, m.conv.padding, relu)
 
     @classmethod
-    def merged(cls, layers) -> "FusedConv":
+    def merged(cls, layers) -> FusedConv:
         """Several convolutions of the same input, kernel, stride and padding as one wider one."""
         ws, bs = zip(*(_folded(m) for m in layers))
         c = layers[0].conv
@@ -67,7 +67,7 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
-def _folded(m: "ConvBN") -> Tuple[torch.Tensor, torch.Tensor]:
+def _folded(m: ConvBN) -> Tuple[torch.Tensor, torch.Tensor]:
     """(weight, bias) of conv -> BN as a single convolution, computed in float64."""
     bn = m.bn
     assert bn.running_var is not None and bn.running_mean is not None  # track_running_stats (the default)
@@ -86,7 +86,7 @@ class _AvgPoolBranch(nn.Module):
     after the convolution averages its 32-192 output channels instead of 192-1280 inputs.
     """
 
-    def __init__(self, m: "ConvBN"):
+    def __init__(self, m: ConvBN):
         super().__init__()
         w, b = _folded(m)
         self.conv = FusedConv(w, torch.zeros_like(b), 1, 0, relu=False)

@@ -1,4 +1,4 @@
-"""inputs -> features: batched extraction with parallel decoding, streaming statistics and a cache.
+"""inputs -> features: batched extraction (batches.py: parallel decoding), streaming statistics and a cache.
 
 The cache key hashes the source's content together with every option that changes the
 features (extractor, weights sha256, resize mode, dtype), so a changed option can never
@@ -8,11 +8,10 @@ return stale features. Cache files are written atomically.
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Sequence, Tuple, Union, cast
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 
@@ -21,94 +20,10 @@ from ..defaults import ENGINE as DEFAULTS  # engine keys only: metric options li
 from ..progress import bar
 from ..stats import GaussianStats, RunningMoments
 from ..stats.gaussian import gather_moments
+from .batches import auto_workers, pick_batch_size, run_batches  # entries.py, engine.py, streaming.py: from here too
 from .featureset import FeatureSet
 
 CACHE_FORMAT = 1
-
-
-def auto_workers(source) -> int:
-    from ..inputs.images import FolderSource
-
-    if not isinstance(source, FolderSource):
-        return 0  # arrays are sliced, not decoded
-    cpus = os.cpu_count() or 1
-    # on <= 2 CPUs both cores run the network; decoding in line costs < 5% there (a 256 px PNG: 3 ms, a 299 px
-    # forward pass: ~70 ms of the two cores)
-    return 0 if cpus <= 2 else min(8, cpus // 2)
-
-
-class _BatchReader:
-    """Picklable: decodes one batch of indices (in a worker process when num_workers > 0)."""
-
-    def __init__(self, source, batches: Sequence[Sequence[int]]):
-        self.source, self.batches = source, batches
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __getitem__(self, i):
-        idx = self.batches[i]
-        decoded = [self.source.decode(j) for j in idx]
-        return idx, [im for im, _ in decoded], [kinds for _, kinds in decoded]
-
-
-def _identity(x):
-    return x
-
-
-def iter_batches(
-    source, batch_size: int, num_workers: int = 0, indices: Optional[Sequence[int]] = None
-) -> Iterator[Tuple[Sequence[int], object]]:
-    """Yield (indices, images) in order; images as `ImageSource.read` returns them."""
-    from ..inputs.images import _stack_or_list
-
-    order = list(range(len(source))) if indices is None else list(indices)
-    chunks = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
-    if num_workers <= 0:
-        for idx in chunks:
-            yield idx, source.read(idx)
-        return
-    import torch.utils.data as tud
-
-    loader: tud.DataLoader[Any] = tud.DataLoader(
-        cast("tud.Dataset[Any]", _BatchReader(source, chunks)),  # a map-style dataset: __len__, __getitem__
-        batch_size=None,
-        shuffle=False,
-        num_workers=num_workers,
-        collate_fn=_identity,
-        prefetch_factor=4,
-    )
-    for idx, images, kinds in loader:
-        for j, k in zip(idx, kinds):
-            source.record(j, k)  # keep conversion notes complete in the parent
-        yield idx, _stack_or_list(images)
-
-
-def pick_batch_size(extractor, batch_size: Optional[int]) -> int:
-    """The decode batch: as asked, or (None / 0) the extractor's memory-derived device batch."""
-    if batch_size:
-        return int(batch_size)
-    return int(getattr(extractor, "preferred_batch", None) or 64)
-
-
-def run_batches(source, extractor, order, batch_size: int, num_workers: int, consume, pbar) -> None:
-    """Feed the `order` indices of `source` through `extractor` batch by batch, in order, calling
-    consume(outputs) for each batch; with `submit`, batch k+1 is on the device while k is consumed."""
-    submit = getattr(extractor, "submit", None)
-    pending = None
-    for idx, images in iter_batches(source, batch_size, num_workers, order):
-        if submit is None:
-            consume(extractor(images))
-            pbar.update(len(idx))
-            continue
-        nxt = submit(images)
-        if pending is not None:
-            consume(pending[1].result())
-            pbar.update(pending[0])
-        pending = (len(idx), nxt)
-    if pending is not None:
-        consume(pending[1].result())
-        pbar.update(pending[0])
 
 
 def extract(
@@ -142,7 +57,7 @@ def extract(
     dist_on = distributed.init()
     local = distributed.shard(order) if dist_on else order
     names = list(extractor.dims)  # the extractor's outputs in its order: "pool" first, then e.g. "logits"
-    parts: Dict[str, List[np.ndarray]] = {k: [] for k in names}
+    parts = {k: [] for k in names}
     moments = RunningMoments(extractor.dims["pool"])
 
     def consume(result):
@@ -172,10 +87,9 @@ def extract(
     arrays = [np.concatenate(parts[k]) if parts[k] else np.zeros((0, extractor.dims[k]), np.float32) for k in names]
     if dist_on:
         meta["world_size"] = distributed.world_size()
-        gathered = distributed.gather_rows(arrays, n)
-        if gathered is None:
+        arrays = distributed.gather_rows(arrays, n)
+        if arrays is None:
             return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
-        arrays = gathered
     return featureset_from(dict(zip(names, arrays)), meta)
 
 
@@ -203,7 +117,7 @@ def is_cached(source, extractor) -> bool:
 
 
 def save_featureset(fs: FeatureSet, path: Path) -> None:
-    arrays: Dict[str, Any] = {"meta": np.array(json.dumps(fs.meta))}
+    arrays = {"meta": np.array(json.dumps(fs.meta))}
     if fs.pool is not None:
         arrays["pool"] = fs.pool
     if fs.logits is not None:
@@ -216,7 +130,7 @@ def save_featureset(fs: FeatureSet, path: Path) -> None:
             np.savez(f, **arrays)
 
 
-def load_featureset(path: Union[Path, BinaryIO]) -> FeatureSet:
+def load_featureset(path: Path) -> FeatureSet:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
         pool = z["pool"] if "pool" in z.files else None
@@ -276,9 +190,9 @@ def get_features(
         hit = distributed.broadcast_object(None if hit is None else str(hit))
         if hit is not None and not distributed.is_main():
             return FeatureSet(None, None, meta={"cached": True, "rank": distributed.rank()})
-    if hit is not None and fs is not None:  # fs is None here only on the other ranks, which returned above
+    if hit is not None:
         if keep == "stats" and fs.stats is None:
-            fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.array("pool")), meta=fs.meta)
+            fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
         fs.meta = {**fs.meta, "cached": True, "cache_file": str(hit)}
         return fs
 
@@ -293,7 +207,8 @@ def get_features(
         except OSError as e:  # the features are computed: a full disk must not lose them
             warnings.warn(
                 f"could not write the feature cache {dest}: {e.strerror or e}; the features are "
-                f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)"
+                f"not cached (set GANBENCH_HOME to a writable folder, or pass --no-cache)",
+                stacklevel=2,
             )
 
     if path is not None and use_cache != "read" and not dist_on:  # resumable, one writer at a time
@@ -325,6 +240,7 @@ def cache_mode(use_cache: bool):
         return True
     warnings.warn(
         f"{problem}: features will be read from the cache but not written to it (set "
-        f"GANBENCH_HOME to a writable folder, or pass --no-cache)"
+        f"GANBENCH_HOME to a writable folder, or pass --no-cache)",
+        stacklevel=2,
     )
     return "read"

@@ -30,9 +30,7 @@ def write_random_inception(path: Path, seed: int = 0) -> Path:
             state[key] = torch.randn(shape, generator=g) * (2.0 / fan_in) ** 0.5
         elif key.endswith("bn.weight"):
             state[key] = 0.8 + 0.4 * torch.rand(shape, generator=g)
-        elif key.endswith("bn.bias"):
-            state[key] = 0.1 * torch.randn(shape, generator=g)
-        elif key.endswith("running_mean"):
+        elif key.endswith("bn.bias") or key.endswith("running_mean"):
             state[key] = 0.1 * torch.randn(shape, generator=g)
         elif key.endswith("running_var"):
             state[key] = 0.5 + torch.rand(shape, generator=g)

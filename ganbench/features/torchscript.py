@@ -4,8 +4,8 @@ A TorchScript file (`torch.jit.save`) is a zip: `<top>/data.pkl` pickles the mod
 tensors point (pickle persistent ids) at raw storages in `<top>/data/<key>`; `<top>/code/` holds
 the TorchScript source, which `torch.jit.load` would compile and run. Here only `data.pkl` is read,
 by an unpickler that knows six kinds of global: the `__torch__.*` module classes (built as an inert
-attribute holder), tensor rebuilding, storage types, TorchScript's typed lists, OrderedDict, and nothing else; any other global
-is refused before it is looked up, so no code from the file is ever imported or called.
+attribute holder), tensor rebuilding, storage types, TorchScript's typed lists, OrderedDict, and nothing
+else; any other global is refused before it is looked up, so no code from the file is ever imported or called.
 """
 
 from __future__ import annotations

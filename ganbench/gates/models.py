@@ -132,7 +132,7 @@ def open_models(
         raise GanbenchError("these metrics need a reference: pass --ref NAME|PATH")
     ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
     sources = [_as_source(s, {**run_options, "device": device}, key) for s in specs]
-    for label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
+    for _label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
         if kind != "record":
             check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}), metric_option_flag)
     used = build_extractors(groups, _extractor_weights(weights, weights_for), device=device, resize=resize, fast=fast)

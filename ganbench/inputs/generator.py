@@ -18,96 +18,28 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .. import streams
 from ..errors import GanbenchError
 from .arrays import images_hasher
 from .base import ImageSource
 
-BLOCK = 1000  # latents per stream draw: image i's latent is row i % BLOCK of block i // BLOCK
-CONVERSION = (
-    "uint8 as returned; float as StyleGAN2-ADA's metrics: (x * 127.5 + 128).clamp(0, 255)"
-    ".to(torch.uint8), in float32 (a float in [-1, 1] -> round half up of (x + 1) * 127.5)"
-)
+# G's output made uint8 (conversion.py) and the seeded latents and labels (latents.py): streaming.py,
+# train/sampling.py and the tests read them from here too
+from .conversion import CONVERSION, as_uint8_nchw, to_uint8
+from .latents import BLOCK, class_labels, label_block, latent_block, parse_classes
 
-
-def latent_block(seed: int, block: int, z_dim: int) -> torch.Tensor:
-    """The BLOCK standard normal latents of `block` (CPU float32)."""
-    return torch.randn(BLOCK, z_dim, generator=streams.generator(seed, "sample", block))
-
-
-def label_block(seed: int, block: int, num_classes: int) -> torch.Tensor:
-    """The BLOCK uniformly drawn class labels of `block` (CPU int64), as training draws them."""
-    return torch.randint(num_classes, (BLOCK,), generator=streams.generator(seed, "labels", block))
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """Float images in [-1, 1] -> uint8, exactly as StyleGAN2-ADA's metrics convert G's output."""
-    return (x.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
-
-
-def as_uint8_nchw(x, count: Optional[int], where: str) -> torch.Tensor:
-    """`x` checked as `count` NCHW RGB images and made uint8 (`to_uint8` for floats), else a GanbenchError."""
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise GanbenchError(f"{where} gave a {type(x).__name__}: give a torch tensor of NCHW images (N, 3, H, W)")
-    shape = tuple(x.shape)
-    if x.ndim != 4 or x.shape[1] != 3 or min(shape[2:]) == 0:
-        hint = (
-            " (NHWC images: x.permute(0, 3, 1, 2))"
-            if x.ndim == 4 and x.shape[-1] == 3
-            else " (greyscale: x.expand(-1, 3, -1, -1))"
-            if x.ndim == 4 and x.shape[1] == 1
-            else " (one image: x[None])"
-            if x.ndim == 3
-            else ""
-        )
-        raise GanbenchError(f"{where} gave shape {shape}: give NCHW RGB images (N, 3, H, W){hint}")
-    if count is not None and shape[0] != count:
-        raise GanbenchError(f"{where} gave {shape[0]} images for {count} latents: give one image per latent")
-    if x.dtype == torch.uint8:
-        return x
-    if not x.is_floating_point():
-        raise GanbenchError(
-            f"{where} gave {str(x.dtype).replace('torch.', '')} images: give uint8 in 0..255 or float in [-1, 1]"
-        )
-    return to_uint8(x)
-
-
-def parse_classes(spec, num_classes: int, where: str, flag: str = "--classes") -> Optional[Tuple[int, ...]]:
-    """`classes` ("uniform", "0,3,7" or a sequence of ints) -> the classes to sample in turn, checked against
-    `num_classes`; None when not asked. `where` names the model in messages, `flag` the option."""
-    if spec is None:
-        return None
-    k = num_classes or 0
-    if not k:
-        raise GanbenchError(f"{flag} {spec}: {where} was trained without classes (conditional=false): leave {flag} out")
-    if isinstance(spec, str) and spec.strip().lower() == "uniform":
-        return tuple(range(k))
-    items = [t.strip() for t in spec.split(",")] if isinstance(spec, str) else list(spec)
-    try:
-        classes = tuple(int(t) for t in items if t != "")
-    except (TypeError, ValueError):
-        raise GanbenchError(f"{flag} {spec}: pass uniform or class numbers separated by commas, e.g. 0,3,7") from None
-    bad = [c for c in classes if not 0 <= c < k]
-    if not classes or bad:
-        raise GanbenchError(
-            f"{flag} {spec}: {where} has classes 0..{k - 1}"
-            + (f", not {bad[0]}" if bad else "")
-            + "; pass classes in that range, or uniform"
-        )
-    if len(set(classes)) != len(classes):
-        raise GanbenchError(f"{flag} {spec}: a class is listed twice; list each class once")
-    return classes
-
-
-def class_labels(classes, n: int, seed: int, num_classes: int) -> np.ndarray:
-    """The n labels: `classes` in turn (sample i of class classes[i % len(classes)]), or with
-    classes="random" drawn as training draws them (`label_block`)."""
-    if isinstance(classes, str) and classes == "random":
-        blocks = [label_block(seed, b, num_classes) for b in range((n + BLOCK - 1) // BLOCK)]
-        return torch.cat(blocks)[:n].numpy()
-    return np.asarray(classes, np.int64)[np.arange(n) % len(classes)]
+__all__ = [
+    "BLOCK",
+    "CONVERSION",
+    "GeneratorSource",
+    "as_uint8_nchw",
+    "callable_name",
+    "class_labels",
+    "label_block",
+    "latent_block",
+    "parse_classes",
+    "state_sha256",
+    "to_uint8",
+]
 
 
 def callable_name(G) -> str:
@@ -152,9 +84,9 @@ class GeneratorSource(ImageSource):
 
     classes: None (G(z)), "uniform", a list of class ids (sample i of class classes[i % len]) or "random"
     (drawn as training draws them); then G(z, y) is called and `labels` holds the n labels. num_classes:
-    the number of classes G knows (default: G.num_classes), needed with classes. batch_size: images per call of G on a fixed grid
-    (0, b, 2b, ...), whatever the reads ask; None runs G on exactly each read's images. keep: the first
-    `keep` images made are kept for `first`.
+    the number of classes G knows (default: G.num_classes), needed with classes. batch_size: images per call
+    of G on a fixed grid (0, b, 2b, ...), whatever the reads ask; None runs G on exactly each read's images.
+    keep: the first `keep` images made are kept for `first`.
     """
 
     kind = "generator"
@@ -233,7 +165,8 @@ class GeneratorSource(ImageSource):
         if self.output_dtype is None and self.training_mode:  # warned while the engine collects warnings
             warnings.warn(
                 f"{self.shown} is in training mode (batch norm uses batch statistics, dropout is on): call "
-                f"G.eval() before scoring it"
+                f"G.eval() before scoring it",
+                stacklevel=2,
             )
         z = self._latents(lo, hi).to(self.device)
         if self.labels is None:
@@ -252,7 +185,8 @@ class GeneratorSource(ImageSource):
             if lo_v >= 0 and hi_v <= 1:
                 warnings.warn(
                     f"{self.shown} gave float images in [{lo_v:.3g}, {hi_v:.3g}]: floats are read as [-1, 1] "
-                    f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8"
+                    f"(x * 127.5 + 128); give x * 2 - 1 for images in [0, 1], or uint8",
+                    stacklevel=2,
                 )
         x = as_uint8_nchw(x, hi - lo, self.shown).permute(0, 2, 3, 1).contiguous()
         hw = (int(x.shape[1]), int(x.shape[2]))

@@ -55,7 +55,7 @@ def _from_text(p: Path) -> np.ndarray:
             raise GanbenchError(f'{p} is not a JSON list of integers (or {{"labels": [...]}}): {SAVE_HINT}')
         return np.asarray(obj, dtype=np.int64)
     values = []
-    for n, line in enumerate(text.replace(",", "\n").splitlines(), 1):
+    for line in text.replace(",", "\n").splitlines():
         if line.strip():
             try:
                 values.append(int(line.strip()))

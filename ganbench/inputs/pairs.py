@@ -105,7 +105,7 @@ def open_pairs(outputs, targets, *, key: Optional[str] = None, target_key: Optio
 def _sizes(src: ImageSource) -> Optional[List[Tuple[int, int]]]:
     """Every image's (H, W) from the headers (folders) or the array; None if unknown."""
     if isinstance(src, FolderSource):
-        src.shape_hint  # reads every header once; a damaged file fails here, named
+        _ = src.shape_hint  # reads every header once; a damaged file fails here, named
         return [src._sizes[i] for i in range(len(src))]
     hint = src.shape_hint
     return None if hint is None else [hint] * len(src)

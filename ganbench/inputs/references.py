@@ -128,9 +128,8 @@ def _extracted_folder(archive: Archive, src: Path) -> Optional[Path]:
     if archive.folder is None or archive.folder_reader is None:
         return None
     for candidate in (src, src / archive.folder):
-        if candidate.name == archive.folder or (candidate / "batches.meta").is_file():
-            if candidate.is_dir():
-                return candidate
+        if (candidate.name == archive.folder or (candidate / "batches.meta").is_file()) and candidate.is_dir():
+            return candidate
     return None
 
 

@@ -118,7 +118,7 @@ def resolve_labels(
             )
         else:
             return None, {}
-    if isinstance(spec, np.ndarray) or isinstance(spec, (list, tuple)):
+    if isinstance(spec, (np.ndarray, list, tuple)):
         return _checked(load_labels(np.asarray(spec)), src, where, flag), {"source": "array"}
     if str(spec) == FOLDERS:
         if kind != "folder":

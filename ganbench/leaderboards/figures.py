@@ -103,7 +103,7 @@ def bars(
     fig = Figure(figsize=(8, 0.45 * max(len(items), 2) + 1.2))
     ax = fig.add_subplot()
     y = np.arange(len(items))[::-1]
-    for yi, (lab, c, rep, colour) in zip(y, items):
+    for yi, (_lab, c, rep, colour) in zip(y, items):
         err = None
         if c.get("lo") is not None:
             err = [[c["mean"] - c["lo"]], [c["hi"] - c["mean"]]]

@@ -72,7 +72,8 @@ def page(board: dict, figures: Dict[str, bytes]) -> str:
     for r in board["rows"]:
         if paired:
             cells = "".join(
-                f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">{_e(cell_text(r["cells"].get(m)))}</td>'
+                f'<td data-v="{_num_attr((r["cells"].get(m) or {}).get("mean"))}">'
+                f"{_e(cell_text(r['cells'].get(m)))}</td>"
                 for m in ms
             )
             info = _details("protocol", r["protocol"]) + _details(f"{len(r['records'])} records", r["records"])
@@ -90,14 +91,16 @@ def page(board: dict, figures: Dict[str, bytes]) -> str:
         info = _details("protocol", r["protocol"]) + _details(f"{len(r['records'])} records", r["records"])
         body.append(
             f'<tr class="reproduced"><td>{_e(r["label"])}{flag}</td><td>reproduced</td>'
-            f'<td data-v="{len(r["seeds"])}">{len(r["seeds"])}</td><td>{_e(r["selection"])}</td>{cells}<td>{info}</td></tr>'
+            f'<td data-v="{len(r["seeds"])}">{len(r["seeds"])}</td><td>{_e(r["selection"])}</td>{cells}'
+            f"<td>{info}</td></tr>"
         )
     groups: Dict[str, int] = {}
     rep = []  # reported rows: their own table, sorted within their protocol group
     for r in board["reported"]:
         g = groups.setdefault(r["group"], len(groups))
         cells = "".join(
-            f'<td data-v="{_num_attr(r["metrics"].get(m))}">{_e(num(r["metrics"][m])) if m in r["metrics"] else ""}</td>'
+            f'<td data-v="{_num_attr(r["metrics"].get(m))}">'
+            f"{_e(num(r['metrics'][m])) if m in r['metrics'] else ''}</td>"
             for m in ms
         )
         proto = "".join(

@@ -226,7 +226,7 @@ def markdown(board: dict) -> str:
             "",
         ]
         lines += [
-            f"**Settings and seeds.** "
+            "**Settings and seeds.** "
             + "; ".join(f"{s['label']}: seeds {', '.join(map(str, s['seeds']))}" for s in st["settings"])
             if st["settings"]
             else "**Settings and seeds.** no record yet.",
@@ -244,7 +244,10 @@ def markdown(board: dict) -> str:
             lines += ["Reproducing it:", "", "```bash", *sorted(set(cmds)), "```", ""]
     for link in board["links"]:
         lines += [f"## {link['title']}", "", link["text"], ""]
-        cell = lambda c: "n/a" if c["mean"] is None else f"{_g(c['mean'])} [{_g(c['lo'])}, {_g(c['hi'])}]"
+
+        def cell(c):
+            return "n/a" if c["mean"] is None else f"{_g(c['mean'])} [{_g(c['lo'])}, {_g(c['hi'])}]"
+
         lines += render._md_table(
             ["row", "seeds"] + link["metrics"],
             [

@@ -75,7 +75,7 @@ def metric_options() -> Dict[str, object]:
     """Every registered metric's options with their defaults (a name shared by two metrics, such as
     prc_k for precision and recall, must have one default)."""
     out: Dict[str, object] = {}
-    for name, m in METRICS.items():
+    for _name, m in METRICS.items():
         for k, v in m.options.items():
             if k in out and out[k] != v:
                 raise ValueError(f"option {k!r} has two defaults ({out[k]!r}, {v!r})")

@@ -59,7 +59,8 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
 METRIC = register(
     Metric(
         name="cas",
-        summary="accuracy on real held-out images of a classifier trained on the samples and their classes (higher is better)",
+        summary="accuracy on real held-out images of a classifier trained on the samples and their classes "
+        "(higher is better)",
         reference="Ravuri & Vinyals 2019 (CAS); the stacked-digits SVC recipe of ganbench.toydata.classifier",
         needs=("pixels", "labels"),
         uses_ref=True,

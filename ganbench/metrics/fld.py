@@ -140,7 +140,8 @@ def _make(name: str, summary: str, mode: str, extractor: str = "inception-v3-com
         if (mode == "test" and r["value"] > 1000) or (mode == "gap" and r["value"] < -1000):
             warnings.warn(
                 f"{name} = {r['value']:.4g}: the samples are likely copies of the training set "
-                f"(the reference warns at this level)"
+                f"(the reference warns at this level)",
+                stacklevel=2,
             )
         return MetricValue(r.pop("value"), extra=r)
 

@@ -50,7 +50,8 @@ def class_parts(gen: Features, ref: Features, metric: str = "intra-fid", need: i
         shown = ", ".join(map(str, lacking[:10])) + (", ..." if len(lacking) > 10 else "")
         warnings.warn(
             f"{metric}: the samples hold no images of {len(lacking)} reference class(es) ({shown}); "
-            f"the mean is over the {len(parts)} classes they hold"
+            f"the mean is over the {len(parts)} classes they hold",
+            stacklevel=2,
         )
     return parts
 
@@ -63,7 +64,7 @@ def class_extra(gen: Features, ref: Features, metric: str, value, need: int = 2)
     try:
         parts = class_parts(gen, ref, metric, need=need)
     except GanbenchError as e:  # the overall value stands; only its per-class reading is impossible
-        warnings.warn(f"no per-class values: {e}")
+        warnings.warn(f"no per-class values: {e}", stacklevel=2)
         return {}
     return {"per_class": {str(k): float(value(g, r)) for k, (g, r) in parts.items()}, "classes": len(parts)}
 
@@ -78,7 +79,8 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         warnings.warn(
             f"intra-fid: the smallest class has {smallest} images for {d}-d features, so its covariance is "
             f"rank-deficient and its FID strongly biased upwards (the paper used 5,000 samples per class "
-            f"on CIFAR-10's 5,000 training images of each class)"
+            f"on CIFAR-10's 5,000 training images of each class)",
+            stacklevel=2,
         )
     value = float(np.mean(list(per.values())))
     out = MetricValue(

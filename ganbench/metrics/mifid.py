@@ -99,7 +99,8 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[
 METRIC = register(
     Metric(
         name="mifid",
-        summary="memorisation-informed FID: FID / thresholded mean min cosine distance to the training set (lower is better)",
+        summary="memorisation-informed FID: FID / thresholded mean min cosine distance to the training set "
+        "(lower is better)",
         reference="torchmetrics 1.9.0 MemorizationInformedFrechetInceptionDistance (Bai et al. 2021)",
         needs=("pool",),
         uses_ref=True,

@@ -44,7 +44,8 @@ def compute(values, _unused, opts: dict, rng=None, names=None):
 METRIC = register(
     Metric(
         name="psnr",
-        summary="Peak signal-to-noise ratio of each output against its target, in dB (higher is better; needs --target)",
+        summary="Peak signal-to-noise ratio of each output against its target, in dB "
+        "(higher is better; needs --target)",
         reference="scikit-image peak_signal_noise_ratio per pair, mean over pairs (BasicSR's Y/crop conventions)",
         needs=("pairs",),
         uses_ref=False,

@@ -44,8 +44,8 @@ def per_pair(outputs: np.ndarray, targets: np.ndarray, opts: dict) -> np.ndarray
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray, opts: dict, same: bool = False):
-    """The SSIM map (a float64 tensor) of float64 (N, C, H, W) images: 'valid' windows only, or with `same` one value per
-    pixel, the images mirrored at the border first (numpy's 'symmetric', scipy's 'reflect': what
+    """The SSIM map (a float64 tensor) of float64 (N, C, H, W) images: 'valid' windows only, or with `same`
+    one value per pixel, the images mirrored at the border first (numpy's 'symmetric', scipy's 'reflect': what
     scikit-image's structural_similarity(full=True) returns)."""
     import torch
 

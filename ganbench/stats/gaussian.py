@@ -27,7 +27,7 @@ class GaussianStats:
     n: int
 
     @classmethod
-    def from_features(cls, feats: np.ndarray) -> "GaussianStats":
+    def from_features(cls, feats: np.ndarray) -> GaussianStats:
         feats = np.asarray(feats)
         acc = RunningMoments(feats.shape[1])
         if len(feats):
@@ -37,7 +37,7 @@ class GaussianStats:
         return acc.finalize()
 
     @classmethod
-    def from_tensor(cls, feats) -> "GaussianStats":
+    def from_tensor(cls, feats) -> GaussianStats:
         """The same statistics from a torch tensor, computed in float64 on the tensor's device (a GPU
         does the N x d^2 product in milliseconds); equal to `from_features` to float64 rounding."""
         import torch
@@ -114,7 +114,7 @@ class RunningMoments:
         upper = np.triu(self._s2)
         return upper + np.triu(upper, 1).T
 
-    def merge(self, other: "RunningMoments") -> None:
+    def merge(self, other: RunningMoments) -> None:
         """Add another accumulator's sums (e.g. from another rank), re-centred on our shift."""
         other._flush()
         if other.n == 0:
@@ -137,7 +137,7 @@ class RunningMoments:
         return {"n": self.n, "shift": self.shift, "s1": self.s1, "s2": self._s2}
 
     @classmethod
-    def from_state(cls, state: dict) -> "RunningMoments":
+    def from_state(cls, state: dict) -> RunningMoments:
         acc = cls(len(state["s1"]))
         acc.n = int(state["n"])
         acc.shift = None if state["shift"] is None else np.asarray(state["shift"], np.float64)
@@ -158,7 +158,7 @@ class RunningMoments:
         }
 
     @classmethod
-    def from_snapshot(cls, state: dict) -> "RunningMoments":
+    def from_snapshot(cls, state: dict) -> RunningMoments:
         acc = cls(len(state["s1"]), int(state["block"]))
         acc.n, acc.s1 = int(state["n"]), np.array(state["s1"], np.float64)
         acc._s2 = np.asfortranarray(np.array(state["s2"], np.float64))

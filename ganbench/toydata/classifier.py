@@ -6,8 +6,8 @@ RBF support-vector classifier (SVC, C = SVC_C, gamma = 'scale'; deterministic) i
 training half; its accuracy on the held-out half is `classifier_accuracy()` (0.990 with these pins).
 As in Stacked MNIST (the classifier is trained on the MNIST training set the stacked images are built
 from), `sample_stacked_digits` draws from the training half, on which the classifier makes no error
-(checked by a test): every spurious mode a score shows then comes from the samples, not from the data.  Pixels are handled on the 0..255 scale of the
-stacked-digit images (grey level v becomes round(255 v / 16)).
+(checked by a test): every spurious mode a score shows then comes from the samples, not from the data.
+Pixels are handled on the 0..255 scale of the stacked-digit images (grey level v becomes round(255 v / 16)).
 """
 
 from __future__ import annotations

@@ -44,10 +44,10 @@ def regions(n: int, size: int, holes: str = "centre", seed: int = 0) -> np.ndarr
 def masks(boxes: np.ndarray, size: int, overlap: int) -> np.ndarray:
     """(n, size, size) bool: each region less its `overlap` border (the filled hole)."""
     out = np.zeros((len(boxes), size, size), dtype=bool)
-    for m, (t, l, h, w) in zip(out, boxes):
+    for m, (t, left, h, w) in zip(out, boxes):
         if h <= 2 * overlap or w <= 2 * overlap:
             raise GanbenchError(f"--overlap {overlap} leaves no hole in a {h}x{w} region: pass a smaller overlap")
-        m[t + overlap : t + h - overlap, l + overlap : l + w - overlap] = True
+        m[t + overlap : t + h - overlap, left + overlap : left + w - overlap] = True
     return out
 
 
@@ -125,7 +125,9 @@ def read_mask(source, n: int, size, where: str = "--mask") -> np.ndarray:
             try:
                 m = np.load(p, allow_pickle=False)
             except (ValueError, OSError) as e:
-                raise GanbenchError(f"{where} {source}: not a readable .npy mask ({e}): pass (N, H, W) booleans")
+                raise GanbenchError(
+                    f"{where} {source}: not a readable .npy mask ({e}): pass (N, H, W) booleans"
+                ) from None
     m = np.asarray(m)
     if m.ndim == 4 and m.shape[-1] == 1:
         m = m[..., 0]

@@ -16,7 +16,7 @@ def layers(module: nn.Module) -> List[Tuple[str, List[nn.Parameter]]]:
     sequential networks here); a network's own top-level parameters are the layer ''."""
     out = []
     for name, m in module.named_modules():
-        params = [p for p in m.parameters(recurse=False)]
+        params = list(m.parameters(recurse=False))
         if params:
             out.append((name, params))
     return out

@@ -35,8 +35,9 @@ def grads_record(step: int, layer_grads: dict) -> dict:
     }
 
 
-# the vanishing-gradients rule (README, "Failure warnings"): over the last window, G's median gradient norm is
-# below VANISH_RATIO x its median over the run's first window, while D's median accuracy is at least VANISH_ACC
+# the vanishing-gradients rule (docs/guides/training.md, "What the monitor reports"): over the last window, G's
+# median gradient norm is below VANISH_RATIO x its median over the run's first window, while D's median
+# accuracy is at least VANISH_ACC
 VANISH_RATIO, VANISH_ACC = 0.1, 0.9
 
 
@@ -260,7 +261,7 @@ def plot_curves(run_dir) -> Optional[Path]:
         with atomic_path(dest) as tmp:
             fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     except OSError as e:  # a picture of the log: never worth the run's own error
-        warnings.warn(f"{e}")
+        warnings.warn(f"{e}", stacklevel=2)
         return None
     finally:
         plt.close(fig)

@@ -146,8 +146,12 @@ def write_samples(samples: np.ndarray, labels, out, names=None) -> Path:
             with open(tmp, "wb") as f:
                 np.savez(f, samples, **({"labels": labels} if labels is not None else {}))
         return out
+    if out.suffix.lower() == ".npy":
+        raise GanbenchError(
+            f"-o {out}: samples are written to a .npz file (with their labels) or a new folder: pass -o x.npz"
+        )
     if samples.dtype != np.uint8:
-        raise GanbenchError(f"-o {out}: 2-D points go to a .npz file, not a folder of images")
+        raise GanbenchError(f"-o {out}: 2-D points are written to a .npz file, not a folder of images: pass -o x.npz")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise GanbenchError(f"-o {out} exists and is not an empty folder: pass a new folder or a .npz path")
     from PIL import Image

@@ -5,16 +5,11 @@ evaluation.py); rank 0 alone writes checkpoints and logs."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import time
 from pathlib import Path
 from typing import Optional
 
-import torch
-
-from .. import distributed, locks
+from .. import distributed
 from ..baselines import ARCHITECTURES, baseline_config
 from ..device import pick_device
 from ..errors import GanbenchError
@@ -24,28 +19,9 @@ from . import checkpoint, monitor, options, runs, signals, streams
 from . import resume as resumed
 from .data import open_data
 from .grid import Grid
+from .harness import augmentation, determinism, eval_generator, guarded, init_distributed
 from .loop import Trainer
 from .saver import Saver
-
-
-def _init_distributed(device: torch.device) -> tuple:
-    if not distributed.is_enabled():
-        return 1, 0
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    distributed.init()
-    return dist.get_world_size(), dist.get_rank()
-
-
-def _determinism(device: torch.device) -> str:
-    if device.type == "cpu":
-        return f"bitwise on CPU for the same seed, torch build and thread count ({torch.get_num_threads()} threads)"
-    return (
-        "CUDA: seeded and counter-based, but cuDNN kernels and atomics are not bitwise reproducible; "
-        "expect run-to-run differences at float precision"
-    )
 
 
 def resolve_config(baseline, overrides: Optional[dict] = None) -> tuple:
@@ -55,30 +31,7 @@ def resolve_config(baseline, overrides: Optional[dict] = None) -> tuple:
     return base, cfg
 
 
-def _guarded(train_fn):
-    """Around `train`: the run folder is locked (rank 0) and SIGINT/SIGTERM/SIGUSR1 stop it after a
-    checkpoint (signals.py). A group restarted by `torchrun --max-restarts` finds its own run in --out
-    and resumes it from the last checkpoint."""
-
-    @functools.wraps(train_fn)
-    def wrapper(baseline=None, *, out=None, resume=None, **kw):
-        restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0) > 0
-        if resume is None and out is not None and restarted and runs.is_run_dir(out):
-            resume = out
-        run_dir = resume if resume is not None else out
-        lock = contextlib.nullcontext()
-        if run_dir is not None and distributed.is_main():
-            if resume is None:
-                runs.check_new(out)  # before the lock file makes the folder
-            runs.check_writable(run_dir)  # one line, before the lock file is written there
-            lock = locks.run_folder(run_dir)
-        with lock, signals.catch():
-            return train_fn(baseline, out=out, resume=resume, **kw)
-
-    return wrapper
-
-
-@_guarded
+@guarded
 def train(
     baseline=None,
     *,
@@ -168,8 +121,8 @@ def train(
     watch_state = None  # the failure monitor's state, restored with a checkpoint
     arch = ARCHITECTURES.get(cfg["arch"])
     paired = getattr(arch, "paired", False)  # image-to-image (pix2pix): trained on (input, target) pairs
-    world, rank = _init_distributed(dev)
-    main = rank == 0  # --out was checked new and writable before the lock (_guarded)
+    world, rank = init_distributed(dev)
+    main = rank == 0  # --out was checked new and writable before the lock (guarded)
     tdata = open_data(
         cfg["data"],
         arch.shape,
@@ -201,7 +154,7 @@ def train(
         amp=amp,
         compile=opts["compile"],
         channels_last=True,  # NHWC: oneDNN and cuDNN convs run faster on it
-        augment=_augment(cfg, seed),
+        augment=augmentation(cfg, seed),
     )
     trainer.grad_every = opts["grad_every"] if main else 0  # the gradients are the same on every rank
     log = monitor.Log(out, enabled=main)
@@ -219,7 +172,7 @@ def train(
             "amp": amp,
             "compile": bool(opts["compile"]),
             "options": opts,
-            "determinism": _determinism(dev),
+            "determinism": determinism(dev),
             **({"objective": trainer.objective.describe()} if trainer.objective.describe() else {}),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -290,7 +243,7 @@ def train(
                 }
                 log.write(last)
             if evaluator is not None and (step % eval_every == 0 or step == cfg["steps"]):
-                G, info = _eval_generator(trainer, cfg, tdata)
+                G, info = eval_generator(trainer, cfg, tdata)
                 scores = evaluator(G, info)
                 scores = distributed.broadcast_object(scores) if world > 1 else scores
                 log.write({"kind": "eval", "step": step, **scores})
@@ -301,7 +254,7 @@ def train(
                 # signal's extra checkpoint changes no line of the log; written before the checkpoint, so
                 # what a resume starts from has them
                 if main and saver.scheduled(step, cfg["steps"]):
-                    shown = grid(*_eval_generator(trainer, cfg, tdata), step)
+                    shown = grid(*eval_generator(trainer, cfg, tdata), step)
                     log.write({"kind": "samples", "step": step, **shown})
                     if not paired:  # outputs follow their inputs, not latents: no collapse signal
                         watch.check_spread(step, shown, warmup=cfg["steps"] // 10)
@@ -324,25 +277,3 @@ def train(
         if main:
             monitor.plot_curves(out)
     return {"run_dir": str(out), "step": trainer.step, "last": last, "world_size": world}
-
-
-def _augment(cfg: dict, seed: int):
-    """The augmentation object of `cfg["augment"]` (None for "none"); see context.StepContext.augment."""
-    if cfg["augment"] == "none":
-        return None
-    from .augment import make  # train/augment/: DiffAugment, ADA
-
-    return make(cfg, seed)
-
-
-def _eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
-    nets = trainer.nets
-    G = nets.G_ema if nets.G_ema is not None else nets.G
-    info = {
-        "kind": nets.arch.kind,
-        "z_dim": cfg["z_dim"],
-        "num_classes": tdata.num_classes if cfg["conditional"] else 0,
-    }
-    if tdata.inputs is not None:  # image-to-image: the grid shows the outputs of the first inputs
-        info["inputs"] = tdata.inputs
-    return G, info

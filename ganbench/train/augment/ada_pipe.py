@@ -168,14 +168,14 @@ class Pipe:
         if on["rotate"]:
             theta = (draw.rand() * 2 - 1) * pi * s["rotate_max"]
             theta = torch.where(draw.rand() < p_rot, theta, torch.zeros_like(theta))
-            then(_rotate(-(-theta)))
+            then(_rotate(theta))  # the reference's rotate2d_inv(-theta), i.e. rotate2d(theta)
         if on["aniso"]:
             v = self._chance("aniso", p, draw, torch.exp2(draw.randn() * s["aniso_std"]), neutral=1)
             then(_scale(1 / v, 1 / (1 / v)))
         if on["rotate"]:
             theta = (draw.rand() * 2 - 1) * pi * s["rotate_max"]
             theta = torch.where(draw.rand() < p_rot, theta, torch.zeros_like(theta))
-            then(_rotate(-(-theta)))
+            then(_rotate(theta))  # the reference's rotate2d_inv(-theta), i.e. rotate2d(theta)
         if on["xfrac"]:
             t = self._chance("xfrac", p, draw, draw.randn(2) * s["xfrac_std"], 1, neutral=0)
             then(_translate(-(t[:, 0] * w), -(t[:, 1] * h)))

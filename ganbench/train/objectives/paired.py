@@ -18,9 +18,9 @@ beside the input, as the paired D does; the reference's D sees the predicted cen
 
 G's dropout draws from torch's global RNG: it runs under ctx.seeded("net_rng", step, phase_id("pix2pix-G")),
 so its masks are a function of the seed and step (a resumed run draws them again identically; under
-torchrun each rank draws its own slice's masks from that seed, so N processes differ from one there). The reference runs G once
-per step and uses that output in both updates; the loop here runs D's phase and then G's, so D's phase
-runs G with the same dropout seed on throwaway copies of its batch-norm buffers (torch.func's
+torchrun each rank draws its own slice's masks from that seed, so N processes differ from one there).
+The reference runs G once per step and uses that output in both updates; the loop here runs D's phase
+and then G's, so D's phase runs G with the same dropout seed on throwaway copies of its batch-norm buffers (torch.func's
 functional_call, as unrolled.py): the output is the same tensor the G phase computes, and G's running
 statistics move once per step, as the reference's."""
 
