@@ -4,6 +4,8 @@ sample grid is drawn from."""
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import contextlib
 import functools
 import os
@@ -67,7 +69,7 @@ def augmentation(cfg: dict, seed: int):
     return make(cfg, seed)
 
 
-def eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
+def eval_generator(trainer: Trainer, cfg: dict, tdata) -> Tuple[torch.nn.Module, dict]:
     nets = trainer.nets
     G = nets.G_ema if nets.G_ema is not None else nets.G
     info = {

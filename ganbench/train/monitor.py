@@ -80,7 +80,9 @@ class FailureWatch:
         self.window = window
         self.recent: Deque[dict] = deque(maxlen=window)
         self.flagged: Set[str] = set()
-        self.early_g: Optional[float] = None  # G's median gradient norm over the first window: what "vanished" is measured against
+        self.early_g: Optional[float] = (
+            None  # G's median gradient norm over the first window: what "vanished" is measured against
+        )
 
     def state(self) -> dict:
         """What a checkpoint keeps, so a resumed run warns exactly where an uninterrupted one would."""
