@@ -245,7 +245,7 @@ def markdown(board: dict) -> str:
     for link in board["links"]:
         lines += [f"## {link['title']}", "", link["text"], ""]
 
-        def cell(c):
+        def cell(c: dict) -> str:
             return "n/a" if c["mean"] is None else f"{_g(c['mean'])} [{_g(c['lo'])}, {_g(c['hi'])}]"
 
         lines += render._md_table(

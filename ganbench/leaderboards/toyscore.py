@@ -39,7 +39,7 @@ def per_sample(benchmark: str, samples: np.ndarray) -> dict:
 REF_N, REF_SEED = 10000, 12345  # the real stacked digits that fd_pixels compares with
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _reference_moments() -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mu, sigma, B) of the real stacked digits, sigma = B B^T (B = V L^1/2: sigma is singular, the
     border pixels never vary), computed once: each score then needs one 192 x 192 eigvalsh."""

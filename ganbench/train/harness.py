@@ -4,11 +4,10 @@ sample grid is drawn from."""
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import contextlib
 import functools
 import os
+from typing import Tuple
 
 import torch
 
