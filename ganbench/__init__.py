@@ -5,7 +5,7 @@ Data flow: inputs -> features -> stats -> metrics -> records (-> leaderboards).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .version import __version__  # noqa: F401
 
@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from .records import Result
 
 
-def evaluate(samples: Images, *args: Any, **kwargs: Any) -> Result:
+def evaluate(samples: Images, *args: Any, **kwargs: Any) -> Optional[Result]:
     """Score samples against a reference; see `ganbench.engine.evaluate`. A run folder of
     `ganbench train` is sampled first (`ganbench.train.evaluate_run`: n, checkpoint, ema, sample_seed);
     a generator (a torch.nn.Module or callable from latents to images) is sampled in memory
-    (`ganbench.streaming.evaluate_generator`: n, z_dim, seed, classes, batch_size)."""
+    (`ganbench.streaming.evaluate_generator`: n, z_dim, seed, classes, batch_size). Under torchrun
+    rank 0 returns the Result and the other ranks None."""
     if callable(samples):  # never a path, array, tensor or feature set
         from .streaming import evaluate_generator
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, overload
 
 import numpy as np
 
@@ -230,6 +230,10 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
     return out
 
 
+@overload
+def with_labels(fs: FeatureSet, found: Optional[tuple]) -> FeatureSet: ...
+@overload
+def with_labels(fs: None, found: Optional[tuple]) -> None: ...
 def with_labels(fs: Optional[FeatureSet], found: Optional[tuple]) -> Optional[FeatureSet]:
     if fs is None or not found or found[0] is None:
         return fs

@@ -52,7 +52,7 @@ def evaluate_generator(
     batch_size: Optional[int] = DEFAULTS["batch_size"],
     device: DeviceArg = None,
     **kwargs: Any,
-) -> Result:
+) -> Optional[Result]:
     """Score n images of the generator G against `ref`, with no file written.
 
     G: a torch.nn.Module or any callable from latents (n, z_dim) float32, and with `classes` int64 labels
@@ -246,4 +246,6 @@ class Metrics:
             for k, outs in local.items()
         }
         result = evaluate(sides, labels=labels if len(labels) else None, **self._scoring)
-        return distributed.broadcast_object(result) if world > 1 else result
+        out = distributed.broadcast_object(result) if world > 1 else result
+        assert out is not None  # rank 0 scored them and every rank has its Result
+        return out
