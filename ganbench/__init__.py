@@ -64,7 +64,7 @@ def list_baselines() -> List[str]:
     return _list()
 
 
-def compute_stats(*args: Any, **kwargs: Any) -> FeatureSet:
+def compute_stats(*args: Any, **kwargs: Any) -> Optional[FeatureSet]:
     """Precompute a reference's features and statistics; see `ganbench.engine.compute_stats`."""
     from .engine import compute_stats as _compute_stats
 

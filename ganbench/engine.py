@@ -267,10 +267,11 @@ def compute_stats(
     key: Optional[str] = None,
     spatial: bool = False,
     extractor: str = "inception-v3-compat",
-) -> FeatureSet:
+) -> Optional[FeatureSet]:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`.
     `spatial` also keeps Inception's mixed_6/conv features, so the file serves sFID too; `extractor`
-    names the feature space (`ganbench list extractors`), whose weights `weights` then are."""
+    names the feature space (`ganbench list extractors`), whose weights `weights` then are. Under
+    torchrun the ranks share the extraction and rank 0 writes the file; the other ranks get None."""
     from .inputs.images import open_source
     from .sides import _is_registered, _registered_reference
 
@@ -290,6 +291,8 @@ def compute_stats(
     fs = get_features(
         src, extractor=ex, batch_size=batch_size, num_workers=num_workers, use_cache=use_cache, desc="features"
     )
+    if not distributed.is_main():  # under torchrun: rank 0 gathered the features and writes the file
+        return None
     fs.meta = {**fs.meta, "name": label}
     if output is not None:
         write_stats_file(fs, output)

@@ -65,6 +65,8 @@ def command(
         key=key,
         spatial=spatial,
     )
+    if fs is None:  # a torchrun rank other than 0: rank 0 writes the file and prints
+        return
     if not fs.meta.get("weights_official", True):
         click.echo(
             f"ganbench: warning: computed with NOT the official {name} weights "
