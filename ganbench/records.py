@@ -279,7 +279,8 @@ def comparable(a: Union[Result, dict], b: Union[Result, dict]) -> List[str]:
     if not same_ref:
         reasons.append(f"references differ ({ra['name']} vs {rb['name']}: other images, e.g. a train and a test split)")
     ta, tb = pa.get("train") or {}, pb.get("train") or {}
-    if ta != tb and (ta.get("name") or tb.get("name")):
+    shared = [m for m in pa["metrics"] if m in pb["metrics"]]
+    if ta != tb and (ta.get("name") or tb.get("name")) and _reads_train(shared):
         reasons.append(
             f"training sets differ ({ta.get('name')} vs {tb.get('name')}): ct, fld, mifid and authpct read them"
         )
@@ -293,7 +294,6 @@ def comparable(a: Union[Result, dict], b: Union[Result, dict]) -> List[str]:
             continue
         if pa[key] != pb[key]:
             reasons.append(f"{what} differ ({str(pa[key])[:16]} vs {str(pb[key])[:16]})")
-    shared = [m for m in pa["metrics"] if m in pb["metrics"]]
     if pa["metrics"] and pb["metrics"] and not shared:
         reasons.append("no metric in common")
     for key in sorted(set(pa["options"]) | set(pb["options"])):
@@ -315,6 +315,12 @@ def _same_official_network(pa: dict, pb: dict) -> bool:
         and is_official_inception(pa["weights_sha256"])
         and is_official_inception(pb["weights_sha256"])
     )
+
+
+def _reads_train(metrics: List[str]) -> bool:  # does a training set decide any of them (none known: yes)
+    from .metrics import METRICS
+
+    return not any(m in METRICS for m in metrics) or any(METRICS.get(m).uses_train for m in metrics if m in METRICS)
 
 
 def _option_matters(key: str, metrics: List[str]) -> bool:

@@ -191,7 +191,7 @@ def test_gates_run_the_newer_metrics_and_refuse_those_needing_train():
     points, reps = paired(names, gens, {space: ref}, {}, 5, 0)
     assert set(reps) == set(names) and all(np.isfinite(reps[n]).all() and reps[n].shape == (2, 5) for n in names)
     assert points["sw-approx"][0].value < points["sw-approx"][1].value  # the wider set is farther
-    with pytest.raises(GanbenchError, match="ct, fld need the model's training set, which compare and check"):
+    with pytest.raises(GanbenchError, match="ct, fld need the model's training set: pass --train"):
         compare(["a", "b"], "ref", metrics="ct,fld")
 
 

@@ -47,7 +47,8 @@ def _pairs(values, option: str) -> dict:
     "--max-increase",
     multiple=True,
     metavar="METRIC=D",
-    help="Any lower-is-better metric: fail when it rises by more than D beyond noise.",
+    help="Any lower-is-better metric, or one best at 0 (ct, fld-gap: its |value|): fail when it rises by more "
+    "than D beyond noise.",
 )
 @click.option(
     "--max-decrease",
@@ -56,7 +57,13 @@ def _pairs(values, option: str) -> dict:
     help="Any higher-is-better metric: fail when it falls by more than D beyond noise.",
 )
 @click.option("--min", "minimum", multiple=True, metavar="METRIC=V", help="Fail when METRIC is surely below V.")
-@click.option("--max", "maximum", multiple=True, metavar="METRIC=V", help="Fail when METRIC is surely above V.")
+@click.option(
+    "--max",
+    "maximum",
+    multiple=True,
+    metavar="METRIC=V",
+    help="Fail when METRIC is surely above V (|METRIC| for one best at 0, such as ct).",
+)
 @click.option(
     "--alpha",
     type=float,
@@ -98,6 +105,8 @@ def command(
     sample_seed,
     key,
     ref_key,
+    train,
+    train_key,
     weights_for,
     weights,
     resize,
@@ -151,6 +160,8 @@ def command(
             sample_seed,
             key,
             ref_key,
+            train,
+            train_key,
         ),
     )
     write_output(json_path, result.to_json(), "check record", table=result.table())

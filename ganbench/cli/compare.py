@@ -10,7 +10,14 @@ from .options import check_output, extractor_options, json_option, parse_metric_
 
 
 def gate_options(f):
-    """Options `compare` and `check` share: the bootstrap, and how a run folder is sampled."""
+    """Options `compare` and `check` share: the bootstrap, how a run folder is sampled, the training set."""
+    f = click.option("--train-key", default=None, help="Array of a multi-array --train .npz to read.")(f)
+    f = click.option(
+        "--train",
+        default=None,
+        help="The models' training set (any form --ref takes), for ct, ct-modified, fld, fld-gap (which need it, "
+        "with --ref the held-out set), mifid and authpct; held fixed in the bootstrap.",
+    )(f)
     f = click.option("--ref-key", default=None, help="Array of a multi-array --ref .npz to read.")(f)
     f = click.option(
         "--key", default=None, help="Array of each multi-array .npz model to read (default: arr_0 or its only one)."
@@ -60,6 +67,8 @@ def engine_kwargs(
     sample_seed,
     key=None,
     ref_key=None,
+    train=None,
+    train_key=None,
 ) -> dict:
     return dict(
         weights=weights,
@@ -75,6 +84,8 @@ def engine_kwargs(
         sample_seed=sample_seed,
         key=key,
         ref_key=ref_key,
+        train=train,
+        train_key=train_key,
     )
 
 
@@ -108,6 +119,8 @@ def command(
     sample_seed,
     key,
     ref_key,
+    train,
+    train_key,
     weights_for,
     weights,
     resize,
@@ -146,6 +159,8 @@ def command(
             sample_seed,
             key,
             ref_key,
+            train,
+            train_key,
         ),
     )
     write_output(json_path, result.to_json(), "comparison", table=result.table(fmt))

@@ -4,8 +4,11 @@ A limit on a change (`--max-fid-increase D`, `--max-increase METRIC=D`, `--max-d
 fails when the candidate is worse than the baseline by more than D beyond noise: the (1 - alpha)
 paired-bootstrap interval of 'how much worse' lies entirely above D. A bound (`--min METRIC=V`,
 `--max METRIC=V`) fails when the candidate's own interval lies entirely on the wrong side of V.
-Reading a two-sided (1 - alpha) interval one-sidedly, a gate on a model that did not change fails
-with probability at most alpha / 2 per limit (measured in tests/test_gate_calibration.py).
+A metric whose ideal is 0 (`better = "zero"`: ct's Z, fld-gap) is judged by its distance from 0: a
+change limit (`--max-increase ct=D`) reads |value|, `--max ct=V` bounds |ct| (the interval of |x| from
+x's interval), while `--min ct=V` stays one-sided on the signed value (`--min ct=-3`: fail on copying
+alone). Reading a two-sided (1 - alpha) interval one-sidedly, a gate on a model that did not change
+fails with probability at most alpha / 2 per limit (measured in tests/test_gate_calibration.py).
 """
 
 from __future__ import annotations
@@ -17,21 +20,25 @@ from typing import Dict, List, Optional, Sequence
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
+from ..metrics.base import abs_interval, reading
 from .compare import replicate_bar
 from .models import open_models, weight_notes
-from .paired import interval, paired
+from .paired import interval, paired, value_interval
 
 
 @dataclass(frozen=True)
 class Limit:
     metric: str
-    kind: str  # "change" (worse than the baseline by at most bound), "min" or "max"
+    kind: str  # "change" (worse than the baseline by at most bound), "min", "max" or "abs" (|value| <= bound)
     bound: float
 
     def describe(self) -> str:
+        better = METRICS.get(self.metric).better
         if self.kind == "change":
-            word = "increase" if METRICS.get(self.metric).better == "lower" else "decrease"
-            return f"max {self.metric} {word} {self.bound:g}"
+            word = "decrease" if better == "higher" else "increase"
+            return f"max {'|' + self.metric + '|' if better == 'zero' else self.metric} {word} {self.bound:g}"
+        if self.kind == "abs":
+            return f"max |{self.metric}| {self.bound:g}"
         return f"{self.kind} {self.metric} {self.bound:g}"
 
 
@@ -42,13 +49,21 @@ def make_limit(metric: str, kind: str, bound: float, option: str) -> Limit:
             f"{option} {metric}={bound:g}: {m.name} is higher-is-better, so a regression lowers it; "
             f"pass --max-decrease {m.name}={bound:g}"
         )
-    if kind == "decrease" and m.better == "lower":
-        raise GanbenchError(
-            f"{option} {metric}={bound:g}: {m.name} is lower-is-better, so a regression raises it; "
-            f"pass --max-increase {m.name}={bound:g}"
+    if kind == "decrease" and m.better in ("lower", "zero"):
+        what = (
+            "lower-is-better, so a regression raises it"
+            if m.better == "lower"
+            else "best at 0, so a regression raises |value|"
         )
+        raise GanbenchError(f"{option} {metric}={bound:g}: {m.name} is {what}; pass --max-increase {m.name}={bound:g}")
     if kind in ("increase", "decrease") and bound < 0:
         raise GanbenchError(f"{option} {metric}={bound:g}: the allowed change must be >= 0")
+    if kind == "max" and m.better == "zero":
+        if bound < 0:
+            raise GanbenchError(
+                f"{option} {metric}={bound:g}: {m.name} is best at 0 and --max bounds |{m.name}|: pass V >= 0"
+            )
+        kind = "abs"
     return Limit(m.name, "change" if kind in ("increase", "decrease") else kind, float(bound))
 
 
@@ -93,6 +108,7 @@ class CheckResult:
             "limits": [
                 {
                     "metric": o.limit.metric,
+                    "better": METRICS.get(o.limit.metric).better,  # "zero": change and abs limits read |value|
                     "kind": o.limit.kind,
                     "bound": o.limit.bound,
                     "passed": o.passed,
@@ -113,10 +129,13 @@ class CheckResult:
 def _line(ok: bool, lim: Limit, base, cand, diff, ci, pct: str) -> str:
     word = "PASS" if ok else "FAIL"
     if lim.kind == "change":
+        name = f"|{lim.metric}|" if METRICS.get(lim.metric).better == "zero" else lim.metric
         return (
-            f"{word} {lim.metric} {base:.4g} -> {cand:.4g} ({diff:+.4g}, {pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; "
+            f"{word} {name} {base:.4g} -> {cand:.4g} ({diff:+.4g}, {pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; "
             f"{lim.describe()})"
         )
+    if lim.kind == "abs":
+        return f"{word} |{lim.metric}| {cand:.4g} ({pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; must be <= {lim.bound:g})"
     sign = ">=" if lim.kind == "min" else "<="
     return f"{word} {lim.metric} {cand:.4g} ({pct} CI [{ci[0]:.4g}, {ci[1]:.4g}]; must be {sign} {lim.bound:g})"
 
@@ -150,11 +169,13 @@ def check(
     specs = [baseline, samples] if baseline is not None else [samples]
     labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None) :]
     opts = {**(options or {}), "bootstrap_seed": seed}
-    models, refs, used = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
+    models, refs, used, trains = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:
         raise GanbenchError(models[0].notes[0] if models[0].notes else f"baseline {baseline} carries no features")
     with replicate_bar(names, bootstrap) as tick:
-        points, reps = paired(names, [m.features for m in models], refs, opts, bootstrap, seed, progress=tick)
+        points, reps = paired(
+            names, [m.features for m in models], refs, opts, bootstrap, seed, progress=tick, trains=trains
+        )
     return CheckResult(
         judge(limits, points, reps, alpha),
         alpha,
@@ -173,16 +194,22 @@ def judge(limits: Sequence[Limit], points: dict, reps: dict, alpha: float) -> Li
     outcomes = []
     for lim in limits:
         c = len(points[lim.metric]) - 1
+        better = METRICS.get(lim.metric).better
         cand = points[lim.metric][c].value
-        if lim.kind == "change":
-            base = points[lim.metric][0].value
+        if lim.kind == "change":  # on |value| for a metric best at 0
+            cand, base = (float(reading(better, points[lim.metric][i].value)) for i in (c, 0))
             diff = cand - base
-            lo, hi = interval(reps[lim.metric][c] - reps[lim.metric][0], diff, conf)
-            worse_lo = lo if METRICS.get(lim.metric).better == "lower" else -hi
+            lo, hi = interval(reading(better, reps[lim.metric][c]) - reading(better, reps[lim.metric][0]), diff, conf)
+            worse_lo = -hi if better == "higher" else lo
             ok = not worse_lo > lim.bound
+        elif lim.kind == "abs":  # the interval of |x| from x's interval
+            base = diff = None
+            lo, hi = abs_interval(*value_interval(lim.metric, reps[lim.metric][c], cand, conf))
+            cand = abs(cand)
+            ok = not lo > lim.bound
         else:
             base = diff = None
-            lo, hi = interval(reps[lim.metric][c], cand, conf)
+            lo, hi = value_interval(lim.metric, reps[lim.metric][c], cand, conf)
             ok = not (hi < lim.bound if lim.kind == "min" else lo > lim.bound)
         outcomes.append(Outcome(lim, ok, base, cand, diff, (lo, hi), _line(ok, lim, base, cand, diff, (lo, hi), pct)))
     return outcomes

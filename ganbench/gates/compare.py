@@ -1,5 +1,7 @@
 """`ganbench compare A B [C ...] --ref REF`: each metric of each model, and each model against the first:
-the difference, its interval and a p-value for 'differs beyond sampling noise' (paired.py).
+the difference, its interval and a p-value for 'differs beyond sampling noise' (paired.py). A metric
+whose ideal is 0 (`better = "zero"`: ct, fld-gap) is compared by its distance from 0: the difference
+is |B| - |A|, from the replicates' |values|, and the table names it |metric|.
 
 With a bare record among the models (no features) the comparison is approximate: each side's
 interval is read as a normal one (its half-width / z is its standard error), the two are taken as
@@ -13,15 +15,17 @@ import json
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any, Dict, List
+from typing import List
 
 import numpy as np
 
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
+from ..metrics import METRICS
+from ..metrics.base import reading
 from ..progress import bar
 from .models import Model, open_models, weight_notes
-from .paired import interval, p_value, paired
+from .paired import interval, p_value, paired, value_interval
 
 APPROXIMATE = (
     "approximate: {who} carries no features, so its numbers are compared through the records' "
@@ -52,6 +56,7 @@ class Comparison:
             "confidence": self.confidence,
             "bootstrap": self.bootstrap,
             "seed": self.seed,
+            "better": {m: METRICS.get(m).better for m in self.metrics},  # "zero": differences are of |value|
             "method": "normal approximation from the records' intervals"
             if self.approximate
             else "paired bootstrap (one reference resample per replicate for every model)",
@@ -70,7 +75,13 @@ class Comparison:
         ]
         head2 = [f"vs {self.models[0]['label']}", "metric", "difference", f"{pct} CI", "p"]
         rows2 = [
-            [p["model"], m, f"{p['diff']:+.6g}", f"[{p['ci'][0]:.6g}, {p['ci'][1]:.6g}]", f"{p['p']:.3g}"]
+            [
+                p["model"],
+                f"|{m}|" if METRICS.get(m).better == "zero" else m,
+                f"{p['diff']:+.6g}",
+                f"[{p['ci'][0]:.6g}, {p['ci'][1]:.6g}]",
+                f"{p['p']:.3g}",
+            ]
             for m in self.metrics
             for p in self.pairs[m]
         ]
@@ -116,25 +127,34 @@ def compare(
             f"(200 or more for p-values near 0.05)"
         )
     opts = {**(options or {}), "bootstrap_seed": seed}
-    ms, refs, used = open_models(models, ref, names, opts=opts, labels=labels, **kw)
+    ms, refs, used, trains = open_models(models, ref, names, opts=opts, labels=labels, **kw)
     names = fit_to_outputs(names, used, defaulted=metrics is None)
     bare = [m for m in ms if m.features is None]
-    values: Dict[str, Any] = {}
-    pairs: Dict[str, Any] = {}
+    values, pairs = {}, {}
     if not bare:
         with replicate_bar(names, bootstrap) as tick:
-            points, reps = paired(names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick)
+            points, reps = paired(
+                names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick, trains=trains
+            )
         for name in names:
             vals = [p.value for p in points[name]]
             values[name] = [
-                {"value": v, "ci": list(interval(reps[name][i], v, confidence))} for i, v in enumerate(vals)
+                {"value": v, "ci": list(value_interval(name, reps[name][i], v, confidence))} for i, v in enumerate(vals)
             ]
+            better = METRICS.get(name).better  # a metric best at 0 is compared by |value|
+            r = reading(better, reps[name])
             pairs[name] = [
-                _pair(ms[j].label, ms[0].label, vals[j] - vals[0], reps[name][j] - reps[name][0], confidence)
+                _pair(
+                    ms[j].label,
+                    ms[0].label,
+                    float(reading(better, vals[j]) - reading(better, vals[0])),
+                    r[j] - r[0],
+                    confidence,
+                )
                 for j in range(1, len(ms))
             ]
     else:
-        values, pairs = _approximate(ms, names, refs, opts, bootstrap, seed, confidence)
+        values, pairs = _approximate(ms, names, refs, opts, bootstrap, seed, confidence, trains)
     notes = weight_notes(used) + [n for m in ms for n in m.notes]
     if bare:
         notes.insert(0, APPROXIMATE.format(who=", ".join(m.label for m in bare)))
@@ -171,17 +191,17 @@ def _pair(model: str, against: str, diff: float, reps, confidence: float) -> dic
     }
 
 
-def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence) -> tuple:
+def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence, trains=None) -> tuple:
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     with_f = [i for i, m in enumerate(ms) if m.features is not None]
     if with_f:
         with replicate_bar(names, bootstrap) as tick:
-            feats = [f for f in (ms[i].features for i in with_f) if f is not None]  # all of them, by with_f
-            points, reps = paired(names, feats, refs, opts, bootstrap, seed, progress=tick)
+            points, reps = paired(
+                names, [ms[i].features for i in with_f], refs, opts, bootstrap, seed, progress=tick, trains=trains
+            )
     else:
         points, reps = {}, {}
-    values: Dict[str, Any] = {}
-    pairs: Dict[str, Any] = {}
+    values, pairs = {}, {}
     for name in names:
         est = []
         for i, m in enumerate(ms):
@@ -190,7 +210,7 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
                 v = points[name][k].value
                 est.append((v, float(np.std(reps[name][k], ddof=1))))
                 continue
-            mv = m.record.metrics.get(name) if m.record is not None else None
+            mv = m.record.metrics.get(name)
             if mv is None or mv.ci is None:
                 raise GanbenchError(
                     f"{m.label} has no {'interval' if mv else 'value'} for {name}: write it with "
@@ -199,8 +219,10 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
             est.append((mv.value, (mv.ci[1] - mv.ci[0]) / (2 * z)))
         values[name] = [{"value": v, "ci": [v - z * s, v + z * s]} for v, s in est]
         pairs[name] = []
+        absolute = METRICS.get(name).better == "zero"  # compared by |value| (its spread taken as the value's)
         for j in range(1, len(ms)):
-            d, s = est[j][0] - est[0][0], math.hypot(est[j][1], est[0][1])
+            d = abs(est[j][0]) - abs(est[0][0]) if absolute else est[j][0] - est[0][0]
+            s = math.hypot(est[j][1], est[0][1])
             p = 2 * (1 - NormalDist().cdf(abs(d) / s)) if s > 0 else float(d == 0)
             pairs[name].append(
                 {"model": ms[j].label, "against": ms[0].label, "diff": d, "ci": [d - z * s, d + z * s], "p": p}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from ..defaults import DEFAULTS
-from ..engine import _extractor_weights, build_extractors, groups_by_extractor
+from ..engine import _extractor_weights, build_extractors, check_train, check_train_count, groups_by_extractor
 from ..errors import GanbenchError
 from ..features.featureset import FeatureSet
 from ..features.files import load_stats_file
@@ -117,27 +117,32 @@ def open_models(
     labels=None,
     key=None,
     ref_key=None,
+    train=None,
+    train_key=None,
     **run_options,
 ) -> tuple:
-    """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}) for `metrics`."""
-    need_train = [m for m in metrics if "train" in METRICS.get(m).needs]
-    if need_train:
-        raise GanbenchError(
-            f"{', '.join(need_train)} need the model's training set, which compare and check do not "
-            f"take: score them with `ganbench eval SAMPLES --train TRAIN --ref HELDOUT`"
-        )
+    """([Model], {extractor: reference FeatureSet or None}, {extractor: extractor}, {extractor: training
+    set FeatureSet}) for `metrics`. `train`: the models' training set, as `evaluate(train=)` takes it; it
+    is held fixed in the paired bootstrap, and records scored against another one are refused."""
+    check_train(metrics, train)
     groups = groups_by_extractor(metrics)
     needs_ref = any(METRICS.get(m).uses_ref for m in metrics)
     if needs_ref and ref is None:
         raise GanbenchError("these metrics need a reference: pass --ref NAME|PATH")
     ref_label, ref_obj = resolve_reference(ref, ref_key) if ref is not None else (None, None)
+    train_label, train_obj = resolve_reference(train, train_key) if train is not None else (None, None)
+    check_train_count(metrics, count_only(train_obj), with_defaults(opts or {}))
     sources = [_as_source(s, {**run_options, "device": device}, key) for s in specs]
     for _label, kind, obj in sources:  # the counts are known now: fail before any weights load or feature is extracted
         if kind != "record":
             check_counts(metrics, count_only(obj), count_only(ref_obj), with_defaults(opts or {}), metric_option_flag)
     used = build_extractors(groups, _extractor_weights(weights, weights_for), device=device, resize=resize, fast=fast)
     check_inputs(
-        ref_obj, *[o for _l, k, o in sources if k != "record"], extractors=list(used.values()), use_cache=use_cache
+        ref_obj,
+        train_obj,
+        *[o for _l, k, o in sources if k != "record"],
+        extractors=list(used.values()),
+        use_cache=use_cache,
     )
     kw = dict(batch_size=batch_size, num_workers=num_workers)
     refs = {
@@ -157,6 +162,21 @@ def open_models(
         )
         for name, ex in used.items()
     }
+    trains = {
+        name: side_features(
+            train_obj,
+            f"training set {train_label}",
+            ex.describe(),
+            ex,
+            "features",
+            use_cache,
+            f"training features ({name})",
+            **kw,
+        )
+        for name, ex in used.items()
+        if train_obj is not None and any(METRICS.get(m).uses_train for m in groups.get(name, []))
+    }
+    train_meta = side_meta(next(iter(trains.values())), train_label) if trains else None
     models = []
     for i, (label, kind, obj) in enumerate(sources):
         label = labels[i] if labels else label
@@ -172,7 +192,7 @@ def open_models(
                 missing = [name for name in used if name not in feats]
                 if missing:
                     m.features, m.notes = None, [f"{label} has no {', '.join(missing)} features"]
-            _check_record(m, refs, used, metrics, ref_label, opts or {})
+            _check_record(m, refs, used, metrics, ref_label, opts or {}, train_meta)
         else:
             look = "read" if use_cache else False  # features cached before are used; samples are not cached
             m = Model(
@@ -187,7 +207,7 @@ def open_models(
             )
         models.append(m)
     check_counts_match(models, metrics)
-    return models, refs, used
+    return models, refs, used, trains
 
 
 def weight_notes(used: dict) -> List[str]:
@@ -197,24 +217,23 @@ def weight_notes(used: dict) -> List[str]:
     return [not_official(ex) for ex in used.values() if not ex.weights.official]
 
 
-def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_label, opts: dict) -> None:
-    """A record scored under another protocol (other reference, split, weights, resize, options) is
-    refused; its sample count is checked with the others' (check_counts_match)."""
-    rec = m.record
-    assert rec is not None  # called for the models read from records
+def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_label, opts: dict, train_meta=None) -> None:
+    """A record scored under another protocol (other reference, training set, split, weights, resize,
+    options) is refused; its sample count is checked with the others' (check_counts_match)."""
     first = next(iter(used))
     desc, ref_fs = used[first].describe(), refs[first]
     here = {
-        "samples": {"count": rec.protocol["n_generated"]},
+        "samples": {"count": m.record.protocol["n_generated"]},
         "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
         "extractor": desc["extractor"],
         "weights": {"sha256": desc["weights_sha256"]},
         "resize": desc["resize"],
         "dtype": desc["dtype"],
         "metrics": list(metrics),
-        "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in rec.protocol["options"]},
+        "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in m.record.protocol["options"]},
+        **({"train": train_meta} if train_meta else {}),
     }
-    reasons = comparable(rec, here)
+    reasons = comparable(m.record, here)
     if reasons:
         raise GanbenchError(
             f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both under one protocol"

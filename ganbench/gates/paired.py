@@ -12,8 +12,9 @@ differences are taken within a replicate. The draws, in order (what a direct com
 The reference rows are the same images in every feature space. A replicate value is the metric's own
 computation on the resample, with its documented shortcuts: Frechet distances from the resampled
 moments, KID as the full-set unbiased MMD^2 with copies never paired plus its subsets' noise (as
-kid.py's intervals), the k-NN metrics from one pass (manifold_bootstrap.py), anything else by calling
-the metric on the resampled features.
+kid.py's intervals), the k-NN metrics from one pass (manifold_bootstrap.py), a metric with its own
+resampling scheme (`Metric.replicates`: topp, topr, fld) fed these draws as multiplicities, anything
+else by calling the metric on the resampled features. A training set (--train) is never resampled.
 """
 
 from __future__ import annotations
@@ -123,15 +124,26 @@ def _manifold(field, gens, ref, ref_rows, rows, opts, memo):
     return out
 
 
-def _generic(name, gens, ref, ref_rows, rows, opts, tick=_none):
-    metric = METRICS.get(name)
+def _weights(ref, ref_rows, gen, rows) -> list:
+    """[(reference multiplicities or None, generated multiplicities)] of each replicate's draws."""
+    return [
+        (
+            None if ref is None or ref_rows is None else np.bincount(ref_rows[b], minlength=ref.n),
+            np.bincount(r, minlength=gen.n),
+        )
+        for b, r in enumerate(rows)
+    ]
+
+
+def _generic(name, gens, ref, ref_rows, rows, opts, tick=_none, more=None):
+    metric, more = METRICS.get(name), more or {}
     out = np.empty((len(gens), len(rows[0]) if rows else 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for b in range(out.shape[1]):
             r = _take(ref, ref_rows[b]) if ref is not None and ref_rows is not None else ref
             for m, g in enumerate(gens):
-                out[m, b] = metric.compute(_take(g, rows[m][b]), r, opts, None).value
+                out[m, b] = metric.compute(_take(g, rows[m][b]), r, opts, None, **more).value
             tick(1)
     return out
 
@@ -144,12 +156,16 @@ def paired(
     n_boot: int,
     seed: int,
     progress=None,
+    trains: Optional[Dict[str, FeatureSet]] = None,
 ) -> tuple:
     """Point values {metric: [MetricValue per model]} and replicates {metric: (M, B) array}.
     `progress(k)` is told of every k replicates done (len(metrics) * n_boot in all).
 
     gens[m][extractor] and refs[extractor] are the features of model m and of the reference in each
-    feature space the metrics read; `opts` are the metrics' options (the engine's defaults table)."""
+    feature space the metrics read; `opts` are the metrics' options (the engine's defaults table).
+    trains[extractor]: the models' training set, for the metrics that read it; never resampled (the
+    metrics' own intervals hold it fixed too: ct's cells and fld's fit are conditional on it)."""
+    trains = trains or {}
     opts = {**with_defaults(opts), "bootstrap": 0}
     n_ref = next((fs.n for fs in refs.values() if fs is not None), None)
     first = [next(iter(g.values())).n for g in gens]
@@ -163,10 +179,16 @@ def paired(
         space = metric.extractor
         g = [x[space] for x in gens]
         ref = refs.get(space)
+        more = {"train": trains.get(space)} if metric.uses_train else {}
         rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(name.encode())])
-        points[name] = [metric.compute(x, ref, opts, rng) for x in g]
+        points[name] = [metric.compute(x, ref, opts, rng, **more) for x in g]
         base = name.split("-")[0]
-        if name in FRECHET:
+        if metric.replicates is not None:  # the metric's own resampling scheme, fed the paired draws
+            reps[name] = np.stack(
+                [metric.replicates(x, ref, opts, _weights(ref, ref_rows, x, rows[m]), **more) for m, x in enumerate(g)]
+            )
+            tick(n_boot)
+        elif name in FRECHET:
             reps[name] = _frechet(name, g, ref, ref_rows, rows, opts, tick)
         elif name == "is":
             reps[name] = _inception(g, rows, opts, tick)
@@ -178,7 +200,7 @@ def paired(
             )
             tick(n_boot)
         else:
-            reps[name] = _generic(name, g, ref, ref_rows, rows, opts, tick)
+            reps[name] = _generic(name, g, ref, ref_rows, rows, opts, tick, more)
     return points, reps
 
 
@@ -198,13 +220,26 @@ def interval(reps: np.ndarray, estimate: float, confidence: float) -> tuple:
     """Bias-corrected percentile interval of a difference (resampling copies bias FID-like metrics)."""
     from ..metrics.base import percentile_ci
 
-    return percentile_ci(reps, confidence, estimate, floor=None)
+    reps = np.asarray(reps, np.float64)
+    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=None)  # topp/topr: NaN when none counts
+
+
+def value_interval(name: str, reps: np.ndarray, estimate: float, confidence: float) -> tuple:
+    """One model's interval of metric `name`: as `interval`, its ends clipped to the metric's declared range
+    (`Metric.bounds`: precision never below 0, FID never negative), as `eval`'s intervals are."""
+    from ..metrics.base import percentile_ci
+
+    lo, hi = METRICS.get(name).bounds
+    reps = np.asarray(reps, np.float64)
+    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=lo, ceiling=hi)
 
 
 def p_value(reps: np.ndarray, estimate: float) -> float:
     """Two-sided bootstrap p-value of 'no difference', by inverting the bias-corrected percentile
     interval: twice the smaller tail of the shifted replicates beyond 0, (count + 1) / (B + 1)."""
-    shifted = np.asarray(reps, np.float64) - (np.mean(reps) - estimate)
+    reps = np.asarray(reps, np.float64)
+    reps = reps[np.isfinite(reps)]
+    shifted = reps - (np.mean(reps) - estimate)
     b = len(shifted)
     tail = min((shifted <= 0).sum(), (shifted >= 0).sum())
     return float(min(1.0, 2 * (tail + 1) / (b + 1)))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 from ..errors import GanbenchError
 from . import figures, html, render
-from .definition import read_board, read_reported
+from .definition import direction, read_board, read_reported
 from .rows import group, load_records, order, row_label, set_aside_reason, summarise
 
 if TYPE_CHECKING:
@@ -94,9 +94,8 @@ def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str
     if any(any(runs) for runs in logs.values()):  # some run of some row has a training log
         out[f"{head}_vs_step.png"] = figures.curves(rows, logs, head)
     if board.get("paired"):  # one chart per metric, rows grouped by task, each metric's direction said
-        higher = board.get("higher_is_better", [])
         for m in board.get("bars", [head]):
-            out[f"{m}_bars.png"] = figures.bars(rows, reported, m, higher=m in higher, by_task=True)
+            out[f"{m}_bars.png"] = figures.bars(rows, reported, m, higher=direction(board, m), by_task=True)
         return out
     out[f"{head}_bars.png"] = figures.bars(rows, reported, head)
     if not rows:  # nothing reproduced yet: the bars show the reported rows alone
@@ -137,11 +136,11 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
             official.append(e)
         else:
             aside.append({"record": e.name, "label": row_label(e.data), "reason": reason})
-    higher = board.get("sort", board["headline"]) in board.get("higher_is_better", [])
+    better = direction(board, board.get("sort", board["headline"]))
     rows = group(official)
     for r in rows:
         summarise(r, board["metrics"], board.get("bounds"))
-    rows = order(rows, board.get("sort", board["headline"]), higher, list(board.get("task", {})))
+    rows = order(rows, board.get("sort", board["headline"]), better, list(board.get("task", {})))
     row_dicts = [_row_dict(r) for r in rows]
     paired = paired_parts(board, rows) if board.get("paired") else {}
     reported = read_reported(out, board)
@@ -211,10 +210,10 @@ def paired_parts(board: dict, rows: Sequence[Row]) -> dict:
             conventions[m] = next(iter(per.values()))
         else:
             conventions.update({f"{m} ({t})": c for t, c in per.items()})
-    higher = board.get("higher_is_better", [])
+    words = {"higher": "higher is better", "lower": "lower is better", "zero": "closest to 0 is best"}
     return {
         "tasks": [{"name": t, "title": board.get("task", {}).get(t, {}).get("title", t)} for t in tasks],
-        "direction": {m: "higher is better" if m in higher else "lower is better" for m in board["metrics"]},
+        "direction": {m: words[direction(board, m)] for m in board["metrics"]},
         "unofficial": unofficial,
         "conventions": conventions,
     }

@@ -122,8 +122,7 @@ def bars(
     ax.set_xlabel(f"{metric} (bars: mean; whiskers: 95% interval)")
     if by_task:
         ax.set_title(
-            f"{metric}, {'higher' if higher else 'lower'} is better: trained (blue), untrained generator "
-            f"(light blue), floor (grey)",
+            f"{metric}, {_direction_words(higher)}: trained (blue), untrained generator (light blue), floor (grey)",
             fontsize=9,
         )
     else:
@@ -155,3 +154,10 @@ def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
     ax.set_title("one point per training seed")
     _legend(ax)
     return _png(fig)
+
+
+def _direction_words(better) -> str:
+    """`better`: "higher", "lower", "zero", or a bool (True: higher)."""
+    if isinstance(better, bool) or better is None:
+        better = "higher" if better else "lower"
+    return "closest to 0 is best" if better == "zero" else f"{better} is better"

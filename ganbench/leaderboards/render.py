@@ -50,7 +50,8 @@ def metric_head(board: dict, m: str) -> str:
     """A paired board's column head: the metric, which way is better, and NOT official where it is so."""
     if "direction" not in board:
         return m
-    head = f"{m} {'↑' if board['direction'][m].startswith('higher') else '↓'}"
+    word = board["direction"][m]
+    head = f"{m} {'↑' if word.startswith('higher') else ('→0' if word.startswith('closest') else '↓')}"
     return head + " (NOT official weights)" if m in board.get("unofficial", []) else head
 
 

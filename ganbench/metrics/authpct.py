@@ -68,6 +68,7 @@ METRIC = register(
         min_samples=lambda opts: 2,
         compute=compute,
         better="higher",
+        bounds=(0.0, 100.0),
         uses_train=True,
     )
 )

@@ -48,17 +48,51 @@ class Metric:
     validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
     options: Dict[str, Any] = field(default_factory=dict)  # the metric's own options and their defaults
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
-    better: str = "lower"  # "lower" or "higher": which way is an improvement (quality gates read it)
+    # which way is an improvement: "lower", "higher", or "zero" (a signed score whose ideal is 0, such as
+    # a Z: compared and gated by its distance from 0, |value|); gates and boards read it through badness()
+    better: str = "lower"
+    # the range of its values, (low, high) with None for unbounded: a single model's interval is clipped to it
+    bounds: Tuple[Optional[float], Optional[float]] = (None, None)
     uses_train: bool = False  # compute takes `train=` (the training set's Features, or None without --train)
     # paired metrics (psnr, ssim, lpips) compare each output with its target: (outputs, targets uint8
     # NHWC, opts) -> one value per pair; their `compute` then summarises those values (metrics/paired.py)
     pairs: Optional[Callable] = None
+    # a metric whose resampled copies would break it (topp, topr, fld) gives its own replicates:
+    # (gen, ref, opts, weights, train=) -> (B,) values, weights [(ref multiplicities or None, gen
+    # multiplicities)] per replicate; its --bootstrap interval and the gates' paired draws both use it
+    replicates: Optional[Callable] = None
 
 
 METRICS: Registry[Metric] = Registry("metric")
 
+BETTER = ("lower", "higher", "zero")
+
+
+def badness(better: str, x):
+    """`x` on one lower-is-better scale: x, -x or |x| for "lower", "higher" and "zero" metrics."""
+    if better not in BETTER:
+        raise ValueError(f"better={better!r}: one of {BETTER}")
+    x = np.asarray(x, np.float64)
+    return x if better == "lower" else (-x if better == "higher" else np.abs(x))
+
+
+def reading(better: str, x):
+    """What a comparison of the metric compares: |x| for a metric whose ideal is 0, else x itself."""
+    return np.abs(np.asarray(x, np.float64)) if better == "zero" else np.asarray(x, np.float64)
+
+
+def abs_interval(lo: float, hi: float) -> tuple[float, float]:
+    """The interval of |x| from an interval [lo, hi] of x (one holding 0 starts at 0)."""
+    if lo >= 0:
+        return float(lo), float(hi)
+    if hi <= 0:
+        return float(-hi), float(-lo)
+    return 0.0, float(max(-lo, hi))
+
 
 def register(metric: Metric, *aliases: str) -> Metric:
+    if metric.better not in BETTER:
+        raise ValueError(f"{metric.name}: better={metric.better!r}, expected one of {BETTER}")
     METRICS.add(metric.name, metric, *aliases)
     return metric
 

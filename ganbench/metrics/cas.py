@@ -68,5 +68,6 @@ METRIC = register(
         compute=compute,
         extractor="stacked-digits-classifier",
         better="higher",
+        bounds=(0.0, 1.0),
     )
 )

@@ -87,6 +87,7 @@ def _make(field: str) -> Metric:
             compute=compute,
             options={"prc_k": 3} if field in ("precision", "recall") else {"dc_k": 5},
             better="higher",
+            bounds=(0.0, None if field == "density" else 1.0),
         )
     )
 

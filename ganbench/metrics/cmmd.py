@@ -100,6 +100,7 @@ METRIC = register(
         uses_ref=True,
         min_samples=lambda opts: 1,
         compute=compute,
+        bounds=(0.0, None),
         validate=validate,
         options={"cmmd_sigma": 10.0},  # the paper's
         extractor="clip-vit-l-14-336",

@@ -29,6 +29,7 @@ def _make(name: str, summary: str, extractor: str = "inception-v3-compat") -> Me
             options={"dc_k": 5},  # Naeem et al. 2020
             extractor=extractor,
             better="higher",
+            bounds=(0.0, None if field == "density" else 1.0),
         )
     )
 

@@ -200,6 +200,7 @@ METRIC = register(
         uses_ref=True,
         min_samples=lambda opts: 2,
         compute=compute,
+        bounds=(0.0, None),
     )
 )
 
@@ -219,6 +220,7 @@ def frechet_metric(name: str, summary: str, reference: str, extractor: str, labe
             uses_ref=True,
             min_samples=lambda opts: 2,
             compute=compute_in_space,
+            bounds=(0.0, None),
             extractor=extractor,
         ),
         *aliases,

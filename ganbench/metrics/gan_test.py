@@ -47,6 +47,7 @@ METRIC = register(
         compute=compute,
         extractor="stacked-digits-classifier",
         better="higher",
+        bounds=(0.0, 1.0),
     ),
     "gan_test",
 )

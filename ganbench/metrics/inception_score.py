@@ -61,6 +61,7 @@ METRIC = register(
         min_samples=lambda opts: 2 * with_defaults(opts)["is_splits"],
         compute=compute,
         better="higher",
+        bounds=(1.0, None),
         options={"is_splits": 10, "is_shuffle_seed": 2020},  # torch-fidelity's split shuffle seed
     ),
     "isc",

@@ -117,6 +117,7 @@ METRIC = register(
         uses_ref=True,
         min_samples=lambda opts: 2,
         compute=compute,
+        bounds=(0.0, None),
     ),
     "intra_fid",
 )

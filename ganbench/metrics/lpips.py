@@ -58,6 +58,7 @@ METRIC = register(
         uses_ref=False,
         min_samples=lambda opts: 1,
         compute=compute,
+        bounds=(0.0, None),
         options=OPTIONS,
         validate=validate,
         extractor="pairs",

@@ -106,6 +106,7 @@ METRIC = register(
         uses_ref=True,
         min_samples=lambda opts: 2,
         compute=compute,
+        bounds=(0.0, None),
         validate=validate,
         options={"mifid_eps": 0.1},  # torchmetrics' cosine_distance_eps, Kaggle's threshold
         uses_train=True,

@@ -27,6 +27,7 @@ def _make(name: str, field: str, summary: str, extractor: str = "inception-v3-co
             options={"prc_k": 3},  # Kynkaanniemi et al. 2019
             extractor=extractor,
             better="higher",
+            bounds=(0.0, 1.0),
         )
     )
 

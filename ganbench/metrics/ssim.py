@@ -99,6 +99,7 @@ METRIC = register(
         validate=validate,
         extractor="pairs",
         better="higher",
+        bounds=(-1.0, 1.0),
         pairs=per_pair,
     )
 )

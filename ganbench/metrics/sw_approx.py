@@ -55,6 +55,7 @@ METRIC = register(
         uses_ref=True,
         min_samples=lambda opts: 1,
         compute=compute,
+        bounds=(0.0, None),
     ),
     "sw_approx",
 )

@@ -12,22 +12,40 @@ bandwidth the lower median over rows i < n - k of the k-th smallest distance fro
 the band from 10 resamples of np.random.seed(42)'s global stream (the real set's first, then the
 generated set's), theta = sqrt(n) max |p_hat - p_resample|, its 1 - alpha quantile over sqrt(n). Seeded here
 by private generators, so the global random state is left alone. Feature spaces of 3 or fewer dimensions
-(the package's grid and persistent-homology bandwidth search) are not supported. No bootstrap interval:
-the method's own band is a resampling step, and resampled copies would collapse its k-NN bandwidths.
+(the package's grid and persistent-homology bandwidth search) are not supported.
+
+Interval (--bootstrap, and the paired draws of compare/check): both sets resampled, and every
+data-dependent step (bandwidths, densities, bands, counts) redone on the resample in a form copies cannot
+break (top_pr_bootstrap.py says how and why); the projection is kept. Coverage on toy data:
+benchmarks/interval_coverage.py.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
+
 import numpy as np
 
 from ..errors import GanbenchError
-from .base import Features, Metric, MetricValue, register, with_defaults
+from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
 
 PROJECTED = 32  # the package's random projection width
 PROJECTION_SEED = 99  # torch.manual_seed(99) before xavier_normal_
 BAND_SEED = 42  # Fix_seed(42): np.random's state for the confidence bands
 BAND_REPEATS = 10  # confband_est's default
+_LAST: dict = {}  # the last replicates, for the other of topp/topr
 MAX_N = 20_000  # the package's n x n float64 distance matrices: 3.2 GB each at 20k
+CI_METHOD = (
+    "bias-corrected percentile bootstrap over resamples of both sets: bandwidths, densities, confidence "
+    "bands and counts recomputed on each resample, copies of a point never its own neighbours "
+    "(top_pr_bootstrap.py); the projection kept"
+)
+
+
+def multiplicities(n: int, rng) -> np.ndarray:
+    """How often each of n rows is drawn in one resample of size n."""
+    return rng.multinomial(n, np.full(n, 1.0 / n))
 
 
 def project(real: np.ndarray, fake: np.ndarray):
@@ -78,6 +96,11 @@ def band(x: np.ndarray, h: float, alpha: float, rng: np.random.RandomState):
 
 
 def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
+    return _fit(real, fake, alpha)[0]
+
+
+def _fit(real: np.ndarray, fake: np.ndarray, alpha: float) -> tuple:
+    """(the result, the fitted state: projected sets, bandwidths and bands) of the package's computation."""
     real, fake = project(real, fake)
     d = real.shape[1]
     if d <= 3:
@@ -104,7 +127,7 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
     sig_r, sig_g = score_rr > c_r, score_gg > c_g
     inter_r = np.sum(sig_r & (kde(fake, real, h_f) > c_g))  # significant real samples on the fake support
     inter_g = np.sum(sig_g & (kde(real, fake, h_r) > c_r))
-    return {
+    result = {
         "topp": float(inter_g / sig_g.sum()),
         "topr": float(inter_r / sig_r.sum()),
         "bandwidth_reference": h_r,
@@ -112,9 +135,27 @@ def top_pr(real: np.ndarray, fake: np.ndarray, alpha: float = 0.1) -> dict:
         "significant_reference": int(sig_r.sum()),
         "significant_generated": int(sig_g.sum()),
     }
+    return result, (real, fake, h_r, h_f, c_r, c_g)
+
+
+def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) -> dict:
+    """{"topp": (B,), "topr": (B,)} for resamples with the given [(ref multiplicities, gen multiplicities)]
+    (top_pr_bootstrap.py)."""
+    from .top_pr_bootstrap import replicates as resampled
+
+    real, fake = project(ref.pool, gen.pool)
+    return resampled(real, fake, weights, with_defaults(opts)["top_pr_alpha"])
 
 
 def _make(name: str, summary: str) -> Metric:
+    def many(gen: Features, ref: Features, opts: dict, weights, train=None) -> np.ndarray:
+        digest = hashlib.sha256(b"".join(np.asarray(x, np.int64).tobytes() for pair in weights for x in pair))
+        key = (digest.hexdigest(), with_defaults(opts)["top_pr_alpha"])
+        last = _LAST.get("replicates")  # one pass serves both, held with its very arrays (not the caller's opts)
+        if last is None or last[0] != key or last[1] is not gen.pool or last[2] is not ref.pool:
+            last = _LAST["replicates"] = (key, gen.pool, ref.pool, replicates(gen, ref, opts, weights))
+        return last[3][name]
+
     def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
         opts = with_defaults(opts)
         memo = opts.setdefault("_memo", {})
@@ -127,7 +168,19 @@ def _make(name: str, summary: str) -> Metric:
                 top_pr(ref.array("pool"), gen.array("pool"), opts["top_pr_alpha"]),
             )
         r = last[3]
-        return MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
+        out = MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})
+        if opts["bootstrap"]:
+            key = ("top-pr-weights", ref.n, gen.n, opts["bootstrap"], opts["bootstrap_seed"])
+            if key not in memo:  # both metrics read one set of draws, whichever are asked
+                draw = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(b"top-pr")])
+                memo[key] = [
+                    (multiplicities(ref.n, draw), multiplicities(gen.n, draw)) for _ in range(opts["bootstrap"])
+                ]
+            values = many(gen, ref, opts, memo[key])
+            values = values[np.isfinite(values)]
+            out.ci = percentile_ci(values, opts["confidence"], out.value, floor=0.0, ceiling=1.0)
+            out.ci_method = CI_METHOD
+        return out
 
     return register(
         Metric(
@@ -141,6 +194,8 @@ def _make(name: str, summary: str) -> Metric:
             validate=_validate,
             options={"top_pr_alpha": 0.1},  # the package's significance level of the confidence band
             better="higher",
+            bounds=(0.0, 1.0),
+            replicates=many,
         )
     )
 

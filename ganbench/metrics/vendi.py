@@ -141,6 +141,7 @@ METRIC = register(
         validate=validate,
         options={"vendi_q": 1.0},  # the paper's Shannon entropy; any q >= 0, inf
         better="higher",
+        bounds=(1.0, None),
     )
 )
 
@@ -156,6 +157,7 @@ CLASS_METRIC = register(
         validate=validate,
         options={"vendi_q": 1.0},
         better="higher",
+        bounds=(1.0, None),
     ),
     "class_vendi",
 )
