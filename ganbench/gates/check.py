@@ -196,6 +196,8 @@ def judge(limits: Sequence[Limit], points: dict, reps: dict, alpha: float) -> Li
         c = len(points[lim.metric]) - 1
         better = METRICS.get(lim.metric).better
         cand = points[lim.metric][c].value
+        base: Optional[float]
+        diff: Optional[float]
         if lim.kind == "change":  # on |value| for a metric best at 0
             cand, base = (float(reading(better, points[lim.metric][i].value)) for i in (c, 0))
             diff = cand - base

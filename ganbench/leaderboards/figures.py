@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -80,7 +80,7 @@ ROLE_COLOURS = {"floor": "#999999", "untrained": "#aec7e8"}  # a paired board's 
 
 
 def bars(
-    rows: List[dict], reported: List[dict], metric: str, higher: Optional[bool] = None, by_task: bool = False
+    rows: List[dict], reported: List[dict], metric: str, higher: Union[str, bool, None] = None, by_task: bool = False
 ) -> bytes:
     """`metric` of every row with its 95% interval; reported rows hatched, apart. `by_task` (a paired
     board): labels name the task, floors grey, untrained generators light blue, and the title says which
@@ -156,7 +156,7 @@ def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
     return _png(fig)
 
 
-def _direction_words(better) -> str:
+def _direction_words(better: Union[str, bool, None]) -> str:
     """`better`: "higher", "lower", "zero", or a bool (True: higher)."""
     if isinstance(better, bool) or better is None:
         better = "higher" if better else "lower"

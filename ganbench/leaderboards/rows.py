@@ -193,18 +193,18 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
         row.cells[m] = cell
 
 
-def order(rows: List[Row], metric: str, better, tasks: Optional[List[str]] = None) -> List[Row]:
+def order(rows: List[Row], metric: str, better: Union[str, bool], tasks: Optional[List[str]] = None) -> List[Row]:
     """Best `metric` first; rows with a task grouped by it first (in `tasks`' order, then by name).
     `better`: "lower", "higher" or "zero" (definition.direction); True / False for higher / lower."""
     from ..metrics.base import badness
 
     tasks = list(tasks or [])
-    better = {True: "higher", False: "lower"}.get(better, better) if isinstance(better, bool) else better
+    way = ("higher" if better else "lower") if isinstance(better, bool) else better
 
     def key(r: Row) -> tuple:
         mean = r.cells.get(metric, {}).get("mean")
         t = r.task
         place = (0, "") if t is None else ((1, f"{tasks.index(t):06d}") if t in tasks else (2, t))
-        return (place, mean is None, float(badness(better, mean or 0.0)), r.label)
+        return (place, mean is None, float(badness(way, mean or 0.0)), r.label)
 
     return sorted(rows, key=key)

@@ -143,7 +143,7 @@ def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) ->
     (top_pr_bootstrap.py)."""
     from .top_pr_bootstrap import replicates as resampled
 
-    real, fake = project(ref.pool, gen.pool)
+    real, fake = project(ref.array("pool"), gen.array("pool"))
     return resampled(real, fake, weights, with_defaults(opts)["top_pr_alpha"])
 
 
