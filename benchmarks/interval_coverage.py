@@ -30,8 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ganbench.metrics import METRICS
-from ganbench.metrics.base import Features
+from ganbench.metrics import METRICS  # noqa: E402
+from ganbench.metrics.base import Features  # noqa: E402
 
 D, CONF, BOOT = 8, 0.9, 100
 

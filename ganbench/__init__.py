@@ -5,7 +5,7 @@ Data flow: inputs -> features -> stats -> metrics -> records (-> leaderboards).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from .version import __version__  # noqa: F401
 
@@ -34,6 +34,13 @@ def evaluate(samples: Images, *args: Any, **kwargs: Any) -> Optional[Result]:
     from .engine import evaluate as _evaluate
 
     return _evaluate(samples, *args, **kwargs)
+
+
+def ppl(G: Callable[..., Any], *args: Any, **kwargs: Any) -> Result:
+    """Perceptual path length of the generator G; see `ganbench.path_length.ppl`."""
+    from .path_length import ppl as _ppl
+
+    return _ppl(G, *args, **kwargs)
 
 
 def evaluate_paired(outputs: Images, targets: Images, *args: Any, **kwargs: Any) -> Result:

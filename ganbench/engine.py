@@ -37,6 +37,7 @@ from .plan import (  # noqa: F401
     groups_by_extractor,
     option_keys,
     parse_metrics,
+    refuse_generator_metrics,
 )
 from .records import Result, environment, not_official
 from .sides import (
@@ -50,6 +51,7 @@ from .sides import (
     side_features,
     side_labels,
     side_meta,
+    train_side_labels,
     with_labels,
 )
 
@@ -97,6 +99,7 @@ def evaluate(
     ref_labels: Labels = None,
     train: Images = None,
     train_key: Optional[str] = None,
+    train_labels: Labels = None,
     **options: Any,
 ) -> Optional[Result]:
     """Score `samples` against `ref`: the Result (None on the other ranks than 0 under torchrun).
@@ -117,6 +120,7 @@ def evaluate(
     instead of `ref`).
     """
     names = parse_metrics(metrics)
+    refuse_generator_metrics(names)
     opts = _options(options)
     if save_features is not None:  # before minutes of extraction, not after
         check_stats_path(save_features)
@@ -146,6 +150,7 @@ def evaluate(
         check_counts(early, count_only(first_gen), count_only(ref_obj), opts)
         check_train_count(names, count_only(train_obj), opts)
         found = side_labels(names, (gen_label, first_gen, samples), (ref_label, ref_obj, ref), labels, ref_labels)
+        found["train"] = train_side_labels(names, (train_label, train_obj, train), train_labels)
         used = build_extractors(groups, paths, extractor=extractor, device=device, resize=resize, fast=fast)
         names = fit_to_outputs(names, used, defaulted=metrics is None)
         groups = groups_by_extractor(names)
@@ -202,7 +207,7 @@ def evaluate(
                 t = time.perf_counter()
                 rng = np.random.default_rng([opts["bootstrap_seed"], zlib.crc32(m.encode())])
                 metric = METRICS.get(m)
-                more = {"train": trains.get(name)} if metric.uses_train else {}
+                more = {"train": with_labels(trains.get(name), found.get("train"))} if metric.uses_train else {}
                 results[m] = metric.compute(gen_fs, ref_fs, opts, rng, **more)
                 timings[f"metric_{m}"] = time.perf_counter() - t
     if save_features is not None:
@@ -237,7 +242,11 @@ def evaluate(
             if ref_fs is not None
             else {"name": None, "count": 0}
         ),
-        **({"train": side_meta(next(iter(trains.values())), train_label)} if trains else {}),
+        **(
+            {"train": {**side_meta(next(iter(trains.values())), train_label), **labels_meta(found.get("train"))}}
+            if trains
+            else {}
+        ),
         "seconds": {k: round(v, 3) for k, v in timings.items()},
         **(
             {

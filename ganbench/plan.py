@@ -46,6 +46,12 @@ def parse_metrics(metrics, paired: bool = False) -> list:
     return names
 
 
+def refuse_generator_metrics(names: Sequence[str]) -> None:
+    """ppl reads the generator itself (ganbench/path_length.py), never images or features: its one-line error."""
+    if any("generator" in METRICS.get(n).needs for n in names):
+        METRICS.get("ppl").compute()
+
+
 def _options(overrides: dict) -> dict:
     opts = {k: DEFAULTS[k] for k in option_keys()}
     for k, v in overrides.items():

@@ -230,6 +230,25 @@ def side_labels(names: Sequence[str], gen: tuple, ref: tuple, labels=None, ref_l
     return out
 
 
+def train_side_labels(names: Sequence[str], train: tuple, spec=None) -> tuple | None:
+    """(labels, provenance) of the training set for the metrics that read its classes (cas-aug), or for
+    --train-labels given anyway; `train` is (label, object, what the user passed). None without --train."""
+    from .inputs.side_labels import resolve_labels
+
+    label, obj, given = train
+    if obj is None and spec is not None:
+        raise GanbenchError("--train-labels names the classes of a training set: pass it with --train PATH")
+    required = any({"train", "labels"} <= set(METRICS.get(n).needs) for n in names)
+    if obj is None or (spec is None and not required):
+        return None
+    registered = str(given) if isinstance(given, (str, Path)) and _is_registered(str(given)) else None
+    if registered is not None and Path(given).exists():
+        registered = None
+    return resolve_labels(
+        spec, obj, f"training set {label}", "--train-labels", registered=registered, required=required
+    )
+
+
 @overload
 def with_labels(fs: FeatureSet, found: Optional[tuple]) -> FeatureSet: ...
 @overload

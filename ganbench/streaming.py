@@ -29,6 +29,7 @@ from .engine import (
     fit_to_outputs,
     groups_by_extractor,
     parse_metrics,
+    refuse_generator_metrics,
 )
 from .errors import GanbenchError
 from .features.pipeline import featureset_from, pick_batch_size, run_batches
@@ -68,6 +69,8 @@ def evaluate_generator(
     them (other ranks get None); pass the bare module there, not its DistributedDataParallel wrapper (the
     ranks call G different numbers of times). Every other keyword is `ganbench.engine.evaluate`'s
     (weights, kid_subset_size, ...).
+    metrics=["ppl"] (alone) returns `ganbench.path_length.ppl`'s Result over n pairs instead (lpips_weights=,
+    ppl_* options).
     The record's provenance.samples.generator names G (class or function, its state's sha256), n, seed,
     z_dim and the conversion; its content_sha256 is the one the same images written to a .npz get.
     """
@@ -76,6 +79,21 @@ def evaluate_generator(
     for bad in ("key", "use_cache_samples"):
         if kwargs.get(bad) is not None:
             raise GanbenchError(f"{bad}= reads a file; a generator has none: leave it out")
+    from .path_length import asks_ppl, ppl_of
+
+    if asks_ppl(metrics):  # the generator's latent paths, not its samples' features
+        return ppl_of(
+            G,
+            ref,
+            n=n,
+            z_dim=z_dim,
+            seed=seed,
+            num_classes=num_classes,
+            batch_size=batch_size,
+            device=device,
+            engine_kwargs=kwargs,
+            classes=classes,
+        )
     src = GeneratorSource(G, n, z_dim, seed=seed, classes=classes, num_classes=num_classes, device=device)
     if src.labels is not None:
         kwargs.setdefault("labels", src.labels)
@@ -115,9 +133,11 @@ class Metrics:
         extractor: Any = None,
         train: Images = None,
         train_key: Optional[str] = None,
+        train_labels: Labels = None,
         **options: Any,
     ) -> None:
         names = parse_metrics(metrics)
+        refuse_generator_metrics(names)
         check_train(names, train)  # ct, fld: the training set, now rather than at the first compute()
         with warnings.catch_warnings():  # a bad option fails now, not at the first compute(); its notes come
             warnings.simplefilter("ignore")  # with each Result, as ganbench.evaluate gives them
@@ -151,6 +171,7 @@ class Metrics:
             fast=fast,
             train=train,
             train_key=train_key,
+            train_labels=train_labels,
             **options,
         )
         self.reset()

@@ -26,8 +26,10 @@ PURPOSES = {
     "pl_noise": 14,
     "net_rng": 15,
     "sample_noise": 16,
+    "hflip": 17,
 }
 PURPOSES.update({"data_a": 31, "data_b": 32, "pool": 33})  # CycleGAN: its two domains' orders, its image pools
+PURPOSES.update({"ppl_z0": 61, "ppl_z1": 62, "ppl_t": 63, "ppl_y": 64, "ppl_noise": 65})  # ganbench.ppl: per pair
 
 
 def seed_of(seed: int, purpose: str, *counters: int) -> int:

@@ -179,3 +179,45 @@ def test_biggan_trains_a_step_with_labels_and_samples_per_class(cifar_excerpt, t
     assert all(np.isfinite(r["loss_d"]) and np.isfinite(r["loss_g"]) for r in log if r["kind"] == "train")
     samples, info = ganbench.sample(out, 2, classes=[3, 7], progress=False)
     assert info["labels"].tolist() == [3, 7] and samples.shape == (2, 32, 32, 3)
+
+
+def test_biggan_killed_after_a_step_resumes_to_the_weights_of_an_unbroken_run(cifar_excerpt, tmp_path, monkeypatch):
+    """Full size (no --set shrinks its widths), 2 steps of n_dis 2 with EMA and its BN copies from step 0:
+    a run stopped by SIGTERM after step 1 and resumed ends with every checkpoint tensor byte-equal to a run
+    of 2 steps in one go, and logs the same losses."""
+    import signal
+
+    from faults import StepSignal
+    from test_train import _same, _tensors
+
+    from ganbench.errors import GanbenchError
+    from ganbench.train import checkpoint, grid
+
+    monkeypatch.setattr(grid, "IMAGES", 4)  # full-size G on the 64-image grid was half the test's time
+    np.savez(tmp_path / "l.npz", images=cifar_excerpt["train_images"][:8], labels=cifar_excerpt["train_labels"][:8])
+    kw = {
+        "data": tmp_path / "l.npz",
+        "key": "images",
+        "labels": "labels",
+        "steps": 2,
+        "set": {"batch_size": 2, "g_batch_size": 2, "n_dis": 2, "ema_start": 0},
+        "checkpoint_every": 2,  # one grid a run: SIGTERM's checkpoint at step 1 draws none
+        "progress": False,
+    }
+    ganbench.train("biggan", out=tmp_path / "full", **kw)
+    with StepSignal(1, signal.SIGTERM), pytest.raises(GanbenchError, match="stopped by SIGTERM after step 1"):
+        ganbench.train("biggan", out=tmp_path / "cut", **kw)
+    assert checkpoint.list_steps(tmp_path / "cut") == [1]
+    before = _tensors(tmp_path / "cut")
+    ganbench.train(resume=tmp_path / "cut", progress=False)
+    full, cut = _tensors(tmp_path / "full"), _tensors(tmp_path / "cut")
+    _same(full, cut)
+    for prefix in ("G.", "G_ema.", "D."):  # step 2 moved every network: the equality is not that of step 1's
+        assert any(not torch.equal(before[k], cut[k]) for k in cut if k.startswith(prefix)), prefix
+    assert any(k.startswith("G_ema.") and "running_mean" in k for k in cut)  # the EMA's BN statistics too
+
+    def losses(run):
+        lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        return [(r["step"], r["loss_d"], r["loss_g"]) for r in lines if r["kind"] == "train"]
+
+    assert losses(tmp_path / "full") == losses(tmp_path / "cut") and len(losses(tmp_path / "cut")) == 2

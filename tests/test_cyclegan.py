@@ -23,6 +23,7 @@ from ganbench.baselines.cyclegan import ResnetG
 from ganbench.baselines.pix2pix import PatchD
 from ganbench.cli import cli
 from ganbench.errors import GanbenchError
+from ganbench.toydata import unpaired
 from ganbench.train import checkpoint, models, streams
 from ganbench.train.data import open_data
 from ganbench.train.loop import Trainer
@@ -254,26 +255,37 @@ def test_one_step_equals_the_reference_update(task):
     loss_D_A.backward()
     loss_D_B = (_ls(D_B(real_A), 1.0) + _ls(D_B(fake_A.detach()), 0.0)) * 0.5
     loss_D_B.backward()
+    # each D's mean output on the images of its loss (before its step), as logged for the D-wins signal
+    with torch.no_grad():
+        shown = {"d_real_b": D_A(real_B), "d_fake_b": D_A(fake_B), "d_real_a": D_B(real_A), "d_fake_a": D_B(fake_A)}
     opt_d.step()
     assert stats["loss_g"] == pytest.approx(float(loss_G.detach()), abs=1e-5)
     assert stats["loss_d_b"] == pytest.approx(float(loss_D_A.detach()), abs=1e-6)
     assert stats["loss_d_a"] == pytest.approx(float(loss_D_B.detach()), abs=1e-6)
+    for k, out in shown.items():
+        assert stats[k] == pytest.approx(float(out.mean()), abs=1e-6), k
+    assert stats["d_real"] == pytest.approx((stats["d_real_a"] + stats["d_real_b"]) / 2, abs=1e-12)
+    assert stats["d_fake"] == pytest.approx((stats["d_fake_a"] + stats["d_fake_b"]) / 2, abs=1e-12)
     for name in ("G_AB", "G_BA", "D_A", "D_B"):
         a, b = trainer.nets.nets[name].state_dict(), ref[name].state_dict()
         for k in a:
             assert torch.equal(a[k], b[k]), (name, k)  # bit for bit on CPU
 
 
-def test_cyclegan_trains_on_unpaired_classes(run, task):
+def test_cyclegan_trains_on_unpaired_classes(run, task, source):
     meta = json.loads((run / "run.json").read_text())
     assert meta["baseline"] == "cyclegan" and meta["config"]["objective"] == "cycle"
     assert meta["data"]["kind"] == "unpaired" and (meta["data"]["count_a"], meta["data"]["count"]) == (16, 13)
     log = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in log if r["kind"] == "train"]
-    assert len(train) == 2 and all(np.isfinite(r[k]) for r in train for k in ("loss_d", "loss_g", "cycle_a", "idt_b"))
+    keys = ("loss_d", "loss_g", "cycle_a", "idt_b", "d_real", "d_fake")  # d_real/d_fake: the D-wins signal's
+    assert len(train) == 2 and all(np.isfinite(r[k]) for r in train for k in keys)
     assert (run / "samples" / "step-00000002.png").exists()
     with np.load(task[0]) as z:
         assert z["a"].shape == (16, 32, 32, 3) and z["b"].shape == (13, 32, 32, 3)
+        # the same from Python, without the CLI (toydata/unpaired.py holds the task)
+        a, b = unpaired.from_source(source, "train_images", *unpaired.classes("automobile", "truck"))
+        assert np.array_equal(a, z["a"]) and np.array_equal(b, z["b"])
     # the two domains are drawn independently: batches of a and b follow different orders
     data = open_data(str(task[0]), (3, 32, 32), paired=True, unpaired=True)
     a0, b0 = data.unpaired(0, 0, 13)

@@ -18,6 +18,7 @@ from ganbench.baselines import BASELINES
 from ganbench.cli import cli
 from ganbench.errors import GanbenchError
 from ganbench.paired import evaluate_paired
+from ganbench.toydata import inpainting
 from ganbench.train import checkpoint, models
 from ganbench.train.data import open_pairs
 from ganbench.train.loop import Trainer
@@ -256,6 +257,8 @@ def test_floors_are_written_and_scored(data):
     assert (ident == p["inputs"]).all()
     colour = np.rint(train["targets"].reshape(-1, 3).mean(0))
     assert (mean[m] == colour).all() and (mean[~m] == p["inputs"][~m]).all()
+    # the same from Python, without the CLI (toydata/inpainting.py holds the task)
+    assert np.array_equal(inpainting.floor_of_files(data / "test.npz", "mean", data / "train.npz"), mean)
     r = _invoke("eval", data / "mean.npz", "--target", data / "test.npz", "--metrics", "psnr", "--json", "-")
     assert r.exit_code == 0, r.output
     rec = json.loads(r.output[r.output.index("{") :])

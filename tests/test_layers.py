@@ -32,7 +32,8 @@ LAYERS = [
     {"features"},
     {"metrics"},
     {"records"},
-    {"engine", "plan", "sides", "streaming", "paired"},  # streaming: Metrics, evaluate(G); paired: outputs vs targets
+    {"engine", "plan", "sides", "streaming", "paired", "path_length"},  # streaming: Metrics, evaluate(G); paired:
+    # outputs vs targets; path_length: ppl of a generator
     {"diagnose"},
     {"train"},  # training calls the engine (eval-every); nothing in the eval engine imports it
     {"gates", "leaderboards", "testing"},  # read records and runs; quality gates sample runs

@@ -45,3 +45,17 @@ def test_records_name_the_version():
     from ganbench.records import environment
 
     assert environment("cpu")["ganbench"] == __version__
+
+
+def test_baselines_dir_finds_the_checkouts_folder_else_the_wheels_copy(tmp_path, monkeypatch):
+    from ganbench.baselines import configs
+
+    monkeypatch.delenv("GANBENCH_BASELINES", raising=False)
+    site = tmp_path / "site-packages" / "ganbench" / "baselines"
+    (site / "configs").mkdir(parents=True)
+    monkeypatch.setattr(configs, "__file__", str(site / "configs.py"))
+    assert configs.baselines_dir() == site / "configs"  # an installed wheel: no checkout around it
+    (tmp_path / "site-packages" / "baselines").mkdir()
+    assert configs.baselines_dir() == tmp_path / "site-packages" / "baselines"  # a checkout's own folder first
+    monkeypatch.setenv("GANBENCH_BASELINES", str(tmp_path))
+    assert configs.baselines_dir() == tmp_path

@@ -24,8 +24,14 @@ REQUIRED = ("name", "description", "train", "source")
 
 
 def baselines_dir() -> Path:
+    """GANBENCH_BASELINES, else the checkout's top-level baselines/ (the configs' home), else the copy a
+    wheel ships inside the package (setup.py puts it in ganbench/baselines/configs/)."""
     env = os.environ.get("GANBENCH_BASELINES")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "baselines"
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2] / "baselines"
+    packaged = Path(__file__).resolve().parent / "configs"
+    return checkout if checkout.is_dir() or not packaged.is_dir() else packaged
 
 
 def read_toml(path) -> dict:

@@ -19,8 +19,6 @@ CIFAR-10 class as domain A and another as B (toydata/unpaired.py), by the labels
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..errors import GanbenchError
@@ -124,7 +122,6 @@ def command(name, n, output, seed, list_, source, key, holes, overlap, fill, tra
 
 
 def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sigma=None):
-    from ..inputs.images import open_source
     from ..toydata import paired
 
     if source is None:
@@ -137,14 +134,8 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sig
     if sigma is not None and not sigma > 0:
         raise GanbenchError(f"--sigma {sigma}: the Canny Gaussian's sigma is a positive number of pixels (e.g. 1)")
     check_output(output, "data set", "-o")
-    src = open_source(source, key=key)
-    src.check()
-    count = len(src) if n is None else min(n, len(src))
-    if count < 1:
-        raise GanbenchError(f"--source {source} holds no images (or -n {n}): pass images and -n >= 1")
-    images = src.read(range(count))
-    if isinstance(images, list):
-        raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
+    images = paired.read_images(source, key, n)
+    count = len(images)
     if task == "inpainting":
         from ..toydata import inpainting
 
@@ -165,25 +156,6 @@ def _paired(task, n, output, source, key, holes="centre", overlap=1, seed=0, sig
     click.echo(f"wrote {count} {task} pairs ({images.shape[1]}x{images.shape[2]}{how}) of {source} to {path}")
 
 
-def _arrays(path, names, where):
-    from ..inputs.arrays import _npz_keys
-
-    p = Path(str(path)).expanduser()
-    if p.suffix.lower() != ".npz" or not p.is_file():
-        raise GanbenchError(f"{where} {path}: expected the .npz of `ganbench data inpainting` (inputs, targets, mask)")
-    keys = _npz_keys(p)
-    missing = [k for k in names if k not in keys]
-    if missing:
-        raise GanbenchError(
-            f"{where} {path} has no `{missing[0]}` array (it holds {', '.join(keys)}): pass the .npz "
-            "written by `ganbench data inpainting`"
-        )
-    import numpy as np
-
-    with np.load(p, allow_pickle=False) as z:
-        return [z[k] for k in names]
-
-
 def _floor(source, fill, train, output):
     from ..toydata import inpainting
 
@@ -196,10 +168,7 @@ def _floor(source, fill, train, output):
     if output is None:
         raise GanbenchError(f"no output file: add -o {fill}-fill.npz")
     check_output(output, "outputs", "-o")
-    inputs, mask = _arrays(source, ("inputs", "mask"), "--source")
-    mask = inpainting.read_mask(mask, len(inputs), inputs.shape[1:3], where=f"--source {source}:")
-    tt = _arrays(train, ("targets",), "--train")[0] if (train is not None and fill == "mean") else None
-    out = inpainting.floor(inputs, mask, fill, tt)
+    out = inpainting.floor_of_files(source, fill, train)
     path = inpainting.save_outputs(output, out)
     click.echo(f"wrote {len(out)} {fill}-fill outputs of {source} to {path}")
 
@@ -224,10 +193,6 @@ def _superres(n, output, seed, scale, crop):
 
 
 def _unpaired(output, source, key, from_, to):
-    import numpy as np
-
-    from ..inputs.arrays import _npz_keys
-    from ..inputs.images import open_source
     from ..toydata import unpaired
 
     if source is None or from_ is None or to is None:
@@ -237,42 +202,11 @@ def _unpaired(output, source, key, from_, to):
         )
     if output is None:
         raise GanbenchError("no output file: add -o unpaired.npz")
-    a, b = unpaired.class_index(from_, "--from"), unpaired.class_index(to, "--to")
-    if a == b:
-        raise GanbenchError(f"--from {from_} and --to {to} are the same class: pick two different classes")
+    a, b = unpaired.classes(from_, to)
     check_output(output, "data set", "-o")
-    path = Path(str(source)).expanduser()
-    keys = _npz_keys(path) if path.suffix.lower() == ".npz" and path.is_file() else []
-    lab = unpaired.labels_key(keys, key)
-    if not lab:
-        pick = next((k for k in keys if k.endswith("_images") and unpaired.labels_key(keys, k)), None)
-        if pick and key is None:
-            raise GanbenchError(
-                f"--source {source} holds several arrays: pass --key {pick} (its labels are "
-                f"`{unpaired.labels_key(keys, pick)}`)"
-            )
-        raise GanbenchError(
-            f"--source {source} has no labels beside its images (a .npz with `labels`, or "
-            "`train_labels` beside --key train_images): unpaired picks the classes by them"
-        )
-    src = open_source(source, key=key)
-    src.check()
-    images = src.read(range(len(src)))
-    if isinstance(images, list):
-        raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
-    with np.load(path, allow_pickle=False) as z:
-        labels = np.asarray(z[lab]).reshape(-1)
-    if len(labels) != len(images):
-        raise GanbenchError(f"--source {source}: {len(labels)} `{lab}` for {len(images)} images; one label per image")
-    xa, xb = unpaired.split(images, labels, a, b)
-    for cls, x, flag in ((a, xa, "--from"), (b, xb, "--to")):
-        if not len(x):
-            raise GanbenchError(
-                f"{flag}: --source {source} has no image of class {unpaired.CIFAR10[cls]} ({cls}) in "
-                f"`{lab}`: pick a class it holds"
-            )
+    xa, xb = unpaired.from_source(source, key, a, b)
     out = unpaired.save_unpaired(output, xa, xb)
     click.echo(
         f"wrote {len(xa)} {unpaired.CIFAR10[a]} (a) and {len(xb)} {unpaired.CIFAR10[b]} (b) images "
-        f"({images.shape[1]}x{images.shape[2]}) of {source} to {out}"
+        f"({xa.shape[1]}x{xa.shape[2]}) of {source} to {out}"
     )

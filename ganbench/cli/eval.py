@@ -31,10 +31,16 @@ from .options import (
     "--train",
     "train",
     default=None,
-    help="The model's training set (any form --ref takes), for ct, ct-modified and fld (which need it, with "
+    help="The model's training set (any form --ref takes), for ct, ct-modified, fld and cas-aug (which need it, with "
     "--ref the held-out test set), and mifid, authpct (copies of it rather than of --ref).",
 )
 @click.option("--train-key", default=None, help="Array of a multi-array --train .npz to read.")
+@click.option(
+    "--train-labels",
+    default=None,
+    metavar="FILE|NAME|folders",
+    help="The training set's classes, for cas-aug, in --labels' forms [default: its .npz's `labels` array].",
+)
 @click.option(
     "--metrics",
     default=None,
@@ -172,6 +178,7 @@ def command(
     ref,
     train,
     train_key,
+    train_labels,
     target,
     target_key,
     mask,
@@ -277,11 +284,13 @@ def command(
         ref_key=ref_key,
         ref_labels=ref_labels,
         **({"train": train, "train_key": train_key} if train is not None else {}),
+        **({"train_labels": train_labels} if train_labels is not None else {}),
         **({"labels": labels} if labels is not None else {}),
         bootstrap=bootstrap,
         bootstrap_seed=bootstrap_seed,
         confidence=confidence,
         save_features=save_features,
+        **({"lpips_weights": lpips_weights} if lpips_weights is not None else {}),  # ppl of a run folder
         **{**dict(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, is_splits=is_splits), **extra},
     )
     if result is None:  # a torchrun rank other than 0: rank 0 prints and writes the record

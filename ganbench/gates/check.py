@@ -21,6 +21,7 @@ from ..defaults import DEFAULTS
 from ..errors import GanbenchError
 from ..metrics import METRICS
 from ..metrics.base import abs_interval, reading
+from . import ppl as ppl_gate
 from .compare import replicate_bar
 from .models import open_models, weight_notes
 from .paired import interval, paired, value_interval
@@ -168,6 +169,13 @@ def check(
     names = list(dict.fromkeys(lim.metric for lim in limits))  # only what the limits name
     specs = [baseline, samples] if baseline is not None else [samples]
     labels = [f"baseline {baseline}", f"candidate {samples}"][(baseline is None) :]
+    if ppl_gate.asked(names):  # records of generators, with their per-pair distances
+        recs = ppl_gate.open_records(specs, labels, ref)
+        points, reps = ppl_gate.points_and_replicates(recs, bootstrap, seed)
+        base = None if baseline is None else str(baseline)
+        return CheckResult(
+            judge(limits, points, reps, alpha), alpha, bootstrap, seed, str(samples), base, ppl_gate.notes(recs)
+        )
     opts = {**(options or {}), "bootstrap_seed": seed}
     models, refs, used, trains = open_models(specs, ref, names, opts=opts, labels=labels, **kw)
     if baseline is not None and models[0].features is None:

@@ -24,6 +24,7 @@ from ..errors import GanbenchError
 from ..metrics import METRICS
 from ..metrics.base import reading
 from ..progress import bar
+from . import ppl as ppl_gate
 from .models import Model, open_models, weight_notes
 from .paired import interval, p_value, paired, value_interval
 
@@ -126,33 +127,23 @@ def compare(
             f"--bootstrap {bootstrap}: the intervals and p-values need at least 10 replicates "
             f"(200 or more for p-values near 0.05)"
         )
+    if ppl_gate.asked(names):  # records of generators, with their per-pair distances
+        labels = labels or [str(m) for m in models]
+        recs = ppl_gate.open_records(models, labels, ref)
+        points, reps = ppl_gate.points_and_replicates(recs, bootstrap, seed)
+        values, pairs = _from_replicates(names, labels, points, reps, confidence)
+        ms = [{"label": lb, "kind": "record", "n": r.protocol["n_generated"]} for lb, r in zip(labels, recs)]
+        return Comparison(ms, names, values, pairs, confidence, bootstrap, seed, notes=ppl_gate.notes(recs))
     opts = {**(options or {}), "bootstrap_seed": seed}
     ms, refs, used, trains = open_models(models, ref, names, opts=opts, labels=labels, **kw)
     names = fit_to_outputs(names, used, defaulted=metrics is None)
     bare = [m for m in ms if m.features is None]
-    values, pairs = {}, {}
     if not bare:
         with replicate_bar(names, bootstrap) as tick:
             points, reps = paired(
                 names, [m.features for m in ms], refs, opts, bootstrap, seed, progress=tick, trains=trains
             )
-        for name in names:
-            vals = [p.value for p in points[name]]
-            values[name] = [
-                {"value": v, "ci": list(value_interval(name, reps[name][i], v, confidence))} for i, v in enumerate(vals)
-            ]
-            better = METRICS.get(name).better  # a metric best at 0 is compared by |value|
-            r = reading(better, reps[name])
-            pairs[name] = [
-                _pair(
-                    ms[j].label,
-                    ms[0].label,
-                    float(reading(better, vals[j]) - reading(better, vals[0])),
-                    r[j] - r[0],
-                    confidence,
-                )
-                for j in range(1, len(ms))
-            ]
+        values, pairs = _from_replicates(names, [m.label for m in ms], points, reps, confidence)
     else:
         values, pairs = _approximate(ms, names, refs, opts, bootstrap, seed, confidence, trains)
     notes = weight_notes(used) + [n for m in ms for n in m.notes]
@@ -169,6 +160,29 @@ def compare(
         approximate=bool(bare),
         notes=notes,
     )
+
+
+def _from_replicates(names, labels, points, reps, confidence: float) -> tuple:
+    """({metric: [value, interval] per model}, {metric: [difference from the first model]})."""
+    values, pairs = {}, {}
+    for name in names:
+        vals = [p.value for p in points[name]]
+        values[name] = [
+            {"value": v, "ci": list(value_interval(name, reps[name][i], v, confidence))} for i, v in enumerate(vals)
+        ]
+        better = METRICS.get(name).better  # a metric best at 0 is compared by |value|
+        r = reading(better, reps[name])
+        pairs[name] = [
+            _pair(
+                labels[j],
+                labels[0],
+                float(reading(better, vals[j]) - reading(better, vals[0])),
+                r[j] - r[0],
+                confidence,
+            )
+            for j in range(1, len(labels))
+        ]
+    return values, pairs
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from typing import List, Tuple
 from . import (  # noqa: F401
     authpct,
     cas,
+    cas_aug,
     class_prdc,
     clip_fid,
     cmmd,
@@ -20,6 +21,7 @@ from . import (  # noqa: F401
     kid,
     lpips,
     mifid,
+    ppl,
     precision_recall,
     psnr,
     rarity,

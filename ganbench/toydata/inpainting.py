@@ -145,3 +145,30 @@ def read_mask(source, n: int, size, where: str = "--mask") -> np.ndarray:
         bad = int(np.flatnonzero(~m.reshape(n, -1).any(1))[0])
         raise GanbenchError(f"{where}: image {bad}'s mask is empty: every image needs a hole to score")
     return m
+
+
+def read_arrays(path, names, where: str) -> list:
+    """The arrays `names` of the .npz `path` that `ganbench data inpainting` wrote (`where`: its flag)."""
+    from ..inputs.arrays import _npz_keys
+
+    p = Path(str(path)).expanduser()
+    if p.suffix.lower() != ".npz" or not p.is_file():
+        raise GanbenchError(f"{where} {path}: expected the .npz of `ganbench data inpainting` (inputs, targets, mask)")
+    keys = _npz_keys(p)
+    missing = [k for k in names if k not in keys]
+    if missing:
+        raise GanbenchError(
+            f"{where} {path} has no `{missing[0]}` array (it holds {', '.join(keys)}): pass the .npz "
+            "written by `ganbench data inpainting`"
+        )
+    with np.load(p, allow_pickle=False) as z:
+        return [z[k] for k in names]
+
+
+def floor_of_files(source, kind: str, train=None) -> np.ndarray:
+    """The `kind` floor's outputs (see `floor`) of the pairs .npz `source`; "mean" fills with the mean colour
+    of the `targets` of the pairs .npz `train`."""
+    inputs, mask = read_arrays(source, ("inputs", "mask"), "--source")
+    mask = read_mask(mask, len(inputs), inputs.shape[1:3], where=f"--source {source}:")
+    targets = read_arrays(train, ("targets",), "--train")[0] if (train is not None and kind == "mean") else None
+    return floor(inputs, mask, kind, targets)

@@ -53,3 +53,19 @@ def save_npz(path, what: str, *arrays, **named) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, *arrays, **named)
     return path
+
+
+def read_images(source, key=None, n=None) -> np.ndarray:
+    """The first `n` (default all) images of `source` (a folder, .npz or .npy; `key` picks the array of a
+    multi-array .npz) as one (N, H, W, 3) uint8 array, every image checked first."""
+    from ..inputs.images import open_source
+
+    src = open_source(source, key=key)
+    src.check()
+    count = len(src) if n is None else min(n, len(src))
+    if count < 1:
+        raise GanbenchError(f"--source {source} holds no images (or -n {n}): pass images and -n >= 1")
+    images = src.read(range(count))
+    if isinstance(images, list):
+        raise GanbenchError(f"--source {source} holds images of mixed sizes: make them one size")
+    return images

@@ -46,3 +46,45 @@ def split(images: np.ndarray, labels: np.ndarray, a: int, b: int):
 
 def save_unpaired(path, a: np.ndarray, b: np.ndarray) -> Path:
     return save_npz(path, "an unpaired data set is a .npz file (a and b)", a=a, b=b)
+
+
+def classes(from_, to) -> tuple:
+    """(a, b) class indices of --from and --to, two different classes."""
+    a, b = class_index(from_, "--from"), class_index(to, "--to")
+    if a == b:
+        raise GanbenchError(f"--from {from_} and --to {to} are the same class: pick two different classes")
+    return a, b
+
+
+def from_source(source, key, a: int, b: int):
+    """(images of class a, images of class b) of the labelled .npz `source` (its images `key`, the labels
+    beside them: `labels_key`)."""
+    from ..inputs.arrays import _npz_keys
+    from .paired import read_images
+
+    path = Path(str(source)).expanduser()
+    keys = _npz_keys(path) if path.suffix.lower() == ".npz" and path.is_file() else []
+    lab = labels_key(keys, key)
+    if not lab:
+        pick = next((k for k in keys if k.endswith("_images") and labels_key(keys, k)), None)
+        if pick and key is None:
+            raise GanbenchError(
+                f"--source {source} holds several arrays: pass --key {pick} (its labels are `{labels_key(keys, pick)}`)"
+            )
+        raise GanbenchError(
+            f"--source {source} has no labels beside its images (a .npz with `labels`, or "
+            "`train_labels` beside --key train_images): unpaired picks the classes by them"
+        )
+    images = read_images(source, key)
+    with np.load(path, allow_pickle=False) as z:
+        labels = np.asarray(z[lab]).reshape(-1)
+    if len(labels) != len(images):
+        raise GanbenchError(f"--source {source}: {len(labels)} `{lab}` for {len(images)} images; one label per image")
+    xa, xb = split(images, labels, a, b)
+    for cls, x, flag in ((a, xa, "--from"), (b, xb, "--to")):
+        if not len(x):
+            raise GanbenchError(
+                f"{flag}: --source {source} has no image of class {CIFAR10[cls]} ({cls}) in "
+                f"`{lab}`: pick a class it holds"
+            )
+    return xa, xb

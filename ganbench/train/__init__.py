@@ -20,6 +20,19 @@ def __getattr__(name):  # torch is imported when training or sampling is asked f
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+RUN_KEYS = (  # a Result's run block: the model that made the samples
+    "baseline",
+    "config_hash",
+    "step",
+    "training_seed",
+    "sampling_seed",
+    "checkpoint_sha256",
+    "ema",
+    "checkpoint_selection",
+    "n",
+)
+
+
 def evaluate_run(
     run_dir,
     ref=None,
@@ -39,8 +52,17 @@ def evaluate_run(
     block says which model made them. A conditional run's samples are scored with the classes they were
     drawn for (`classes` as `sample` takes them), unless `labels` says otherwise."""
     from ..engine import evaluate
+    from ..path_length import asks_ppl
     from .sampling import sample
 
+    if asks_ppl(metrics):  # the run's G itself, not its samples
+        from .ppl_run import ppl_run
+
+        return ppl_run(run_dir, ref, n, sample_seed, checkpoint, ema, device, classes, progress, eval_kwargs)
+    if eval_kwargs.pop("lpips_weights", None) is not None:
+        from ..errors import GanbenchError
+
+        raise GanbenchError("--lpips-weights is read by ppl and by --target's lpips: leave it out here")
     samples, info = sample(
         run_dir,
         n,
@@ -63,20 +85,7 @@ def evaluate_run(
         eval_kwargs.setdefault("labels", info["labels"])
     result = evaluate(samples, ref=ref, metrics=metrics, device=device, **eval_kwargs)
     if result is not None:
-        result.run = {
-            k: info[k]
-            for k in (
-                "baseline",
-                "config_hash",
-                "step",
-                "training_seed",
-                "sampling_seed",
-                "checkpoint_sha256",
-                "ema",
-                "checkpoint_selection",
-                "n",
-            )
-        }
+        result.run = {k: info[k] for k in RUN_KEYS}
         result.provenance["samples"] = {**result.provenance.get("samples", {}), "run_dir": str(run_dir)}
     return result
 

@@ -17,7 +17,7 @@ import torch
 
 from .. import toydata
 from ..errors import GanbenchError
-from . import streams
+from . import realflip, streams
 
 
 @dataclass
@@ -31,6 +31,7 @@ class TrainData:
     meta: dict = field(default_factory=dict)
     inputs: Optional[np.ndarray] = None  # paired data: (N, H, W, 3) uint8 inputs of `images`, the targets
     masks: Optional[np.ndarray] = None  # inpainting pairs: (N, H, W) bool, True in each input's filled hole
+    hflip: bool = False  # flip each real image left-right with p 0.5 (realflip.py; --set hflip=true)
     _perm: tuple = (None, None)
 
     @property
@@ -61,7 +62,7 @@ class TrainData:
         idx = self.indices(seed, index, n)
         x = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = None if self.labels is None else torch.from_numpy(self.labels[idx].astype(np.int64))
-        return x, y
+        return (realflip.flip_half(x, seed, index) if self.hflip else x), y
 
     def pairs(self, seed: int, index: int, n: int):
         """(inputs, targets) float32 in [-1, 1] of the global batch `index`, the same indices for both."""

@@ -136,7 +136,7 @@ class Trainer:
             if decay is None:
                 models.copy_into(nets.nets[source], nets.nets[copy_name])
             else:
-                models.update_ema(nets.nets[source], nets.nets[copy_name], decay)
+                models.update_ema(nets.nets[source], nets.nets[copy_name], decay, cfg["ema_buffers"])
         end = getattr(self.augment, "end_step", None)
         if end is not None:
             end(s)

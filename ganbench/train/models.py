@@ -93,10 +93,13 @@ def build(
 def lr_factor(cfg: dict, step: int) -> float:
     """pytorch-gan-collections' / torch-mimicry's linear decay: 1 - step / steps at generator step `step`;
     with lr_decay_start f (CycleGAN: its niter epochs of niter + niter_decay), 1 until step k = f * steps,
-    then 1 - (step - k) / (steps - k)."""
+    then 1 - (step - k) / (steps - k). lr_schedule=step (SRGAN's 1e-4 then 1e-5): 1 before step k, then
+    lr_step_factor."""
+    k = cfg.get("lr_decay_start", 0.0) * cfg["steps"]
+    if cfg["lr_schedule"] == "step":
+        return cfg["lr_step_factor"] if step >= k else 1.0
     if cfg["lr_schedule"] != "linear":
         return 1.0
-    k = cfg.get("lr_decay_start", 0.0) * cfg["steps"]
     return 1.0 - max(0.0, step - k) / (cfg["steps"] - k)
 
 
@@ -106,11 +109,17 @@ def set_lr(opt: torch.optim.Optimizer, base: float, factor: float) -> None:
 
 
 @torch.no_grad()
-def update_ema(G: nn.Module, G_ema: nn.Module, decay: float) -> None:
+def update_ema(G: nn.Module, G_ema: nn.Module, decay: float, buffers: str = "copy") -> None:
+    """G_ema's weights towards G's; its buffers (BatchNorm statistics, spectral norm's u and v) copied, or
+    with buffers="average" averaged with the same decay (PyTorch-StudioGAN@947b35e src/utils/ema.py Ema:
+    every buffer but the integer num_batches_tracked, which is copied)."""
     for p_ema, p in zip(G_ema.parameters(), G.parameters()):
         p_ema.lerp_(p, 1.0 - decay)
-    for b_ema, b in zip(G_ema.buffers(), G.buffers()):  # BatchNorm statistics are copied, not averaged
-        b_ema.copy_(b)
+    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+        if buffers == "average" and b.is_floating_point():
+            b_ema.lerp_(b, 1.0 - decay)
+        else:
+            b_ema.copy_(b)
 
 
 @torch.no_grad()

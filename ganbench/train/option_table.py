@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, Tuple, Union
 from .objectives import OBJECTIVES
 
 LOSSES = ("bce", "minimax", "lsgan", "wasserstein", "hinge")
-SCHEDULES = ("constant", "linear")
+SCHEDULES = ("constant", "linear", "step")
 AUGMENTS = ("none", "diffaugment", "ada")  # train/augment/
 OPTIMIZERS = ("adam", "rmsprop")
 CRITIC_SCHEDULES = ("constant", "wgan")
@@ -67,7 +67,8 @@ GENERAL: Dict[str, Option] = {
         str,
         lambda v: v in SCHEDULES,
         " | ".join(SCHEDULES),
-        "linear: decay to 0 over `steps` (SNGAN), from lr_decay_start x steps",
+        "linear: decay to 0 over `steps` (SNGAN), from lr_decay_start x steps; step: times lr_step_factor "
+        "from lr_decay_start x steps on (SRGAN)",
     ),
     "lr_decay_start": Option(
         0.0,
@@ -75,9 +76,27 @@ GENERAL: Dict[str, Option] = {
         number(0, 1, hi_open=True),
         "a number in [0, 1)",
         "lr_schedule=linear: constant for this fraction of `steps`, then linear to 0 at `steps` "
-        "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5)",
+        "(CycleGAN's niter 100 of niter + niter_decay 200 epochs: 0.5); step: where the lr drops",
+    ),
+    "lr_step_factor": Option(
+        0.1,
+        float,
+        number(0, 1, lo_open=True, hi_open=True),
+        "a number in (0, 1)",
+        "lr_schedule=step: the lr's factor from lr_decay_start x steps on (SRGAN: 1e-4 -> 1e-5)",
     ),
     "ema": Option(0.0, float, number(0, 1, hi_open=True), "a number in [0, 1) (0: off)", "EMA decay of G's weights"),
+    "ema_buffers": Option(
+        "copy",
+        str,
+        lambda v: v in ("copy", "average"),
+        "copy | average",
+        "G's BN statistics in its EMA copy: copied, or averaged with the weights' decay (StudioGAN)",
+    ),
+    "adam_eps": Option(
+        1e-8, float, number(0, lo_open=True), "a number > 0", "Adam's eps (torch's 1e-8; StudioGAN 1e-6)", "adversarial"
+    ),
+    "hflip": Option(False, bool, anything, "true | false", "flip each real image left-right with p 0.5 (StudioGAN)"),
     "ema_start": Option(0, int, number(0), "an integer >= 0", "generator step from which the EMA averages"),
     "spectral_norm": Option(False, bool, anything, "true | false", "spectral norm on every D layer (Miyato et al.)"),
     "gp": Option(0.0, float, number(0), "a number >= 0 (0: off)", "gradient penalty weight (WGAN-GP: 10)"),

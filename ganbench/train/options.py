@@ -92,10 +92,18 @@ def resolve(train: dict, overrides: Optional[dict] = None, where: str = "baselin
                 f"{key} belongs to objective={' | '.join(owners)}, not {cfg['objective']}: "
                 f"--set {key}={opt.default} or --set objective={owners[0]}"
             )
-    if cfg["lr_decay_start"] and cfg["lr_schedule"] != "linear":
+    if cfg["lr_decay_start"] and cfg["lr_schedule"] == "constant":
         raise GanbenchError(
-            f"lr_decay_start={cfg['lr_decay_start']} is where a linear decay starts: --set "
-            "lr_schedule=linear, or --set lr_decay_start=0"
+            f"lr_decay_start={cfg['lr_decay_start']} is where a linear decay starts or a step drops the lr: "
+            "--set lr_schedule=linear or step, or --set lr_decay_start=0"
+        )
+    if cfg["lr_schedule"] == "step" and not cfg["lr_decay_start"]:
+        raise GanbenchError(
+            "lr_schedule=step drops the lr at lr_decay_start x steps: pass e.g. --set lr_decay_start=0.5"
+        )
+    if cfg["lr_step_factor"] != OPTIONS["lr_step_factor"].default and cfg["lr_schedule"] != "step":
+        raise GanbenchError(
+            f"lr_step_factor={cfg['lr_step_factor']} is the factor of lr_schedule=step: --set lr_schedule=step"
         )
     if cfg["g_batch_size"] == 0:
         cfg["g_batch_size"] = cfg["batch_size"]
@@ -144,6 +152,10 @@ LATER = (
     "lambda_b",
     "lambda_identity",
     "pool_size",
+    "ema_buffers",
+    "adam_eps",
+    "hflip",
+    "lr_step_factor",
 )
 
 

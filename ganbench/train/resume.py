@@ -72,6 +72,8 @@ def extend(run_dir, cfg: dict, steps: int, done: int) -> dict:
     tied = []
     if cfg["lr_schedule"] == "linear":
         tied.append(f"its learning rate decays linearly to 0 at step {cfg['steps']} (lr_schedule=linear)")
+    if cfg["lr_schedule"] == "step":
+        tied.append(f"its learning rate drops at {cfg['lr_decay_start']} x {cfg['steps']} steps (lr_schedule=step)")
     if cfg["instance_noise"]:
         tied.append(f"its instance noise anneals to 0 at step {cfg['steps']}")
     if tied:

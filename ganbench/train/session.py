@@ -15,7 +15,7 @@ from ..device import pick_device
 from ..errors import GanbenchError
 from ..progress import bar
 from ..records import environment
-from . import checkpoint, monitor, options, runs, signals, streams
+from . import checkpoint, monitor, options, realflip, runs, signals, streams
 from . import resume as resumed
 from .data import open_data
 from .grid import Grid
@@ -134,6 +134,7 @@ def train(
         scale=getattr(arch, "extra", {}).get("scale", 1),
         unpaired=bool(getattr(arch, "extra", {}).get("unpaired")),
     )
+    tdata.hflip = realflip.check(cfg, tdata)
     for text in tdata.meta.get("notes") or ():
         resumed.note(f"data {cfg['data']}: {text}", enabled=main)
     eval_every, eval_n, weights, amp = opts["eval_every"], opts["eval_n"], opts["weights"], opts["amp"]

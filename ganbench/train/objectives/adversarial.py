@@ -35,6 +35,10 @@ class Adversarial(Objective):
         nets = {"G": G, "D": D}
         if cfg["ema"]:
             nets["G_ema"] = models.ema_copy(G)
+        if cfg["optimizer"] == "rmsprop" and cfg["adam_eps"] != 1e-8:
+            from ...errors import GanbenchError
+
+            raise GanbenchError(f"adam_eps={cfg['adam_eps']} is Adam's: --set optimizer=adam, or leave adam_eps out")
         opt_g: torch.optim.Optimizer
         opt_d: torch.optim.Optimizer
         if cfg["optimizer"] == "rmsprop":  # WGAN (Arjovsky et al. 2017): momentum-free, torch's defaults otherwise
@@ -42,8 +46,11 @@ class Adversarial(Objective):
             opt_d = torch.optim.RMSprop(D.parameters(), lr=cfg["lr_d"], weight_decay=cfg["weight_decay"])
         else:
             betas = (cfg["beta1"], cfg["beta2"])
-            opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas)
-            opt_d = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=betas, weight_decay=cfg["weight_decay"])
+            eps = cfg["adam_eps"]
+            opt_g = torch.optim.Adam(G.parameters(), lr=cfg["lr_g"], betas=betas, eps=eps)
+            opt_d = torch.optim.Adam(
+                D.parameters(), lr=cfg["lr_d"], betas=betas, eps=eps, weight_decay=cfg["weight_decay"]
+            )
         return models.Nets(
             nets,
             {"opt_g": opt_g, "opt_d": opt_d},

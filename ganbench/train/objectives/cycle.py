@@ -211,7 +211,13 @@ class Cycle(Objective):
             loss = 0.5 * (self._ls(out_real, 1.0) + self._ls(out_fake, 0.0))
             parts.append(loss)
             stats[f"loss_d_{key}"] = float(loss.detach())
+            # each D's mean patch output (LSGAN targets: 1 real, 0 fake) on the images its loss saw, as
+            # losses.d_score logs the adversarial family's: the failure monitor's D-wins signal reads them
+            stats[f"d_real_{key}"] = float(out_real.detach().mean())
+            stats[f"d_fake_{key}"] = float(out_fake.detach().mean())
         stats["loss_d"] = stats["loss_d_a"] + stats["loss_d_b"]
+        stats["d_real"] = (stats["d_real_a"] + stats["d_real_b"]) / 2
+        stats["d_fake"] = (stats["d_fake_a"] + stats["d_fake_b"]) / 2
         return parts[0] + parts[1], stats
 
     # -- the pools in checkpoints ----------------------------------------------------------------------

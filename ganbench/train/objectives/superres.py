@@ -8,7 +8,8 @@ sgrvinod/a-PyTorch-Tutorial-to-Super-Resolution@c30556b trains them (train_srres
   paper; the reference leaves them unscaled); then D on the same fake (detached, the tensor G's phase
   made: not recomputed with G's updated weights, as the reference) and y: BCE(D(fake), 0) + BCE(D(y), 1),
   summed (not halved).
-- Adam(lr, betas (beta1, beta2)) per network (the paper: lr 1e-4, 1e-5 for SRGAN's second 1e5 steps;
+- Adam(lr, betas (beta1, beta2)) per network (the paper: lr 1e-4, 1e-5 for SRGAN's second 1e5 steps,
+  srgan.toml's lr_schedule=step;
   the reference: torch's default betas (0.9, 0.999)); G starts from `init_g`'s last G when given (SRGAN
   from a trained SRResNet, the paper's and the reference's way).
 
