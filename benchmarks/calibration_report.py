@@ -80,6 +80,9 @@ def report(record: dict, folder: Path) -> str:
     if record.get("partial"):
         lines += [f"> **PARTIAL RESULTS**: {record['partial']}", ""]
     lines += _floor(record) + _bias(record, folder) + _disturbance(record, folder) + _gates(record, folder)
+    from calibration_metrics_report import sections  # issue 30's metrics
+
+    lines += sections(record, folder)
     text = "\n".join(lines) + "\n"
     (folder / "calibration.md").write_text(text)
     return text

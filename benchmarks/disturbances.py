@@ -25,7 +25,11 @@ LEVEL_UNITS = {
     "swirl": "strength (radius 16 px)",
     "salt and pepper": "fraction of pixels",
     "contamination": "fraction replaced by upscaled sklearn digits",
+    "training copies": "fraction replaced by exact copies of training images",
 }
+# done on features too (the first k training images' features replace the last k samples): the case the
+# memorisation metrics (ct, authpct, mifid, fld) exist for; only the issue-30 stage runs it
+COPY_LEVELS = {"training copies": [0.1, 0.25, 0.5, 0.75]}
 
 
 def gaussian_noise(x: np.ndarray, sigma: float, rng) -> np.ndarray:

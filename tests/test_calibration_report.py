@@ -103,3 +103,35 @@ def test_report_from_a_record(tmp_path):
     assert (tmp_path / "calibration_disturbance.png").stat().st_size > 0
     assert "| 16 | test | **8, p 0.031** | 0.0016, p 0.9 |" in text and "| 8 | test | 4, p 0.062 |" in text
     assert (tmp_path / "calibration_gates.png").stat().st_size > 0
+
+
+def test_issue30_sections_from_a_record(tmp_path):
+    """Each change in units of the real-vs-real sd, signed + = worse; sd 0 shows the raw change; the
+    sample-size table's relative bias and floor shift."""
+    import calibration_metrics_report as cmr
+
+    floor = [{m: {"value": 1.0 if m == "topr" else 1.0 + (-0.1, 0.1)[i % 2]} for m in cmr.ALL} for i in range(4)]
+    results = {"clean": {m: {"value": 1.0} for m in cmr.NEW}, "swirl|5": {m: {"value": 1.5} for m in cmr.NEW}}
+    older = {"clean": {m: {"value": 1.0} for m in cmr.OLD}, "swirl|5": {m: {"value": 1.5} for m in cmr.OLD}}
+    values = {(100, "real"): 0.1, (100, "disturbed"): 0.3, (1017, "real"): 0.05, (1017, "disturbed"): 0.25}
+    rows = [
+        {"n": n, "draw": d, "condition": c, "metrics": {m: {"value": values[n, c]} for m in ["fid", "kid"] + cmr.NEW}}
+        for n in (100, 1017)
+        for d in range(2 if n == 100 else 1)
+        for c in ("real", "disturbed")
+    ]
+    record = {
+        "disturbance": {"n": 10, "results": older},
+        "metrics_disturbance": {"n": 10, "train_n": 10, "held_n": 10, "results": results, "floor": floor},
+        "metrics_bias": {"disturbance": "gaussian noise|4", "draws": {"100": 2, "1017": 1}, "rows": rows},
+    }
+    text = "\n".join(cmr.sections(record, tmp_path))
+    z = 0.5 / np.std([0.9, 1.1, 0.9, 1.1], ddof=1)  # 4.33 sd
+    first = text.split("sample-size bias")[0]  # the disturbance section's rows
+    row = {line.split(" | ")[0]: line for line in first.splitlines() if line.startswith("| ")}
+    assert f"- / - / - / +{z:.1f}" in row["| fid"] and f"- / - / - / -{z:.1f}" in row["| vendi"]
+    assert f"- / - / - / +{z:.1f}" in row["| ct"]  # ideal 0: |value| grew
+    assert "- / - / - / Δ-0.5" in row["| topr"] and "topr: the same value in every" in text
+    assert "| cmmd | 1017 | 0.05 | 0.25 | +20% | 0% | +25% |" in text
+    for png in ("calibration_metrics_disturbance.png", "calibration_metrics_bias.png", "calibration_cmmd_fid.png"):
+        assert (tmp_path / png).stat().st_size > 0
