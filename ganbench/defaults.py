@@ -1,8 +1,9 @@
 """One table of defaults, shared by the Python API and the CLI (the CLI reads its defaults here)."""
 
 from collections.abc import Mapping
+from typing import Any, Dict
 
-ENGINE = {
+ENGINE: Dict[str, Any] = {
     # inputs -> features
     "extractor": "inception-v3-compat",  # torch-fidelity's / pytorch-fid's TF-exact Inception-v3
     "resize": "tf-legacy",  # 'tf-legacy' (torch-fidelity, pytorch-fid) or 'clean' (clean-fid)

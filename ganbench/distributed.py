@@ -17,11 +17,11 @@ from __future__ import annotations
 import atexit
 import datetime
 import os
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-_GROUP = None  # the process group our collectives use, once set up
+_GROUP: Any = None  # the process group our collectives use (a torch ProcessGroup), once set up
 _OWNED = False  # True when we called init_process_group (and so destroy it at exit)
 
 
@@ -78,7 +78,7 @@ def init_process_group(backend: str, timeout: Optional[datetime.timedelta] = Non
     and gloo then connects to closed ports (seen with torch 2.14: 'Gloo connectFullMesh failed')."""
     import torch.distributed as dist
 
-    kw = {"timeout": timeout} if timeout is not None else {}
+    kw: Dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
     attempt = _env_int("TORCHELASTIC_RESTART_COUNT", 0)
     if attempt == 0:
         dist.init_process_group(backend=backend, **kw)
@@ -188,9 +188,9 @@ def all_gather_rows(arrays: Sequence[np.ndarray]) -> List[np.ndarray]:
     import torch
 
     dist = _dist()
-    counts = [torch.zeros(1, dtype=torch.int64) for _ in range(world_size())]
-    dist.all_gather(counts, torch.tensor([len(arrays[0]) if arrays else 0]), group=_GROUP)
-    counts = [int(c) for c in counts]
+    gathered = [torch.zeros(1, dtype=torch.int64) for _ in range(world_size())]
+    dist.all_gather(gathered, torch.tensor([len(arrays[0]) if arrays else 0]), group=_GROUP)
+    counts = [int(c) for c in gathered]
     if not max(counts):  # nothing anywhere (every rank knows): no zero-size collectives
         return [np.ascontiguousarray(a) for a in arrays]
     out = []

@@ -10,11 +10,12 @@ import time
 import warnings
 import zlib
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 import numpy as np
 
 from . import cache, distributed
+from .annotations import DeviceArg, Images, Labels, PathArg
 from .defaults import DEFAULTS
 from .errors import GanbenchError
 from .features import get_features
@@ -55,7 +56,7 @@ from .sides import (
 )
 
 
-def save_sample_features(sides: dict, path) -> dict:
+def save_sample_features(sides: dict, path: PathArg) -> dict:
     """Write each extractor's sample features (a `ganbench stats` file: every metric can read it) to
     `path` (the first extractor) or `path` with `.NAME.npz` (the others); {extractor: {path, sha256}}."""
     out = {}
@@ -66,7 +67,7 @@ def save_sample_features(sides: dict, path) -> dict:
     return out
 
 
-def _precomputed_matches(obj, name: str, label: str) -> None:
+def _precomputed_matches(obj: object, name: str, label: str) -> None:
     if not isinstance(obj, FeatureSet):
         return
     held = obj.meta.get("extractor") or "inception-v3-compat"  # a pytorch-fid (mu, sigma) file is pool3
@@ -78,30 +79,30 @@ def _precomputed_matches(obj, name: str, label: str) -> None:
 
 
 def evaluate(
-    samples,
-    ref=None,
+    samples: Images,
+    ref: Images = None,
     metrics: Optional[Iterable[str]] = None,
     *,
-    weights=None,
-    weights_for=None,
+    weights: Optional[PathArg] = None,
+    weights_for: Optional[Dict[str, PathArg]] = None,
     resize: str = DEFAULTS["resize"],
     batch_size: Optional[int] = DEFAULTS["batch_size"],
-    device=None,
+    device: DeviceArg = None,
     num_workers: Optional[int] = None,
     use_cache: bool = True,
-    extractor=None,
+    extractor: Any = None,
     fast: bool = DEFAULTS["fast"],
     key: Optional[str] = None,
     ref_key: Optional[str] = None,
-    save_features=None,
-    labels=None,
-    ref_labels=None,
-    train=None,
-    train_key=None,
-    train_labels=None,
-    **options,
-) -> Result:
-    """Score `samples` against `ref`.
+    save_features: Optional[PathArg] = None,
+    labels: Labels = None,
+    ref_labels: Labels = None,
+    train: Images = None,
+    train_key: Optional[str] = None,
+    train_labels: Labels = None,
+    **options: Any,
+) -> Optional[Result]:
+    """Score `samples` against `ref`: the Result (None on the other ranks than 0 under torchrun).
 
     samples: folder, .npz/.npy (`key` picks the array of a multi-array .npz), uint8 NHWC array or
     tensor, or a statistics file (`ganbench stats`: every metric; pytorch-fid (mu, sigma): FID).
@@ -262,23 +263,24 @@ def evaluate(
 
 
 def compute_stats(
-    source,
-    output=None,
+    source: Images,
+    output: Optional[PathArg] = None,
     *,
-    weights=None,
+    weights: Optional[PathArg] = None,
     resize: str = DEFAULTS["resize"],
     batch_size: Optional[int] = DEFAULTS["batch_size"],
-    device=None,
+    device: DeviceArg = None,
     num_workers: Optional[int] = None,
     use_cache: bool = True,
     fast: bool = DEFAULTS["fast"],
     key: Optional[str] = None,
     spatial: bool = False,
     extractor: str = "inception-v3-compat",
-) -> FeatureSet:
+) -> Optional[FeatureSet]:
     """Features + statistics of a reference, optionally written to `output` for later `--ref output`.
     `spatial` also keeps Inception's mixed_6/conv features, so the file serves sFID too; `extractor`
-    names the feature space (`ganbench list extractors`), whose weights `weights` then are."""
+    names the feature space (`ganbench list extractors`), whose weights `weights` then are. Under
+    torchrun the ranks share the extraction and rank 0 writes the file; the other ranks get None."""
     from .inputs.images import open_source
     from .sides import _is_registered, _registered_reference
 
@@ -298,6 +300,8 @@ def compute_stats(
     fs = get_features(
         src, extractor=ex, batch_size=batch_size, num_workers=num_workers, use_cache=use_cache, desc="features"
     )
+    if not distributed.is_main():  # under torchrun: rank 0 gathered the features and writes the file
+        return None
     fs.meta = {**fs.meta, "name": label}
     if output is not None:
         write_stats_file(fs, output)

@@ -75,8 +75,9 @@ def evaluate_paired(
         raise TypeError(f"unknown option {sorted(unknown)[0]!r}")
     opts = _options({k: v for k, v in kwargs.items() if k in option_keys()})
     for n in paired:
-        if METRICS.get(n).validate is not None:
-            METRICS.get(n).validate(opts)
+        check = METRICS.get(n).validate
+        if check is not None:
+            check(opts)
     t0 = time.perf_counter()
     mask_from = (
         mask if mask is not None and not isinstance(mask, np.ndarray) else ("array" if mask is not None else None)
@@ -197,7 +198,9 @@ def _per_pair(pairs, names, opts, batch, mask=None) -> dict:
         for where, a, b in groups:
             for n in names:
                 if mask is None:
-                    out[n][where] = METRICS.get(n).pairs(a, b, opts)
+                    per_pair = METRICS.get(n).pairs
+                    assert per_pair is not None  # `names` are paired metrics
+                    out[n][where] = per_pair(a, b, opts)
                 else:
                     out[n][where] = MASKED[n](a, b, mask[[pairs.index[i] for i in where]], opts)
     return out

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from . import cache
 from .metrics.base import MetricValue
@@ -23,7 +24,7 @@ NOT_OFFICIAL = (
 _WHOSE = {"clip-vit-b-32": "CLIP ViT-B/32", "dinov2-vit-l-14": "DINOv2 ViT-L/14"}
 
 
-def not_official(extractor) -> str:
+def not_official(extractor: Any) -> str:  # any extractor: .weights.sha256 and .name
     """The warning every output carries when an extractor's weights are not its official ones."""
     sha = extractor.weights.sha256[:16]
     whose = _WHOSE.get(getattr(extractor, "name", ""))
@@ -59,7 +60,7 @@ class Result:
             "provenance": self.provenance,
         }
 
-    def to_json(self, path=None, indent: int = 2) -> str:
+    def to_json(self, path: Union[str, os.PathLike, None] = None, indent: int = 2) -> str:
         text = json.dumps(self.to_dict(), indent=indent, default=str)
         if path is not None:
             with cache.atomic_path(Path(path)) as tmp:
@@ -98,7 +99,7 @@ class Result:
         return "\n".join(lines)
 
 
-def infinite_as_text(obj):
+def infinite_as_text(obj: Any) -> Any:
     """JSON has no inf: an infinite number (the PSNR of identical images) is written as the string "inf"
     (or "-inf"), which the schema allows where a metric's numbers are, and `from_dict` reads back."""
     if isinstance(obj, float) and math.isinf(obj):
@@ -110,7 +111,7 @@ def infinite_as_text(obj):
     return obj
 
 
-def _text_as_infinite(obj):
+def _text_as_infinite(obj: Any) -> Any:
     if obj in ("inf", "-inf"):
         return float(obj)
     if isinstance(obj, dict):
@@ -124,7 +125,7 @@ def _count(side: dict) -> str:
     return "statistics only, count unknown" if side.get("count") is None else str(side["count"])
 
 
-def git_commit(package_dir=None) -> str | None:
+def git_commit(package_dir: Union[str, os.PathLike, None] = None) -> Optional[str]:
     """The commit of the ganbench source tree, when it is a git checkout.
 
     None when it is not, including when ganbench is installed inside some other repository
@@ -164,7 +165,7 @@ def package_versions() -> dict:
     return out
 
 
-def environment(device) -> dict:
+def environment(device: Any) -> dict:  # a torch.device, a name such as "cuda:0", or None
     import torch
 
     on_cuda = device is not None and str(device).startswith("cuda")
@@ -238,7 +239,7 @@ def from_dict(d: dict, where: str = "the record") -> Result:
         ) from None
 
 
-def load(path) -> Result:
+def load(path: Union[str, os.PathLike]) -> Result:
     """The Result a `ganbench eval --json FILE` record holds."""
     from .errors import GanbenchError
 
@@ -258,7 +259,7 @@ def load(path) -> Result:
 _NOT_PROTOCOL = ("bootstrap", "bootstrap_seed", "confidence")
 
 
-def comparable(a, b) -> List[str]:
+def comparable(a: Union[Result, dict], b: Union[Result, dict]) -> List[str]:
     """Why the numbers of records (or Results) `a` and `b` cannot be compared; empty when they can."""
     pa, pb = (x.protocol if isinstance(x, Result) else protocol_of(x.get("provenance", x)) for x in (a, b))
     reasons = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, overload
 
 import numpy as np
 
@@ -249,6 +249,10 @@ def train_side_labels(names: Sequence[str], train: tuple, spec=None) -> tuple | 
     )
 
 
+@overload
+def with_labels(fs: FeatureSet, found: Optional[tuple]) -> FeatureSet: ...
+@overload
+def with_labels(fs: None, found: Optional[tuple]) -> None: ...
 def with_labels(fs: Optional[FeatureSet], found: Optional[tuple]) -> Optional[FeatureSet]:
     if fs is None or not found or found[0] is None:
         return fs

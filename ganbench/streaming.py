@@ -12,11 +12,12 @@ written to a file.
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import distributed
+from .annotations import DeviceArg, Images, Labels, PathArg
 from .defaults import DEFAULTS
 from .engine import (
     _check_options,
@@ -40,19 +41,19 @@ from .records import Result
 
 
 def evaluate_generator(
-    G,
-    ref=None,
+    G: Callable[..., Any],
+    ref: Images = None,
     metrics: Optional[Iterable[str]] = None,
     *,
     n: int = 50000,
     z_dim: Optional[int] = None,
     seed: int = 0,
-    classes=None,
+    classes: Union[str, Sequence[int], None] = None,
     num_classes: Optional[int] = None,
     batch_size: Optional[int] = DEFAULTS["batch_size"],
-    device=None,
-    **kwargs,
-) -> Result:
+    device: DeviceArg = None,
+    **kwargs: Any,
+) -> Optional[Result]:
     """Score n images of the generator G against `ref`, with no file written.
 
     G: a torch.nn.Module or any callable from latents (n, z_dim) float32, and with `classes` int64 labels
@@ -118,23 +119,23 @@ class Metrics:
     def __init__(
         self,
         metrics: Iterable[str] = ("fid", "kid"),
-        ref=None,
+        ref: Images = None,
         *,
-        weights=None,
-        weights_for=None,
+        weights: Optional[PathArg] = None,
+        weights_for: Optional[Dict[str, PathArg]] = None,
         resize: str = DEFAULTS["resize"],
         batch_size: Optional[int] = DEFAULTS["batch_size"],
-        device=None,
+        device: DeviceArg = None,
         fast: bool = DEFAULTS["fast"],
         use_cache: bool = True,
         ref_key: Optional[str] = None,
-        ref_labels=None,
-        extractor=None,
-        train=None,
+        ref_labels: Labels = None,
+        extractor: Any = None,
+        train: Images = None,
         train_key: Optional[str] = None,
-        train_labels=None,
-        **options,
-    ):
+        train_labels: Labels = None,
+        **options: Any,
+    ) -> None:
         names = parse_metrics(metrics)
         refuse_generator_metrics(names)
         check_train(names, train)  # ct, fld: the training set, now rather than at the first compute()
@@ -177,11 +178,16 @@ class Metrics:
 
     def reset(self) -> None:
         self.n = 0
-        self._features = {k: {o: [] for o in ex.dims} for k, ex in self.extractors.items()}
-        self._waiting = {k: [] for k in self.extractors}  # images of each extractor's unfinished batch
-        self._labels, self._batches, self._hw = [], 0, None
+        self._features: Dict[str, Dict[str, List[np.ndarray]]] = {
+            k: {o: [] for o in ex.dims} for k, ex in self.extractors.items()
+        }
+        self._waiting: Dict[str, List[np.ndarray]] = {k: [] for k in self.extractors}  # each unfinished batch
+        self._labels: List[np.ndarray] = []
+        self._batches = 0
+        self._hw: Optional[Tuple[int, ...]] = None
 
-    def update(self, images, labels=None) -> None:
+    def update(self, images: Any, labels: Any = None) -> None:
+        """images: NCHW uint8, or float in [-1, 1] (a tensor or array); labels: (N,) class ids."""
         x = as_uint8_nchw(images, None, "Metrics.update's images").permute(0, 2, 3, 1).contiguous().cpu().numpy()
         if labels is not None:
             labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels).reshape(-1).astype(np.int64)
@@ -219,9 +225,10 @@ class Metrics:
 
     def _extract(self, k: str, images: np.ndarray) -> dict:
         """{output: features} of `images` through extractor k, in its batches (the pipeline's loop)."""
-        ex, parts = self.extractors[k], {o: [] for o in self.extractors[k].dims}
+        ex = self.extractors[k]
+        parts: Dict[str, List[np.ndarray]] = {o: [] for o in ex.dims}
 
-        def consume(result):
+        def consume(result: Sequence[np.ndarray]) -> None:
             for o, arr in zip(ex.dims, result):
                 parts[o].append(arr)
 
@@ -260,4 +267,6 @@ class Metrics:
             for k, outs in local.items()
         }
         result = evaluate(sides, labels=labels if len(labels) else None, **self._scoring)
-        return distributed.broadcast_object(result) if world > 1 else result
+        out = distributed.broadcast_object(result) if world > 1 else result
+        assert out is not None  # rank 0 scored them and every rank has its Result
+        return out

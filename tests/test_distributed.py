@@ -115,6 +115,25 @@ def test_torchrun_fid_only_streams_and_uses_the_cache(files, inception_weights, 
     assert second["provenance"]["reference"]["cached"] is True
 
 
+def test_torchrun_stats_writes_one_file_from_rank_0(files, inception_weights, tmp_path):
+    """`ganbench stats` under torchrun: rank 0 writes the file one process writes, the other rank stays
+    silent. Rank 1 used to write its empty share over the same path and then fail on the features it does
+    not hold (mypy found it: compute_stats took every rank's FeatureSet for a full one)."""
+    saved = {}
+    for nproc in (1, 2):
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+        out = tmp_path / f"ref{nproc}.npz"
+        cmd = (launcher if nproc > 1 else [sys.executable]) + ["-m", "ganbench", "stats", str(files / "ref.npy")]
+        cmd += ["-o", str(out), "--weights", str(inception_weights), "--device", "cpu", "--no-cache"]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=_env(files / "stats"), timeout=600)
+        assert p.returncode == 0, p.stderr[-4000:]
+        assert p.stdout.count(f"wrote {out}: {N_REF} images") == 1, p.stdout
+        with np.load(out) as z:
+            saved[nproc] = {k: z[k] for k in ("pool", "mu", "sigma", "n")}
+    for k, want in saved[1].items():
+        assert np.array_equal(saved[2][k], want), k
+
+
 def test_shard_bounds_partition_in_order():
     for n in (0, 1, 2, 5, 64, 65, 1001):
         for ranks in (1, 2, 3, 8):

@@ -14,7 +14,19 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "ganbench"
 LAYERS = [
-    {"errors", "registry", "version", "progress", "cache", "device", "distributed", "defaults", "locks", "streams"},
+    {
+        "errors",
+        "registry",
+        "version",
+        "progress",
+        "cache",
+        "device",
+        "distributed",
+        "defaults",
+        "locks",
+        "streams",
+        "annotations",
+    },
     {"inputs", "toydata", "baselines"},  # baselines: the model code, beside the data it trains on
     {"stats"},
     {"features"},

@@ -5,7 +5,7 @@ discrimination, minibatch std and a class projection plug into every architectur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -31,13 +31,15 @@ class Critic(nn.Module):
     ):
         super().__init__()
         self.body = body
-        extra = []
+        extra: List[nn.Module] = []
         if mbstd_group:
-            extra.append(MinibatchStd(features, mbstd_group))
-            features = extra[-1].out_features
+            std = MinibatchStd(features, mbstd_group)
+            extra.append(std)
+            features = std.out_features
         if mbdisc_kernels:
-            extra.append(MinibatchDiscrimination(features, mbdisc_kernels))
-            features = extra[-1].out_features
+            disc = MinibatchDiscrimination(features, mbdisc_kernels)
+            extra.append(disc)
+            features = disc.out_features
         self.extra = nn.Sequential(*extra)
         self.head = nn.Linear(features, 1, bias=head_bias)
         if head_init is not None:
@@ -71,14 +73,14 @@ class Architecture:
     """One architecture: how to build G and D, the images it makes and its reference."""
 
     name: str
-    generator: Callable[..., nn.Module]  # (z_dim) -> G
-    body: Callable[[], Tuple[nn.Module, int]]  # () -> (D body, feature count)
+    generator: Optional[Callable[..., nn.Module]]  # (z_dim) -> G; None: a paired/unpaired one builds `networks`
+    body: Optional[Callable[[], Tuple[nn.Module, int]]]  # () -> (D body, feature count)
     shape: Tuple[int, ...]  # one sample: (C, H, W) for images, (2,) for points
     reference: str  # the implementation it equals layer for layer
     head_bias: bool = True
     head_init: Optional[Callable] = None
     notes: str = ""
-    extra: Dict[str, object] = field(default_factory=dict)
+    extra: Dict[str, Any] = field(default_factory=dict)
     # natively class-conditional (cGAN-PD): `generator` is (z_dim, num_classes) -> G(z, y), D's projection
     # embedding gets `embed_init` and, with spectral_norm, spectral norm like D's other layers
     conditional: bool = False
@@ -102,6 +104,8 @@ class Architecture:
 
                 raise GanbenchError(f"architecture {self.name} has no minibatch discrimination layer: --set mbdisc=0")
             return self.networks(z_dim, num_classes, mbstd_group)
+        generator, make_body = self.generator, self.body
+        assert generator is not None and make_body is not None  # an architecture without `networks` has both
         if self.conditional:
             if not num_classes:
                 from ..errors import GanbenchError
@@ -110,12 +114,12 @@ class Architecture:
                     f"architecture {self.name} is class-conditional: train it with conditional=true "
                     f"and labels (--labels FILE, or a labelled data set)"
                 )
-            G = self.generator(z_dim, num_classes)
+            G = generator(z_dim, num_classes)
         else:
-            G = self.generator(z_dim)
+            G = generator(z_dim)
             if num_classes:
                 G = Conditioned(G, z_dim, num_classes)
-        body, features = self.body()
+        body, features = make_body()
         D = Critic(
             body,
             features,

@@ -49,7 +49,7 @@ class CondGBlock(GBlock):
         self.b1 = ConditionalBatchNorm2d(cin, num_classes)
         self.b2 = ConditionalBatchNorm2d(cout, num_classes)
 
-    def forward(self, x, y):
+    def forward(self, x, y):  # type: ignore[override]  # GBlock's layers, conditioned: forward takes the class
         h = self.c1(self._up(F.relu(self.b1(x, y))))
         h = self.c2(F.relu(self.b2(h, y)))
         return h + self.c_sc(self._up(x))
@@ -60,7 +60,7 @@ class Generator(ResGenerator):
         super().__init__(z_dim, ngf, bottom, block=lambda cin, cout: CondGBlock(cin, cout, num_classes))
         self.num_classes = num_classes
 
-    def forward(self, z, y):
+    def forward(self, z, y):  # type: ignore[override]  # ResGenerator's layers, conditioned: forward takes the class
         h = self.l1(z).view(z.shape[0], -1, self.bottom, self.bottom)
         for block in (self.block2, self.block3, self.block4):
             h = block(h, y)

@@ -15,6 +15,7 @@ by position (benchmarks/reference/pix2pix_fixture.py checks the forward pass).""
 from __future__ import annotations
 
 from functools import partial
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -33,7 +34,7 @@ class Level(nn.Module):
         inner_out: int,
         *,
         in_ch: int = 0,
-        sub: nn.Module = None,
+        sub: Optional[nn.Module] = None,
         outermost: bool = False,
         dropout: bool = False,
     ):

@@ -11,6 +11,7 @@ x). tests/test_baselines.py checks the outputs against torch-mimicry's with the 
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import torch
 import torch.nn as nn
@@ -18,8 +19,10 @@ import torch.nn.functional as F
 
 from .base import Architecture
 
+_Layer = TypeVar("_Layer", nn.Conv2d, nn.Linear)
 
-def _xavier(conv: nn.Module, gain: float) -> nn.Module:
+
+def _xavier(conv: _Layer, gain: float) -> _Layer:
     nn.init.xavier_uniform_(conv.weight, gain)
     return conv
 
@@ -29,7 +32,8 @@ class GBlock(nn.Module):
         super().__init__()
         self.c1 = _xavier(nn.Conv2d(cin, cout, 3, 1, 1), math.sqrt(2.0))
         self.c2 = _xavier(nn.Conv2d(cout, cout, 3, 1, 1), math.sqrt(2.0))
-        self.b1, self.b2 = nn.BatchNorm2d(cin), nn.BatchNorm2d(cout)
+        self.b1: nn.Module = nn.BatchNorm2d(cin)  # conditional in cgan_pd's and biggan's blocks
+        self.b2: nn.Module = nn.BatchNorm2d(cout)
         self.c_sc = _xavier(nn.Conv2d(cin, cout, 1, 1, 0), 1.0)
 
     @staticmethod
@@ -101,7 +105,7 @@ class Body(nn.Module):
         return h.sum((2, 3)) if self.pool == "sum" else h.mean((2, 3))
 
 
-def _head_init(linear: nn.Module) -> None:
+def _head_init(linear: nn.Linear) -> None:
     nn.init.xavier_uniform_(linear.weight, 1.0)
 
 

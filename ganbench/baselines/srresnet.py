@@ -16,6 +16,7 @@ the BCE-with-logits loss. PyTorch's default initialisation, as the reference (th
 from __future__ import annotations
 
 from functools import partial
+from typing import List
 
 import torch.nn as nn
 
@@ -58,7 +59,8 @@ class SRResNet(nn.Module):
 class SRDiscriminator(nn.Module):
     def __init__(self, ch: int = 64, blocks: int = 8, fc: int = 1024):
         super().__init__()
-        layers, cin = [], 3
+        layers: List[nn.Module] = []
+        cin = 3
         for i in range(blocks):
             cout = (ch if i == 0 else 2 * cin) if i % 2 == 0 else cin
             layers += [conv(cin, cout, 3, 1 if i % 2 == 0 else 2)] + ([nn.BatchNorm2d(cout)] if i else [])

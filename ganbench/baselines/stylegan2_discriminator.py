@@ -80,7 +80,7 @@ class Discriminator(nn.Module):
         channel_base: int = 32768,
         channel_max: int = 512,
         conv_clamp=256,
-        mbstd_group_size: int = 32,
+        mbstd_group_size: Optional[int] = 32,
         mbstd_num_channels: int = 1,
         map_layers: int = 8,
     ):

@@ -23,6 +23,8 @@ from .stylegan2_layers import (
 
 
 class MappingNetwork(nn.Module):
+    w_avg: torch.Tensor  # a buffer, with num_ws and w_avg_beta
+
     def __init__(
         self,
         z_dim: int,
@@ -57,6 +59,7 @@ class MappingNetwork(nn.Module):
         if self.c_dim:
             y = normalize_2nd_moment(self.embed(c))
             x = torch.cat([x, y], dim=1) if x is not None else y
+        assert x is not None  # a mapping network maps z, c or both
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)
         if update_emas and self.w_avg_beta is not None:
@@ -73,6 +76,9 @@ class MappingNetwork(nn.Module):
 
 class SynthesisLayer(nn.Module):
     """Modulated 3x3 convolution (optionally 2x up), per-pixel noise times a learned strength, bias, lrelu."""
+
+    resample_filter: torch.Tensor  # buffers
+    noise_const: torch.Tensor
 
     def __init__(self, cin: int, cout: int, w_dim: int, resolution: int, up: int = 1, conv_clamp=None):
         super().__init__()
@@ -138,6 +144,8 @@ class ToRGBLayer(nn.Module):
 class SynthesisBlock(nn.Module):
     """'skip' architecture: conv0 (2x up, absent at 4x4 where a learned constant starts), conv1, and a
     ToRGB whose output is added to the upsampled image of the blocks before."""
+
+    resample_filter: torch.Tensor  # a buffer
 
     def __init__(self, cin: int, cout: int, w_dim: int, resolution: int, img_channels: int, conv_clamp=None):
         super().__init__()

@@ -154,20 +154,18 @@ def modulated_conv2d(
     activations before and after one shared convolution (the reference uses the latter in training)."""
     n = x.shape[0]
     cout, cin, kh, kw = weight.shape
-    w = dcoefs = None
-    if demodulate or fused:
-        w = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, k, k]
-    if demodulate:
-        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+    w = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1) if demodulate or fused else None  # [N, O, I, k, k]
+    dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt() if demodulate and w is not None else None  # [N, O]
     if not fused:
         x = x * styles.reshape(n, -1, 1, 1)
         x = conv2d_resample(x, weight, f=resample_filter, up=up, padding=padding, flip_weight=flip_weight)
-        if demodulate and noise is not None:
+        if dcoefs is not None and noise is not None:
             return torch.addcmul(noise, x, dcoefs.reshape(n, -1, 1, 1))
-        if demodulate:
+        if dcoefs is not None:
             return x * dcoefs.reshape(n, -1, 1, 1)
         return x + noise if noise is not None else x
-    if demodulate:
+    assert w is not None  # fused
+    if dcoefs is not None:
         w = w * dcoefs.reshape(n, -1, 1, 1, 1)
     x = conv2d_resample(
         x.reshape(1, -1, *x.shape[2:]),
@@ -201,7 +199,7 @@ class FullyConnectedLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.weight * self.weight_gain
-        b = self.bias
+        b: Optional[torch.Tensor] = self.bias
         if b is not None and self.bias_gain != 1:
             b = b * self.bias_gain
         if self.activation == "linear" and b is not None:
@@ -211,6 +209,8 @@ class FullyConnectedLayer(nn.Module):
 
 class Conv2dLayer(nn.Module):
     """Equalised-lr convolution + bias_act, with optional FIR 2x down/upsampling and clamping."""
+
+    resample_filter: torch.Tensor  # a buffer
 
     def __init__(
         self,

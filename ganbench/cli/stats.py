@@ -65,6 +65,8 @@ def command(
         key=key,
         spatial=spatial,
     )
+    if fs is None:  # a torchrun rank other than 0: rank 0 writes the file and prints
+        return
     if not fs.meta.get("weights_official", True):
         click.echo(
             f"ganbench: warning: computed with NOT the official {name} weights "
@@ -75,7 +77,7 @@ def command(
     summary = {
         "output": str(output),
         "count": fs.n,
-        "dims": int(fs.pool.shape[1]),
+        "dims": int(fs.array("pool").shape[1]),
         **{
             k: fs.meta.get(k)
             for k in ("extractor", "weights_sha256", "weights_official", "resize", "dtype", "content_sha256")
@@ -85,5 +87,5 @@ def command(
         json_path,
         json.dumps(summary, indent=2),
         "summary",
-        table=f"wrote {output}: {fs.n} images, {fs.pool.shape[1]}-d features",
+        table=f"wrote {output}: {fs.n} images, {fs.array('pool').shape[1]}-d features",
     )

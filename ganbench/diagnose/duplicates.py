@@ -54,10 +54,10 @@ def close_pairs(x: np.ndarray, tau: float, *, max_pairs: int = 100, device=None)
         if len(v) > max_pairs:
             v, sel = torch.topk(v, max_pairs, largest=False)
             ij = ij[sel]
-        ij = ij.cpu().numpy()
-        ij[:, 0] += s
+        ij_np = ij.cpu().numpy()
+        ij_np[:, 0] += s
         best_d = np.concatenate([best_d, v.sqrt().cpu().numpy()])
-        best_ij = np.concatenate([best_ij, ij])
+        best_ij = np.concatenate([best_ij, ij_np])
         keep = np.argsort(best_d, kind="stable")[:max_pairs]
         best_d, best_ij = best_d[keep], best_ij[keep]
     if len(best_ij):

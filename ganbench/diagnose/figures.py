@@ -128,7 +128,7 @@ def nn_distances(d_gen: np.ndarray, d_real: np.ndarray, threshold: float) -> byt
     fig = Figure(figsize=(7, 3.4))
     ax = fig.add_subplot()
     hi = float(np.quantile(np.concatenate([d_gen, d_real]), 0.995)) or 1.0
-    edges = np.linspace(0, hi, 60)
+    edges = np.linspace(0, hi, 60).tolist()
     ax.hist(d_real, edges, density=True, alpha=0.55, color=REF, label="reference to nearest other reference")
     ax.hist(d_gen, edges, density=True, alpha=0.55, color=GEN, label="sample to nearest reference")
     ax.axvline(threshold, color=OVER, ls="--", label=f"threshold {threshold:.3g}")

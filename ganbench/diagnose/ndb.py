@@ -21,6 +21,8 @@ instead of 0.05, and 0.035 in 16-d; with the split it was 0.048-0.053 in both.
 
 from __future__ import annotations
 
+from typing import Union
+
 import numpy as np
 from scipy.stats import norm
 
@@ -62,7 +64,7 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     return max(0.0, 0.5 * kl(p, m) + 0.5 * kl(q, m))
 
 
-def two_proportion_z(count_g, n_g: int, count_r, n_r: int) -> np.ndarray:
+def two_proportion_z(count_g, n_g: Union[int, np.ndarray], count_r, n_r: Union[int, np.ndarray]) -> np.ndarray:
     """Pooled two-proportion z statistic (generated minus reference); 0 where both counts are 0."""
     count_g = np.asarray(count_g, float)
     count_r = np.asarray(count_r, float)

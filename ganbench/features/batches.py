@@ -5,7 +5,7 @@ device while the last one is consumed (`run_batches`)."""
 from __future__ import annotations
 
 import os
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Any, Iterator, Optional, Sequence, Tuple, cast
 
 
 def auto_workers(source) -> int:
@@ -52,8 +52,8 @@ def iter_batches(
         return
     import torch.utils.data as tud
 
-    loader = tud.DataLoader(
-        _BatchReader(source, chunks),
+    loader: tud.DataLoader[Any] = tud.DataLoader(
+        cast("tud.Dataset[Any]", _BatchReader(source, chunks)),  # a map-style dataset: __len__, __getitem__
         batch_size=None,
         shuffle=False,
         num_workers=num_workers,

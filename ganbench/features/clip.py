@@ -146,13 +146,13 @@ def preprocess(image: np.ndarray, variant: Variant = B32) -> np.ndarray:
         side = min(w, h)
         top, left = (h - side) // 2, (w - side) // 2
         im = im.crop((left, top, left + side, top + side))
-        return np.asarray(im if im.size == (size, size) else im.resize((size, size), Image.BICUBIC))
+        return np.asarray(im if im.size == (size, size) else im.resize((size, size), Image.Resampling.BICUBIC))
     if w <= h:
         new = (size, int(size * h / w))
     else:
         new = (int(size * w / h), size)
     if new != (w, h):
-        im = im.resize(new, Image.BICUBIC)
+        im = im.resize(new, Image.Resampling.BICUBIC)
     w, h = im.size
     top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
     return np.asarray(im.crop((left, top, left + size, top + size)))

@@ -34,6 +34,7 @@ def convert(spec: WeightsSpec, kf: KnownFile, src: Path, dest: Path) -> None:
     from .torchscript import read_tensors
 
     label = f"{src} ({kf.origin}'s {kf.name})"
+    assert spec.convert is not None  # the specs with a torchscript layout have a converter
     try:
         state = spec.convert(read_tensors(src, label), kf)
     except ValueError as e:

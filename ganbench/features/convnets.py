@@ -4,6 +4,8 @@ install (LPIPS's backbones, SRGAN's VGG loss). tests/test_convnets.py holds them
 
 from __future__ import annotations
 
+from typing import List
+
 from torch import nn
 
 _VGG = {
@@ -32,11 +34,13 @@ def alexnet_features() -> nn.Sequential:
 
 def vgg_features(name: str) -> nn.Sequential:
     """`name`: vgg16 | vgg19 (configurations D and E of Simonyan & Zisserman, no batch norm)."""
-    layers, channels = [], 3
+    layers: List[nn.Module] = []
+    channels = 3
     for v in _VGG[name]:
         if v == "M":
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
         else:
+            assert isinstance(v, int)
             layers += [nn.Conv2d(channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
             channels = v
     return nn.Sequential(*layers)

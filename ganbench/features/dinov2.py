@@ -96,7 +96,7 @@ def preprocess(image: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     im = Image.fromarray(image)
-    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.BICUBIC))
+    return np.asarray(im if im.size == (SIZE, SIZE) else im.resize((SIZE, SIZE), Image.Resampling.BICUBIC))
 
 
 class DinoV2Extractor:

@@ -19,7 +19,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def load_checked(path: Path, source, extractor) -> Optional[FeatureSet]:
         why = _problem(fs, path, source, extractor)
     except Exception as e:  # noqa: BLE001 - any unreadable file (zip, CRC, npy header, JSON) is a bad entry
         fs, why = None, f"unreadable: {type(e).__name__}: {e}"
-    if why is None:
+    if why is None and fs is not None:
         fs.meta.pop("cache_key", None)
         return fs
     warnings.warn(
@@ -134,7 +134,7 @@ def _chunked(source, extractor, folder: Path, bs: int, per: int, workers: int, k
     n, names = len(source), list(extractor.dims)
     want = {"batch_size": bs, "chunk": per, "keep": keep, "count": n}
     starts = list(range(0, n, per))
-    parts = {k: [] for k in names}
+    parts: Dict[str, List[np.ndarray]] = {k: [] for k in names}
     moments, done = RunningMoments(extractor.dims["pool"]), 0
     if keep == "stats":
         state = _read(folder / "moments.npz", want) if folder.is_dir() else None
@@ -152,7 +152,7 @@ def _chunked(source, extractor, folder: Path, bs: int, per: int, workers: int, k
     with bar(total=n, desc=desc) as pbar:
         pbar.update(done)
         for s in [s for s in starts if s >= done]:
-            rows = {k: [] for k in names}
+            rows: Dict[str, List[np.ndarray]] = {k: [] for k in names}
 
             def consume(result):
                 if keep == "stats":

@@ -14,7 +14,7 @@ of the 17x17 grid flattened in TF's (h, w, c) order: the 2023-d features of sFID
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Tuple, cast
 
 import torch
 import torch.nn.functional as F
@@ -43,18 +43,21 @@ class ConvBN(nn.Module):
 
     def fold(self) -> None:
         """Fold the inference-time batch norm into the convolution: one pass instead of two."""
-        scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
+        mean, var = self.bn.running_mean, self.bn.running_var
+        assert mean is not None and var is not None  # track_running_stats (the default)
+        scale = self.bn.weight / torch.sqrt(var + self.bn.eps)
         conv = nn.Conv2d(
             self.conv.in_channels,
             self.conv.out_channels,
-            self.conv.kernel_size,
-            stride=self.conv.stride,
-            padding=self.conv.padding,
+            cast(Tuple[int, int], self.conv.kernel_size),
+            stride=cast(Tuple[int, int], self.conv.stride),
+            padding=cast(Tuple[int, int], self.conv.padding),
             bias=True,
         )
+        assert conv.bias is not None
         with torch.no_grad():
             conv.weight.copy_(self.conv.weight * scale.view(-1, 1, 1, 1))
-            conv.bias.copy_(self.bn.bias - self.bn.running_mean * scale)
+            conv.bias.copy_(self.bn.bias - mean * scale)
         conv.to(self.conv.weight.device, self.conv.weight.dtype)
         self.folded = conv
 

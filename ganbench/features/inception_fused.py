@@ -70,6 +70,7 @@ def _pair(v):
 def _folded(m: ConvBN) -> Tuple[torch.Tensor, torch.Tensor]:
     """(weight, bias) of conv -> BN as a single convolution, computed in float64."""
     bn = m.bn
+    assert bn.running_var is not None and bn.running_mean is not None  # track_running_stats (the default)
     scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
     w = m.conv.weight.double() * scale.view(-1, 1, 1, 1)
     b = bn.bias.double() - bn.running_mean.double() * scale

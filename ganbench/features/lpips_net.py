@@ -178,12 +178,15 @@ class LPIPS:
 
         with torch.inference_mode():
             x, y = (a - self.shift) / self.scale, (b - self.shift) / self.scale
-            total = 0.0
+            terms = []
             for block, w in zip(self.slices, self.lins):
                 x, y = block(x), block(y)
                 nx = x / (x.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
                 ny = y / (y.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-                total = total + torch.nn.functional.conv2d((nx - ny) ** 2, w).mean((2, 3))
+                terms.append(torch.nn.functional.conv2d((nx - ny) ** 2, w).mean((2, 3)))
+            total = terms[0]
+            for t in terms[1:]:
+                total = total + t
             return total.view(-1)
 
     def __call__(self, outputs, targets):

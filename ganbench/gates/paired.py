@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
@@ -36,7 +36,8 @@ MANIFOLD = {"precision", "recall", "density", "coverage"}
 def draws(n_ref: Optional[int], n_models: List[int], n_boot: int, seed: int):
     """(ref_rows (B, n_ref) or None, [rows (B, n_m)]) in the documented order."""
     rng = np.random.default_rng([seed, zlib.crc32(b"paired")])
-    ref_rows, rows = [], [[] for _ in n_models]
+    ref_rows: List[np.ndarray] = []
+    rows: List[List[np.ndarray]] = [[] for _ in n_models]
     for _ in range(n_boot):
         if n_ref:
             ref_rows.append(rng.integers(0, n_ref, n_ref))
@@ -55,7 +56,7 @@ def _take(fs: FeatureSet, rows) -> FeatureSet:
 
 
 def _frechet_array(name: str, fs: FeatureSet) -> np.ndarray:
-    return fs.extra["spatial"] if name == "sfid" else fs.pool
+    return fs.extra["spatial"] if name == "sfid" else fs.array("pool")
 
 
 def _counts(rows: np.ndarray, n: int) -> np.ndarray:
@@ -169,7 +170,9 @@ def paired(
     n_ref = next((fs.n for fs in refs.values() if fs is not None), None)
     first = [next(iter(g.values())).n for g in gens]
     ref_rows, rows = draws(n_ref, first, n_boot, seed)
-    points, reps, memo = {}, {}, {}
+    points: Dict[str, Any] = {}
+    reps: Dict[str, Any] = {}
+    memo: Dict[str, Any] = {}
     tick = progress or _none
     for name in metrics:
         metric = METRICS.get(name)

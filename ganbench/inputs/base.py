@@ -90,7 +90,7 @@ class ImageSource:
     def notes(self) -> List[str]:
         return self._static_notes + [_note(k, len(v)) for k, v in sorted(self._converted.items())]
 
-    def content_hash(self) -> str:
+    def content_hash(self) -> Optional[str]:  # None where not known yet (a generator's, before every image)
         if self._hash is None:
             self._hash = self._compute_hash()
         return self._hash

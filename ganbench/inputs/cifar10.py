@@ -39,11 +39,13 @@ MEMBER_MD5 = {
 
 def _numpy_globals() -> Dict[Tuple[str, str], object]:
     """The only globals a pickled numpy array needs, under both numpy 1.x and 2.x module names."""
+    import importlib
+
     try:  # numpy >= 2; importing numpy.core there only warns, so look the objects up directly
-        from numpy._core import multiarray
+        multiarray = importlib.import_module("numpy._core.multiarray")
     except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+        multiarray = importlib.import_module("numpy.core.multiarray")
+    allowed: Dict[Tuple[str, str], object] = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed[(module, "_reconstruct")] = multiarray._reconstruct
         allowed[(module, "scalar")] = multiarray.scalar
@@ -136,7 +138,9 @@ def read_split(
                     continue
                 if not member.isfile():
                     raise GanbenchError(f"refusing {shown}: member {name!r} is not a regular file")
-                data = tar.extractfile(member).read()
+                handle = tar.extractfile(member)
+                assert handle is not None  # a regular file, checked above
+                data = handle.read()
                 batch = wanted[name]
                 where = f"{shown} member {name}"
                 if member_md5 and batch in member_md5:

@@ -164,7 +164,10 @@ LOSSY_EXTENSIONS = (".jpg", ".jpeg")
 def _scan(root: Path, shown: str) -> Tuple[List[str], List[str]]:
     """Image files under `root`, following symlinked folders once each (a link back up the tree is
     skipped, not looped), and only regular files: a FIFO named x.png would block the reader forever."""
-    files, hidden, others, special, loops = [], 0, Counter(), [], []
+    files: List[str] = []
+    special: List[str] = []
+    others: Counter[str] = Counter()
+    hidden, loops = 0, []
     seen = {os.path.realpath(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         hidden += sum(d.startswith(".") for d in dirnames)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import warnings
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -135,12 +135,16 @@ class GeneratorSource(ImageSource):
         self.device = _device_of(G, device)
         self.pipelined = self.device.type == "cuda"  # CPU: each batch made when read, nothing ahead
         self._stream = torch.cuda.Stream(self.device) if self.pipelined else None
-        self._pending = {}  # (lo, hi) -> _Ready / _Copying: batches asked of G, not yet read
-        self._last = None  # (lo, hi, images): the batch read last (a read may end inside it)
-        self._block = None  # (block, latents)
-        self._hw, self.output_dtype, self._largest = None, None, 0
-        self._hasher, self._hashed = None, 0  # content hash of the images read in order from 0
-        self._keep, self._kept = int(keep), []
+        self._pending: Dict[Tuple[int, int], Any] = {}  # (lo, hi) -> _Ready / _Copying: asked of G, not yet read
+        self._last: Optional[Tuple[int, int, np.ndarray]] = None  # the batch read last (a read may end inside it)
+        self._block: Optional[Tuple[int, torch.Tensor]] = None  # (block, latents)
+        self._hw: Optional[Tuple[int, int]] = None
+        self.output_dtype: Optional[str] = None
+        self._largest = 0
+        self._hasher: Any = None  # content hash (a hashlib object) of the images read in order from 0
+        self._hashed = 0
+        self._keep = int(keep)
+        self._kept: List[np.ndarray] = []
         self.training_mode = bool(getattr(G, "training", False))
 
     def __len__(self) -> int:
@@ -245,10 +249,11 @@ class GeneratorSource(ImageSource):
             raise IndexError(f"image index out of range 0..{self.n - 1}")
         a, b = int(idx[0]), int(idx[-1]) + 1
         if b - a != idx.size or (idx.size > 1 and not (np.diff(idx) == 1).all()):
-            return np.stack([self.read([i])[0] for i in idx])  # not a run of consecutive images
+            return np.stack([self.read([int(i)])[0] for i in idx])  # not a run of consecutive images
         images = self._range(a, b)
         if a == self._hashed:
             if self._hasher is None:
+                assert self._hw is not None  # set by the batch just made
                 self._hasher = images_hasher(self.n, *self._hw)
             self._hasher.update(images.tobytes())
             self._hashed = b
@@ -274,7 +279,7 @@ class GeneratorSource(ImageSource):
 
     def describe(self) -> dict:
         d = super().describe()
-        g = {
+        g: Dict[str, Any] = {
             "source": self.name,
             "type": "torch.nn.Module" if isinstance(self.G, torch.nn.Module) else "callable",
             "n": self.n,

@@ -108,7 +108,7 @@ def _sizes(src: ImageSource) -> Optional[List[Tuple[int, int]]]:
         _ = src.shape_hint  # reads every header once; a damaged file fails here, named
         return [src._sizes[i] for i in range(len(src))]
     hint = src.shape_hint
-    return None if hint is None else [tuple(hint)] * len(src)
+    return None if hint is None else [hint] * len(src)
 
 
 def _check_sizes(p: Pairs) -> None:

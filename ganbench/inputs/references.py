@@ -136,7 +136,9 @@ def _extracted_folder(archive: Archive, src: Path) -> Optional[Path]:
 def _import_extracted(archive: Archive, folder: Path) -> Path:
     """Decode every reference of `archive` from its extracted folder into the decoded cache."""
     refs = [ref for ref in list_references() if ref.archive is archive]
-    decoded = [archive.folder_reader(folder, ref.members, archive.member_md5)[0] for ref in refs]
+    reader = archive.folder_reader
+    assert reader is not None  # _extracted_folder found the folder only for archives with a reader
+    decoded = [reader(folder, ref.members, archive.member_md5)[0] for ref in refs]
     for ref, images in zip(refs, decoded):
         _check_count(ref, images, folder)
     for ref, images in zip(refs, decoded):  # written only once every file has verified

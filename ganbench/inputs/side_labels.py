@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -71,7 +71,7 @@ def _csv_labels(path: Path, src, where: str) -> np.ndarray:
     if not rows[0][1].strip().lstrip("-").isdigit():
         rows = rows[1:]  # a header row
     files = {f: i for i, f in enumerate(src.files)}
-    by_name = {}
+    by_name: Dict[str, List[str]] = {}
     for f in src.files:
         by_name.setdefault(f.rsplit("/", 1)[-1], []).append(f)
     out = np.full(len(src.files), -1, np.int64)
@@ -130,11 +130,11 @@ def resolve_labels(
         }
     p = Path(str(spec)).expanduser()
     if not p.exists() and kind == "npz" and path:
-        names = _npz_names(path)
-        if str(spec) not in names:
+        keys = _npz_names(path)
+        if str(spec) not in keys:
             raise GanbenchError(
                 f"{flag} {spec}: no such file, and {where} has no array of that name (it holds "
-                f"{', '.join(names)}); pass a labels file or one of those names"
+                f"{', '.join(keys)}); pass a labels file or one of those names"
             )
         from .arrays import _map_npz_member
 

@@ -8,24 +8,31 @@ HTML, figures) and verify that a committed board still holds.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .verify import Verdict
 
 
-def build(records, out, **kw):
+def build(records: Optional[list], out: Union[str, os.PathLike], **kw: Any) -> Dict[str, bytes]:
     """See `ganbench.leaderboards.build.build`."""
     from .build import build as _build
 
     return _build(records, out, **kw)
 
 
-def verify(board_dir):
+def verify(board_dir: Union[str, os.PathLike]) -> Verdict:
     """See `ganbench.leaderboards.verify.verify`."""
     from .verify import verify as _verify
 
     return _verify(board_dir)
 
 
-def load(board):
+def load(board: Union[str, os.PathLike]) -> pd.DataFrame:
     """A board (its folder or board.json) as a pandas DataFrame: kind (reproduced, reported, set-aside),
     label, seeds, checkpoint selection, each metric's value, interval bounds and what the interval is,
     the protocol of the row and its records."""

@@ -7,13 +7,17 @@ compare a committed board with a fresh build."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from ..errors import GanbenchError
 from . import figures, html, render
 from .definition import direction, read_board, read_reported
 from .rows import group, load_records, order, row_label, set_aside_reason, summarise
+
+if TYPE_CHECKING:
+    from .rows import Row
 
 GENERATED = ("README.md", "board.csv", "board.json", "board.tex", "index.html")
 
@@ -38,7 +42,7 @@ def _protocol_text(board: dict) -> str:
     )
 
 
-def _row_dict(row) -> dict:
+def _row_dict(row: Row) -> dict:
     recs = []
     for e in sorted(row.entries, key=lambda e: ((e.data.get("run") or {}).get("training_seed", 0), e.name)):
         s = e.data["provenance"].get("samples") or {}
@@ -69,7 +73,7 @@ def _row_dict(row) -> dict:
     return out
 
 
-def _commands(board: dict, rows) -> List[dict]:
+def _commands(board: dict, rows: Sequence[Row]) -> List[dict]:
     out = [{"label": c["label"], "commands": list(c["commands"])} for c in board.get("command", [])]
     for row in rows:  # runs recorded by the tool carry their own commands
         cmds = []
@@ -103,7 +107,7 @@ def _figures(board: dict, rows: List[dict], reported: List[dict], logs: Dict[str
     return out
 
 
-def build(records: Optional[list], out, *, write: bool = True) -> Dict[str, bytes]:
+def build(records: Optional[list], out: Union[str, os.PathLike], *, write: bool = True) -> Dict[str, bytes]:
     """{file name: bytes} of the board in `out` (records default: `out`/records); written unless `write` is off.
     A build that writes holds the board's lock: a second build at the same time is refused."""
     if not write:
@@ -179,7 +183,7 @@ def _build(records: Optional[list], out: Path, *, write: bool) -> Dict[str, byte
     return files
 
 
-def paired_parts(board: dict, rows) -> dict:
+def paired_parts(board: dict, rows: Sequence[Row]) -> dict:
     """A paired board's extras: its tasks (title, in board order), each metric's direction, the metrics whose
     numbers are not from official weights (LPIPS offline: the record marks each value) and the conventions."""
     tasks = list(dict.fromkeys(list(board.get("task", {})) + [r.task for r in rows if r.task is not None]))
@@ -192,7 +196,8 @@ def paired_parts(board: dict, rows) -> dict:
             if m in board["metrics"] and (v.get("extra") or {}).get("official") is False
         }
     )
-    by_task = {}  # metric -> task -> its conventions (a super-resolution task may score the Y channel, cropped)
+    # metric -> task -> its conventions (a super-resolution task may score the Y channel, cropped)
+    by_task: Dict[str, Dict[Optional[str], Any]] = {}
     for r in rows:
         for e in r.entries:
             for m in board["metrics"]:
@@ -221,7 +226,7 @@ def figures_made_with() -> str:
     return f"matplotlib {matplotlib.__version__}"
 
 
-def figure_files(files) -> List[str]:
+def figure_files(files: Iterable[str]) -> List[str]:
     """The generated files whose bytes come from matplotlib: the PNGs and the page that embeds them."""
     return [n for n in files if n.endswith(".png")] + ["index.html"]
 

@@ -3,8 +3,10 @@ toy boards the recipe of their runs)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Dict, Iterable, Optional, Tuple, Union
 
 from ..errors import GanbenchError
 
@@ -26,7 +28,7 @@ def read_toml(path: Path, what: str) -> dict:
         raise GanbenchError(f"{what} {path} is not valid TOML ({e}); fix the file") from None
 
 
-def read_board(board_dir) -> dict:
+def read_board(board_dir: Union[str, os.PathLike]) -> dict:
     board_dir = Path(board_dir)
     if not (board_dir / "board.toml").is_file():
         raise GanbenchError(
@@ -51,7 +53,7 @@ def protocol_group(row: dict) -> str:
     return " / ".join(f"{row[k]}" for k in PROTOCOL_KEYS)
 
 
-def read_reported(board_dir, board: dict) -> list:
+def read_reported(board_dir: Union[str, os.PathLike], board: dict) -> list:
     """The reported rows (`reported.toml`: [[row]] label, kind, metrics, n_generated, n_real, split,
     inception, loss (where the source has several), protocol (notes), citation, checked, conditional),
     each naming its source, its protocol and how it was checked; sorted within protocol groups."""
@@ -85,7 +87,7 @@ def read_reported(board_dir, board: dict) -> list:
     return sort_reported(out, board.get("sort", board.get("headline")), board)
 
 
-def direction(board: dict, metric: str) -> str:
+def direction(board: dict, metric: Optional[str]) -> str:
     """Which way `metric` is better on this board: "higher" (listed in higher_is_better), "zero" (listed
     in zero_is_best), else the registered metric's own `better` (ganbench.metrics), else "lower"."""
     if metric in board.get("higher_is_better", []):
@@ -94,20 +96,20 @@ def direction(board: dict, metric: str) -> str:
         return "zero"
     from ..metrics import METRICS
 
-    return METRICS.get(metric).better if metric in METRICS else "lower"
+    return METRICS.get(metric).better if metric is not None and metric in METRICS else "lower"
 
 
-def sort_reported(rows: list, metric, board) -> list:
+def sort_reported(rows: list, metric: Optional[str], board: Union[dict, Iterable[str]]) -> list:
     """Groups in the order they first appear; within a group, best `metric` first, rows without it last.
     `board`: the board definition, or only its higher_is_better list."""
     from ..metrics.base import badness
 
-    first = {}
+    first: Dict[str, int] = {}
     for r in rows:
         first.setdefault(r["group"], len(first))
     better = direction(board if isinstance(board, dict) else {"higher_is_better": list(board)}, metric)
 
-    def key(ir):
+    def key(ir: Tuple[int, dict]) -> tuple:
         i, r = ir
         v = r["metrics"].get(metric)
         return (first[r["group"]], v is None, float(badness(better, v)) if v is not None else 0.0, i)

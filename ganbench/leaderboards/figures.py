@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import warnings
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Union
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -21,7 +24,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _legend(ax) -> None:
+def _legend(ax: Axes) -> None:
     if ax.get_legend_handles_labels()[0]:  # rows without this metric draw nothing to label
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
@@ -76,7 +79,9 @@ def curves(
 ROLE_COLOURS = {"floor": "#999999", "untrained": "#aec7e8"}  # a paired board's floors; trained rows are blue
 
 
-def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_task: bool = False) -> bytes:
+def bars(
+    rows: List[dict], reported: List[dict], metric: str, higher: Union[str, bool, None] = None, by_task: bool = False
+) -> bytes:
     """`metric` of every row with its 95% interval; reported rows hatched, apart. `by_task` (a paired
     board): labels name the task, floors grey, untrained generators light blue, and the title says which
     way is better."""
@@ -85,7 +90,7 @@ def bars(rows: List[dict], reported: List[dict], metric: str, higher=None, by_ta
             (f"{r['task']}: " if by_task and r.get("task") else "") + r["label"],
             r["cells"].get(metric, {}),
             False,
-            ROLE_COLOURS.get(r.get("role"), "#1f77b4") if by_task else "#1f77b4",
+            ROLE_COLOURS.get(r.get("role") or "", "#1f77b4") if by_task else "#1f77b4",
         )
         for r in rows
     ]
@@ -151,7 +156,7 @@ def scatter(rows: List[dict], x_metric: str, y_metric: str) -> bytes:
     return _png(fig)
 
 
-def _direction_words(better) -> str:
+def _direction_words(better: Union[str, bool, None]) -> str:
     """`better`: "higher", "lower", "zero", or a bool (True: higher)."""
     if isinstance(better, bool) or better is None:
         better = "higher" if better else "lower"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from typing import Dict
+from typing import Any, Dict, Optional
 
 from .render import REPORTED_PROTOCOL_HEAD, cell_text, metric_head, num, reported_protocol_cells
 
@@ -33,15 +33,15 @@ const m=location.hash.match(/^#sort=(\d+)(-desc)?$/);if(m){const th=document.que
 sortBy(th);if(m[2])sortBy(th)}});"""
 
 
-def _e(s) -> str:
+def _e(s: object) -> str:
     return html.escape(str(s))
 
 
-def _num_attr(x) -> str:
+def _num_attr(x: Optional[float]) -> str:
     return "" if x is None else repr(float(x))
 
 
-def _details(summary: str, obj) -> str:
+def _details(summary: str, obj: Any) -> str:  # any JSON value
     return (
         f"<details><summary>{_e(summary)}</summary><pre>{_e(json.dumps(obj, indent=1, sort_keys=True))}</pre></details>"
     )
@@ -94,7 +94,8 @@ def page(board: dict, figures: Dict[str, bytes]) -> str:
             f'<td data-v="{len(r["seeds"])}">{len(r["seeds"])}</td><td>{_e(r["selection"])}</td>{cells}'
             f"<td>{info}</td></tr>"
         )
-    groups, rep = {}, []  # reported rows: their own table, sorted within their protocol group
+    groups: Dict[str, int] = {}
+    rep = []  # reported rows: their own table, sorted within their protocol group
     for r in board["reported"]:
         g = groups.setdefault(r["group"], len(groups))
         cells = "".join(

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Dict, List, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 
 from ..train import losses, models, streams
 from ..train.gradients import layer_norms
+
+if TYPE_CHECKING:
+    from ..train.loop import Trainer
 
 EXCERPT = "/work/shared/data/cifar10-excerpt.npz"
 STEPS_PER_EPOCH = 16  # 1017 images at batch 64
@@ -60,7 +63,7 @@ def _gen(seed: int, *counters: int) -> torch.Generator:
     return torch.Generator().manual_seed(_seed(seed, *counters))
 
 
-def _trainer(baseline: str, overrides: dict, seed: int, data: str, key=None):
+def _trainer(baseline: str, overrides: dict, seed: int, data: str, key: Optional[str] = None) -> Trainer:
     from ..baselines import ARCHITECTURES
     from ..train.data import open_data
     from ..train.loop import Trainer
@@ -81,7 +84,7 @@ def vanishing(
     d_steps: int = 1000,
     every: int = 25,
     batch: int = 64,
-    progress=None,
+    progress: Optional[Callable[[str], None]] = None,
 ) -> List[dict]:
     """One record per entry of `epochs`: G trained that many epochs of `data` (train_images, batch 64), then
     fixed; a D from scratch (the baseline's D and Adam) trained `d_steps` steps against it."""
@@ -129,14 +132,24 @@ def vanishing(
 
 
 def _fixed_g(
-    G, cfg: dict, data, seed: int, epochs: int, d_steps: int, every: int, batch: int, progress
+    G: torch.nn.Module,
+    cfg: dict,
+    data: Any,
+    seed: int,
+    epochs: int,
+    d_steps: int,
+    every: int,
+    batch: int,
+    progress: Optional[Callable[[str], None]],
 ) -> Dict[str, list]:
     _g, D, _a = models.networks(cfg, _seed(seed, 1, epochs))
     opt = torch.optim.Adam(D.parameters(), lr=cfg["lr_d"], betas=(cfg["beta1"], cfg["beta2"]))
     G.train().requires_grad_(True)  # batch statistics in G's batch norms, as while it trained
     z_eval = torch.randn(batch, cfg["z_dim"], generator=_gen(seed, 2, epochs))
     x_eval, _ = data.batch(seed, 10**6, batch)  # one fixed real batch for D's accuracy
-    curves = {k: [] for k in ("step", "d_loss", "d_accuracy", "d_error", "g_grad_minimax", "g_grad_bce")}
+    curves: Dict[str, list] = {
+        k: [] for k in ("step", "d_loss", "d_accuracy", "d_error", "g_grad_minimax", "g_grad_bce")
+    }
     for k in range(d_steps + 1):
         if k % every == 0:
             _measure(G, D, z_eval, x_eval, k, curves)
@@ -153,7 +166,7 @@ def _fixed_g(
     return curves
 
 
-def _measure(G, D, z, x, step: int, curves: dict) -> None:
+def _measure(G: torch.nn.Module, D: torch.nn.Module, z: torch.Tensor, x: torch.Tensor, step: int, curves: dict) -> None:
     with torch.no_grad():
         real, fake = D(x).flatten(), D(G(z)).flatten()
         curves["d_loss"].append(float(losses.d_loss("bce", real, fake)))
@@ -196,7 +209,14 @@ def clipping_config(setting: str, steps: int) -> dict:
 
 
 def clipping(
-    seed: int, setting: str, *, steps: int = 30, every: int = 5, batch: int = 256, train_batch: int = 256, progress=None
+    seed: int,
+    setting: str,
+    *,
+    steps: int = 30,
+    every: int = 5,
+    batch: int = 256,
+    train_batch: int = 256,
+    progress: Optional[Callable[[str], None]] = None,
 ) -> dict:
     """Per-layer gradient norms of the critic loss E[D(G(z))] - E[D(x)] (no penalty term) on a fixed batch,
     every `every` generator steps, layer 1 being the input side."""
@@ -205,7 +225,7 @@ def clipping(
     G, D = tr.nets.nets["G"], tr.nets.nets["D"]
     x, _ = tr.data.batch(seed, 10**6, batch)
     z = torch.randn(batch, 2, generator=_gen(seed, 4))
-    curves = {"act_grad": [], "weight_grad": [], "critic_loss": []}
+    curves: Dict[str, list] = {"act_grad": [], "weight_grad": [], "critic_loss": []}
     steps_seen = []
     while True:
         if tr.step % every == 0:
@@ -224,10 +244,12 @@ def clipping(
     return _record("clipping", setting, seed, "generator step", steps_seen, curves, config, cmd)
 
 
-def _layer_grads(G, D, x, z, curves: dict) -> None:
+def _layer_grads(G: torch.nn.Module, D: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, curves: dict) -> None:
     acts = []
 
-    def keep(_m, _i, out):  # a hidden layer's activations (after its ReLU), input side first
+    def keep(
+        _m: torch.nn.Module, _i: Any, out: torch.Tensor
+    ) -> None:  # a hidden layer's activations (after its ReLU), input side first
         out.retain_grad()
         acts.append(out)
 
@@ -249,10 +271,15 @@ def _layer_grads(G, D, x, z, curves: dict) -> None:
     # the real and the fake pass each hold every layer once: the norm over both batches together
     curves["act_grad"].append(
         [
-            float(torch.sqrt(a.grad.double().pow(2).sum() + b.grad.double().pow(2).sum()))
+            float(torch.sqrt(_grad(a).double().pow(2).sum() + _grad(b).double().pow(2).sum()))
             for a, b in zip(real_acts, acts)
         ]
     )
     curves["weight_grad"].append(list(layer_norms(D).values()))
     curves["critic_loss"].append(float(loss.detach()))
     D.zero_grad(set_to_none=True)
+
+
+def _grad(t: torch.Tensor) -> torch.Tensor:
+    assert t.grad is not None  # retain_grad() and backward() ran
+    return t.grad

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import List
+from typing import List, Optional
 
 
-def num(x) -> str:
+def num(x: Optional[float]) -> str:
     if x is None:
         return "n/a"
     return f"{x:.4g}" if abs(x) >= 1000 else f"{x:.3f}"
@@ -172,7 +172,7 @@ def csv_text(board: dict) -> str:
         + ["records"]
     )
 
-    def f(x):
+    def f(x: Optional[float]) -> str:
         return "" if x is None else repr(float(x))
 
     for r in board["rows"]:

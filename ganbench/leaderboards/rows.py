@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Row:
         return self.selection == SELECTIONS["best"]
 
 
-def load_records(paths, kinds=("eval",)) -> List[Entry]:
+def load_records(paths: Iterable[Union[str, os.PathLike]], kinds: Sequence[str] = ("eval",)) -> List[Entry]:
     """Every record in `paths` (files, or folders of *.json), in file-name order, each hashed; `kinds`:
     the record kinds the board takes (evaluation records; a studies board's "study" records)."""
     files = []
@@ -156,7 +157,7 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
     of modes is never negative); one seed: its evaluation interval."""
     from scipy import stats
 
-    by_seed = {}
+    by_seed: Dict[int, List[Entry]] = {}
     for e in row.entries:
         seed = (e.data.get("run") or {}).get("training_seed", 0)
         by_seed.setdefault(seed, []).append(e)
@@ -192,18 +193,18 @@ def summarise(row: Row, metrics: List[str], bounds: Optional[dict] = None) -> No
         row.cells[m] = cell
 
 
-def order(rows: List[Row], metric: str, better, tasks: Optional[List[str]] = None) -> List[Row]:
+def order(rows: List[Row], metric: str, better: Union[str, bool], tasks: Optional[List[str]] = None) -> List[Row]:
     """Best `metric` first; rows with a task grouped by it first (in `tasks`' order, then by name).
     `better`: "lower", "higher" or "zero" (definition.direction); True / False for higher / lower."""
     from ..metrics.base import badness
 
     tasks = list(tasks or [])
-    better = {True: "higher", False: "lower"}.get(better, better) if isinstance(better, bool) else better
+    way = ("higher" if better else "lower") if isinstance(better, bool) else better
 
-    def key(r: Row):
+    def key(r: Row) -> tuple:
         mean = r.cells.get(metric, {}).get("mean")
         t = r.task
         place = (0, "") if t is None else ((1, f"{tasks.index(t):06d}") if t in tasks else (2, t))
-        return (place, mean is None, float(badness(better, mean or 0.0)), r.label)
+        return (place, mean is None, float(badness(way, mean or 0.0)), r.label)
 
     return sorted(rows, key=key)

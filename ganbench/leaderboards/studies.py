@@ -15,13 +15,17 @@ import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
 from ..errors import GanbenchError
 from . import figures, render
+
+if TYPE_CHECKING:
+    from .rows import Entry
 
 
 def _series(rec: dict, fig: dict) -> List[dict]:
@@ -59,7 +63,7 @@ def _summary(logs: List[List[dict]], name: str) -> dict:
     }
 
 
-def _linked(link: dict, out) -> dict:
+def _linked(link: dict, out: Union[str, os.PathLike]) -> dict:
     """A [[link]] with its rows' numbers read from the linked board's board.json (built from its own records),
     so the figures quoted here are never typed by hand; a rebuild of that board shows up here at the next build."""
     path = Path(out) / link["board"] / "board.json"
@@ -88,12 +92,12 @@ def _linked(link: dict, out) -> dict:
     return {**link, "metrics": metrics, "linked_rows": rows}
 
 
-def build_files(board: dict, entries, folder=".") -> Dict[str, bytes]:
+def build_files(board: dict, entries: Sequence[Entry], folder: Union[str, os.PathLike] = ".") -> Dict[str, bytes]:
     """{file name: bytes} of a studies board (in `folder`) from its definition and its study records
     (rows.Entry)."""
     from .build import figures_made_with
 
-    by = {}
+    by: Dict[str, Dict[str, List[Entry]]] = {}
     for e in entries:
         if e.data.get("record_kind") != "study":
             raise GanbenchError(
@@ -176,7 +180,7 @@ def build_files(board: dict, entries, folder=".") -> Dict[str, bytes]:
     }
 
 
-def _g(x) -> str:
+def _g(x: Optional[float]) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
@@ -241,7 +245,7 @@ def markdown(board: dict) -> str:
     for link in board["links"]:
         lines += [f"## {link['title']}", "", link["text"], ""]
 
-        def cell(c):
+        def cell(c: dict) -> str:
             return "n/a" if c["mean"] is None else f"{_g(c['mean'])} [{_g(c['lo'])}, {_g(c['hi'])}]"
 
         lines += render._md_table(

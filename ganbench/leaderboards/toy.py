@@ -44,7 +44,7 @@ def train_command(board: dict, setting: dict, seed: int, out: str) -> str:
     )
 
 
-def _text(v) -> str:
+def _text(v: object) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 

@@ -4,6 +4,9 @@ values are toydata.score's (tested), so a board's number is the benchmark's own 
 
 from __future__ import annotations
 
+import functools
+from typing import Optional, Tuple
+
 import numpy as np
 
 from ..toydata.modes import kl_to_uniform
@@ -36,18 +39,17 @@ def per_sample(benchmark: str, samples: np.ndarray) -> dict:
 REF_N, REF_SEED = 10000, 12345  # the real stacked digits that fd_pixels compares with
 
 
-def _reference_moments() -> tuple:
+@functools.cache
+def _reference_moments() -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mu, sigma, B) of the real stacked digits, sigma = B B^T (B = V L^1/2: sigma is singular, the
     border pixels never vary), computed once: each score then needs one 192 x 192 eigvalsh."""
     from ..toydata import make
 
-    if not hasattr(_reference_moments, "cache"):
-        x = make("stacked-digits", REF_N, seed=REF_SEED)[0].reshape(REF_N, -1).astype(np.float64) / 255.0
-        sigma = np.cov(x, rowvar=False)
-        w, v = np.linalg.eigh(sigma)
-        keep = w > 1e-9 * w.max()  # the null directions add only sqrt(rounding), which varies with BLAS threads
-        _reference_moments.cache = (x.mean(0), sigma, v[:, keep] * np.sqrt(w[keep]))
-    return _reference_moments.cache
+    x = make("stacked-digits", REF_N, seed=REF_SEED)[0].reshape(REF_N, -1).astype(np.float64) / 255.0
+    sigma = np.cov(x, rowvar=False)
+    w, v = np.linalg.eigh(sigma)
+    keep = w > 1e-9 * w.max()  # the null directions add only sqrt(rounding), which varies with BLAS threads
+    return x.mean(0), sigma, v[:, keep] * np.sqrt(w[keep])
 
 
 def pixel_fd(px: np.ndarray) -> float:
@@ -62,7 +64,7 @@ def pixel_fd(px: np.ndarray) -> float:
     return float(max(diff @ diff + np.trace(cov) + np.trace(sigma) - 2 * tr, 0.0))
 
 
-def scores(labels: dict, rows=None) -> dict:
+def scores(labels: dict, rows: Optional[np.ndarray] = None) -> dict:
     """The benchmark's metrics of the samples `rows` (all of them when None)."""
     mode = labels["mode"] if rows is None else labels["mode"][rows]
     k = labels["modes"]

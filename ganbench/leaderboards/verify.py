@@ -10,9 +10,10 @@ Each problem is one line naming the row and the metric or the file; any problem 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import TYPE_CHECKING, List, Union
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from ..errors import GanbenchError
 from .build import build, figure_files, figures_made_with
 from .definition import read_board
 from .rows import load_records, row_label
+
+if TYPE_CHECKING:
+    from .rows import Entry
 
 
 @dataclass
@@ -55,7 +59,7 @@ class Verdict:
         return "\n".join(lines)
 
 
-def _rescore(entry, records_dir: Path, tolerance: float, v: Verdict) -> None:
+def _rescore(entry: Entry, records_dir: Path, tolerance: float, v: Verdict) -> None:
     from ..cache import file_digest
 
     rec, label = entry.data, row_label(entry.data)
@@ -83,7 +87,7 @@ def _rescore(entry, records_dir: Path, tolerance: float, v: Verdict) -> None:
     v.checked.append(entry.name)
 
 
-def verify(board_dir) -> Verdict:
+def verify(board_dir: Union[str, os.PathLike]) -> Verdict:
     board_dir = Path(board_dir)
     definition = read_board(board_dir)
     committed = board_dir / "board.json"

@@ -1,5 +1,7 @@
 """statistics -> metrics. Each metric is one module that registers itself by name."""
 
+from typing import List, Tuple
+
 from . import (  # noqa: F401
     authpct,
     cas,
@@ -35,7 +37,7 @@ from .fid import frechet_distance
 ALL = ("fid", "is", "kid", "precision", "recall", "density", "coverage")
 
 
-def list_metrics():
+def list_metrics() -> List[Tuple[str, str, str]]:
     """[(name, summary, reference)] for every registered metric."""
     return [(m.name, m.summary, m.reference) for name, m in METRICS.items() if name == m.name]
 

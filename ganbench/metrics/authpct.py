@@ -12,6 +12,8 @@ are resampled; a resampled real point's own copies are not its neighbours.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from .base import Features, Metric, MetricValue, percentile_ci, register, with_defaults
@@ -27,16 +29,16 @@ def authenticity(gen: np.ndarray, real: np.ndarray):
     return d_real[i_gen[:, 0], 0] < d_gen[:, 0], i_gen[:, 0], d_real, i_real, d_gen[:, 0]
 
 
-def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
     opts = with_defaults(opts)
-    real = (train if train is not None else ref).pool
-    authentic, nearest, d_real, i_real, d_gen = authenticity(gen.pool, real)
+    pool, real = gen.array("pool"), (train if train is not None else ref).array("pool")
+    authentic, nearest, d_real, i_real, d_gen = authenticity(pool, real)
     out = MetricValue(100.0 * float(authentic.mean()), extra={"against": "train" if train is not None else "reference"})
     if opts["bootstrap"]:
         values = []
         for _ in range(opts["bootstrap"]):
             w = rng.multinomial(len(real), np.full(len(real), 1 / len(real)))  # real multiplicities
-            v = rng.multinomial(len(gen.pool), np.full(len(gen.pool), 1 / len(gen.pool)))
+            v = rng.multinomial(len(pool), np.full(len(pool), 1 / len(pool)))
             # each real point's nearest other drawn real point (among its 8 nearest; rarely none: then inf)
             drawn = w[i_real] > 0
             own = np.where(drawn.any(1), d_real[np.arange(len(real)), drawn.argmax(1)], np.inf)
@@ -47,7 +49,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
                 from .knn import knn
 
                 keep = np.flatnonzero(w > 0)
-                d2, i2 = knn(gen.pool[~ok], real[keep], 1)
+                d2, i2 = knn(pool[~ok], real[keep], 1)
                 auth[~ok] = own[keep[i2[:, 0]]] < d2[:, 0]
             auth[ok] = own[nearest[ok]] < d_gen[ok]
             values.append(100.0 * (v * auth).sum() / v.sum())

@@ -7,7 +7,7 @@ Result keys are constant: a metric named ``fid`` always reports ``fid`` (value, 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -22,7 +22,7 @@ class MetricValue:
     std_of: Optional[str] = None  # what `std` is the spread of
     ci: Optional[Tuple[float, float]] = None  # bootstrap confidence interval
     ci_method: Optional[str] = None
-    extra: Dict[str, float] = field(default_factory=dict)
+    extra: Dict[str, Any] = field(default_factory=dict)  # floats, or per-class tables and lists
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -46,7 +46,7 @@ class Metric:
     min_samples: Callable[[dict], int]
     compute: Callable[..., MetricValue]  # (gen: Features, ref: Features|None, opts: dict, rng) -> MetricValue
     validate: Optional[Callable[[dict], None]] = None  # refuses bad options before any extraction
-    options: Dict[str, object] = field(default_factory=dict)  # the metric's own options and their defaults
+    options: Dict[str, Any] = field(default_factory=dict)  # the metric's own options and their defaults
     extractor: str = "inception-v3-compat"  # the feature space it reads (ganbench.features.extractors)
     # which way is an improvement: "lower", "higher", or "zero" (a signed score whose ideal is 0, such as
     # a Z: compared and gated by its distance from 0, |value|); gates and boards read it through badness()

@@ -50,9 +50,9 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     xr, _ = _channels(ref, "reference")
     predicted = clf.predict(xr).reshape(-1, 3) @ WEIGHTS
     right = predicted == ref.labels
-    per = {str(c): float(right[ref.labels == c].mean()) for c in np.unique(ref.labels).tolist()}
+    per = {str(c): float(right[ref.array("labels") == c].mean()) for c in np.unique(ref.array("labels")).tolist()}
     return MetricValue(
-        float(right.mean()), extra={"per_class": per, "classes": len(per), "trained_on": len(gen.labels)}
+        float(right.mean()), extra={"per_class": per, "classes": len(per), "trained_on": len(gen.array("labels"))}
     )
 
 

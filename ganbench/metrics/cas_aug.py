@@ -116,8 +116,8 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
             "seeds": list(range(seed0, seed0 + n)),
             "steps": steps,
             "batch": BATCH,
-            "real_images": len(train.labels),
-            "generated_images": len(gen.labels),
+            "real_images": len(train.array("labels")),
+            "generated_images": len(gen.array("labels")),
         },
     )
 

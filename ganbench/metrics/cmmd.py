@@ -72,16 +72,20 @@ def validate(opts: dict) -> None:
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     sigma = opts["cmmd_sigma"]
-    if (np.linalg.norm(gen.pool, axis=1) == 0).any() or (np.linalg.norm(ref.pool, axis=1) == 0).any():
+    if (np.linalg.norm(gen.array("pool"), axis=1) == 0).any() or (np.linalg.norm(ref.array("pool"), axis=1) == 0).any():
         raise GanbenchError(
             "cmmd: an embedding is all zeros and cannot be L2-normalised: check the images and the CLIP weights"
         )
     out = MetricValue(
-        cmmd(gen.pool, ref.pool, sigma), extra=class_extra(gen, ref, "cmmd", lambda g, r: cmmd(g, r, sigma), need=1)
+        cmmd(gen.array("pool"), ref.array("pool"), sigma),
+        extra=class_extra(gen, ref, "cmmd", lambda g, r: cmmd(g, r, sigma), need=1),
     )
     if opts["bootstrap"]:
         out.ci = percentile_ci(
-            _bootstrap(gen.pool, ref.pool, sigma, opts["bootstrap"], rng), opts["confidence"], out.value, floor=0.0
+            _bootstrap(gen.array("pool"), ref.array("pool"), sigma, opts["bootstrap"], rng),
+            opts["confidence"],
+            out.value,
+            floor=0.0,
         )
         out.ci_method = "bias-corrected percentile bootstrap, both sets resampled (V-statistic per replicate)"
     return out

@@ -28,6 +28,7 @@ fixed (the test is conditional on them).
 from __future__ import annotations
 
 import hashlib
+from typing import Optional
 
 import numpy as np
 
@@ -148,7 +149,7 @@ def ct_score(
 
 
 def _make(name: str, summary: str, arrange, needs_train: bool, role: str) -> Metric:
-    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
         opts = with_defaults(opts)
         if needs_train and train is None:
             raise GanbenchError(

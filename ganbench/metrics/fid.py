@@ -158,7 +158,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, label: str = "FI
     _rank_warning(g.n, d, "generated", label)
     _rank_warning(r.n, d, "reference", label)
     if _reduced(gen, ref):
-        value = fid_from_features(gen.pool, ref.pool)
+        value = fid_from_features(gen.array("pool"), ref.array("pool"))
     else:
         value = frechet_distance(g.mu, g.sigma, r.mu, r.sigma)
     out = MetricValue(value)
@@ -174,14 +174,15 @@ def _bootstrap(gen: Features, ref: Features, n_boot: int, opts: dict, rng, estim
     from ..stats import GaussianStats
 
     values = []
+    pool = gen.array("pool")
     if _reduced(gen, ref):  # milliseconds per resample instead of a 2048-d square root
         for _ in range(n_boot):
             values.append(
-                fid_from_features(gen.pool[rng.integers(0, gen.n, gen.n)], ref.pool[rng.integers(0, ref.n, ref.n)])
+                fid_from_features(pool[rng.integers(0, gen.n, gen.n)], ref.array("pool")[rng.integers(0, ref.n, ref.n)])
             )
         return percentile_ci(values, opts["confidence"], estimate)
     for _ in range(n_boot):
-        g = GaussianStats.from_features(gen.pool[rng.integers(0, gen.n, gen.n)])
+        g = GaussianStats.from_features(pool[rng.integers(0, gen.n, gen.n)])
         if ref.pool is not None:
             r = GaussianStats.from_features(ref.pool[rng.integers(0, ref.n, ref.n)])
         else:  # a statistics-only reference cannot be resampled

@@ -13,6 +13,7 @@ FID itself does not. `std` is the standard error of that intercept.
 from __future__ import annotations
 
 import warnings
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def line_fit(counts, values) -> tuple:
     return float(a), float(b), se
 
 
-def _scores(rows: int, opts: dict, score) -> tuple:
+def _scores(rows: int, opts: dict, score) -> Tuple[np.ndarray, np.ndarray]:
     counts = sample_counts(rows, opts)
     order = np.arange(rows)
     rng = np.random.RandomState(with_defaults(opts)["inf_seed"])
@@ -76,7 +77,7 @@ def compute_fid_inf(gen: Features, ref: Features, opts: dict, rng=None) -> Metri
     def fid_at(rows):
         with warnings.catch_warnings():  # small N is the point here: no rank warning per subset
             warnings.simplefilter("ignore")
-            return fid_compute(Features(gen.pool[rows]), ref, opts).value
+            return fid_compute(Features(gen.array("pool")[rows]), ref, opts).value
 
     return _result(*_scores(gen.n, opts, fid_at), "FID_N")
 
@@ -84,7 +85,8 @@ def compute_fid_inf(gen: Features, ref: Features, opts: dict, rng=None) -> Metri
 def compute_is_inf(gen: Features, ref, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     return _result(
-        *_scores(len(gen.logits), opts, lambda rows: inception_score(gen.logits[rows], 1, None)[0]), "IS_N (1 split)"
+        *_scores(len(gen.array("logits")), opts, lambda rows: inception_score(gen.array("logits")[rows], 1, None)[0]),
+        "IS_N (1 split)",
     )
 
 
@@ -100,7 +102,7 @@ def validate(opts: dict) -> None:
         )
 
 
-_COMMON = dict(
+_COMMON: Dict[str, Any] = dict(
     uses_ref=True, min_samples=lambda opts: with_defaults(opts)["inf_min_n"], validate=validate, options=OPTIONS
 )
 FID_INF = register(

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -111,19 +112,26 @@ class Mixture:
             return float((-torch.logsumexp(ll, dim=1) / self.dim).mean().item())
 
 
-def fld(train: np.ndarray, test: np.ndarray, gen: np.ndarray, seed: int = 0, mode: str = "test", keep: bool = False):
+def fld(
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    gen_rows: np.ndarray,
+    seed: int = 0,
+    mode: str = "test",
+    keep: bool = False,
+):
     """The result dict; with `keep`, (result, the fitted state the interval's replicates read)."""
     import torch
 
     rs = np.random.RandomState(seed)
-    train, test, gen = (torch.as_tensor(np.asarray(a, np.float32)) for a in (train, test, gen))
+    train, test, gen = (torch.as_tensor(np.asarray(a, np.float32)) for a in (train_rows, test_rows, gen_rows))
     rows = np.arange(len(gen))
     if len(gen) > GEN_SIZE:
         rows = rs.choice(len(gen), GEN_SIZE, replace=False)
         gen = gen[rows]
     mean, std = test.mean(dim=0), test.std(dim=0)
     train, test, gen = ((a - mean) / std for a in (train, test, gen))
-    state = {"mixture": None, "rows": rows, "test": test, "train": train, "baseline_rows": None}
+    state: Dict[str, Any] = {"mixture": None, "rows": rows, "test": test, "train": train, "baseline_rows": None}
     with torch.enable_grad():
         mixture = Mixture(gen)
         epochs = len(mixture.fit(train, rs))
@@ -169,12 +177,12 @@ def _weighted_ll(mixture: Mixture, x, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def replicates(gen: Features, ref: Features, opts: dict, weights, train: Features = None, mode: str = "test"):
+def replicates(gen: Features, ref: Features, opts: dict, weights, train: Optional[Features] = None, mode: str = "test"):
     """(B,) values for resamples with the given [(held-out multiplicities, generated multiplicities)]: the
     fit (widths, the baseline) is the full sets', the training set fixed (see the module docstring)."""
     opts = with_defaults(opts)
-    _need(train, ref, "fld" if mode == "test" else "fld-gap")
-    _, st = fld(train.pool, ref.pool, gen.pool, opts["fld_seed"], mode, keep=True)
+    tr = _need(train, ref, "fld" if mode == "test" else "fld-gap")
+    _, st = fld(tr.array("pool"), ref.array("pool"), gen.array("pool"), opts["fld_seed"], mode, keep=True)
     w = np.stack([np.asarray(a, np.float64) for a, _ in weights], axis=1)  # (n_test, B)
     v = np.stack([np.asarray(b, np.float64) for _, b in weights], axis=1)[st["rows"]]  # the mixture's centres
     m = st["mixture"]
@@ -184,23 +192,24 @@ def replicates(gen: Features, ref: Features, opts: dict, weights, train: Feature
     return 100 * (test - (w * st["baseline_rows"][:, None]).sum(0) / w.sum(0))
 
 
-def _need(train, ref, name: str) -> None:
+def _need(train: Optional[Features], ref: Features, name: str) -> Features:
     if train is None:
         raise GanbenchError(
             f"{name} needs the model's training set: pass --train PATH (and the held-out test set as --ref)"
         )
     if ref.n < 2 or train.n < 2:
         raise GanbenchError(f"{name} needs at least 2 held-out and 2 training images: pass more images")
+    return train
 
 
 def _make(name: str, summary: str, mode: str, extractor: str = "inception-v3-compat") -> Metric:
-    def many(gen: Features, ref: Features, opts: dict, weights, train: Features = None) -> np.ndarray:
+    def many(gen: Features, ref: Features, opts: dict, weights, train: Optional[Features] = None) -> np.ndarray:
         return replicates(gen, ref, opts, weights, train, mode)
 
-    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+    def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
         opts = with_defaults(opts)
-        _need(train, ref, name)
-        r = fld(train.pool, ref.pool, gen.pool, opts["fld_seed"], mode)
+        tr = _need(train, ref, name)
+        r = fld(tr.array("pool"), ref.array("pool"), gen.array("pool"), opts["fld_seed"], mode)
         if (mode == "test" and r["value"] > 1000) or (mode == "gap" and r["value"] < -1000):
             warnings.warn(
                 f"{name} = {r['value']:.4g}: the samples are likely copies of the training set "

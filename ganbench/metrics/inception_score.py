@@ -38,11 +38,11 @@ def inception_score(logits: np.ndarray, splits: int = 10, seed: int | None = 202
 def compute(gen: Features, ref, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     splits = opts["is_splits"]
-    mean, std = inception_score(gen.logits, splits, opts["is_shuffle_seed"])
+    mean, std = inception_score(gen.array("logits"), splits, opts["is_shuffle_seed"])
     out = MetricValue(mean, std=std, std_of=f"{splits} splits")
     n_boot = opts["bootstrap"]
     if n_boot:
-        log_p = _log_softmax(gen.logits)
+        log_p = _log_softmax(gen.array("logits"))
         boots = [_split_scores(log_p[rng.integers(0, len(log_p), len(log_p))], splits).mean() for _ in range(n_boot)]
         out.ci, out.ci_method = (
             percentile_ci(boots, opts["confidence"]),

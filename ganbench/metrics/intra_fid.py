@@ -37,7 +37,7 @@ def class_parts(gen: Features, ref: Features, metric: str = "intra-fid", need: i
         raise GanbenchError(f"{metric} needs the classes of the {side}: pass --labels / --ref-labels")
     parts = {}
     for k in np.unique(gen.labels).tolist():
-        g, r = gen.pool[gen.labels == k], ref.pool[ref.labels == k]
+        g, r = gen.array("pool")[gen.array("labels") == k], ref.array("pool")[ref.array("labels") == k]
         if len(g) < need or len(r) < need:
             raise GanbenchError(
                 f"{metric}: class {k} has {len(g)} sample(s) and {len(r)} reference image(s); every "
@@ -74,7 +74,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     parts = class_parts(gen, ref)
     per = {k: _fid(g, r) for k, (g, r) in parts.items()}
     smallest = min(min(len(g), len(r)) for g, r in parts.values())
-    d = gen.pool.shape[1]
+    d = gen.array("pool").shape[1]
     if smallest <= d:
         warnings.warn(
             f"intra-fid: the smallest class has {smallest} images for {d}-d features, so its covariance is "

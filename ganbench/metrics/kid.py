@@ -37,13 +37,13 @@ def _kernel(a, b, degree, gamma, coef0):
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree=3, gamma=None, coef0=1.0) -> float:
     import torch
 
-    x = torch.from_numpy(np.asarray(x, dtype=np.float64))
-    y = torch.from_numpy(np.asarray(y, dtype=np.float64))
-    m = len(x)
-    gamma = 1.0 / x.shape[1] if gamma is None else gamma
-    kxx = _kernel(x, x, degree, gamma, coef0)
-    kyy = _kernel(y, y, degree, gamma, coef0)
-    kxy = _kernel(x, y, degree, gamma, coef0)
+    xt = torch.from_numpy(np.asarray(x, dtype=np.float64))
+    yt = torch.from_numpy(np.asarray(y, dtype=np.float64))
+    m = len(xt)
+    gamma = 1.0 / xt.shape[1] if gamma is None else gamma
+    kxx = _kernel(xt, xt, degree, gamma, coef0)
+    kyy = _kernel(yt, yt, degree, gamma, coef0)
+    kxy = _kernel(xt, yt, degree, gamma, coef0)
     off_xx = kxx.sum() - kxx.diagonal().sum()
     off_yy = kyy.sum() - kyy.diagonal().sum()
     return float((off_xx + off_yy) / (m * (m - 1)) - 2 * kxy.sum() / (m * m))
@@ -130,7 +130,7 @@ def bootstrap_mmd2(gen: np.ndarray, ref: np.ndarray, n_boot: int, opts: dict, rn
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     check_subset_size(opts, warn=False)
-    mmds = kid_subsets(gen.pool, ref.pool, opts)
+    mmds = kid_subsets(gen.array("pool"), ref.array("pool"), opts)
     out = MetricValue(
         float(mmds.mean()),
         std=float(mmds.std()),
@@ -138,7 +138,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     )
     n_boot = opts["bootstrap"]
     if n_boot:
-        full = bootstrap_mmd2(gen.pool, ref.pool, n_boot, opts, rng)
+        full = bootstrap_mmd2(gen.array("pool"), ref.array("pool"), n_boot, opts, rng)
         subset_noise = rng.normal(0.0, mmds.std() / np.sqrt(len(mmds)), n_boot)
         out.ci = percentile_ci(full + subset_noise, opts["confidence"])
         out.ci_method = (

@@ -120,7 +120,7 @@ def knn(a: np.ndarray, b: Optional[np.ndarray] = None, k: int = 1, *, device=Non
     though an identical copy elsewhere in `a` is, at distance 0).
     """
     loo = b is None
-    b = a if loo else b
+    b = a if b is None else b
     if len(b) - int(loo) < k:
         raise GanbenchError(
             f"need more than {k} reference rows for {k}-nearest neighbours, got {len(b)}: use more samples"

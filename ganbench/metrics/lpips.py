@@ -24,7 +24,7 @@ def network(opts: dict, weights=None, device=None):
     from ..features.lpips_net import LPIPS
 
     opts = with_defaults(opts)
-    memo = opts.get("_memo") if isinstance(opts.get("_memo"), dict) else {}
+    memo = opts["_memo"] if isinstance(opts.get("_memo"), dict) else {}
     if "lpips" not in memo:
         memo["lpips"] = LPIPS(opts["lpips_net"], weights=weights, device=device)
     return memo["lpips"]

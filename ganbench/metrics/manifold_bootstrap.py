@@ -14,6 +14,7 @@ With all weights 1 a replicate equals the point estimates of manifold.py exactly
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import List
 
 import numpy as np
 import torch
@@ -54,7 +55,9 @@ def _one_pass(gen: np.ndarray, ref: np.ndarray) -> _Pass:
     ref_nd, ref_ni = _neighbours(ref, k)
     gen_nd, gen_ni = _neighbours(gen, k)
     r_wide, g_wide = torch.from_numpy(ref_nd[:, -1]), torch.from_numpy(gen_nd[:, -1])
-    rb, gb, cov_d, cov_i, count = [], [], [], [], 0
+    rb: List[tuple] = []
+    gb: List[tuple] = []
+    cov_d, cov_i, count = [], [], 0
     for s, d in distance_blocks(ref, gen):
         c = len(d)
         for out, mask in ((rb, d <= r_wide[s : s + c, None]), (gb, d <= g_wide[None, :])):

@@ -21,6 +21,8 @@ to torchmetrics' eigenvalue route). With --bootstrap, every set is resampled and
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..errors import GanbenchError
@@ -75,7 +77,7 @@ def validate(opts: dict) -> None:
         )
 
 
-def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features = None) -> MetricValue:
+def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Optional[Features] = None) -> MetricValue:
     opts = with_defaults(opts)
     eps = opts["mifid_eps"]
     real = train if train is not None else ref
@@ -86,7 +88,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
         )
     fid = fid_compute(gen, ref, {**opts, "bootstrap": 0}).value
     direction = opts["mifid_direction"]
-    d = cosine_distances(real.pool, gen.pool)
+    d = cosine_distances(real.array("pool"), gen.array("pool"))
     m = mean_min(d, direction)
     distance = thresholded(m, eps)
     out = MetricValue(
@@ -107,7 +109,7 @@ def compute(gen: Features, ref: Features, opts: dict, rng=None, train: Features 
             gi = rng.integers(0, gen.n, gen.n)
             ri = rng.integers(0, ref.n, ref.n)
             ti = rng.integers(0, len(d), len(d))
-            f = _fid(gen.pool[gi], ref.pool[ri])
+            f = _fid(gen.array("pool")[gi], ref.array("pool")[ri])
             if direction == "real":  # mean over resampled real rows of the min over the resampled samples
                 sub = d[ti][:, np.unique(column[gi[kept[gi]]])]
             else:  # mean over resampled samples (repeats count) of the min over the resampled real rows

@@ -82,7 +82,8 @@ def summarise(values, _unused, opts: dict, rng=None, *, better: str, names=None,
             out.ci = percentile_ci(means, opts["confidence"])
         else:  # replicates holding an identical pair: inf; order statistics, as interpolation gives nan
             a = (1 - opts["confidence"]) / 2
-            out.ci = tuple(float(q) for q in np.quantile(means, [a, 1 - a], method="nearest"))
+            lo, hi = np.quantile(means, [a, 1 - a], method="nearest")
+            out.ci = (float(lo), float(hi))
         out.ci_method = "percentile bootstrap over resampled pairs"
     order = np.argsort(-v if better == "lower" else v, kind="stable")[:WORST]
     names = names if names is not None else [str(i) for i in range(len(v))]

@@ -36,7 +36,7 @@ def rarity_scores(gen: np.ndarray, ref: np.ndarray, k: int = 3) -> np.ndarray:
 
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
-    scores = rarity_scores(gen.pool, ref.pool, opts["rarity_k"])
+    scores = rarity_scores(gen.array("pool"), ref.array("pool"), opts["rarity_k"])
     inside = scores > 0
     if not inside.any():
         out = MetricValue(0.0, extra={"inside_fraction": 0.0, "per_sample": scores.tolist()})

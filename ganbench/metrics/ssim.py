@@ -62,8 +62,8 @@ def ssim_map(a: np.ndarray, b: np.ndarray, opts: dict, same: bool = False):
         return torch.nn.functional.conv2d(torch.nn.functional.conv2d(t, wy, groups=ch), wx, groups=ch)
 
     x, y = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b))
-    r = float(opts["paired_data_range"])
-    c1, c2 = (opts["ssim_k1"] * r) ** 2, (opts["ssim_k2"] * r) ** 2
+    span = float(opts["paired_data_range"])
+    c1, c2 = (opts["ssim_k1"] * span) ** 2, (opts["ssim_k2"] * span) ** 2
     mx, my = blur(x), blur(y)
     vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))

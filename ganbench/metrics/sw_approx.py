@@ -31,11 +31,14 @@ def sw_approx(x: np.ndarray, y: np.ndarray) -> float:
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     out = MetricValue(
-        sw_approx(ref.pool, gen.pool), extra=class_extra(gen, ref, "sw-approx", lambda g, r: sw_approx(r, g), need=1)
+        sw_approx(ref.array("pool"), gen.array("pool")),
+        extra=class_extra(gen, ref, "sw-approx", lambda g, r: sw_approx(r, g), need=1),
     )
     if opts["bootstrap"]:
         values = [
-            sw_approx(ref.pool[rng.integers(0, ref.n, ref.n)], gen.pool[rng.integers(0, gen.n, gen.n)])
+            sw_approx(
+                ref.array("pool")[rng.integers(0, ref.n, ref.n)], gen.array("pool")[rng.integers(0, gen.n, gen.n)]
+            )
             for _ in range(opts["bootstrap"])
         ]
         out.ci = percentile_ci(values, opts["confidence"], out.value)

@@ -52,16 +52,16 @@ def project(real: np.ndarray, fake: np.ndarray):
     """The package's random projection to 32 dims (float32), or the features as they are when narrower."""
     import torch
 
-    real = torch.as_tensor(np.asarray(real, np.float32))
-    fake = torch.as_tensor(np.asarray(fake, np.float32))
-    d = real.shape[1]
+    rt = torch.as_tensor(np.asarray(real, np.float32))
+    ft = torch.as_tensor(np.asarray(fake, np.float32))
+    d = rt.shape[1]
     if d <= PROJECTED:
-        return real.numpy(), fake.numpy()
+        return rt.numpy(), ft.numpy()
     std = (2.0 / (d + PROJECTED)) ** 0.5  # xavier_normal_ with gain 1: fan_in d, fan_out 32
     g = torch.Generator().manual_seed(PROJECTION_SEED)
     w = torch.empty(PROJECTED, d).normal_(0.0, std, generator=g)
     with torch.no_grad():
-        return torch.nn.functional.linear(real, w).numpy(), torch.nn.functional.linear(fake, w).numpy()
+        return torch.nn.functional.linear(rt, w).numpy(), torch.nn.functional.linear(ft, w).numpy()
 
 
 def bandwidth(x: np.ndarray, k: int) -> float:
@@ -143,7 +143,7 @@ def replicates(gen: Features, ref: Features, opts: dict, weights, train=None) ->
     (top_pr_bootstrap.py)."""
     from .top_pr_bootstrap import replicates as resampled
 
-    real, fake = project(ref.pool, gen.pool)
+    real, fake = project(ref.array("pool"), gen.array("pool"))
     return resampled(real, fake, weights, with_defaults(opts)["top_pr_alpha"])
 
 
@@ -165,7 +165,7 @@ def _make(name: str, summary: str) -> Metric:
                 gen.pool,
                 ref.pool,
                 opts["top_pr_alpha"],
-                top_pr(ref.pool, gen.pool, opts["top_pr_alpha"]),
+                top_pr(ref.array("pool"), gen.array("pool"), opts["top_pr_alpha"]),
             )
         r = last[3]
         out = MetricValue(r[name], extra={k: v for k, v in r.items() if k not in ("topp", "topr")})

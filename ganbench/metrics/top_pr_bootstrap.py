@@ -23,6 +23,8 @@ replicate costs what its kernel's support holds, not n^2.
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import numpy as np
 
 BLOCK = 1024  # rows of a distance matrix held at once
@@ -30,7 +32,7 @@ BAND_REPEATS = 10  # the package's confband_est default
 BAND_SEED = 42
 
 
-def later_neighbours(x: np.ndarray, kmax: int) -> tuple:
+def later_neighbours(x: np.ndarray, kmax: int) -> Tuple[np.ndarray, np.ndarray]:
     """(distances, indices) (n, kmax) of each row's nearest rows j > i, ascending (inf past the end)."""
     from sklearn.metrics.pairwise import euclidean_distances
 

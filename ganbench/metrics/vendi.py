@@ -74,7 +74,10 @@ def validate(opts: dict) -> None:
 
 
 def _per_class(gen: Features, q) -> dict:
-    return {str(k): vendi_score(gen.pool[gen.labels == k], q) for k in np.unique(gen.labels).tolist()}
+    return {
+        str(k): vendi_score(gen.array("pool")[gen.array("labels") == k], q)
+        for k in np.unique(gen.array("labels")).tolist()
+    }
 
 
 def _interval(out: MetricValue, parts, q, opts: dict, rng) -> None:
@@ -103,7 +106,7 @@ def _interval(out: MetricValue, parts, q, opts: dict, rng) -> None:
 def compute(gen: Features, ref: Features, opts: dict, rng=None) -> MetricValue:
     opts = with_defaults(opts)
     q = _q(opts)
-    out = MetricValue(vendi_score(gen.pool, q), extra={"q": _shown(q)})
+    out = MetricValue(vendi_score(gen.array("pool"), q), extra={"q": _shown(q)})
     if gen.labels is not None:
         out.extra.update(per_class=_per_class(gen, q), classes=int(len(np.unique(gen.labels))))
     if opts["bootstrap"]:
@@ -119,10 +122,10 @@ def compute_per_class(gen: Features, ref: Features, opts: dict, rng=None) -> Met
     per = _per_class(gen, q)
     out = MetricValue(
         float(np.mean(list(per.values()))),
-        extra={"q": _shown(q), "per_class": per, "classes": len(per), "overall": vendi_score(gen.pool, q)},
+        extra={"q": _shown(q), "per_class": per, "classes": len(per), "overall": vendi_score(gen.array("pool"), q)},
     )
     if opts["bootstrap"]:
-        _interval(out, [gen.pool[gen.labels == int(k)] for k in per], q, opts, rng)
+        _interval(out, [gen.array("pool")[gen.array("labels") == int(k)] for k in per], q, opts, rng)
     return out
 
 

@@ -71,10 +71,10 @@ class RunningMoments:
         self.dim = dim
         self.block = max(1, int(block))
         self.n = 0
-        self.shift = None
+        self.shift: Optional[np.ndarray] = None
         self.s1 = np.zeros(dim, dtype=np.float64)
         self._s2 = np.zeros((dim, dim), dtype=np.float64, order="F")  # upper triangle only
-        self._buf = None
+        self._buf: Optional[np.ndarray] = None
         self._fill = 0
 
     # -- accumulation ----------------------------------------------------------------------
@@ -86,14 +86,12 @@ class RunningMoments:
             return
         if self.shift is None:
             self.shift = x[: self.block].mean(axis=0, dtype=np.float64)
-        start = 0
+        shift, start = self.shift, 0
         while start < len(x):
             if self._buf is None:
                 self._buf = np.empty((self.block, self.dim), dtype=np.float64)
             take = min(self.block - self._fill, len(x) - start)
-            np.subtract(
-                x[start : start + take], self.shift, out=self._buf[self._fill : self._fill + take], dtype=np.float64
-            )
+            np.subtract(x[start : start + take], shift, out=self._buf[self._fill : self._fill + take], dtype=np.float64)
             self._fill += take
             start += take
             if self._fill == self.block:
@@ -105,7 +103,7 @@ class RunningMoments:
         _syrk_update(self._s2, np.ascontiguousarray(xc))
 
     def _flush(self) -> None:
-        if self._fill:
+        if self._fill and self._buf is not None:
             self._add(self._buf[: self._fill])
             self._fill = 0
 
@@ -122,6 +120,7 @@ class RunningMoments:
         if other.n == 0:
             return
         self._flush()
+        assert other.shift is not None  # set by the first update, and other.n > 0
         if self.shift is None:
             self.shift, self.n, self.s1 = other.shift.copy(), other.n, other.s1.copy()
             self._s2 = np.asfortranarray(other._s2.copy())
@@ -155,7 +154,7 @@ class RunningMoments:
             "s1": self.s1,
             "s2": self._s2,
             "shift": np.zeros(0) if self.shift is None else self.shift,
-            "buf": self._buf[: self._fill] if self._fill else np.zeros((0, self.dim)),
+            "buf": self._buf[: self._fill] if self._fill and self._buf is not None else np.zeros((0, self.dim)),
         }
 
     @classmethod
@@ -174,6 +173,7 @@ class RunningMoments:
         self._flush()
         if self.n < 2:
             raise GanbenchError(f"need at least 2 samples for a covariance, got {self.n}")
+        assert self.shift is not None  # set by the first update, and n >= 2
         mean_c = self.s1 / self.n
         sigma = np.triu(self._s2)
         sigma += np.triu(sigma, 1).T  # mirror the upper triangle: exactly symmetric

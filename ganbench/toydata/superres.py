@@ -55,7 +55,7 @@ def resize(images: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     out = np.empty((len(images), h, w, images.shape[-1]), dtype=np.uint8)
     for i, img in enumerate(images):
         for c in range(img.shape[-1]):
-            plane = Image.fromarray(img[..., c].astype(np.float32), mode="F").resize((w, h), Image.BICUBIC)
+            plane = Image.fromarray(img[..., c].astype(np.float32), mode="F").resize((w, h), Image.Resampling.BICUBIC)
             out[i, ..., c] = np.rint(np.asarray(plane)).clip(0, 255).astype(np.uint8)
     return out
 
@@ -95,12 +95,12 @@ def make_task(scale: int, n: int = 2000, crop: int = 32, seed: int = 0) -> Dict[
         img = photos[k]
         y, x = rng.integers(img.shape[0] - crop + 1), rng.integers(img.shape[1] - crop + 1)
         targets[i] = img[y : y + crop, x : x + crop]
-    test = []
+    crops = []
     for name in TEST:
         img = _photo(name)
         y, x = (img.shape[0] - TEST_SIZE) // 2, (img.shape[1] - TEST_SIZE) // 2
-        test.append(img[y : y + TEST_SIZE, x : x + TEST_SIZE])
-    test = np.stack(test)
+        crops.append(img[y : y + TEST_SIZE, x : x + TEST_SIZE])
+    test = np.stack(crops)
     test_inputs = downsample(test, scale)
     return {
         "train_inputs": downsample(targets, scale),

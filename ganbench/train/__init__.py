@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import sys as _sys
+import types as _types
+
 from .options import OPTIONS, parse_sets
 from .runs import is_run_dir
 
@@ -90,7 +93,7 @@ def evaluate_run(
 __all__ = ["OPTIONS", "evaluate_run", "is_run_dir", "parse_sets", "sample", "train"]
 
 
-class _CallableModule(__import__("types").ModuleType):
+class _CallableModule(_types.ModuleType):
     """`ganbench.train(...)` is the function even once `ganbench.train` the package is imported."""
 
     def __call__(self, *args, **kwargs):
@@ -99,4 +102,4 @@ class _CallableModule(__import__("types").ModuleType):
         return train(*args, **kwargs)
 
 
-__import__("sys").modules[__name__].__class__ = _CallableModule
+_sys.modules[__name__].__class__ = _CallableModule

@@ -8,7 +8,7 @@ augmentation hook every image shown to D passes through (`augment`, identity by 
 from __future__ import annotations
 
 import contextlib
-from typing import Optional
+from typing import Optional, overload
 
 import torch
 
@@ -63,6 +63,10 @@ class StepContext:
         self._calls = 0
 
     # -- this rank's slice, precision ----------------------------------------------------------------
+    @overload
+    def local(self, t: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def local(self, t: None) -> None: ...
     def local(self, t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         if t is None:
             return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Tuple
+from typing import TYPE_CHECKING, Tuple
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from .. import toydata
 from ..errors import GanbenchError
 from .dataset import TrainData
 from .pairs import open_pairs, open_unpaired, resize_images
+
+if TYPE_CHECKING:
+    from ..inputs.base import ImageSource
 
 __all__ = ["OFFLINE", "TrainData", "open_data", "open_pairs", "open_unpaired"]
 
@@ -96,6 +99,7 @@ def open_data(
     if len(shape) != 3:
         raise GanbenchError(f"--data {data}: this architecture makes 2-D points; train it on ring or grid")
     is_path = Path(data).expanduser().exists()
+    src: ImageSource
     if not is_path and data in references.REFERENCES:
         src, where = references.resolve_reference(data), f"reference {data}"
         if want_labels and labels is None:

@@ -10,7 +10,7 @@ of the other."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -38,13 +38,17 @@ class TrainData:
     def count(self) -> Optional[int]:
         return None if self.images is None else len(self.images)
 
+    def _count(self) -> int:
+        assert self.images is not None  # the batches of image data sets (points are drawn, not indexed)
+        return len(self.images)
+
     def _order(self, seed: int, epoch: int) -> np.ndarray:
         if self._perm[0] != epoch:
-            self._perm = (epoch, streams.numpy_rng(seed, "data", epoch).permutation(len(self.images)))
+            self._perm = (epoch, streams.numpy_rng(seed, "data", epoch).permutation(self._count()))
         return self._perm[1]
 
     def indices(self, seed: int, index: int, n: int) -> np.ndarray:
-        return _epochs(lambda epoch: self._order(seed, epoch), len(self.images), index, n)
+        return _epochs(lambda epoch: self._order(seed, epoch), self._count(), index, n)
 
     def batch(self, seed: int, index: int, n: int):
         """(x float32 in the model's range, y int64 or None) of the global batch `index`."""
@@ -73,6 +77,7 @@ class TrainData:
                 "and `targets` (`ganbench data colorize`)"
             )
         idx = self.indices(seed, index, n)
+        assert self.images is not None
         x = torch.from_numpy(self.inputs[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         y = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return x, y
@@ -83,6 +88,7 @@ class TrainData:
         unaligned loader, which walks A in order and picks B at random)."""
         out = []
         for purpose, arr in (("data_a", self.inputs), ("data_b", self.images)):
+            assert arr is not None  # an unpaired set has both
             idx = _epochs(lambda e: streams.numpy_rng(seed, purpose, e).permutation(len(arr)), len(arr), index, n)  # noqa: B023 - called within this iteration
             out.append(torch.from_numpy(arr[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0)
         return tuple(out)
@@ -109,7 +115,8 @@ class TrainData:
 
 def _epochs(order, N: int, index: int, n: int) -> np.ndarray:
     """Indices of batch `index` of size `n` walking epochs of `order(epoch)` (a permutation of N)."""
-    start, out = index * n, []
+    start = index * n
+    out: List[int] = []
     while len(out) < n:
         epoch, pos = divmod(start + len(out), N)
         take = min(n - len(out), N - pos)

@@ -72,12 +72,14 @@ class Evaluator:
             G.train(was_training)
 
     def _bench(self, G, info: dict) -> dict:
+        bench = self.bench
+        assert bench is not None  # called for the toy benchmarks
         samples, _ = sampling.generate(G, info, self.n, EVAL_SEED, device=self.device or "cpu", progress=False)
-        scores = toydata.score(self.bench, samples)
+        scores = toydata.score(bench, samples)
         out = {k: v for k, v in scores.items() if k != "mode_counts"}
         if self.data.kind == "points":
-            out["modes_reached"] = modes_reached(samples, self.bench)
-        if self.bench == "stacked-digits":
+            out["modes_reached"] = modes_reached(samples, bench)
+        if bench == "stacked-digits":
             out["modes_expected"] = 1000 * (1 - (1 - 1 / 1000) ** self.n)
         return out
 
@@ -116,7 +118,7 @@ class Evaluator:
             "n": self.n,
             "duplicate_rate": near_copy_rate(src.first(min(self.n, 2000)), self.tau),
             "duplicate_rate_real": self.real_rate,
-            "weights_official": bool(self.extractor.weights.official),
+            "weights_official": bool(self.extractor is not None and self.extractor.weights.official),
         }
 
 

@@ -113,14 +113,16 @@ class Grid:
         """Write the grid of `step`; {spread, real_spread, ratio} of its samples."""
         if not self.enabled:
             return None
+        real = self.real_spread
+        assert real is not None  # measured when enabled
         x, _labels = fixed_samples(G, info)
         write_grid(x, grid_path(self.run_dir, step), self.real, title=f"step {step}")
         s = spread(x)
-        ratio = s / self.real_spread if self.real_spread else None
+        ratio = s / real if real else None
         return {
             "n": len(x),
             "spread": round(s, 6),
-            "real_spread": round(self.real_spread, 6),
+            "real_spread": round(real, 6),
             "spread_ratio": None if ratio is None else round(ratio, 6),
         }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+from typing import Tuple
 
 import torch
 
@@ -67,7 +68,7 @@ def augmentation(cfg: dict, seed: int):
     return make(cfg, seed)
 
 
-def eval_generator(trainer: Trainer, cfg: dict, tdata) -> tuple:
+def eval_generator(trainer: Trainer, cfg: dict, tdata) -> Tuple[torch.nn.Module, dict]:
     nets = trainer.nets
     G = nets.G_ema if nets.G_ema is not None else nets.G
     info = {

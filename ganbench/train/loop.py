@@ -8,7 +8,7 @@ numbers."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Dict, List, Optional
 
 import torch
 
@@ -65,7 +65,9 @@ class Trainer:
         self.step = 0
         # monitoring, no trained number: every `grad_every` steps the per-layer gradient norms of the networks
         # of the phases that log a gradient norm (gradients.py) land in `layer_grads`; None on other steps
-        self.grad_every, self.layer_grads, self._grads = 0, None, None
+        self.grad_every = 0
+        self.layer_grads: Optional[Dict[str, Dict[str, float]]] = None
+        self._grads: Optional[Dict[str, List[Dict[str, float]]]] = None
         self.objective.check(self.world)
         self.objective.check_data(data)
         for name in ("batch_size", "g_batch_size"):
@@ -119,7 +121,8 @@ class Trainer:
             nets.nets[k].eval()
         self.ctx.step = s
         self._grads = {} if self.grad_every and (s + 1) % self.grad_every == 0 else None  # s + 1: as logged
-        runs, collected = {}, {}
+        runs: Dict[str, int] = {}
+        collected: Dict[str, List[float]] = {}
         for phase in self.objective.phases(s):
             if s % phase.interval:
                 continue
@@ -174,14 +177,14 @@ class Trainer:
             self.augment.restore(meta["augment"])
 
 
-def _mean_norms(captured: Optional[dict]) -> Optional[dict]:
+def _mean_norms(captured: Optional[Dict[str, List[Dict[str, float]]]]) -> Optional[Dict[str, Dict[str, float]]]:
     """{network: [{layer: norm} per run of its phase]} -> {network: {layer: mean norm}}: a phase run n_dis
     times is averaged, as its statistics are."""
     if captured is None:
         return None
     out = {}
     for net, runs in captured.items():
-        per = {}
+        per: Dict[str, List[float]] = {}
         for r in runs:
             for name, v in r.items():
                 per.setdefault(name, []).append(v)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Dict, Mapping, Tuple
 
 import torch
 import torch.nn as nn
 
 from ..baselines import ARCHITECTURES, apply_spectral_norm
+from ..baselines.base import Architecture
 from ..errors import GanbenchError
 from . import streams
 
@@ -27,8 +28,8 @@ class Nets:
     `base_lr` optimiser -> the learning rate the schedule scales."""
 
     nets: Dict[str, nn.Module]
-    opts: Dict[str, torch.optim.Optimizer]
-    arch: object
+    opts: Mapping[str, torch.optim.Optimizer]
+    arch: Architecture
     ema: Dict[str, str] = field(default_factory=dict)
     base_lr: Dict[str, float] = field(default_factory=dict)
     main: str = "G"  # the generator that samples, grids and `sample` run (CycleGAN: G_AB)
@@ -49,7 +50,7 @@ class Nets:
 
 def networks(
     cfg: dict, seed: int, num_classes: int = 0, device: str = "cpu", channels_last: bool = False, sync_bn: bool = False
-) -> Tuple[nn.Module, nn.Module, object]:
+) -> Tuple[nn.Module, nn.Module, Architecture]:
     """(G, D, arch) of `cfg["arch"]`, initial weights a function of the seed alone.
 
     `sync_bn`: BatchNorm statistics over the global batch (CUDA under torchrun; torch's SyncBatchNorm

@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections import deque
 from pathlib import Path
-from typing import Optional
+from typing import Deque, Dict, List, Optional, Set
 
 from ..cache import append_line, atomic_path
 from ..errors import GanbenchError
@@ -77,9 +77,12 @@ class FailureWatch:
 
     def __init__(self, loss: str, log: Log, window: int = 50):
         self.loss, self.log = loss, log
-        self.recent = deque(maxlen=window)
-        self.flagged = set()
-        self.early_g = None  # G's median gradient norm over the first window: what "vanished" is measured against
+        self.window = window
+        self.recent: Deque[dict] = deque(maxlen=window)
+        self.flagged: Set[str] = set()
+        self.early_g: Optional[float] = (
+            None  # G's median gradient norm over the first window: what "vanished" is measured against
+        )
 
     def state(self) -> dict:
         """What a checkpoint keeps, so a resumed run warns exactly where an uninterrupted one would."""
@@ -112,7 +115,7 @@ class FailureWatch:
         if "d_real" not in stats:  # no discriminator (srresnet): no D-wins signal
             return
         self.recent.append(stats)
-        if len(self.recent) < self.recent.maxlen:
+        if len(self.recent) < self.window:
             return
         if self.early_g is None:
             self.early_g = statistics.median(s["grad_norm_g"] for s in self.recent)
@@ -226,7 +229,7 @@ def plot_curves(run_dir) -> Optional[Path]:
     log = Path(run_dir) / "metrics.jsonl"
     if not log.is_file():
         return None
-    kinds = {"train": [], "eval": [], "grads": []}
+    kinds: Dict[str, List[dict]] = {"train": [], "eval": [], "grads": []}
     for _line, rec in read_log(log):
         kinds.get(rec.get("kind"), []).append(rec)
     train, evals, grads = kinds["train"], kinds["eval"], kinds["grads"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 
@@ -19,7 +19,7 @@ def resize_images(images: np.ndarray, size: Tuple[int, int], where: str) -> np.n
     from PIL import Image
 
     h, w = size
-    return np.stack([np.asarray(Image.fromarray(im).resize((w, h), Image.BICUBIC)) for im in images])
+    return np.stack([np.asarray(Image.fromarray(im).resize((w, h), Image.Resampling.BICUBIC)) for im in images])
 
 
 def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale: int = 1) -> TrainData:
@@ -35,7 +35,7 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
             f"--data {data}: an image-to-image model trains on a .npz with `inputs` and `targets` "
             "arrays; write one with `ganbench data colorize --source IMAGES -o pairs.npz`"
         )
-    arrays = {}
+    arrays: Dict[str, np.ndarray] = {}
     for name in ("inputs", "targets"):
         if name not in _npz_keys(path):
             raise GanbenchError(
@@ -44,7 +44,7 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
             )
         src = open_source(path, key=name)
         src.check()
-        arrays[name] = src.read(range(len(src)))
+        arrays[name] = np.asarray(src.read(range(len(src))))  # an .npz array: one size, already an ndarray
         h, w = shape[1:]
         if name == "inputs":
             h, w = h // scale, w // scale
@@ -69,14 +69,14 @@ def open_pairs(data: str, shape: Tuple[int, ...], *, resize: bool = False, scale
                 "model's size instead of passing --resize"
             )
         mask = np.ascontiguousarray(read_mask(path, len(y), y.shape[1:3], where="--data"))
-    h = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
+    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
     if mask is not None:
-        h.update(mask.tobytes())
+        digest.update(mask.tobytes())
     meta = {
         "name": str(data),
         "kind": "pairs",
         "count": int(len(y)),
-        "content_sha256": h.hexdigest(),
+        "content_sha256": digest.hexdigest(),
         "resized": bool(resize),
         **({"masked": True} if mask is not None else {}),
     }
@@ -101,7 +101,8 @@ def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) ->
     hint = "write one with `ganbench data unpaired --source IMAGES --from CLASS --to CLASS -o X.npz`"
     if path.suffix.lower() != ".npz" or not path.is_file():
         raise GanbenchError(f"--data {data}: an unpaired model trains on a .npz with `a` and `b` arrays; {hint}")
-    arrays, h = {}, hashlib.sha256()
+    arrays: Dict[str, np.ndarray] = {}
+    h = hashlib.sha256()
     for name in ("a", "b"):
         if name not in _npz_keys(path):
             raise GanbenchError(
@@ -112,14 +113,14 @@ def open_unpaired(data: str, shape: Tuple[int, ...], *, resize: bool = False) ->
         if len(src) == 0:
             raise GanbenchError(f"--data {data}: its `{name}` holds no images; each domain needs at least one")
         src.check()
-        arrays[name] = src.read(range(len(src)))
+        arrays[name] = np.asarray(src.read(range(len(src))))  # an .npz array: one size, already an ndarray
         if arrays[name].shape[1:3] != tuple(shape[1:]):
             if not resize:
                 raise GanbenchError(
                     f"--data {data}: its {name} are {arrays[name].shape[1]}x{arrays[name].shape[2]} but "
                     f"the model makes {shape[1]}x{shape[2]}: pass --resize, or pick data of that size"
                 )
-            arrays[name] = resize_images(arrays[name], tuple(shape[1:]), str(data))
+            arrays[name] = resize_images(arrays[name], (shape[1], shape[2]), str(data))
         h.update(name.encode() + np.ascontiguousarray(arrays[name]).tobytes())
     a, b = (np.ascontiguousarray(arrays[k]) for k in ("a", "b"))
     meta = {

@@ -256,6 +256,7 @@ def train(
                 # what a resume starts from has them
                 if main and saver.scheduled(step, cfg["steps"]):
                     shown = grid(*eval_generator(trainer, cfg, tdata), step)
+                    assert shown is not None  # the grid is enabled on the main process
                     log.write({"kind": "samples", "step": step, **shown})
                     if not paired:  # outputs follow their inputs, not latents: no collapse signal
                         watch.check_spread(step, shown, warmup=cfg["steps"] // 10)

@@ -62,12 +62,15 @@ def read_inputs(source, shape, key: Optional[str] = None, any_size: bool = False
     src.check()
     images = src.read(range(len(src)))
     names = list(getattr(src, "files", None) or []) or None
-    if any_size and isinstance(images, list):
-        raise GanbenchError(
-            f"--input {source} holds images of several sizes: translate each size on its own "
-            "(one folder or array per size)"
-        )
-    h, w = images.shape[1:3] if any_size else shape[1:]
+    if any_size:
+        if isinstance(images, list):
+            raise GanbenchError(
+                f"--input {source} holds images of several sizes: translate each size on its own "
+                "(one folder or array per size)"
+            )
+        h, w = images.shape[1:3]
+    else:
+        h, w = shape[1:]
     if isinstance(images, list):
         bad = next(i for i, im in enumerate(images) if im.shape[:2] != (h, w))
         raise GanbenchError(

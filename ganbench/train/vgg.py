@@ -55,7 +55,8 @@ def load(weights: str = "", device="cpu") -> Tuple[torch.nn.Module, dict]:
             for m in net.modules():
                 if isinstance(m, torch.nn.Conv2d):
                     m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2.0 / m.weight[0].numel()) ** 0.5)
-                    m.bias.zero_()
+                    if m.bias is not None:  # VGG's convolutions all have one
+                        m.bias.zero_()
         info = {"weights": "random", "sha256": "", "official": False}
     else:
         path = Path(weights).expanduser() if weights else _find()

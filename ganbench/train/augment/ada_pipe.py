@@ -132,8 +132,8 @@ class Pipe:
         f = torch.tensor(SYM6, dtype=torch.float32)
         self.taps = f / f.sum()  # unit DC gain
 
-    def __call__(self, x: torch.Tensor, p: float, draw) -> torch.Tensor:
-        p = torch.tensor(p, dtype=torch.float32)
+    def __call__(self, x: torch.Tensor, prob: float, draw) -> torch.Tensor:
+        p = torch.tensor(prob, dtype=torch.float32)
         x = self._geometric(x, p, draw)
         return self._color(x, p, draw)
 

@@ -39,6 +39,8 @@ class Adversarial(Objective):
             from ...errors import GanbenchError
 
             raise GanbenchError(f"adam_eps={cfg['adam_eps']} is Adam's: --set optimizer=adam, or leave adam_eps out")
+        opt_g: torch.optim.Optimizer
+        opt_d: torch.optim.Optimizer
         if cfg["optimizer"] == "rmsprop":  # WGAN (Arjovsky et al. 2017): momentum-free, torch's defaults otherwise
             opt_g = torch.optim.RMSprop(G.parameters(), lr=cfg["lr_g"])
             opt_d = torch.optim.RMSprop(D.parameters(), lr=cfg["lr_d"], weight_decay=cfg["weight_decay"])

@@ -22,7 +22,7 @@ draws them again identically; the pools' contents go into the checkpoint through
 from __future__ import annotations
 
 import base64
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -56,7 +56,8 @@ class ImagePool:
     """The reference's ImagePool with seeded draws: `query(images, g)` -> the images D is shown."""
 
     def __init__(self, size: int):
-        self.size, self.images = int(size), []  # stored fakes, each (C, H, W)
+        self.size = int(size)
+        self.images: List[torch.Tensor] = []  # stored fakes, each (C, H, W)
 
     def query(self, images: torch.Tensor, g: Optional[torch.Generator]) -> torch.Tensor:
         if self.size == 0:
@@ -104,7 +105,9 @@ class Cycle(Objective):
         super().__init__(cfg)
         size = cfg.get("pool_size", 50)
         self.pools = {"b": ImagePool(size), "a": ImagePool(size)}  # pool_b: fakes of domain B, D_B's
-        self._fakes = None  # (step, fake_b, fake_a) of the G phase, detached: the D phase's fakes
+        self._fakes: Optional[Tuple[int, torch.Tensor, torch.Tensor]] = (
+            None  # (step, fake_b, fake_a) of the G phase, detached: the D phase's fakes
+        )
         self.device = torch.device("cpu")
 
     def check(self, world: int) -> None:
@@ -196,7 +199,8 @@ class Cycle(Objective):
             raise RuntimeError("objective=cycle: the D phase runs after the G phase of the same step")
         a, b = self._batch(ctx)
         _, fake_b, fake_a = self._fakes
-        stats, total = {}, 0.0
+        stats: Dict[str, float] = {}
+        parts: List[torch.Tensor] = []
         # the reference's order: D_B's pool (its backward_D_A on fake_B) first, then D_A's
         for key, net, real, fake in (("b", "D_B", b, fake_b), ("a", "D_A", a, fake_a)):
             g = streams.generator(ctx.seed, "pool", ctx.step, 0 if key == "b" else 1)
@@ -205,7 +209,7 @@ class Cycle(Objective):
                 out_real = ctx.f[net](real).float()
                 out_fake = ctx.f[net](shown).float()
             loss = 0.5 * (self._ls(out_real, 1.0) + self._ls(out_fake, 0.0))
-            total = total + loss
+            parts.append(loss)
             stats[f"loss_d_{key}"] = float(loss.detach())
             # each D's mean patch output (LSGAN targets: 1 real, 0 fake) on the images its loss saw, as
             # losses.d_score logs the adversarial family's: the failure monitor's D-wins signal reads them
@@ -214,7 +218,7 @@ class Cycle(Objective):
         stats["loss_d"] = stats["loss_d_a"] + stats["loss_d_b"]
         stats["d_real"] = (stats["d_real_a"] + stats["d_real_b"]) / 2
         stats["d_fake"] = (stats["d_fake_a"] + stats["d_fake_b"]) / 2
-        return total, stats
+        return parts[0] + parts[1], stats
 
     # -- the pools in checkpoints ----------------------------------------------------------------------
     def state(self):

@@ -19,6 +19,7 @@ resumed run continues bit for bit. The fake kept between G's and D's phases live
 from __future__ import annotations
 
 import sys
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +50,9 @@ class SuperRes(Objective):
 
     def __init__(self, cfg: dict):
         super().__init__(cfg)
-        self.vgg, self.vgg_info, self._kept = None, None, (None, None)
+        self.vgg: Optional[torch.nn.Module] = None
+        self.vgg_info: Optional[dict] = None
+        self._kept: Tuple[Optional[int], Optional[torch.Tensor]] = (None, None)
 
     @property
     def adversarial(self) -> bool:
@@ -102,8 +105,9 @@ class SuperRes(Objective):
         if self.vgg is None:
             from .. import vgg
 
-            self.vgg, self.vgg_info = vgg.load(self.cfg["vgg_weights"], device)
-            if not self.vgg_info["official"]:
+            self.vgg, info = vgg.load(self.cfg["vgg_weights"], device)
+            self.vgg_info = info
+            if not info["official"]:
                 print(
                     f"ganbench: warning: VGG19 weights {self.vgg_info['weights']} are NOT torchvision's ImageNet "
                     f"{vgg.NAME}: the content loss is not the paper's",
