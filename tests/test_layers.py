@@ -31,7 +31,7 @@ LAYERS = [
     {"stats"},
     {"features"},
     {"metrics"},
-    {"records"},
+    {"records", "comparability"},  # comparability: whether two records can be compared
     {"engine", "plan", "sides", "streaming", "paired", "path_length"},  # streaming: Metrics, evaluate(G); paired:
     # outputs vs targets; path_length: ppl of a generator
     {"diagnose"},

@@ -144,3 +144,21 @@ def test_git_commit_in_and_outside_a_checkout(tmp_path, monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", no_git)
     assert git_commit(pkg) is None
+
+
+def test_comparable_refuses_lpips_and_ppl_records_made_with_other_lpips_networks():
+    from ganbench.records import comparable
+
+    def prov(metrics, backbone):
+        return {
+            "samples": {"count": 10},
+            "reference": {"name": "t", "count": 10, "content_sha256": "c"},
+            "metrics": metrics,
+            "lpips": {"net": "vgg", "backbone": {"sha256": backbone * 64}, "lin": {"sha256": "1" * 64}},
+        }
+
+    assert comparable(prov(["lpips"], "a"), prov(["lpips"], "a")) == []
+    (reason,) = comparable(prov(["lpips", "psnr"], "a"), prov(["lpips", "psnr"], "b"))
+    assert reason.startswith("LPIPS networks differ (vgg aaaa") and reason.endswith("lpips read them")
+    assert comparable(prov(["ppl"], "a"), prov(["ppl"], "b"))  # ppl reads the same network
+    assert comparable(prov(["psnr"], "a"), prov(["psnr"], "b")) == []  # no shared metric reads it
