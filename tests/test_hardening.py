@@ -527,3 +527,13 @@ def test_write_samples_names_the_file_kinds_it_writes(tmp_path):
         write_samples(np.zeros((3, 2)), None, tmp_path / "pts")
     assert not list(tmp_path.iterdir())  # nothing half-written
     assert write_samples(images, None, tmp_path / "ok.npz").exists()
+
+
+@pytest.mark.parametrize("unpaired", [False, True])
+def test_labels_with_image_to_image_data_name_what_the_data_holds(unpaired):
+    from ganbench.errors import GanbenchError
+    from ganbench.train.data import open_data
+
+    holds = "unpaired `a` and `b` images" if unpaired else "`inputs` and `targets`"
+    with pytest.raises(GanbenchError, match=f"do not apply to image-to-image data: it holds {holds}; drop them"):
+        open_data("x.npz", (3, 32, 32), labels="y.npy", paired=True, unpaired=unpaired)

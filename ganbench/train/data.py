@@ -72,7 +72,8 @@ def open_data(
         raise GanbenchError("no training data: pass --data NAME|PATH (e.g. --data cifar10, --data ring)")
     if paired:
         if labels is not None or key is not None:
-            raise GanbenchError("--labels / --key do not apply to paired data: it holds `inputs` and `targets`")
+            holds = "unpaired `a` and `b` images" if unpaired else "`inputs` and `targets`"
+            raise GanbenchError(f"--labels / --key do not apply to image-to-image data: it holds {holds}; drop them")
         if unpaired:
             return open_unpaired(data, shape, resize=resize)
         return open_pairs(data, shape, resize=resize, scale=scale)
