@@ -22,8 +22,8 @@ def asked(names: list[str]) -> bool:
         return False
     if len(names) > 1:
         raise GanbenchError(
-            "ppl compares records of generators, the other metrics samples: pass --metrics ppl (or limits on "
-            "ppl) alone, and the others in a second command"
+            "ppl compares records of generators, the other metrics samples: ask for ppl alone (`ganbench compare "
+            "--metrics ppl`, or only ppl limits in `ganbench check`), and the others in a second command"
         )
     return True
 
@@ -46,7 +46,8 @@ def open_records(specs, labels, ref) -> list[Result]:
         v = rec.metrics.get("ppl")
         if v is None or "per_pair" not in (v.extra or {}):
             raise GanbenchError(
-                f"{label} holds no ppl per-pair distances: write it with ganbench.ppl or eval --metrics ppl"
+                f"{label} holds no ppl per-pair distances: write it with ganbench.ppl(G) or "
+                f"`ganbench eval RUN_DIR --metrics ppl --json REC.json`"
             )
         recs.append(rec)
     for label, rec in zip(labels[1:], recs[1:]):
