@@ -326,3 +326,32 @@ def test_errors_are_one_line(data, tmp_path):
             "context-encoder", out=tmp_path / "r", data=tmp_path / "plain.npz", steps=1, set=SMALL, progress=False
         )
     assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+def test_html_report_of_a_masked_evaluation_shows_the_completed_outputs(data, tmp_path, monkeypatch):
+    from ganbench.diagnose import pairs as report
+
+    out, p = _outputs(data)
+    np.save(tmp_path / "o.npy", out)
+    shown = []
+    real_thumbnails = report.thumbnails
+
+    def spy(images, indices):
+        if isinstance(images, np.ndarray):
+            shown.append(images.copy())
+        return real_thumbnails(images, indices)
+
+    monkeypatch.setattr(report, "thumbnails", spy)
+    r = _invoke(
+        "eval", tmp_path / "o.npy", "--target", data / "test.npz", "--metrics", "psnr", "--html", tmp_path / "r.html"
+    )
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "r.html").read_text()
+    assert "output, completed (input outside the hole)" in page
+    (completed,) = shown  # the worst pairs' outputs, as scored: the output in the hole, the input around it
+    m = p["mask"]
+    assert completed.shape[1:] == out.shape[1:]
+    for im in completed:  # each equals some pair's composite, never a raw noisy output
+        i = next(i for i in range(len(out)) if np.array_equal(im[m[i]], out[i][m[i]]))
+        assert np.array_equal(im[~m[i]], p["inputs"][i][~m[i]])
+        assert not np.array_equal(im, out[i])

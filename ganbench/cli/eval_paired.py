@@ -57,4 +57,4 @@ def paired(outputs, target, ref, metrics, key, target_key, lpips_weights, device
     if html_path is not None:
         from ..diagnose.pairs import write_report
 
-        write_report(result, outputs, target, html_path, key=key, target_key=target_key)
+        write_report(result, outputs, target, html_path, key=key, target_key=target_key, mask=kw.get("mask"))
