@@ -47,9 +47,14 @@ def _min_samples(m) -> str:
 
 
 def metric_section(name: str, m, aliases: list[str]) -> str:
-    reads = "each output-target pair" if m.extractor == "pairs" else f"`{m.extractor}`"
-    if m.extractor != "pairs":
-        reads = f"[{reads}](extractors.md#{anchor('extractor', m.extractor)}): " + ", ".join(m.needs)
+    from ganbench.features.extractors import EXTRACTORS
+
+    if m.extractor == "pairs":
+        reads = "each output-target pair"
+    elif m.extractor in EXTRACTORS:
+        reads = f"[`{m.extractor}`](extractors.md#{anchor('extractor', m.extractor)}): " + ", ".join(m.needs)
+    else:  # no feature space: ppl reads the generator itself
+        reads = f"`{m.extractor}` itself (no extractor): " + ", ".join(m.needs)
     rows = [
         ("summary", m.summary),
         ("aliases", ", ".join(f"`{a}`" for a in aliases) or "none"),
