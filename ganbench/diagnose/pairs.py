@@ -34,15 +34,12 @@ def write_report(result, outputs, targets, path, *, key=None, target_key=None, m
     def worst(n):
         listed = result.metrics[n].extra["worst"]
         idx = [w["index"] for w in listed]
-        tgts = thumbnails(pairs.targets, [pairs.index[i] for i in idx])
+        tidx = [pairs.index[i] for i in idx]
+        tgts = thumbnails(pairs.targets, tidx)
         if hole is None:
             outs = thumbnails(pairs.outputs, idx)
-        else:
-            shown = composite(
-                np.asarray(pairs.outputs.read(idx)),
-                np.asarray(pairs.targets.read([pairs.index[i] for i in idx])),
-                hole[[pairs.index[i] for i in idx]],
-            )
+        else:  # as scored: composite of the output and its target (= the input outside the hole)
+            shown = composite(np.asarray(pairs.outputs.read(idx)), np.asarray(pairs.targets.read(tidx)), hole[tidx])
             outs = dict(zip(idx, thumbnails(shown, range(len(idx))).values()))
         return table(
             [

@@ -216,22 +216,19 @@ def _inception(gens, rows, opts, tick=_none):
     return out
 
 
-def interval(reps: np.ndarray, estimate: float, confidence: float) -> tuple:
-    """Bias-corrected percentile interval of a difference (resampling copies bias FID-like metrics)."""
+def interval(reps: np.ndarray, estimate: float, confidence: float, bounds: tuple = (None, None)) -> tuple:
+    """Bias-corrected percentile interval of a difference (resampling copies bias FID-like metrics); with
+    `bounds` (low, high), its ends clipped to that range."""
     from ..metrics.base import percentile_ci
 
-    reps = np.asarray(reps, np.float64)
-    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=None)  # topp/topr: NaN when none counts
+    reps = np.asarray(reps, np.float64)  # topp/topr: NaN replicates where none counts
+    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=bounds[0], ceiling=bounds[1])
 
 
 def value_interval(name: str, reps: np.ndarray, estimate: float, confidence: float) -> tuple:
-    """One model's interval of metric `name`: as `interval`, its ends clipped to the metric's declared range
-    (`Metric.bounds`: precision never below 0, FID never negative), as `eval`'s intervals are."""
-    from ..metrics.base import percentile_ci
-
-    lo, hi = METRICS.get(name).bounds
-    reps = np.asarray(reps, np.float64)
-    return percentile_ci(reps[np.isfinite(reps)], confidence, estimate, floor=lo, ceiling=hi)
+    """One model's interval of metric `name`, clipped to the metric's declared range (`Metric.bounds`:
+    precision never below 0, FID never negative), as `eval`'s intervals are."""
+    return interval(reps, estimate, confidence, METRICS.get(name).bounds)
 
 
 def p_value(reps: np.ndarray, estimate: float) -> float:
