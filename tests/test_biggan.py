@@ -59,13 +59,15 @@ def small():
 
 def test_forward_equals_studiogans_with_the_same_weights(small):
     """Eval mode (BN running statistics, stored spectral-norm vectors), then training mode (batch statistics,
-    one power iteration) from the same state; the script found them bitwise equal, 1e-6 allows for BLAS."""
+    one power iteration) from the same state; the script found them bitwise equal on an AMD EPYC; on a Xeon
+    (other float32 kernels, another summation order) one of 18,432 outputs differed by 1.01e-6: 5e-6 allows
+    for that."""
     G, D, t = small
     for mode in ("eval", "train"):
         G.train(mode == "train")
         D.train(mode == "train")
         with torch.no_grad():
-            torch.testing.assert_close(G(t["z"], t["y"]), t[f"G_{mode}"], rtol=0, atol=1e-6)
+            torch.testing.assert_close(G(t["z"], t["y"]), t[f"G_{mode}"], rtol=0, atol=5e-6)
             torch.testing.assert_close(D(t["x"], t["y"]).view(-1), t[f"D_{mode}"], rtol=0, atol=1e-5)
 
 
