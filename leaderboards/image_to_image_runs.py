@@ -13,7 +13,12 @@ stores the commands that made it:
   outputs:  ganbench sample NAME --input TASK-test.npz --checkpoint last|0 -o NAME.outputs.npz
   score:    ganbench eval NAME.outputs.npz --target TASK-test.npz --target-key targets --lpips-weights random
             --bootstrap B --json NAME.json
-A floor scores the test inputs themselves as the outputs (`--key inputs`). The untrained generator is step 0
+A floor scores the test inputs themselves as the outputs (`--key inputs`), or a file the data command wrote
+(`file`: the bicubic upsampling of super-resolution). A task may name its files (`train_file`, `test_file`:
+default TASK-train.npz, TASK-test.npz; `test` may be absent where the train command writes both) and add
+scoring options (`score_options`, e.g. SR's Y channel and border crop). A setting that `rescores` another
+(its label) trains nothing: it scores that setting's last checkpoints with its own `sample_options` (e.g.
+--test-norm running). The untrained generator is step 0
 of the same run: `models.build(config, seed)`, the very networks `ganbench train` starts from (initial
 weights a function of the seed alone), saved as the run's step-0 checkpoint. CPU only; progress on stdout.
 """
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,7 +50,9 @@ def read_board() -> dict:
 
 
 def slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+    import re
+
+    return re.sub("-+", "-", "".join(c if c.isalnum() else "-" for c in text.lower())).strip("-")
 
 
 def plan(board: dict) -> list:
@@ -55,7 +63,8 @@ def plan(board: dict) -> list:
             raise SystemExit(f"setting {s['label']!r} names task {s['task']!r}, which board.toml has no [task.] for")
         for seed in board["recipe"]["seeds"]:
             name = f"{s['task']}-{slug(s['label'])}-s{seed}"
-            items.append({"setting": s, "seed": int(seed), "name": name})
+            run = f"{s['task']}-{slug(s['rescores'])}-s{seed}" if s.get("rescores") else name
+            items.append({"setting": s, "seed": int(seed), "name": name, "run": run})
     return items
 
 
@@ -73,12 +82,18 @@ def ganbench(cmd: str, runs: Path, log: Path) -> None:
 def data_commands(board: dict, task: str) -> dict:
     t = board["task"][task]
     excerpt = board["recipe"]["excerpt"]
-    return {k: t[k].format(excerpt=excerpt) for k in ("train", "test")}
+    return {k: t[k].format(excerpt=excerpt) for k in ("train", "test") if k in t}
+
+
+def files(board: dict, task: str) -> tuple:
+    """(training pairs, scored test pairs) of a task, file names in the runs folder."""
+    t = board["task"][task]
+    return t.get("train_file", f"{task}-train.npz"), t.get("test_file", f"{task}-test.npz")
 
 
 def data_text(board: dict, task: str, which=("train", "test")) -> str:
     """The commands that made the task's files, as one line for a record."""
-    cmds = [data_commands(board, task)[k] for k in which]
+    cmds = [data_commands(board, task)[k] for k in which if k in data_commands(board, task)]
     if "test" in which and board["task"][task].get("drop_identical"):
         cmds.append(drop_identical_command(task))
     return " && ".join(cmds)
@@ -128,13 +143,16 @@ def source_name(item: dict) -> str:
 
 def train_command(item: dict, board: dict) -> str:
     s, r = item["setting"], board["recipe"]
+    if s.get("rescores"):  # the scored setting's own command
+        source = next(i for i in plan(board) if i["name"] == item["run"])
+        return train_command(source, board)
     if s.get("continues"):  # bit-exact resume: the same as training `steps` from scratch (constant lr)
         return (
             f"cp -r {source_name(item)} {item['name']} && ganbench train --resume {item['name']} --steps {s['steps']}"
         )
     sets = "".join(f" --set {k}={v}" for k, v in sorted(s.get("set", {}).items()))
     return (
-        f"ganbench train {s['baseline']} --data {s['task']}-train.npz --steps {s['steps']} --seed {item['seed']}"
+        f"ganbench train {s['baseline']} --data {files(board, s['task'])[0]} --steps {s['steps']} --seed {item['seed']}"
         f"{sets} --checkpoint-every {r['log_every']} --out {item['name']}"
     )
 
@@ -160,23 +178,30 @@ def write_step0(run_dir: Path) -> Path:
     return checkpoint.save(run_dir, 0, nets.modules(), nets.optimizers(), meta)
 
 
-def sample_command(name: str, task: str, checkpoint: str) -> str:
-    return f"ganbench sample {name} --input {task}-test.npz --checkpoint {checkpoint} -o {name}.outputs.npz"
+def sample_command(name: str, task: str, checkpoint: str, board: dict, run: str = "", options: str = "") -> str:
+    """`run`'s outputs (default: the run `name`) for the task's test inputs, written to NAME.outputs.npz."""
+    test = files(board, task)[1]
+    extra = f" {options}" if options else ""
+    return f"ganbench sample {run or name} --input {test} --checkpoint {checkpoint}{extra} -o {name}.outputs.npz"
 
 
 def score_command(outputs: str, task: str, record: str, board: dict, bootstrap=None, key: str = "") -> str:
     r = board["recipe"]
     b = r["bootstrap"] if bootstrap is None else bootstrap
+    extra = board["task"][task].get("score_options", "")
     return (
-        f"ganbench eval {outputs}{key} --target {task}-test.npz --target-key targets --lpips-weights "
-        f"{r['lpips_weights']} --bootstrap {b} --json {record}"
+        f"ganbench eval {outputs}{key} --target {files(board, task)[1]} --target-key targets --lpips-weights "
+        f"{r['lpips_weights']}{' ' + extra if extra else ''} --bootstrap {b} --json {record}"
     )
 
 
-def finished(item: dict, runs: Path) -> bool:
+def finished(item: dict, runs: Path, board: Optional[dict] = None) -> bool:
     from ganbench.train.checkpoint import list_steps
 
-    steps = list_steps(runs / item["name"])
+    steps = list_steps(runs / item["run"])
+    if item["setting"].get("rescores"):
+        assert board is not None
+        item = next(i for i in plan(board) if i["name"] == item["run"])
     return bool(steps) and steps[-1] >= item["setting"]["steps"]
 
 
@@ -229,12 +254,16 @@ def score_floors(board: dict, task: str, runs: Path) -> list:
         name = f"{task}-{slug(f['label'])}"
         if (RECORDS / f"{name}.json").exists():  # scored already (a second pass of the runner)
             continue
-        if f["outputs"] != "inputs":
-            raise SystemExit(f"floor {f['label']!r}: outputs {f['outputs']!r} is not known (inputs)")
-        cmd = score_command(f"{task}-test.npz", task, f"{name}.json", board, key=" --key inputs")
+        if f.get("outputs") == "inputs":
+            cmd = score_command(files(board, task)[1], task, f"{name}.json", board, key=" --key inputs")
+        elif f.get("file"):
+            cmd = score_command(f["file"], task, f"{name}.json", board)
+        else:
+            raise SystemExit(f"floor {f['label']!r}: give outputs = 'inputs' or file = 'NAME.npz'")
         ganbench(cmd, runs, runs / "commands.log")
         run = {"setting": f["label"], "task": task, "role": "floor", "checkpoint_selection": "none (no model)"}
-        out.append(_record(runs / f"{name}.json", run, {"data": data_text(board, task, ("test",)), "score": cmd}))
+        which = ("test",) if "test" in board["task"][task] else ("train",)  # the command that wrote the file
+        out.append(_record(runs / f"{name}.json", run, {"data": data_text(board, task, which), "score": cmd}))
     return out
 
 
@@ -251,14 +280,15 @@ def score_run(item: dict, board: dict, runs: Path) -> list:
     from ganbench.train import runs as runfiles
 
     s, name, task = item["setting"], item["name"], item["setting"]["task"]
-    run_dir = runs / name
+    run_dir = runs / item["run"]
     meta = runfiles.read(run_dir)
     steps = checkpoint.list_steps(run_dir)
     log = []
-    for step in [x for x in steps[:-1] if x != 0]:  # the curve between step 0 and the last (both are records)
+    rescore = bool(s.get("rescores"))
+    for step in [x for x in steps[:-1] if x != 0 and not rescore]:  # the curve between step 0 and the last
         tmp = f"{name}.step{step}"
         ganbench(
-            sample_command(name, task, str(step)).replace(f"-o {name}.outputs.npz", f"-o {tmp}.npz"),
+            sample_command(name, task, str(step), board).replace(f"-o {name}.outputs.npz", f"-o {tmp}.npz"),
             runs,
             runs / "commands.log",
         )
@@ -266,9 +296,9 @@ def score_run(item: dict, board: dict, runs: Path) -> list:
         log.append({"step": step, **_scores(runs / f"{tmp}.json")})
     out = []
     which_ones = (("0", f"{s['label']}, untrained (step 0)", "untrained"), ("last", s["label"], "trained"))
-    for which, label, role in which_ones[0 if 0 in steps else 1 :]:  # a continued run has no step 0
+    for which, label, role in which_ones[0 if 0 in steps and not rescore else 1 :]:  # continued: no step 0
         rec_name = f"{name}{'-step0' if which == '0' else ''}"
-        sample = sample_command(name, task, which).replace(f"-o {name}.outputs.npz", f"-o {rec_name}.outputs.npz")
+        sample = sample_command(rec_name, task, which, board, run=item["run"], options=s.get("sample_options", ""))
         score = score_command(f"{rec_name}.outputs.npz", task, f"{rec_name}.json", board)
         ganbench(sample, runs, runs / "commands.log")
         ganbench(score, runs, runs / "commands.log")
@@ -305,6 +335,11 @@ def main():
     ap.add_argument("--train-only", action="store_true")
     ap.add_argument("--records-only", action="store_true")
     ap.add_argument("--steps", type=int, help="a smoke test: every setting's steps (with --records elsewhere)")
+    ap.add_argument(
+        "--task",
+        action="append",
+        help="only this task's floors and settings (repeatable): two runners side by side on two tasks",
+    )
     ap.add_argument("--records", type=Path, help=f"where the records go [default: {RECORDS}]")
     ap.add_argument(
         "--drop-identical",
@@ -335,18 +370,18 @@ def main():
             s["steps"] = args.steps
     if args.records:
         RECORDS = args.records.resolve()
-    items = plan(board)
-    for task in dict.fromkeys(s["task"] for s in board["setting"]):
+    items = [i for i in plan(board) if not args.task or i["setting"]["task"] in args.task]
+    for task in dict.fromkeys(i["setting"]["task"] for i in items):
         make_data(board, task, runs)
         if not args.train_only:
             for p in score_floors(board, task, runs):
                 print(f"record {p.name}", flush=True)
     for item in items:
-        if not args.records_only and not finished(item, runs):
+        if not args.records_only and not item["setting"].get("rescores") and not finished(item, runs, board):
             t = time.perf_counter()
             train(item, board, runs)
             print(f"trained {item['name']} in {time.perf_counter() - t:.0f} s", flush=True)
-        if finished(item, runs) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():
+        if finished(item, runs, board) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():
             t = time.perf_counter()
             for p in score_run(item, board, runs):
                 print(f"record {p.name} ({time.perf_counter() - t:.0f} s)", flush=True)

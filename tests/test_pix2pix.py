@@ -229,3 +229,47 @@ def test_sample_input_translates_npz_and_folders(run, pairs, tmp_path):
     assert not (tmp_path / "d2").exists() or not any((tmp_path / "d2").iterdir())  # nothing half-written
     r = CliRunner().invoke(cli, ["sample", str(run), "-n", "4", "-o", str(tmp_path / "z.npz")])  # no latents to sample
     assert r.exit_code == 2 and "pass --input IMAGES" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_test_norm_input_normalises_each_input_by_its_own_statistics(run, pairs, tmp_path):
+    """pix2pix's outputs use batch norm on each input's own statistics (Isola et al. sec. 3.3, the reference's
+    test.py at batch 1), the baseline's test_norm; --test-norm running gives model.eval()'s; G is left as it was."""
+    import copy
+
+    from ganbench.train.sampling import load_generator
+    from ganbench.train.translate import translate
+
+    with np.load(pairs) as p:
+        inputs = p["inputs"][:5]
+    G, _info = load_generator(run, "last", None, "cpu")
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    G.train()
+    got = translate(G, inputs, batch_size=5, test_norm="input")
+    assert G.training and all(torch.equal(before[k], v) for k, v in G.state_dict().items())
+    # independently: a copy whose batch-norm layers keep no running statistics normalises by the batch's own
+    # statistics even in eval mode; one input at a time
+    plain = copy.deepcopy(G).eval()
+    for m in plain.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.track_running_stats, m.running_mean, m.running_var = False, None, None
+    with torch.no_grad():
+        for i in range(5):
+            x = torch.from_numpy(inputs[i : i + 1]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            y = ((plain(x)[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+            assert np.abs(y.astype(int) - got[i].astype(int)).max() <= 1  # float rounding at .5 only
+    running = translate(G, inputs, batch_size=5, test_norm="running")
+    assert not np.array_equal(running, got)
+
+    out = tmp_path / "o.npz"
+    r = CliRunner().invoke(cli, ["sample", str(run), "--input", str(pairs), "-o", str(out), "--json", "-"])
+    assert r.exit_code == 0 and json.loads(r.output)["test_norm"] == "input"  # baselines/pix2pix.toml's
+    with np.load(out) as z:
+        assert np.array_equal(z["arr_0"][:5], got)
+    r = CliRunner().invoke(
+        cli, ["sample", str(run), "--input", str(pairs), "-o", str(out), "--test-norm", "running", "--json", "-"]
+    )
+    assert r.exit_code == 0 and json.loads(r.output)["test_norm"] == "running"
+    with np.load(out) as z:
+        assert np.array_equal(z["arr_0"][:5], running)
+    r = CliRunner().invoke(cli, ["sample", str(run), "-n", "4", "-o", str(out), "--test-norm", "input"])
+    assert r.exit_code == 2 and "--test-norm: only with --input" in r.output and len(r.output.strip().splitlines()) == 1

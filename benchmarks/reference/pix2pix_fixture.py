@@ -45,8 +45,14 @@ from ganbench.baselines import count_params  # noqa: E402
 from ganbench.baselines.pix2pix import PatchD, UNet, init_weights  # noqa: E402
 
 COMMIT = "032e88438b1b2690e538c2cf399ebceb76adbea9"
-# name -> (in/out channels, image size, num_downs, ngf, n_layers, ndf)
-FULL = {"pix2pix-unet32": (3, 32, 5, 64, 1, 64), "unet_256+basic": (3, 256, 8, 64, 3, 64)}
+# name -> (in/out channels, image size, num_downs, ngf, n_layers, ndf[, out channels where they differ])
+FULL = {
+    "pix2pix-unet32": (3, 32, 5, 64, 1, 64),
+    "unet_256+basic": (3, 256, 8, 64, 3, 64),
+    # the colourisation model (colorization_dataset.py: input_nc 1, output_nc 2; D sees L and ab, 3 channels)
+    "pix2pix-unet32-lab": (1, 32, 5, 64, 1, 64, 2),
+}
+SPEC = ("channels", "size", "num_downs", "ngf", "n_layers", "ndf", "out_channels")
 SMALL = {"small32": (3, 32, 5, 4, 1, 4), "dropout64": (3, 64, 6, 2, 2, 2)}
 
 
@@ -57,10 +63,10 @@ def _reference(path: str):
     return mod
 
 
-def _pair(ref, ch, num_downs, ngf, n_layers, ndf):
+def _pair(ref, ch, num_downs, ngf, n_layers, ndf, out):
     norm = functools.partial(nn.BatchNorm2d, affine=True)  # get_norm_layer('batch')
-    G = ref.UnetGenerator(ch, ch, num_downs, ngf, norm_layer=norm, use_dropout=True)
-    D = ref.NLayerDiscriminator(2 * ch, ndf, n_layers, norm_layer=norm)
+    G = ref.UnetGenerator(ch, out, num_downs, ngf, norm_layer=norm, use_dropout=True)
+    D = ref.NLayerDiscriminator(ch + out, ndf, n_layers, norm_layer=norm)
     ref.init_weights(G, "normal", 0.02)
     ref.init_weights(D, "normal", 0.02)
     return G, D
@@ -79,13 +85,14 @@ def _copy(src: nn.Module, dst: nn.Module) -> None:
 
 
 def _compare(name, spec, ref, seed: int, n: int = 4):
-    ch, size, num_downs, ngf, n_layers, ndf = spec
+    ch, size, num_downs, ngf, n_layers, ndf = spec[:6]
+    out_ch = spec[6] if len(spec) > 6 else ch
     torch.manual_seed(seed)
-    G_ref, D_ref = _pair(ref, ch, num_downs, ngf, n_layers, ndf)
-    G, D = UNet(ch, ch, num_downs, ngf), PatchD(2 * ch, ndf, n_layers)
+    G_ref, D_ref = _pair(ref, ch, num_downs, ngf, n_layers, ndf, out_ch)
+    G, D = UNet(ch, out_ch, num_downs, ngf), PatchD(ch + out_ch, ndf, n_layers)
     init_weights(G), init_weights(D)
     x = torch.rand(n, ch, size, size) * 2 - 1
-    y = torch.rand(n, ch, size, size) * 2 - 1
+    y = torch.rand(n, out_ch, size, size) * 2 - 1
     with torch.no_grad():  # move the batch-norm running statistics away from (0, 1)
         for _ in range(2):
             G_ref(x.clone()), D_ref(torch.cat([x, y], 1))
@@ -136,7 +143,7 @@ def main():
     for name, spec in FULL.items():
         _s, _x, _o, counts, diffs = _compare(name, spec, ref, 0)
         summary["full"][name] = {
-            "spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
+            "spec": dict(zip(SPEC, spec)),
             "params": counts,
             "max_abs_diff": diffs,
         }
@@ -149,7 +156,7 @@ def main():
         for k, v in out.items():
             tensors[f"{name}.{k}"] = v.contiguous()
         summary["small"][name] = {
-            "spec": dict(zip(("channels", "size", "num_downs", "ngf", "n_layers", "ndf"), spec)),
+            "spec": dict(zip(SPEC, spec)),
             "params": counts,
             "max_abs_diff": diffs,
             "dropout_seed": 10 + i + 1,

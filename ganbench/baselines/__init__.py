@@ -22,7 +22,7 @@ def _architectures():
     from .cnn import CNN32, CNN32_SMALL
     from .cyclegan import CYCLEGAN32, CYCLEGAN32_SMALL
     from .dcgan import DCGAN32, DCGAN32_SMALL
-    from .pix2pix import PIX2PIX32, PIX2PIX32_SMALL
+    from .pix2pix import PIX2PIX32, PIX2PIX32_LAB, PIX2PIX32_SMALL, PIX2PIX32_SMALL_LAB
     from .resnet import SNGAN_RESNET32, WGANGP_RESNET32
     from .srresnet import SRRESNET_SMALL_X2, SRRESNET_SMALL_X4, SRRESNET_X2, SRRESNET_X4
     from .stylegan2 import STYLEGAN2_CIFAR, STYLEGAN2_SMALL
@@ -47,6 +47,8 @@ def _architectures():
         CONV8,
         PIX2PIX32,
         PIX2PIX32_SMALL,
+        PIX2PIX32_LAB,
+        PIX2PIX32_SMALL_LAB,
         WGAN_DCGAN32,
         SRRESNET_X2,
         SRRESNET_X4,

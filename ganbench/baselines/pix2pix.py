@@ -20,6 +20,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
+from . import cielab
 from .base import Architecture
 
 
@@ -77,6 +78,29 @@ class UNet(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+class LabUNet(UNet):
+    """The colourisation U-Net (the reference's colorization model: input_nc 1, output_nc 2): the L* of the
+    input image in, its a*, b* out (cielab.py's scaling). `to_model` turns an RGB input into what it reads
+    and `to_rgb` its output back into the image: the paired objective and translate call them."""
+
+    colour_space = "lab"
+
+    def __init__(self, num_downs: int = 5, ngf: int = 64, dropout: bool = True):
+        super().__init__(1, 2, num_downs, ngf, dropout)
+
+    @staticmethod
+    def to_model(rgb: torch.Tensor) -> torch.Tensor:
+        return cielab.to_model(rgb)
+
+    @staticmethod
+    def target(rgb: torch.Tensor) -> torch.Tensor:
+        return cielab.ab_of(rgb)
+
+    @staticmethod
+    def to_rgb(model_input: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        return cielab.to_rgb(model_input, out)
 
 
 class PatchD(nn.Module):
@@ -138,6 +162,7 @@ def networks(
     num_downs: int = 5,
     n_layers: int = 1,
     channels: int = 3,
+    lab: bool = False,
 ):
     if num_classes or mbstd_group:
         from ..errors import GanbenchError
@@ -146,6 +171,8 @@ def networks(
             "pix2pix is conditioned on its input image, not on classes or batch statistics: "
             "train it with conditional=false and mbstd=0"
         )
+    if lab:  # D sees L beside a*, b*: 3 channels
+        return init_weights(LabUNet(num_downs, ngf)), init_weights(PatchD(3, ndf, n_layers))
     G = init_weights(UNet(channels, channels, num_downs, ngf))
     D = init_weights(PatchD(2 * channels, ndf, n_layers))
     return G, D
@@ -172,4 +199,26 @@ PIX2PIX32_SMALL = Architecture(
     networks=partial(networks, ngf=8, ndf=8),
     paired=True,
     reference="pix2pix-unet32 with ngf = ndf = 8 (not a published network)",
+)
+# The colourisation model of the same repository (models/colorization_model.py, data/colorization_dataset.py):
+# pix2pix with input_nc 1 (L*), output_nc 2 (a*, b*), images converted with scikit-image's rgb2lab.
+PIX2PIX32_LAB = Architecture(
+    "pix2pix-unet32-lab",
+    None,
+    None,
+    (3, 32, 32),
+    networks=partial(networks, lab=True),
+    paired=True,
+    reference="junyanz/pytorch-CycleGAN-and-pix2pix@032e884 models/networks.py UnetGenerator(1, 2, num_downs=5, "
+    "ngf=64, batch norm, use_dropout=True), NLayerDiscriminator(3, ndf=64, n_layers=1, batch norm); "
+    "models/colorization_model.py",
+)
+PIX2PIX32_SMALL_LAB = Architecture(
+    "pix2pix-small-lab",
+    None,
+    None,
+    (3, 32, 32),
+    networks=partial(networks, ngf=8, ndf=8, lab=True),
+    paired=True,
+    reference="pix2pix-unet32-lab with ngf = ndf = 8 (not a published network)",
 )

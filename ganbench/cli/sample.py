@@ -49,9 +49,30 @@ from .options import check_output, json_option, write_output
     metavar="AB|BA",
     help="With --input, an unpaired run (CycleGAN): AB translates A -> B with G_AB (default), BA B -> A.",
 )
+@click.option(
+    "--test-norm",
+    type=click.Choice(["running", "input"]),
+    default=None,
+    help="With --input: batch norm's running statistics (model.eval()), or each input's own, one at a "
+    "time (pix2pix's paper); default: the run's test_norm.",
+)
 @json_option
 def command(
-    run_dir, n, out, seed, checkpoint, ema, batch_size, device, classes, truncation, input_, key, direction, json_path
+    run_dir,
+    n,
+    out,
+    seed,
+    checkpoint,
+    ema,
+    batch_size,
+    device,
+    classes,
+    truncation,
+    input_,
+    key,
+    direction,
+    test_norm,
+    json_path,
 ):
     """Write N samples of RUN_DIR's generator to OUT; the same run, checkpoint and seed give the same bytes.
     A conditional run's samples are written with their classes. With --input, an image-to-image run's
@@ -88,6 +109,7 @@ def command(
             batch_size=batch_size,
             device=device,
             direction=direction,
+            test_norm=test_norm,
         )
         info = {**info, "out": str(out)}
         way = f" {info['direction'][0]} -> {info['direction'][1]}" if "direction" in info else ""
@@ -97,10 +119,11 @@ def command(
         )
         write_output(json_path, json.dumps(info, indent=2, sort_keys=True), "summary", table=table)
         return
-    if direction is not None:
-        from ..errors import GanbenchError
+    for given, what in ((direction, "--direction"), (test_norm, "--test-norm")):
+        if given is not None:
+            from ..errors import GanbenchError
 
-        raise GanbenchError("--direction: only with --input (an unpaired run's translation direction): leave it out")
+            raise GanbenchError(f"{what}: only with --input (an image-to-image run's outputs): leave it out")
     _samples, info = sample(
         run_dir,
         n,

@@ -57,6 +57,15 @@ FAMILY: Dict[str, Option] = {
     "l1_weight": Option(
         100.0, float, number(0), "a number >= 0", "paired: weight of the L1 loss |G(x) - y| (lambda_L1: 100)", "paired"
     ),
+    "test_norm": Option(
+        "running",
+        str,
+        lambda v: v in ("running", "input"),
+        "running | input",
+        "paired: batch norm when translating (`ganbench sample RUN --input`): running statistics (model.eval()), "
+        "or each input's own, one at a time (pix2pix's paper and test.py)",
+        "paired",
+    ),
     # Context encoder (Pathak et al. 2016; pathak22/context-encoder's train.lua): recon=l2-masked
     "recon": Option(
         "l1",

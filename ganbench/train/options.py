@@ -156,6 +156,7 @@ LATER = (
     "adam_eps",
     "hflip",
     "lr_step_factor",
+    "test_norm",
 )
 
 

@@ -1,10 +1,16 @@
 """Outputs of an image-to-image run (pix2pix): `ganbench sample RUN --input IMAGES -o OUT` runs the trained
 G on each input image.
 
-G runs in eval mode: batch norm uses its running statistics and dropout is off, so an output depends on
-its input alone (not on the batch it was run in) and the same run, checkpoint and inputs give the same
-bytes. (The reference's test.py keeps training mode unless --eval is passed; at 32x32 pix2pix-unet32 has
-no dropout layer, so only the batch-norm statistics differ.) A folder's outputs keep the inputs' relative
+Batch norm at test time (the run's `test_norm`, or `--test-norm`): `running` runs G in eval mode, batch
+norm with its running statistics (model.eval()); `input` runs each input alone through G with batch norm
+in training mode, normalised by its own statistics, as Isola et al. 2017 do ("we apply batch normalization
+using the statistics of the test batch ... when the batch size is set to 1, ... instance normalization",
+sec. 3.3; junyanz/pytorch-CycleGAN-and-pix2pix's test.py without --eval, batch 1): pix2pix trains at batch 1,
+so that is the normalisation its G learned with. Either way an output depends on its input alone (not on
+the batch it was run in), dropout is off (pix2pix-unet32 has none) and the same run, checkpoint and inputs
+give the same bytes; `input` runs a copy of G, so the run's running statistics stay.
+A G that reads and makes another colour space (the colourisation model's L* -> a*, b*: pix2pix.LabUNet) has
+its input converted by its `to_model` and its output back by its `to_rgb`. A folder's outputs keep the inputs' relative
 file names (as .png), so outputs and targets match by name; a .npz's are `arr_0` in input order.
 An unpaired run (CycleGAN) translates A -> B with G_AB, or B -> A with G_BA (`direction="BA"`); score
 each direction's outputs against the other domain's real test images (`ganbench eval OUT --ref B_TEST`)."""
@@ -20,28 +26,60 @@ import torch
 from ..errors import GanbenchError
 from ..progress import bar
 
+TEST_NORMS = ("running", "input")
+
+
+def _per_input_norm(G: torch.nn.Module) -> torch.nn.Module:
+    """A copy of G in eval mode except its batch-norm layers, which normalise by the batch's statistics."""
+    import copy
+
+    G = copy.deepcopy(G).eval()
+    for m in G.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.train()
+    return G
+
+
+def _run(G: torch.nn.Module, images: np.ndarray, batch_size: int, device, progress: bool) -> np.ndarray:
+    from .sampling import to_images
+
+    out = []
+    for i in bar(
+        range(0, len(images), batch_size),
+        desc="translating",
+        unit="batch",
+        enabled=None if progress and len(images) > 100 else False,  # None: unless GANBENCH_QUIET
+    ):
+        x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)
+        x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        if hasattr(G, "to_model"):  # a G that reads and makes another colour space (pix2pix.LabUNet)
+            m = G.to_model(x)  # type: ignore[operator]
+            y = G.to_rgb(m, G(m).float())  # type: ignore[operator]
+        else:
+            y = G(x).float()
+        out.append(to_images(y).permute(0, 2, 3, 1).cpu())
+    return torch.cat(out).numpy()
+
 
 @torch.no_grad()
 def translate(
-    G: torch.nn.Module, images: np.ndarray, batch_size: int = 100, device="cpu", progress: bool = False
+    G: torch.nn.Module,
+    images: np.ndarray,
+    batch_size: int = 100,
+    device="cpu",
+    progress: bool = False,
+    test_norm: str = "running",
 ) -> np.ndarray:
-    """(N, H, W, 3) uint8 inputs -> (N, H, W, 3) uint8 outputs of G in eval mode (training state restored)."""
-    from .sampling import to_images
-
+    """(N, H, W, 3) uint8 inputs -> (N, H, W, 3) uint8 outputs of G (its training state kept); `test_norm`
+    as the module says ("input": one input at a time, through a copy of G)."""
+    if test_norm not in TEST_NORMS:
+        raise GanbenchError(f"test_norm={test_norm}: pass {' or '.join(TEST_NORMS)}")
+    if test_norm == "input":
+        return _run(_per_input_norm(G), images, 1, device, progress)
     was_training = G.training
     G.eval()
     try:
-        out = []
-        for i in bar(
-            range(0, len(images), batch_size),
-            desc="translating",
-            unit="batch",
-            enabled=progress and len(images) > batch_size,
-        ):
-            x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)
-            x = x.permute(0, 3, 1, 2).float() / 127.5 - 1.0
-            out.append(to_images(G(x).float()).permute(0, 2, 3, 1).cpu())
-        return torch.cat(out).numpy()
+        return _run(G, images, batch_size, device, progress)
     finally:
         G.train(was_training)
 
@@ -105,9 +143,11 @@ def translate_run(
     device=None,
     progress: bool = True,
     direction: Optional[str] = None,
+    test_norm: Optional[str] = None,
 ):
     """G's outputs for the inputs in `source` (folder, .npz, .npy); written to `out` when given.
-    `direction`: an unpaired run's AB (G_AB, the default) or BA (G_BA). Returns (outputs, info)."""
+    `direction`: an unpaired run's AB (G_AB, the default) or BA (G_BA). `test_norm`: running | input (None:
+    the run's configuration's). Returns (outputs, info)."""
     from ..baselines import ARCHITECTURES
     from ..device import pick_device
     from . import runs
@@ -133,12 +173,14 @@ def translate_run(
     images, names = read_inputs(source, arch.shape, key, any_size="scale" in arch.extra)
     dev = pick_device(device)
     G, info = load_generator(run_dir, checkpoint, ema, dev, net=f"G_{direction}" if unpaired else None)
-    outputs = translate(G, images, batch_size, dev, progress=progress)
+    test_norm = test_norm or run["config"].get("test_norm", "running")
+    outputs = translate(G, images, batch_size, dev, progress=progress, test_norm=test_norm)
     if out is not None:
         write_outputs(outputs, out, names)
     return outputs, {
         **info,
         "input": str(source),
         "n": int(len(outputs)),
+        "test_norm": test_norm,
         **({"direction": direction} if unpaired else {}),
     }

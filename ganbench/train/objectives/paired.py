@@ -7,6 +7,9 @@ with Conditional Adversarial Networks, CVPR) as junyanz/pytorch-CycleGAN-and-pix
   BCE-with-logits over every patch, the sum halved ("the D loss halved", the paper's sec. 3.3 slows D
   down this way); then G on BCE(D(cat(x, fake)), real) + l1_weight * mean |fake - y|;
 - Adam(lr, betas (0.5, 0.999)) for each network (the baseline's lr_g, lr_d, beta1, beta2).
+The colourisation model (models/colorization_model.py; arch pix2pix-unet32-lab) is the same objective on the
+input's L* and the target's a*, b* (colorization_dataset.py's scaling): G maps L to ab, D sees cat(L, ab),
+L1 is on ab.
 
 recon=l2-masked: the context encoder (Pathak, Krahenbuhl, Donahue, Darrell, Efros 2016, CVPR) as
 pathak22/context-encoder@68abd11 train.lua trains it (wtl2 0.999, overlapPred 4 at 128): the data's
@@ -99,8 +102,14 @@ class Paired(Objective):
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _pairs(self, ctx: StepContext):
+        """(G's input, G's target) of this step's pairs: the images, or what a G that converts them reads and
+        makes (the colourisation model's L* and a*, b*: pix2pix.LabUNet)."""
         x, y = ctx.data.pairs(ctx.seed, ctx.step, self.cfg["batch_size"])
-        return ctx.local(x), ctx.local(y)
+        x, y = ctx.local(x), ctx.local(y)
+        G = ctx.nets.G
+        if hasattr(G, "to_model"):
+            return G.to_model(x), G.target(y)
+        return x, y
 
     def _region(self, ctx: StepContext):
         """(hole, region) masks (n, 1, H, W): the data's hole, and it grown by `overlap` pixels."""
