@@ -2,16 +2,17 @@
 G on each input image.
 
 Batch norm at test time (the run's `test_norm`, or `--test-norm`): `running` runs G in eval mode, batch
-norm with its running statistics (model.eval()); `input` runs each input alone through G with batch norm
-in training mode, normalised by its own statistics, as Isola et al. 2017 do ("we apply batch normalization
-using the statistics of the test batch ... when the batch size is set to 1, ... instance normalization",
-sec. 3.3; junyanz/pytorch-CycleGAN-and-pix2pix's test.py without --eval, batch 1): pix2pix trains at batch 1,
-so that is the normalisation its G learned with. Either way an output depends on its input alone (not on
-the batch it was run in), dropout is off (pix2pix-unet32 has none) and the same run, checkpoint and inputs
-give the same bytes; `input` runs a copy of G, so the run's running statistics stay.
-A G that reads and makes another colour space (the colourisation model's L* -> a*, b*: pix2pix.LabUNet) has
-its input converted by its `to_model` and its output back by its `to_rgb`. A folder's outputs keep the inputs' relative
-file names (as .png), so outputs and targets match by name; a .npz's are `arr_0` in input order.
+norm with its running statistics (model.eval()); `input` normalises each input by its own statistics, as
+batch norm in training mode does with a batch of one (computed batched: instance norm with the layer's
+weights), as Isola et al. 2017 do ("we apply batch normalization using the statistics of the test batch ...
+when the batch size is set to 1, ... instance normalization", sec. 3.3; junyanz/pytorch-CycleGAN-and-pix2pix's
+test.py without --eval, batch 1): pix2pix trains at batch 1, so that is the normalisation its G learned with.
+Either way an output depends on its input alone (not on the batch it was run in), dropout is off
+(pix2pix-unet32 has none) and the same run, checkpoint and inputs give the same bytes; `input` runs a copy
+of G, so the run's running statistics stay. A G that reads and makes another colour space (the colourisation
+model's L* -> a*, b*: pix2pix.LabUNet) has its input converted by its `to_model` and its output back by its
+`to_rgb`. A folder's outputs keep the inputs' relative file names (as .png), so outputs and targets match by
+name; a .npz's are `arr_0` in input order.
 An unpaired run (CycleGAN) translates A -> B with G_AB, or B -> A with G_BA (`direction="BA"`); score
 each direction's outputs against the other domain's real test images (`ganbench eval OUT --ref B_TEST`)."""
 
@@ -29,14 +30,28 @@ from ..progress import bar
 TEST_NORMS = ("running", "input")
 
 
+class _OwnStatistics(torch.nn.Module):
+    """A batch-norm layer that normalises each input by its own statistics: what the layer does in training
+    mode on a batch of one (biased variance over H, W), for a whole batch at once (instance norm with the
+    layer's affine weights)."""
+
+    def __init__(self, bn: torch.nn.modules.batchnorm._BatchNorm):
+        super().__init__()
+        self.weight, self.bias, self.eps = bn.weight, bn.bias, bn.eps
+
+    def forward(self, x):
+        return torch.nn.functional.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+
 def _per_input_norm(G: torch.nn.Module) -> torch.nn.Module:
-    """A copy of G in eval mode except its batch-norm layers, which normalise by the batch's statistics."""
+    """A copy of G in eval mode whose batch-norm layers normalise each input by its own statistics."""
     import copy
 
     G = copy.deepcopy(G).eval()
-    for m in G.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.train()
+    for parent in list(G.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, torch.nn.modules.batchnorm._BatchNorm):
+                setattr(parent, name, _OwnStatistics(child))
     return G
 
 
@@ -71,11 +86,11 @@ def translate(
     test_norm: str = "running",
 ) -> np.ndarray:
     """(N, H, W, 3) uint8 inputs -> (N, H, W, 3) uint8 outputs of G (its training state kept); `test_norm`
-    as the module says ("input": one input at a time, through a copy of G)."""
+    as the module says ("input": through a copy of G)."""
     if test_norm not in TEST_NORMS:
         raise GanbenchError(f"test_norm={test_norm}: pass {' or '.join(TEST_NORMS)}")
     if test_norm == "input":
-        return _run(_per_input_norm(G), images, 1, device, progress)
+        return _run(_per_input_norm(G), images, batch_size, device, progress)
     was_training = G.training
     G.eval()
     try:
