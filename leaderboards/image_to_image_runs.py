@@ -370,7 +370,12 @@ def main():
             s["steps"] = args.steps
     if args.records:
         RECORDS = args.records.resolve()
-    items = [i for i in plan(board) if not args.task or i["setting"]["task"] in args.task]
+    items = [
+        i
+        for i in plan(board)
+        if (not args.task or i["setting"]["task"] in args.task)
+        and (not args.setting or i["setting"]["label"] in args.setting)
+    ]
     for task in dict.fromkeys(i["setting"]["task"] for i in items):
         make_data(board, task, runs)
         if not args.train_only:
