@@ -340,6 +340,7 @@ def main():
         action="append",
         help="only this task's floors and settings (repeatable): two runners side by side on two tasks",
     )
+    ap.add_argument("--setting", action="append", help="only the setting of this label (repeatable)")
     ap.add_argument("--records", type=Path, help=f"where the records go [default: {RECORDS}]")
     ap.add_argument(
         "--drop-identical",
