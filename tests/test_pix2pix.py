@@ -108,10 +108,11 @@ def _bce(logits, real):
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
 
 
-def test_one_step_equals_the_reference_update(pairs):
-    """The objective's step against pix2pix_model.py's optimize_parameters written out: G(x) once, D on
-    (fake, real) with the loss halved, then G on BCE + 100 L1 through the updated D."""
-    cfg = resolve(BASELINES.get("pix2pix")["train"], {**SMALL, "data": str(pairs)})
+def one_step_equals_the_reference(baseline: str, small: dict, pairs, convert=None):
+    """The objective's first step against pix2pix_model.py's optimize_parameters written out: G(A) once, D on
+    cat(A, fake) and cat(A, B) with the loss halved, then G on BCE + 100 L1 through the updated D; (A, B) the
+    step's pair, through `convert` where the model reads another colour space (test_pix2pix_lab.py)."""
+    cfg = resolve(BASELINES.get(baseline)["train"], {**small, "data": str(pairs)})
     data = open_pairs(pairs, (3, 32, 32))
     trainer = Trainer(cfg, data, 3)
     stats = trainer.train_step()
@@ -119,6 +120,7 @@ def test_one_step_equals_the_reference_update(pairs):
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     x, y = data.pairs(3, 0, 4)
+    x, y = convert(data, x, y) if convert else (x, y)
     fake = G(x)
     loss_d = 0.5 * (_bce(D(torch.cat([x, fake.detach()], 1)), 0) + _bce(D(torch.cat([x, y], 1)), 1))
     opt_d.zero_grad(), loss_d.backward(), opt_d.step()
@@ -132,6 +134,10 @@ def test_one_step_equals_the_reference_update(pairs):
         a, b = mine.state_dict(), ref.state_dict()
         for k in a:
             assert torch.equal(a[k], b[k]), k  # bit for bit on CPU
+
+
+def test_one_step_equals_the_reference_update(pairs):
+    one_step_equals_the_reference("pix2pix", SMALL, pairs)
 
 
 def test_dropout_is_seeded_and_the_d_phase_leaves_batch_norm_alone():

@@ -12,17 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from click.testing import CliRunner
 
 import ganbench
 from ganbench.baselines import ARCHITECTURES, BASELINES, cielab, count_params
 from ganbench.baselines.pix2pix import LabUNet
 from ganbench.cli import cli
-from ganbench.train import checkpoint, models
-from ganbench.train.data import open_pairs
-from ganbench.train.loop import Trainer
-from ganbench.train.options import resolve
+from ganbench.train import checkpoint
 from ganbench.train.translate import translate
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
@@ -78,36 +74,18 @@ def test_parameter_counts_equal_the_reference():
 
 def test_one_step_equals_the_reference_update(pairs):
     """colorization_dataset.py's A (L / 50 - 1 of rgb2lab) and B (ab / 110), then pix2pix_model.py's
-    optimize_parameters: D on cat(A, fake) and cat(A, B), the loss halved; G on BCE + 100 L1 on ab."""
-    cfg = resolve(BASELINES.get("pix2pix-colorization")["train"], {**SMALL, "data": str(pairs)})
-    data = open_pairs(pairs, (3, 32, 32))
-    trainer = Trainer(cfg, data, 3)
-    stats = trainer.train_step()
-    G, D, _ = models.networks(cfg, 3)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    x, y = data.pairs(3, 0, 4)
-    A, B = cielab.to_model(x), cielab.ab_of(y)  # as the objective converts them, checked here against
-    idx = data.indices(3, 0, 4)  # colorization_dataset.py's rgb2lab and scaling of the same uint8 images
-    lab_in, lab_out = color.rgb2lab(data.inputs[idx]), color.rgb2lab(data.images[idx])
-    assert np.array_equal(A.numpy(), _nchw(lab_in[..., :1] / 50 - 1).float().numpy())
-    assert np.array_equal(B.numpy(), _nchw(lab_out[..., 1:] / 110).float().numpy())
+    optimize_parameters (test_pix2pix.py's transcription) on them: L1 on ab, D on cat(A, ab)."""
+    from test_pix2pix import one_step_equals_the_reference
 
-    def bce(logits, real):
-        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
+    def convert(data, x, y):
+        A, B = cielab.to_model(x), cielab.ab_of(y)  # as the objective converts them, checked here against
+        idx = data.indices(3, 0, 4)  # colorization_dataset.py's rgb2lab and scaling of the same uint8 images
+        lab_in, lab_out = color.rgb2lab(data.inputs[idx]), color.rgb2lab(data.images[idx])
+        assert np.array_equal(A.numpy(), _nchw(lab_in[..., :1] / 50 - 1).float().numpy())
+        assert np.array_equal(B.numpy(), _nchw(lab_out[..., 1:] / 110).float().numpy())
+        return A, B
 
-    fake = G(A)
-    loss_d = 0.5 * (bce(D(torch.cat([A, fake.detach()], 1)), 0) + bce(D(torch.cat([A, B], 1)), 1))
-    opt_d.zero_grad(), loss_d.backward(), opt_d.step()
-    D.requires_grad_(False)
-    loss_g = bce(D(torch.cat([A, fake], 1)), 1) + 100 * (fake - B).abs().mean()
-    opt_g.zero_grad(), loss_g.backward(), opt_g.step()
-    assert stats["loss_d"] == pytest.approx(float(loss_d.detach()), abs=1e-6)
-    assert stats["loss_g"] == pytest.approx(float(loss_g.detach()), abs=1e-5)
-    for mine, ref in ((trainer.nets.G, G), (trainer.nets.D, D)):
-        a, b = mine.state_dict(), ref.state_dict()
-        for k in a:
-            assert torch.equal(a[k], b[k]), k  # bit for bit on CPU
+    one_step_equals_the_reference("pix2pix-colorization", SMALL, pairs, convert)
 
 
 def test_outputs_are_lab2rgb_of_the_input_lightness_and_gs_colour(pairs, tmp_path):
