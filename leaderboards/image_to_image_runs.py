@@ -341,6 +341,7 @@ def main():
         help="only this task's floors and settings (repeatable): two runners side by side on two tasks",
     )
     ap.add_argument("--setting", action="append", help="only the setting of this label (repeatable)")
+    ap.add_argument("--seed", action="append", type=int, help="only this training seed (repeatable)")
     ap.add_argument("--records", type=Path, help=f"where the records go [default: {RECORDS}]")
     ap.add_argument(
         "--drop-identical",
@@ -376,6 +377,7 @@ def main():
         for i in plan(board)
         if (not args.task or i["setting"]["task"] in args.task)
         and (not args.setting or i["setting"]["label"] in args.setting)
+        and (not args.seed or i["seed"] in args.seed)
     ]
     for task in dict.fromkeys(i["setting"]["task"] for i in items):
         make_data(board, task, runs)
