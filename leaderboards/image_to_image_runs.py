@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -63,8 +62,10 @@ def plan(board: dict) -> list:
             raise SystemExit(f"setting {s['label']!r} names task {s['task']!r}, which board.toml has no [task.] for")
         for seed in board["recipe"]["seeds"]:
             name = f"{s['task']}-{slug(s['label'])}-s{seed}"
-            run = f"{s['task']}-{slug(s['rescores'])}-s{seed}" if s.get("rescores") else name
-            items.append({"setting": s, "seed": int(seed), "name": name, "run": run})
+            # a re-scoring setting's run is the scored setting's (`trains`: the setting that trains it)
+            src = next(x for x in board["setting"] if x["label"] == s["rescores"]) if s.get("rescores") else s
+            run = f"{s['task']}-{slug(src['label'])}-s{seed}"
+            items.append({"setting": s, "seed": int(seed), "name": name, "run": run, "trains": src})
     return items
 
 
@@ -144,8 +145,7 @@ def source_name(item: dict) -> str:
 def train_command(item: dict, board: dict) -> str:
     s, r = item["setting"], board["recipe"]
     if s.get("rescores"):  # the scored setting's own command
-        source = next(i for i in plan(board) if i["name"] == item["run"])
-        return train_command(source, board)
+        return train_command({**item, "setting": item["trains"], "name": item["run"]}, board)
     if s.get("continues"):  # bit-exact resume: the same as training `steps` from scratch (constant lr)
         return (
             f"cp -r {source_name(item)} {item['name']} && ganbench train --resume {item['name']} --steps {s['steps']}"
@@ -195,14 +195,11 @@ def score_command(outputs: str, task: str, record: str, board: dict, bootstrap=N
     )
 
 
-def finished(item: dict, runs: Path, board: Optional[dict] = None) -> bool:
+def finished(item: dict, runs: Path) -> bool:
     from ganbench.train.checkpoint import list_steps
 
     steps = list_steps(runs / item["run"])
-    if item["setting"].get("rescores"):
-        assert board is not None
-        item = next(i for i in plan(board) if i["name"] == item["run"])
-    return bool(steps) and steps[-1] >= item["setting"]["steps"]
+    return bool(steps) and steps[-1] >= item["trains"]["steps"]
 
 
 def train(item: dict, board: dict, runs: Path) -> None:
@@ -385,11 +382,11 @@ def main():
             for p in score_floors(board, task, runs):
                 print(f"record {p.name}", flush=True)
     for item in items:
-        if not args.records_only and not item["setting"].get("rescores") and not finished(item, runs, board):
+        if not args.records_only and not item["setting"].get("rescores") and not finished(item, runs):
             t = time.perf_counter()
             train(item, board, runs)
             print(f"trained {item['name']} in {time.perf_counter() - t:.0f} s", flush=True)
-        if finished(item, runs, board) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():
+        if finished(item, runs) and not args.train_only and not (RECORDS / f"{item['name']}.json").exists():
             t = time.perf_counter()
             for p in score_run(item, board, runs):
                 print(f"record {p.name} ({time.perf_counter() - t:.0f} s)", flush=True)

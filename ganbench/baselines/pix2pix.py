@@ -85,8 +85,6 @@ class LabUNet(UNet):
     input image in, its a*, b* out (cielab.py's scaling). `to_model` turns an RGB input into what it reads
     and `to_rgb` its output back into the image: the paired objective and translate call them."""
 
-    colour_space = "lab"
-
     def __init__(self, num_downs: int = 5, ngf: int = 64, dropout: bool = True):
         super().__init__(1, 2, num_downs, ngf, dropout)
 

@@ -53,8 +53,8 @@ from .options import check_output, json_option, write_output
     "--test-norm",
     type=click.Choice(["running", "input"]),
     default=None,
-    help="With --input: batch norm's running statistics (model.eval()), or each input's own, one at a "
-    "time (pix2pix's paper); default: the run's test_norm.",
+    help="With --input: batch norm's running statistics (model.eval()), or each input's own, as with a batch "
+    "of one (pix2pix's paper); default: the run's test_norm.",
 )
 @json_option
 def command(

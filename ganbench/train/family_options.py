@@ -63,7 +63,7 @@ FAMILY: Dict[str, Option] = {
         lambda v: v in ("running", "input"),
         "running | input",
         "paired: batch norm when translating (`ganbench sample RUN --input`): running statistics (model.eval()), "
-        "or each input's own, one at a time (pix2pix's paper and test.py)",
+        "or each input's own, as with a batch of one (pix2pix's paper and test.py)",
         "paired",
     ),
     # Context encoder (Pathak et al. 2016; pathak22/context-encoder's train.lua): recon=l2-masked
