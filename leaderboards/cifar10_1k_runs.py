@@ -6,7 +6,9 @@
 
 Every run is `ganbench train BASELINE --data EXCERPT --key train_images --steps S --seed K --set ...
 --eval-every E --eval-n N` and every record `ganbench eval RUN --ref EXCERPT --ref-key test_images --n 1017
---bootstrap B --json RECORD`; both commands are stored in the record. CPU only. Progress goes to stdout.
+--train EXCERPT --train-key train_images --bootstrap B --json RECORD`; both commands are stored in the record.
+A setting may set its own `steps` (else the recipe's) and `name` (the run and record names' stem, else its
+label's slug). CPU only. Progress goes to stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BOARD = HERE / "cifar10-1k"
+# the board's metrics; ct is the memorisation diagnostic (Meehan et al. 2020's data-copying test: samples
+# nearer the 1,017 training images than the held-out test images are, cell by cell, give C_T << 0)
+METRICS = ["fid", "kid", "precision", "recall", "density", "coverage", "ct"]
 
 
 def plan(runs: Path) -> list:
@@ -31,11 +36,11 @@ def plan(runs: Path) -> list:
     r = board["recipe"]
     items = []
     for s in board["setting"]:
-        slug = s["label"].replace(" + ", "-").replace(" ", "-").lower()
+        slug = s.get("name") or s["label"].replace(" + ", "-").replace(" ", "-").lower()
         for seed in r["seeds"]:
             items.append(
                 {
-                    "recipe": r,
+                    "recipe": {**r, "steps": s.get("steps", r["steps"])},
                     "setting": s,
                     "seed": int(seed),
                     "name": f"{slug}-s{seed}",
@@ -56,7 +61,7 @@ def commands(item: dict) -> dict:
         "train": f"ganbench train {s['baseline']} --data {r['data']} --key {r['key']} --steps {r['steps']} "
         f"--seed {item['seed']}{sets} --eval-every {r['eval_every']} --eval-n {r['eval_n']} --out runs/{name}",
         "score": f"ganbench eval runs/{name} --ref {r['data']} --ref-key {r['ref_key']} --n {r['n']} "
-        f"--sample-seed {r['sample_seed']} --metrics fid,kid,precision,recall,density,coverage "
+        f"--sample-seed {r['sample_seed']} --metrics {','.join(METRICS)} --train {r['data']} --train-key {r['key']} "
         f"--bootstrap {r['bootstrap']} --json leaderboards/cifar10-1k/records/{name}.json",
     }
 
@@ -134,9 +139,11 @@ def write_record(item: dict) -> Path:
         ref_key=r["ref_key"],
         n=r["n"],
         sample_seed=r["sample_seed"],
+        train=str(REPO / r["data"]),
+        train_key=r["key"],
         bootstrap=r["bootstrap"],
         progress=False,
-        metrics=["fid", "kid", "precision", "recall", "density", "coverage"],
+        metrics=METRICS,
     )
     res.run["setting"] = item["setting"]["label"]
     res.provenance["commands"] = commands(item)
