@@ -106,8 +106,13 @@ def test_every_baseline_names_its_source_and_generates_its_shape():
         if arch.paired:  # image-to-image: G(input image), D(input and output) -> one logit per patch
             with torch.no_grad():
                 inp = torch.rand((2,) + arch.shape) * 2 - 1
-                x = G(inp)
-            shown = x if arch.extra.get("unpaired") else torch.cat([inp, x], 1)  # CycleGAN's D sees one image
+                if hasattr(G, "to_model"):  # the colourisation model: L* in, a*, b* out, D sees both
+                    m = G.to_model(inp)
+                    out = G(m)
+                    x, shown = G.to_rgb(m, out), torch.cat([m, out], 1)
+                else:
+                    x = G(inp)
+                    shown = x if arch.extra.get("unpaired") else torch.cat([inp, x], 1)  # CycleGAN's D: one image
             assert tuple(x.shape[1:]) == arch.shape and D(shown).shape[:2] == (2, 1)
             continue
         with torch.no_grad():
