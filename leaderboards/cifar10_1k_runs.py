@@ -7,8 +7,7 @@
 Every run is `ganbench train BASELINE --data EXCERPT --key train_images --steps S --seed K --set ...
 --eval-every E --eval-n N` and every record `ganbench eval RUN --ref EXCERPT --ref-key test_images --n 1017
 --train EXCERPT --train-key train_images --bootstrap B --json RECORD`; both commands are stored in the record.
-A setting may set its own `steps` (else the recipe's) and `name` (the run and record names' stem, else its
-label's slug). CPU only. Progress goes to stdout.
+CPU only. Progress goes to stdout.
 """
 
 from __future__ import annotations
@@ -36,11 +35,11 @@ def plan(runs: Path) -> list:
     r = board["recipe"]
     items = []
     for s in board["setting"]:
-        slug = s.get("name") or s["label"].replace(" + ", "-").replace(" ", "-").lower()
+        slug = s["label"].replace(" + ", "-").replace(" ", "-").lower()
         for seed in r["seeds"]:
             items.append(
                 {
-                    "recipe": {**r, "steps": s.get("steps", r["steps"])},
+                    "recipe": r,
                     "setting": s,
                     "seed": int(seed),
                     "name": f"{slug}-s{seed}",

@@ -94,7 +94,8 @@ def files(board: dict, task: str) -> tuple:
 
 def data_text(board: dict, task: str, which=("train", "test")) -> str:
     """The commands that made the task's files, as one line for a record."""
-    cmds = [data_commands(board, task)[k] for k in which if k in data_commands(board, task)]
+    made = data_commands(board, task)
+    cmds = [made[k] for k in which if k in made]
     if "test" in which and board["task"][task].get("drop_identical"):
         cmds.append(drop_identical_command(task))
     return " && ".join(cmds)
